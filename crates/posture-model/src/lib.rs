@@ -1,0 +1,29 @@
+//! Posture's vocabulary, shared by every other crate.
+//!
+//! Three layers describe what scanners say and what people work on:
+//!
+//! * a [`ToolRun`] is what one tool said in one ingested report (its occurrences);
+//! * an [`Occurrence`] is one scanner's report of one issue, normalized;
+//! * a finding (in the store) is the deduplicated thing a person works on, backed by occurrences.
+//!
+//! Architecture invariant: this crate does no I/O, knows no storage engine, no parser and no
+//! terminal. Everything here is plain data with serde derives, plus the few pure helpers that
+//! every layer must agree on (severity scale, secret masking, identifiers).
+
+mod occurrence;
+mod secret;
+mod severity;
+mod status;
+mod vuln;
+
+pub use occurrence::{
+    Category, CvssRating, Diagnostic, DiagnosticLevel, IdentityHints, Location, Occurrence,
+    Package, ParsedReport, ToolInfo, ToolRun,
+};
+pub use secret::{SecretEvidence, mask_secret};
+pub use severity::Severity;
+pub use status::{EventKind, FindingStatus};
+pub use vuln::{VulnIdKind, classify_vuln_id, normalize_vuln_id};
+
+/// A point in time (UTC). Re-exported so that every crate agrees on one clock type.
+pub type Timestamp = jiff::Timestamp;

@@ -1,0 +1,75 @@
+//! The list of formats Posture reads, and detection by content.
+
+use crate::formats;
+use crate::{Confidence, Parser, Sniff};
+
+/// Every format Posture reads. Adding a format: one file in `formats/`, one line here, its
+/// fixtures (see CONTRIBUTING.md). Order matters only for documentation.
+pub static PARSERS: &[&dyn Parser] = &[
+    &formats::sarif::Sarif,
+    &formats::trivy::Trivy,
+    &formats::grype::Grype,
+    &formats::semgrep::Semgrep,
+    &formats::gitleaks::Gitleaks,
+];
+
+/// Looks a parser up by its `--format` id.
+pub fn parser_by_id(id: &str) -> Option<&'static dyn Parser> {
+    PARSERS.iter().copied().find(|p| p.id() == id)
+}
+
+/// Why no single format was detected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DetectError {
+    #[error("the file is empty; pass --format if an empty file is a valid report of your tool")]
+    Empty,
+    #[error("not a report in any format Posture reads{}", resembled(.resembles))]
+    NotRecognized { resembles: Vec<&'static str> },
+    #[error("the report matches several formats equally ({}); pass --format", .candidates.join(", "))]
+    Ambiguous { candidates: Vec<&'static str> },
+}
+
+fn resembled(r: &[&'static str]) -> String {
+    if r.is_empty() {
+        " (it resembles none of them)".to_string()
+    } else {
+        format!(
+            " (it resembles {}; pass --format to read it as one)",
+            r.join(", ")
+        )
+    }
+}
+
+/// Detects the format of a report from its content.
+pub fn detect(input: &[u8]) -> Result<&'static dyn Parser, DetectError> {
+    let sniff = Sniff::new(input);
+    if sniff.head.is_empty() {
+        return Err(DetectError::Empty);
+    }
+    let mut scored: Vec<(Confidence, &'static dyn Parser)> = PARSERS
+        .iter()
+        .map(|p| (p.detect(&sniff), *p))
+        .filter(|(c, _)| *c > Confidence::NO)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    match scored.as_slice() {
+        [] => Err(DetectError::NotRecognized { resembles: vec![] }),
+        [(best, p), rest @ ..] if *best >= Confidence::MATCH => {
+            let tied: Vec<&'static str> = rest
+                .iter()
+                .filter(|(c, _)| c == best)
+                .map(|(_, p)| p.id())
+                .collect();
+            if tied.is_empty() {
+                Ok(*p)
+            } else {
+                let mut candidates = vec![p.id()];
+                candidates.extend(tied);
+                Err(DetectError::Ambiguous { candidates })
+            }
+        }
+        weak => Err(DetectError::NotRecognized {
+            resembles: weak.iter().map(|(_, p)| p.id()).collect(),
+        }),
+    }
+}

@@ -1,0 +1,11 @@
+//! Parser tests: fixtures of our own, the shared corpus of real reports, snapshots.
+//!
+//! One test binary (modules below) keeps link time down.
+
+mod common;
+mod detection;
+mod gitleaks;
+mod grype;
+mod sarif;
+mod semgrep;
+mod trivy;
