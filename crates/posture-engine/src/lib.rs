@@ -1,1 +1,20 @@
+//! Posture's pure logic, between the parsers and the store.
+//!
+//! * [`identity`]: the fingerprint of each occurrence (stable across re-scans, moved lines,
+//!   reordered results), and the collapsing of duplicates within one report;
+//! * [`lifecycle`]: given what a scope held before and what the new scan says, the plan of
+//!   changes (new, seen again, closed, fixed, reopened) that the store applies in one
+//!   transaction.
+//!
+//! Architecture invariant: no I/O, no clock (times are passed in), no storage types. The store
+//! calls these functions inside its transaction; both SQLite and PostgreSQL back ends therefore
+//! make exactly the same decisions.
 
+pub mod identity;
+pub mod lifecycle;
+
+pub use identity::{Fingerprint, Identified, IdentifiedOccurrence, IdentityTier, identify};
+pub use lifecycle::{
+    ExistingFinding, ExistingOccurrence, FindingRef, IngestPlan, NewOccurrence, PlanSummary,
+    ScopeDiff, diff_scope, plan,
+};

@@ -1,1 +1,57 @@
+//! Storage for scans, occurrences, findings and the event log, behind one trait.
+//!
+//! [`Store`] is the only way the rest of Posture reaches the database. Its signatures carry
+//! Posture's own types, never a database driver's, so a PostgreSQL back end fits beside the
+//! SQLite one without changing callers. It is bulk-oriented: an ingest is one call that
+//! writes a whole scan in one transaction, loads the scope's state in one query, lets
+//! `posture-engine` decide every change in memory, then writes the plan with prepared
+//! statements (no per-finding round trips for reads).
+//!
+//! Async: the trait is synchronous, `Send + Sync`, and its methods take owned inputs, so an
+//! async server calls it from `tokio::task::spawn_blocking` (a database call is blocking work
+//! either way; SQLite has no async I/O). Each back end serializes writers itself.
+//!
+//! Architecture invariant: no parser and no terminal code here; the store never decides a
+//! lifecycle transition itself: the engine does, so both back ends behave the same.
 
+mod error;
+mod sqlite;
+mod types;
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+pub use types::*;
+
+/// Everything Posture stores, as one bulk-oriented interface.
+pub trait Store: Send + Sync {
+    /// Writes one ingest (one or more reports for one asset and branch) in one transaction:
+    /// all or nothing.
+    fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;
+
+    /// Findings matching the query, with their occurrences.
+    fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError>;
+
+    /// One finding with its occurrences, or `None`.
+    fn finding(&self, id: i64) -> Result<Option<FindingRecord>, StoreError>;
+
+    /// The event log of one finding, oldest first.
+    fn events(&self, finding_id: i64) -> Result<Vec<EventRecord>, StoreError>;
+
+    /// Scans, newest first.
+    fn scans(&self, query: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError>;
+
+    /// Records a person's triage decision on a finding (and its event).
+    fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError>;
+}
+
+/// Opens the store a `--database` value names: a SQLite file path (created on first use).
+/// `postgres://` URLs are refused with a clear message until that back end lands.
+pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Err(StoreError::Unsupported(
+            "the PostgreSQL back end is not available in this build yet; use a SQLite file path"
+                .to_string(),
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(location)?))
+}

@@ -1,1 +1,31 @@
-fn main() {}
+//! `posture`: the command-line entry point. Thin glue over `posture-app` and `posture-store`:
+//! argument parsing, output formatting and exit codes live here, nothing else.
+//!
+//! Exit codes: 0 success; 1 a check failed (the CI gate); 2 bad usage, bad input or any other
+//! error (the message names the file and the place).
+
+mod cli;
+mod commands;
+mod output;
+
+use clap::Parser as _;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`posture findings | head`) is not an error worth a message.
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -84,6 +84,10 @@ impl Parser for Gitleaks {
                 Confidence::NO
             };
         }
+        if s.complete && s.head.trim_end() == "[]" {
+            // gitleaks v8's empty report, but also every other tool's empty list
+            return Confidence::RESEMBLES;
+        }
         let v8 = s.has_key("RuleID") && (s.has_key("Secret") || s.has_key("Match"));
         let v7 = s.has_keys(&["offender", "rule", "commit"]);
         if v8 || v7 {

@@ -1,0 +1,186 @@
+//! The ingest pipeline: bytes -> detected format -> parsed report -> identified occurrences
+//! -> one store transaction.
+
+use crate::AppError;
+use posture_engine::identify;
+use posture_model::{Timestamp, ToolInfo};
+use posture_parsers::Parser;
+use posture_store::{IngestBatch, IngestOutcome, ReportInput, ScanKind, Store};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+
+/// Reports larger than this are refused unless the caller raises the cap (generous: the
+/// largest real reports are tens of megabytes, the benchmark's 100,000 findings ~150 MB).
+pub const DEFAULT_MAX_REPORT_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// A report's bytes and the name it is known by (the path as given, or the upload's name).
+pub struct ReportSource {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a report file, refusing it before reading when it is over `max_bytes`, and never
+/// reading more than `max_bytes + 1` bytes even if the file grows meanwhile.
+pub fn read_report_file(path: &Path, max_bytes: u64) -> Result<ReportSource, AppError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|error| AppError::Read {
+        file: name.clone(),
+        error,
+    })?;
+    let meta = file.metadata().map_err(|error| AppError::Read {
+        file: name.clone(),
+        error,
+    })?;
+    if meta.is_dir() {
+        return Err(AppError::Read {
+            file: name,
+            error: std::io::Error::other("is a directory"),
+        });
+    }
+    if meta.len() > max_bytes {
+        return Err(AppError::TooLarge {
+            file: name,
+            size: meta.len(),
+            limit: max_bytes,
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| AppError::Read {
+            file: name.clone(),
+            error,
+        })?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(AppError::TooLarge {
+            file: name,
+            size: bytes.len() as u64,
+            limit: max_bytes,
+        });
+    }
+    Ok(ReportSource { name, bytes })
+}
+
+/// A report read, parsed and identified, ready to store.
+pub struct PreparedReport {
+    pub input: ReportInput,
+    /// Items the parser skipped (diagnostics of level `skipped`).
+    pub skipped: usize,
+    /// Occurrences the parser produced, before collapsing duplicates.
+    pub parsed: usize,
+}
+
+/// Detects (or looks up) the format, parses and identifies one report. Pure apart from
+/// hashing: nothing is stored.
+pub fn prepare_report(
+    source: &ReportSource,
+    format: Option<&str>,
+) -> Result<PreparedReport, AppError> {
+    let parser: &dyn Parser = match format {
+        Some(id) => posture_parsers::parser_by_id(id).ok_or_else(|| AppError::UnknownFormat {
+            given: id.to_string(),
+            known: posture_parsers::PARSERS
+                .iter()
+                .map(|p| p.id())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?,
+        None => posture_parsers::detect(&source.bytes).map_err(|e| AppError::Detect {
+            file: source.name.clone(),
+            error: e,
+        })?,
+    };
+    let report = parser.parse(&source.bytes).map_err(|e| AppError::Parse {
+        file: source.name.clone(),
+        format: parser.id().to_string(),
+        error: e,
+    })?;
+    let sha256 = hex::encode(Sha256::digest(&source.bytes));
+    let parsed = report.occurrence_count();
+    let skipped = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == posture_model::DiagnosticLevel::Skipped)
+        .count();
+    let runs: Vec<(ToolInfo, posture_engine::Identified)> = report
+        .runs
+        .into_iter()
+        .map(|run| {
+            let identified = identify(&run.tool.name, run.occurrences);
+            (run.tool, identified)
+        })
+        .collect();
+    Ok(PreparedReport {
+        input: ReportInput {
+            name: source.name.clone(),
+            sha256,
+            format: report.format,
+            runs,
+            diagnostics: report.diagnostics,
+        },
+        skipped,
+        parsed,
+    })
+}
+
+/// What to ingest and where it belongs.
+pub struct IngestRequest {
+    pub asset: String,
+    pub branch: String,
+    pub commit: Option<String>,
+    pub format: Option<String>,
+    pub kind: ScanKind,
+    pub at: Timestamp,
+    pub force: bool,
+}
+
+/// Prepares every report first (any bad report fails the whole ingest before anything is
+/// written), then stores them in one transaction.
+pub fn ingest(
+    store: &dyn Store,
+    sources: &[ReportSource],
+    req: IngestRequest,
+) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
+    if req.asset.trim().is_empty() {
+        return Err(AppError::Invalid(
+            "--asset must name the asset (service) the reports belong to".into(),
+        ));
+    }
+    if sources.is_empty() {
+        return Err(AppError::Invalid("no report given".into()));
+    }
+    let mut reports = Vec::with_capacity(sources.len());
+    let mut summaries = Vec::with_capacity(sources.len());
+    for s in sources {
+        let prepared = prepare_report(s, req.format.as_deref())?;
+        summaries.push(PreparedSummary {
+            name: s.name.clone(),
+            format: prepared.input.format.clone(),
+            parsed: prepared.parsed,
+            skipped: prepared.skipped,
+            diagnostics: prepared.input.diagnostics.clone(),
+        });
+        reports.push(prepared.input);
+    }
+    let outcome = store.ingest(IngestBatch {
+        asset: req.asset,
+        branch: req.branch,
+        commit: req.commit,
+        kind: req.kind,
+        at: req.at,
+        reports,
+        force: req.force,
+    })?;
+    Ok((outcome, summaries))
+}
+
+/// Per-report facts for the ingest summary.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PreparedSummary {
+    pub name: String,
+    pub format: String,
+    pub parsed: usize,
+    pub skipped: usize,
+    pub diagnostics: Vec<posture_model::Diagnostic>,
+}

@@ -1,0 +1,523 @@
+//! Occurrence identity: what makes a result in today's report "the same" as one in last
+//! week's.
+//!
+//! Tiers, strongest first (the first that applies wins; the tier is stored with the
+//! occurrence so that people can see how it was matched):
+//!
+//! 1. **secret**: the secret's hash + file path. The same leaked key in the same file is one
+//!    issue however many commits or lines it appears in. Tool-independent.
+//! 2. **dependency** (sca, container, runtime with a package and a vulnerability id): the
+//!    primary vulnerability id + package ecosystem + package name. Not the version (a bump to
+//!    another vulnerable version is the same issue), not the manifest line or path.
+//!    Tool-independent, so two scanners naming the same CVE in the same package meet.
+//! 3. **tool**: the scanner's own stable id (SARIF `partialFingerprints`, Semgrep's
+//!    match-based id) + tool + rule.
+//! 4. **content**: tool + rule + file + the normalized code context (the matched snippet,
+//!    else the message). Survives moved lines.
+//! 5. **resource** (IaC): tool + rule + file + resource address.
+//! 6. **endpoint** (DAST): tool + rule + method + URL path (query values dropped) + parameter.
+//! 7. **location**: tool + rule + file + line + title: the last resort.
+//!
+//! Within one report, occurrences that share a tier 3-7 key but stand at different places
+//! (the same snippet twice in one file) are told apart by their rank in line order, which
+//! survives shifting every line and reordering the results. Occurrences that share a key and
+//! a place are duplicates: they collapse into one, and the summary counts them.
+
+use posture_model::{Category, Occurrence, normalize_vuln_id};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+
+/// A 128-bit identity, shown as 32 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Fingerprint(pub [u8; 16]);
+
+impl Fingerprint {
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(32);
+        for b in self.0 {
+            s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            s.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+        }
+        s
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 32 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hi = (chunk[0] as char).to_digit(16)?;
+            let lo = (chunk[1] as char).to_digit(16)?;
+            out[i] = (hi * 16 + lo) as u8;
+        }
+        Some(Fingerprint(out))
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// Which rule gave an occurrence its identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityTier {
+    Secret,
+    Dependency,
+    Tool,
+    Content,
+    Resource,
+    Endpoint,
+    Location,
+}
+
+impl IdentityTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityTier::Secret => "secret",
+            IdentityTier::Dependency => "dependency",
+            IdentityTier::Tool => "tool",
+            IdentityTier::Content => "content",
+            IdentityTier::Resource => "resource",
+            IdentityTier::Endpoint => "endpoint",
+            IdentityTier::Location => "location",
+        }
+    }
+
+    /// Tiers whose key already says where the issue is and that deliberately collapse
+    /// several places into one issue.
+    fn place_independent(self) -> bool {
+        matches!(self, IdentityTier::Secret | IdentityTier::Dependency)
+    }
+}
+
+/// An occurrence with its identity and its stored form.
+#[derive(Debug, Clone)]
+pub struct IdentifiedOccurrence {
+    pub fingerprint: Fingerprint,
+    pub tier: IdentityTier,
+    pub occurrence: Occurrence,
+    /// The occurrence serialized as JSON (what the store keeps).
+    pub data: String,
+    /// Hash of `data`: tells a changed occurrence (moved lines, new locator) from an identical one.
+    pub data_hash: Fingerprint,
+}
+
+/// The result of [`identify`]: unique occurrences, in report order, and how many duplicates
+/// were collapsed into them.
+#[derive(Debug, Clone, Default)]
+pub struct Identified {
+    pub occurrences: Vec<IdentifiedOccurrence>,
+    pub collapsed: usize,
+}
+
+struct KeyHasher(blake3::Hasher);
+
+impl KeyHasher {
+    fn new(domain: &str) -> Self {
+        let mut h = blake3::Hasher::new();
+        h.update(b"posture-identity-v1\0");
+        h.update(domain.as_bytes());
+        KeyHasher(h)
+    }
+    /// Length-prefixed fields: no two field lists hash alike by shifting a boundary.
+    fn field(&mut self, s: &str) -> &mut Self {
+        self.0.update(&(s.len() as u64).to_le_bytes());
+        self.0.update(s.as_bytes());
+        self
+    }
+    fn opt(&mut self, s: Option<&str>) -> &mut Self {
+        self.field(s.unwrap_or(""))
+    }
+    fn num(&mut self, n: u64) -> &mut Self {
+        self.0.update(&n.to_le_bytes());
+        self
+    }
+    fn finish(&self) -> Fingerprint {
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&self.0.finalize().as_bytes()[..16]);
+        Fingerprint(out)
+    }
+}
+
+/// Collapses runs of whitespace to one space and trims: code context survives re-indentation.
+pub fn normalize_context(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Normalizes a file path for identity: forward slashes, no `./` or `file://` prefix.
+pub fn normalize_path(p: &str) -> String {
+    let p = p.trim();
+    let p = p.strip_prefix("file://").unwrap_or(p);
+    let mut s = p.replace('\\', "/");
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest.to_string();
+    }
+    s
+}
+
+/// Package name as the ecosystem compares names: PyPI folds case and `_`/`.` to `-` (PEP 503),
+/// npm/Maven/Go/Cargo names are case-sensitive, distro packages are lowercase.
+pub fn normalize_package_name(ecosystem: Option<&str>, name: &str) -> String {
+    let name = name.trim();
+    match ecosystem.map(str::to_ascii_lowercase).as_deref() {
+        Some("pypi") | Some("pip") | Some("python") => {
+            let lower = name.to_ascii_lowercase();
+            let mut out = String::with_capacity(lower.len());
+            let mut last_dash = false;
+            for c in lower.chars() {
+                if matches!(c, '-' | '_' | '.') {
+                    if !last_dash {
+                        out.push('-');
+                    }
+                    last_dash = true;
+                } else {
+                    out.push(c);
+                    last_dash = false;
+                }
+            }
+            out
+        }
+        Some("deb") | Some("apk") | Some("rpm") | Some("nuget") | Some("composer") => {
+            name.to_ascii_lowercase()
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// The URL path with query values dropped (`/users/42?id=1&x=2` -> `/users/42?id&x`), host
+/// lowercased. Numeric path segments are kept: endpoint templates come with correlation.
+fn normalize_url(u: &str) -> String {
+    let u = u.trim();
+    let (base, query) = match u.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (u, None),
+    };
+    let base = base.split('#').next().unwrap_or(base);
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+            format!(
+                "{}://{}/{}",
+                scheme.to_ascii_lowercase(),
+                host.to_ascii_lowercase(),
+                path
+            )
+        }
+        None => base.to_string(),
+    };
+    if let Some(q) = query {
+        let mut names: Vec<&str> = q
+            .split('&')
+            .map(|kv| kv.split('=').next().unwrap_or(kv))
+            .filter(|k| !k.is_empty())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        if !names.is_empty() {
+            out.push('?');
+            out.push_str(&names.join("&"));
+        }
+    }
+    out
+}
+
+/// The identity key of one occurrence before disambiguation by rank.
+fn base_key(tool: &str, o: &Occurrence) -> (IdentityTier, Fingerprint) {
+    let path = o.location.path.as_deref().map(normalize_path);
+    if o.category == Category::Secret
+        && let Some(secret) = &o.secret
+    {
+        let mut h = KeyHasher::new("secret");
+        h.field(&secret.hash).opt(path.as_deref());
+        return (IdentityTier::Secret, h.finish());
+    }
+    if o.category.is_dependency()
+        && let (Some(pkg), Some(vid)) = (&o.package, o.vulnerability_ids.first())
+    {
+        let eco = pkg.ecosystem.as_deref().map(str::to_ascii_lowercase);
+        let mut h = KeyHasher::new("dependency");
+        h.field(&normalize_vuln_id(vid))
+            .opt(eco.as_deref())
+            .field(&normalize_package_name(eco.as_deref(), &pkg.name));
+        return (IdentityTier::Dependency, h.finish());
+    }
+    if let Some(tfp) = o
+        .identity
+        .tool_fingerprint
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
+        let mut h = KeyHasher::new("tool");
+        h.field(tool).field(&o.rule_id).field(tfp);
+        return (IdentityTier::Tool, h.finish());
+    }
+    if let Some(ctx) = o.identity.context.as_deref().map(normalize_context)
+        && !ctx.is_empty()
+    {
+        let mut h = KeyHasher::new("content");
+        h.field(tool)
+            .field(&o.rule_id)
+            .opt(path.as_deref())
+            .field(&ctx);
+        return (IdentityTier::Content, h.finish());
+    }
+    if let Some(res) = o.location.resource.as_deref().filter(|r| !r.is_empty()) {
+        let mut h = KeyHasher::new("resource");
+        h.field(tool)
+            .field(&o.rule_id)
+            .opt(path.as_deref())
+            .field(res);
+        return (IdentityTier::Resource, h.finish());
+    }
+    if let Some(url) = o.location.url.as_deref().filter(|u| !u.is_empty()) {
+        let mut h = KeyHasher::new("endpoint");
+        h.field(tool)
+            .field(&o.rule_id)
+            .field(
+                &o.location
+                    .method
+                    .as_deref()
+                    .unwrap_or("")
+                    .to_ascii_uppercase(),
+            )
+            .field(&normalize_url(url))
+            .opt(o.location.parameter.as_deref());
+        return (IdentityTier::Endpoint, h.finish());
+    }
+    let mut h = KeyHasher::new("location");
+    h.field(tool)
+        .field(&o.rule_id)
+        .opt(path.as_deref())
+        .num(u64::from(o.location.start_line.unwrap_or(0)))
+        .opt(o.location.image.as_deref())
+        .field(&o.title);
+    if o.category.is_dependency() {
+        // a dependency finding without package or id: keep what identifies it
+        h.field(&o.vulnerability_ids.join(","));
+        if let Some(p) = &o.package {
+            h.field(&p.name);
+        }
+    }
+    (IdentityTier::Location, h.finish())
+}
+
+/// The place of an occurrence, to tell duplicates (same place) from siblings (same key,
+/// another place). Ordered by line so that a rank survives shifting all lines.
+type Place = (u32, u32, u32, u32, String);
+
+fn place(o: &Occurrence) -> Place {
+    let l = &o.location;
+    (
+        l.start_line.unwrap_or(0),
+        l.start_column.unwrap_or(0),
+        l.end_line.unwrap_or(0),
+        l.end_column.unwrap_or(0),
+        [
+            l.path.as_deref().map(normalize_path).unwrap_or_default(),
+            l.url.clone().unwrap_or_default(),
+            l.parameter.clone().unwrap_or_default(),
+            l.resource.clone().unwrap_or_default(),
+        ]
+        .join("\u{1f}"),
+    )
+}
+
+/// Gives every occurrence of one tool's run its fingerprint and collapses duplicates.
+///
+/// Deterministic: the result depends on the set of occurrences and their places, not on the
+/// order in which the report lists them (except which of several exact duplicates is kept: the
+/// first).
+pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
+    let keyed: Vec<(IdentityTier, Fingerprint, Occurrence)> = occurrences
+        .into_iter()
+        .map(|o| {
+            let (tier, fp) = base_key(tool, &o);
+            (tier, fp, o)
+        })
+        .collect();
+
+    // Group indices by key to find siblings that need a rank.
+    let mut groups: HashMap<Fingerprint, Vec<usize>> = HashMap::with_capacity(keyed.len());
+    for (i, (_, fp, _)) in keyed.iter().enumerate() {
+        groups.entry(*fp).or_default().push(i);
+    }
+    let mut final_fp: Vec<Fingerprint> = keyed.iter().map(|(_, fp, _)| *fp).collect();
+    for (fp, idxs) in &groups {
+        if idxs.len() < 2 || keyed[idxs[0]].0.place_independent() {
+            continue;
+        }
+        let mut places: Vec<(Place, usize)> =
+            idxs.iter().map(|&i| (place(&keyed[i].2), i)).collect();
+        places.sort();
+        let mut rank: u64 = 0;
+        let mut assigned: Vec<(usize, u64)> = Vec::with_capacity(places.len());
+        for (n, (p, i)) in places.iter().enumerate() {
+            if n > 0 && places[n - 1].0 != *p {
+                rank += 1;
+            }
+            assigned.push((*i, rank));
+        }
+        if rank == 0 {
+            continue; // all at one place: plain duplicates
+        }
+        for (i, r) in assigned {
+            let mut h = blake3::Hasher::new();
+            h.update(&fp.0);
+            h.update(&r.to_le_bytes());
+            let mut out = [0u8; 16];
+            out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+            final_fp[i] = Fingerprint(out);
+        }
+    }
+
+    let mut seen: HashMap<Fingerprint, ()> = HashMap::with_capacity(keyed.len());
+    let mut out = Identified {
+        occurrences: Vec::with_capacity(keyed.len()),
+        collapsed: 0,
+    };
+    for ((tier, _, occ), fp) in keyed.into_iter().zip(final_fp) {
+        if seen.insert(fp, ()).is_some() {
+            out.collapsed += 1;
+            continue;
+        }
+        let data = serde_json::to_string(&occ).unwrap_or_else(|_| "{}".to_string());
+        let data_hash = {
+            let h = blake3::hash(data.as_bytes());
+            let mut o = [0u8; 16];
+            o.copy_from_slice(&h.as_bytes()[..16]);
+            Fingerprint(o)
+        };
+        out.occurrences.push(IdentifiedOccurrence {
+            fingerprint: fp,
+            tier,
+            occurrence: occ,
+            data,
+            data_hash,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_model::{Location, Package, SecretEvidence, Severity};
+
+    fn sast(rule: &str, path: &str, line: u32, ctx: &str) -> Occurrence {
+        let mut o = Occurrence::new(Category::Sast, rule, "t", Severity::High, "/x");
+        o.location = Location {
+            path: Some(path.into()),
+            start_line: Some(line),
+            ..Default::default()
+        };
+        o.identity.context = Some(ctx.into());
+        o
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let fp = Fingerprint([0xab; 16]);
+        assert_eq!(Fingerprint::from_hex(&fp.to_hex()), Some(fp));
+        assert_eq!(Fingerprint::from_hex("zz"), None);
+    }
+
+    #[test]
+    fn same_snippet_twice_in_a_file_are_two_occurrences() {
+        let r = identify(
+            "semgrep",
+            vec![
+                sast("r", "a.py", 10, "eval(x)"),
+                sast("r", "a.py", 20, "eval(x)"),
+            ],
+        );
+        assert_eq!(r.occurrences.len(), 2);
+        assert_eq!(r.collapsed, 0);
+        assert_ne!(r.occurrences[0].fingerprint, r.occurrences[1].fingerprint);
+    }
+
+    #[test]
+    fn exact_duplicates_collapse() {
+        let r = identify(
+            "semgrep",
+            vec![
+                sast("r", "a.py", 10, "eval(x)"),
+                sast("r", "a.py", 10, "eval(x)"),
+            ],
+        );
+        assert_eq!(r.occurrences.len(), 1);
+        assert_eq!(r.collapsed, 1);
+    }
+
+    #[test]
+    fn dependency_identity_ignores_version_path_and_tool() {
+        let dep = |tool_path: &str, version: &str| {
+            let mut o = Occurrence::new(Category::Sca, "CVE-1", "t", Severity::High, "/x");
+            o.vulnerability_ids = vec!["cve-2021-44228".into()];
+            o.package = Some(Package {
+                ecosystem: Some("maven".into()),
+                name: "org.apache.logging.log4j:log4j-core".into(),
+                version: Some(version.into()),
+                ..Default::default()
+            });
+            o.location.path = Some(tool_path.into());
+            o
+        };
+        let a = identify("trivy", vec![dep("pom.xml", "2.14.1")]);
+        let b = identify("grype", vec![dep("lib/log4j.jar", "2.15.0")]);
+        assert_eq!(a.occurrences[0].fingerprint, b.occurrences[0].fingerprint);
+        assert_eq!(a.occurrences[0].tier, IdentityTier::Dependency);
+    }
+
+    #[test]
+    fn secrets_match_by_hash_and_file() {
+        let sec = |line: u32| {
+            let mut o = Occurrence::new(Category::Secret, "aws", "t", Severity::High, "/x");
+            o.secret = Some(SecretEvidence::from_plaintext("AKIAEXAMPLEEXAMPLE12"));
+            o.location.path = Some("cfg.py".into());
+            o.location.start_line = Some(line);
+            o
+        };
+        let r = identify("gitleaks", vec![sec(3), sec(9)]);
+        assert_eq!(
+            r.occurrences.len(),
+            1,
+            "one secret in one file is one issue"
+        );
+        assert_eq!(r.collapsed, 1);
+    }
+
+    #[test]
+    fn pypi_names_fold() {
+        assert_eq!(
+            normalize_package_name(Some("pypi"), "Flask_SQLAlchemy"),
+            "flask-sqlalchemy"
+        );
+        assert_eq!(normalize_package_name(Some("npm"), "Lodash"), "Lodash");
+    }
+
+    #[test]
+    fn urls_drop_query_values() {
+        assert_eq!(
+            normalize_url("HTTPS://Example.com/a/b?z=1&a=2#frag"),
+            "https://example.com/a/b?a&z"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Re-import semantics, as a pure plan.
+//!
+//! The scope of a scan is (asset, tool, branch). For each scan the store loads what the scope
+//! held (one query), [`diff_scope`] compares it with the report in memory, and [`plan`] decides
+//! every state change; the store then writes the plan in bulk, in the same transaction.
+//!
+//! Rules:
+//! * an occurrence the scope did not have is **new**; it joins the asset's finding with the
+//!   same identity key (another tool or branch may have reported it already) or founds a new
+//!   finding;
+//! * an occurrence the scope had and the report has again is **seen** (its stored data is
+//!   rewritten only when it changed: moved lines, another locator);
+//! * an occurrence the scope had open and the report lacks is **closed**;
+//! * a finding left with no open occurrence in any scope becomes **fixed**;
+//! * a fixed finding that any scan reports again is **reopened** (a regression, counted).
+//!
+//! Triage decisions live on findings and are never touched here, so they survive re-imports.
+
+use crate::identity::{Fingerprint, Identified};
+use std::collections::HashMap;
+
+/// An occurrence the scope already holds.
+#[derive(Debug, Clone)]
+pub struct ExistingOccurrence {
+    pub id: i64,
+    pub fingerprint: Fingerprint,
+    pub finding_id: i64,
+    pub open: bool,
+    pub data_hash: Fingerprint,
+}
+
+/// A finding of the asset, as far as the plan needs to know it.
+#[derive(Debug, Clone)]
+pub struct ExistingFinding {
+    pub id: i64,
+    pub key: Fingerprint,
+    pub fixed: bool,
+    /// Open occurrences of this finding in *other* scopes (other tools or branches).
+    pub open_elsewhere: u32,
+}
+
+/// An occurrence reported again.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub occurrence_id: i64,
+    pub finding_id: i64,
+    /// Index into [`Identified::occurrences`].
+    pub index: usize,
+    /// Its data differs from what is stored.
+    pub changed: bool,
+    /// It had been closed by an earlier scan of this scope.
+    pub was_closed: bool,
+}
+
+/// The comparison of a scope's stored occurrences with a new report.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeDiff {
+    /// Indices into [`Identified::occurrences`] of occurrences the scope never had.
+    pub new: Vec<usize>,
+    pub seen: Vec<Seen>,
+    /// (occurrence id, finding id) of open occurrences the report no longer has.
+    pub closed: Vec<(i64, i64)>,
+}
+
+impl ScopeDiff {
+    /// Whether [`plan`] needs the asset's findings (it does not for an unchanged re-import,
+    /// which is the common case and then costs no extra query).
+    pub fn needs_findings(&self) -> bool {
+        !self.new.is_empty() || !self.closed.is_empty() || self.seen.iter().any(|s| s.was_closed)
+    }
+}
+
+/// Compares the scope's stored occurrences with the report.
+pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> ScopeDiff {
+    let by_fp: HashMap<Fingerprint, &ExistingOccurrence> =
+        existing.iter().map(|e| (e.fingerprint, e)).collect();
+    let mut diff = ScopeDiff::default();
+    let mut reported: HashMap<Fingerprint, ()> = HashMap::with_capacity(report.occurrences.len());
+    for (index, occ) in report.occurrences.iter().enumerate() {
+        reported.insert(occ.fingerprint, ());
+        match by_fp.get(&occ.fingerprint) {
+            None => diff.new.push(index),
+            Some(e) => diff.seen.push(Seen {
+                occurrence_id: e.id,
+                finding_id: e.finding_id,
+                index,
+                changed: e.data_hash != occ.data_hash,
+                was_closed: !e.open,
+            }),
+        }
+    }
+    for e in existing {
+        if e.open && !reported.contains_key(&e.fingerprint) {
+            diff.closed.push((e.id, e.finding_id));
+        }
+    }
+    diff.closed.sort_unstable();
+    diff
+}
+
+/// The finding a new occurrence belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingRef {
+    Existing(i64),
+    /// Index into [`IngestPlan::new_findings`].
+    New(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOccurrence {
+    /// Index into [`Identified::occurrences`].
+    pub index: usize,
+    pub finding: FindingRef,
+}
+
+/// Counts for the ingest summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanSummary {
+    /// Findings created by this scan.
+    pub new: usize,
+    /// New occurrences that joined a finding another scope already had.
+    pub linked: usize,
+    /// Occurrences reported again.
+    pub unchanged: usize,
+    /// Of those, how many had changed data (moved lines, another locator).
+    pub updated: usize,
+    /// Occurrences no longer reported.
+    pub closed: usize,
+    /// Findings that became fixed.
+    pub fixed: usize,
+    /// Fixed findings reported again (regressions).
+    pub reopened: usize,
+    /// Duplicates within the report collapsed into one occurrence.
+    pub collapsed: usize,
+}
+
+/// Every change a scan makes, for the store to write in bulk.
+#[derive(Debug, Clone, Default)]
+pub struct IngestPlan {
+    /// Occurrence indices that found a new finding (its key is their fingerprint).
+    pub new_findings: Vec<usize>,
+    pub new_occurrences: Vec<NewOccurrence>,
+    /// (occurrence id, index) of seen occurrences whose data changed.
+    pub changed_occurrences: Vec<(i64, usize)>,
+    /// Occurrences that had been closed and are reported again.
+    pub reopened_occurrences: Vec<i64>,
+    pub closed_occurrences: Vec<i64>,
+    pub fixed_findings: Vec<i64>,
+    pub reopened_findings: Vec<i64>,
+    pub summary: PlanSummary,
+}
+
+/// Decides every change. `findings` are the asset's findings (may be empty when
+/// [`ScopeDiff::needs_findings`] is false).
+pub fn plan(diff: &ScopeDiff, report: &Identified, findings: &[ExistingFinding]) -> IngestPlan {
+    let by_key: HashMap<Fingerprint, &ExistingFinding> =
+        findings.iter().map(|f| (f.key, f)).collect();
+    let by_id: HashMap<i64, &ExistingFinding> = findings.iter().map(|f| (f.id, f)).collect();
+
+    let mut p = IngestPlan {
+        summary: PlanSummary {
+            collapsed: report.collapsed,
+            ..PlanSummary::default()
+        },
+        ..IngestPlan::default()
+    };
+    // Open occurrences per existing finding in this scope after the scan.
+    let mut open_here: HashMap<i64, u32> = HashMap::new();
+    let mut touched_fixed: Vec<i64> = Vec::new();
+
+    for s in &diff.seen {
+        p.summary.unchanged += 1;
+        if s.changed {
+            p.summary.updated += 1;
+            p.changed_occurrences.push((s.occurrence_id, s.index));
+        }
+        if s.was_closed {
+            p.reopened_occurrences.push(s.occurrence_id);
+        }
+        *open_here.entry(s.finding_id).or_default() += 1;
+        if by_id.get(&s.finding_id).is_some_and(|f| f.fixed) {
+            touched_fixed.push(s.finding_id);
+        }
+    }
+
+    let mut new_keys: HashMap<Fingerprint, usize> = HashMap::new();
+    for &index in &diff.new {
+        let Some(occ) = report.occurrences.get(index) else {
+            continue;
+        };
+        let finding = if let Some(f) = by_key.get(&occ.fingerprint) {
+            p.summary.linked += 1;
+            *open_here.entry(f.id).or_default() += 1;
+            if f.fixed {
+                touched_fixed.push(f.id);
+            }
+            FindingRef::Existing(f.id)
+        } else if let Some(&n) = new_keys.get(&occ.fingerprint) {
+            FindingRef::New(n)
+        } else {
+            let n = p.new_findings.len();
+            p.new_findings.push(index);
+            new_keys.insert(occ.fingerprint, n);
+            p.summary.new += 1;
+            FindingRef::New(n)
+        };
+        p.new_occurrences.push(NewOccurrence { index, finding });
+    }
+
+    touched_fixed.sort_unstable();
+    touched_fixed.dedup();
+    p.summary.reopened = touched_fixed.len();
+    p.reopened_findings = touched_fixed;
+
+    let mut closed_findings: Vec<i64> = Vec::new();
+    for &(occ_id, finding_id) in &diff.closed {
+        p.closed_occurrences.push(occ_id);
+        closed_findings.push(finding_id);
+    }
+    p.summary.closed = p.closed_occurrences.len();
+    closed_findings.sort_unstable();
+    closed_findings.dedup();
+    for fid in closed_findings {
+        let here = open_here.get(&fid).copied().unwrap_or(0);
+        let elsewhere = by_id.get(&fid).map_or(0, |f| f.open_elsewhere);
+        let already_fixed = by_id.get(&fid).is_some_and(|f| f.fixed);
+        if here == 0 && elsewhere == 0 && !already_fixed {
+            p.fixed_findings.push(fid);
+        }
+    }
+    p.summary.fixed = p.fixed_findings.len();
+    p
+}

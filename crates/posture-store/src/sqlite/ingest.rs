@@ -1,0 +1,482 @@
+//! The ingest transaction on SQLite: load the scope in one query, let the engine plan, write
+//! the plan with cached prepared statements, all inside one `BEGIN IMMEDIATE` transaction.
+
+use super::to_ms;
+use crate::{IngestBatch, IngestOutcome, ScopeOutcome, StoreError};
+use posture_engine::{
+    ExistingFinding, ExistingOccurrence, FindingRef, Fingerprint, Identified, IngestPlan,
+    diff_scope, plan,
+};
+use posture_model::ToolInfo;
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use std::collections::{BTreeMap, HashMap};
+
+/// The reports of one batch that share a tool, hence a scope.
+struct ToolGroup {
+    tool: ToolInfo,
+    /// (report index in the batch, identified occurrences)
+    parts: Vec<(usize, Identified)>,
+}
+
+pub(super) fn ingest(
+    conn: &mut Connection,
+    batch: IngestBatch,
+) -> Result<IngestOutcome, StoreError> {
+    let asset = batch.asset.trim().to_string();
+    if asset.is_empty() {
+        return Err(StoreError::Invalid("the asset name is empty".into()));
+    }
+    let branch = batch.branch.trim().to_string();
+    if branch.is_empty() {
+        return Err(StoreError::Invalid("the branch name is empty".into()));
+    }
+    let now = to_ms(batch.at);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::db("starting the ingest transaction"))?;
+
+    tx.execute(
+        "INSERT INTO assets (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        params![asset, now],
+    )
+    .map_err(StoreError::db("recording the asset"))?;
+    let asset_id: i64 = tx
+        .query_row("SELECT id FROM assets WHERE name = ?1", [&asset], |r| {
+            r.get(0)
+        })
+        .map_err(StoreError::db("recording the asset"))?;
+
+    // Group the runs of every report by tool: one scope, one comparison per tool.
+    let mut groups: BTreeMap<String, ToolGroup> = BTreeMap::new();
+    let mut reports_meta = Vec::with_capacity(batch.reports.len());
+    for (ri, report) in batch.reports.into_iter().enumerate() {
+        for (tool, identified) in report.runs {
+            let g = groups
+                .entry(tool.name.clone())
+                .or_insert_with(|| ToolGroup {
+                    tool: tool.clone(),
+                    parts: Vec::new(),
+                });
+            if g.tool.version.is_none() {
+                g.tool.version = tool.version.clone();
+            }
+            g.parts.push((ri, identified));
+        }
+        reports_meta.push((
+            report.name,
+            report.sha256,
+            report.format,
+            report.diagnostics,
+        ));
+    }
+
+    let mut outcome = IngestOutcome {
+        asset: asset.clone(),
+        scopes: Vec::new(),
+    };
+    for (tool_name, group) in groups {
+        let scope = ScopeCtx::upsert(&tx, asset_id, &tool_name, &branch)?;
+        let mut shas: Vec<&str> = group
+            .parts
+            .iter()
+            .filter_map(|(ri, _)| reports_meta.get(*ri).map(|m| m.1.as_str()))
+            .collect();
+        shas.sort_unstable();
+        let digest = shas.join(",");
+        let occurrence_total: usize = group.parts.iter().map(|(_, i)| i.occurrences.len()).sum();
+
+        if !batch.force && scope.last_digest.as_deref() == Some(digest.as_str()) {
+            outcome.scopes.push(ScopeOutcome {
+                tool: tool_name,
+                branch: branch.clone(),
+                scan_ids: Vec::new(),
+                identical: true,
+                occurrences: occurrence_total,
+                summary: posture_engine::PlanSummary {
+                    unchanged: occurrence_total,
+                    ..Default::default()
+                },
+            });
+            continue;
+        }
+
+        // One scan row per report of the group.
+        let mut scan_ids: HashMap<usize, i64> = HashMap::new();
+        let mut scan_id_list = Vec::new();
+        for (ri, identified) in &group.parts {
+            let Some((name, sha, format, diags)) = reports_meta.get(*ri) else {
+                continue;
+            };
+            tx.execute(
+                "INSERT INTO scans (scope_id, tool_version, format, commit_sha, kind, report_name,
+                                    report_sha256, at, occurrences, summary, diagnostics)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '{}', ?10)",
+                params![
+                    scope.id,
+                    group.tool.version,
+                    format,
+                    batch.commit,
+                    batch.kind.as_str(),
+                    name,
+                    sha,
+                    now,
+                    identified.occurrences.len() as i64,
+                    serde_json::to_string(diags).unwrap_or_else(|_| "[]".into()),
+                ],
+            )
+            .map_err(StoreError::db("recording the scan"))?;
+            let id = tx.last_insert_rowid();
+            scan_ids.insert(*ri, id);
+            scan_id_list.push(id);
+        }
+        let first_scan = scan_id_list.first().copied().unwrap_or(0);
+
+        // Merge the parts (several files of one tool) into one identified set.
+        let (combined, origin) = combine(group.parts, &scan_ids, first_scan);
+
+        let existing = load_scope(&tx, scope.id)?;
+        let diff = diff_scope(&existing, &combined);
+        let findings = if diff.needs_findings() {
+            load_findings(&tx, asset_id, scope.id)?
+        } else {
+            Vec::new()
+        };
+        let the_plan = plan(&diff, &combined, &findings);
+        apply(
+            &tx, asset_id, &scope, now, &combined, &origin, first_scan, &the_plan,
+        )?;
+
+        tx.execute(
+            "UPDATE scopes SET last_scan_at = ?1, last_digest = ?2 WHERE id = ?3",
+            params![now, digest, scope.id],
+        )
+        .map_err(StoreError::db("updating the scope"))?;
+        let summary_json = serde_json::to_string(&the_plan.summary).unwrap_or_else(|_| "{}".into());
+        for id in &scan_id_list {
+            tx.execute(
+                "UPDATE scans SET summary = ?1 WHERE id = ?2",
+                params![summary_json, id],
+            )
+            .map_err(StoreError::db("recording the scan summary"))?;
+        }
+        outcome.scopes.push(ScopeOutcome {
+            tool: tool_name,
+            branch: branch.clone(),
+            scan_ids: scan_id_list,
+            identical: false,
+            occurrences: combined.occurrences.len(),
+            summary: the_plan.summary,
+        });
+    }
+    tx.commit()
+        .map_err(StoreError::db("committing the ingest"))?;
+    Ok(outcome)
+}
+
+struct ScopeCtx {
+    id: i64,
+    last_scan_at: Option<i64>,
+    last_digest: Option<String>,
+}
+
+impl ScopeCtx {
+    fn upsert(
+        tx: &Transaction<'_>,
+        asset_id: i64,
+        tool: &str,
+        branch: &str,
+    ) -> Result<Self, StoreError> {
+        tx.execute(
+            "INSERT INTO scopes (asset_id, tool, branch) VALUES (?1, ?2, ?3)
+             ON CONFLICT (asset_id, tool, branch) DO NOTHING",
+            params![asset_id, tool, branch],
+        )
+        .map_err(StoreError::db("recording the scope"))?;
+        tx.query_row(
+            "SELECT id, last_scan_at, last_digest FROM scopes
+             WHERE asset_id = ?1 AND tool = ?2 AND branch = ?3",
+            params![asset_id, tool, branch],
+            |r| {
+                Ok(ScopeCtx {
+                    id: r.get(0)?,
+                    last_scan_at: r.get(1)?,
+                    last_digest: r.get(2)?,
+                })
+            },
+        )
+        .map_err(StoreError::db("recording the scope"))
+    }
+}
+
+/// Concatenates the identified occurrences of several reports of one tool, dropping a
+/// fingerprint already seen in an earlier report (counted as collapsed). Returns the set and,
+/// per occurrence, the scan it comes from.
+fn combine(
+    parts: Vec<(usize, Identified)>,
+    scan_ids: &HashMap<usize, i64>,
+    fallback_scan: i64,
+) -> (Identified, Vec<i64>) {
+    let mut parts = parts;
+    if parts.len() == 1
+        && let Some((ri, identified)) = parts.pop()
+    {
+        let sid = scan_ids.get(&ri).copied().unwrap_or(fallback_scan);
+        let origin = vec![sid; identified.occurrences.len()];
+        return (identified, origin);
+    }
+    let mut combined = Identified::default();
+    let mut origin = Vec::new();
+    let mut seen: HashMap<Fingerprint, ()> = HashMap::new();
+    for (ri, identified) in parts {
+        let sid = scan_ids.get(&ri).copied().unwrap_or(fallback_scan);
+        combined.collapsed += identified.collapsed;
+        for occ in identified.occurrences {
+            if seen.insert(occ.fingerprint, ()).is_some() {
+                combined.collapsed += 1;
+                continue;
+            }
+            combined.occurrences.push(occ);
+            origin.push(sid);
+        }
+    }
+    (combined, origin)
+}
+
+fn blob16(b: &[u8]) -> Fingerprint {
+    let mut out = [0u8; 16];
+    if b.len() == 16 {
+        out.copy_from_slice(b);
+    }
+    Fingerprint(out)
+}
+
+fn load_scope(tx: &Transaction<'_>, scope_id: i64) -> Result<Vec<ExistingOccurrence>, StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, fingerprint, finding_id, open, data_hash FROM occurrences WHERE scope_id = ?1",
+        )
+        .map_err(StoreError::db("loading the scope"))?;
+    let rows = stmt
+        .query_map([scope_id], |r| {
+            let fp: Vec<u8> = r.get(1)?;
+            let dh: Vec<u8> = r.get(4)?;
+            Ok(ExistingOccurrence {
+                id: r.get(0)?,
+                fingerprint: blob16(&fp),
+                finding_id: r.get(2)?,
+                open: r.get::<_, i64>(3)? != 0,
+                data_hash: blob16(&dh),
+            })
+        })
+        .map_err(StoreError::db("loading the scope"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::db("loading the scope"))
+}
+
+fn load_findings(
+    tx: &Transaction<'_>,
+    asset_id: i64,
+    scope_id: i64,
+) -> Result<Vec<ExistingFinding>, StoreError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT f.id, f.key, f.status,
+                    (SELECT COUNT(*) FROM occurrences o
+                      WHERE o.finding_id = f.id AND o.open = 1 AND o.scope_id <> ?2)
+               FROM findings f WHERE f.asset_id = ?1",
+        )
+        .map_err(StoreError::db("loading the asset's findings"))?;
+    let rows = stmt
+        .query_map(params![asset_id, scope_id], |r| {
+            let key: Vec<u8> = r.get(1)?;
+            let status: String = r.get(2)?;
+            Ok(ExistingFinding {
+                id: r.get(0)?,
+                key: blob16(&key),
+                fixed: status == "fixed",
+                open_elsewhere: r.get::<_, i64>(3)?.max(0) as u32,
+            })
+        })
+        .map_err(StoreError::db("loading the asset's findings"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::db("loading the asset's findings"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    tx: &Transaction<'_>,
+    asset_id: i64,
+    scope: &ScopeCtx,
+    now: i64,
+    report: &Identified,
+    origin: &[i64],
+    first_scan: i64,
+    p: &IngestPlan,
+) -> Result<(), StoreError> {
+    let db = StoreError::db;
+    // 1. New findings, and their `opened` events in one set-based statement.
+    let max_before: i64 = tx
+        .query_row("SELECT COALESCE(MAX(id), 0) FROM findings", [], |r| {
+            r.get(0)
+        })
+        .map_err(db("creating findings"))?;
+    let mut new_ids = Vec::with_capacity(p.new_findings.len());
+    {
+        let mut ins = tx
+            .prepare_cached(
+                "INSERT INTO findings (asset_id, key, category, severity, title, rule_id, status, first_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
+            )
+            .map_err(db("creating findings"))?;
+        for &idx in &p.new_findings {
+            let Some(o) = report.occurrences.get(idx) else {
+                return Err(StoreError::Corrupt("plan points past the report".into()));
+            };
+            let occ = &o.occurrence;
+            ins.execute(params![
+                asset_id,
+                &o.fingerprint.0[..],
+                occ.category.as_str(),
+                occ.severity as i64,
+                occ.title,
+                occ.rule_id,
+                now,
+            ])
+            .map_err(db("creating findings"))?;
+            new_ids.push(tx.last_insert_rowid());
+        }
+    }
+    if !new_ids.is_empty() {
+        tx.execute(
+            "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
+             SELECT id, ?1, ?2, 'opened', 'open' FROM findings WHERE id > ?3 AND asset_id = ?4",
+            params![first_scan, now, max_before, asset_id],
+        )
+        .map_err(db("recording opened events"))?;
+    }
+
+    // 2. New occurrences.
+    {
+        let mut ins = tx
+            .prepare_cached(
+                "INSERT INTO occurrences (scope_id, finding_id, fingerprint, tier, open, first_seen,
+                                          scan_id, data_hash, severity, data)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(db("recording occurrences"))?;
+        let mut bump = tx
+            .prepare_cached("UPDATE findings SET severity = MAX(severity, ?1) WHERE id = ?2")
+            .map_err(db("recording occurrences"))?;
+        for n in &p.new_occurrences {
+            let Some(o) = report.occurrences.get(n.index) else {
+                return Err(StoreError::Corrupt("plan points past the report".into()));
+            };
+            let finding_id = match n.finding {
+                FindingRef::Existing(id) => {
+                    bump.execute(params![o.occurrence.severity as i64, id])
+                        .map_err(db("recording occurrences"))?;
+                    id
+                }
+                FindingRef::New(k) => *new_ids
+                    .get(k)
+                    .ok_or_else(|| StoreError::Corrupt("plan points past new findings".into()))?,
+            };
+            ins.execute(params![
+                scope.id,
+                finding_id,
+                &o.fingerprint.0[..],
+                o.tier.as_str(),
+                now,
+                origin.get(n.index).copied().unwrap_or(first_scan),
+                &o.data_hash.0[..],
+                o.occurrence.severity as i64,
+                o.data,
+            ])
+            .map_err(db("recording occurrences"))?;
+        }
+    }
+
+    // 3. Seen again with changed data (moved lines, new locator).
+    if !p.changed_occurrences.is_empty() {
+        let mut upd = tx
+            .prepare_cached(
+                "UPDATE occurrences SET data = ?1, data_hash = ?2, scan_id = ?3, severity = ?4 WHERE id = ?5",
+            )
+            .map_err(db("updating occurrences"))?;
+        for &(id, idx) in &p.changed_occurrences {
+            let Some(o) = report.occurrences.get(idx) else {
+                return Err(StoreError::Corrupt("plan points past the report".into()));
+            };
+            upd.execute(params![
+                o.data,
+                &o.data_hash.0[..],
+                origin.get(idx).copied().unwrap_or(first_scan),
+                o.occurrence.severity as i64,
+                id
+            ])
+            .map_err(db("updating occurrences"))?;
+        }
+    }
+
+    // 4. Occurrences back after being closed; 5. occurrences no longer reported.
+    if !p.reopened_occurrences.is_empty() {
+        let mut upd = tx
+            .prepare_cached(
+                "UPDATE occurrences SET open = 1, closed_at = NULL, last_seen = NULL WHERE id = ?1",
+            )
+            .map_err(db("reopening occurrences"))?;
+        for id in &p.reopened_occurrences {
+            upd.execute([id]).map_err(db("reopening occurrences"))?;
+        }
+    }
+    if !p.closed_occurrences.is_empty() {
+        let last_seen = scope.last_scan_at.unwrap_or(now);
+        let mut upd = tx
+            .prepare_cached(
+                "UPDATE occurrences SET open = 0, closed_at = ?1, last_seen = ?2 WHERE id = ?3",
+            )
+            .map_err(db("closing occurrences"))?;
+        for id in &p.closed_occurrences {
+            upd.execute(params![now, last_seen, id])
+                .map_err(db("closing occurrences"))?;
+        }
+    }
+
+    // 6. Findings fixed; 7. findings reopened (regressions). Each with its event.
+    if !p.fixed_findings.is_empty() {
+        let mut upd = tx
+            .prepare_cached("UPDATE findings SET status = 'fixed', fixed_at = ?1 WHERE id = ?2")
+            .map_err(db("fixing findings"))?;
+        let mut ev = tx
+            .prepare_cached(
+                "INSERT INTO events (finding_id, scan_id, at, kind, from_status, to_status)
+                 VALUES (?1, ?2, ?3, 'fixed', 'open', 'fixed')",
+            )
+            .map_err(db("fixing findings"))?;
+        for id in &p.fixed_findings {
+            upd.execute(params![now, id])
+                .map_err(db("fixing findings"))?;
+            ev.execute(params![id, first_scan, now])
+                .map_err(db("fixing findings"))?;
+        }
+    }
+    if !p.reopened_findings.is_empty() {
+        let mut upd = tx
+            .prepare_cached(
+                "UPDATE findings SET status = 'open', fixed_at = NULL, reopened = reopened + 1 WHERE id = ?1",
+            )
+            .map_err(db("reopening findings"))?;
+        let mut ev = tx
+            .prepare_cached(
+                "INSERT INTO events (finding_id, scan_id, at, kind, from_status, to_status)
+                 VALUES (?1, ?2, ?3, 'reopened', 'fixed', 'open')",
+            )
+            .map_err(db("reopening findings"))?;
+        for id in &p.reopened_findings {
+            upd.execute([id]).map_err(db("reopening findings"))?;
+            ev.execute(params![id, first_scan, now])
+                .map_err(db("reopening findings"))?;
+        }
+    }
+    Ok(())
+}

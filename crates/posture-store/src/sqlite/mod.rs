@@ -1,0 +1,121 @@
+//! The embedded SQLite back end: one file, created on first use, WAL journal.
+
+mod ingest;
+mod query;
+mod schema;
+
+use crate::{
+    EventRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, ScanQuery, ScanRecord,
+    Store, StoreError, TriageChange,
+};
+use posture_model::Timestamp;
+use rusqlite::{Connection, OpenFlags};
+use std::sync::Mutex;
+
+/// A SQLite database file (or `:memory:`).
+pub struct SqliteStore {
+    path: String,
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database.
+    pub fn open(path: &str) -> Result<Self, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(StoreError::db("opening the database"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(StoreError::db("configuring the database"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA cache_size = -65536;",
+        )
+        .map_err(StoreError::db("configuring the database"))?;
+        let store = SqliteStore {
+            path: path.to_string(),
+            conn: Mutex::new(conn),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(StoreError::db("reading the schema version"))?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::SchemaTooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn
+                .transaction()
+                .map_err(StoreError::db("migrating the schema"))?;
+            tx.execute_batch(sql)
+                .map_err(StoreError::db("migrating the schema"))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(StoreError::db("migrating the schema"))?;
+            tx.commit()
+                .map_err(StoreError::db("migrating the schema"))?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        self.conn
+            .lock()
+            .map_err(|_| StoreError::Corrupt("a previous database call panicked".to_string()))
+    }
+}
+
+/// Timestamps are stored as integer milliseconds since the Unix epoch (UTC).
+pub(crate) fn to_ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub(crate) fn from_ms(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl Store for SqliteStore {
+    fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        let mut conn = self.lock()?;
+        ingest::ingest(&mut conn, batch)
+    }
+
+    fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
+        let conn = self.lock()?;
+        query::findings(&conn, query)
+    }
+
+    fn finding(&self, id: i64) -> Result<Option<FindingRecord>, StoreError> {
+        let conn = self.lock()?;
+        query::finding(&conn, id)
+    }
+
+    fn events(&self, finding_id: i64) -> Result<Vec<EventRecord>, StoreError> {
+        let conn = self.lock()?;
+        query::events(&conn, finding_id)
+    }
+
+    fn scans(&self, query: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError> {
+        let conn = self.lock()?;
+        query::scans(&conn, query)
+    }
+
+    fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError> {
+        let mut conn = self.lock()?;
+        query::triage(&mut conn, change)
+    }
+}

@@ -1,0 +1,84 @@
+//! SQLite schema migrations, applied in order on open. `PRAGMA user_version` records how many
+//! have run. Never edit a released migration: append a new one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the foundation
+    r#"
+CREATE TABLE assets (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE scopes (
+    id            INTEGER PRIMARY KEY,
+    asset_id      INTEGER NOT NULL REFERENCES assets(id),
+    tool          TEXT NOT NULL,
+    branch        TEXT NOT NULL,
+    last_scan_at  INTEGER,
+    last_digest   TEXT,
+    UNIQUE (asset_id, tool, branch)
+);
+CREATE TABLE scans (
+    id             INTEGER PRIMARY KEY,
+    scope_id       INTEGER NOT NULL REFERENCES scopes(id),
+    tool_version   TEXT,
+    format         TEXT NOT NULL,
+    commit_sha     TEXT,
+    kind           TEXT NOT NULL,
+    report_name    TEXT NOT NULL,
+    report_sha256  TEXT NOT NULL,
+    at             INTEGER NOT NULL,
+    occurrences    INTEGER NOT NULL,
+    summary        TEXT NOT NULL,
+    diagnostics    TEXT NOT NULL
+);
+CREATE INDEX scans_scope ON scans (scope_id, at);
+CREATE TABLE findings (
+    id             INTEGER PRIMARY KEY,
+    asset_id       INTEGER NOT NULL REFERENCES assets(id),
+    key            BLOB NOT NULL,
+    category       TEXT NOT NULL,
+    severity       INTEGER NOT NULL,
+    title          TEXT NOT NULL,
+    rule_id        TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('open', 'fixed')),
+    triage         TEXT,
+    triage_reason  TEXT,
+    first_seen     INTEGER NOT NULL,
+    fixed_at       INTEGER,
+    reopened       INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (asset_id, key)
+);
+CREATE INDEX findings_list ON findings (asset_id, status, severity);
+CREATE TABLE occurrences (
+    id           INTEGER PRIMARY KEY,
+    scope_id     INTEGER NOT NULL REFERENCES scopes(id),
+    finding_id   INTEGER NOT NULL REFERENCES findings(id),
+    fingerprint  BLOB NOT NULL,
+    tier         TEXT NOT NULL,
+    open         INTEGER NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER,
+    closed_at    INTEGER,
+    scan_id      INTEGER NOT NULL REFERENCES scans(id),
+    data_hash    BLOB NOT NULL,
+    severity     INTEGER NOT NULL,
+    data         TEXT NOT NULL,
+    UNIQUE (scope_id, fingerprint)
+);
+CREATE INDEX occurrences_finding ON occurrences (finding_id);
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    finding_id   INTEGER NOT NULL REFERENCES findings(id),
+    scan_id      INTEGER REFERENCES scans(id),
+    at           INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    actor        TEXT,
+    from_status  TEXT,
+    to_status    TEXT,
+    reason       TEXT
+);
+CREATE INDEX events_finding ON events (finding_id, at);
+CREATE INDEX events_time ON events (at);
+"#,
+];

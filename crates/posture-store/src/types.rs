@@ -1,0 +1,196 @@
+use posture_engine::{Identified, PlanSummary};
+use posture_model::{
+    Category, Diagnostic, FindingStatus, Occurrence, Severity, Timestamp, ToolInfo,
+};
+use serde::Serialize;
+
+/// One report of an ingest, already parsed and identified.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    /// The file name as given to `ingest` (or the upload's name).
+    pub name: String,
+    /// Hex SHA-256 of the report bytes.
+    pub sha256: String,
+    /// Format id of the parser that read it.
+    pub format: String,
+    /// One entry per tool in the report, each already identified by the engine.
+    pub runs: Vec<(ToolInfo, Identified)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What kind of evidence a scan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanKind {
+    /// A scanner's findings.
+    #[default]
+    Findings,
+    /// A runtime inventory (what is actually loaded in a running workload).
+    Runtime,
+}
+
+impl ScanKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanKind::Findings => "findings",
+            ScanKind::Runtime => "runtime",
+        }
+    }
+}
+
+/// One ingest: reports for one asset and branch, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct IngestBatch {
+    pub asset: String,
+    pub branch: String,
+    pub commit: Option<String>,
+    pub kind: ScanKind,
+    /// When the scan happened (injected: the CLI passes the clock's now, tests a fixed time).
+    pub at: Timestamp,
+    pub reports: Vec<ReportInput>,
+    /// Re-run the full comparison even when the reports are byte-identical to the scope's
+    /// last scan (the benchmark uses it to measure the comparison itself).
+    pub force: bool,
+}
+
+/// The outcome for one tool's scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeOutcome {
+    pub tool: String,
+    pub branch: String,
+    pub scan_ids: Vec<i64>,
+    /// The reports were byte-identical to the scope's last scan: nothing changed.
+    pub identical: bool,
+    pub occurrences: usize,
+    #[serde(flatten)]
+    pub summary: PlanSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestOutcome {
+    pub asset: String,
+    pub scopes: Vec<ScopeOutcome>,
+}
+
+impl IngestOutcome {
+    /// Totals over every scope.
+    pub fn total(&self) -> PlanSummary {
+        let mut t = PlanSummary::default();
+        for s in &self.scopes {
+            t.new += s.summary.new;
+            t.linked += s.summary.linked;
+            t.unchanged += s.summary.unchanged;
+            t.updated += s.summary.updated;
+            t.closed += s.summary.closed;
+            t.fixed += s.summary.fixed;
+            t.reopened += s.summary.reopened;
+            t.collapsed += s.summary.collapsed;
+        }
+        t
+    }
+}
+
+/// Filters for listing findings. `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct FindingQuery {
+    pub asset: Option<String>,
+    /// `None` = every status.
+    pub status: Option<Vec<FindingStatus>>,
+    pub severity: Option<Vec<Severity>>,
+    pub tool: Option<String>,
+    pub category: Option<Category>,
+    pub limit: Option<usize>,
+}
+
+/// One occurrence as stored and shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct OccurrenceRecord {
+    pub id: i64,
+    pub tool: String,
+    pub branch: String,
+    /// The report the stored evidence (and its locator) comes from.
+    pub report: String,
+    pub scan_id: i64,
+    pub open: bool,
+    pub fingerprint: String,
+    /// Which identity rule matched it across scans (`tool`, `content`, `dependency`...).
+    pub identity_tier: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
+    /// The normalized occurrence as last reported (rule_id, locator, location, package...).
+    #[serde(flatten)]
+    pub data: Occurrence,
+}
+
+/// A finding with its occurrences.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRecord {
+    pub id: i64,
+    pub asset: String,
+    pub status: FindingStatus,
+    pub severity: Severity,
+    pub category: Category,
+    pub title: String,
+    pub rule_id: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub fixed_at: Option<Timestamp>,
+    /// How many times it came back after being fixed.
+    pub reopened: u32,
+    /// The person's triage decision, kept across re-imports (also when fixed).
+    pub triage: Option<FindingStatus>,
+    pub triage_reason: Option<String>,
+    pub occurrences: Vec<OccurrenceRecord>,
+}
+
+/// An entry of the event log.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub id: i64,
+    pub finding_id: i64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub scan_id: Option<i64>,
+    pub actor: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanQuery {
+    pub asset: Option<String>,
+    pub tool: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRecord {
+    pub id: i64,
+    pub asset: String,
+    pub tool: String,
+    pub tool_version: Option<String>,
+    pub format: String,
+    pub branch: String,
+    pub commit: Option<String>,
+    pub kind: String,
+    pub report: String,
+    pub sha256: String,
+    pub at: Timestamp,
+    pub occurrences: usize,
+    pub summary: serde_json::Value,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A person's triage decision.
+#[derive(Debug, Clone)]
+pub struct TriageChange {
+    pub finding_id: i64,
+    /// `Open` clears the decision.
+    pub state: FindingStatus,
+    pub reason: String,
+    pub actor: String,
+    pub at: Timestamp,
+}

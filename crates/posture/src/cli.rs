@@ -1,0 +1,160 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Posture: one place for every security scanner's findings.
+///
+/// Ingest reports from SAST, SCA, container, IaC, secret and DAST scanners (format detected from
+/// content), deduplicate them across re-scans, and track each finding from first seen to fixed.
+///
+/// Exit codes: 0 success, 1 a check failed, 2 bad usage, bad input or another error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "posture",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The database: a SQLite file path (created on first use).
+    #[arg(
+        long,
+        global = true,
+        env = "POSTURE_DATABASE",
+        default_value = "posture.db"
+    )]
+    pub database: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest scanner reports for an asset (one transaction: all reports or none).
+    Ingest(IngestArgs),
+    /// List findings.
+    Findings(FindingsArgs),
+    /// Show one finding: its occurrences across tools and its history.
+    Show(ShowArgs),
+    /// List ingested scans.
+    Scans(ScansArgs),
+    /// Record a triage decision on a finding (kept across re-imports).
+    Triage(TriageArgs),
+    /// List the report formats Posture reads.
+    Formats(FormatsArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum KindArg {
+    /// A scanner's findings.
+    Findings,
+    /// A runtime inventory of a running workload.
+    Runtime,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Report files (any supported format, detected from content).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The asset (application or service) the reports belong to.
+    #[arg(long)]
+    pub asset: String,
+    /// The branch that was scanned.
+    #[arg(long, default_value = "main")]
+    pub branch: String,
+    /// The commit that was scanned.
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// Read the reports as this format instead of detecting it (see `posture formats`).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// What the reports are.
+    #[arg(long, value_enum, default_value = "findings")]
+    pub kind: KindArg,
+    /// Refuse reports larger than this many bytes.
+    #[arg(long, default_value_t = posture_app::DEFAULT_MAX_REPORT_BYTES)]
+    pub max_report_size: u64,
+    /// Compare again even if the reports are identical to the last scan of their scope.
+    #[arg(long)]
+    pub force: bool,
+    /// The scan time (RFC 3339), for back-filling history; default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Summary format (default: table on a terminal, JSON otherwise).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Comma-separated severities: critical, high, medium, low, info.
+    #[arg(long, value_delimiter = ',')]
+    pub severity: Vec<String>,
+    /// open (default), fixed, all, or a triage state (confirmed, in-progress, false-positive,
+    /// accepted, not-affected); comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "open")]
+    pub status: Vec<String>,
+    /// Only findings reported by this tool.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// sast, sca, dast, iac, secret, container or runtime.
+    #[arg(long)]
+    pub category: Option<String>,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The finding id.
+    pub id: i64,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScansArgs {
+    #[arg(long)]
+    pub asset: Option<String>,
+    #[arg(long)]
+    pub tool: Option<String>,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    /// The finding id.
+    pub id: i64,
+    /// confirmed, in-progress, false-positive, accepted, not-affected, or open to clear.
+    #[arg(long)]
+    pub state: String,
+    /// Why (kept in the audit trail).
+    #[arg(long)]
+    pub reason: String,
+    /// Who decides (default: $USER).
+    #[arg(long, env = "POSTURE_ACTOR")]
+    pub actor: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}

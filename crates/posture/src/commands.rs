@@ -1,0 +1,428 @@
+//! One function per subcommand.
+
+use crate::cli::*;
+use crate::output::{self, clip};
+use anyhow::{Context, bail};
+use posture_app::{Clock, IngestRequest, SystemClock};
+use posture_model::{Category, FindingStatus, Severity, Timestamp};
+use posture_store::{FindingQuery, FindingRecord, ScanKind, ScanQuery, Store, TriageChange};
+use std::process::ExitCode;
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Formats(a) => formats(a),
+        Command::Ingest(a) => ingest(&cli.database, a),
+        Command::Findings(a) => findings(&cli.database, a),
+        Command::Show(a) => show(&cli.database, a),
+        Command::Scans(a) => scans(&cli.database, a),
+        Command::Triage(a) => triage(&cli.database, a),
+    }
+}
+
+fn open_store(database: &str) -> anyhow::Result<Box<dyn Store>> {
+    posture_store::open(database).with_context(|| format!("cannot open the database {database}"))
+}
+
+fn formats(a: FormatsArgs) -> anyhow::Result<ExitCode> {
+    let rows: Vec<Vec<String>> = posture_parsers::PARSERS
+        .iter()
+        .map(|p| {
+            vec![
+                p.id().to_string(),
+                p.categories()
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                p.description().to_string(),
+            ]
+        })
+        .collect();
+    match output::resolve(a.output) {
+        OutputFormat::Json => {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| serde_json::json!({"id": r[0], "categories": r[1].split(", ").filter(|s| !s.is_empty()).collect::<Vec<_>>(), "description": r[2]}))
+                .collect();
+            output::json(&v)?;
+        }
+        OutputFormat::Csv => output::csv(&["id", "categories", "description"], rows)?,
+        OutputFormat::Table => output::table(&["FORMAT", "CATEGORIES", "DESCRIPTION"], rows)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
+    s.parse::<Timestamp>()
+        .with_context(|| format!("`{s}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z"))
+}
+
+fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
+    let at = match &a.at {
+        Some(s) => parse_time(s)?,
+        None => SystemClock.now(),
+    };
+    // Read and check every file before opening the database: a bad file changes nothing.
+    let mut sources = Vec::with_capacity(a.files.len());
+    for f in &a.files {
+        sources.push(posture_app::read_report_file(f, a.max_report_size)?);
+    }
+    let store = open_store(database)?;
+    let (outcome, reports) = posture_app::ingest(
+        store.as_ref(),
+        &sources,
+        IngestRequest {
+            asset: a.asset.clone(),
+            branch: a.branch.clone(),
+            commit: a.commit.clone(),
+            format: a.format.clone(),
+            kind: match a.kind {
+                KindArg::Findings => ScanKind::Findings,
+                KindArg::Runtime => ScanKind::Runtime,
+            },
+            at,
+            force: a.force,
+        },
+    )?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&serde_json::json!({
+            "asset": outcome.asset,
+            "reports": reports,
+            "scopes": outcome.scopes,
+            "total": outcome.total(),
+        }))?,
+        _ => {
+            for r in &reports {
+                let skipped = if r.skipped > 0 {
+                    format!(", {} item(s) skipped", r.skipped)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{}: {} ({} occurrences{skipped})",
+                    r.name, r.format, r.parsed
+                );
+                for d in r.diagnostics.iter().take(20) {
+                    println!("  {:?} at {}: {}", d.level, d.locator, d.message);
+                }
+                if r.diagnostics.len() > 20 {
+                    println!("  ... and {} more diagnostics", r.diagnostics.len() - 20);
+                }
+            }
+            let rows = outcome
+                .scopes
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.tool.clone(),
+                        s.branch.clone(),
+                        if s.identical {
+                            "identical to last scan".into()
+                        } else {
+                            s.occurrences.to_string()
+                        },
+                        s.summary.new.to_string(),
+                        s.summary.linked.to_string(),
+                        s.summary.unchanged.to_string(),
+                        s.summary.fixed.to_string(),
+                        s.summary.reopened.to_string(),
+                        s.summary.collapsed.to_string(),
+                    ]
+                })
+                .collect();
+            output::table(
+                &[
+                    "TOOL",
+                    "BRANCH",
+                    "OCCURRENCES",
+                    "NEW",
+                    "LINKED",
+                    "UNCHANGED",
+                    "FIXED",
+                    "REOPENED",
+                    "COLLAPSED",
+                ],
+                rows,
+            )?;
+            let t = outcome.total();
+            println!(
+                "asset {}: {} new, {} unchanged, {} fixed, {} reopened, {} duplicates collapsed within the reports",
+                outcome.asset, t.new, t.unchanged, t.fixed, t.reopened, t.collapsed
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_statuses(words: &[String]) -> anyhow::Result<Option<Vec<FindingStatus>>> {
+    let mut out = Vec::new();
+    for w in words {
+        let w = w.trim();
+        if w.eq_ignore_ascii_case("all") {
+            return Ok(None);
+        }
+        out.push(w.parse::<FindingStatus>().map_err(anyhow::Error::msg)?);
+    }
+    Ok(Some(out))
+}
+
+fn findings(database: &str, a: FindingsArgs) -> anyhow::Result<ExitCode> {
+    let severity = if a.severity.is_empty() {
+        None
+    } else {
+        Some(
+            a.severity
+                .iter()
+                .map(|s| s.parse::<Severity>().map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        )
+    };
+    let category = a
+        .category
+        .as_deref()
+        .map(|c| c.parse::<Category>().map_err(anyhow::Error::msg))
+        .transpose()?;
+    let query = FindingQuery {
+        asset: a.asset,
+        status: parse_statuses(&a.status)?,
+        severity,
+        tool: a.tool,
+        category,
+        limit: a.limit,
+    };
+    let store = open_store(database)?;
+    let list = store.findings(&query)?;
+    print_findings(&list, output::resolve(a.output))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tools_of(f: &FindingRecord) -> String {
+    let mut tools: Vec<&str> = f.occurrences.iter().map(|o| o.tool.as_str()).collect();
+    tools.sort_unstable();
+    tools.dedup();
+    tools.join(",")
+}
+
+fn where_of(f: &FindingRecord) -> String {
+    f.occurrences
+        .iter()
+        .find(|o| o.open)
+        .or(f.occurrences.first())
+        .map(|o| {
+            let loc = o.data.location.short();
+            match &o.data.package {
+                Some(p) => format!(
+                    "{}@{}{}",
+                    p.name,
+                    p.version.as_deref().unwrap_or("?"),
+                    if loc.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({loc})")
+                    }
+                ),
+                None => loc,
+            }
+        })
+        .unwrap_or_default()
+}
+
+fn print_findings(list: &[FindingRecord], fmt: OutputFormat) -> anyhow::Result<()> {
+    match fmt {
+        OutputFormat::Json => output::json(&list),
+        OutputFormat::Csv => output::csv(
+            &[
+                "id",
+                "asset",
+                "status",
+                "severity",
+                "category",
+                "tools",
+                "title",
+                "rule_id",
+                "where",
+                "first_seen",
+                "last_seen",
+                "fixed_at",
+                "reopened",
+                "occurrences",
+            ],
+            list.iter()
+                .map(|f| {
+                    vec![
+                        f.id.to_string(),
+                        f.asset.clone(),
+                        f.status.to_string(),
+                        f.severity.to_string(),
+                        f.category.to_string(),
+                        tools_of(f),
+                        f.title.clone(),
+                        f.rule_id.clone(),
+                        where_of(f),
+                        f.first_seen.to_string(),
+                        f.last_seen.to_string(),
+                        f.fixed_at.map(|t| t.to_string()).unwrap_or_default(),
+                        f.reopened.to_string(),
+                        f.occurrences.len().to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        OutputFormat::Table => {
+            output::table(
+                &[
+                    "ID", "SEVERITY", "STATUS", "ASSET", "CATEGORY", "TOOLS", "TITLE", "WHERE",
+                ],
+                list.iter()
+                    .map(|f| {
+                        vec![
+                            f.id.to_string(),
+                            f.severity.to_string(),
+                            f.status.to_string(),
+                            f.asset.clone(),
+                            f.category.to_string(),
+                            tools_of(f),
+                            clip(&f.title, 60),
+                            clip(&where_of(f), 50),
+                        ]
+                    })
+                    .collect(),
+            )?;
+            println!("{} finding(s)", list.len());
+            Ok(())
+        }
+    }
+}
+
+fn show(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(database)?;
+    let Some(f) = store.finding(a.id)? else {
+        bail!("no finding with id {}", a.id);
+    };
+    let events = store.events(a.id)?;
+    match output::resolve(a.output) {
+        OutputFormat::Json | OutputFormat::Csv => {
+            output::json(&serde_json::json!({"finding": f, "events": events}))?
+        }
+        OutputFormat::Table => {
+            println!("#{} [{}] {} ({})", f.id, f.severity, f.title, f.status);
+            println!("asset {} · {} · rule {}", f.asset, f.category, f.rule_id);
+            println!(
+                "first seen {} · last seen {}{} · reopened {} time(s)",
+                f.first_seen,
+                f.last_seen,
+                f.fixed_at
+                    .map(|t| format!(" · fixed {t}"))
+                    .unwrap_or_default(),
+                f.reopened
+            );
+            if let Some(t) = f.triage {
+                println!("triage: {t} ({})", f.triage_reason.as_deref().unwrap_or(""));
+            }
+            println!("\noccurrences:");
+            for o in &f.occurrences {
+                println!(
+                    "  {} {} on {} [{}] {} — {}#{} (identity: {})",
+                    if o.open { "open  " } else { "closed" },
+                    o.tool,
+                    o.branch,
+                    o.data.severity,
+                    o.data.location.short(),
+                    o.report,
+                    o.data.locator,
+                    o.identity_tier
+                );
+            }
+            println!("\nhistory:");
+            for e in &events {
+                println!(
+                    "  {} {}{}{}",
+                    e.at,
+                    e.kind,
+                    e.actor
+                        .as_deref()
+                        .map(|a| format!(" by {a}"))
+                        .unwrap_or_default(),
+                    e.reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scans(database: &str, a: ScansArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(database)?;
+    let list = store.scans(&ScanQuery {
+        asset: a.asset,
+        tool: a.tool,
+        limit: a.limit,
+    })?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&list)?,
+        fmt => {
+            let header = [
+                "ID",
+                "AT",
+                "ASSET",
+                "TOOL",
+                "BRANCH",
+                "FORMAT",
+                "REPORT",
+                "OCCURRENCES",
+            ];
+            let rows = list
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.at.to_string(),
+                        s.asset.clone(),
+                        format!(
+                            "{}{}",
+                            s.tool,
+                            s.tool_version
+                                .as_deref()
+                                .map(|v| format!(" {v}"))
+                                .unwrap_or_default()
+                        ),
+                        s.branch.clone(),
+                        s.format.clone(),
+                        clip(&s.report, 40),
+                        s.occurrences.to_string(),
+                    ]
+                })
+                .collect();
+            if fmt == OutputFormat::Csv {
+                output::csv(&header, rows)?
+            } else {
+                output::table(&header, rows)?
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
+    let state: FindingStatus = a.state.parse().map_err(anyhow::Error::msg)?;
+    let actor = a
+        .actor
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    let store = open_store(database)?;
+    let f = store.triage(TriageChange {
+        finding_id: a.id,
+        state,
+        reason: a.reason,
+        actor,
+        at: SystemClock.now(),
+    })?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&f)?,
+        _ => println!("finding #{} is now {}", f.id, f.status),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,59 @@
+//! Rendering for people (tables) and scripts (JSON, CSV).
+
+use crate::cli::OutputFormat;
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use std::io::{IsTerminal, Write};
+
+/// The format to print in: the one asked for, else a table on a terminal and JSON otherwise.
+pub fn resolve(asked: Option<OutputFormat>) -> OutputFormat {
+    asked.unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Json
+        }
+    })
+}
+
+/// Prints a value as pretty JSON followed by a newline.
+pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Prints rows as a table with a header.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY);
+    t.set_header(header.to_vec());
+    for r in rows {
+        t.add_row(r);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{t}")?;
+    Ok(())
+}
+
+/// Prints rows as CSV with a header.
+pub fn csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Shortens text for a table cell.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
