@@ -1,0 +1,196 @@
+//! `posture-bench`: the ingest benchmark. Prints figures; asserts nothing.
+//!
+//! Workload: `../shared/bench/gen_reports.py` (100,000-finding Trivy and SARIF reports, and
+//! the same with 10% of findings dropped and every line shifted). For each format it measures,
+//! each phase in a fresh child process so that peak memory is the phase's own:
+//!
+//! * `parse-value`: the bare `serde_json::from_slice::<Value>` of the file (the floor);
+//! * `fresh`: ingest into an empty SQLite database, end to end (read, detect, parse,
+//!   fingerprint, diff, write, commit);
+//! * `identical`: re-ingest of the same file (short-circuits on the report digest);
+//! * `identical-forced`: the same with `--force`: the full comparison of 100,000 findings;
+//! * `moved-dropped`: re-ingest of the report with 10% dropped and lines shifted.
+//!
+//! Usage: `cargo run --release -p posture --bin posture-bench -- [--n 100000] [--out DIR]`.
+
+use posture_app::{IngestRequest, read_report_file};
+use posture_store::{ScanKind, SqliteStore};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Runs one phase in this process and prints `secs occurrences peak_kib` on stdout.
+fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
+    let start = Instant::now();
+    let count = match phase {
+        "parse-value" => {
+            let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            std::hint::black_box(&v);
+            0
+        }
+        "fresh" | "identical" | "identical-forced" | "moved-dropped" => {
+            let src = read_report_file(file, posture_app::DEFAULT_MAX_REPORT_BYTES)
+                .map_err(|e| e.to_string())?;
+            let store = SqliteStore::open(db.to_str().ok_or("non-UTF-8 path")?)
+                .map_err(|e| e.to_string())?;
+            let (outcome, _) = posture_app::ingest(
+                &store,
+                &[src],
+                IngestRequest {
+                    asset: "bench".into(),
+                    branch: "main".into(),
+                    commit: None,
+                    format: None,
+                    kind: ScanKind::Findings,
+                    at: posture_model::Timestamp::now(),
+                    force: phase == "identical-forced",
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            let t = outcome.total();
+            eprintln!(
+                "    {phase}: new {} unchanged {} updated {} fixed {} collapsed {}",
+                t.new, t.unchanged, t.updated, t.fixed, t.collapsed
+            );
+            outcome.scopes.iter().map(|s| s.occurrences).sum::<usize>()
+        }
+        other => return Err(format!("unknown phase {other}")),
+    };
+    let secs = start.elapsed().as_secs_f64();
+    println!("{secs} {count} {}", peak_rss_kib());
+    Ok(())
+}
+
+struct Figures {
+    secs: f64,
+    count: usize,
+    peak_kib: u64,
+}
+
+fn run_child(phase: &str, file: &Path, db: &Path) -> Result<Figures, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe)
+        .args(["--child", phase])
+        .arg(file)
+        .arg(db)
+        .output()
+        .map_err(|e| e.to_string())?;
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        return Err(format!("phase {phase} failed"));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let secs = it.next().and_then(|v| v.parse().ok()).ok_or("bad child output")?;
+    let count = it.next().and_then(|v| v.parse().ok()).ok_or("bad child output")?;
+    let peak_kib = it.next().and_then(|v| v.parse().ok()).ok_or("bad child output")?;
+    Ok(Figures { secs, count, peak_kib })
+}
+
+fn generate(script: &Path, args: &[&str], out: &Path) -> Result<(), String> {
+    if out.exists() {
+        return Ok(());
+    }
+    let status = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .arg(out)
+        .status()
+        .map_err(|e| format!("python3: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("gen_reports.py {args:?} failed"))
+    }
+}
+
+fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        let (Some(phase), Some(file), Some(db)) = (args.get(2), args.get(3), args.get(4)) else {
+            return Err("usage: --child PHASE FILE DB".into());
+        };
+        return child(phase, Path::new(file), Path::new(db));
+    }
+    let mut n: usize = 100_000;
+    let mut out = PathBuf::from("target/bench-data");
+    let mut formats = vec!["trivy".to_string(), "sarif".to_string()];
+    let mut i = 1;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--n" => n = args.get(i + 1).and_then(|v| v.parse().ok()).ok_or("--n needs a number")?,
+            "--out" => out = PathBuf::from(args.get(i + 1).ok_or("--out needs a folder")?),
+            "--formats" => {
+                formats = args.get(i + 1).ok_or("--formats needs a list")?.split(',').map(String::from).collect()
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+        i += 2;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_reports.py");
+    if !script.exists() {
+        return Err(format!("the shared workload generator is missing: {}", script.display()));
+    }
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    println!("posture-bench: {n} findings per report, {} core(s)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "{:<7} {:<17} {:>9} {:>12} {:>14} {:>9} {:>11} {:>8}",
+        "format", "phase", "seconds", "occurrences", "findings/s", "vs parse", "peak MiB", "x size"
+    );
+    for fmt in &formats {
+        let ext = if fmt == "sarif" { "sarif" } else { "json" };
+        let base = out.join(format!("{fmt}-{n}.{ext}"));
+        let moved = out.join(format!("{fmt}-{n}-moved-dropped.{ext}"));
+        let ns = n.to_string();
+        generate(&script, &[fmt, &ns], &base)?;
+        if fmt == "sarif" {
+            generate(&script, &[fmt, &ns, "--shift", "7", "--drop", "10"], &moved)?;
+        } else {
+            generate(&script, &[fmt, &ns, "--drop", "10"], &moved)?;
+        }
+        let size = std::fs::metadata(&base).map_err(|e| e.to_string())?.len();
+        let db = out.join(format!("{fmt}-bench.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let parse = run_child("parse-value", &base, &db)?;
+        let phases = [
+            ("fresh", &base),
+            ("identical", &base),
+            ("identical-forced", &base),
+            ("moved-dropped", &moved),
+        ];
+        let row = |name: &str, f: &Figures, count: usize| {
+            println!(
+                "{:<7} {:<17} {:>9.3} {:>12} {:>14.0} {:>9.2} {:>11.1} {:>8.2}",
+                fmt,
+                name,
+                f.secs,
+                count,
+                if f.secs > 0.0 { count as f64 / f.secs } else { 0.0 },
+                f.secs / parse.secs.max(1e-9),
+                f.peak_kib as f64 / 1024.0,
+                (f.peak_kib as f64 * 1024.0) / size as f64,
+            );
+        };
+        row("parse-value", &parse, n);
+        for (phase, file) in phases {
+            let f = run_child(phase, file, &db)?;
+            row(phase, &f, f.count);
+        }
+        println!("{:<7} report size {:.1} MiB", fmt, size as f64 / 1048576.0);
+    }
+    Ok(())
+}
