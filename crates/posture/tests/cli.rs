@@ -1,0 +1,219 @@
+//! End-to-end tests of the real `posture` binary on a real SQLite file.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+const SECRET: &str = "AKIAQQQQQQQQQQQQQQQQ";
+
+fn leaks(entries: &[(&str, u32)]) -> String {
+    let items: Vec<String> = entries
+        .iter()
+        .map(|(file, line)| {
+            format!(
+                r#"{{"RuleID":"aws-access-token","Description":"AWS Access Key","StartLine":{line},"EndLine":{line},"StartColumn":1,"EndColumn":20,"Match":"key = {SECRET}","Secret":"{SECRET}","File":"{file}","Commit":"abc","Tags":[]}}"#
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+fn posture(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("posture").expect("binary");
+    c.arg("--database").arg(db).env_remove("POSTURE_DATABASE");
+    c
+}
+
+fn findings_json(db: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = posture(db)
+        .args(["findings", "--output", "json"])
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON array")
+}
+
+#[test]
+fn ingest_list_fix_and_reopen_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("p.db");
+    let r1 = dir.path().join("gitleaks-1.json");
+    std::fs::write(&r1, leaks(&[("config.py", 3), ("deploy/env.sh", 9)])).expect("write");
+
+    posture(&db)
+        .args(["ingest", "--asset", "payments-api", "--branch", "main"])
+        .arg(&r1)
+        .args(["--output", "json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"new\": 2"));
+
+    let list = findings_json(&db, &[]);
+    let arr = list.as_array().expect("array");
+    assert_eq!(arr.len(), 2);
+    let f = &arr[0];
+    for key in ["id", "asset", "status", "severity", "category", "title", "first_seen", "last_seen", "fixed_at", "reopened", "occurrences"] {
+        assert!(f.get(key).is_some(), "finding lacks `{key}`: {f}");
+    }
+    assert_eq!(f["asset"], "payments-api");
+    assert_eq!(f["status"], "open");
+    assert_eq!(f["category"], "secret");
+    let occ = &f["occurrences"][0];
+    for key in ["tool", "report", "locator", "rule_id", "location"] {
+        assert!(occ.get(key).is_some(), "occurrence lacks `{key}`: {occ}");
+    }
+    assert_eq!(occ["tool"], "gitleaks");
+    assert!(occ["report"].as_str().expect("report").ends_with("gitleaks-1.json"));
+    assert!(occ["locator"].as_str().expect("locator").starts_with('/'));
+
+    // the same file again: nothing changes
+    posture(&db)
+        .args(["ingest", "--asset", "payments-api", "--output", "json"])
+        .arg(&r1)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"identical\": true"));
+
+    // one leak removed: one finding fixed
+    let r2 = dir.path().join("gitleaks-2.json");
+    std::fs::write(&r2, leaks(&[("config.py", 5)])).expect("write");
+    posture(&db)
+        .args(["ingest", "--asset", "payments-api", "--output", "json"])
+        .arg(&r2)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"fixed\": 1"));
+    assert_eq!(findings_json(&db, &[]).as_array().map(Vec::len), Some(1));
+    let fixed = findings_json(&db, &["--status", "fixed"]);
+    assert_eq!(fixed.as_array().map(Vec::len), Some(1));
+    assert!(fixed[0]["fixed_at"].is_string());
+
+    // it comes back: reopened
+    posture(&db)
+        .args(["ingest", "--asset", "payments-api", "--output", "json"])
+        .arg(&r1)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"reopened\": 1"));
+    let all = findings_json(&db, &["--status", "all"]);
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    assert!(all.as_array().expect("a").iter().any(|f| f["reopened"] == 1));
+
+    // filters
+    assert_eq!(findings_json(&db, &["--tool", "gitleaks"]).as_array().map(Vec::len), Some(2));
+    assert_eq!(findings_json(&db, &["--tool", "trivy"]).as_array().map(Vec::len), Some(0));
+    assert_eq!(findings_json(&db, &["--severity", "critical"]).as_array().map(Vec::len), Some(0));
+    assert_eq!(findings_json(&db, &["--category", "secret", "--asset", "payments-api"]).as_array().map(Vec::len), Some(2));
+
+    // CSV has a header and one row per finding
+    let out = posture(&db).args(["findings", "--output", "csv"]).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("id,asset,status,severity"));
+    assert_eq!(text.lines().count(), 3);
+
+    // the secret never reaches the database file or any output
+    let mut raw = std::fs::read(&db).expect("db");
+    for ext in ["-wal", "-shm"] {
+        if let Ok(more) = std::fs::read(format!("{}{ext}", db.display())) {
+            raw.extend(more);
+        }
+    }
+    assert!(!raw.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "plaintext secret stored");
+    assert!(!serde_json::to_string(&all).expect("json").contains(SECRET));
+}
+
+#[test]
+fn bad_input_exits_2_names_the_file_and_stores_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("p.db");
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, leaks(&[("a.py", 1)])).expect("write");
+    let truncated = dir.path().join("truncated.json");
+    std::fs::write(&truncated, &leaks(&[("a.py", 1)])[..60]).expect("write");
+    let garbage = dir.path().join("notes.txt");
+    std::fs::write(&garbage, "hello, this is not a report").expect("write");
+
+    posture(&db)
+        .args(["ingest", "--asset", "a"])
+        .arg(&truncated)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("truncated.json").and(predicate::str::contains("line 1, column")));
+    posture(&db)
+        .args(["ingest", "--asset", "a"])
+        .arg(&garbage)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("notes.txt").and(predicate::str::contains("not a report")));
+    // a good file with a bad one: all or nothing
+    posture(&db)
+        .args(["ingest", "--asset", "a"])
+        .arg(&good)
+        .arg(&truncated)
+        .assert()
+        .code(2);
+    assert_eq!(findings_json(&db, &["--status", "all"]).as_array().map(Vec::len), Some(0));
+
+    posture(&db)
+        .args(["ingest", "--asset", "a", "--max-report-size", "10"])
+        .arg(&good)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("over the limit"));
+    posture(&db)
+        .args(["ingest", "--asset", "a", "--format", "nope"])
+        .arg(&good)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown format"));
+    posture(&db)
+        .args(["ingest", "--asset", "a"])
+        .arg(dir.path().join("missing.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.json"));
+    posture(&db).arg("frobnicate").assert().code(2);
+    posture(&db).args(["findings", "--status", "bogus"]).assert().code(2);
+}
+
+#[test]
+fn formats_lists_every_parser() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = posture(&dir.path().join("p.db"))
+        .args(["formats", "--output", "json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let ids: Vec<&str> = v.as_array().expect("array").iter().filter_map(|f| f["id"].as_str()).collect();
+    for id in ["sarif", "trivy-json", "grype-json", "semgrep-json", "gitleaks-json"] {
+        assert!(ids.contains(&id), "missing {id} in {ids:?}");
+    }
+}
+
+#[test]
+fn triage_through_the_cli_is_kept_and_audited() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("p.db");
+    let r = dir.path().join("r.json");
+    std::fs::write(&r, leaks(&[("test/fixtures/keys.py", 1)])).expect("write");
+    posture(&db).args(["ingest", "--asset", "a"]).arg(&r).assert().success();
+    let id = findings_json(&db, &[])[0]["id"].as_i64().expect("id").to_string();
+    posture(&db)
+        .args(["triage", &id, "--state", "false-positive", "--reason", "test fixture key", "--actor", "alice"])
+        .assert()
+        .success();
+    posture(&db).args(["ingest", "--asset", "a", "--force"]).arg(&r).assert().success();
+    let fp = findings_json(&db, &["--status", "false-positive"]);
+    assert_eq!(fp.as_array().map(Vec::len), Some(1));
+    let out = posture(&db).args(["show", &id, "--output", "json"]).output().expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let kinds: Vec<&str> = v["events"].as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, vec!["opened", "triaged"]);
+    posture(&db)
+        .args(["triage", &id, "--state", "fixed", "--reason", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("decided by scans"));
+}
