@@ -280,6 +280,10 @@ impl Parser for Semgrep {
         if s.has_key("runs") || (s.has_key("vulnerabilities") && s.has_key("scan")) {
             return Confidence::NO;
         }
+        // Checkov's results also carry `check_id`, under `results.failed_checks`.
+        if s.has_key("check_type") || s.has_key("failed_checks") || s.has_key("passed_checks") {
+            return Confidence::NO;
+        }
         let results = s.has_key("results");
         if results && s.has_key("check_id") && s.has_key("extra") {
             return Confidence::CERTAIN;

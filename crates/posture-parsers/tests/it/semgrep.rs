@@ -290,6 +290,7 @@ fn detects_own_fixtures_and_nothing_else() {
         br#"{"vulns": [], "hasMore": false, "cursor": "0"}"#,
         br#"[{"check_id": "x"}]"#,
         br#"{"results": null}"#,
+        br#"{"check_type": "terraform", "results": {"failed_checks": [{"check_id": "CKV_AWS_1", "extra": {}}]}}"#,
         br#"{"results": [{"source": {"path": "yarn.lock"}, "packages": []}]}"#,
         br#"{"version": "2.2.4", "data": [{"file": "a.js", "results": []}], "errors": []}"#,
     ] {
