@@ -11,8 +11,13 @@ pub enum AppError {
         "{file}: the report is {size} bytes, over the limit of {limit} bytes (raise it with --max-report-size)"
     )]
     TooLarge { file: String, size: u64, limit: u64 },
-    #[error("{file}: {error}")]
-    Detect { file: String, error: DetectError },
+    #[error("{file}: {}{error}", syntax.as_ref().map(|s| format!("{s}; ")).unwrap_or_default())]
+    Detect {
+        file: String,
+        error: DetectError,
+        /// Where the JSON breaks, when it does.
+        syntax: Option<String>,
+    },
     #[error("{file}: not a valid {format} report: {error}")]
     Parse {
         file: String,

@@ -88,6 +88,7 @@ pub fn prepare_report(
         })?,
         None => posture_parsers::detect(&source.bytes).map_err(|e| AppError::Detect {
             file: source.name.clone(),
+            syntax: syntax_problem(&source.bytes),
             error: e,
         })?,
     };
@@ -183,4 +184,18 @@ pub struct PreparedSummary {
     pub parsed: usize,
     pub skipped: usize,
     pub diagnostics: Vec<posture_model::Diagnostic>,
+}
+
+/// When a report is not recognized, says where its JSON breaks, if it is meant to be JSON: a
+/// truncated upload is then reported with its line and column instead of only "not a report".
+fn syntax_problem(bytes: &[u8]) -> Option<String> {
+    let body = posture_parsers::json::strip_bom(bytes);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' && *first != b'[' {
+        return None;
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Ok(_) => None,
+        Err(e) => Some(posture_parsers::ParseError::from_json(&e).to_string()),
+    }
 }

@@ -51,7 +51,7 @@ pub fn detect(input: &[u8]) -> Result<&'static dyn Parser, DetectError> {
         .map(|p| (p.detect(&sniff), *p))
         .filter(|(c, _)| *c > Confidence::NO)
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scored.as_slice() {
         [] => Err(DetectError::NotRecognized { resembles: vec![] }),
         [(best, p), rest @ ..] if *best >= Confidence::MATCH => {

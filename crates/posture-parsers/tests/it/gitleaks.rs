@@ -88,10 +88,11 @@ fn corpus_gitleaks_json_files() {
         let raw: serde_json::Value = serde_json::from_slice(&bytes).expect("corpus file is JSON");
         for item in raw.as_array().into_iter().flatten() {
             for key in ["Secret", "offender", "Match", "line"] {
-                if let Some(v) = item.get(key).and_then(|v| v.as_str()) {
-                    if v.len() >= 6 && !v.contains("REDACTED") {
-                        assert!(!json.contains(v), "{}: plaintext {key} leaked", src.rel);
-                    }
+                if let Some(v) = item.get(key).and_then(|v| v.as_str())
+                    && v.len() >= 6
+                    && !v.contains("REDACTED")
+                {
+                    assert!(!json.contains(v), "{}: plaintext {key} leaked", src.rel);
                 }
             }
         }
