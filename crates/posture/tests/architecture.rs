@@ -1,0 +1,93 @@
+//! Architecture invariants, checked by machine (see ARCHITECTURE.md).
+//!
+//! 1. Dependencies between Posture's crates go one way:
+//!    model <- parsers, engine <- store <- app <- posture (binary).
+//! 2. The pure crates (model, parsers, engine, demo) do no I/O: no file system, network,
+//!    process, environment or clock access in their sources.
+
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn posture_deps(krate: &str) -> Vec<String> {
+    let manifest = std::fs::read_to_string(workspace().join("crates").join(krate).join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("{krate}: {e}"));
+    let mut deps = Vec::new();
+    let mut section = String::new();
+    for line in manifest.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            section = t.to_string();
+            continue;
+        }
+        if section == "[dependencies]"
+            && let Some(name) = t.split(['=', '.', ' ']).next()
+            && name.starts_with("posture-")
+        {
+            deps.push(name.to_string());
+        }
+    }
+    deps.sort();
+    deps
+}
+
+#[test]
+fn crate_dependencies_go_one_way() {
+    let allowed: &[(&str, &[&str])] = &[
+        ("posture-model", &[]),
+        ("posture-parsers", &["posture-model"]),
+        ("posture-engine", &["posture-model"]),
+        ("posture-demo", &["posture-model"]),
+        ("posture-store", &["posture-engine", "posture-model"]),
+        ("posture-app", &["posture-engine", "posture-model", "posture-parsers", "posture-store"]),
+    ];
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(workspace().join("crates")).expect("crates dir") {
+        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        if name == "posture" {
+            continue; // the binary may use every crate
+        }
+        let rule = allowed
+            .iter()
+            .find(|(k, _)| *k == name)
+            .unwrap_or_else(|| panic!("crate {name} has no rule here: add one and to ARCHITECTURE.md"));
+        for dep in posture_deps(&name) {
+            assert!(rule.1.contains(&dep.as_str()), "{name} must not depend on {dep} (ARCHITECTURE.md)");
+        }
+        seen.push(name);
+    }
+    assert!(seen.len() >= 5, "expected the workspace crates, saw {seen:?}");
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn pure_crates_do_no_io() {
+    let banned = [
+        "std::fs", "std::net", "std::process", "std::env", "File::open", "Timestamp::now",
+        "SystemTime::now", "Instant::now", "rusqlite", "tokio",
+    ];
+    for krate in ["posture-model", "posture-parsers", "posture-engine", "posture-demo"] {
+        let mut files = Vec::new();
+        rust_files(&workspace().join("crates").join(krate).join("src"), &mut files);
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("read");
+            // unit tests at the bottom of a file may read fixtures
+            let code = text.split("#[cfg(test)]").next().unwrap_or(&text);
+            for b in banned {
+                assert!(!code.contains(b), "{} uses `{b}`: {krate} must stay pure (ARCHITECTURE.md)", f.display());
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test Posture has, on a fresh machine: formatting, lints, unit, property,
+# snapshot, corpus and end-to-end tests. Installs or starts what the tests need.
+#
+# Usage: scripts/test.sh            (from anywhere in the repository)
+#
+# The corpus tests read ../shared/corpus beside the repository (or $POSTURE_CORPUS); when it
+# is absent they print a NOTICE and skip, everything else still runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo is required: install Rust with rustup (https://rustup.rs), then rerun." >&2
+    exit 2
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "NOTICE: python3 not found; the benchmark workload generator will be unavailable (tests do not need it)."
+fi
+
+corpus="${POSTURE_CORPUS:-$(cd .. && pwd)/shared/corpus}"
+if [ -d "$corpus" ]; then
+    echo "corpus: $corpus"
+else
+    echo "NOTICE: no corpus at $corpus: corpus tests will be SKIPPED (set POSTURE_CORPUS)."
+fi
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "cargo test (workspace)"
+# INSTA_UPDATE=no: a snapshot mismatch fails instead of writing a .snap.new
+mkdir -p target
+set +e
+INSTA_UPDATE=no cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test-output.log
+status=${PIPESTATUS[0]}
+set -e
+
+passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' target/test-output.log | awk '{s+=$4} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' target/test-output.log | awk '{s+=$1} END {print s+0}')
+skipped=$(grep -c 'SKIPPED' target/test-output.log || true)
+echo
+echo "tests: ${passed} passed, ${failed} failed (${skipped} skip notices)"
+exit "$status"
