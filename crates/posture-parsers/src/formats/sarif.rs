@@ -72,6 +72,7 @@
 //! | zap, nuclei, burp, nikto, nessus, arachni, wapiti | dast |
 //! | trivy | per rule: `Secret` → secret, `Misconfiguration` or an `AVD-`/`DS`/`KSV`/`KCV` id → iac, `OsPackageVulnerability` → container, otherwise (a CVE/GHSA-like id) → sca |
 //! | codeql, lgtm.com, semgrep, gosec, bandit, snyk code, spotbugs, flawfinder, mobsfscan, njsscan, eslint, brakeman, pmd, sonarqube, checkmarx, clang-tidy, devskim, bearer, horusec, fortify | sast |
+//! | any tool but Trivy, rule `CKV_SECRET_*` (Checkov) or `….secrets.…` (Semgrep's `generic.secrets` rules) | secret |
 //! | any other tool | sca when the rule id carries a CVE/GHSA/OSV-like id or the result names a `component`; sast otherwise |
 //!
 //! Dependency results (sca, container) get `vulnerability_ids` from the rule id (Grype's
@@ -112,8 +113,10 @@
 //! # Secrets
 //!
 //! Secret results hash `properties.offender`/`secret` (Gitleaks v7) else the snippet (Gitleaks
-//! v8 writes the secret there) into [`SecretEvidence`]; the snippet is never kept as context, and
-//! any copy of the secret in the message is masked.
+//! v8 writes the secret there; for Semgrep it is the matched line) into [`SecretEvidence`],
+//! unless the tool masked it already (`REDACTED`, `***`: Checkov); the snippet is never kept as context, and
+//! any copy of the secret in the message is masked; so is any copy in the other occurrences of
+//! the log (a SAST rule whose snippet is the whole resource block that holds the key).
 
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_u32};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
@@ -643,14 +646,26 @@ impl Parser for Sarif {
             runs: Vec::new(),
             diagnostics: Vec::new(),
         };
+        let mut secrets = Vec::new();
         for (r, raw) in runs.iter().enumerate() {
             let base = json::pointer_index("/runs", r);
             match serde_json::from_str::<Run<'_>>(raw.get()) {
-                Ok(run) => read_run(run, r, &base, &mut out),
+                Ok(run) => read_run(run, r, &base, &mut out, &mut secrets),
                 Err(e) => out.diagnostics.push(json::skipped(
                     &base,
                     format!("run skipped: not a SARIF run ({})", strip_pos(&e)),
                 )),
+            }
+        }
+        if !secrets.is_empty() {
+            // a secret found by one rule also sits in the snippets of others (a SAST rule
+            // matching the whole resource block): mask it everywhere
+            secrets.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            secrets.dedup();
+            for occ in out.runs.iter_mut().flat_map(|r| r.occurrences.iter_mut()) {
+                for secret in &secrets {
+                    scrub_secret(occ, secret);
+                }
             }
         }
         Ok(out)
@@ -833,7 +848,7 @@ fn tool_name(run: &Run<'_>) -> Option<(String, Option<String>)> {
     Some((name.to_string(), version))
 }
 
-fn read_run(run: Run<'_>, r: usize, base: &str, out: &mut ParsedReport) {
+fn read_run(run: Run<'_>, r: usize, base: &str, out: &mut ParsedReport, secrets: &mut Vec<String>) {
     let tool = match tool_name(&run) {
         Some((name, version)) => ToolInfo::new(name, version),
         None => {
@@ -877,10 +892,10 @@ fn read_run(run: Run<'_>, r: usize, base: &str, out: &mut ParsedReport) {
 
     let pos = match out.runs.iter().position(|t| t.tool.name == tool.name) {
         Some(p) => {
-            if let Some(existing) = out.runs.get_mut(p) {
-                if existing.tool.version.is_none() {
-                    existing.tool.version = tool.version;
-                }
+            if let Some(existing) = out.runs.get_mut(p)
+                && existing.tool.version.is_none()
+            {
+                existing.tool.version = tool.version;
             }
             p
         }
@@ -905,6 +920,7 @@ fn read_run(run: Run<'_>, r: usize, base: &str, out: &mut ParsedReport) {
     );
     // diagnostics gathered while converting (absent results, pass results)
     out.diagnostics.append(&mut ctx.take_diagnostics());
+    secrets.append(&mut ctx.secrets.borrow_mut());
     if let Some(t) = out.runs.get_mut(pos) {
         t.occurrences.append(&mut occurrences);
     }
@@ -1021,6 +1037,8 @@ struct RunContext<'r, 'a> {
     artifacts: &'r [&'a RawValue],
     kind: ToolKind,
     diagnostics: std::cell::RefCell<Vec<Diagnostic>>,
+    /// Plaintext secrets seen in this run, to mask in every occurrence of the report.
+    secrets: std::cell::RefCell<Vec<String>>,
 }
 
 fn parse_rules(raw: &[&RawValue], base: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<RuleInfo> {
@@ -1082,6 +1100,7 @@ impl<'r, 'a> RunContext<'r, 'a> {
             artifacts: &run.artifacts,
             kind,
             diagnostics: std::cell::RefCell::new(Vec::new()),
+            secrets: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -1113,10 +1132,10 @@ impl<'r, 'a> RunContext<'r, 'a> {
                 }
             }
         }
-        if let Some(rule) = index.and_then(|i| self.rules.get(i)) {
-            if id.is_none_or(|id| rule.id == id || rule.id.is_empty()) {
-                return Some(rule);
-            }
+        if let Some(rule) = index.and_then(|i| self.rules.get(i))
+            && id.is_none_or(|id| rule.id == id || rule.id.is_empty())
+        {
+            return Some(rule);
         }
         let id = id?;
         if let Some(i) = self.by_id.get(id) {
@@ -1253,6 +1272,15 @@ impl<'r, 'a> RunContext<'r, 'a> {
         if let Some(secret) = secret_plain {
             let evidence = SecretEvidence::from_plaintext(secret);
             scrub_secret(&mut base, secret);
+            if secret.trim().len() >= 4 {
+                let mut seen = self.secrets.borrow_mut();
+                seen.push(secret.trim().to_string());
+                let collapsed = collapse_ws(secret);
+                if collapsed != secret.trim() {
+                    // contexts are whitespace-collapsed
+                    seen.push(collapsed);
+                }
+            }
             base.secret = Some(evidence);
         }
         if category.is_dependency() {
@@ -1314,6 +1342,9 @@ impl<'r, 'a> RunContext<'r, 'a> {
     }
 
     fn category(&self, rule_id: &str, rule: Option<&RuleInfo>, props: &Props<'_>) -> Category {
+        if self.kind != ToolKind::Trivy && is_secret_rule(rule_id) {
+            return Category::Secret;
+        }
         match self.kind {
             ToolKind::Fixed(c) => c,
             ToolKind::DependencyCheck => Category::Sca,
@@ -1429,15 +1460,15 @@ impl<'r, 'a> RunContext<'r, 'a> {
             });
         if pkg.is_none() {
             // Grype: `CVE-2021-1234-pkgname`
-            if let Some(first) = occ.vulnerability_ids.first() {
-                if let Some(rest) = occ.rule_id.strip_prefix(first.as_str()) {
-                    let name = rest.trim_start_matches('-').trim();
-                    if !name.is_empty() && !name.contains(' ') {
-                        pkg = Some(Package {
-                            name: name.to_string(),
-                            ..Package::default()
-                        });
-                    }
+            if let Some(first) = occ.vulnerability_ids.first()
+                && let Some(rest) = occ.rule_id.strip_prefix(first.as_str())
+            {
+                let name = rest.trim_start_matches('-').trim();
+                if !name.is_empty() && !name.contains(' ') {
+                    pkg = Some(Package {
+                        name: name.to_string(),
+                        ..Package::default()
+                    });
                 }
             }
         }
@@ -1491,20 +1522,20 @@ fn severity_of(
         .security_severity
         .non_empty()
         .or_else(|| rule.and_then(|r| r.security_severity.as_deref()));
-    if let Some(s) = sec {
-        if let Some(sev) = s.parse::<f64>().ok().and_then(Severity::from_cvss_score) {
-            return (sev, Some(s.to_string()), cvss);
-        }
+    if let Some(s) = sec
+        && let Some(sev) = s.parse::<f64>().ok().and_then(Severity::from_cvss_score)
+    {
+        return (sev, Some(s.to_string()), cvss);
     }
     if kind == ToolKind::DependencyCheck {
         let score = props.cvssv3_base_score.or(props.cvssv2_score);
         if let Some(sev) = score.and_then(Severity::from_cvss_score) {
             return (sev, score.map(|s| s.to_string()), cvss);
         }
-        if let Some(w) = props.severity.non_empty() {
-            if let Some(sev) = Severity::from_common_word(w) {
-                return (sev, Some(w.to_string()), cvss);
-            }
+        if let Some(w) = props.severity.non_empty()
+            && let Some(sev) = Severity::from_common_word(w)
+        {
+            return (sev, Some(w.to_string()), cvss);
         }
     }
     let written = level
@@ -1548,10 +1579,10 @@ fn collect_cwes(props: &Props<'_>, out: &mut Vec<u32>) {
         let t = tag.trim();
         let lower = t.to_ascii_lowercase();
         let rest = lower.strip_prefix("external/cwe/").unwrap_or(&lower);
-        if rest.starts_with("cwe") {
-            if let Some(n) = json::parse_cwe(&rest.replace("cwe:", "cwe-")) {
-                out.push(n);
-            }
+        if rest.starts_with("cwe")
+            && let Some(n) = json::parse_cwe(&rest.replace("cwe:", "cwe-"))
+        {
+            out.push(n);
         }
     }
     for c in &props.cwe.0 {
@@ -1570,10 +1601,10 @@ fn push_taxon_cwe(t: &DescriptorRef<'_>, out: &mut Vec<u32>) {
         .is_some_and(|n| n.eq_ignore_ascii_case("cwe"));
     if let Some(id) = t.id.non_empty() {
         let upper = id.to_ascii_uppercase();
-        if is_cwe || upper.starts_with("CWE-") {
-            if let Some(n) = json::parse_cwe(&upper) {
-                out.push(n);
-            }
+        if (is_cwe || upper.starts_with("CWE-"))
+            && let Some(n) = json::parse_cwe(&upper)
+        {
+            out.push(n);
         }
     }
 }
@@ -1626,9 +1657,18 @@ fn is_placeholder_snippet(s: &str) -> bool {
     s.trim().eq_ignore_ascii_case("requires login")
 }
 
+/// Secret-detection rules of general tools: Checkov's `CKV_SECRET_*`, Semgrep's
+/// `generic.secrets.*` rules.
+fn is_secret_rule(rule_id: &str) -> bool {
+    rule_id.starts_with("CKV_SECRET_")
+        || rule_id.starts_with("secrets.")
+        || rule_id.contains(".secrets.")
+}
+
+/// A secret the tool already masked (`REDACTED`, `AKIAI**********`) cannot be hashed.
 fn is_redacted(s: &str) -> bool {
     let t = s.trim();
-    t.is_empty() || t.eq_ignore_ascii_case("redacted") || t.chars().all(|c| c == '*')
+    t.is_empty() || t.eq_ignore_ascii_case("redacted") || t.contains("***")
 }
 
 /// Masks every copy of the secret in the text fields of an occurrence.
@@ -1643,8 +1683,10 @@ fn scrub_secret(occ: &mut Occurrence, secret: &str) {
             *field = field.replace(secret, &masked);
         }
     }
-    if let Some(d) = occ.description.as_mut() {
-        if d.contains(secret) {
+    for text in [&mut occ.description, &mut occ.identity.context] {
+        if let Some(d) = text.as_mut()
+            && d.contains(secret)
+        {
             *d = d.replace(secret, &masked);
         }
     }
@@ -1696,14 +1738,13 @@ fn normalize_uri(uri: &str) -> UriKind {
         }
         return UriKind::Path(percent_decode(p));
     }
-    if let Some((scheme, _)) = uri.split_once("://") {
-        if !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-        {
-            return UriKind::Url(uri.to_string());
-        }
+    if let Some((scheme, _)) = uri.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+    {
+        return UriKind::Url(uri.to_string());
     }
     UriKind::Path(percent_decode(uri))
 }
@@ -1744,10 +1785,10 @@ fn extract_vuln_ids(text: &str) -> Vec<String> {
     for token in text.split(|c: char| {
         c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | '"' | '\'')
     }) {
-        if let Some(id) = canonical_vuln_id(token) {
-            if !out.contains(&id) {
-                out.push(id);
-            }
+        if let Some(id) = canonical_vuln_id(token)
+            && !out.contains(&id)
+        {
+            out.push(id);
         }
     }
     out
