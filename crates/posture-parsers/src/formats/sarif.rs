@@ -100,8 +100,8 @@
 //! # Locations
 //!
 //! `physicalLocation.artifactLocation.uri` (or the `uri` of `run.artifacts[index]`), with
-//! `file://` removed, percent-escapes decoded, relative paths kept as written (`uriBaseId` is not
-//! resolved); other schemes (`http://`, `host://`) go to `url`. Region lines and columns, where
+//! `file://` removed, percent-escapes decoded, `\` turned into `/` (KICS writes Windows paths),
+//! relative paths kept as written (`uriBaseId` is not resolved); other schemes (`http://`, `host://`) go to `url`. Region lines and columns, where
 //! `0` and the `-1` sentinels mean "none". The first logical location's `fullyQualifiedName`
 //! (else `name`) becomes `resource`.
 //!
@@ -1746,7 +1746,13 @@ fn normalize_uri(uri: &str) -> UriKind {
     {
         return UriKind::Url(uri.to_string());
     }
-    UriKind::Path(percent_decode(uri))
+    // URIs separate with `/`; KICS and hadolint write Windows paths with `\`
+    let path = percent_decode(uri);
+    if path.contains('\\') {
+        UriKind::Path(path.replace('\\', "/"))
+    } else {
+        UriKind::Path(path)
+    }
 }
 
 fn percent_decode(s: &str) -> String {
