@@ -598,14 +598,14 @@ fn vuln_occurrence(
     occ.vulnerability_ids = ids;
 
     let mut description = non_empty(v.description).map(|d| d.trim().to_string());
-    if let Some(status) = v.status.as_deref().map(str::trim) {
-        if !matches!(status, "" | "fixed" | "affected" | "unknown") {
-            let note = format!("Vendor status: {status}.");
-            description = Some(match description {
-                Some(d) => format!("{d}\n\n{note}"),
-                None => note,
-            });
-        }
+    if let Some(status) = v.status.as_deref().map(str::trim)
+        && !matches!(status, "" | "fixed" | "affected" | "unknown")
+    {
+        let note = format!("Vendor status: {status}.");
+        description = Some(match description {
+            Some(d) => format!("{d}\n\n{note}"),
+            None => note,
+        });
     }
     occ.description = description;
     occ.cwes = json::tidy_cwes(
@@ -632,7 +632,7 @@ fn vuln_occurrence(
         layer: v.layer.and_then(Layer::id),
         ..Location::default()
     };
-    occ.package = (!name.is_empty()).then(|| Package {
+    occ.package = (!name.is_empty()).then_some(Package {
         purl,
         ecosystem,
         name,
@@ -775,18 +775,18 @@ fn check_id(avd_id: Option<&str>, id: Option<&str>) -> String {
     fn pick(s: Option<&str>) -> Option<&str> {
         s.map(str::trim).filter(|s| !s.is_empty())
     }
-    if let Some(avd) = pick(avd_id).and_then(|a| a.strip_prefix("AVD-")) {
-        if !avd.is_empty() {
-            return avd.to_string();
-        }
+    if let Some(avd) = pick(avd_id).and_then(|a| a.strip_prefix("AVD-"))
+        && !avd.is_empty()
+    {
+        return avd.to_string();
     }
     let Some(id) = pick(id) else {
         return "trivy-misconfiguration".to_string();
     };
-    if let Some(rest) = id.strip_prefix("AVD-") {
-        if !rest.is_empty() {
-            return rest.to_string();
-        }
+    if let Some(rest) = id.strip_prefix("AVD-")
+        && !rest.is_empty()
+    {
+        return rest.to_string();
     }
     // compact form: letters then digits, no dash (DS002, KSV001, AWS086)
     let split = id.find(|c: char| c.is_ascii_digit()).unwrap_or(id.len());
