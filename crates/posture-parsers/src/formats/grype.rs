@@ -39,7 +39,9 @@
 //!
 //! Tool version: `descriptor.version`; the placeholder `[not provided]` is dropped.
 
-use crate::formats::trivy::{non_empty, purl_type, push_unique, push_vuln_id};
+use crate::formats::trivy::{
+    non_empty, non_empty_trimmed, purl_type, push_unique, push_vuln_id, trimmed,
+};
 use crate::json::{self, null_default, opt_lenient_f64};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
@@ -310,7 +312,7 @@ fn to_occurrence(
     let v = m.vulnerability;
     let related = m.related.unwrap_or_default();
     let a = m.artifact;
-    let primary = v.id.trim().to_string();
+    let primary = trimmed(v.id);
 
     let mut ids = Vec::new();
     if classify_vuln_id(&primary) != VulnIdKind::Cve {
@@ -362,9 +364,7 @@ fn to_occurrence(
             .unwrap_or(Severity::Info),
     };
 
-    let name = non_empty(a.name)
-        .map(|n| n.trim().to_string())
-        .unwrap_or_default();
+    let name = non_empty_trimmed(a.name).unwrap_or_default();
     let version = non_empty(a.version);
     let title = match (&name, &version) {
         (n, _) if n.is_empty() => primary.clone(),
@@ -402,7 +402,7 @@ fn to_occurrence(
 
     let mut description = non_empty(v.description)
         .or(related_description)
-        .map(|d| d.trim().to_string());
+        .map(trimmed);
     if wont_fix {
         let note = "Fix state: wont-fix.";
         description = Some(match description {
@@ -424,7 +424,7 @@ fn to_occurrence(
     }
     occ.references = refs;
 
-    let purl = non_empty(a.purl).map(|p| p.trim().to_string());
+    let purl = non_empty_trimmed(a.purl);
     let ecosystem = a
         .kind
         .as_deref()
@@ -465,14 +465,12 @@ fn add_cvss(
         .filter(|s| !s.is_empty())
         .unwrap_or("grype");
     let mut push = |source: Option<String>, vector: Option<String>, score: Option<f64>| {
-        let vector = non_empty(vector).map(|v| v.trim().to_string());
+        let vector = non_empty_trimmed(vector);
         if vector.is_none() && score.is_none() {
             return;
         }
         let rating = CvssRating {
-            source: non_empty(source)
-                .map(|s| s.trim().to_string())
-                .unwrap_or_else(|| fallback.to_string()),
+            source: non_empty_trimmed(source).unwrap_or_else(|| fallback.to_string()),
             vector,
             score,
         };

@@ -62,7 +62,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::fmt;
 
 pub struct Trivy;
 
@@ -162,8 +162,8 @@ struct Vuln<'a> {
     severity: Option<Cow<'a, str>>,
     #[serde(rename = "CweIDs", default)]
     cwe_ids: Option<Vec<String>>,
-    #[serde(rename = "CVSS", default)]
-    cvss: Option<BTreeMap<String, Cvss>>,
+    #[serde(rename = "CVSS", default, deserialize_with = "ordered_map")]
+    cvss: Vec<(String, Cvss)>,
     #[serde(rename = "References", default)]
     references: Option<Vec<String>>,
 }
@@ -182,6 +182,41 @@ struct Cvss {
     v3_score: Option<f64>,
     #[serde(rename = "V40Score", default, deserialize_with = "opt_lenient_f64")]
     v40_score: Option<f64>,
+}
+
+/// A JSON object (or `null`) as its entries in document order.
+fn ordered_map<'de, D, V>(d: D) -> Result<Vec<(String, V)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Entries<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
+        type Value = Vec<(String, V)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(2));
+            while let Some(entry) = map.next_entry::<String, V>()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_option(Entries(std::marker::PhantomData))
 }
 
 #[derive(Deserialize)]
@@ -516,7 +551,7 @@ fn vuln_occurrence(
     lockfile: Option<&str>,
     image: Option<&str>,
 ) -> Occurrence {
-    let primary = non_empty(v.id).map(|s| s.trim().to_string());
+    let primary = non_empty_trimmed(v.id);
     let name = non_empty(v.pkg_name)
         .or_else(|| {
             non_empty(v.pkg_id).map(|id| match id.rfind('@') {
@@ -541,10 +576,10 @@ fn vuln_occurrence(
         .collect();
 
     let mut cvss = Vec::new();
-    if let Some(map) = v.cvss {
+    {
         let first = v.severity_source.as_deref().unwrap_or("");
         let (mut preferred, others): (Vec<_>, Vec<_>) =
-            map.into_iter().partition(|(source, _)| source == first);
+            v.cvss.into_iter().partition(|(source, _)| source == first);
         preferred.extend(others);
         for (source, c) in preferred {
             for (vector, score) in [
@@ -580,7 +615,7 @@ fn vuln_occurrence(
 
     let rule_id = primary.clone().unwrap_or_else(|| "unknown".to_string());
     let title = match non_empty(v.title) {
-        Some(t) => t.trim().to_string(),
+        Some(t) => trimmed(t),
         None if name.is_empty() => rule_id.clone(),
         None => format!("{rule_id} in {name}"),
     };
@@ -597,7 +632,7 @@ fn vuln_occurrence(
     }
     occ.vulnerability_ids = ids;
 
-    let mut description = non_empty(v.description).map(|d| d.trim().to_string());
+    let mut description = non_empty_trimmed(v.description);
     if let Some(status) = v.status.as_deref().map(str::trim)
         && !matches!(status, "" | "fixed" | "affected" | "unknown")
     {
@@ -659,9 +694,8 @@ fn misconf_occurrence(
         .map(str::trim)
         .filter(|s| !s.is_empty());
     let severity = tool_severity.map(severity_of).unwrap_or(Severity::Info);
-    let message = non_empty(m.message).map(|s| s.trim().to_string());
-    let title = non_empty(m.title)
-        .map(|t| t.trim().to_string())
+    let message = non_empty_trimmed(m.message);
+    let title = non_empty_trimmed(m.title)
         .or_else(|| message.clone())
         .unwrap_or_else(|| rule_id.clone());
     let mut occ = Occurrence::new(Category::Iac, rule_id, title, severity, locator);
@@ -673,7 +707,7 @@ fn misconf_occurrence(
         parts.push(msg.clone());
     }
     if let Some(d) = non_empty(m.description) {
-        parts.push(d.trim().to_string());
+        parts.push(trimmed(d));
     }
     if let Some(r) = non_empty(m.resolution) {
         parts.push(format!("Resolution: {}", r.trim()));
@@ -700,7 +734,7 @@ fn misconf_occurrence(
     if let Some(cause) = m.cause {
         location.start_line = cause.start_line.filter(|l| *l > 0);
         location.end_line = cause.end_line.filter(|l| *l > 0);
-        location.resource = non_empty(cause.resource).map(|r| r.trim().to_string());
+        location.resource = non_empty_trimmed(cause.resource);
         let code: Vec<String> = cause
             .code
             .and_then(|c| c.lines)
@@ -726,18 +760,14 @@ fn secret_occurrence(
     target: Option<&str>,
     image: Option<&str>,
 ) -> Occurrence {
-    let rule_id = non_empty(s.rule_id)
-        .map(|r| r.trim().to_string())
-        .unwrap_or_else(|| "trivy-secret".to_string());
+    let rule_id = non_empty_trimmed(s.rule_id).unwrap_or_else(|| "trivy-secret".to_string());
     let tool_severity = s
         .severity
         .as_deref()
         .map(str::trim)
         .filter(|w| !w.is_empty());
     let severity = tool_severity.map(severity_of).unwrap_or(Severity::Info);
-    let title = non_empty(s.title)
-        .map(|t| t.trim().to_string())
-        .unwrap_or_else(|| format!("Secret detected: {rule_id}"));
+    let title = non_empty_trimmed(s.title).unwrap_or_else(|| format!("Secret detected: {rule_id}"));
     let mut occ = Occurrence::new(Category::Secret, rule_id, title, severity, locator);
     occ.tool_severity = tool_severity.map(String::from);
     occ.description = non_empty(s.category).map(|c| format!("Category: {}.", c.trim()));
@@ -855,8 +885,21 @@ pub(crate) fn push_vuln_id(ids: &mut Vec<String>, id: &str) {
 pub(crate) fn push_unique(list: &mut Vec<String>, item: String) {
     let t = item.trim();
     if !t.is_empty() && !list.iter().any(|x| x == t) {
-        list.push(t.to_string());
+        list.push(trimmed(item));
     }
+}
+
+/// The string without surrounding whitespace, reusing its buffer when there is none.
+pub(crate) fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() {
+        s
+    } else {
+        s.trim().to_string()
+    }
+}
+
+pub(crate) fn non_empty_trimmed(s: Option<String>) -> Option<String> {
+    non_empty(s).map(trimmed)
 }
 
 pub(crate) fn non_empty(s: Option<String>) -> Option<String> {

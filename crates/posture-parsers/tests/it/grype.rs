@@ -310,3 +310,14 @@ fn corpus_grype_details_and_digests() {
         snapshot_settings().bind(|| insta::assert_json_snapshot!(name, digest));
     }
 }
+
+#[test]
+fn truncated_inputs_never_panic() {
+    for name in ["happy.json", "old.json", "dir.json"] {
+        let bytes = fixture("grype", name);
+        for cut in (0..bytes.len()).step_by(7) {
+            let _ = Grype.parse(&bytes[..cut]);
+            let _ = Grype.detect(&Sniff::new(&bytes[..cut]));
+        }
+    }
+}

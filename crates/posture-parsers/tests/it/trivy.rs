@@ -442,3 +442,23 @@ fn corpus_trivy_categories_and_digests() {
     let text = serde_json::to_string(&Trivy.parse(&secrets).expect("parses")).expect("json");
     assert!(!text.contains("ghp_0123456789"), "code context leaked");
 }
+
+#[test]
+fn truncated_and_mangled_inputs_never_panic() {
+    for name in ["happy.json", "legacy.json", "fs.json"] {
+        let bytes = fixture("trivy", name);
+        for cut in (0..bytes.len()).step_by(7) {
+            let _ = Trivy.parse(&bytes[..cut]);
+            let _ = Trivy.detect(&Sniff::new(&bytes[..cut]));
+        }
+        let mangled: Vec<u8> = bytes
+            .iter()
+            .map(|b| match b {
+                b'"' => b'\'',
+                b'[' => b'{',
+                other => *other,
+            })
+            .collect();
+        assert!(Trivy.parse(&mangled).is_err());
+    }
+}
