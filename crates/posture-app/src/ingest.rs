@@ -9,6 +9,7 @@ use posture_store::{IngestBatch, IngestOutcome, ReportInput, ScanKind, Store};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
+use std::time::Instant;
 
 /// Reports larger than this are refused unless the caller raises the cap (generous: the
 /// largest real reports are tens of megabytes, the benchmark's 100,000 findings ~150 MB).
@@ -69,6 +70,27 @@ pub struct PreparedReport {
     pub skipped: usize,
     /// Occurrences the parser produced, before collapsing duplicates.
     pub parsed: usize,
+    /// Seconds spent hashing, parsing and identifying.
+    pub timings: Timings,
+}
+
+/// Where an ingest spent its time, in seconds (shown by `--output json` and the benchmark).
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Timings {
+    pub sha256: f64,
+    pub parse: f64,
+    pub identify: f64,
+    pub store: f64,
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sha256 {:.3}s, parse {:.3}s, identify {:.3}s, store {:.3}s",
+            self.sha256, self.parse, self.identify, self.store
+        )
+    }
 }
 
 /// Detects (or looks up) the format, parses and identifies one report. Pure apart from
@@ -92,18 +114,35 @@ pub fn prepare_report(
             error: e,
         })?,
     };
-    let report = parser.parse(&source.bytes).map_err(|e| AppError::Parse {
+    let mut timings = Timings::default();
+    // Hash on a second thread while parsing: both read the same bytes, neither waits.
+    let (sha256, report) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| {
+            let t = Instant::now();
+            let sha = hex::encode(Sha256::digest(&source.bytes));
+            (sha, t.elapsed().as_secs_f64())
+        });
+        let t = Instant::now();
+        let report = parser.parse(&source.bytes);
+        timings.parse = t.elapsed().as_secs_f64();
+        let (sha, secs) = hasher
+            .join()
+            .unwrap_or_else(|_| (hex::encode(Sha256::digest(&source.bytes)), 0.0));
+        timings.sha256 = secs;
+        (sha, report)
+    });
+    let report = report.map_err(|e| AppError::Parse {
         file: source.name.clone(),
         format: parser.id().to_string(),
         error: e,
     })?;
-    let sha256 = hex::encode(Sha256::digest(&source.bytes));
     let parsed = report.occurrence_count();
     let skipped = report
         .diagnostics
         .iter()
         .filter(|d| d.level == posture_model::DiagnosticLevel::Skipped)
         .count();
+    let t = Instant::now();
     let runs: Vec<(ToolInfo, posture_engine::Identified)> = report
         .runs
         .into_iter()
@@ -112,6 +151,7 @@ pub fn prepare_report(
             (run.tool, identified)
         })
         .collect();
+    timings.identify = t.elapsed().as_secs_f64();
     Ok(PreparedReport {
         input: ReportInput {
             name: source.name.clone(),
@@ -122,6 +162,7 @@ pub fn prepare_report(
         },
         skipped,
         parsed,
+        timings,
     })
 }
 
@@ -161,9 +202,11 @@ pub fn ingest(
             parsed: prepared.parsed,
             skipped: prepared.skipped,
             diagnostics: prepared.input.diagnostics.clone(),
+            timings: prepared.timings,
         });
         reports.push(prepared.input);
     }
+    let t = Instant::now();
     let outcome = store.ingest(IngestBatch {
         asset: req.asset,
         branch: req.branch,
@@ -173,6 +216,10 @@ pub fn ingest(
         reports,
         force: req.force,
     })?;
+    let store_secs = t.elapsed().as_secs_f64();
+    for s in &mut summaries {
+        s.timings.store = store_secs;
+    }
     Ok((outcome, summaries))
 }
 
@@ -184,6 +231,8 @@ pub struct PreparedSummary {
     pub parsed: usize,
     pub skipped: usize,
     pub diagnostics: Vec<posture_model::Diagnostic>,
+    /// Time spent; `store` is the whole transaction (shared by the reports of one ingest).
+    pub timings: Timings,
 }
 
 /// When a report is not recognized, says where its JSON breaks, if it is meant to be JSON: a

@@ -15,7 +15,13 @@ fn day(n: i64) -> Timestamp {
 }
 
 fn sast(rule: &str, path: &str, line: u32, code: &str) -> Occurrence {
-    let mut o = Occurrence::new(Category::Sast, rule, format!("{rule} issue"), Severity::High, "/results/0");
+    let mut o = Occurrence::new(
+        Category::Sast,
+        rule,
+        format!("{rule} issue"),
+        Severity::High,
+        "/results/0",
+    );
     o.location = Location {
         path: Some(path.into()),
         start_line: Some(line),
@@ -27,7 +33,13 @@ fn sast(rule: &str, path: &str, line: u32, code: &str) -> Occurrence {
 }
 
 fn dep(cve: &str, pkg: &str, version: &str) -> Occurrence {
-    let mut o = Occurrence::new(Category::Sca, cve, format!("{cve} in {pkg}"), Severity::Critical, "/Results/0/Vulnerabilities/0");
+    let mut o = Occurrence::new(
+        Category::Sca,
+        cve,
+        format!("{cve} in {pkg}"),
+        Severity::Critical,
+        "/Results/0/Vulnerabilities/0",
+    );
     o.vulnerability_ids = vec![cve.into()];
     o.package = Some(Package {
         ecosystem: Some("npm".into()),
@@ -38,7 +50,13 @@ fn dep(cve: &str, pkg: &str, version: &str) -> Occurrence {
     o
 }
 
-fn batch(tool: &str, branch: &str, at: Timestamp, name: &str, occs: Vec<Occurrence>) -> IngestBatch {
+fn batch(
+    tool: &str,
+    branch: &str,
+    at: Timestamp,
+    name: &str,
+    occs: Vec<Occurrence>,
+) -> IngestBatch {
     // the sha stands for the report bytes: one name, one content in these tests
     let sha = format!("sha-of-{name}-{}", occs.len());
     IngestBatch {
@@ -87,35 +105,76 @@ fn new_then_unchanged_then_fixed_then_reopened() {
     let a = sast("eval", "app.py", 10, "eval(request.args['q'])");
     let b = sast("sqli", "db.py", 20, "cursor.execute(q % x)");
 
-    let o1 = s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a.clone(), b.clone()])).expect("ingest");
+    let o1 = s
+        .ingest(batch(
+            "semgrep",
+            "main",
+            day(0),
+            "r1.json",
+            vec![a.clone(), b.clone()],
+        ))
+        .expect("ingest");
     assert_eq!(totals(&o1).new, 2);
     assert_eq!(all(&s).len(), 2);
 
     // same content, different file name: a full comparison, nothing changes
-    let o2 = s.ingest(batch("semgrep", "main", day(1), "r2.json", vec![b.clone(), a.clone()])).expect("ingest");
+    let o2 = s
+        .ingest(batch(
+            "semgrep",
+            "main",
+            day(1),
+            "r2.json",
+            vec![b.clone(), a.clone()],
+        ))
+        .expect("ingest");
     let t2 = totals(&o2);
     assert_eq!((t2.new, t2.unchanged, t2.fixed, t2.reopened), (0, 2, 0, 0));
 
     // `b` disappears: fixed, with its time
-    let o3 = s.ingest(batch("semgrep", "main", day(2), "r3.json", vec![a.clone()])).expect("ingest");
+    let o3 = s
+        .ingest(batch("semgrep", "main", day(2), "r3.json", vec![a.clone()]))
+        .expect("ingest");
     let t3 = totals(&o3);
     assert_eq!((t3.new, t3.unchanged, t3.fixed, t3.closed), (0, 1, 1, 1));
-    let fixed = all(&s).into_iter().find(|f| f.title == "sqli issue").expect("b");
+    let fixed = all(&s)
+        .into_iter()
+        .find(|f| f.title == "sqli issue")
+        .expect("b");
     assert_eq!(fixed.status, FindingStatus::Fixed);
     assert_eq!(fixed.fixed_at, Some(day(2)));
-    assert_eq!(fixed.last_seen, day(1), "last seen is the last scan that reported it");
+    assert_eq!(
+        fixed.last_seen,
+        day(1),
+        "last seen is the last scan that reported it"
+    );
 
     // `b` comes back: reopened, counted as a regression, same finding id
-    let o4 = s.ingest(batch("semgrep", "main", day(3), "r4.json", vec![a.clone(), b.clone()])).expect("ingest");
+    let o4 = s
+        .ingest(batch(
+            "semgrep",
+            "main",
+            day(3),
+            "r4.json",
+            vec![a.clone(), b.clone()],
+        ))
+        .expect("ingest");
     let t4 = totals(&o4);
     assert_eq!((t4.new, t4.reopened), (0, 1));
-    let back = all(&s).into_iter().find(|f| f.title == "sqli issue").expect("b");
+    let back = all(&s)
+        .into_iter()
+        .find(|f| f.title == "sqli issue")
+        .expect("b");
     assert_eq!(back.id, fixed.id);
     assert_eq!(back.status, FindingStatus::Open);
     assert_eq!(back.reopened, 1);
     assert_eq!(back.fixed_at, None);
 
-    let kinds: Vec<String> = s.events(back.id).expect("events").into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = s
+        .events(back.id)
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, vec!["opened", "fixed", "reopened"]);
 }
 
@@ -123,11 +182,14 @@ fn new_then_unchanged_then_fixed_then_reopened() {
 fn moved_lines_keep_identity_and_update_the_location() {
     let (_d, s) = store();
     let a = sast("eval", "app.py", 10, "eval(x)");
-    s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a.clone()])).expect("ingest");
+    s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a.clone()]))
+        .expect("ingest");
     let mut moved = a.clone();
     moved.location.start_line = Some(57);
     moved.location.end_line = Some(57);
-    let o = s.ingest(batch("semgrep", "main", day(1), "r2.json", vec![moved])).expect("ingest");
+    let o = s
+        .ingest(batch("semgrep", "main", day(1), "r2.json", vec![moved]))
+        .expect("ingest");
     let t = totals(&o);
     assert_eq!((t.new, t.unchanged, t.updated, t.fixed), (0, 1, 1, 0));
     let f = &all(&s)[0];
@@ -140,11 +202,17 @@ fn moved_lines_keep_identity_and_update_the_location() {
 fn identical_report_changes_nothing() {
     let (_d, s) = store();
     let occs = vec![sast("eval", "app.py", 10, "eval(x)")];
-    s.ingest(batch("semgrep", "main", day(0), "r.json", occs.clone())).expect("ingest");
+    s.ingest(batch("semgrep", "main", day(0), "r.json", occs.clone()))
+        .expect("ingest");
     let before = serde_json::to_string(&all(&s)).expect("json");
-    let o = s.ingest(batch("semgrep", "main", day(5), "r.json", occs)).expect("ingest");
+    let o = s
+        .ingest(batch("semgrep", "main", day(5), "r.json", occs))
+        .expect("ingest");
     assert!(o.scopes[0].identical);
-    assert!(o.scopes[0].scan_ids.is_empty(), "no scan recorded for an identical report");
+    assert!(
+        o.scopes[0].scan_ids.is_empty(),
+        "no scan recorded for an identical report"
+    );
     let after = serde_json::to_string(&all(&s)).expect("json");
     assert_eq!(before, after);
 }
@@ -153,7 +221,8 @@ fn identical_report_changes_nothing() {
 fn triage_survives_reimports_and_fixes() {
     let (_d, s) = store();
     let a = sast("eval", "app.py", 10, "eval(x)");
-    s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a.clone()])).expect("ingest");
+    s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a.clone()]))
+        .expect("ingest");
     let id = all(&s)[0].id;
     let f = s
         .triage(TriageChange {
@@ -168,62 +237,132 @@ fn triage_survives_reimports_and_fixes() {
 
     let mut moved = a.clone();
     moved.location.start_line = Some(11);
-    s.ingest(batch("semgrep", "main", day(2), "r2.json", vec![moved.clone()])).expect("ingest");
+    s.ingest(batch(
+        "semgrep",
+        "main",
+        day(2),
+        "r2.json",
+        vec![moved.clone()],
+    ))
+    .expect("ingest");
     assert_eq!(status_of(&s, "eval issue"), FindingStatus::FalsePositive);
 
     // gone: fixed; back: the decision is still there
-    s.ingest(batch("semgrep", "main", day(3), "r3.json", vec![])).expect("ingest");
+    s.ingest(batch("semgrep", "main", day(3), "r3.json", vec![]))
+        .expect("ingest");
     assert_eq!(status_of(&s, "eval issue"), FindingStatus::Fixed);
-    s.ingest(batch("semgrep", "main", day(4), "r4.json", vec![moved])).expect("ingest");
+    s.ingest(batch("semgrep", "main", day(4), "r4.json", vec![moved]))
+        .expect("ingest");
     let f = all(&s).into_iter().next().expect("one");
     assert_eq!(f.status, FindingStatus::FalsePositive);
     assert_eq!(f.triage_reason.as_deref(), Some("test code only"));
-    let triaged: Vec<_> = s.events(id).expect("events").into_iter().filter(|e| e.kind == "triaged").collect();
+    let triaged: Vec<_> = s
+        .events(id)
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.kind == "triaged")
+        .collect();
     assert_eq!(triaged.len(), 1);
     assert_eq!(triaged[0].actor.as_deref(), Some("alice"));
 
     // only open findings are listed by default queries that ask for `open`
     let open = s
-        .findings(&FindingQuery { status: Some(vec![FindingStatus::Open]), ..Default::default() })
+        .findings(&FindingQuery {
+            status: Some(vec![FindingStatus::Open]),
+            ..Default::default()
+        })
         .expect("q");
     assert!(open.is_empty());
-    assert!(s
-        .triage(TriageChange { finding_id: 999, state: FindingStatus::Accepted, reason: "x".into(), actor: "a".into(), at: day(5) })
-        .is_err());
+    assert!(
+        s.triage(TriageChange {
+            finding_id: 999,
+            state: FindingStatus::Accepted,
+            reason: "x".into(),
+            actor: "a".into(),
+            at: day(5)
+        })
+        .is_err()
+    );
 }
 
 #[test]
 fn a_finding_stays_open_while_another_tool_or_branch_reports_it() {
     let (_d, s) = store();
     let d = dep("CVE-2021-23337", "lodash", "4.17.20");
-    s.ingest(batch("trivy", "main", day(0), "trivy.json", vec![d.clone()])).expect("ingest");
-    let o = s.ingest(batch("grype", "main", day(0), "grype.json", vec![d.clone()])).expect("ingest");
-    assert_eq!(totals(&o).linked, 1, "same CVE + package from another tool joins the finding");
+    s.ingest(batch(
+        "trivy",
+        "main",
+        day(0),
+        "trivy.json",
+        vec![d.clone()],
+    ))
+    .expect("ingest");
+    let o = s
+        .ingest(batch(
+            "grype",
+            "main",
+            day(0),
+            "grype.json",
+            vec![d.clone()],
+        ))
+        .expect("ingest");
+    assert_eq!(
+        totals(&o).linked,
+        1,
+        "same CVE + package from another tool joins the finding"
+    );
     assert_eq!(all(&s).len(), 1);
     assert_eq!(all(&s)[0].occurrences.len(), 2);
 
     // trivy stops reporting it: grype still does, so the finding stays open
-    let o = s.ingest(batch("trivy", "main", day(1), "trivy2.json", vec![])).expect("ingest");
+    let o = s
+        .ingest(batch("trivy", "main", day(1), "trivy2.json", vec![]))
+        .expect("ingest");
     assert_eq!((totals(&o).closed, totals(&o).fixed), (1, 0));
     assert_eq!(all(&s)[0].status, FindingStatus::Open);
 
     // a feature branch reports it too; main's grype stops: still open via the branch
-    s.ingest(batch("grype", "feature/x", day(2), "g3.json", vec![d.clone()])).expect("ingest");
-    s.ingest(batch("grype", "main", day(3), "g4.json", vec![])).expect("ingest");
+    s.ingest(batch(
+        "grype",
+        "feature/x",
+        day(2),
+        "g3.json",
+        vec![d.clone()],
+    ))
+    .expect("ingest");
+    s.ingest(batch("grype", "main", day(3), "g4.json", vec![]))
+        .expect("ingest");
     assert_eq!(all(&s)[0].status, FindingStatus::Open);
-    let o = s.ingest(batch("grype", "feature/x", day(4), "g5.json", vec![])).expect("ingest");
+    let o = s
+        .ingest(batch("grype", "feature/x", day(4), "g5.json", vec![]))
+        .expect("ingest");
     assert_eq!(totals(&o).fixed, 1);
     assert_eq!(all(&s)[0].status, FindingStatus::Fixed);
 
     // a bump to another vulnerable version is the same finding, reopened
-    let o = s.ingest(batch("trivy", "main", day(5), "t6.json", vec![dep("CVE-2021-23337", "lodash", "4.17.19")])).expect("ingest");
+    let o = s
+        .ingest(batch(
+            "trivy",
+            "main",
+            day(5),
+            "t6.json",
+            vec![dep("CVE-2021-23337", "lodash", "4.17.19")],
+        ))
+        .expect("ingest");
     assert_eq!((totals(&o).new, totals(&o).reopened), (0, 1));
 }
 
 #[test]
 fn a_failed_ingest_stores_nothing() {
     let (_d, s) = store();
-    s.ingest(batch("semgrep", "main", day(0), "ok.json", vec![sast("r", "a.py", 1, "x")])).expect("ingest");
+    s.ingest(batch(
+        "semgrep",
+        "main",
+        day(0),
+        "ok.json",
+        vec![sast("r", "a.py", 1, "x")],
+    ))
+    .expect("ingest");
     let before = serde_json::to_string(&all(&s)).expect("json");
     let mut bad = batch("semgrep", "main", day(1), "bad.json", vec![]);
     bad.asset = "  ".into();
@@ -236,7 +375,15 @@ fn a_failed_ingest_stores_nothing() {
 fn collapsed_duplicates_are_counted() {
     let (_d, s) = store();
     let a = sast("r", "a.py", 3, "x = 1");
-    let o = s.ingest(batch("semgrep", "main", day(0), "r.json", vec![a.clone(), a.clone(), a])).expect("ingest");
+    let o = s
+        .ingest(batch(
+            "semgrep",
+            "main",
+            day(0),
+            "r.json",
+            vec![a.clone(), a.clone(), a],
+        ))
+        .expect("ingest");
     assert_eq!(totals(&o).collapsed, 2);
     assert_eq!(totals(&o).new, 1);
 }

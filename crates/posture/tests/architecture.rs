@@ -12,8 +12,9 @@ fn workspace() -> PathBuf {
 }
 
 fn posture_deps(krate: &str) -> Vec<String> {
-    let manifest = std::fs::read_to_string(workspace().join("crates").join(krate).join("Cargo.toml"))
-        .unwrap_or_else(|e| panic!("{krate}: {e}"));
+    let manifest =
+        std::fs::read_to_string(workspace().join("crates").join(krate).join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("{krate}: {e}"));
     let mut deps = Vec::new();
     let mut section = String::new();
     for line in manifest.lines() {
@@ -41,24 +42,41 @@ fn crate_dependencies_go_one_way() {
         ("posture-engine", &["posture-model"]),
         ("posture-demo", &["posture-model"]),
         ("posture-store", &["posture-engine", "posture-model"]),
-        ("posture-app", &["posture-engine", "posture-model", "posture-parsers", "posture-store"]),
+        (
+            "posture-app",
+            &[
+                "posture-engine",
+                "posture-model",
+                "posture-parsers",
+                "posture-store",
+            ],
+        ),
     ];
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(workspace().join("crates")).expect("crates dir") {
-        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
         if name == "posture" {
             continue; // the binary may use every crate
         }
-        let rule = allowed
-            .iter()
-            .find(|(k, _)| *k == name)
-            .unwrap_or_else(|| panic!("crate {name} has no rule here: add one and to ARCHITECTURE.md"));
+        let rule = allowed.iter().find(|(k, _)| *k == name).unwrap_or_else(|| {
+            panic!("crate {name} has no rule here: add one and to ARCHITECTURE.md")
+        });
         for dep in posture_deps(&name) {
-            assert!(rule.1.contains(&dep.as_str()), "{name} must not depend on {dep} (ARCHITECTURE.md)");
+            assert!(
+                rule.1.contains(&dep.as_str()),
+                "{name} must not depend on {dep} (ARCHITECTURE.md)"
+            );
         }
         seen.push(name);
     }
-    assert!(seen.len() >= 5, "expected the workspace crates, saw {seen:?}");
+    assert!(
+        seen.len() >= 5,
+        "expected the workspace crates, saw {seen:?}"
+    );
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -75,18 +93,38 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn pure_crates_do_no_io() {
     let banned = [
-        "std::fs", "std::net", "std::process", "std::env", "File::open", "Timestamp::now",
-        "SystemTime::now", "Instant::now", "rusqlite", "tokio",
+        "std::fs",
+        "std::net",
+        "std::process",
+        "std::env",
+        "File::open",
+        "Timestamp::now",
+        "SystemTime::now",
+        "Instant::now",
+        "rusqlite",
+        "tokio",
     ];
-    for krate in ["posture-model", "posture-parsers", "posture-engine", "posture-demo"] {
+    for krate in [
+        "posture-model",
+        "posture-parsers",
+        "posture-engine",
+        "posture-demo",
+    ] {
         let mut files = Vec::new();
-        rust_files(&workspace().join("crates").join(krate).join("src"), &mut files);
+        rust_files(
+            &workspace().join("crates").join(krate).join("src"),
+            &mut files,
+        );
         for f in files {
             let text = std::fs::read_to_string(&f).expect("read");
             // unit tests at the bottom of a file may read fixtures
             let code = text.split("#[cfg(test)]").next().unwrap_or(&text);
             for b in banned {
-                assert!(!code.contains(b), "{} uses `{b}`: {krate} must stay pure (ARCHITECTURE.md)", f.display());
+                assert!(
+                    !code.contains(b),
+                    "{} uses `{b}`: {krate} must stay pure (ARCHITECTURE.md)",
+                    f.display()
+                );
             }
         }
     }

@@ -30,7 +30,11 @@ fn findings_json(db: &Path, extra: &[&str]) -> serde_json::Value {
         .args(extra)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON array")
 }
 
@@ -53,7 +57,19 @@ fn ingest_list_fix_and_reopen_through_the_cli() {
     let arr = list.as_array().expect("array");
     assert_eq!(arr.len(), 2);
     let f = &arr[0];
-    for key in ["id", "asset", "status", "severity", "category", "title", "first_seen", "last_seen", "fixed_at", "reopened", "occurrences"] {
+    for key in [
+        "id",
+        "asset",
+        "status",
+        "severity",
+        "category",
+        "title",
+        "first_seen",
+        "last_seen",
+        "fixed_at",
+        "reopened",
+        "occurrences",
+    ] {
         assert!(f.get(key).is_some(), "finding lacks `{key}`: {f}");
     }
     assert_eq!(f["asset"], "payments-api");
@@ -64,7 +80,12 @@ fn ingest_list_fix_and_reopen_through_the_cli() {
         assert!(occ.get(key).is_some(), "occurrence lacks `{key}`: {occ}");
     }
     assert_eq!(occ["tool"], "gitleaks");
-    assert!(occ["report"].as_str().expect("report").ends_with("gitleaks-1.json"));
+    assert!(
+        occ["report"]
+            .as_str()
+            .expect("report")
+            .ends_with("gitleaks-1.json")
+    );
     assert!(occ["locator"].as_str().expect("locator").starts_with('/'));
 
     // the same file again: nothing changes
@@ -98,16 +119,44 @@ fn ingest_list_fix_and_reopen_through_the_cli() {
         .stdout(predicate::str::contains("\"reopened\": 1"));
     let all = findings_json(&db, &["--status", "all"]);
     assert_eq!(all.as_array().map(Vec::len), Some(2));
-    assert!(all.as_array().expect("a").iter().any(|f| f["reopened"] == 1));
+    assert!(
+        all.as_array()
+            .expect("a")
+            .iter()
+            .any(|f| f["reopened"] == 1)
+    );
 
     // filters
-    assert_eq!(findings_json(&db, &["--tool", "gitleaks"]).as_array().map(Vec::len), Some(2));
-    assert_eq!(findings_json(&db, &["--tool", "trivy"]).as_array().map(Vec::len), Some(0));
-    assert_eq!(findings_json(&db, &["--severity", "critical"]).as_array().map(Vec::len), Some(0));
-    assert_eq!(findings_json(&db, &["--category", "secret", "--asset", "payments-api"]).as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        findings_json(&db, &["--tool", "gitleaks"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        findings_json(&db, &["--tool", "trivy"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(
+        findings_json(&db, &["--severity", "critical"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(
+        findings_json(&db, &["--category", "secret", "--asset", "payments-api"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
 
     // CSV has a header and one row per finding
-    let out = posture(&db).args(["findings", "--output", "csv"]).output().expect("runs");
+    let out = posture(&db)
+        .args(["findings", "--output", "csv"])
+        .output()
+        .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("id,asset,status,severity"));
     assert_eq!(text.lines().count(), 3);
@@ -119,7 +168,10 @@ fn ingest_list_fix_and_reopen_through_the_cli() {
             raw.extend(more);
         }
     }
-    assert!(!raw.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "plaintext secret stored");
+    assert!(
+        !raw.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+        "plaintext secret stored"
+    );
     assert!(!serde_json::to_string(&all).expect("json").contains(SECRET));
 }
 
@@ -139,13 +191,18 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing() {
         .arg(&truncated)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("truncated.json").and(predicate::str::contains("line 1, column")));
+        .stderr(
+            predicate::str::contains("truncated.json")
+                .and(predicate::str::contains("line 1, column")),
+        );
     posture(&db)
         .args(["ingest", "--asset", "a"])
         .arg(&garbage)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("notes.txt").and(predicate::str::contains("not a report")));
+        .stderr(
+            predicate::str::contains("notes.txt").and(predicate::str::contains("not a report")),
+        );
     // a good file with a bad one: all or nothing
     posture(&db)
         .args(["ingest", "--asset", "a"])
@@ -153,7 +210,12 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing() {
         .arg(&truncated)
         .assert()
         .code(2);
-    assert_eq!(findings_json(&db, &["--status", "all"]).as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        findings_json(&db, &["--status", "all"])
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
 
     posture(&db)
         .args(["ingest", "--asset", "a", "--max-report-size", "10"])
@@ -174,7 +236,10 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing() {
         .code(2)
         .stderr(predicate::str::contains("missing.json"));
     posture(&db).arg("frobnicate").assert().code(2);
-    posture(&db).args(["findings", "--status", "bogus"]).assert().code(2);
+    posture(&db)
+        .args(["findings", "--status", "bogus"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -186,8 +251,19 @@ fn formats_lists_every_parser() {
         .expect("runs");
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let ids: Vec<&str> = v.as_array().expect("array").iter().filter_map(|f| f["id"].as_str()).collect();
-    for id in ["sarif", "trivy-json", "grype-json", "semgrep-json", "gitleaks-json"] {
+    let ids: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    for id in [
+        "sarif",
+        "trivy-json",
+        "grype-json",
+        "semgrep-json",
+        "gitleaks-json",
+    ] {
         assert!(ids.contains(&id), "missing {id} in {ids:?}");
     }
 }
@@ -198,18 +274,46 @@ fn triage_through_the_cli_is_kept_and_audited() {
     let db = dir.path().join("p.db");
     let r = dir.path().join("r.json");
     std::fs::write(&r, leaks(&[("test/fixtures/keys.py", 1)])).expect("write");
-    posture(&db).args(["ingest", "--asset", "a"]).arg(&r).assert().success();
-    let id = findings_json(&db, &[])[0]["id"].as_i64().expect("id").to_string();
     posture(&db)
-        .args(["triage", &id, "--state", "false-positive", "--reason", "test fixture key", "--actor", "alice"])
+        .args(["ingest", "--asset", "a"])
+        .arg(&r)
         .assert()
         .success();
-    posture(&db).args(["ingest", "--asset", "a", "--force"]).arg(&r).assert().success();
+    let id = findings_json(&db, &[])[0]["id"]
+        .as_i64()
+        .expect("id")
+        .to_string();
+    posture(&db)
+        .args([
+            "triage",
+            &id,
+            "--state",
+            "false-positive",
+            "--reason",
+            "test fixture key",
+            "--actor",
+            "alice",
+        ])
+        .assert()
+        .success();
+    posture(&db)
+        .args(["ingest", "--asset", "a", "--force"])
+        .arg(&r)
+        .assert()
+        .success();
     let fp = findings_json(&db, &["--status", "false-positive"]);
     assert_eq!(fp.as_array().map(Vec::len), Some(1));
-    let out = posture(&db).args(["show", &id, "--output", "json"]).output().expect("runs");
+    let out = posture(&db)
+        .args(["show", &id, "--output", "json"])
+        .output()
+        .expect("runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let kinds: Vec<&str> = v["events"].as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
+    let kinds: Vec<&str> = v["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
     assert_eq!(kinds, vec!["opened", "triaged"]);
     posture(&db)
         .args(["triage", &id, "--state", "fixed", "--reason", "x"])

@@ -41,11 +41,13 @@ fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
             0
         }
         "fresh" | "identical" | "identical-forced" | "moved-dropped" => {
+            let t0 = Instant::now();
             let src = read_report_file(file, posture_app::DEFAULT_MAX_REPORT_BYTES)
                 .map_err(|e| e.to_string())?;
+            let t_read = t0.elapsed().as_secs_f64();
             let store = SqliteStore::open(db.to_str().ok_or("non-UTF-8 path")?)
                 .map_err(|e| e.to_string())?;
-            let (outcome, _) = posture_app::ingest(
+            let (outcome, reports) = posture_app::ingest(
                 &store,
                 &[src],
                 IngestRequest {
@@ -61,8 +63,16 @@ fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
             let t = outcome.total();
             eprintln!(
-                "    {phase}: new {} unchanged {} updated {} fixed {} collapsed {}",
-                t.new, t.unchanged, t.updated, t.fixed, t.collapsed
+                "    {phase}: read {t_read:.3}s; {}; new {} unchanged {} updated {} fixed {} collapsed {}",
+                reports
+                    .first()
+                    .map(|r| r.timings.to_string())
+                    .unwrap_or_default(),
+                t.new,
+                t.unchanged,
+                t.updated,
+                t.fixed,
+                t.collapsed
             );
             outcome.scopes.iter().map(|s| s.occurrences).sum::<usize>()
         }
@@ -93,10 +103,23 @@ fn run_child(phase: &str, file: &Path, db: &Path) -> Result<Figures, String> {
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace();
-    let secs = it.next().and_then(|v| v.parse().ok()).ok_or("bad child output")?;
-    let count = it.next().and_then(|v| v.parse().ok()).ok_or("bad child output")?;
-    let peak_kib = it.next().and_then(|v| v.parse().ok()).ok_or("bad child output")?;
-    Ok(Figures { secs, count, peak_kib })
+    let secs = it
+        .next()
+        .and_then(|v| v.parse().ok())
+        .ok_or("bad child output")?;
+    let count = it
+        .next()
+        .and_then(|v| v.parse().ok())
+        .ok_or("bad child output")?;
+    let peak_kib = it
+        .next()
+        .and_then(|v| v.parse().ok())
+        .ok_or("bad child output")?;
+    Ok(Figures {
+        secs,
+        count,
+        peak_kib,
+    })
 }
 
 fn generate(script: &Path, args: &[&str], out: &Path) -> Result<(), String> {
@@ -130,10 +153,20 @@ fn main() -> Result<(), String> {
     let mut i = 1;
     while i < args.len() {
         match args[i].as_str() {
-            "--n" => n = args.get(i + 1).and_then(|v| v.parse().ok()).ok_or("--n needs a number")?,
+            "--n" => {
+                n = args
+                    .get(i + 1)
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--n needs a number")?
+            }
             "--out" => out = PathBuf::from(args.get(i + 1).ok_or("--out needs a folder")?),
             "--formats" => {
-                formats = args.get(i + 1).ok_or("--formats needs a list")?.split(',').map(String::from).collect()
+                formats = args
+                    .get(i + 1)
+                    .ok_or("--formats needs a list")?
+                    .split(',')
+                    .map(String::from)
+                    .collect()
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -141,10 +174,18 @@ fn main() -> Result<(), String> {
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_reports.py");
     if !script.exists() {
-        return Err(format!("the shared workload generator is missing: {}", script.display()));
+        return Err(format!(
+            "the shared workload generator is missing: {}",
+            script.display()
+        ));
     }
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    println!("posture-bench: {n} findings per report, {} core(s)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "posture-bench: {n} findings per report, {} core(s)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     println!(
         "{:<7} {:<17} {:>9} {:>12} {:>14} {:>9} {:>11} {:>8}",
         "format", "phase", "seconds", "occurrences", "findings/s", "vs parse", "peak MiB", "x size"
@@ -179,7 +220,11 @@ fn main() -> Result<(), String> {
                 name,
                 f.secs,
                 count,
-                if f.secs > 0.0 { count as f64 / f.secs } else { 0.0 },
+                if f.secs > 0.0 {
+                    count as f64 / f.secs
+                } else {
+                    0.0
+                },
                 f.secs / parse.secs.max(1e-9),
                 f.peak_kib as f64 / 1024.0,
                 (f.peak_kib as f64 * 1024.0) / size as f64,
