@@ -326,16 +326,79 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-/// What a parser returns: the runs of the tools in the report and the diagnostics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a parser returns: the runs of the tools in the report, the diagnostics, and for SBOM
+/// and VEX documents the components and statements they carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ParsedReport {
     /// The format id of the parser that read it (`sarif`, `trivy-json`...).
     pub format: String,
     pub runs: Vec<ToolRun>,
     pub diagnostics: Vec<Diagnostic>,
+    /// VEX statements (OpenVEX, CycloneDX VEX `analysis`): assertions that later apply to
+    /// findings, never findings themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<VexStatement>,
+    /// Components of an SBOM or a runtime inventory (what is installed, or loaded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
+}
+
+/// The status a VEX statement asserts, in OpenVEX vocabulary (CycloneDX `analysis.state` maps
+/// onto it: `not_affected`/`false_positive` -> not_affected, `exploitable` -> affected,
+/// `resolved` -> fixed, `in_triage` -> under_investigation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VexStatus {
+    NotAffected,
+    Affected,
+    Fixed,
+    UnderInvestigation,
+}
+
+/// One VEX assertion about a vulnerability in some products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VexStatement {
+    /// The vulnerability, primary id first, then aliases.
+    pub vulnerability_ids: Vec<String>,
+    /// The products (or components) it is about: purls, BOM refs or names as written.
+    pub products: Vec<String>,
+    pub status: VexStatus,
+    /// For `not_affected`: why (`component_not_present`, `vulnerable_code_not_in_execute_path`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact_statement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_statement: Option<String>,
+    /// When the statement was made, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    pub locator: String,
+}
+
+/// One component of an SBOM or runtime inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// Ecosystem in purl type vocabulary, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<String>,
+    pub locator: String,
 }
 
 impl ParsedReport {
+    /// An empty report of a format.
+    pub fn new(format: impl Into<String>) -> Self {
+        ParsedReport {
+            format: format.into(),
+            ..ParsedReport::default()
+        }
+    }
+
     pub fn occurrence_count(&self) -> usize {
         self.runs.iter().map(|r| r.occurrences.len()).sum()
     }

@@ -18,6 +18,7 @@ pub mod formats;
 pub mod json;
 mod registry;
 mod sniff;
+pub mod xml;
 
 pub use error::{ParseError, ParseErrorKind, Position};
 pub use registry::{DetectError, PARSERS, detect, parser_by_id};

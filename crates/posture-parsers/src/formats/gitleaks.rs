@@ -112,6 +112,7 @@ impl Parser for Gitleaks {
                 occurrences,
             }],
             diagnostics,
+            ..ParsedReport::default()
         })
     }
 }

@@ -299,6 +299,7 @@ impl Parser for Grype {
                 occurrences,
             }],
             diagnostics,
+            ..ParsedReport::default()
         })
     }
 }

@@ -645,6 +645,7 @@ impl Parser for Sarif {
             format: self.id().to_string(),
             runs: Vec::new(),
             diagnostics: Vec::new(),
+            ..ParsedReport::default()
         };
         let mut secrets = Vec::new();
         for (r, raw) in runs.iter().enumerate() {

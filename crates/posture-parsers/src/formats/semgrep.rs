@@ -387,6 +387,7 @@ impl Parser for Semgrep {
                 occurrences,
             }],
             diagnostics,
+            ..ParsedReport::default()
         })
     }
 }

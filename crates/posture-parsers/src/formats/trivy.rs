@@ -407,6 +407,7 @@ impl Parser for Trivy {
                 occurrences: ctx.occurrences,
             }],
             diagnostics: ctx.diagnostics,
+            ..ParsedReport::default()
         })
     }
 }

@@ -499,35 +499,3 @@ fn never_claims_other_corpus_files() {
     }
     assert!(n > 100, "only {n} other corpus files read");
 }
-
-/// Throughput on a synthetic 100,000-result report (run with `--ignored --nocapture`).
-#[test]
-#[ignore]
-fn throughput_100k_results() {
-    let item = r#"{"check_id":"python.lang.security.audit.dangerous-subprocess-use.dangerous-subprocess-use","path":"src/pkg/module_N.py","start":{"line":31,"col":29,"offset":285},"end":{"line":31,"col":58,"offset":314},"extra":{"message":"Detected subprocess function 'run' with user controlled data. A malicious actor could leverage this to perform command injection. You may consider using 'shlex.quote()'.","metadata":{"owasp":["A01:2017 - Injection","A03:2021 - Injection"],"cwe":["CWE-78: Improper Neutralization of Special Elements used in an OS Command ('OS Command Injection')"],"references":["https://docs.python.org/3/library/subprocess.html","https://docs.python.org/3/library/shlex.html"],"category":"security","technology":["python"],"confidence":"MEDIUM","subcategory":["vuln"],"likelihood":"MEDIUM","impact":"MEDIUM","source":"https://semgrep.dev/r/python.lang.security.audit.dangerous-subprocess-use","shortlink":"https://sg.run/pLGg"},"metavars":{"$FUNC":{"start":{"line":31,"col":25,"offset":281},"end":{"line":31,"col":28,"offset":284},"abstract_content":"run"}},"severity":"ERROR","fingerprint":"1d0cfd65fc17a97773e848ec31ddd8a580c5fb54914f03bebe4f934a16d5d45f22cfd3ab1b9f3ab9871da06569701e38ea2b518d2a1aa397cd5d7ecbd699d4a4_0","lines":"    subprocess.run([program, username, password])","is_ignored":false,"engine_kind":"OSS","validation_state":"NO_VALIDATOR"}}"#;
-    let n = 100_000;
-    let mut doc = String::from(r#"{"version":"1.100.0","results":["#);
-    for i in 0..n {
-        if i > 0 {
-            doc.push(',');
-        }
-        doc.push_str(&item.replace("module_N", &format!("module_{i}")));
-    }
-    doc.push_str(r#"],"errors":[],"paths":{"scanned":[]}}"#);
-    let t = std::time::Instant::now();
-    let v: Vec<&serde_json::value::RawValue> =
-        serde_json::from_str::<std::collections::HashMap<&str, &serde_json::value::RawValue>>(&doc)
-            .ok()
-            .and_then(|m| serde_json::from_str(m["results"].get()).ok())
-            .unwrap_or_default();
-    eprintln!("raw scan: {:.2}s ({})", t.elapsed().as_secs_f64(), v.len());
-    let t = std::time::Instant::now();
-    let r = Semgrep.parse(doc.as_bytes()).expect("parses");
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(r.occurrence_count(), n);
-    eprintln!(
-        "semgrep: {n} results, {:.1} MB in {secs:.2}s = {:.0} results/s",
-        doc.len() as f64 / 1e6,
-        n as f64 / secs
-    );
-}
