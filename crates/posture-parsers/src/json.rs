@@ -28,6 +28,20 @@ pub fn from_slice<'a, T: Deserialize<'a>>(input: &'a [u8]) -> Result<T, ParseErr
     serde_json::from_slice(input).map_err(|e| ParseError::from_json(&e))
 }
 
+/// Splits a stream of JSON values (JSON lines, or concatenated pretty-printed objects as
+/// govulncheck writes) into raw values. The locator of the N-th value (0-based) is `/N`, as
+/// if the stream were an array. A value that is not valid JSON ends the stream with an error
+/// at its line and column (a truncated last line is reported as truncated).
+pub fn stream_items(input: &[u8]) -> Result<Vec<&RawValue>, ParseError> {
+    let input = strip_bom(input);
+    let mut out = Vec::new();
+    let stream = serde_json::Deserializer::from_slice(input).into_iter::<&RawValue>();
+    for item in stream {
+        out.push(item.map_err(|e| ParseError::from_json(&e))?);
+    }
+    Ok(out)
+}
+
 /// Appends one segment to a JSON Pointer, escaping `~` and `/` as RFC 6901 says.
 pub fn pointer(base: &str, segment: impl std::fmt::Display) -> String {
     let seg = segment.to_string();
@@ -281,6 +295,15 @@ mod tests {
         assert!(err.position.is_some());
         let err = from_slice::<serde_json::Value>(b"   ").unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::Empty);
+    }
+
+    #[test]
+    fn streams_of_values() {
+        let items = stream_items(b"{\"a\":1}\n{\"a\":2}\n\n{\n \"a\": 3\n}").unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(stream_items(b"").unwrap().is_empty());
+        let e = stream_items(b"{\"a\":1}\n{\"a\":").unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::Truncated);
     }
 
     #[test]
