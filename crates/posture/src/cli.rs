@@ -15,14 +15,10 @@ use std::path::PathBuf;
     max_term_width = 100
 )]
 pub struct Cli {
-    /// The database: a SQLite file path (created on first use).
-    #[arg(
-        long,
-        global = true,
-        env = "POSTURE_DATABASE",
-        default_value = "posture.db"
-    )]
-    pub database: String,
+    /// The database: a SQLite file path, created on first use [default: posture.db;
+    /// posture-demo.db for `posture demo`].
+    #[arg(long, global = true, env = "POSTURE_DATABASE")]
+    pub database: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -42,6 +38,28 @@ pub enum Command {
     Triage(TriageArgs),
     /// List the report formats Posture reads.
     Formats(FormatsArgs),
+    /// Generate a realistic demo portfolio (six services, four teams, months of weekly scans
+    /// by five scanners), ingest it into a fresh database and show what to try next.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the generator: the same seed gives the same portfolio.
+    #[arg(long, default_value_t = posture_demo::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Weeks of history.
+    #[arg(long, default_value_t = posture_demo::DEFAULT_WEEKS)]
+    pub weeks: u32,
+    /// End of the history (RFC 3339); default now.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Replace the database file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the generated reports to this folder (to try `posture ingest` on them).
+    #[arg(long)]
+    pub write_reports: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

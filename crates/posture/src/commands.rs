@@ -8,18 +8,26 @@ use posture_model::{Category, FindingStatus, Severity, Timestamp};
 use posture_store::{FindingQuery, FindingRecord, ScanKind, ScanQuery, Store, TriageChange};
 use std::process::ExitCode;
 
+/// The database used when `--database` and `POSTURE_DATABASE` are not given.
+pub const DEFAULT_DATABASE: &str = "posture.db";
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Demo(a) = cli.command {
+        return crate::demo::run(cli.database.as_deref().unwrap_or("posture-demo.db"), a);
+    }
+    let database = cli.database.as_deref().unwrap_or(DEFAULT_DATABASE);
     match cli.command {
         Command::Formats(a) => formats(a),
-        Command::Ingest(a) => ingest(&cli.database, a),
-        Command::Findings(a) => findings(&cli.database, a),
-        Command::Show(a) => show(&cli.database, a),
-        Command::Scans(a) => scans(&cli.database, a),
-        Command::Triage(a) => triage(&cli.database, a),
+        Command::Ingest(a) => ingest(database, a),
+        Command::Findings(a) => findings(database, a),
+        Command::Show(a) => show(database, a),
+        Command::Scans(a) => scans(database, a),
+        Command::Triage(a) => triage(database, a),
+        Command::Demo(_) => unreachable!("handled above"),
     }
 }
 
-fn open_store(database: &str) -> anyhow::Result<Box<dyn Store>> {
+pub fn open_store(database: &str) -> anyhow::Result<Box<dyn Store>> {
     posture_store::open(database).with_context(|| format!("cannot open the database {database}"))
 }
 
@@ -52,7 +60,7 @@ fn formats(a: FormatsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
+pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
     s.parse::<Timestamp>()
         .with_context(|| format!("`{s}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z"))
 }

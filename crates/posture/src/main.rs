@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod demo;
 mod output;
 
 use clap::Parser as _;

@@ -1,7 +1,7 @@
 //! Rendering for people (tables) and scripts (JSON, CSV).
 
 use crate::cli::OutputFormat;
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use std::io::{IsTerminal, Write};
 
 /// The format to print in: the one asked for, else a table on a terminal and JSON otherwise.
@@ -26,7 +26,8 @@ pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 /// Prints rows as a table with a header.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
     let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY);
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     t.set_header(header.to_vec());
     for r in rows {
         t.add_row(r);
