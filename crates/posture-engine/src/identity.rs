@@ -101,16 +101,27 @@ impl IdentityTier {
     }
 }
 
-/// An occurrence with its identity and its stored form.
+/// An occurrence with its identity and its stored form. The full occurrence is kept only
+/// serialized (`data`), so a 100,000-finding report is not held twice in memory.
 #[derive(Debug, Clone)]
 pub struct IdentifiedOccurrence {
     pub fingerprint: Fingerprint,
     pub tier: IdentityTier,
-    pub occurrence: Occurrence,
+    /// What a finding founded by this occurrence needs.
+    pub summary: OccurrenceSummary,
     /// The occurrence serialized as JSON (what the store keeps).
     pub data: String,
     /// Hash of `data`: tells a changed occurrence (moved lines, new locator) from an identical one.
     pub data_hash: Fingerprint,
+}
+
+/// The fields of an occurrence that findings and listings use directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OccurrenceSummary {
+    pub category: Category,
+    pub severity: posture_model::Severity,
+    pub title: String,
+    pub rule_id: String,
 }
 
 /// The result of [`identify`]: unique occurrences, in report order, and how many duplicates
@@ -346,26 +357,50 @@ fn place(o: &Occurrence) -> Place {
 /// order in which the report lists them (except which of several exact duplicates is kept: the
 /// first).
 pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
-    let keyed: Vec<(IdentityTier, Fingerprint, Occurrence)> = occurrences
-        .into_iter()
-        .map(|o| {
-            let (tier, fp) = base_key(tool, &o);
-            (tier, fp, o)
-        })
-        .collect();
+    // Keys, serialization and hashing are independent per occurrence: spread them over the
+    // cores in contiguous chunks (order is kept), then rank and collapse in one pass.
+    let prepared = parallel_map(occurrences, |o| {
+        let (tier, fp) = base_key(tool, &o);
+        let place = place(&o);
+        let data = serde_json::to_string(&o).unwrap_or_else(|_| "{}".to_string());
+        let data_hash = {
+            let h = blake3::hash(data.as_bytes());
+            let mut out = [0u8; 16];
+            out.copy_from_slice(&h.as_bytes()[..16]);
+            Fingerprint(out)
+        };
+        let summary = OccurrenceSummary {
+            category: o.category,
+            severity: o.severity,
+            title: o.title,
+            rule_id: o.rule_id,
+        };
+        Prepared {
+            tier,
+            key: fp,
+            place,
+            item: IdentifiedOccurrence {
+                fingerprint: fp,
+                tier,
+                summary,
+                data,
+                data_hash,
+            },
+        }
+    });
 
     // Group indices by key to find siblings that need a rank.
-    let mut groups: HashMap<Fingerprint, Vec<usize>> = HashMap::with_capacity(keyed.len());
-    for (i, (_, fp, _)) in keyed.iter().enumerate() {
-        groups.entry(*fp).or_default().push(i);
+    let mut groups: HashMap<Fingerprint, Vec<usize>> = HashMap::with_capacity(prepared.len());
+    for (i, p) in prepared.iter().enumerate() {
+        groups.entry(p.key).or_default().push(i);
     }
-    let mut final_fp: Vec<Fingerprint> = keyed.iter().map(|(_, fp, _)| *fp).collect();
+    let mut final_fp: Vec<Fingerprint> = prepared.iter().map(|p| p.key).collect();
     for (fp, idxs) in &groups {
-        if idxs.len() < 2 || keyed[idxs[0]].0.place_independent() {
+        if idxs.len() < 2 || prepared[idxs[0]].tier.place_independent() {
             continue;
         }
-        let mut places: Vec<(Place, usize)> =
-            idxs.iter().map(|&i| (place(&keyed[i].2), i)).collect();
+        let mut places: Vec<(&Place, usize)> =
+            idxs.iter().map(|&i| (&prepared[i].place, i)).collect();
         places.sort();
         let mut rank: u64 = 0;
         let mut assigned: Vec<(usize, u64)> = Vec::with_capacity(places.len());
@@ -388,32 +423,59 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
         }
     }
 
-    let mut seen: HashMap<Fingerprint, ()> = HashMap::with_capacity(keyed.len());
+    let mut seen: HashMap<Fingerprint, ()> = HashMap::with_capacity(prepared.len());
     let mut out = Identified {
-        occurrences: Vec::with_capacity(keyed.len()),
+        occurrences: Vec::with_capacity(prepared.len()),
         collapsed: 0,
     };
-    for ((tier, _, occ), fp) in keyed.into_iter().zip(final_fp) {
+    for (p, fp) in prepared.into_iter().zip(final_fp) {
         if seen.insert(fp, ()).is_some() {
             out.collapsed += 1;
             continue;
         }
-        let data = serde_json::to_string(&occ).unwrap_or_else(|_| "{}".to_string());
-        let data_hash = {
-            let h = blake3::hash(data.as_bytes());
-            let mut o = [0u8; 16];
-            o.copy_from_slice(&h.as_bytes()[..16]);
-            Fingerprint(o)
-        };
-        out.occurrences.push(IdentifiedOccurrence {
-            fingerprint: fp,
-            tier,
-            occurrence: occ,
-            data,
-            data_hash,
-        });
+        let mut item = p.item;
+        item.fingerprint = fp;
+        out.occurrences.push(item);
     }
     out
+}
+
+struct Prepared {
+    tier: IdentityTier,
+    key: Fingerprint,
+    place: Place,
+    item: IdentifiedOccurrence,
+}
+
+/// Maps `f` over `items` on up to `available_parallelism` threads, keeping the order. Small
+/// inputs stay on the calling thread.
+fn parallel_map<T: Send, U: Send>(items: Vec<T>, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || items.len() < 4096 {
+        return items.into_iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut items = items;
+    while items.len() > chunk {
+        let tail = items.split_off(chunk);
+        chunks.push(items);
+        items = tail;
+    }
+    chunks.push(items);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| scope.spawn(move || c.into_iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 #[cfg(test)]

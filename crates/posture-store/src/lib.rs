@@ -28,6 +28,16 @@ pub trait Store: Send + Sync {
     /// all or nothing.
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;
 
+    /// When this exact report (by SHA-256) was ingested for the asset and branch and is still
+    /// the last scan of every scope it went into, re-ingesting it changes nothing: returns the
+    /// outcome of such a re-ingest without parsing it again. `None` otherwise.
+    fn identical_report(
+        &self,
+        asset: &str,
+        branch: &str,
+        sha256: &str,
+    ) -> Result<Option<Vec<ScopeOutcome>>, StoreError>;
+
     /// Findings matching the query, with their occurrences.
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError>;
 

@@ -387,3 +387,24 @@ fn collapsed_duplicates_are_counted() {
     assert_eq!(totals(&o).collapsed, 2);
     assert_eq!(totals(&o).new, 1);
 }
+
+#[test]
+fn identical_report_lookup_only_matches_the_latest_scan_of_every_scope() {
+    let (_d, s) = store();
+    let a = vec![sast("eval", "app.py", 10, "eval(x)")];
+    let sha_a = batch("semgrep", "main", day(0), "a.json", a.clone()).reports[0].sha256.clone();
+    assert!(s.identical_report("shop", "main", &sha_a).expect("lookup").is_none(), "never seen");
+    s.ingest(batch("semgrep", "main", day(0), "a.json", a.clone())).expect("ingest");
+    let same = s.identical_report("shop", "main", &sha_a).expect("lookup").expect("identical");
+    assert_eq!(same.len(), 1);
+    assert_eq!(same[0].tool, "semgrep");
+    assert_eq!(same[0].occurrences, 1);
+    assert!(s.identical_report("shop", "feature", &sha_a).expect("lookup").is_none(), "other branch");
+    assert!(s.identical_report("other", "main", &sha_a).expect("lookup").is_none(), "other asset");
+    // another report comes in: re-ingesting `a` is a real scan again (the finding went away and
+    // comes back), so the lookup must not short-circuit it
+    s.ingest(batch("semgrep", "main", day(1), "b.json", vec![])).expect("ingest");
+    assert!(s.identical_report("shop", "main", &sha_a).expect("lookup").is_none());
+    let o = s.ingest(batch("semgrep", "main", day(2), "a.json", a)).expect("ingest");
+    assert_eq!(o.total().reopened, 1);
+}

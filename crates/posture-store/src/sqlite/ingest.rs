@@ -332,7 +332,7 @@ fn apply(
             let Some(o) = report.occurrences.get(idx) else {
                 return Err(StoreError::Corrupt("plan points past the report".into()));
             };
-            let occ = &o.occurrence;
+            let occ = &o.summary;
             ins.execute(params![
                 asset_id,
                 &o.fingerprint.0[..],
@@ -373,7 +373,7 @@ fn apply(
             };
             let finding_id = match n.finding {
                 FindingRef::Existing(id) => {
-                    bump.execute(params![o.occurrence.severity as i64, id])
+                    bump.execute(params![o.summary.severity as i64, id])
                         .map_err(db("recording occurrences"))?;
                     id
                 }
@@ -389,7 +389,7 @@ fn apply(
                 now,
                 origin.get(n.index).copied().unwrap_or(first_scan),
                 &o.data_hash.0[..],
-                o.occurrence.severity as i64,
+                o.summary.severity as i64,
                 o.data,
             ])
             .map_err(db("recording occurrences"))?;
@@ -411,7 +411,7 @@ fn apply(
                 o.data,
                 &o.data_hash.0[..],
                 origin.get(idx).copied().unwrap_or(first_scan),
-                o.occurrence.severity as i64,
+                o.summary.severity as i64,
                 id
             ])
             .map_err(db("updating occurrences"))?;
@@ -479,4 +479,51 @@ fn apply(
         }
     }
     Ok(())
+}
+
+pub(super) fn identical_report(
+    conn: &Connection,
+    asset: &str,
+    branch: &str,
+    sha256: &str,
+) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT s.tool, s.last_digest = ?3,
+                    (SELECT occurrences FROM scans WHERE scope_id = s.id ORDER BY id DESC LIMIT 1)
+               FROM scopes s JOIN assets a ON a.id = s.asset_id
+              WHERE a.name = ?1 AND s.branch = ?2
+                AND EXISTS (SELECT 1 FROM scans sc WHERE sc.scope_id = s.id AND sc.report_sha256 = ?3)
+              ORDER BY s.tool",
+        )
+        .map_err(StoreError::db("looking up the report"))?;
+    let rows = stmt
+        .query_map(params![asset.trim(), branch.trim(), sha256], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as usize,
+            ))
+        })
+        .map_err(StoreError::db("looking up the report"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::db("looking up the report"))?;
+    if rows.is_empty() || rows.iter().any(|(_, current, _)| !current) {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.into_iter()
+            .map(|(tool, _, occurrences)| ScopeOutcome {
+                tool,
+                branch: branch.trim().to_string(),
+                scan_ids: Vec::new(),
+                identical: true,
+                occurrences,
+                summary: posture_engine::PlanSummary {
+                    unchanged: occurrences,
+                    ..Default::default()
+                },
+            })
+            .collect(),
+    ))
 }

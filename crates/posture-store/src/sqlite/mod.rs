@@ -6,7 +6,7 @@ mod schema;
 
 use crate::{
     EventRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, ScanQuery, ScanRecord,
-    Store, StoreError, TriageChange,
+    ScopeOutcome, Store, StoreError, TriageChange,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -92,6 +92,16 @@ impl Store for SqliteStore {
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let mut conn = self.lock()?;
         ingest::ingest(&mut conn, batch)
+    }
+
+    fn identical_report(
+        &self,
+        asset: &str,
+        branch: &str,
+        sha256: &str,
+    ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
+        let conn = self.lock()?;
+        ingest::identical_report(&conn, asset, branch, sha256)
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
