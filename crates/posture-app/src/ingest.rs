@@ -99,14 +99,17 @@ pub fn prepare_report(
     source: &ReportSource,
     format: Option<&str>,
 ) -> Result<PreparedReport, AppError> {
-    prepare(source, format, None)
+    prepare(source, format, None, None)
 }
 
-/// `prepare_report`, reusing a SHA-256 already computed.
+/// `prepare_report`, reusing a SHA-256 already computed, and giving occurrences that name no
+/// place the scan's target as their path (pip-audit and safety do not say which manifest they
+/// read; the manifest is part of a dependency's identity).
 fn prepare(
     source: &ReportSource,
     format: Option<&str>,
     known_sha256: Option<String>,
+    target: Option<&str>,
 ) -> Result<PreparedReport, AppError> {
     let parser: &dyn Parser = match format {
         Some(id) => posture_parsers::parser_by_id(id).ok_or_else(|| AppError::UnknownFormat {
@@ -156,7 +159,15 @@ fn prepare(
     let runs: Vec<(ToolInfo, posture_engine::Identified)> = report
         .runs
         .into_iter()
-        .map(|run| {
+        .map(|mut run| {
+            if let Some(target) = target {
+                for o in &mut run.occurrences {
+                    let l = &o.location;
+                    if l.path.is_none() && l.url.is_none() && l.image.is_none() {
+                        o.location.path = Some(target.to_string());
+                    }
+                }
+            }
             let identified = identify(&run.tool.name, run.occurrences);
             (run.tool, identified)
         })
@@ -180,6 +191,9 @@ fn prepare(
 pub struct IngestRequest {
     pub asset: String,
     pub branch: String,
+    /// What was scanned when it is part of the asset (a manifest, an image): scopes the scan
+    /// and fills the location of findings whose report does not name it (pip-audit, safety).
+    pub target: Option<String>,
     pub commit: Option<String>,
     pub format: Option<String>,
     pub kind: ScanKind,
@@ -211,7 +225,12 @@ pub fn ingest(
         let t = Instant::now();
         let sha = hex::encode(Sha256::digest(&single.bytes));
         let sha_secs = t.elapsed().as_secs_f64();
-        if let Some(scopes) = store.identical_report(&req.asset, &req.branch, &sha)? {
+        if let Some(scopes) = store.identical_report(
+            &req.asset,
+            &req.branch,
+            req.target.as_deref().unwrap_or(""),
+            &sha,
+        )? {
             let outcome = IngestOutcome {
                 asset: req.asset.trim().to_string(),
                 scopes,
@@ -234,7 +253,12 @@ pub fn ingest(
     let mut reports = Vec::with_capacity(sources.len());
     let mut summaries = Vec::with_capacity(sources.len());
     for s in sources {
-        let prepared = prepare(s, req.format.as_deref(), known_sha.take())?;
+        let target = req
+            .target
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let prepared = prepare(s, req.format.as_deref(), known_sha.take(), target)?;
         summaries.push(PreparedSummary {
             name: s.name.clone(),
             format: prepared.input.format.clone(),
@@ -249,6 +273,7 @@ pub fn ingest(
     let outcome = store.ingest(IngestBatch {
         asset: req.asset,
         branch: req.branch,
+        target: req.target.unwrap_or_default(),
         commit: req.commit,
         kind: req.kind,
         at: req.at,

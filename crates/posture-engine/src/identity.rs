@@ -7,9 +7,10 @@
 //! 1. **secret**: the secret's hash + file path. The same leaked key in the same file is one
 //!    issue however many commits or lines it appears in. Tool-independent.
 //! 2. **dependency** (sca, container, runtime with a package and a vulnerability id): the
-//!    primary vulnerability id + package ecosystem + package name. Not the version (a bump to
-//!    another vulnerable version is the same issue), not the manifest line or path.
-//!    Tool-independent, so two scanners naming the same CVE in the same package meet.
+//!    primary vulnerability id + package ecosystem + package name, and for `sca` the manifest
+//!    path (one CVE in two manifests is two issues). Not the version (a bump to another
+//!    vulnerable version is the same issue), not the line. Tool-independent, so two scanners
+//!    naming the same CVE in the same package of the same manifest meet.
 //! 3. **tool**: the scanner's own stable id (SARIF `partialFingerprints`, Semgrep's
 //!    match-based id) + tool + rule.
 //! 4. **content**: tool + rule + file + the normalized code context (the matched snippet,
@@ -268,6 +269,14 @@ fn base_key(tool: &str, o: &Occurrence) -> (IdentityTier, Fingerprint) {
         h.field(&normalize_vuln_id(vid))
             .opt(eco.as_deref())
             .field(&normalize_package_name(eco.as_deref(), &pkg.name));
+        // A manifest is part of the identity of a declared dependency (one CVE in two
+        // requirement files of a monorepo is two things to fix); a container's or a runtime's
+        // package is identified by the image or workload, i.e. the asset.
+        if o.category == Category::Sca
+            && let Some(p) = path.as_deref()
+        {
+            h.field(p.trim_start_matches('/'));
+        }
         return (IdentityTier::Dependency, h.finish());
     }
     if let Some(tfp) = o
@@ -529,9 +538,9 @@ mod tests {
     }
 
     #[test]
-    fn dependency_identity_ignores_version_path_and_tool() {
-        let dep = |tool_path: &str, version: &str| {
-            let mut o = Occurrence::new(Category::Sca, "CVE-1", "t", Severity::High, "/x");
+    fn dependency_identity_ignores_version_and_tool_and_keeps_the_manifest() {
+        let dep = |cat: Category, path: &str, version: &str| {
+            let mut o = Occurrence::new(cat, "CVE-1", "t", Severity::High, "/x");
             o.vulnerability_ids = vec!["cve-2021-44228".into()];
             o.package = Some(Package {
                 ecosystem: Some("maven".into()),
@@ -539,13 +548,27 @@ mod tests {
                 version: Some(version.into()),
                 ..Default::default()
             });
-            o.location.path = Some(tool_path.into());
+            o.location.path = Some(path.into());
             o
         };
-        let a = identify("trivy", vec![dep("pom.xml", "2.14.1")]);
-        let b = identify("grype", vec![dep("lib/log4j.jar", "2.15.0")]);
-        assert_eq!(a.occurrences[0].fingerprint, b.occurrences[0].fingerprint);
-        assert_eq!(a.occurrences[0].tier, IdentityTier::Dependency);
+        let fp = |tool: &str, o: Occurrence| identify(tool, vec![o]).occurrences[0].fingerprint;
+        // same manifest, another tool, a bumped (still vulnerable) version: the same issue
+        assert_eq!(
+            fp("trivy", dep(Category::Sca, "pom.xml", "2.14.1")),
+            fp("grype", dep(Category::Sca, "/pom.xml", "2.15.0"))
+        );
+        // another manifest of the same repository: another issue to fix
+        assert_ne!(
+            fp("trivy", dep(Category::Sca, "pom.xml", "2.14.1")),
+            fp("trivy", dep(Category::Sca, "services/b/pom.xml", "2.14.1"))
+        );
+        // in a container image the package's path does not matter
+        assert_eq!(
+            fp("trivy", dep(Category::Container, "app/lib/log4j.jar", "2.14.1")),
+            fp("grype", dep(Category::Container, "/opt/app.jar", "2.14.1"))
+        );
+        let r = identify("trivy", vec![dep(Category::Sca, "pom.xml", "2.14.1")]);
+        assert_eq!(r.occurrences[0].tier, IdentityTier::Dependency);
     }
 
     #[test]

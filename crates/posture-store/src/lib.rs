@@ -35,6 +35,7 @@ pub trait Store: Send + Sync {
         &self,
         asset: &str,
         branch: &str,
+        target: &str,
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError>;
 

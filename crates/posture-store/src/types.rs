@@ -43,6 +43,10 @@ impl ScanKind {
 pub struct IngestBatch {
     pub asset: String,
     pub branch: String,
+    /// What was scanned, when a report covers only part of the asset (one manifest of a
+    /// monorepo, one image): part of the scope, so per-target scans do not close each other's
+    /// findings. Empty = the whole asset.
+    pub target: String,
     pub commit: Option<String>,
     pub kind: ScanKind,
     /// When the scan happened (injected: the CLI passes the clock's now, tests a fixed time).
@@ -58,6 +62,8 @@ pub struct IngestBatch {
 pub struct ScopeOutcome {
     pub tool: String,
     pub branch: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub target: String,
     pub scan_ids: Vec<i64>,
     /// The reports were byte-identical to the scope's last scan: nothing changed.
     pub identical: bool,

@@ -62,6 +62,7 @@ fn batch(
     IngestBatch {
         asset: "shop".into(),
         branch: branch.into(),
+        target: String::new(),
         commit: None,
         kind: ScanKind::Findings,
         at,
@@ -392,19 +393,74 @@ fn collapsed_duplicates_are_counted() {
 fn identical_report_lookup_only_matches_the_latest_scan_of_every_scope() {
     let (_d, s) = store();
     let a = vec![sast("eval", "app.py", 10, "eval(x)")];
-    let sha_a = batch("semgrep", "main", day(0), "a.json", a.clone()).reports[0].sha256.clone();
-    assert!(s.identical_report("shop", "main", &sha_a).expect("lookup").is_none(), "never seen");
-    s.ingest(batch("semgrep", "main", day(0), "a.json", a.clone())).expect("ingest");
-    let same = s.identical_report("shop", "main", &sha_a).expect("lookup").expect("identical");
+    let sha_a = batch("semgrep", "main", day(0), "a.json", a.clone()).reports[0]
+        .sha256
+        .clone();
+    assert!(
+        s.identical_report("shop", "main", "", &sha_a)
+            .expect("lookup")
+            .is_none(),
+        "never seen"
+    );
+    s.ingest(batch("semgrep", "main", day(0), "a.json", a.clone()))
+        .expect("ingest");
+    let same = s
+        .identical_report("shop", "main", "", &sha_a)
+        .expect("lookup")
+        .expect("identical");
     assert_eq!(same.len(), 1);
     assert_eq!(same[0].tool, "semgrep");
     assert_eq!(same[0].occurrences, 1);
-    assert!(s.identical_report("shop", "feature", &sha_a).expect("lookup").is_none(), "other branch");
-    assert!(s.identical_report("other", "main", &sha_a).expect("lookup").is_none(), "other asset");
+    assert!(
+        s.identical_report("shop", "feature", "", &sha_a)
+            .expect("lookup")
+            .is_none(),
+        "other branch"
+    );
+    assert!(
+        s.identical_report("other", "main", "", &sha_a)
+            .expect("lookup")
+            .is_none(),
+        "other asset"
+    );
     // another report comes in: re-ingesting `a` is a real scan again (the finding went away and
     // comes back), so the lookup must not short-circuit it
-    s.ingest(batch("semgrep", "main", day(1), "b.json", vec![])).expect("ingest");
-    assert!(s.identical_report("shop", "main", &sha_a).expect("lookup").is_none());
-    let o = s.ingest(batch("semgrep", "main", day(2), "a.json", a)).expect("ingest");
+    s.ingest(batch("semgrep", "main", day(1), "b.json", vec![]))
+        .expect("ingest");
+    assert!(
+        s.identical_report("shop", "main", "", &sha_a)
+            .expect("lookup")
+            .is_none()
+    );
+    let o = s
+        .ingest(batch("semgrep", "main", day(2), "a.json", a))
+        .expect("ingest");
     assert_eq!(o.total().reopened, 1);
+}
+
+#[test]
+fn per_target_scans_of_one_tool_do_not_close_each_other() {
+    let (_d, s) = store();
+    let mut a = batch(
+        "pip-audit",
+        "main",
+        day(0),
+        "a.json",
+        vec![dep("CVE-2012-3443", "django", "1.2")],
+    );
+    a.target = "packages/requirements.txt".into();
+    let mut b = batch(
+        "pip-audit",
+        "main",
+        day(0),
+        "b.json",
+        vec![dep("CVE-2012-3443", "django", "1.2")],
+    );
+    b.target = "packages/sub/requirements.txt".into();
+    s.ingest(a).expect("ingest");
+    let o = s.ingest(b).expect("ingest");
+    assert_eq!(o.total().closed, 0, "another target's scan closes nothing");
+    assert_eq!(o.scopes[0].target, "packages/sub/requirements.txt");
+    let all = all(&s);
+    assert_eq!(all.iter().map(|f| f.occurrences.len()).sum::<usize>(), 2);
 }

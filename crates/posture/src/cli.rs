@@ -91,6 +91,11 @@ pub struct IngestArgs {
     /// The commit that was scanned.
     #[arg(long)]
     pub commit: Option<String>,
+    /// What was scanned, when it is only part of the asset (a manifest such as
+    /// `services/api/requirements.txt`, an image): scans of different targets do not close each
+    /// other's findings, and findings whose report names no file get this path.
+    #[arg(long)]
+    pub target: Option<String>,
     /// Read the reports as this format instead of detecting it (see `posture formats`).
     #[arg(long)]
     pub format: Option<String>,

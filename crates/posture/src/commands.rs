@@ -81,6 +81,7 @@ fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
         &sources,
         IngestRequest {
             asset: a.asset.clone(),
+            target: a.target.clone(),
             branch: a.branch.clone(),
             commit: a.commit.clone(),
             format: a.format.clone(),

@@ -65,6 +65,7 @@ pub fn run(database: &str, a: DemoArgs) -> anyhow::Result<ExitCode> {
             &[source],
             IngestRequest {
                 asset: r.asset.clone(),
+                target: None,
                 branch: r.branch.clone(),
                 commit: Some(r.commit.clone()),
                 format,

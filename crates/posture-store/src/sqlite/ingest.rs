@@ -30,6 +30,7 @@ pub(super) fn ingest(
     if branch.is_empty() {
         return Err(StoreError::Invalid("the branch name is empty".into()));
     }
+    let target = batch.target.trim().to_string();
     let now = to_ms(batch.at);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -75,7 +76,7 @@ pub(super) fn ingest(
         scopes: Vec::new(),
     };
     for (tool_name, group) in groups {
-        let scope = ScopeCtx::upsert(&tx, asset_id, &tool_name, &branch)?;
+        let scope = ScopeCtx::upsert(&tx, asset_id, &tool_name, &branch, &target)?;
         let mut shas: Vec<&str> = group
             .parts
             .iter()
@@ -89,6 +90,7 @@ pub(super) fn ingest(
             outcome.scopes.push(ScopeOutcome {
                 tool: tool_name,
                 branch: branch.clone(),
+                target: target.clone(),
                 scan_ids: Vec::new(),
                 identical: true,
                 occurrences: occurrence_total,
@@ -162,6 +164,7 @@ pub(super) fn ingest(
         outcome.scopes.push(ScopeOutcome {
             tool: tool_name,
             branch: branch.clone(),
+            target: target.clone(),
             scan_ids: scan_id_list,
             identical: false,
             occurrences: combined.occurrences.len(),
@@ -185,17 +188,18 @@ impl ScopeCtx {
         asset_id: i64,
         tool: &str,
         branch: &str,
+        target: &str,
     ) -> Result<Self, StoreError> {
         tx.execute(
-            "INSERT INTO scopes (asset_id, tool, branch) VALUES (?1, ?2, ?3)
-             ON CONFLICT (asset_id, tool, branch) DO NOTHING",
-            params![asset_id, tool, branch],
+            "INSERT INTO scopes (asset_id, tool, branch, target) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (asset_id, tool, branch, target) DO NOTHING",
+            params![asset_id, tool, branch, target],
         )
         .map_err(StoreError::db("recording the scope"))?;
         tx.query_row(
             "SELECT id, last_scan_at, last_digest FROM scopes
-             WHERE asset_id = ?1 AND tool = ?2 AND branch = ?3",
-            params![asset_id, tool, branch],
+             WHERE asset_id = ?1 AND tool = ?2 AND branch = ?3 AND target = ?4",
+            params![asset_id, tool, branch, target],
             |r| {
                 Ok(ScopeCtx {
                     id: r.get(0)?,
@@ -485,6 +489,7 @@ pub(super) fn identical_report(
     conn: &Connection,
     asset: &str,
     branch: &str,
+    target: &str,
     sha256: &str,
 ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
     let mut stmt = conn
@@ -492,19 +497,22 @@ pub(super) fn identical_report(
             "SELECT s.tool, s.last_digest = ?3,
                     (SELECT occurrences FROM scans WHERE scope_id = s.id ORDER BY id DESC LIMIT 1)
                FROM scopes s JOIN assets a ON a.id = s.asset_id
-              WHERE a.name = ?1 AND s.branch = ?2
+              WHERE a.name = ?1 AND s.branch = ?2 AND s.target = ?4
                 AND EXISTS (SELECT 1 FROM scans sc WHERE sc.scope_id = s.id AND sc.report_sha256 = ?3)
               ORDER BY s.tool",
         )
         .map_err(StoreError::db("looking up the report"))?;
     let rows = stmt
-        .query_map(params![asset.trim(), branch.trim(), sha256], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, bool>(1)?,
-                r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as usize,
-            ))
-        })
+        .query_map(
+            params![asset.trim(), branch.trim(), sha256, target.trim()],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<i64>>(2)?.unwrap_or(0).max(0) as usize,
+                ))
+            },
+        )
         .map_err(StoreError::db("looking up the report"))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(StoreError::db("looking up the report"))?;
@@ -516,6 +524,7 @@ pub(super) fn identical_report(
             .map(|(tool, _, occurrences)| ScopeOutcome {
                 tool,
                 branch: branch.trim().to_string(),
+                target: target.trim().to_string(),
                 scan_ids: Vec::new(),
                 identical: true,
                 occurrences,

@@ -98,10 +98,11 @@ impl Store for SqliteStore {
         &self,
         asset: &str,
         branch: &str,
+        target: &str,
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
         let conn = self.lock()?;
-        ingest::identical_report(&conn, asset, branch, sha256)
+        ingest::identical_report(&conn, asset, branch, target, sha256)
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {

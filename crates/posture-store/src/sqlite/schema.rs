@@ -14,9 +14,10 @@ CREATE TABLE scopes (
     asset_id      INTEGER NOT NULL REFERENCES assets(id),
     tool          TEXT NOT NULL,
     branch        TEXT NOT NULL,
+    target        TEXT NOT NULL DEFAULT '',
     last_scan_at  INTEGER,
     last_digest   TEXT,
-    UNIQUE (asset_id, tool, branch)
+    UNIQUE (asset_id, tool, branch, target)
 );
 CREATE TABLE scans (
     id             INTEGER PRIMARY KEY,

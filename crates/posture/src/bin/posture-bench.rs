@@ -52,6 +52,7 @@ fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
                 &[src],
                 IngestRequest {
                     asset: "bench".into(),
+                    target: None,
                     branch: "main".into(),
                     commit: None,
                     format: None,
