@@ -1,0 +1,649 @@
+//! Cross-scanner correlation: is a new occurrence the same issue as a finding another tool
+//! (or another rule of the same tool) already reported? Every match has a confidence in [0, 1]
+//! and a reason a person can read.
+//!
+//! Occurrences are compared through their [`Features`], a compact summary computed once and
+//! stored with the occurrence. Candidates are found through blocking keys (a vulnerability id,
+//! a file, a secret hash, an endpoint), so the cost grows with the number of plausible pairs,
+//! not with the square of the findings.
+//!
+//! The rules, by family (documented in ARCHITECTURE.md; none is specific to one data set):
+//!
+//! * **dependency** (sca, container, runtime): the vulnerability id sets intersect (aliases
+//!   included: CVE, GHSA, OSV, distro ids) and the package is the same (ecosystem + name,
+//!   PEP 503 folding for PyPI). Two `sca` occurrences must also name the same manifest (one
+//!   CVE in two manifests is two issues); a container or runtime occurrence joins the declared
+//!   dependency whatever its path. Confidence 0.95.
+//! * **secret** (secret scanners, and SAST/IaC results about hard-coded credentials): same
+//!   file, same line (or an IaC block that contains the line). Different secret hashes on one
+//!   line are two literals, never merged. Confidence 0.9 with equal hashes, 0.85 at the same
+//!   line without a comparable hash, 0.8 for an IaC credential policy on the enclosing block.
+//! * **code** (sast): same file, line ranges overlapping (within one line, for tools that
+//!   report a statement's first line and others its argument's), and the same weakness class,
+//!   from CWE families ([`WEAKNESS_CLASSES`]) or, for rules without CWE, from keywords in the
+//!   rule id and title. Confidence 0.9 when both classes come from CWEs, 0.8 otherwise.
+//!   Two different classes on one line are two issues; the same rule of the same tool twice on
+//!   one line is two instances (exact identity already tells them apart).
+//! * **config** (iac, and SAST rules on IaC files such as Terraform, Dockerfiles, CI
+//!   workflows): same file, one location inside the other's block (or overlapping), and an
+//!   equivalent control, judged by the words the two rules share after stop words and
+//!   stemming (`check_name` of one, rule id and message of the other). The best candidate of
+//!   the block wins only if it is clearly better than the runner-up. Confidence 0.6 to 0.9 by
+//!   the overlap.
+//! * **endpoint** (dast): same method, same URL path template (numeric and uuid-like segments
+//!   folded), same parameter, same weakness class. Confidence 0.85.
+
+use crate::identity::{normalize_package_name, normalize_path};
+use posture_model::{Category, Occurrence, normalize_vuln_id};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Correlation thresholds: at or above `merge`, an occurrence joins the finding; between
+/// `suggest` and `merge`, Posture records a suggested duplicate for a person to confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub merge: f32,
+    pub suggest: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            merge: 0.75,
+            suggest: 0.5,
+        }
+    }
+}
+
+/// Which comparison applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Dependency,
+    Secret,
+    Code,
+    Config,
+    Endpoint,
+}
+
+/// What correlation needs to know of an occurrence. Stored with it (compact JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Features {
+    #[serde(rename = "f")]
+    pub family: Family,
+    #[serde(rename = "c")]
+    pub category: Category,
+    #[serde(rename = "t")]
+    pub tool: String,
+    #[serde(rename = "r")]
+    pub rule: String,
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<(u32, u32)>,
+    /// Weakness classes from CWEs.
+    #[serde(rename = "w", default, skip_serializing_if = "Vec::is_empty")]
+    pub cwe_classes: Vec<String>,
+    /// Weakness classes from words of the rule id and title.
+    #[serde(rename = "k", default, skip_serializing_if = "Vec::is_empty")]
+    pub keyword_classes: Vec<String>,
+    /// Vulnerability ids, normalized, aliases included.
+    #[serde(rename = "v", default, skip_serializing_if = "Vec::is_empty")]
+    pub vulns: Vec<String>,
+    /// `ecosystem/name`, normalized.
+    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Stemmed significant words of the rule id, title and IaC attributes.
+    #[serde(rename = "x", default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+    /// The result is about a hard-coded credential (a secret scanner's, or a SAST/IaC rule's).
+    #[serde(rename = "h", default, skip_serializing_if = "std::ops::Not::not")]
+    pub credential: bool,
+}
+
+/// A match between a new occurrence and an existing one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Match {
+    pub confidence: f32,
+    pub reason: String,
+}
+
+/// CWE families: CWEs that name one weakness class. A small table, documented and reviewed
+/// like code: a CWE appears in one class only.
+pub const WEAKNESS_CLASSES: &[(&str, &[u32])] = &[
+    ("sql-injection", &[89, 564, 943]),
+    ("command-injection", &[77, 78, 88]),
+    ("code-injection", &[94, 95, 96, 1336]),
+    ("xss", &[79, 80, 83, 116]),
+    ("path-traversal", &[22, 23, 36, 73]),
+    ("hard-coded-credential", &[259, 321, 798, 547]),
+    ("weak-hash", &[327, 328, 916, 759, 760]),
+    ("weak-random", &[330, 338]),
+    ("tls-verification", &[295, 297]),
+    ("deserialization", &[502]),
+    ("xxe", &[611, 776]),
+    ("ssrf", &[918]),
+    ("open-redirect", &[601]),
+    ("cleartext-transport", &[319]),
+    ("insecure-temp-file", &[377, 379]),
+    ("debug-enabled", &[489, 215, 11]),
+    ("resource-exhaustion", &[400, 770, 1088]),
+    ("swallowed-exception", &[390, 391, 703]),
+    ("csrf", &[352]),
+    ("ldap-injection", &[90]),
+    ("xpath-injection", &[643]),
+    ("log-injection", &[117]),
+];
+
+/// Keywords that name a weakness class in rule ids and titles, for rules without a CWE (or
+/// with only a generic one). Matched against whole stemmed words or word pairs.
+pub const WEAKNESS_KEYWORDS: &[(&str, &[&str])] = &[
+    ("sql-injection", &["sql", "sqli"]),
+    ("command-injection", &["subprocess", "shell", "command", "popen", "os-system"]),
+    ("code-injection", &["eval", "exec", "template-string", "render-template-string", "ssti"]),
+    ("xss", &["xss", "html", "unescaped", "safe-filter", "mark-safe", "markup"]),
+    ("path-traversal", &["traversal", "path-injection"]),
+    ("hard-coded-credential", &["password", "secret", "hardcoded", "hard-coded", "credential", "api-key", "private-key", "token"]),
+    ("weak-hash", &["md5", "sha1", "hashlib", "weak-hash", "insecure-hash"]),
+    ("weak-random", &["random", "prng"]),
+    ("tls-verification", &["verify", "cert-validation", "certificate", "ssl", "tls", "unverified"]),
+    ("deserialization", &["yaml", "pickle", "marshal", "deserial", "deserialization", "jsonpickle", "shelve"]),
+    ("xxe", &["xxe", "xml", "lxml", "etree"]),
+    ("ssrf", &["ssrf", "request-forgery"]),
+    ("open-redirect", &["redirect"]),
+    ("cleartext-transport", &["http", "cleartext", "insecure-transport"]),
+    ("insecure-temp-file", &["tmp", "temp", "mktemp", "tempfile"]),
+    ("debug-enabled", &["debug"]),
+    ("resource-exhaustion", &["timeout"]),
+    ("swallowed-exception", &["try-except-pass", "except-pass", "try-except-continue"]),
+    ("csrf", &["csrf"]),
+];
+
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "consid", "detect", "do", "does",
+    "ensur", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "may", "missing",
+    "must", "no", "not", "of", "on", "or", "should", "that", "the", "this", "to", "use", "using",
+    "with", "without", "enabl", "disabl", "configur", "set", "all", "opt", "rule", "rules",
+    "security", "secur", "best", "practic", "audit", "lang", "terraform", "aws", "azure", "gcp",
+    "google", "alicloud", "cloud", "resourc", "check", "found", "possibl", "any", "which", "will",
+    "there", "when", "these", "those", "been", "was", "were", "so", "you", "your", "we", "our",
+];
+
+/// A crude English stemmer: enough to make `logs`, `logging` and `log` one word.
+fn stem(w: &str) -> String {
+    let mut s = w.to_string();
+    for suffix in ["ations", "ation", "ings", "ing", "ies", "ed", "es", "s", "e"] {
+        if s.len() > suffix.len() + 2 && s.ends_with(suffix) {
+            s.truncate(s.len() - suffix.len());
+            if suffix == "ies" {
+                s.push('y');
+            }
+            break;
+        }
+    }
+    if s.len() > 3 {
+        let b = s.as_bytes();
+        let n = b.len();
+        if b[n - 1] == b[n - 2] && b[n - 1].is_ascii_alphabetic() && !matches!(b[n - 1], b'l' | b's') {
+            s.truncate(n - 1);
+        }
+    }
+    s
+}
+
+/// Splits text into lowercase words on anything that is not a letter or digit.
+fn raw_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase())
+        .collect()
+}
+
+/// Significant stemmed words.
+fn significant_words(text: &str) -> BTreeSet<String> {
+    raw_words(text)
+        .into_iter()
+        .filter(|w| w.len() > 1 && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(|w| stem(&w))
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .collect()
+}
+
+fn cwe_classes(cwes: &[u32]) -> Vec<String> {
+    let mut out: Vec<String> = WEAKNESS_CLASSES
+        .iter()
+        .filter(|(_, ids)| cwes.iter().any(|c| ids.contains(c)))
+        .map(|(name, _)| (*name).to_string())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn keyword_classes(text: &str) -> Vec<String> {
+    let words = raw_words(text);
+    let joined: Vec<String> = words.windows(2).map(|p| format!("{}-{}", p[0], p[1])).collect();
+    let joined3: Vec<String> = words
+        .windows(3)
+        .map(|p| format!("{}-{}-{}", p[0], p[1], p[2]))
+        .collect();
+    let has = |k: &str| {
+        if k.contains('-') {
+            joined.iter().any(|w| w == k) || joined3.iter().any(|w| w == k)
+        } else {
+            words.iter().any(|w| w == k || (w.len() > k.len() + 1 && w.starts_with(k) && k.len() >= 4))
+        }
+    };
+    let mut out: Vec<String> = WEAKNESS_KEYWORDS
+        .iter()
+        .filter(|(_, keys)| keys.iter().any(|k| has(k)))
+        .map(|(name, _)| (*name).to_string())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a path is infrastructure or pipeline configuration rather than program code.
+fn is_config_path(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    let file = p.rsplit('/').next().unwrap_or(&p);
+    p.ends_with(".tf")
+        || p.ends_with(".tfvars")
+        || p.ends_with(".hcl")
+        || file.starts_with("dockerfile")
+        || file.ends_with(".dockerfile")
+        || file.starts_with("docker-compose")
+        || file.starts_with("compose.y")
+        || p.contains(".github/workflows/")
+        || p.ends_with(".gitlab-ci.yml")
+        || (p.contains("k8s") || p.contains("kubernetes") || p.contains("helm")) && (p.ends_with(".yaml") || p.ends_with(".yml"))
+        || p.ends_with(".bicep")
+        || (p.ends_with(".json") && (p.contains("cloudformation") || p.contains("arm")))
+}
+
+/// URL path template: scheme and host lowercased, query dropped, numeric and uuid-like
+/// segments folded to `{id}`.
+fn endpoint_template(url: &str) -> String {
+    let no_query = url.split(['?', '#']).next().unwrap_or(url);
+    let (prefix, path) = match no_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            (format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()), path.to_string())
+        }
+        None => (String::new(), no_query.trim_start_matches('/').to_string()),
+    };
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let hexish = s.len() >= 8 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+            if s.chars().all(|c| c.is_ascii_digit()) || hexish {
+                "{id}".to_string()
+            } else {
+                s.to_string()
+            }
+        })
+        .collect();
+    format!("{prefix}/{}", segs.join("/"))
+}
+
+/// Computes the correlation features of an occurrence.
+pub fn features(tool: &str, o: &Occurrence) -> Features {
+    let path = o.location.path.as_deref().map(normalize_path).map(|p| p.trim_start_matches('/').to_string());
+    let lines = o.location.start_line.filter(|l| *l > 0).map(|s| {
+        let e = o.location.end_line.filter(|e| *e >= s).unwrap_or(s);
+        (s, e)
+    });
+    let text = format!("{} {}", o.rule_id, o.title);
+    let cwe_cls = cwe_classes(&o.cwes);
+    let kw_cls = keyword_classes(&text);
+    let credential = o.category == Category::Secret
+        || cwe_cls.iter().any(|c| c == "hard-coded-credential")
+        || {
+            let t = text.to_ascii_lowercase();
+            (t.contains("hard coded") || t.contains("hard-coded") || t.contains("hardcoded") || t.contains("static credential") || t.contains("static-credential"))
+                && (t.contains("secret") || t.contains("key") || t.contains("password") || t.contains("credential") || t.contains("token"))
+        };
+    let family = if o.category.is_dependency() && o.package.is_some() && !o.vulnerability_ids.is_empty() {
+        Family::Dependency
+    } else if o.category == Category::Secret || (credential && o.category != Category::Iac && o.category != Category::Dast) {
+        Family::Secret
+    } else if o.category == Category::Dast || o.location.url.is_some() && path.is_none() {
+        Family::Endpoint
+    } else if o.category == Category::Iac || path.as_deref().is_some_and(is_config_path) {
+        Family::Config
+    } else {
+        Family::Code
+    };
+    let mut vulns: Vec<String> = o.vulnerability_ids.iter().map(|v| normalize_vuln_id(v)).collect();
+    vulns.sort();
+    vulns.dedup();
+    let package = o.package.as_ref().map(|p| {
+        let eco = p.ecosystem.as_deref().map(str::to_ascii_lowercase);
+        format!(
+            "{}/{}",
+            eco.as_deref().unwrap_or(""),
+            normalize_package_name(eco.as_deref(), &p.name).to_ascii_lowercase()
+        )
+    });
+    let mut words: BTreeSet<String> = significant_words(&text);
+    if let Some(r) = &o.location.resource {
+        // the resource type says what kind of thing it is (`aws_db_instance`), its name nothing
+        if let Some(kind) = r.split('.').next() {
+            words.extend(significant_words(kind));
+        }
+    }
+    Features {
+        family,
+        category: o.category,
+        tool: tool.to_string(),
+        rule: o.rule_id.clone(),
+        path,
+        lines,
+        cwe_classes: cwe_cls,
+        keyword_classes: kw_cls,
+        vulns,
+        package,
+        secret: o.secret.as_ref().map(|s| s.hash.clone()),
+        endpoint: o.location.url.as_deref().map(|u| {
+            format!(
+                "{} {} {}",
+                o.location.method.as_deref().unwrap_or("").to_ascii_uppercase(),
+                endpoint_template(u),
+                o.location.parameter.as_deref().unwrap_or("")
+            )
+        }),
+        words: words.into_iter().collect(),
+        credential,
+    }
+}
+
+/// Keys under which an occurrence can be found by candidates: two occurrences that could
+/// match share at least one key.
+pub fn blocking_keys(f: &Features) -> Vec<String> {
+    let mut keys = Vec::new();
+    match f.family {
+        Family::Dependency => {
+            for v in &f.vulns {
+                keys.push(format!("v:{v}"));
+            }
+        }
+        Family::Endpoint => {
+            if let Some(e) = &f.endpoint {
+                keys.push(format!("e:{e}"));
+            }
+        }
+        _ => {}
+    }
+    if let Some(p) = &f.path {
+        keys.push(format!("f:{p}"));
+    }
+    if let Some(s) = &f.secret {
+        keys.push(format!("s:{s}"));
+    }
+    keys
+}
+
+fn overlap(a: (u32, u32), b: (u32, u32), slack: u32) -> bool {
+    a.0 <= b.1.saturating_add(slack) && b.0 <= a.1.saturating_add(slack)
+}
+
+fn contains(outer: (u32, u32), inner: (u32, u32)) -> bool {
+    outer.0 <= inner.0 && inner.1 <= outer.1
+}
+
+fn shared<'a>(a: &'a [String], b: &[String]) -> Vec<&'a String> {
+    a.iter().filter(|x| b.contains(x)).collect()
+}
+
+fn lines_text(l: Option<(u32, u32)>) -> String {
+    match l {
+        Some((s, e)) if s == e => format!("line {s}"),
+        Some((s, e)) => format!("lines {s}-{e}"),
+        None => "no line".to_string(),
+    }
+}
+
+/// Scores a pair. `None` means "not the same issue" (or no rule applies).
+pub fn score(a: &Features, b: &Features) -> Option<Match> {
+    // the same tool and rule at two places is two instances: exact identity decides those
+    if a.tool == b.tool && a.rule == b.rule {
+        return None;
+    }
+    let fam = |f: Family| a.family == f && b.family == f;
+    if fam(Family::Dependency) {
+        return dependency(a, b);
+    }
+    let credential_pair = (a.family == Family::Secret || a.credential) && (b.family == Family::Secret || b.credential);
+    if credential_pair && (a.family == Family::Secret || b.family == Family::Secret) {
+        return secret(a, b);
+    }
+    if fam(Family::Code) {
+        return code(a, b);
+    }
+    if fam(Family::Config) {
+        return config(a, b);
+    }
+    if fam(Family::Endpoint) {
+        return endpoint(a, b);
+    }
+    None
+}
+
+fn dependency(a: &Features, b: &Features) -> Option<Match> {
+    let ids = shared(&a.vulns, &b.vulns);
+    let first = ids.first()?;
+    if a.package.is_none() || a.package != b.package {
+        return None;
+    }
+    if a.category == Category::Sca && b.category == Category::Sca && a.path.is_some() && b.path.is_some() && a.path != b.path {
+        return None;
+    }
+    let alias = match (a.vulns.first(), b.vulns.first()) {
+        (Some(x), Some(y)) if x != y => format!(" (aliases {x} / {y})"),
+        _ => String::new(),
+    };
+    Some(Match {
+        confidence: 0.95,
+        reason: format!(
+            "same vulnerability {first}{alias} in the same package {}{}",
+            a.package.as_deref().unwrap_or(""),
+            match (&a.path, a.category == Category::Sca && b.category == Category::Sca) {
+                (Some(p), true) => format!(", manifest {p}"),
+                _ => String::new(),
+            }
+        ),
+    })
+}
+
+fn secret(a: &Features, b: &Features) -> Option<Match> {
+    let (pa, pb) = (a.path.as_ref()?, b.path.as_ref()?);
+    if pa != pb {
+        return None;
+    }
+    let (la, lb) = (a.lines?, b.lines?);
+    if let (Some(x), Some(y)) = (&a.secret, &b.secret)
+        && x != y
+    {
+        return None; // two literals
+    }
+    let same_line = la.0 == lb.0 || (la.0 == la.1 && lb.0 == lb.1 && la.0 == lb.0);
+    let hashes_equal = a.secret.is_some() && a.secret == b.secret;
+    if same_line || (hashes_equal && overlap(la, lb, 0)) {
+        return Some(Match {
+            confidence: if hashes_equal { 0.9 } else { 0.85 },
+            reason: format!(
+                "same {} at {pa} {}",
+                if hashes_equal { "secret (equal hashes)" } else { "credential" },
+                lines_text(Some(la))
+            ),
+        });
+    }
+    // an IaC policy about hard-coded credentials on the block that holds the secret
+    let block_policy = |p: &Features, s: &Features, lp: (u32, u32), ls: (u32, u32)| {
+        p.family == Family::Config && p.credential && s.family == Family::Secret && lp.1 > lp.0 && contains(lp, ls)
+    };
+    if block_policy(a, b, la, lb) || block_policy(b, a, lb, la) {
+        return Some(Match {
+            confidence: 0.8,
+            reason: format!(
+                "hard-coded credential policy on the block {pa} {} that contains the secret at {}",
+                lines_text(Some(if la.1 - la.0 > lb.1 - lb.0 { la } else { lb })),
+                lines_text(Some(if la.1 - la.0 > lb.1 - lb.0 { lb } else { la }))
+            ),
+        });
+    }
+    None
+}
+
+fn code(a: &Features, b: &Features) -> Option<Match> {
+    let (pa, pb) = (a.path.as_ref()?, b.path.as_ref()?);
+    if pa != pb {
+        return None;
+    }
+    let (la, lb) = (a.lines?, b.lines?);
+    if !overlap(la, lb, 1) {
+        return None;
+    }
+    // classes from CWEs when both have them; keywords fill in for a side without CWE class
+    let ca = if a.cwe_classes.is_empty() { &a.keyword_classes } else { &a.cwe_classes };
+    let cb = if b.cwe_classes.is_empty() { &b.keyword_classes } else { &b.cwe_classes };
+    // two CWE-derived classes that differ are two weaknesses
+    let common = shared(ca, cb);
+    let from_cwe = !a.cwe_classes.is_empty() && !b.cwe_classes.is_empty();
+    let class = common.first()?;
+    Some(Match {
+        confidence: if from_cwe { 0.9 } else { 0.8 },
+        reason: format!(
+            "same weakness ({class}{}) in {pa} at overlapping {} / {}",
+            if from_cwe { ", by CWE" } else { ", by rule keywords" },
+            lines_text(Some(la)),
+            lines_text(Some(lb))
+        ),
+    })
+}
+
+fn config(a: &Features, b: &Features) -> Option<Match> {
+    let (pa, pb) = (a.path.as_ref()?, b.path.as_ref()?);
+    if pa != pb {
+        return None;
+    }
+    let (la, lb) = (a.lines.unwrap_or((0, u32::MAX)), b.lines.unwrap_or((0, u32::MAX)));
+    if !(contains(la, lb) || contains(lb, la) || overlap(la, lb, 0)) {
+        return None;
+    }
+    let common = shared(&a.words, &b.words);
+    if common.is_empty() {
+        return None;
+    }
+    let smaller = a.words.len().min(b.words.len()).max(1) as f32;
+    let overlap_ratio = common.len() as f32 / smaller;
+    let confidence = (0.55 + 0.5 * overlap_ratio).min(0.9);
+    Some(Match {
+        confidence,
+        reason: format!(
+            "same control on the same block of {pa} ({} / {}): both rules speak of {}",
+            lines_text(a.lines),
+            lines_text(b.lines),
+            common.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+fn endpoint(a: &Features, b: &Features) -> Option<Match> {
+    if a.endpoint.is_none() || a.endpoint != b.endpoint {
+        return None;
+    }
+    let ca = if a.cwe_classes.is_empty() { &a.keyword_classes } else { &a.cwe_classes };
+    let cb = if b.cwe_classes.is_empty() { &b.keyword_classes } else { &b.cwe_classes };
+    let class = shared(ca, cb).first().map(|s| s.to_string())?;
+    Some(Match {
+        confidence: 0.85,
+        reason: format!(
+            "same weakness ({class}) at the same endpoint {}",
+            a.endpoint.as_deref().unwrap_or("")
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_model::{Location, Package, SecretEvidence, Severity};
+
+    fn sast(tool: &str, rule: &str, title: &str, line: (u32, u32), cwes: &[u32]) -> Features {
+        let mut o = Occurrence::new(Category::Sast, rule, title, Severity::High, "/x");
+        o.location = Location {
+            path: Some("app/app.py".into()),
+            start_line: Some(line.0),
+            end_line: Some(line.1),
+            ..Default::default()
+        };
+        o.cwes = cwes.to_vec();
+        features(tool, &o)
+    }
+
+    #[test]
+    fn same_weakness_on_overlapping_lines_merges() {
+        let bandit = sast("bandit", "B608", "hardcoded_sql_expressions", (261, 261), &[89]);
+        let semgrep = sast("semgrep", "python.flask.security.injection.tainted-sql-string", "Tainted SQL string", (261, 261), &[704]);
+        let m = score(&bandit, &semgrep).expect("match");
+        assert!(m.confidence >= Thresholds::default().merge, "{m:?}");
+        assert!(m.reason.contains("sql-injection"), "{}", m.reason);
+    }
+
+    #[test]
+    fn different_weaknesses_on_one_line_stay_apart() {
+        let timeout = sast("bandit", "B113", "request_without_timeout", (18, 18), &[400]);
+        let verify = sast("semgrep", "python.requests.security.disabled-cert-validation", "Disabled cert validation", (18, 18), &[295]);
+        assert!(score(&timeout, &verify).is_none());
+    }
+
+    #[test]
+    fn dependency_aliases_join_across_tools_but_not_manifests() {
+        let dep = |tool: &str, ids: &[&str], path: &str| {
+            let mut o = Occurrence::new(Category::Sca, ids[0], "t", Severity::High, "/x");
+            o.vulnerability_ids = ids.iter().map(|s| s.to_string()).collect();
+            o.package = Some(Package { ecosystem: Some("pypi".into()), name: "Django".into(), version: Some("1.2".into()), ..Default::default() });
+            o.location.path = Some(path.into());
+            features(tool, &o)
+        };
+        let a = dep("pip-audit", &["PYSEC-2012-3", "CVE-2012-3443"], "packages/requirements.txt");
+        let b = dep("safety", &["pyup.io-33068", "CVE-2012-3443"], "packages/requirements.txt");
+        let c = dep("safety", &["pyup.io-33068", "CVE-2012-3443"], "packages/sub/requirements.txt");
+        let m = score(&a, &b).expect("match");
+        assert!(m.reason.contains("CVE-2012-3443"), "{}", m.reason);
+        assert!(score(&a, &c).is_none());
+    }
+
+    #[test]
+    fn two_literals_on_one_line_are_two_secrets() {
+        let sec = |tool: &str, secret: &str| {
+            let mut o = Occurrence::new(Category::Secret, "k", "t", Severity::High, "/x");
+            o.location = Location { path: Some("a.tf".into()), start_line: Some(3), ..Default::default() };
+            o.secret = Some(SecretEvidence::from_plaintext(secret));
+            features(tool, &o)
+        };
+        assert!(score(&sec("trufflehog3", "AAAA1111BBBB2222"), &sec("whispers", "AAAA1111BBBB2222")).is_some());
+        assert!(score(&sec("trufflehog3", "AAAA1111BBBB2222"), &sec("whispers", "CCCC3333DDDD4444")).is_none());
+    }
+
+    #[test]
+    fn words_stem_and_drop_stop_words() {
+        let w = significant_words("Ensure that respective logs of Amazon RDS are enabled");
+        assert!(w.contains("log"), "{w:?}");
+        assert!(!w.contains("ensur"));
+        let w = significant_words("aws-db-instance-no-logging");
+        assert!(w.contains("log"), "{w:?}");
+    }
+
+    #[test]
+    fn endpoint_templates_fold_ids() {
+        assert_eq!(endpoint_template("https://Shop.example/users/42/orders?x=1"), "https://shop.example/users/{id}/orders");
+    }
+}
