@@ -199,6 +199,8 @@ pub struct IngestRequest {
     pub kind: ScanKind,
     pub at: Timestamp,
     pub force: bool,
+    /// Correlation thresholds (merge, suggest).
+    pub thresholds: posture_engine::Thresholds,
 }
 
 /// Prepares every report first (any bad report fails the whole ingest before anything is
@@ -279,6 +281,7 @@ pub fn ingest(
         at: req.at,
         reports,
         force: req.force,
+        thresholds: req.thresholds,
     })?;
     let store_secs = t.elapsed().as_secs_f64();
     for s in &mut summaries {

@@ -143,40 +143,180 @@ pub const WEAKNESS_CLASSES: &[(&str, &[u32])] = &[
 /// with only a generic one). Matched against whole stemmed words or word pairs.
 pub const WEAKNESS_KEYWORDS: &[(&str, &[&str])] = &[
     ("sql-injection", &["sql", "sqli"]),
-    ("command-injection", &["subprocess", "shell", "command", "popen", "os-system"]),
-    ("code-injection", &["eval", "exec", "template-string", "render-template-string", "ssti"]),
-    ("xss", &["xss", "html", "unescaped", "safe-filter", "mark-safe", "markup"]),
+    (
+        "command-injection",
+        &["subprocess", "shell", "command", "popen", "os-system"],
+    ),
+    (
+        "code-injection",
+        &[
+            "eval",
+            "exec",
+            "template-string",
+            "render-template-string",
+            "ssti",
+        ],
+    ),
+    (
+        "xss",
+        &[
+            "xss",
+            "html",
+            "unescaped",
+            "safe-filter",
+            "mark-safe",
+            "markup",
+        ],
+    ),
     ("path-traversal", &["traversal", "path-injection"]),
-    ("hard-coded-credential", &["password", "secret", "hardcoded", "hard-coded", "credential", "api-key", "private-key", "token"]),
-    ("weak-hash", &["md5", "sha1", "hashlib", "weak-hash", "insecure-hash"]),
+    (
+        "hard-coded-credential",
+        &[
+            "password",
+            "secret",
+            "hardcoded",
+            "hard-coded",
+            "credential",
+            "api-key",
+            "private-key",
+            "token",
+        ],
+    ),
+    (
+        "weak-hash",
+        &["md5", "sha1", "hashlib", "weak-hash", "insecure-hash"],
+    ),
     ("weak-random", &["random", "prng"]),
-    ("tls-verification", &["verify", "cert-validation", "certificate", "ssl", "tls", "unverified"]),
-    ("deserialization", &["yaml", "pickle", "marshal", "deserial", "deserialization", "jsonpickle", "shelve"]),
+    (
+        "tls-verification",
+        &[
+            "verify",
+            "cert-validation",
+            "certificate",
+            "ssl",
+            "tls",
+            "unverified",
+        ],
+    ),
+    (
+        "deserialization",
+        &[
+            "yaml",
+            "pickle",
+            "marshal",
+            "deserial",
+            "deserialization",
+            "jsonpickle",
+            "shelve",
+        ],
+    ),
     ("xxe", &["xxe", "xml", "lxml", "etree"]),
     ("ssrf", &["ssrf", "request-forgery"]),
     ("open-redirect", &["redirect"]),
-    ("cleartext-transport", &["http", "cleartext", "insecure-transport"]),
+    (
+        "cleartext-transport",
+        &["http", "cleartext", "insecure-transport"],
+    ),
     ("insecure-temp-file", &["tmp", "temp", "mktemp", "tempfile"]),
     ("debug-enabled", &["debug"]),
     ("resource-exhaustion", &["timeout"]),
-    ("swallowed-exception", &["try-except-pass", "except-pass", "try-except-continue"]),
+    (
+        "swallowed-exception",
+        &["try-except-pass", "except-pass", "try-except-continue"],
+    ),
     ("csrf", &["csrf"]),
 ];
 
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "consid", "detect", "do", "does",
-    "ensur", "for", "from", "has", "have", "if", "in", "into", "is", "it", "its", "may", "missing",
-    "must", "no", "not", "of", "on", "or", "should", "that", "the", "this", "to", "use", "using",
-    "with", "without", "enabl", "disabl", "configur", "set", "all", "opt", "rule", "rules",
-    "security", "secur", "best", "practic", "audit", "lang", "terraform", "aws", "azure", "gcp",
-    "google", "alicloud", "cloud", "resourc", "check", "found", "possibl", "any", "which", "will",
-    "there", "when", "these", "those", "been", "was", "were", "so", "you", "your", "we", "our",
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "by",
+    "can",
+    "consid",
+    "detect",
+    "do",
+    "does",
+    "ensur",
+    "for",
+    "from",
+    "has",
+    "have",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "may",
+    "missing",
+    "must",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "should",
+    "that",
+    "the",
+    "this",
+    "to",
+    "use",
+    "using",
+    "with",
+    "without",
+    "enabl",
+    "disabl",
+    "configur",
+    "set",
+    "all",
+    "opt",
+    "rule",
+    "rules",
+    "security",
+    "secur",
+    "best",
+    "practic",
+    "audit",
+    "lang",
+    "terraform",
+    "aws",
+    "azure",
+    "gcp",
+    "google",
+    "alicloud",
+    "cloud",
+    "resourc",
+    "check",
+    "found",
+    "possibl",
+    "any",
+    "which",
+    "will",
+    "there",
+    "when",
+    "these",
+    "those",
+    "been",
+    "was",
+    "were",
+    "so",
+    "you",
+    "your",
+    "we",
+    "our",
 ];
 
 /// A crude English stemmer: enough to make `logs`, `logging` and `log` one word.
 fn stem(w: &str) -> String {
     let mut s = w.to_string();
-    for suffix in ["ations", "ation", "ings", "ing", "ies", "ed", "es", "s", "e"] {
+    for suffix in [
+        "ations", "ation", "ings", "ing", "ies", "ed", "es", "s", "e",
+    ] {
         if s.len() > suffix.len() + 2 && s.ends_with(suffix) {
             s.truncate(s.len() - suffix.len());
             if suffix == "ies" {
@@ -188,7 +328,10 @@ fn stem(w: &str) -> String {
     if s.len() > 3 {
         let b = s.as_bytes();
         let n = b.len();
-        if b[n - 1] == b[n - 2] && b[n - 1].is_ascii_alphabetic() && !matches!(b[n - 1], b'l' | b's') {
+        if b[n - 1] == b[n - 2]
+            && b[n - 1].is_ascii_alphabetic()
+            && !matches!(b[n - 1], b'l' | b's')
+        {
             s.truncate(n - 1);
         }
     }
@@ -226,7 +369,10 @@ fn cwe_classes(cwes: &[u32]) -> Vec<String> {
 
 fn keyword_classes(text: &str) -> Vec<String> {
     let words = raw_words(text);
-    let joined: Vec<String> = words.windows(2).map(|p| format!("{}-{}", p[0], p[1])).collect();
+    let joined: Vec<String> = words
+        .windows(2)
+        .map(|p| format!("{}-{}", p[0], p[1]))
+        .collect();
     let joined3: Vec<String> = words
         .windows(3)
         .map(|p| format!("{}-{}-{}", p[0], p[1], p[2]))
@@ -235,7 +381,9 @@ fn keyword_classes(text: &str) -> Vec<String> {
         if k.contains('-') {
             joined.iter().any(|w| w == k) || joined3.iter().any(|w| w == k)
         } else {
-            words.iter().any(|w| w == k || (w.len() > k.len() + 1 && w.starts_with(k) && k.len() >= 4))
+            words
+                .iter()
+                .any(|w| w == k || (w.len() > k.len() + 1 && w.starts_with(k) && k.len() >= 4))
         }
     };
     let mut out: Vec<String> = WEAKNESS_KEYWORDS
@@ -261,7 +409,8 @@ fn is_config_path(path: &str) -> bool {
         || file.starts_with("compose.y")
         || p.contains(".github/workflows/")
         || p.ends_with(".gitlab-ci.yml")
-        || (p.contains("k8s") || p.contains("kubernetes") || p.contains("helm")) && (p.ends_with(".yaml") || p.ends_with(".yml"))
+        || (p.contains("k8s") || p.contains("kubernetes") || p.contains("helm"))
+            && (p.ends_with(".yaml") || p.ends_with(".yml"))
         || p.ends_with(".bicep")
         || (p.ends_with(".json") && (p.contains("cloudformation") || p.contains("arm")))
 }
@@ -273,7 +422,14 @@ fn endpoint_template(url: &str) -> String {
     let (prefix, path) = match no_query.split_once("://") {
         Some((scheme, rest)) => {
             let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-            (format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()), path.to_string())
+            (
+                format!(
+                    "{}://{}",
+                    scheme.to_ascii_lowercase(),
+                    host.to_ascii_lowercase()
+                ),
+                path.to_string(),
+            )
         }
         None => (String::new(), no_query.trim_start_matches('/').to_string()),
     };
@@ -294,7 +450,12 @@ fn endpoint_template(url: &str) -> String {
 
 /// Computes the correlation features of an occurrence.
 pub fn features(tool: &str, o: &Occurrence) -> Features {
-    let path = o.location.path.as_deref().map(normalize_path).map(|p| p.trim_start_matches('/').to_string());
+    let path = o
+        .location
+        .path
+        .as_deref()
+        .map(normalize_path)
+        .map(|p| p.trim_start_matches('/').to_string());
     let lines = o.location.start_line.filter(|l| *l > 0).map(|s| {
         let e = o.location.end_line.filter(|e| *e >= s).unwrap_or(s);
         (s, e)
@@ -302,25 +463,39 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
     let text = format!("{} {}", o.rule_id, o.title);
     let cwe_cls = cwe_classes(&o.cwes);
     let kw_cls = keyword_classes(&text);
-    let credential = o.category == Category::Secret
-        || cwe_cls.iter().any(|c| c == "hard-coded-credential")
-        || {
+    let credential =
+        o.category == Category::Secret || cwe_cls.iter().any(|c| c == "hard-coded-credential") || {
             let t = text.to_ascii_lowercase();
-            (t.contains("hard coded") || t.contains("hard-coded") || t.contains("hardcoded") || t.contains("static credential") || t.contains("static-credential"))
-                && (t.contains("secret") || t.contains("key") || t.contains("password") || t.contains("credential") || t.contains("token"))
+            (t.contains("hard coded")
+                || t.contains("hard-coded")
+                || t.contains("hardcoded")
+                || t.contains("static credential")
+                || t.contains("static-credential"))
+                && (t.contains("secret")
+                    || t.contains("key")
+                    || t.contains("password")
+                    || t.contains("credential")
+                    || t.contains("token"))
         };
-    let family = if o.category.is_dependency() && o.package.is_some() && !o.vulnerability_ids.is_empty() {
-        Family::Dependency
-    } else if o.category == Category::Secret || (credential && o.category != Category::Iac && o.category != Category::Dast) {
-        Family::Secret
-    } else if o.category == Category::Dast || o.location.url.is_some() && path.is_none() {
-        Family::Endpoint
-    } else if o.category == Category::Iac || path.as_deref().is_some_and(is_config_path) {
-        Family::Config
-    } else {
-        Family::Code
-    };
-    let mut vulns: Vec<String> = o.vulnerability_ids.iter().map(|v| normalize_vuln_id(v)).collect();
+    let family =
+        if o.category.is_dependency() && o.package.is_some() && !o.vulnerability_ids.is_empty() {
+            Family::Dependency
+        } else if o.category == Category::Secret
+            || (credential && o.category != Category::Iac && o.category != Category::Dast)
+        {
+            Family::Secret
+        } else if o.category == Category::Dast || o.location.url.is_some() && path.is_none() {
+            Family::Endpoint
+        } else if o.category == Category::Iac || path.as_deref().is_some_and(is_config_path) {
+            Family::Config
+        } else {
+            Family::Code
+        };
+    let mut vulns: Vec<String> = o
+        .vulnerability_ids
+        .iter()
+        .map(|v| normalize_vuln_id(v))
+        .collect();
     vulns.sort();
     vulns.dedup();
     let package = o.package.as_ref().map(|p| {
@@ -353,7 +528,11 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
         endpoint: o.location.url.as_deref().map(|u| {
             format!(
                 "{} {} {}",
-                o.location.method.as_deref().unwrap_or("").to_ascii_uppercase(),
+                o.location
+                    .method
+                    .as_deref()
+                    .unwrap_or("")
+                    .to_ascii_uppercase(),
                 endpoint_template(u),
                 o.location.parameter.as_deref().unwrap_or("")
             )
@@ -366,6 +545,7 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
 /// Keys under which an occurrence can be found by candidates: two occurrences that could
 /// match share at least one key.
 pub fn blocking_keys(f: &Features) -> Vec<String> {
+    const BUCKET: u32 = 8;
     let mut keys = Vec::new();
     match f.family {
         Family::Dependency => {
@@ -378,10 +558,28 @@ pub fn blocking_keys(f: &Features) -> Vec<String> {
                 keys.push(format!("e:{e}"));
             }
         }
-        _ => {}
-    }
-    if let Some(p) = &f.path {
-        keys.push(format!("f:{p}"));
+        Family::Code | Family::Secret => {
+            if let (Some(p), Some((s, e))) = (&f.path, f.lines) {
+                // buckets of lines around the location: candidates are nearby results only,
+                // so a file with thousands of results costs no quadratic comparison
+                let first = s.saturating_sub(1) / BUCKET;
+                let last = (e.saturating_add(1) / BUCKET).min(first + 64);
+                for b in first..=last {
+                    keys.push(format!("b:{p}:{b}"));
+                }
+            }
+            if f.family == Family::Secret
+                && let Some(p) = &f.path
+            {
+                // IaC policies about hard-coded credentials are keyed by file
+                keys.push(format!("f:{p}"));
+            }
+        }
+        Family::Config => {
+            if let Some(p) = &f.path {
+                keys.push(format!("f:{p}"));
+            }
+        }
     }
     if let Some(s) = &f.secret {
         keys.push(format!("s:{s}"));
@@ -419,7 +617,8 @@ pub fn score(a: &Features, b: &Features) -> Option<Match> {
     if fam(Family::Dependency) {
         return dependency(a, b);
     }
-    let credential_pair = (a.family == Family::Secret || a.credential) && (b.family == Family::Secret || b.credential);
+    let credential_pair = (a.family == Family::Secret || a.credential)
+        && (b.family == Family::Secret || b.credential);
     if credential_pair && (a.family == Family::Secret || b.family == Family::Secret) {
         return secret(a, b);
     }
@@ -441,7 +640,12 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
     if a.package.is_none() || a.package != b.package {
         return None;
     }
-    if a.category == Category::Sca && b.category == Category::Sca && a.path.is_some() && b.path.is_some() && a.path != b.path {
+    if a.category == Category::Sca
+        && b.category == Category::Sca
+        && a.path.is_some()
+        && b.path.is_some()
+        && a.path != b.path
+    {
         return None;
     }
     let alias = match (a.vulns.first(), b.vulns.first()) {
@@ -453,7 +657,10 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
         reason: format!(
             "same vulnerability {first}{alias} in the same package {}{}",
             a.package.as_deref().unwrap_or(""),
-            match (&a.path, a.category == Category::Sca && b.category == Category::Sca) {
+            match (
+                &a.path,
+                a.category == Category::Sca && b.category == Category::Sca
+            ) {
                 (Some(p), true) => format!(", manifest {p}"),
                 _ => String::new(),
             }
@@ -479,14 +686,22 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
             confidence: if hashes_equal { 0.9 } else { 0.85 },
             reason: format!(
                 "same {} at {pa} {}",
-                if hashes_equal { "secret (equal hashes)" } else { "credential" },
+                if hashes_equal {
+                    "secret (equal hashes)"
+                } else {
+                    "credential"
+                },
                 lines_text(Some(la))
             ),
         });
     }
     // an IaC policy about hard-coded credentials on the block that holds the secret
     let block_policy = |p: &Features, s: &Features, lp: (u32, u32), ls: (u32, u32)| {
-        p.family == Family::Config && p.credential && s.family == Family::Secret && lp.1 > lp.0 && contains(lp, ls)
+        p.family == Family::Config
+            && p.credential
+            && s.family == Family::Secret
+            && lp.1 > lp.0
+            && contains(lp, ls)
     };
     if block_policy(a, b, la, lb) || block_policy(b, a, lb, la) {
         return Some(Match {
@@ -511,8 +726,16 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
         return None;
     }
     // classes from CWEs when both have them; keywords fill in for a side without CWE class
-    let ca = if a.cwe_classes.is_empty() { &a.keyword_classes } else { &a.cwe_classes };
-    let cb = if b.cwe_classes.is_empty() { &b.keyword_classes } else { &b.cwe_classes };
+    let ca = if a.cwe_classes.is_empty() {
+        &a.keyword_classes
+    } else {
+        &a.cwe_classes
+    };
+    let cb = if b.cwe_classes.is_empty() {
+        &b.keyword_classes
+    } else {
+        &b.cwe_classes
+    };
     // two CWE-derived classes that differ are two weaknesses
     let common = shared(ca, cb);
     let from_cwe = !a.cwe_classes.is_empty() && !b.cwe_classes.is_empty();
@@ -521,7 +744,11 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
         confidence: if from_cwe { 0.9 } else { 0.8 },
         reason: format!(
             "same weakness ({class}{}) in {pa} at overlapping {} / {}",
-            if from_cwe { ", by CWE" } else { ", by rule keywords" },
+            if from_cwe {
+                ", by CWE"
+            } else {
+                ", by rule keywords"
+            },
             lines_text(Some(la)),
             lines_text(Some(lb))
         ),
@@ -533,7 +760,10 @@ fn config(a: &Features, b: &Features) -> Option<Match> {
     if pa != pb {
         return None;
     }
-    let (la, lb) = (a.lines.unwrap_or((0, u32::MAX)), b.lines.unwrap_or((0, u32::MAX)));
+    let (la, lb) = (
+        a.lines.unwrap_or((0, u32::MAX)),
+        b.lines.unwrap_or((0, u32::MAX)),
+    );
     if !(contains(la, lb) || contains(lb, la) || overlap(la, lb, 0)) {
         return None;
     }
@@ -550,7 +780,11 @@ fn config(a: &Features, b: &Features) -> Option<Match> {
             "same control on the same block of {pa} ({} / {}): both rules speak of {}",
             lines_text(a.lines),
             lines_text(b.lines),
-            common.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            common
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     })
 }
@@ -559,8 +793,16 @@ fn endpoint(a: &Features, b: &Features) -> Option<Match> {
     if a.endpoint.is_none() || a.endpoint != b.endpoint {
         return None;
     }
-    let ca = if a.cwe_classes.is_empty() { &a.keyword_classes } else { &a.cwe_classes };
-    let cb = if b.cwe_classes.is_empty() { &b.keyword_classes } else { &b.cwe_classes };
+    let ca = if a.cwe_classes.is_empty() {
+        &a.keyword_classes
+    } else {
+        &a.cwe_classes
+    };
+    let cb = if b.cwe_classes.is_empty() {
+        &b.keyword_classes
+    } else {
+        &b.cwe_classes
+    };
     let class = shared(ca, cb).first().map(|s| s.to_string())?;
     Some(Match {
         confidence: 0.85,
@@ -590,8 +832,20 @@ mod tests {
 
     #[test]
     fn same_weakness_on_overlapping_lines_merges() {
-        let bandit = sast("bandit", "B608", "hardcoded_sql_expressions", (261, 261), &[89]);
-        let semgrep = sast("semgrep", "python.flask.security.injection.tainted-sql-string", "Tainted SQL string", (261, 261), &[704]);
+        let bandit = sast(
+            "bandit",
+            "B608",
+            "hardcoded_sql_expressions",
+            (261, 261),
+            &[89],
+        );
+        let semgrep = sast(
+            "semgrep",
+            "python.flask.security.injection.tainted-sql-string",
+            "Tainted SQL string",
+            (261, 261),
+            &[704],
+        );
         let m = score(&bandit, &semgrep).expect("match");
         assert!(m.confidence >= Thresholds::default().merge, "{m:?}");
         assert!(m.reason.contains("sql-injection"), "{}", m.reason);
@@ -599,8 +853,20 @@ mod tests {
 
     #[test]
     fn different_weaknesses_on_one_line_stay_apart() {
-        let timeout = sast("bandit", "B113", "request_without_timeout", (18, 18), &[400]);
-        let verify = sast("semgrep", "python.requests.security.disabled-cert-validation", "Disabled cert validation", (18, 18), &[295]);
+        let timeout = sast(
+            "bandit",
+            "B113",
+            "request_without_timeout",
+            (18, 18),
+            &[400],
+        );
+        let verify = sast(
+            "semgrep",
+            "python.requests.security.disabled-cert-validation",
+            "Disabled cert validation",
+            (18, 18),
+            &[295],
+        );
         assert!(score(&timeout, &verify).is_none());
     }
 
@@ -609,13 +875,30 @@ mod tests {
         let dep = |tool: &str, ids: &[&str], path: &str| {
             let mut o = Occurrence::new(Category::Sca, ids[0], "t", Severity::High, "/x");
             o.vulnerability_ids = ids.iter().map(|s| s.to_string()).collect();
-            o.package = Some(Package { ecosystem: Some("pypi".into()), name: "Django".into(), version: Some("1.2".into()), ..Default::default() });
+            o.package = Some(Package {
+                ecosystem: Some("pypi".into()),
+                name: "Django".into(),
+                version: Some("1.2".into()),
+                ..Default::default()
+            });
             o.location.path = Some(path.into());
             features(tool, &o)
         };
-        let a = dep("pip-audit", &["PYSEC-2012-3", "CVE-2012-3443"], "packages/requirements.txt");
-        let b = dep("safety", &["pyup.io-33068", "CVE-2012-3443"], "packages/requirements.txt");
-        let c = dep("safety", &["pyup.io-33068", "CVE-2012-3443"], "packages/sub/requirements.txt");
+        let a = dep(
+            "pip-audit",
+            &["PYSEC-2012-3", "CVE-2012-3443"],
+            "packages/requirements.txt",
+        );
+        let b = dep(
+            "safety",
+            &["pyup.io-33068", "CVE-2012-3443"],
+            "packages/requirements.txt",
+        );
+        let c = dep(
+            "safety",
+            &["pyup.io-33068", "CVE-2012-3443"],
+            "packages/sub/requirements.txt",
+        );
         let m = score(&a, &b).expect("match");
         assert!(m.reason.contains("CVE-2012-3443"), "{}", m.reason);
         assert!(score(&a, &c).is_none());
@@ -625,12 +908,28 @@ mod tests {
     fn two_literals_on_one_line_are_two_secrets() {
         let sec = |tool: &str, secret: &str| {
             let mut o = Occurrence::new(Category::Secret, "k", "t", Severity::High, "/x");
-            o.location = Location { path: Some("a.tf".into()), start_line: Some(3), ..Default::default() };
+            o.location = Location {
+                path: Some("a.tf".into()),
+                start_line: Some(3),
+                ..Default::default()
+            };
             o.secret = Some(SecretEvidence::from_plaintext(secret));
             features(tool, &o)
         };
-        assert!(score(&sec("trufflehog3", "AAAA1111BBBB2222"), &sec("whispers", "AAAA1111BBBB2222")).is_some());
-        assert!(score(&sec("trufflehog3", "AAAA1111BBBB2222"), &sec("whispers", "CCCC3333DDDD4444")).is_none());
+        assert!(
+            score(
+                &sec("trufflehog3", "AAAA1111BBBB2222"),
+                &sec("whispers", "AAAA1111BBBB2222")
+            )
+            .is_some()
+        );
+        assert!(
+            score(
+                &sec("trufflehog3", "AAAA1111BBBB2222"),
+                &sec("whispers", "CCCC3333DDDD4444")
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -644,6 +943,9 @@ mod tests {
 
     #[test]
     fn endpoint_templates_fold_ids() {
-        assert_eq!(endpoint_template("https://Shop.example/users/42/orders?x=1"), "https://shop.example/users/{id}/orders");
+        assert_eq!(
+            endpoint_template("https://Shop.example/users/42/orders?x=1"),
+            "https://shop.example/users/{id}/orders"
+        );
     }
 }

@@ -110,6 +110,8 @@ pub struct IdentifiedOccurrence {
     pub tier: IdentityTier,
     /// What a finding founded by this occurrence needs.
     pub summary: OccurrenceSummary,
+    /// What correlation compares (stored with the occurrence).
+    pub features: crate::correlate::Features,
     /// The occurrence serialized as JSON (what the store keeps).
     pub data: String,
     /// Hash of `data`: tells a changed occurrence (moved lines, new locator) from an identical one.
@@ -378,6 +380,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
             out.copy_from_slice(&h.as_bytes()[..16]);
             Fingerprint(out)
         };
+        let features = crate::correlate::features(tool, &o);
         let summary = OccurrenceSummary {
             category: o.category,
             severity: o.severity,
@@ -392,6 +395,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
                 fingerprint: fp,
                 tier,
                 summary,
+                features,
                 data,
                 data_hash,
             },
@@ -564,7 +568,10 @@ mod tests {
         );
         // in a container image the package's path does not matter
         assert_eq!(
-            fp("trivy", dep(Category::Container, "app/lib/log4j.jar", "2.14.1")),
+            fp(
+                "trivy",
+                dep(Category::Container, "app/lib/log4j.jar", "2.14.1")
+            ),
             fp("grype", dep(Category::Container, "/opt/app.jar", "2.14.1"))
         );
         let r = identify("trivy", vec![dep(Category::Sca, "pom.xml", "2.14.1")]);

@@ -14,8 +14,10 @@ pub mod correlate;
 pub mod identity;
 pub mod lifecycle;
 
+pub use correlate::{Features, Match, Thresholds};
 pub use identity::{Fingerprint, Identified, IdentifiedOccurrence, IdentityTier, identify};
 pub use lifecycle::{
-    ExistingFinding, ExistingOccurrence, FindingRef, IngestPlan, NewOccurrence, PlanSummary,
-    ScopeDiff, diff_scope, plan,
+    CorrelationCandidate, CorrelationInput, ExistingFinding, ExistingOccurrence, FindingRef,
+    IngestPlan, Link, NewOccurrence, OccurrenceRef, PlanSummary, ScopeDiff, Suggestion, diff_scope,
+    plan,
 };

@@ -16,8 +16,9 @@
 //!
 //! Triage decisions live on findings and are never touched here, so they survive re-imports.
 
+use crate::correlate::{Features, Match, Thresholds, blocking_keys, score};
 use crate::identity::{Fingerprint, Identified};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// An occurrence the scope already holds.
 #[derive(Debug, Clone)]
@@ -111,6 +112,54 @@ pub struct NewOccurrence {
     /// Index into [`Identified::occurrences`].
     pub index: usize,
     pub finding: FindingRef,
+    /// Why it joined an existing finding (`None` when it founded its finding).
+    pub link: Option<Link>,
+}
+
+/// How an occurrence came to belong to a finding it did not found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub confidence: f32,
+    pub reason: String,
+    /// The occurrence it was matched with (`None` for an exact identity match, which holds
+    /// for the finding as a whole).
+    pub matched: Option<OccurrenceRef>,
+}
+
+/// An occurrence stored before this scan, or one this scan creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OccurrenceRef {
+    Existing(i64),
+    /// Index into [`Identified::occurrences`] of this scan.
+    New(usize),
+}
+
+/// An occurrence of the asset that new occurrences may be correlated with.
+#[derive(Debug, Clone)]
+pub struct CorrelationCandidate {
+    pub occurrence_id: i64,
+    pub finding_id: i64,
+    pub fingerprint: Fingerprint,
+    pub features: Features,
+}
+
+/// What correlation needs beyond the scope: the asset's other occurrences, people's
+/// decisions, and the thresholds.
+#[derive(Debug, Clone, Default)]
+pub struct CorrelationInput {
+    pub candidates: Vec<CorrelationCandidate>,
+    /// Pairs of occurrence fingerprints a person separated (split): never merged again.
+    pub separated: HashSet<(Fingerprint, Fingerprint)>,
+    pub thresholds: Thresholds,
+}
+
+/// A pair below the merge threshold but above the suggestion threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub finding: FindingRef,
+    pub other: FindingRef,
+    pub confidence: f32,
+    pub reason: String,
 }
 
 /// Counts for the ingest summary.
@@ -130,6 +179,12 @@ pub struct PlanSummary {
     pub fixed: usize,
     /// Fixed findings reported again (regressions).
     pub reopened: usize,
+    /// New occurrences that joined another tool's (or rule's) finding by correlation.
+    #[serde(default)]
+    pub correlated: usize,
+    /// Pairs recorded as suggested duplicates for a person to confirm.
+    #[serde(default)]
+    pub suggested: usize,
     /// Duplicates within the report collapsed into one occurrence.
     pub collapsed: usize,
 }
@@ -147,12 +202,18 @@ pub struct IngestPlan {
     pub closed_occurrences: Vec<i64>,
     pub fixed_findings: Vec<i64>,
     pub reopened_findings: Vec<i64>,
+    pub suggestions: Vec<Suggestion>,
     pub summary: PlanSummary,
 }
 
 /// Decides every change. `findings` are the asset's findings (may be empty when
 /// [`ScopeDiff::needs_findings`] is false).
-pub fn plan(diff: &ScopeDiff, report: &Identified, findings: &[ExistingFinding]) -> IngestPlan {
+pub fn plan(
+    diff: &ScopeDiff,
+    report: &Identified,
+    findings: &[ExistingFinding],
+    correlation: &CorrelationInput,
+) -> IngestPlan {
     let by_key: HashMap<Fingerprint, &ExistingFinding> =
         findings.iter().map(|f| (f.key, f)).collect();
     let by_id: HashMap<i64, &ExistingFinding> = findings.iter().map(|f| (f.id, f)).collect();
@@ -184,11 +245,18 @@ pub fn plan(diff: &ScopeDiff, report: &Identified, findings: &[ExistingFinding])
     }
 
     let mut new_keys: HashMap<Fingerprint, usize> = HashMap::new();
-    for &index in &diff.new {
-        let Some(occ) = report.occurrences.get(index) else {
+    let mut index = CandidateIndex::new(&correlation.candidates);
+    for &index_in_report in &diff.new {
+        let Some(occ) = report.occurrences.get(index_in_report) else {
             continue;
         };
+        let mut link = None;
         let finding = if let Some(f) = by_key.get(&occ.fingerprint) {
+            link = Some(Link {
+                confidence: 1.0,
+                reason: format!("same {} identity as the finding", occ.tier.as_str()),
+                matched: None,
+            });
             p.summary.linked += 1;
             *open_here.entry(f.id).or_default() += 1;
             if f.fixed {
@@ -198,13 +266,50 @@ pub fn plan(diff: &ScopeDiff, report: &Identified, findings: &[ExistingFinding])
         } else if let Some(&n) = new_keys.get(&occ.fingerprint) {
             FindingRef::New(n)
         } else {
-            let n = p.new_findings.len();
-            p.new_findings.push(index);
-            new_keys.insert(occ.fingerprint, n);
-            p.summary.new += 1;
-            FindingRef::New(n)
+            let best = index.best_match(occ, correlation);
+            match best {
+                Some((m, cand)) if m.confidence >= correlation.thresholds.merge => {
+                    p.summary.correlated += 1;
+                    if let FindingRef::Existing(id) = cand.finding {
+                        p.summary.linked += 1;
+                        *open_here.entry(id).or_default() += 1;
+                        if by_id.get(&id).is_some_and(|f| f.fixed) {
+                            touched_fixed.push(id);
+                        }
+                    }
+                    link = Some(Link {
+                        confidence: m.confidence,
+                        reason: m.reason,
+                        matched: Some(cand.occurrence),
+                    });
+                    cand.finding
+                }
+                other => {
+                    let n = p.new_findings.len();
+                    p.new_findings.push(index_in_report);
+                    new_keys.insert(occ.fingerprint, n);
+                    p.summary.new += 1;
+                    if let Some((m, cand)) = other
+                        && m.confidence >= correlation.thresholds.suggest
+                    {
+                        p.summary.suggested += 1;
+                        p.suggestions.push(Suggestion {
+                            finding: FindingRef::New(n),
+                            other: cand.finding,
+                            confidence: m.confidence,
+                            reason: m.reason,
+                        });
+                    }
+                    FindingRef::New(n)
+                }
+            }
         };
-        p.new_occurrences.push(NewOccurrence { index, finding });
+        index.add(index_in_report, occ, finding);
+        p.new_occurrences.push(NewOccurrence {
+            index: index_in_report,
+            finding,
+            link,
+        });
     }
 
     touched_fixed.sort_unstable();
@@ -230,4 +335,111 @@ pub fn plan(diff: &ScopeDiff, report: &Identified, findings: &[ExistingFinding])
     }
     p.summary.fixed = p.fixed_findings.len();
     p
+}
+
+/// A candidate for correlation: stored or created by this scan.
+#[derive(Debug, Clone)]
+struct IndexedCandidate {
+    occurrence: OccurrenceRef,
+    finding: FindingRef,
+    fingerprint: Fingerprint,
+    features: Features,
+}
+
+/// Candidates by blocking key.
+struct CandidateIndex {
+    items: Vec<IndexedCandidate>,
+    by_key: HashMap<String, Vec<usize>>,
+}
+
+impl CandidateIndex {
+    fn new(candidates: &[CorrelationCandidate]) -> Self {
+        let mut idx = CandidateIndex {
+            items: Vec::with_capacity(candidates.len()),
+            by_key: HashMap::new(),
+        };
+        for c in candidates {
+            idx.push(IndexedCandidate {
+                occurrence: OccurrenceRef::Existing(c.occurrence_id),
+                finding: FindingRef::Existing(c.finding_id),
+                fingerprint: c.fingerprint,
+                features: c.features.clone(),
+            });
+        }
+        idx
+    }
+
+    fn push(&mut self, c: IndexedCandidate) {
+        let i = self.items.len();
+        for k in blocking_keys(&c.features) {
+            self.by_key.entry(k).or_default().push(i);
+        }
+        self.items.push(c);
+    }
+
+    fn add(&mut self, index: usize, occ: &crate::IdentifiedOccurrence, finding: FindingRef) {
+        self.push(IndexedCandidate {
+            occurrence: OccurrenceRef::New(index),
+            finding,
+            fingerprint: occ.fingerprint,
+            features: occ.features.clone(),
+        });
+    }
+
+    /// The best-scoring candidate (ties broken by the earliest candidate, so the result does
+    /// not depend on hash order). A candidate a person separated from this occurrence never
+    /// counts.
+    fn best_match(
+        &self,
+        occ: &crate::IdentifiedOccurrence,
+        input: &CorrelationInput,
+    ) -> Option<(Match, IndexedCandidateRef)> {
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut best: Option<(Match, usize)> = None;
+        for k in blocking_keys(&occ.features) {
+            let Some(list) = self.by_key.get(&k) else {
+                continue;
+            };
+            for &i in list {
+                if !seen.insert(i) {
+                    continue;
+                }
+                let c = &self.items[i];
+                if input.separated.contains(&(occ.fingerprint, c.fingerprint))
+                    || input.separated.contains(&(c.fingerprint, occ.fingerprint))
+                {
+                    continue;
+                }
+                let Some(m) = score(&occ.features, &c.features) else {
+                    continue;
+                };
+                let better = match &best {
+                    None => true,
+                    Some((b, bi)) => {
+                        m.confidence > b.confidence || (m.confidence == b.confidence && i < *bi)
+                    }
+                };
+                if better {
+                    best = Some((m, i));
+                }
+            }
+        }
+        best.map(|(m, i)| {
+            let c = &self.items[i];
+            (
+                m,
+                IndexedCandidateRef {
+                    occurrence: c.occurrence,
+                    finding: c.finding,
+                },
+            )
+        })
+    }
+}
+
+/// The parts of a candidate a match needs.
+#[derive(Debug, Clone, Copy)]
+struct IndexedCandidateRef {
+    occurrence: OccurrenceRef,
+    finding: FindingRef,
 }

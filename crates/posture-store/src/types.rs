@@ -55,6 +55,8 @@ pub struct IngestBatch {
     /// Re-run the full comparison even when the reports are byte-identical to the scope's
     /// last scan (the benchmark uses it to measure the comparison itself).
     pub force: bool,
+    /// Correlation thresholds (merge and suggest).
+    pub thresholds: posture_engine::Thresholds,
 }
 
 /// The outcome for one tool's scope.
@@ -125,9 +127,23 @@ pub struct OccurrenceRecord {
     pub last_seen: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<Timestamp>,
+    /// How this occurrence joined its finding; absent for the occurrence that founded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<CorrelationRecord>,
     /// The normalized occurrence as last reported (rule_id, locator, location, package...).
     #[serde(flatten)]
     pub data: Occurrence,
+}
+
+/// Why an occurrence belongs to its finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrelationRecord {
+    /// 1.0 for an exact identity match; the rule's confidence for a correlation.
+    pub confidence: f64,
+    pub reason: String,
+    /// The occurrence it was matched with, when the match was with one occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_occurrence: Option<i64>,
 }
 
 /// A finding with its occurrences.

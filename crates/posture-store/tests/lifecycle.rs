@@ -67,6 +67,7 @@ fn batch(
         kind: ScanKind::Findings,
         at,
         force: false,
+        thresholds: Default::default(),
         reports: vec![ReportInput {
             name: name.into(),
             sha256: sha,

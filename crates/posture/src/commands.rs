@@ -91,6 +91,7 @@ fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
             },
             at,
             force: a.force,
+            thresholds: Default::default(),
         },
     )?;
     match output::resolve(a.output) {

@@ -72,6 +72,7 @@ pub fn run(database: &str, a: DemoArgs) -> anyhow::Result<ExitCode> {
                 kind: ScanKind::Findings,
                 at: r.scanned_at,
                 force: false,
+                thresholds: Default::default(),
             },
         )
         .with_context(|| format!("demo report {}", r.file_name))?;

@@ -4,8 +4,8 @@
 use super::to_ms;
 use crate::{IngestBatch, IngestOutcome, ScopeOutcome, StoreError};
 use posture_engine::{
-    ExistingFinding, ExistingOccurrence, FindingRef, Fingerprint, Identified, IngestPlan,
-    diff_scope, plan,
+    CorrelationCandidate, CorrelationInput, ExistingFinding, ExistingOccurrence, FindingRef,
+    Fingerprint, Identified, IngestPlan, OccurrenceRef, Thresholds, diff_scope, plan,
 };
 use posture_model::ToolInfo;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -143,7 +143,12 @@ pub(super) fn ingest(
         } else {
             Vec::new()
         };
-        let the_plan = plan(&diff, &combined, &findings);
+        let correlation = if diff.new.is_empty() {
+            CorrelationInput::default()
+        } else {
+            load_correlation(&tx, asset_id, batch.thresholds)?
+        };
+        let the_plan = plan(&diff, &combined, &findings, &correlation);
         apply(
             &tx, asset_id, &scope, now, &combined, &origin, first_scan, &the_plan,
         )?;
@@ -277,6 +282,69 @@ fn load_scope(tx: &Transaction<'_>, scope_id: i64) -> Result<Vec<ExistingOccurre
         .map_err(StoreError::db("loading the scope"))
 }
 
+fn load_correlation(
+    tx: &Transaction<'_>,
+    asset_id: i64,
+    thresholds: Thresholds,
+) -> Result<CorrelationInput, StoreError> {
+    let db = StoreError::db("loading correlation candidates");
+    let mut input = CorrelationInput {
+        thresholds,
+        ..CorrelationInput::default()
+    };
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT o.id, o.finding_id, o.fingerprint, o.features
+               FROM occurrences o
+               JOIN scopes s ON s.id = o.scope_id
+               JOIN findings f ON f.id = o.finding_id
+              WHERE s.asset_id = ?1 AND f.merged_into IS NULL
+              ORDER BY o.id",
+        )
+        .map_err(StoreError::db("loading correlation candidates"))?;
+    let mut rows = stmt
+        .query([asset_id])
+        .map_err(StoreError::db("loading correlation candidates"))?;
+    while let Some(r) = rows
+        .next()
+        .map_err(StoreError::db("loading correlation candidates"))?
+    {
+        let fp: Vec<u8> = r
+            .get(2)
+            .map_err(StoreError::db("loading correlation candidates"))?;
+        let features: String = r
+            .get(3)
+            .map_err(StoreError::db("loading correlation candidates"))?;
+        // an occurrence whose features cannot be read is simply not a candidate
+        if let Ok(features) = serde_json::from_str(&features) {
+            input.candidates.push(CorrelationCandidate {
+                occurrence_id: r
+                    .get(0)
+                    .map_err(StoreError::db("loading correlation candidates"))?,
+                finding_id: r
+                    .get(1)
+                    .map_err(StoreError::db("loading correlation candidates"))?,
+                fingerprint: blob16(&fp),
+                features,
+            });
+        }
+    }
+    let mut stmt = tx
+        .prepare_cached("SELECT fp_a, fp_b FROM separations WHERE asset_id = ?1")
+        .map_err(StoreError::db("loading correlation decisions"))?;
+    let pairs = stmt
+        .query_map([asset_id], |r| {
+            let a: Vec<u8> = r.get(0)?;
+            let b: Vec<u8> = r.get(1)?;
+            Ok((blob16(&a), blob16(&b)))
+        })
+        .map_err(StoreError::db("loading correlation decisions"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    input.separated.extend(pairs);
+    Ok(input)
+}
+
 fn load_findings(
     tx: &Transaction<'_>,
     asset_id: i64,
@@ -359,13 +427,16 @@ fn apply(
         .map_err(db("recording opened events"))?;
     }
 
-    // 2. New occurrences.
+    // 2. New occurrences (with how they joined their finding), then suggested duplicates.
+    let mut new_occurrence_ids: HashMap<usize, i64> =
+        HashMap::with_capacity(p.new_occurrences.len());
     {
         let mut ins = tx
             .prepare_cached(
                 "INSERT INTO occurrences (scope_id, finding_id, fingerprint, tier, open, first_seen,
-                                          scan_id, data_hash, severity, data)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9)",
+                                          scan_id, data_hash, severity, data, features,
+                                          link_confidence, link_reason, link_occurrence)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
             .map_err(db("recording occurrences"))?;
         let mut bump = tx
@@ -374,6 +445,18 @@ fn apply(
         for n in &p.new_occurrences {
             let Some(o) = report.occurrences.get(n.index) else {
                 return Err(StoreError::Corrupt("plan points past the report".into()));
+            };
+            let (link_confidence, link_reason, link_occurrence) = match &n.link {
+                None => (None, None, None),
+                Some(l) => (
+                    Some(f64::from(l.confidence)),
+                    Some(l.reason.as_str()),
+                    match l.matched {
+                        Some(OccurrenceRef::Existing(id)) => Some(id),
+                        Some(OccurrenceRef::New(i)) => new_occurrence_ids.get(&i).copied(),
+                        None => None,
+                    },
+                ),
             };
             let finding_id = match n.finding {
                 FindingRef::Existing(id) => {
@@ -395,8 +478,39 @@ fn apply(
                 &o.data_hash.0[..],
                 o.summary.severity as i64,
                 o.data,
+                serde_json::to_string(&o.features).unwrap_or_else(|_| "{}".into()),
+                link_confidence,
+                link_reason,
+                link_occurrence,
             ])
             .map_err(db("recording occurrences"))?;
+            new_occurrence_ids.insert(n.index, tx.last_insert_rowid());
+        }
+    }
+
+    if !p.suggestions.is_empty() {
+        let mut ins = tx
+            .prepare_cached(
+                "INSERT INTO suggestions (asset_id, finding_id, other_finding_id, confidence, reason, state, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6)",
+            )
+            .map_err(db("recording suggested duplicates"))?;
+        let resolve = |r: FindingRef| match r {
+            FindingRef::Existing(id) => Some(id),
+            FindingRef::New(k) => new_ids.get(k).copied(),
+        };
+        for sug in &p.suggestions {
+            if let (Some(a), Some(b)) = (resolve(sug.finding), resolve(sug.other)) {
+                ins.execute(params![
+                    asset_id,
+                    a,
+                    b,
+                    f64::from(sug.confidence),
+                    sug.reason,
+                    now
+                ])
+                .map_err(db("recording suggested duplicates"))?;
+            }
         }
     }
 

@@ -2,8 +2,8 @@
 
 use super::{from_ms, to_ms};
 use crate::{
-    EventRecord, FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery, ScanRecord, StoreError,
-    TriageChange,
+    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery,
+    ScanRecord, StoreError, TriageChange,
 };
 use posture_model::{Category, FindingStatus, Occurrence, Severity};
 use rusqlite::types::Value;
@@ -41,7 +41,7 @@ fn status_condition(s: FindingStatus) -> (&'static str, Option<&'static str>) {
 
 /// WHERE clause and parameters for a finding query.
 fn where_clause(q: &FindingQuery) -> (String, Vec<Value>) {
-    let mut conds: Vec<String> = Vec::new();
+    let mut conds: Vec<String> = vec!["f.merged_into IS NULL".to_string()];
     let mut args: Vec<Value> = Vec::new();
     if let Some(asset) = &q.asset {
         conds.push("a.name = ?".into());
@@ -170,7 +170,7 @@ fn attach_occurrences(
         "SELECT o.finding_id, o.id, s.tool, s.branch, sc.report_name, o.scan_id, o.open,
                 o.fingerprint, o.tier, o.first_seen,
                 CASE WHEN o.open = 1 THEN s.last_scan_at ELSE o.last_seen END,
-                o.closed_at, o.data
+                o.closed_at, o.data, o.link_confidence, o.link_reason, o.link_occurrence
            FROM occurrences o
            JOIN scopes s ON s.id = o.scope_id
            JOIN scans sc ON sc.id = o.scan_id
@@ -214,6 +214,17 @@ fn attach_occurrences(
                         .map(from_ms)
                         .unwrap_or(first_seen),
                     closed_at: r.get::<_, Option<i64>>(11)?.map(from_ms),
+                    correlation: match (
+                        r.get::<_, Option<f64>>(13)?,
+                        r.get::<_, Option<String>>(14)?,
+                    ) {
+                        (Some(confidence), Some(reason)) => Some(CorrelationRecord {
+                            confidence,
+                            reason,
+                            matched_occurrence: r.get(15)?,
+                        }),
+                        _ => None,
+                    },
                     data: occ,
                 },
             ))

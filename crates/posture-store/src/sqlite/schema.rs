@@ -48,6 +48,7 @@ CREATE TABLE findings (
     first_seen     INTEGER NOT NULL,
     fixed_at       INTEGER,
     reopened       INTEGER NOT NULL DEFAULT 0,
+    merged_into    INTEGER REFERENCES findings(id),
     UNIQUE (asset_id, key)
 );
 CREATE INDEX findings_list ON findings (asset_id, status, severity);
@@ -65,6 +66,10 @@ CREATE TABLE occurrences (
     data_hash    BLOB NOT NULL,
     severity     INTEGER NOT NULL,
     data         TEXT NOT NULL,
+    features     TEXT NOT NULL,
+    link_confidence  REAL,
+    link_reason      TEXT,
+    link_occurrence  INTEGER,
     UNIQUE (scope_id, fingerprint)
 );
 CREATE INDEX occurrences_finding ON occurrences (finding_id);
@@ -81,5 +86,27 @@ CREATE TABLE events (
 );
 CREATE INDEX events_finding ON events (finding_id, at);
 CREATE INDEX events_time ON events (at);
+CREATE TABLE suggestions (
+    id               INTEGER PRIMARY KEY,
+    asset_id         INTEGER NOT NULL REFERENCES assets(id),
+    finding_id       INTEGER NOT NULL REFERENCES findings(id),
+    other_finding_id INTEGER NOT NULL REFERENCES findings(id),
+    confidence       REAL NOT NULL,
+    reason           TEXT NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'rejected')),
+    created_at       INTEGER NOT NULL,
+    decided_at       INTEGER,
+    decided_by       TEXT
+);
+CREATE INDEX suggestions_asset ON suggestions (asset_id, state);
+CREATE TABLE separations (
+    asset_id    INTEGER NOT NULL REFERENCES assets(id),
+    fp_a        BLOB NOT NULL,
+    fp_b        BLOB NOT NULL,
+    created_at  INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    PRIMARY KEY (asset_id, fp_a, fp_b)
+);
 "#,
 ];

@@ -59,6 +59,7 @@ fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
                     kind: ScanKind::Findings,
                     at: posture_model::Timestamp::now(),
                     force: phase == "identical-forced",
+                    thresholds: Default::default(),
                 },
             )
             .map_err(|e| e.to_string())?;
