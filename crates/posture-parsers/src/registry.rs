@@ -11,6 +11,14 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::grype::Grype,
     &formats::semgrep::Semgrep,
     &formats::gitleaks::Gitleaks,
+    &formats::osv_scanner::OsvScanner,
+    &formats::npm_audit::NpmAudit,
+    &formats::yarn_audit::YarnAudit,
+    &formats::pip_audit::PipAudit,
+    &formats::safety::Safety,
+    &formats::cargo_audit::CargoAudit,
+    &formats::govulncheck::Govulncheck,
+    &formats::nancy::Nancy,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -1,8 +1,16 @@
 //! One module per scanner format. Each module documents its severity mapping and what it
 //! collapses or splits compared with the raw items of the report.
 
+pub mod cargo_audit;
 pub mod gitleaks;
+pub mod govulncheck;
 pub mod grype;
+pub mod nancy;
+pub mod npm_audit;
+pub mod osv_scanner;
+pub mod pip_audit;
+pub mod safety;
 pub mod sarif;
 pub mod semgrep;
 pub mod trivy;
+pub mod yarn_audit;
