@@ -11,6 +11,14 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::grype::Grype,
     &formats::semgrep::Semgrep,
     &formats::gitleaks::Gitleaks,
+    &formats::bandit::Bandit,
+    &formats::gosec::Gosec,
+    &formats::brakeman::Brakeman,
+    &formats::spotbugs::SpotBugs,
+    &formats::eslint::Eslint,
+    &formats::github_code_scanning::GithubCodeScanning,
+    &formats::flake8::Flake8,
+    &formats::sonarqube::SonarQube,
 ];
 
 /// Looks a parser up by its `--format` id.
