@@ -139,7 +139,12 @@ impl Parser for Bandit {
         }
         // an empty report, or one whose per-file metrics fill the head: `generated_at` and
         // Bandit's metrics counters
-        if s.has_keys(&["generated_at", "metrics", "SEVERITY.HIGH", "CONFIDENCE.HIGH"]) {
+        if s.has_keys(&[
+            "generated_at",
+            "metrics",
+            "SEVERITY.HIGH",
+            "CONFIDENCE.HIGH",
+        ]) {
             return Confidence::CERTAIN;
         }
         Confidence::NO
@@ -155,25 +160,35 @@ impl Parser for Bandit {
         let mut diagnostics = Vec::new();
         let mut warnings = Vec::new();
         if let Some(errors) = &doc.errors {
-            json::each_item(errors, "/errors", &mut diagnostics, |_, loc, e: BanditError| {
-                warnings.push(json::warning(
-                    &loc,
-                    format!(
-                        "bandit could not scan {}: {}",
-                        e.filename.as_deref().unwrap_or("a file"),
-                        e.reason.as_deref().unwrap_or("no reason given")
-                    ),
-                ));
-            });
+            json::each_item(
+                errors,
+                "/errors",
+                &mut diagnostics,
+                |_, loc, e: BanditError| {
+                    warnings.push(json::warning(
+                        &loc,
+                        format!(
+                            "bandit could not scan {}: {}",
+                            e.filename.as_deref().unwrap_or("a file"),
+                            e.reason.as_deref().unwrap_or("no reason given")
+                        ),
+                    ));
+                },
+            );
         }
         let mut occurrences = Vec::with_capacity(results.len());
         let mut version = None;
-        json::each_item(&results, "/results", &mut diagnostics, |_, locator, item: Item| {
-            if version.is_none() {
-                version = item.more_info.as_deref().and_then(docs_version);
-            }
-            occurrences.push(to_occurrence(item, locator, &mut warnings));
-        });
+        json::each_item(
+            &results,
+            "/results",
+            &mut diagnostics,
+            |_, locator, item: Item| {
+                if version.is_none() {
+                    version = item.more_info.as_deref().and_then(docs_version);
+                }
+                occurrences.push(to_occurrence(item, locator, &mut warnings));
+            },
+        );
         diagnostics.extend(warnings);
         Ok(ParsedReport {
             format: self.id().to_string(),
@@ -321,10 +336,13 @@ fn to_occurrence(item: Item, locator: String, diags: &mut Vec<Diagnostic>) -> Oc
         desc.push(format!("Confidence: {c}."));
     }
     occ.description = (!desc.is_empty()).then(|| desc.join("\n"));
-    if let Some(cwe) = &item.issue_cwe {
-        if let Some(id) = cwe.id.as_deref().and_then(json::parse_cwe) {
-            occ.cwes = vec![id];
-        }
+    if let Some(id) = item
+        .issue_cwe
+        .as_ref()
+        .and_then(|c| c.id.as_deref())
+        .and_then(json::parse_cwe)
+    {
+        occ.cwes = vec![id];
     }
     let start = item.line_number.filter(|l| *l > 0);
     let range_max = item.line_range.iter().copied().max();
@@ -376,8 +394,14 @@ mod tests {
             Some("result = run( x, shell=True )")
         );
         let go = "538: \treturn a\n539: \t\treturn b\n540: \t})\n";
-        assert_eq!(flagged_code(go, Some(539), None).as_deref(), Some("return b"));
-        assert_eq!(flagged_code("s.Listen()", Some(79), None).as_deref(), Some("s.Listen()"));
+        assert_eq!(
+            flagged_code(go, Some(539), None).as_deref(),
+            Some("return b")
+        );
+        assert_eq!(
+            flagged_code("s.Listen()", Some(79), None).as_deref(),
+            Some("s.Listen()")
+        );
     }
 
     #[test]
@@ -386,6 +410,9 @@ mod tests {
             docs_version("https://bandit.readthedocs.io/en/1.7.6/plugins/b602.html").as_deref(),
             Some("1.7.6")
         );
-        assert_eq!(docs_version("https://bandit.readthedocs.io/en/latest/x.html"), None);
+        assert_eq!(
+            docs_version("https://bandit.readthedocs.io/en/latest/x.html"),
+            None
+        );
     }
 }

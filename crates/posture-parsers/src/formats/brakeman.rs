@@ -162,16 +162,21 @@ impl Parser for Brakeman {
         let mut diagnostics = Vec::new();
         let mut warnings = Vec::new();
         let errors = doc.errors.unwrap_or_default();
-        json::each_item(&errors, "/errors", &mut diagnostics, |_, loc, e: BrakemanError| {
-            let at = e.location.map(|l| format!(" ({l})")).unwrap_or_default();
-            warnings.push(json::warning(
-                &loc,
-                format!(
-                    "brakeman error{at}: {}",
-                    e.error.as_deref().unwrap_or("no message")
-                ),
-            ));
-        });
+        json::each_item(
+            &errors,
+            "/errors",
+            &mut diagnostics,
+            |_, loc, e: BrakemanError| {
+                let at = e.location.map(|l| format!(" ({l})")).unwrap_or_default();
+                warnings.push(json::warning(
+                    &loc,
+                    format!(
+                        "brakeman error{at}: {}",
+                        e.error.as_deref().unwrap_or("no message")
+                    ),
+                ));
+            },
+        );
         let mut occurrences = Vec::new();
         for (key, suppressed) in [("warnings", false), ("ignored_warnings", true)] {
             let items = match key {
@@ -179,18 +184,20 @@ impl Parser for Brakeman {
                 _ => doc.ignored_warnings.as_deref(),
             }
             .unwrap_or_default();
-            json::each_item(items, &format!("/{key}"), &mut diagnostics, |_, loc, w: Warning| {
-                occurrences.push(to_occurrence(w, loc, suppressed, &mut warnings));
-            });
+            json::each_item(
+                items,
+                &format!("/{key}"),
+                &mut diagnostics,
+                |_, loc, w: Warning| {
+                    occurrences.push(to_occurrence(w, loc, suppressed, &mut warnings));
+                },
+            );
         }
         diagnostics.extend(warnings);
         Ok(ParsedReport {
             format: self.id().to_string(),
             runs: vec![ToolRun {
-                tool: ToolInfo::new(
-                    "brakeman",
-                    doc.scan_info.and_then(|s| s.brakeman_version),
-                ),
+                tool: ToolInfo::new("brakeman", doc.scan_info.and_then(|s| s.brakeman_version)),
                 occurrences,
             }],
             diagnostics,

@@ -125,41 +125,46 @@ impl Parser for Eslint {
         let mut diagnostics = Vec::new();
         let mut warnings = Vec::new();
         let mut occurrences = Vec::new();
-        json::each_item(&files, "", &mut diagnostics, |_, file_loc, f: FileResult| {
-            let mut inner = Vec::new();
-            for (key, suppressed) in [("messages", false), ("suppressedMessages", true)] {
-                let items = if suppressed {
-                    &f.suppressed_messages
-                } else {
-                    &f.messages
-                };
-                let base = json::pointer(&file_loc, key);
-                json::each_item(items, &base, &mut inner, |_, loc, m: Message| {
-                    if m.rule_id.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                        if m.fatal == Some(true) {
-                            warnings.push(json::warning(
-                                &loc,
-                                format!(
-                                    "ESLint could not parse {}{}: {}",
-                                    f.file_path.as_deref().unwrap_or("a file"),
-                                    m.line.map(|l| format!(":{l}")).unwrap_or_default(),
-                                    m.message.as_deref().unwrap_or("no message")
-                                ),
-                            ));
+        json::each_item(
+            &files,
+            "",
+            &mut diagnostics,
+            |_, file_loc, f: FileResult| {
+                let mut inner = Vec::new();
+                for (key, suppressed) in [("messages", false), ("suppressedMessages", true)] {
+                    let items = if suppressed {
+                        &f.suppressed_messages
+                    } else {
+                        &f.messages
+                    };
+                    let base = json::pointer(&file_loc, key);
+                    json::each_item(items, &base, &mut inner, |_, loc, m: Message| {
+                        if m.rule_id.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                            if m.fatal == Some(true) {
+                                warnings.push(json::warning(
+                                    &loc,
+                                    format!(
+                                        "ESLint could not parse {}{}: {}",
+                                        f.file_path.as_deref().unwrap_or("a file"),
+                                        m.line.map(|l| format!(":{l}")).unwrap_or_default(),
+                                        m.message.as_deref().unwrap_or("no message")
+                                    ),
+                                ));
+                            }
+                            return;
                         }
-                        return;
-                    }
-                    occurrences.push(to_occurrence(
-                        m,
-                        f.file_path.as_deref(),
-                        f.source.as_deref(),
-                        loc,
-                        suppressed,
-                    ));
-                });
-            }
-            warnings.extend(inner);
-        });
+                        occurrences.push(to_occurrence(
+                            m,
+                            f.file_path.as_deref(),
+                            f.source.as_deref(),
+                            loc,
+                            suppressed,
+                        ));
+                    });
+                }
+                warnings.extend(inner);
+            },
+        );
         diagnostics.extend(warnings);
         Ok(ParsedReport {
             format: self.id().to_string(),
@@ -188,7 +193,9 @@ fn collapse(text: &str) -> Option<String> {
 
 /// Lines `start..=end` (1-based) of a file's source.
 fn source_lines(source: &str, start: u32, end: u32) -> Option<String> {
-    let end = end.max(start).min(start.saturating_add(MAX_CONTEXT_LINES - 1));
+    let end = end
+        .max(start)
+        .min(start.saturating_add(MAX_CONTEXT_LINES - 1));
     let skip = usize::try_from(start.checked_sub(1)?).ok()?;
     let take = usize::try_from(end - start + 1).ok()?;
     let picked: Vec<&str> = source.lines().skip(skip).take(take).collect();
@@ -211,13 +218,7 @@ fn to_occurrence(
         .filter(|t| !t.is_empty())
         .unwrap_or(&rule)
         .to_string();
-    let mut occ = Occurrence::new(
-        Category::Sast,
-        rule,
-        title,
-        severity(m.severity),
-        locator,
-    );
+    let mut occ = Occurrence::new(Category::Sast, rule, title, severity(m.severity), locator);
     occ.tool_severity = m.severity.map(|s| match s {
         2 => "error".to_string(),
         1 => "warning".to_string(),
@@ -226,7 +227,10 @@ fn to_occurrence(
     });
     let start = m.line.filter(|l| *l > 0);
     occ.location = Location {
-        path: path.map(str::trim).filter(|p| !p.is_empty()).map(String::from),
+        path: path
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(String::from),
         start_line: start,
         end_line: m.end_line.filter(|e| start.is_some_and(|s| *e > s)),
         start_column: m.column.filter(|c| *c > 0),
@@ -238,7 +242,12 @@ fn to_occurrence(
         source_lines(source?, s, m.end_line.unwrap_or(s))
     });
     let mut desc = Vec::new();
-    if let Some(msg) = m.message.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(msg) = m
+        .message
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         desc.push(msg.to_string());
     }
     if let Some(n) = m.node_type.as_deref().filter(|n| !n.is_empty()) {

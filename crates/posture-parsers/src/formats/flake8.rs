@@ -82,10 +82,9 @@ impl Parser for Flake8 {
     fn parse(&self, input: &[u8]) -> Result<ParsedReport, ParseError> {
         const EXPECTED: &str = "expected a flake8 JSON report (an object mapping each file to \
                                 its list of violations)";
-        let files: Vec<(String, Option<Vec<&RawValue>>)> =
-            json::from_slice::<OrderedMap>(input)
-                .map_err(|e| super::bandit::reshape(e, EXPECTED))?
-                .0;
+        let files: Vec<(String, Option<Vec<&RawValue>>)> = json::from_slice::<OrderedMap>(input)
+            .map_err(|e| super::bandit::reshape(e, EXPECTED))?
+            .0;
         let mut diagnostics = Vec::new();
         let mut occurrences = Vec::new();
         for (path, items) in &files {
@@ -135,9 +134,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for OrderedMap<'a> {
 
 fn severity(code: &str) -> Severity {
     let c = code.trim().to_ascii_uppercase();
-    if c.starts_with("DUO") {
-        Severity::Medium
-    } else if c.starts_with('S') && c[1..].bytes().all(|b| b.is_ascii_digit()) && c.len() > 1 {
+    let bandit_plugin = c
+        .strip_prefix('S')
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
+    if c.starts_with("DUO") || bandit_plugin {
         Severity::Medium
     } else if c == "E999" {
         Severity::Low
@@ -161,7 +161,13 @@ fn to_occurrence(v: Violation, key: &str, locator: String) -> Occurrence {
         .filter(|t| !t.is_empty())
         .unwrap_or(&rule)
         .to_string();
-    let mut occ = Occurrence::new(Category::Sast, rule.clone(), title, severity(&rule), locator);
+    let mut occ = Occurrence::new(
+        Category::Sast,
+        rule.clone(),
+        title,
+        severity(&rule),
+        locator,
+    );
     let path = v
         .filename
         .as_deref()

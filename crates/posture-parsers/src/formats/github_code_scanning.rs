@@ -256,9 +256,7 @@ fn to_occurrence(a: Alert, state: Option<&str>, locator: String) -> Occurrence {
             })
             .collect(),
     );
-    occ.identity.tool_fingerprint = present(&a.url)
-        .or(present(&a.html_url))
-        .map(String::from);
+    occ.identity.tool_fingerprint = present(&a.url).or(present(&a.html_url)).map(String::from);
     for r in [present(&a.html_url), present(&a.rule.help_uri)]
         .into_iter()
         .flatten()

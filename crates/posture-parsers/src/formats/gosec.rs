@@ -50,7 +50,11 @@ struct Doc<'a> {
     issues: Option<Vec<&'a RawValue>>,
     #[serde(rename = "Golang errors", default, borrow)]
     golang_errors: Option<BTreeMap<String, Option<Vec<&'a RawValue>>>>,
-    #[serde(rename = "GosecVersion", default, deserialize_with = "opt_lenient_string")]
+    #[serde(
+        rename = "GosecVersion",
+        default,
+        deserialize_with = "opt_lenient_string"
+    )]
     version: Option<String>,
 }
 
@@ -82,9 +86,19 @@ struct Issue {
 
 #[derive(Deserialize)]
 struct Cwe {
-    #[serde(default, rename = "id", alias = "ID", deserialize_with = "opt_lenient_string")]
+    #[serde(
+        default,
+        rename = "id",
+        alias = "ID",
+        deserialize_with = "opt_lenient_string"
+    )]
     id: Option<String>,
-    #[serde(default, rename = "url", alias = "URL", deserialize_with = "opt_lenient_string")]
+    #[serde(
+        default,
+        rename = "url",
+        alias = "URL",
+        deserialize_with = "opt_lenient_string"
+    )]
     url: Option<String>,
 }
 

@@ -1,16 +1,16 @@
 //! One module per scanner format. Each module documents its severity mapping and what it
 //! collapses or splits compared with the raw items of the report.
 
-pub mod gitleaks;
-pub mod grype;
-pub mod sarif;
-pub mod semgrep;
-pub mod trivy;
 pub mod bandit;
 pub mod brakeman;
-pub mod gosec;
-pub mod spotbugs;
 pub mod eslint;
 pub mod flake8;
 pub mod github_code_scanning;
+pub mod gitleaks;
+pub mod gosec;
+pub mod grype;
+pub mod sarif;
+pub mod semgrep;
 pub mod sonarqube;
+pub mod spotbugs;
+pub mod trivy;

@@ -178,8 +178,7 @@ impl Parser for SonarQube {
         if s.has_key("issues") && s.has_key("paging") && s.has_key("effortTotal") {
             return Confidence::CERTAIN;
         }
-        if s.has_key("hotspots") && s.has_key("paging") && s.has_key("vulnerabilityProbability")
-        {
+        if s.has_key("hotspots") && s.has_key("paging") && s.has_key("vulnerabilityProbability") {
             return Confidence::CERTAIN;
         }
         if s.has_key("issues")
@@ -231,17 +230,22 @@ impl Parser for SonarQube {
         for (key, hotspot) in [("issues", false), ("hotspots", true)] {
             let items = if hotspot { &doc.hotspots } else { &doc.issues };
             let items = items.as_deref().unwrap_or_default();
-            json::each_item(items, &format!("/{key}"), &mut diagnostics, |_, loc, i: Issue| {
-                match to_occurrence(i, hotspot, &paths, project, loc) {
+            json::each_item(
+                items,
+                &format!("/{key}"),
+                &mut diagnostics,
+                |_, loc, i: Issue| match to_occurrence(i, hotspot, &paths, project, loc) {
                     Some(o) => occurrences.push(o),
                     None => closed += 1,
-                }
-            });
+                },
+            );
         }
         if closed > 0 {
             diagnostics.push(json::warning(
                 "",
-                format!("{closed} closed or fixed issue(s) left out: they are not current findings"),
+                format!(
+                    "{closed} closed or fixed issue(s) left out: they are not current findings"
+                ),
             ));
         }
         let _ = doc.sonar_base_url;
@@ -353,7 +357,11 @@ fn to_occurrence(
         .tags
         .iter()
         .flatten()
-        .filter_map(|t| t.to_ascii_lowercase().strip_prefix("cwe-").and_then(json::parse_cwe))
+        .filter_map(|t| {
+            t.to_ascii_lowercase()
+                .strip_prefix("cwe-")
+                .and_then(json::parse_cwe)
+        })
         .collect();
     if let Some(m) = message {
         let upper = m.to_ascii_uppercase();
@@ -415,7 +423,12 @@ mod tests {
         assert_eq!(path_of(Some("app"), Some("app"), &m), None);
         assert_eq!(path_of(Some("testapplication"), None, &m), None);
         assert_eq!(
-            path_of(Some("vulnerable-flask-app.py"), Some("vulnerable-flask-app"), &m).as_deref(),
+            path_of(
+                Some("vulnerable-flask-app.py"),
+                Some("vulnerable-flask-app"),
+                &m
+            )
+            .as_deref(),
             Some("vulnerable-flask-app.py")
         );
     }
