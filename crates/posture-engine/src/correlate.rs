@@ -679,7 +679,7 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
     {
         return None; // two literals
     }
-    let same_line = la.0 == lb.0 || (la.0 == la.1 && lb.0 == lb.1 && la.0 == lb.0);
+    let same_line = la.0 == lb.0;
     let hashes_equal = a.secret.is_some() && a.secret == b.secret;
     if same_line || (hashes_equal && overlap(la, lb, 0)) {
         return Some(Match {

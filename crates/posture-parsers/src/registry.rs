@@ -19,6 +19,14 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::cargo_audit::CargoAudit,
     &formats::govulncheck::Govulncheck,
     &formats::nancy::Nancy,
+    &formats::bandit::Bandit,
+    &formats::gosec::Gosec,
+    &formats::brakeman::Brakeman,
+    &formats::spotbugs::SpotBugs,
+    &formats::eslint::Eslint,
+    &formats::github_code_scanning::GithubCodeScanning,
+    &formats::flake8::Flake8,
+    &formats::sonarqube::SonarQube,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -1,8 +1,14 @@
 //! One module per scanner format. Each module documents its severity mapping and what it
 //! collapses or splits compared with the raw items of the report.
 
+pub mod bandit;
+pub mod brakeman;
 pub mod cargo_audit;
+pub mod eslint;
+pub mod flake8;
+pub mod github_code_scanning;
 pub mod gitleaks;
+pub mod gosec;
 pub mod govulncheck;
 pub mod grype;
 pub mod nancy;
@@ -12,5 +18,7 @@ pub mod pip_audit;
 pub mod safety;
 pub mod sarif;
 pub mod semgrep;
+pub mod sonarqube;
+pub mod spotbugs;
 pub mod trivy;
 pub mod yarn_audit;
