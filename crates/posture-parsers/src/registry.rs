@@ -11,6 +11,15 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::grype::Grype,
     &formats::semgrep::Semgrep,
     &formats::gitleaks::Gitleaks,
+    &formats::checkov::Checkov,
+    &formats::tfsec::Tfsec,
+    &formats::kics::Kics,
+    &formats::terrascan::Terrascan,
+    &formats::trufflehog::Trufflehog,
+    &formats::trufflehog3::Trufflehog3,
+    &formats::detect_secrets::DetectSecrets,
+    &formats::whispers::Whispers,
+    &formats::ripsecrets::Ripsecrets,
 ];
 
 /// Looks a parser up by its `--format` id.
