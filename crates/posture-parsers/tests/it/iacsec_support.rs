@@ -77,3 +77,18 @@ pub fn assert_secret_hygiene(name: &str, report: &ParsedReport) {
         }
     }
 }
+
+/// Every prefix of the fixture (and a few byte mutations) parses or fails cleanly: no panic.
+pub fn assert_never_panics(parser: &dyn Parser, bytes: &[u8]) {
+    let step = (bytes.len() / 200).max(1);
+    for cut in (0..=bytes.len()).step_by(step) {
+        let _ = parser.parse(&bytes[..cut]);
+    }
+    for (i, b) in [b'"', b'{', b']', b'\n', 0xff, b':'].iter().enumerate() {
+        for at in (i * 7..bytes.len()).step_by(step.max(13)) {
+            let mut m = bytes.to_vec();
+            m[at] = *b;
+            let _ = parser.parse(&m);
+        }
+    }
+}

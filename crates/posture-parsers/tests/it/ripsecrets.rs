@@ -159,3 +159,8 @@ fn corpus_ripsecrets_files() {
 fn never_claims_other_corpus_files() {
     assert_never_claims(&Ripsecrets, is_ripsecrets);
 }
+
+#[test]
+fn never_panics_on_prefixes_and_mutations() {
+    assert_never_panics(&Ripsecrets, &fixture("ripsecrets-text", "happy.txt"));
+}

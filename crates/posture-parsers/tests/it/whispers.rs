@@ -83,3 +83,8 @@ fn corpus_whispers_files() {
 fn never_claims_other_corpus_files() {
     assert_never_claims(&Whispers, is_whispers);
 }
+
+#[test]
+fn never_panics_on_prefixes_and_mutations() {
+    assert_never_panics(&Whispers, &fixture("whispers-json", "happy.json"));
+}
