@@ -27,6 +27,15 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::github_code_scanning::GithubCodeScanning,
     &formats::flake8::Flake8,
     &formats::sonarqube::SonarQube,
+    &formats::checkov::Checkov,
+    &formats::tfsec::Tfsec,
+    &formats::kics::Kics,
+    &formats::terrascan::Terrascan,
+    &formats::trufflehog::Trufflehog,
+    &formats::trufflehog3::Trufflehog3,
+    &formats::detect_secrets::DetectSecrets,
+    &formats::whispers::Whispers,
+    &formats::ripsecrets::Ripsecrets,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -1,0 +1,94 @@
+//! Helpers shared by the IaC and secret-scanner parser tests (checkov, tfsec, kics, terrascan,
+//! trufflehog, trufflehog3, detect-secrets, whispers, ripsecrets).
+
+use crate::common::*;
+use posture_model::ParsedReport;
+use posture_parsers::{Confidence, Parser, Sniff};
+use std::path::{Path, PathBuf};
+
+/// Every file of `multiscan/*/` whose name satisfies `pick` (relative to the corpus root).
+pub fn multiscan_files(root: &Path, pick: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(targets) = std::fs::read_dir(root.join("multiscan")) else {
+        return out;
+    };
+    for t in targets.flatten() {
+        let Ok(files) = std::fs::read_dir(t.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().to_string();
+            if pick(&name) {
+                let rel: PathBuf = Path::new("multiscan").join(t.file_name()).join(&name);
+                out.push(rel.to_string_lossy().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The parser's `detect` stays below MATCH on every corpus file that is not `own`.
+pub fn assert_never_claims(parser: &dyn Parser, own: impl Fn(&str) -> bool) {
+    let Some(root) = corpus_root() else { return };
+    let mut rels: Vec<String> = sources(&root).into_iter().map(|s| s.rel).collect();
+    rels.extend(multiscan_files(&root, |n| {
+        !n.ends_with(".md") && !n.ends_with(".tsv")
+    }));
+    let mut n = 0;
+    for rel in rels.iter().filter(|r| !own(r)) {
+        let Ok(bytes) = std::fs::read(root.join(rel)) else {
+            continue;
+        };
+        let c = parser.detect(&Sniff::new(&bytes));
+        assert!(
+            c < Confidence::MATCH,
+            "{} claims {rel} ({c:?})",
+            parser.id()
+        );
+        n += 1;
+    }
+    assert!(n > 100, "only {n} other corpus files read");
+}
+
+/// Fails when any of the secrets appears in the serialized report.
+pub fn assert_no_plaintext(name: &str, report: &ParsedReport, secrets: &[String]) {
+    let json = serde_json::to_string(report).expect("serializes");
+    for s in secrets {
+        let s = s.trim();
+        if s.len() >= 6 {
+            assert!(
+                !json.contains(s),
+                "{name}: plaintext secret leaked: {s:.6}…"
+            );
+        }
+    }
+}
+
+/// Every occurrence has a locator, and secrets never carry a context.
+pub fn assert_secret_hygiene(name: &str, report: &ParsedReport) {
+    for o in report.runs.iter().flat_map(|r| &r.occurrences) {
+        assert!(!o.locator.is_empty(), "{name}: empty locator");
+        if o.category == posture_model::Category::Secret {
+            assert!(
+                o.identity.context.is_none(),
+                "{name}: secret with a context"
+            );
+        }
+    }
+}
+
+/// Every prefix of the fixture (and a few byte mutations) parses or fails cleanly: no panic.
+pub fn assert_never_panics(parser: &dyn Parser, bytes: &[u8]) {
+    let step = (bytes.len() / 200).max(1);
+    for cut in (0..=bytes.len()).step_by(step) {
+        let _ = parser.parse(&bytes[..cut]);
+    }
+    for (i, b) in [b'"', b'{', b']', b'\n', 0xff, b':'].iter().enumerate() {
+        for at in (i * 7..bytes.len()).step_by(step.max(13)) {
+            let mut m = bytes.to_vec();
+            m[at] = *b;
+            let _ = parser.parse(&m);
+        }
+    }
+}
