@@ -93,8 +93,9 @@ pub struct Features {
     /// `ecosystem/name`, normalized.
     #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
-    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
+    /// The secret's identities (`blake3:…`, `sha1:…`).
+    #[serde(rename = "s", default, skip_serializing_if = "Vec::is_empty")]
+    pub secret: Vec<String>,
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// Stemmed significant words of the rule id, title and IaC attributes.
@@ -524,7 +525,11 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
         keyword_classes: kw_cls,
         vulns,
         package,
-        secret: o.secret.as_ref().map(|s| s.hash.clone()),
+        secret: o
+            .secret
+            .as_ref()
+            .map(|s| s.identities().into_iter().map(String::from).collect())
+            .unwrap_or_default(),
         endpoint: o.location.url.as_deref().map(|u| {
             format!(
                 "{} {} {}",
@@ -581,7 +586,7 @@ pub fn blocking_keys(f: &Features) -> Vec<String> {
             }
         }
     }
-    if let Some(s) = &f.secret {
+    for s in &f.secret {
         keys.push(format!("s:{s}"));
     }
     keys
@@ -674,13 +679,11 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
         return None;
     }
     let (la, lb) = (a.lines?, b.lines?);
-    if let (Some(x), Some(y)) = (&a.secret, &b.secret)
-        && x != y
-    {
+    let hashes_equal = !shared(&a.secret, &b.secret).is_empty();
+    if !a.secret.is_empty() && !b.secret.is_empty() && !hashes_equal {
         return None; // two literals
     }
     let same_line = la.0 == lb.0;
-    let hashes_equal = a.secret.is_some() && a.secret == b.secret;
     if same_line || (hashes_equal && overlap(la, lb, 0)) {
         return Some(Match {
             confidence: if hashes_equal { 0.9 } else { 0.85 },

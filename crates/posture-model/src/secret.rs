@@ -9,6 +9,11 @@ pub struct SecretEvidence {
     /// A preview safe to show: at most the first 4 characters of a secret of 16 or more, fewer
     /// for shorter ones, and asterisks for the rest (`AKIA************`).
     pub masked: String,
+    /// `sha1:` + hex SHA-1 of the secret: the form detect-secrets and Checkov report, so that a
+    /// secret found by a plaintext scanner meets the same secret found by those. As
+    /// brute-forceable as `hash` for short secrets, and no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
 }
 
 impl SecretEvidence {
@@ -17,10 +22,32 @@ impl SecretEvidence {
         let trimmed = secret.trim();
         let mut hasher = blake3::Hasher::new_derive_key("posture 2026 secret evidence v1");
         hasher.update(trimmed.as_bytes());
+        let sha1 = {
+            use sha1::Digest;
+            let digest = sha1::Sha1::digest(trimmed.as_bytes());
+            let mut hex = String::with_capacity(40);
+            for b in digest {
+                hex.push_str(&format!("{b:02x}"));
+            }
+            hex
+        };
         SecretEvidence {
             hash: format!("blake3:{}", hasher.finalize().to_hex()),
             masked: mask_secret(trimmed),
+            sha1: Some(format!("sha1:{sha1}")),
         }
+    }
+
+    /// Every identity of the secret this evidence carries (`blake3:…`, `sha1:…`): two pieces
+    /// of evidence are the same secret when they share one.
+    pub fn identities(&self) -> Vec<&str> {
+        let mut out = vec![self.hash.as_str()];
+        if let Some(s) = &self.sha1
+            && s != &self.hash
+        {
+            out.push(s.as_str());
+        }
+        out
     }
 }
 
@@ -63,5 +90,10 @@ mod tests {
         assert_eq!(a, b);
         assert!(!a.hash.contains("AKIAIOSFODNN7EXAMPLE"));
         assert!(a.hash.starts_with("blake3:"));
+        // the SHA-1 that detect-secrets reports for this value
+        assert_eq!(
+            a.sha1.as_deref(),
+            Some("sha1:25910f981e85ca04baf359199dd0bd4a3ae738b6")
+        );
     }
 }

@@ -297,6 +297,7 @@ fn to_occurrence(c: Check, check_type: &str, locator: String) -> Occurrence {
             .map(|sha1| SecretEvidence {
                 hash: format!("sha1:{}", sha1.to_ascii_lowercase()),
                 masked: "****".to_string(),
+                sha1: None,
             });
         occ.cwes = vec![798];
     } else {

@@ -187,6 +187,7 @@ fn to_occurrence(e: Entry, file: &str, locator: String) -> Occurrence {
         .map(|h| SecretEvidence {
             hash: format!("sha1:{h}"),
             masked: "****".to_string(),
+            sha1: None,
         });
     let path = e
         .filename

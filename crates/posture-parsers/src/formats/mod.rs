@@ -27,7 +27,7 @@ pub mod spotbugs;
 pub mod terrascan;
 pub mod tfsec;
 pub mod trivy;
-pub mod trufflehog3;
 pub mod trufflehog;
+pub mod trufflehog3;
 pub mod whispers;
 pub mod yarn_audit;

@@ -2,9 +2,9 @@
 //!
 //! One test binary (modules below) keeps link time down.
 
-mod cargo_audit;
 mod bandit;
 mod brakeman;
+mod cargo_audit;
 mod checkov;
 mod common;
 mod detect_secrets;
@@ -13,26 +13,26 @@ mod eslint;
 mod flake8;
 mod github_code_scanning;
 mod gitleaks;
-mod govulncheck;
 mod gosec;
+mod govulncheck;
 mod grype;
+mod iacsec_support;
+mod kics;
 mod nancy;
 mod npm_audit;
 mod osv_scanner;
 mod pip_audit;
-mod safety;
-mod iacsec_support;
-mod kics;
 mod ripsecrets;
+mod safety;
 mod sarif;
 mod sca_support;
 mod semgrep;
 mod sonarqube;
 mod spotbugs;
-mod trivy;
-mod yarn_audit;
 mod terrascan;
 mod tfsec;
+mod trivy;
 mod trufflehog;
 mod trufflehog3;
 mod whispers;
+mod yarn_audit;
