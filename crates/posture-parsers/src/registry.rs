@@ -11,6 +11,8 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::grype::Grype,
     &formats::semgrep::Semgrep,
     &formats::gitleaks::Gitleaks,
+    &formats::zap_xml::ZapXml,
+    &formats::zap_json::ZapJson,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -6,3 +6,5 @@ pub mod grype;
 pub mod sarif;
 pub mod semgrep;
 pub mod trivy;
+pub mod zap_json;
+pub mod zap_xml;

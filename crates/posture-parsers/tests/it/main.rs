@@ -9,3 +9,5 @@ mod grype;
 mod sarif;
 mod semgrep;
 mod trivy;
+mod zap_json;
+mod zap_xml;
