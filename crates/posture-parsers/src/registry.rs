@@ -13,6 +13,7 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::gitleaks::Gitleaks,
     &formats::zap_xml::ZapXml,
     &formats::zap_json::ZapJson,
+    &formats::nuclei::Nuclei,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -3,6 +3,7 @@
 
 pub mod gitleaks;
 pub mod grype;
+pub mod nuclei;
 pub mod sarif;
 pub mod semgrep;
 pub mod trivy;

@@ -6,6 +6,7 @@ mod common;
 mod detection;
 mod gitleaks;
 mod grype;
+mod nuclei;
 mod sarif;
 mod semgrep;
 mod trivy;
