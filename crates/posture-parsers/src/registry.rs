@@ -14,6 +14,8 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::zap_xml::ZapXml,
     &formats::zap_json::ZapJson,
     &formats::nuclei::Nuclei,
+    &formats::burp_xml::BurpXml,
+    &formats::burp_api::BurpApi,
 ];
 
 /// Looks a parser up by its `--format` id.

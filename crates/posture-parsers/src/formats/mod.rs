@@ -1,6 +1,8 @@
 //! One module per scanner format. Each module documents its severity mapping and what it
 //! collapses or splits compared with the raw items of the report.
 
+pub mod burp_api;
+pub mod burp_xml;
 pub mod gitleaks;
 pub mod grype;
 pub mod nuclei;

@@ -2,6 +2,8 @@
 //!
 //! One test binary (modules below) keeps link time down.
 
+mod burp_api;
+mod burp_xml;
 mod common;
 mod detection;
 mod gitleaks;
