@@ -16,6 +16,8 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::nuclei::Nuclei,
     &formats::burp_xml::BurpXml,
     &formats::burp_api::BurpApi,
+    &formats::cyclonedx_json::CycloneDxJson,
+    &formats::cyclonedx_xml::CycloneDxXml,
 ];
 
 /// Looks a parser up by its `--format` id.

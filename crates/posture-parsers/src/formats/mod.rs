@@ -3,6 +3,8 @@
 
 pub mod burp_api;
 pub mod burp_xml;
+pub mod cyclonedx_json;
+pub mod cyclonedx_xml;
 pub mod gitleaks;
 pub mod grype;
 pub mod nuclei;

@@ -5,6 +5,7 @@
 mod burp_api;
 mod burp_xml;
 mod common;
+mod cyclonedx_json;
 mod detection;
 mod gitleaks;
 mod grype;
