@@ -6,6 +6,7 @@ mod burp_api;
 mod burp_xml;
 mod common;
 mod cyclonedx_json;
+mod cyclonedx_xml;
 mod detection;
 mod gitleaks;
 mod grype;
