@@ -18,6 +18,7 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::burp_api::BurpApi,
     &formats::cyclonedx_json::CycloneDxJson,
     &formats::cyclonedx_xml::CycloneDxXml,
+    &formats::openvex::OpenVex,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -8,6 +8,7 @@ pub mod cyclonedx_xml;
 pub mod gitleaks;
 pub mod grype;
 pub mod nuclei;
+pub mod openvex;
 pub mod sarif;
 pub mod semgrep;
 pub mod trivy;
