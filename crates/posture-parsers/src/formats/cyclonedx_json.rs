@@ -238,7 +238,8 @@ pub(crate) fn build_report(
             diagnostics.push(json::skipped(&v.locator, "vulnerability skipped: no id"));
             continue;
         };
-        let mut ids = vec![normalize_vuln_id(id)];
+        let primary = normalize_vuln_id(id);
+        let mut ids = vec![primary.clone()];
         for a in &v.aliases {
             let a = normalize_vuln_id(a);
             if !a.is_empty() && !ids.contains(&a) {
@@ -328,10 +329,10 @@ pub(crate) fn build_report(
         }
         for (loc, pkg, _) in &places {
             let title = match pkg {
-                Some(p) => format!("{} in {}", ids[0], p.name),
-                None => ids[0].clone(),
+                Some(p) => format!("{primary} in {}", p.name),
+                None => primary.clone(),
             };
-            let mut occ = Occurrence::new(Category::Sca, ids[0].clone(), title, severity, loc);
+            let mut occ = Occurrence::new(Category::Sca, primary.clone(), title, severity, loc);
             occ.tool_severity = tool_severity.clone();
             occ.description = Some(description.clone()).filter(|d| !d.is_empty());
             occ.vulnerability_ids = ids.clone();

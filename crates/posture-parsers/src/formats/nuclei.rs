@@ -159,26 +159,29 @@ impl Parser for Nuclei {
         };
         let mut diagnostics = Vec::new();
         let mut occurrences = Vec::with_capacity(items.len());
-        let mut no_template = Vec::new();
-        json::each_item(
-            &items,
-            "",
-            &mut diagnostics,
-            |_, locator, item: Item| match to_occurrence(item, &locator) {
-                Some(o) => occurrences.push(o),
-                None => no_template.push(json::skipped(
-                    &locator,
-                    "result skipped: it has no template-id",
-                )),
-            },
-        );
-        diagnostics.extend(no_template);
-        diagnostics.sort_by_key(|d| {
-            d.locator
-                .trim_start_matches('/')
-                .parse::<usize>()
-                .unwrap_or(usize::MAX)
-        });
+        for (i, raw) in items.iter().enumerate() {
+            let locator = json::pointer_index("", i);
+            if !raw.get().starts_with('{') {
+                diagnostics.push(json::skipped(&locator, "result skipped: not an object"));
+                continue;
+            }
+            match serde_json::from_str::<Item>(raw.get()) {
+                Ok(item) => match to_occurrence(item, &locator) {
+                    Some(o) => occurrences.push(o),
+                    None => diagnostics.push(json::skipped(
+                        &locator,
+                        "result skipped: it has no template-id",
+                    )),
+                },
+                Err(e) => {
+                    let mut m = e.to_string();
+                    if let Some(cut) = m.rfind(" at line ") {
+                        m.truncate(cut);
+                    }
+                    diagnostics.push(json::skipped(&locator, format!("item skipped: {m}")));
+                }
+            }
+        }
         if occurrences.is_empty() && !items.is_empty() && diagnostics.len() == items.len() {
             return Err(ParseError::shape(
                 "expected nuclei results (objects with `template-id` and `info`); none of the items is one",

@@ -66,6 +66,12 @@ fn export_array_empty_and_broken() {
         .parse(&fixture("nuclei-json", "broken.jsonl"))
         .unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::Truncated);
+    let r = Nuclei
+        .parse(br#"[["template-id", {"name": "x"}], {"template-id": "t", "info": {"severity": "low"}, "host": "h"}]"#)
+        .expect("parses");
+    assert_eq!(r.occurrence_count(), 1);
+    assert_eq!(r.diagnostics.len(), 1, "an array item is not a result");
+    assert_eq!(r.diagnostics[0].locator, "/0");
     let e = Nuclei.parse(b"<xml/>").unwrap_err();
     assert_eq!(e.kind, ParseErrorKind::Shape);
     let e = Nuclei
