@@ -36,6 +36,14 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::detect_secrets::DetectSecrets,
     &formats::whispers::Whispers,
     &formats::ripsecrets::Ripsecrets,
+    &formats::zap_xml::ZapXml,
+    &formats::zap_json::ZapJson,
+    &formats::nuclei::Nuclei,
+    &formats::burp_xml::BurpXml,
+    &formats::burp_api::BurpApi,
+    &formats::cyclonedx_json::CycloneDxJson,
+    &formats::cyclonedx_xml::CycloneDxXml,
+    &formats::openvex::OpenVex,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -53,7 +53,17 @@ pub fn assert_never_claims(parser: &dyn Parser, own: impl Fn(&str) -> bool) {
 
 /// Fails when any of the secrets appears in the serialized report.
 pub fn assert_no_plaintext(name: &str, report: &ParsedReport, secrets: &[String]) {
-    let json = serde_json::to_string(report).expect("serializes");
+    let mut json = serde_json::to_string(report).expect("serializes");
+    // Hash identities are not plaintext, even when a report lists one secret's SHA-1 as
+    // another "secret" (terragoat's README tabulates the SHA-1 of AWS's example keys, and
+    // trufflehog3 reports those hex strings): blank them before looking for leaks.
+    for o in report.runs.iter().flat_map(|r| &r.occurrences) {
+        if let Some(ev) = &o.secret {
+            for id in ev.identities() {
+                json = json.replace(id, "<hash>");
+            }
+        }
+    }
     for s in secrets {
         let s = s.trim();
         if s.len() >= 6 {
