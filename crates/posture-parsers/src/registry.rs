@@ -11,6 +11,9 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::grype::Grype,
     &formats::semgrep::Semgrep,
     &formats::gitleaks::Gitleaks,
+    &formats::hadolint::Hadolint,
+    &formats::dockle::Dockle,
+    &formats::clair::Clair,
 ];
 
 /// Looks a parser up by its `--format` id.

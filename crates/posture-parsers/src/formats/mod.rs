@@ -1,8 +1,11 @@
 //! One module per scanner format. Each module documents its severity mapping and what it
 //! collapses or splits compared with the raw items of the report.
 
+pub mod clair;
+pub mod dockle;
 pub mod gitleaks;
 pub mod grype;
+pub mod hadolint;
 pub mod sarif;
 pub mod semgrep;
 pub mod trivy;

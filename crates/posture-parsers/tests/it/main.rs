@@ -2,10 +2,13 @@
 //!
 //! One test binary (modules below) keeps link time down.
 
+mod clair;
 mod common;
 mod detection;
+mod dockle;
 mod gitleaks;
 mod grype;
+mod hadolint;
 mod sarif;
 mod semgrep;
 mod trivy;
