@@ -14,6 +14,7 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::hadolint::Hadolint,
     &formats::dockle::Dockle,
     &formats::clair::Clair,
+    &formats::github_vulnerability::GithubVulnerability,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -3,6 +3,7 @@
 
 pub mod clair;
 pub mod dockle;
+pub mod github_vulnerability;
 pub mod gitleaks;
 pub mod grype;
 pub mod hadolint;

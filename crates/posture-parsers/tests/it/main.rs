@@ -6,6 +6,7 @@ mod clair;
 mod common;
 mod detection;
 mod dockle;
+mod github_vulnerability;
 mod gitleaks;
 mod grype;
 mod hadolint;
