@@ -15,6 +15,7 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::dockle::Dockle,
     &formats::clair::Clair,
     &formats::github_vulnerability::GithubVulnerability,
+    &formats::retirejs::Retirejs,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -7,6 +7,7 @@ pub mod github_vulnerability;
 pub mod gitleaks;
 pub mod grype;
 pub mod hadolint;
+pub mod retirejs;
 pub mod sarif;
 pub mod semgrep;
 pub mod trivy;

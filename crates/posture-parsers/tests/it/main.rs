@@ -10,6 +10,7 @@ mod github_vulnerability;
 mod gitleaks;
 mod grype;
 mod hadolint;
+mod retirejs;
 mod sarif;
 mod semgrep;
 mod trivy;
