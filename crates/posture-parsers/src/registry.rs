@@ -16,6 +16,7 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::clair::Clair,
     &formats::github_vulnerability::GithubVulnerability,
     &formats::retirejs::Retirejs,
+    &formats::snyk::Snyk,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -10,4 +10,5 @@ pub mod hadolint;
 pub mod retirejs;
 pub mod sarif;
 pub mod semgrep;
+pub mod snyk;
 pub mod trivy;

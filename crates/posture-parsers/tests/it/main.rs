@@ -13,4 +13,5 @@ mod hadolint;
 mod retirejs;
 mod sarif;
 mod semgrep;
+mod snyk;
 mod trivy;
