@@ -17,6 +17,8 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::github_vulnerability::GithubVulnerability,
     &formats::retirejs::Retirejs,
     &formats::snyk::Snyk,
+    &formats::dependency_check_json::DependencyCheckJson,
+    &formats::dependency_check_xml::DependencyCheckXml,
 ];
 
 /// Looks a parser up by its `--format` id.

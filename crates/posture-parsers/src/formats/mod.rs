@@ -2,6 +2,8 @@
 //! collapses or splits compared with the raw items of the report.
 
 pub mod clair;
+pub mod dependency_check_json;
+pub mod dependency_check_xml;
 pub mod dockle;
 pub mod github_vulnerability;
 pub mod gitleaks;

@@ -4,6 +4,7 @@
 
 mod clair;
 mod common;
+mod dependency_check;
 mod detection;
 mod dockle;
 mod github_vulnerability;
