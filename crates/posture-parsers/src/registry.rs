@@ -19,6 +19,7 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::snyk::Snyk,
     &formats::dependency_check_json::DependencyCheckJson,
     &formats::dependency_check_xml::DependencyCheckXml,
+    &formats::trivy_operator::TrivyOperator,
 ];
 
 /// Looks a parser up by its `--format` id.

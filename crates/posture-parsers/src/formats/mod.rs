@@ -14,3 +14,4 @@ pub mod sarif;
 pub mod semgrep;
 pub mod snyk;
 pub mod trivy;
+pub mod trivy_operator;

@@ -16,3 +16,4 @@ mod sarif;
 mod semgrep;
 mod snyk;
 mod trivy;
+mod trivy_operator;
