@@ -44,6 +44,15 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::cyclonedx_json::CycloneDxJson,
     &formats::cyclonedx_xml::CycloneDxXml,
     &formats::openvex::OpenVex,
+    &formats::hadolint::Hadolint,
+    &formats::dockle::Dockle,
+    &formats::clair::Clair,
+    &formats::github_vulnerability::GithubVulnerability,
+    &formats::retirejs::Retirejs,
+    &formats::snyk::Snyk,
+    &formats::dependency_check_json::DependencyCheckJson,
+    &formats::dependency_check_xml::DependencyCheckXml,
+    &formats::trivy_operator::TrivyOperator,
 ];
 
 /// Looks a parser up by its `--format` id.
