@@ -102,6 +102,14 @@ pub fn prepare_report(
     prepare(source, format, None, None)
 }
 
+/// `prepare_report` with a scan target (see [`IngestRequest::target`]).
+pub fn prepare_with_target(
+    source: &ReportSource,
+    target: Option<&str>,
+) -> Result<PreparedReport, AppError> {
+    prepare(source, None, None, target)
+}
+
 /// `prepare_report`, reusing a SHA-256 already computed, and giving occurrences that name no
 /// place the scan's target as their path (pip-audit and safety do not say which manifest they
 /// read; the manifest is part of a dependency's identity).

@@ -5,6 +5,7 @@
 //! all-or-nothing transaction).
 
 mod error;
+pub mod evaluate;
 mod ingest;
 
 pub use error::AppError;

@@ -98,6 +98,11 @@ pub struct Features {
     pub secret: Vec<String>,
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// Dependencies: a hash of the advisory's text (its first 150 normalized characters).
+    /// Advisory databases copy the NVD description, so two tools whose databases use
+    /// different ids for one advisory (pyup.io vs PYSEC) still agree on its text.
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    pub advisory_text: Option<String>,
     /// Stemmed significant words of the rule id, title and IaC attributes.
     #[serde(rename = "x", default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<String>,
@@ -507,11 +512,31 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
             normalize_package_name(eco.as_deref(), &p.name).to_ascii_lowercase()
         )
     });
-    let mut words: BTreeSet<String> = significant_words(&text);
-    if let Some(r) = &o.location.resource {
-        // the resource type says what kind of thing it is (`aws_db_instance`), its name nothing
-        if let Some(kind) = r.split('.').next() {
-            words.extend(significant_words(kind));
+    // Words that describe the control: the title, the rule id when it is words (not an opaque
+    // id such as CKV_AWS_21), and for configuration the first sentence of the description.
+    let opaque_rule = !o.rule_id.chars().any(|c| c.is_ascii_lowercase());
+    let mut control_text = o.title.clone();
+    if !opaque_rule {
+        control_text.push(' ');
+        control_text.push_str(&o.rule_id);
+    }
+    if family == Family::Config
+        && let Some(d) = &o.description
+    {
+        control_text.push(' ');
+        control_text.push_str(first_sentence(d));
+    }
+    let mut words: BTreeSet<String> = significant_words(&control_text)
+        .into_iter()
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    if let Some(r) = &o.location.resource
+        && let Some(kind) = r.split('.').next()
+    {
+        // the resource's own type (`aws_db_instance`) names what every check of the block is
+        // about, so it tells no control from another
+        for w in significant_words(kind) {
+            words.remove(&w);
         }
     }
     Features {
@@ -544,7 +569,38 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
         }),
         words: words.into_iter().collect(),
         credential,
+        advisory_text: (family == Family::Dependency)
+            .then(|| o.description.as_deref().and_then(advisory_text_hash))
+            .flatten(),
     }
+}
+
+fn first_sentence(text: &str) -> &str {
+    let t = text.trim();
+    let end = t.find(". ").map(|i| i + 1).unwrap_or(t.len()).min(300);
+    let mut end = end.min(t.len());
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    &t[..end]
+}
+
+/// Hash of the first 150 characters of the text, lowercased, punctuation dropped and white
+/// space folded; `None` for texts too short to identify an advisory.
+fn advisory_text_hash(text: &str) -> Option<String> {
+    let norm: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if norm.len() < 60 {
+        return None;
+    }
+    let cut: String = norm.chars().take(150).collect();
+    let h = blake3::hash(cut.as_bytes());
+    Some(h.to_hex()[..16].to_string())
 }
 
 /// Keys under which an occurrence can be found by candidates: two occurrences that could
@@ -556,6 +612,9 @@ pub fn blocking_keys(f: &Features) -> Vec<String> {
         Family::Dependency => {
             for v in &f.vulns {
                 keys.push(format!("v:{v}"));
+            }
+            if let Some(a) = &f.advisory_text {
+                keys.push(format!("a:{a}"));
             }
         }
         Family::Endpoint => {
@@ -640,37 +699,39 @@ pub fn score(a: &Features, b: &Features) -> Option<Match> {
 }
 
 fn dependency(a: &Features, b: &Features) -> Option<Match> {
-    let ids = shared(&a.vulns, &b.vulns);
-    let first = ids.first()?;
     if a.package.is_none() || a.package != b.package {
         return None;
     }
-    if a.category == Category::Sca
-        && b.category == Category::Sca
-        && a.path.is_some()
-        && b.path.is_some()
-        && a.path != b.path
-    {
+    if a.category == Category::Sca && b.category == Category::Sca && a.path.is_some() && b.path.is_some() && a.path != b.path {
         return None;
     }
-    let alias = match (a.vulns.first(), b.vulns.first()) {
-        (Some(x), Some(y)) if x != y => format!(" (aliases {x} / {y})"),
+    let manifest = match (&a.path, a.category == Category::Sca && b.category == Category::Sca) {
+        (Some(p), true) => format!(", manifest {p}"),
         _ => String::new(),
     };
-    Some(Match {
-        confidence: 0.95,
-        reason: format!(
-            "same vulnerability {first}{alias} in the same package {}{}",
-            a.package.as_deref().unwrap_or(""),
-            match (
-                &a.path,
-                a.category == Category::Sca && b.category == Category::Sca
-            ) {
-                (Some(p), true) => format!(", manifest {p}"),
-                _ => String::new(),
-            }
-        ),
-    })
+    let package = a.package.as_deref().unwrap_or("");
+    if let Some(first) = shared(&a.vulns, &b.vulns).first() {
+        let alias = match (a.vulns.first(), b.vulns.first()) {
+            (Some(x), Some(y)) if x != y => format!(" (ids {} / {})", a.rule, b.rule),
+            _ => String::new(),
+        };
+        return Some(Match {
+            confidence: 0.95,
+            reason: format!("same vulnerability {first}{alias} in the same package {package}{manifest}"),
+        });
+    }
+    // no id in common: the two advisory databases may name one advisory differently; the
+    // text they copy from the original advisory then says it is the same
+    if a.advisory_text.is_some() && a.advisory_text == b.advisory_text {
+        return Some(Match {
+            confidence: 0.85,
+            reason: format!(
+                "same advisory text for {} and {} in the same package {package}{manifest}",
+                a.rule, b.rule
+            ),
+        });
+    }
+    None
 }
 
 fn secret(a: &Features, b: &Features) -> Option<Match> {
@@ -759,6 +820,10 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
 }
 
 fn config(a: &Features, b: &Features) -> Option<Match> {
+    // one tool's distinct checks are distinct controls, even when one attribute fails both
+    if a.tool == b.tool {
+        return None;
+    }
     let (pa, pb) = (a.path.as_ref()?, b.path.as_ref()?);
     if pa != pb {
         return None;

@@ -4,8 +4,8 @@
 //! Tiers, strongest first (the first that applies wins; the tier is stored with the
 //! occurrence so that people can see how it was matched):
 //!
-//! 1. **secret**: the secret's hash + file path. The same leaked key in the same file is one
-//!    issue however many commits or lines it appears in. Tool-independent.
+//! 1. **secret**: the secret's hash + file path (+ rank, see below). The same leaked key at
+//!    two places of one file is two literals to remove; moved lines keep the identity.
 //! 2. **dependency** (sca, container, runtime with a package and a vulnerability id): the
 //!    primary vulnerability id + package ecosystem + package name, and for `sca` the manifest
 //!    path (one CVE in two manifests is two issues). Not the version (a bump to another
@@ -95,10 +95,10 @@ impl IdentityTier {
         }
     }
 
-    /// Tiers whose key already says where the issue is and that deliberately collapse
-    /// several places into one issue.
+    /// Tiers that deliberately collapse several places into one issue (a dependency is one
+    /// issue however many paths of an image hold the package).
     fn place_independent(self) -> bool {
-        matches!(self, IdentityTier::Secret | IdentityTier::Dependency)
+        matches!(self, IdentityTier::Dependency)
     }
 }
 
@@ -125,6 +125,8 @@ pub struct OccurrenceSummary {
     pub severity: posture_model::Severity,
     pub title: String,
     pub rule_id: String,
+    /// Where the raw item is in the report.
+    pub locator: String,
 }
 
 /// The result of [`identify`]: unique occurrences, in report order, and how many duplicates
@@ -133,6 +135,9 @@ pub struct OccurrenceSummary {
 pub struct Identified {
     pub occurrences: Vec<IdentifiedOccurrence>,
     pub collapsed: usize,
+    /// For each collapsed duplicate: its locator and the fingerprint of the occurrence it was
+    /// collapsed into (so every raw item of a report can be traced to what Posture kept).
+    pub collapsed_into: Vec<(String, Fingerprint)>,
 }
 
 struct KeyHasher(blake3::Hasher);
@@ -386,6 +391,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
             severity: o.severity,
             title: o.title,
             rule_id: o.rule_id,
+            locator: o.locator,
         };
         Prepared {
             tier,
@@ -440,10 +446,12 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
     let mut out = Identified {
         occurrences: Vec::with_capacity(prepared.len()),
         collapsed: 0,
+        collapsed_into: Vec::new(),
     };
     for (p, fp) in prepared.into_iter().zip(final_fp) {
         if seen.insert(fp, ()).is_some() {
             out.collapsed += 1;
+            out.collapsed_into.push((p.item.summary.locator, fp));
             continue;
         }
         let mut item = p.item;
@@ -579,7 +587,7 @@ mod tests {
     }
 
     #[test]
-    fn secrets_match_by_hash_and_file() {
+    fn one_secret_at_two_places_of_a_file_is_two_occurrences() {
         let sec = |line: u32| {
             let mut o = Occurrence::new(Category::Secret, "aws", "t", Severity::High, "/x");
             o.secret = Some(SecretEvidence::from_plaintext("AKIAEXAMPLEEXAMPLE12"));
@@ -588,12 +596,16 @@ mod tests {
             o
         };
         let r = identify("gitleaks", vec![sec(3), sec(9)]);
-        assert_eq!(
-            r.occurrences.len(),
-            1,
-            "one secret in one file is one issue"
-        );
-        assert_eq!(r.collapsed, 1);
+        assert_eq!(r.occurrences.len(), 2, "two literals to remove");
+        assert_eq!(r.collapsed, 0);
+        // both lines shift: the identities stay
+        let moved = identify("gitleaks", vec![sec(13), sec(19)]);
+        let fps = |r: &Identified| {
+            let mut v: Vec<_> = r.occurrences.iter().map(|o| o.fingerprint).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(fps(&r), fps(&moved));
     }
 
     #[test]

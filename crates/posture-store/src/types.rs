@@ -93,6 +93,8 @@ impl IngestOutcome {
             t.fixed += s.summary.fixed;
             t.reopened += s.summary.reopened;
             t.collapsed += s.summary.collapsed;
+            t.correlated += s.summary.correlated;
+            t.suggested += s.summary.suggested;
         }
         t
     }

@@ -239,9 +239,11 @@ fn combine(
     for (ri, identified) in parts {
         let sid = scan_ids.get(&ri).copied().unwrap_or(fallback_scan);
         combined.collapsed += identified.collapsed;
+        combined.collapsed_into.extend(identified.collapsed_into);
         for occ in identified.occurrences {
             if seen.insert(occ.fingerprint, ()).is_some() {
                 combined.collapsed += 1;
+                combined.collapsed_into.push((occ.summary.locator.clone(), occ.fingerprint));
                 continue;
             }
             combined.occurrences.push(occ);
