@@ -36,11 +36,19 @@ pub struct PairCounts {
 impl PairCounts {
     pub fn precision(&self) -> f64 {
         let merged = self.true_merges + self.false_merges;
-        if merged == 0 { 1.0 } else { self.true_merges as f64 / merged as f64 }
+        if merged == 0 {
+            1.0
+        } else {
+            self.true_merges as f64 / merged as f64
+        }
     }
     pub fn recall(&self) -> f64 {
         let same = self.true_merges + self.missed;
-        if same == 0 { 1.0 } else { self.true_merges as f64 / same as f64 }
+        if same == 0 {
+            1.0
+        } else {
+            self.true_merges as f64 / same as f64
+        }
     }
 }
 
@@ -116,7 +124,8 @@ pub fn read_labels(dir: &Path) -> Result<Vec<LabelRow>, AppError> {
     let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name);
     let need = |name: &str| {
-        col(name).ok_or_else(|| AppError::Invalid(format!("{}: no `{name}` column", path.display())))
+        col(name)
+            .ok_or_else(|| AppError::Invalid(format!("{}: no `{name}` column", path.display())))
     };
     let (tool, report, locator, file, line, rule, category, issue) = (
         need("tool")?,
@@ -148,7 +157,10 @@ pub fn read_labels(dir: &Path) -> Result<Vec<LabelRow>, AppError> {
 }
 
 /// Ingests a target's labeled reports into a fresh in-memory store and scores the merges.
-pub fn evaluate_target(dir: &Path, thresholds: posture_engine::Thresholds) -> Result<TargetEvaluation, AppError> {
+pub fn evaluate_target(
+    dir: &Path,
+    thresholds: posture_engine::Thresholds,
+) -> Result<TargetEvaluation, AppError> {
     let target = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -159,7 +171,8 @@ pub fn evaluate_target(dir: &Path, thresholds: posture_engine::Thresholds) -> Re
     reports.dedup();
 
     let store = SqliteStore::open(":memory:")?;
-    let at = posture_model::Timestamp::from_second(1_767_225_600).unwrap_or(posture_model::Timestamp::UNIX_EPOCH);
+    let at = posture_model::Timestamp::from_second(1_767_225_600)
+        .unwrap_or(posture_model::Timestamp::UNIX_EPOCH);
     // report -> locator -> fingerprint (collapsed duplicates included)
     let mut fingerprints: HashMap<String, HashMap<String, Fingerprint>> = HashMap::new();
     for report in &reports {
@@ -213,19 +226,27 @@ pub fn evaluate_target(dir: &Path, thresholds: posture_engine::Thresholds) -> Re
         ..FindingQuery::default()
     })?;
     let mut by_fp: HashMap<(String, String), (i64, String)> = HashMap::new();
+    let mut features_of: HashMap<i64, posture_engine::Features> = HashMap::new();
     for f in &findings {
         for o in &f.occurrences {
+            features_of.insert(o.id, posture_engine::correlate::features(&o.tool, &o.data));
             let why = o
                 .correlation
                 .as_ref()
                 .map(|c| format!("{:.2}: {}", c.confidence, c.reason))
                 .unwrap_or_else(|| "founded the finding".into());
-            by_fp.insert((o.tool.clone(), o.fingerprint.clone()), (f.id, why));
+            by_fp.insert(
+                (o.tool.clone(), o.fingerprint.clone()),
+                (f.id, format!("#{} {why}", o.id)),
+            );
         }
     }
     let tool_of_report: HashMap<String, Vec<String>> = {
         let mut m: HashMap<String, Vec<String>> = HashMap::new();
-        for s in store.scans(&posture_store::ScanQuery { asset: Some(target.clone()), ..Default::default() })? {
+        for s in store.scans(&posture_store::ScanQuery {
+            asset: Some(target.clone()),
+            ..Default::default()
+        })? {
             m.entry(s.report.clone()).or_default().push(s.tool.clone());
         }
         m
@@ -239,7 +260,10 @@ pub fn evaluate_target(dir: &Path, thresholds: posture_engine::Thresholds) -> Re
             .get(&row.report)
             .and_then(|m| m.get(&pointer))
             .and_then(|fp| {
-                tool_of_report.get(&row.report)?.iter().find_map(|tool| by_fp.get(&(tool.clone(), fp.to_hex())))
+                tool_of_report
+                    .get(&row.report)?
+                    .iter()
+                    .find_map(|tool| by_fp.get(&(tool.clone(), fp.to_hex())))
             });
         match found {
             Some((id, why)) => mapped.push((row, *id, why.clone())),
@@ -247,7 +271,9 @@ pub fn evaluate_target(dir: &Path, thresholds: posture_engine::Thresholds) -> Re
         }
     }
 
-    let describe = |r: &LabelRow| format!("{} {} {}:{} [{}]", r.tool, r.rule, r.file, r.line, r.issue);
+    let describe =
+        |r: &LabelRow| format!("{} {} {}:{} [{}]", r.tool, r.rule, r.file, r.line, r.issue);
+    let weights = posture_engine::correlate::WordWeights::from_features(features_of.values());
     let mut eval = TargetEvaluation {
         target,
         rows: labels.len(),
@@ -278,7 +304,11 @@ pub fn evaluate_target(dir: &Path, thresholds: posture_engine::Thresholds) -> Re
             if !same_issue && !merged {
                 continue;
             }
-            let cat = if a.category == b.category { a.category.clone() } else { format!("{}+{}", a.category, b.category) };
+            let cat = if a.category == b.category {
+                a.category.clone()
+            } else {
+                format!("{}+{}", a.category, b.category)
+            };
             let counts = eval.by_category.entry(cat).or_default();
             match (same_issue, merged) {
                 (true, true) => {
@@ -288,12 +318,40 @@ pub fn evaluate_target(dir: &Path, thresholds: posture_engine::Thresholds) -> Re
                 (false, true) => {
                     counts.false_merges += 1;
                     eval.total.false_merges += 1;
-                    eval.false_merges.push(PairError { a: describe(a), b: describe(b), detail: format!("{wa} | {wb}") });
+                    eval.false_merges.push(PairError {
+                        a: describe(a),
+                        b: describe(b),
+                        detail: format!("{wa} | {wb}"),
+                    });
                 }
                 (true, false) => {
                     counts.missed += 1;
                     eval.total.missed += 1;
-                    eval.misses.push(PairError { a: describe(a), b: describe(b), detail: String::new() });
+                    let occ_id = |w: &str| {
+                        w.trim_start_matches('#')
+                            .split(' ')
+                            .next()
+                            .and_then(|n| n.parse::<i64>().ok())
+                    };
+                    let detail = match (
+                        occ_id(wa).and_then(|i| features_of.get(&i)),
+                        occ_id(wb).and_then(|i| features_of.get(&i)),
+                    ) {
+                        (Some(fa), Some(fb)) => {
+                            match posture_engine::correlate::score_with(fa, fb, &weights) {
+                                Some(m) => {
+                                    format!("pair alone scores {:.2} ({})", m.confidence, m.reason)
+                                }
+                                None => "no rule relates them".to_string(),
+                            }
+                        }
+                        _ => String::new(),
+                    };
+                    eval.misses.push(PairError {
+                        a: describe(a),
+                        b: describe(b),
+                        detail,
+                    });
                 }
                 (false, false) => {}
             }

@@ -12,7 +12,10 @@ fn multiscan() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("NOTICE: no multiscan corpus at {}: correlation quality test SKIPPED", dir.display());
+        eprintln!(
+            "NOTICE: no multiscan corpus at {}: correlation quality test SKIPPED",
+            dir.display()
+        );
         None
     }
 }
@@ -27,17 +30,36 @@ fn correlation_meets_precision_and_recall_on_every_target() {
         .filter(|p| p.join("LABELS.tsv").is_file())
         .collect();
     targets.sort();
-    assert!(!targets.is_empty(), "no labeled targets in {}", root.display());
+    assert!(
+        !targets.is_empty(),
+        "no labeled targets in {}",
+        root.display()
+    );
     let mut failures = Vec::new();
     for t in &targets {
         let e = evaluate_target(t, Default::default()).expect("evaluates");
         eprintln!(
             "{}: {} rows ({} unmapped), {} issues, {} findings; precision {:.3} recall {:.3} ({} true merges, {} false merges, {} missed pairs)",
-            e.target, e.rows, e.unmapped.len(), e.issues, e.findings, e.total.precision(), e.total.recall(),
-            e.total.true_merges, e.total.false_merges, e.total.missed
+            e.target,
+            e.rows,
+            e.unmapped.len(),
+            e.issues,
+            e.findings,
+            e.total.precision(),
+            e.total.recall(),
+            e.total.true_merges,
+            e.total.false_merges,
+            e.total.missed
         );
         for (cat, c) in &e.by_category {
-            eprintln!("    {cat:<22} precision {:.3} recall {:.3} ({} / {} / {})", c.precision(), c.recall(), c.true_merges, c.false_merges, c.missed);
+            eprintln!(
+                "    {cat:<22} precision {:.3} recall {:.3} ({} / {} / {})",
+                c.precision(),
+                c.recall(),
+                c.true_merges,
+                c.false_merges,
+                c.missed
+            );
         }
         for u in e.unmapped.iter().take(10) {
             eprintln!("    unmapped: {u}");
@@ -46,11 +68,21 @@ fn correlation_meets_precision_and_recall_on_every_target() {
             eprintln!("    FALSE MERGE: {} <> {} ({})", f.a, f.b, f.detail);
         }
         for m in &e.misses {
-            eprintln!("    MISS: {} <> {}", m.a, m.b);
+            eprintln!("    MISS: {} <> {} ({})", m.a, m.b, m.detail);
         }
-        assert!(e.unmapped.is_empty(), "{}: {} labeled rows not found in Posture's output", e.target, e.unmapped.len());
+        assert!(
+            e.unmapped.is_empty(),
+            "{}: {} labeled rows not found in Posture's output",
+            e.target,
+            e.unmapped.len()
+        );
         if e.total.precision() < 0.97 || e.total.recall() < 0.90 {
-            failures.push(format!("{}: precision {:.3} recall {:.3}", e.target, e.total.precision(), e.total.recall()));
+            failures.push(format!(
+                "{}: precision {:.3} recall {:.3}",
+                e.target,
+                e.total.precision(),
+                e.total.recall()
+            ));
         }
     }
     assert!(failures.is_empty(), "below target: {failures:?}");

@@ -98,14 +98,22 @@ pub struct Features {
     pub secret: Vec<String>,
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    /// Dependencies: a hash of the advisory's text (its first 150 normalized characters).
-    /// Advisory databases copy the NVD description, so two tools whose databases use
-    /// different ids for one advisory (pyup.io vs PYSEC) still agree on its text.
-    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
-    pub advisory_text: Option<String>,
+    /// Dependencies: a sketch of the advisory's text (the 16 smallest hashes of its 3-word
+    /// phrases, from its first 60 words). Advisory databases copy the NVD description, so two
+    /// tools whose databases use different ids for one advisory (pyup.io vs PYSEC) still agree
+    /// on most of its phrases, whatever either adds before or after.
+    #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
+    pub advisory_sketch: Vec<u32>,
+    /// Dependencies: the version numbers the advisory's text names (`before 5.3.1`): two
+    /// advisories whose texts name different versions are different fixes.
+    #[serde(rename = "n", default, skip_serializing_if = "Vec::is_empty")]
+    pub advisory_versions: Vec<String>,
     /// Stemmed significant words of the rule id, title and IaC attributes.
     #[serde(rename = "x", default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<String>,
+    /// The configuration control the rule tests, when the control map knows it.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
     /// The result is about a hard-coded credential (a secret scanner's, or a SAST/IaC rule's).
     #[serde(rename = "h", default, skip_serializing_if = "std::ops::Not::not")]
     pub credential: bool,
@@ -116,6 +124,44 @@ pub struct Features {
 pub struct Match {
     pub confidence: f32,
     pub reason: String,
+    /// For configuration controls: the weight of the words the two rules share, to rank the
+    /// checks of one block against each other (see [`decide_config`]).
+    #[serde(skip)]
+    pub strength: f32,
+}
+
+/// The least shared word weight that can make a configuration match on its own: at least one
+/// word that few rules of the asset use.
+pub const CONFIG_MIN_STRENGTH: f32 = 2.0;
+
+/// Decides between the checks of one block that a configuration result could be the twin of:
+/// the best is taken when it shares clearly more (1.5 times the weight) than the runner-up, and
+/// enough on its own ([`CONFIG_MIN_STRENGTH`]); otherwise the pair stays a suggestion at most.
+pub fn decide_config(best: &Match, runner_up: Option<&Match>, candidates: usize) -> Match {
+    if best.strength == f32::MAX {
+        return best.clone(); // the control map said so
+    }
+    let clear = runner_up.is_none_or(|r| best.strength >= 1.5 * r.strength);
+    // and the two rules share at least half of the weight of the less wordy one
+    if clear && best.strength >= CONFIG_MIN_STRENGTH && best.confidence >= 0.7 {
+        Match {
+            confidence: best.confidence.max(0.8),
+            reason: format!(
+                "{} (the closest of {candidates} check(s) on the block)",
+                best.reason
+            ),
+            strength: best.strength,
+        }
+    } else {
+        Match {
+            confidence: best.confidence.min(0.7),
+            reason: format!(
+                "{} (not clearly closer than the other checks of the block)",
+                best.reason
+            ),
+            strength: best.strength,
+        }
+    }
 }
 
 /// CWE families: CWEs that name one weakness class. A small table, documented and reviewed
@@ -319,6 +365,11 @@ const STOP_WORDS: &[&str] = &[
 
 /// A crude English stemmer: enough to make `logs`, `logging` and `log` one word.
 fn stem(w: &str) -> String {
+    // a negated word speaks of the same property: `unencrypted` and `encrypted`
+    let w = match w.strip_prefix("un") {
+        Some(rest) if rest.len() >= 6 => rest,
+        _ => w,
+    };
     let mut s = w.to_string();
     for suffix in [
         "ations", "ation", "ings", "ing", "ies", "ed", "es", "s", "e",
@@ -357,6 +408,7 @@ fn significant_words(text: &str) -> BTreeSet<String> {
     raw_words(text)
         .into_iter()
         .filter(|w| w.len() > 1 && !w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .map(|w| stem(&w))
         .filter(|w| !STOP_WORDS.contains(&w.as_str()))
         .collect()
@@ -512,13 +564,16 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
             normalize_package_name(eco.as_deref(), &p.name).to_ascii_lowercase()
         )
     });
-    // Words that describe the control: the title, the rule id when it is words (not an opaque
-    // id such as CKV_AWS_21), and for configuration the first sentence of the description.
-    let opaque_rule = !o.rule_id.chars().any(|c| c.is_ascii_lowercase());
+    // Words that describe the control: the title, the rule id's last dotted segment when it is
+    // words (`aws-s3-bucket-versioning-not-enabled`, not an opaque id such as CKV_AWS_21, whose
+    // pieces are also dropped from the title), and for configuration the description's first
+    // sentence.
+    let rule_name = o.rule_id.rsplit('.').next().unwrap_or(&o.rule_id);
+    let opaque_rule = !rule_name.chars().any(|c| c.is_ascii_lowercase());
     let mut control_text = o.title.clone();
     if !opaque_rule {
         control_text.push(' ');
-        control_text.push_str(&o.rule_id);
+        control_text.push_str(rule_name);
     }
     if family == Family::Config
         && let Some(d) = &o.description
@@ -526,9 +581,14 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
         control_text.push(' ');
         control_text.push_str(first_sentence(d));
     }
+    let id_words: BTreeSet<String> = if opaque_rule {
+        significant_words(&o.rule_id)
+    } else {
+        BTreeSet::new()
+    };
     let mut words: BTreeSet<String> = significant_words(&control_text)
         .into_iter()
-        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()) && !id_words.contains(w))
         .collect();
     if let Some(r) = &o.location.resource
         && let Some(kind) = r.split('.').next()
@@ -568,10 +628,26 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
             )
         }),
         words: words.into_iter().collect(),
-        credential,
-        advisory_text: (family == Family::Dependency)
-            .then(|| o.description.as_deref().and_then(advisory_text_hash))
+        control: (family == Family::Config)
+            .then(|| crate::control_map::control_of(tool, &o.rule_id))
             .flatten(),
+        credential,
+        advisory_sketch: if family == Family::Dependency {
+            o.description
+                .as_deref()
+                .map(advisory_sketch)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        },
+        advisory_versions: if family == Family::Dependency {
+            o.description
+                .as_deref()
+                .map(advisory_versions)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -585,22 +661,66 @@ fn first_sentence(text: &str) -> &str {
     &t[..end]
 }
 
-/// Hash of the first 150 characters of the text, lowercased, punctuation dropped and white
-/// space folded; `None` for texts too short to identify an advisory.
-fn advisory_text_hash(text: &str) -> Option<String> {
-    let norm: String = text
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if norm.len() < 60 {
-        return None;
+const SKETCH: usize = 16;
+
+/// Bottom-16 sketch of the 3-word phrases of the first 60 words (lowercased, punctuation
+/// dropped). Empty for texts under 8 words, too short to identify an advisory.
+fn advisory_sketch(text: &str) -> Vec<u32> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(60)
+        .map(|w| w.to_lowercase())
+        .collect();
+    if words.len() < 8 {
+        return Vec::new();
     }
-    let cut: String = norm.chars().take(150).collect();
-    let h = blake3::hash(cut.as_bytes());
-    Some(h.to_hex()[..16].to_string())
+    let mut hashes: Vec<u32> = words
+        .windows(3)
+        .map(|w| {
+            let h = blake3::hash(w.join(" ").as_bytes());
+            let b = h.as_bytes();
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes.truncate(SKETCH);
+    hashes
+}
+
+/// Version numbers (`1.2`, `0.12.3`) among the first 60 words of an advisory's text.
+fn advisory_versions(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+        .take(60)
+        .map(|w| w.trim_matches('.'))
+        .filter(|w| {
+            w.contains('.')
+                && w.split('.')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        })
+        .map(String::from)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Estimated share of phrases two sketches have in common (0..=1).
+fn sketch_similarity(a: &[u32], b: &[u32]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let mut union: Vec<u32> = a.iter().chain(b).copied().collect();
+    union.sort_unstable();
+    union.dedup();
+    union.truncate(SKETCH);
+    let both = union
+        .iter()
+        .filter(|h| a.binary_search(h).is_ok() && b.binary_search(h).is_ok())
+        .count();
+    both as f32 / union.len() as f32
 }
 
 /// Keys under which an occurrence can be found by candidates: two occurrences that could
@@ -613,8 +733,9 @@ pub fn blocking_keys(f: &Features) -> Vec<String> {
             for v in &f.vulns {
                 keys.push(format!("v:{v}"));
             }
-            if let Some(a) = &f.advisory_text {
-                keys.push(format!("a:{a}"));
+            if let Some(p) = &f.package {
+                // advisories of one package in one manifest meet to compare their texts
+                keys.push(format!("p:{p}@{}", f.path.as_deref().unwrap_or("")));
             }
         }
         Family::Endpoint => {
@@ -626,8 +747,9 @@ pub fn blocking_keys(f: &Features) -> Vec<String> {
             if let (Some(p), Some((s, e))) = (&f.path, f.lines) {
                 // buckets of lines around the location: candidates are nearby results only,
                 // so a file with thousands of results costs no quadratic comparison
-                let first = s.saturating_sub(1) / BUCKET;
-                let last = (e.saturating_add(1) / BUCKET).min(first + 64);
+                // wide enough for the injection window (a sink a few lines below its string)
+                let first = s.saturating_sub(1 + INJECTION_WINDOW) / BUCKET;
+                let last = (e.saturating_add(1 + INJECTION_WINDOW) / BUCKET).min(first + 64);
                 for b in first..=last {
                     keys.push(format!("b:{p}:{b}"));
                 }
@@ -671,8 +793,47 @@ fn lines_text(l: Option<(u32, u32)>) -> String {
     }
 }
 
+/// How rare each control word is among the configuration rules of the asset: a word that
+/// every check of a resource type uses (`bucket`, `database`) tells no control from another.
+#[derive(Debug, Clone, Default)]
+pub struct WordWeights {
+    /// Number of distinct (tool, rule) pairs using each word.
+    df: std::collections::HashMap<String, u32>,
+    rules: u32,
+}
+
+impl WordWeights {
+    /// Counts the words of every distinct (tool, rule) among configuration features.
+    pub fn from_features<'a>(features: impl Iterator<Item = &'a Features>) -> Self {
+        let mut seen: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        let mut w = WordWeights::default();
+        for f in features {
+            if f.family != Family::Config || !seen.insert((f.tool.as_str(), f.rule.as_str())) {
+                continue;
+            }
+            w.rules += 1;
+            for word in &f.words {
+                *w.df.entry(word.clone()).or_default() += 1;
+            }
+        }
+        w
+    }
+
+    /// Inverse document frequency, smoothed so that a small portfolio weighs words evenly.
+    pub fn weight(&self, word: &str) -> f32 {
+        let n = self.rules as f32 + 20.0;
+        let df = self.df.get(word).copied().unwrap_or(0) as f32 + 1.0;
+        (n / df).ln().max(0.05)
+    }
+}
+
 /// Scores a pair. `None` means "not the same issue" (or no rule applies).
 pub fn score(a: &Features, b: &Features) -> Option<Match> {
+    score_with(a, b, &WordWeights::default())
+}
+
+/// [`score`] with the asset's word weights for configuration controls.
+pub fn score_with(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
     // the same tool and rule at two places is two instances: exact identity decides those
     if a.tool == b.tool && a.rule == b.rule {
         return None;
@@ -690,7 +851,7 @@ pub fn score(a: &Features, b: &Features) -> Option<Match> {
         return code(a, b);
     }
     if fam(Family::Config) {
-        return config(a, b);
+        return config(a, b, weights);
     }
     if fam(Family::Endpoint) {
         return endpoint(a, b);
@@ -702,10 +863,18 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
     if a.package.is_none() || a.package != b.package {
         return None;
     }
-    if a.category == Category::Sca && b.category == Category::Sca && a.path.is_some() && b.path.is_some() && a.path != b.path {
+    if a.category == Category::Sca
+        && b.category == Category::Sca
+        && a.path.is_some()
+        && b.path.is_some()
+        && a.path != b.path
+    {
         return None;
     }
-    let manifest = match (&a.path, a.category == Category::Sca && b.category == Category::Sca) {
+    let manifest = match (
+        &a.path,
+        a.category == Category::Sca && b.category == Category::Sca,
+    ) {
         (Some(p), true) => format!(", manifest {p}"),
         _ => String::new(),
     };
@@ -717,17 +886,46 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
         };
         return Some(Match {
             confidence: 0.95,
-            reason: format!("same vulnerability {first}{alias} in the same package {package}{manifest}"),
+            strength: 0.0,
+            reason: format!(
+                "same vulnerability {first}{alias} in the same package {package}{manifest}"
+            ),
         });
     }
     // no id in common: the two advisory databases may name one advisory differently; the
     // text they copy from the original advisory then says it is the same
-    if a.advisory_text.is_some() && a.advisory_text == b.advisory_text {
+    // Text is evidence only between two databases that name one advisory differently: not
+    // within one tool (a database does not list one advisory twice), and not when both name a
+    // CVE and the CVEs differ (different CVEs are different issues, however alike their prose).
+    let cves = |f: &Features| -> Vec<String> {
+        f.vulns
+            .iter()
+            .filter(|v| v.starts_with("CVE-"))
+            .cloned()
+            .collect()
+    };
+    let (cva, cvb) = (cves(a), cves(b));
+    if a.tool == b.tool || (!cva.is_empty() && !cvb.is_empty()) {
+        return None;
+    }
+    if !a.advisory_versions.is_empty()
+        && !b.advisory_versions.is_empty()
+        && shared(&a.advisory_versions, &b.advisory_versions).is_empty()
+    {
+        return None; // alike prose about different fixed versions: two advisories
+    }
+    let similarity = sketch_similarity(&a.advisory_sketch, &b.advisory_sketch);
+    if similarity >= 0.5 {
         return Some(Match {
-            confidence: 0.85,
+            // the closer the texts, the surer: among several alike advisories of one package
+            // the closest wins
+            confidence: 0.6 + 0.35 * similarity,
+            strength: 0.0,
             reason: format!(
-                "same advisory text for {} and {} in the same package {package}{manifest}",
-                a.rule, b.rule
+                "same advisory text ({:.0}% of its phrases in common) for {} and {} in the same package {package}{manifest}",
+                similarity * 100.0,
+                a.rule,
+                b.rule
             ),
         });
     }
@@ -748,6 +946,7 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
     if same_line || (hashes_equal && overlap(la, lb, 0)) {
         return Some(Match {
             confidence: if hashes_equal { 0.9 } else { 0.85 },
+            strength: 0.0,
             reason: format!(
                 "same {} at {pa} {}",
                 if hashes_equal {
@@ -756,6 +955,32 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
                     "credential"
                 },
                 lines_text(Some(la))
+            ),
+        });
+    }
+    // an access key id and its secret key written together (adjacent lines) are one
+    // credential: one thing to rotate
+    let kind = |f: &Features| {
+        let t = format!("{} {}", f.rule, f.words.join(" ")).to_ascii_lowercase();
+        let id = t.contains("key id")
+            || t.contains("key-id")
+            || t.contains("access key")
+            || t.contains("access-key")
+            || t.contains("access-token")
+            || t.contains("keyid");
+        let secret = t.contains("secret") && !id;
+        (id, secret)
+    };
+    let (ka, kb) = (kind(a), kind(b));
+    let adjacent = la.0.abs_diff(lb.0) == 1;
+    if adjacent && ((ka.0 && kb.1) || (ka.1 && kb.0)) {
+        return Some(Match {
+            confidence: 0.8,
+            strength: 0.0,
+            reason: format!(
+                "an access key id and its secret key on adjacent lines of {pa} ({} / {}): one credential",
+                lines_text(Some(la)),
+                lines_text(Some(lb))
             ),
         });
     }
@@ -769,7 +994,9 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
     };
     if block_policy(a, b, la, lb) || block_policy(b, a, lb, la) {
         return Some(Match {
-            confidence: 0.8,
+            // a block may hold several secrets: a person confirms which one the policy means
+            confidence: 0.65,
+            strength: 0.0,
             reason: format!(
                 "hard-coded credential policy on the block {pa} {} that contains the secret at {}",
                 lines_text(Some(if la.1 - la.0 > lb.1 - lb.0 { la } else { lb })),
@@ -780,15 +1007,31 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
     None
 }
 
+/// Injection classes: a tainted string built on one line and the sink that runs it a few lines
+/// below are one issue, which tools report at either place.
+const INJECTION_CLASSES: &[&str] = &[
+    "sql-injection",
+    "command-injection",
+    "code-injection",
+    "xss",
+    "ldap-injection",
+    "xpath-injection",
+];
+
+/// Lines between a tainted string and its sink that still count as one injection.
+const INJECTION_WINDOW: u32 = 5;
+
+/// Classes that name one issue from two sides: rendering a tainted template string is
+/// reported as XSS (CWE-79) by some rules and as template/code injection (CWE-96, 1336) by
+/// others.
+const RELATED_CLASSES: &[(&str, &str)] = &[("xss", "code-injection")];
+
 fn code(a: &Features, b: &Features) -> Option<Match> {
     let (pa, pb) = (a.path.as_ref()?, b.path.as_ref()?);
     if pa != pb {
         return None;
     }
     let (la, lb) = (a.lines?, b.lines?);
-    if !overlap(la, lb, 1) {
-        return None;
-    }
     // classes from CWEs when both have them; keywords fill in for a side without CWE class
     let ca = if a.cwe_classes.is_empty() {
         &a.keyword_classes
@@ -803,23 +1046,57 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
     // two CWE-derived classes that differ are two weaknesses
     let common = shared(ca, cb);
     let from_cwe = !a.cwe_classes.is_empty() && !b.cwe_classes.is_empty();
-    let class = common.first()?;
-    Some(Match {
-        confidence: if from_cwe { 0.9 } else { 0.8 },
-        reason: format!(
-            "same weakness ({class}{}) in {pa} at overlapping {} / {}",
-            if from_cwe {
-                ", by CWE"
-            } else {
-                ", by rule keywords"
-            },
-            lines_text(Some(la)),
-            lines_text(Some(lb))
-        ),
-    })
+    let how = if from_cwe {
+        ", by CWE"
+    } else {
+        ", by rule keywords"
+    };
+    if let Some(class) = common.first() {
+        if overlap(la, lb, 1) {
+            return Some(Match {
+                confidence: if from_cwe { 0.9 } else { 0.8 },
+                strength: 0.0,
+                reason: format!(
+                    "same weakness ({class}{how}) in {pa} at overlapping {} / {}",
+                    lines_text(Some(la)),
+                    lines_text(Some(lb))
+                ),
+            });
+        }
+        if INJECTION_CLASSES.contains(&class.as_str()) && overlap(la, lb, INJECTION_WINDOW) {
+            return Some(Match {
+                confidence: 0.75,
+                strength: 0.0,
+                reason: format!(
+                    "same injection ({class}{how}) in {pa} within {INJECTION_WINDOW} lines ({} / {}): the tainted string and the sink that runs it",
+                    lines_text(Some(la)),
+                    lines_text(Some(lb))
+                ),
+            });
+        }
+        return None;
+    }
+    let related = RELATED_CLASSES.iter().find(|(x, y)| {
+        (ca.iter().any(|c| c == x) && cb.iter().any(|c| c == y))
+            || (ca.iter().any(|c| c == y) && cb.iter().any(|c| c == x))
+    })?;
+    if overlap(la, lb, 1) {
+        return Some(Match {
+            confidence: 0.75,
+            strength: 0.0,
+            reason: format!(
+                "related weaknesses ({} / {}) on overlapping {} / {} of {pa}: one tainted template rendered",
+                related.0,
+                related.1,
+                lines_text(Some(la)),
+                lines_text(Some(lb))
+            ),
+        });
+    }
+    None
 }
 
-fn config(a: &Features, b: &Features) -> Option<Match> {
+fn config(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
     // one tool's distinct checks are distinct controls, even when one attribute fails both
     if a.tool == b.tool {
         return None;
@@ -835,15 +1112,35 @@ fn config(a: &Features, b: &Features) -> Option<Match> {
     if !(contains(la, lb) || contains(lb, la) || overlap(la, lb, 0)) {
         return None;
     }
+    // the control map decides where it knows both rules
+    if let (Some(ca), Some(cb)) = (&a.control, &b.control) {
+        if ca != cb {
+            return None;
+        }
+        return Some(Match {
+            confidence: 0.9,
+            strength: f32::MAX,
+            reason: format!(
+                "equivalent controls ({} = {}, control map: {ca}) on the same block of {pa} ({} / {})",
+                a.rule.rsplit('.').next().unwrap_or(&a.rule),
+                b.rule.rsplit('.').next().unwrap_or(&b.rule),
+                lines_text(a.lines),
+                lines_text(b.lines)
+            ),
+        });
+    }
     let common = shared(&a.words, &b.words);
     if common.is_empty() {
         return None;
     }
-    let smaller = a.words.len().min(b.words.len()).max(1) as f32;
-    let overlap_ratio = common.len() as f32 / smaller;
-    let confidence = (0.55 + 0.5 * overlap_ratio).min(0.9);
+    // weighted overlap: the share of the less wordy rule's weight that the two rules share
+    let total = |ws: &[String]| ws.iter().map(|w| weights.weight(w)).sum::<f32>();
+    let shared_weight: f32 = common.iter().map(|w| weights.weight(w)).sum();
+    let ratio = shared_weight / total(&a.words).min(total(&b.words)).max(f32::EPSILON);
+    let confidence = (0.45 + 0.5 * ratio).min(0.9);
     Some(Match {
         confidence,
+        strength: shared_weight,
         reason: format!(
             "same control on the same block of {pa} ({} / {}): both rules speak of {}",
             lines_text(a.lines),
@@ -874,6 +1171,7 @@ fn endpoint(a: &Features, b: &Features) -> Option<Match> {
     let class = shared(ca, cb).first().map(|s| s.to_string())?;
     Some(Match {
         confidence: 0.85,
+        strength: 0.0,
         reason: format!(
             "same weakness ({class}) at the same endpoint {}",
             a.endpoint.as_deref().unwrap_or("")

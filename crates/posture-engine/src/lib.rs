@@ -10,6 +10,7 @@
 //! calls these functions inside its transaction; both SQLite and PostgreSQL back ends therefore
 //! make exactly the same decisions.
 
+pub mod control_map;
 pub mod correlate;
 pub mod identity;
 pub mod lifecycle;

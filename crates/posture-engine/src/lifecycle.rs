@@ -16,7 +16,9 @@
 //!
 //! Triage decisions live on findings and are never touched here, so they survive re-imports.
 
-use crate::correlate::{Features, Match, Thresholds, blocking_keys, score};
+use crate::correlate::{
+    Family, Features, Match, Thresholds, WordWeights, blocking_keys, decide_config, score_with,
+};
 use crate::identity::{Fingerprint, Identified};
 use std::collections::{HashMap, HashSet};
 
@@ -100,7 +102,7 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
 }
 
 /// The finding a new occurrence belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FindingRef {
     Existing(i64),
     /// Index into [`IngestPlan::new_findings`].
@@ -185,6 +187,9 @@ pub struct PlanSummary {
     /// Pairs recorded as suggested duplicates for a person to confirm.
     #[serde(default)]
     pub suggested: usize,
+    /// Findings merged into another because a new occurrence showed them to be one issue.
+    #[serde(default)]
+    pub merged: usize,
     /// Duplicates within the report collapsed into one occurrence.
     pub collapsed: usize,
 }
@@ -203,7 +208,44 @@ pub struct IngestPlan {
     pub fixed_findings: Vec<i64>,
     pub reopened_findings: Vec<i64>,
     pub suggestions: Vec<Suggestion>,
+    /// Findings found to be one issue by this scan (`from` joins `into`); resolved with
+    /// [`IngestPlan::resolve`].
+    pub merges: Vec<FindingMerge>,
     pub summary: PlanSummary,
+}
+
+/// Two findings that a new occurrence showed to be one issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingMerge {
+    pub from: FindingRef,
+    pub into: FindingRef,
+    pub reason: String,
+}
+
+/// Which of two findings survives a merge: an existing one over a new one, the older (lower
+/// id or index) over the younger.
+fn merge_order(a: FindingRef, b: FindingRef) -> (FindingRef, FindingRef) {
+    let rank = |f: FindingRef| match f {
+        FindingRef::Existing(id) => (0, id),
+        FindingRef::New(n) => (1, n as i64),
+    };
+    if rank(a) <= rank(b) { (b, a) } else { (a, b) }
+}
+
+impl IngestPlan {
+    /// Follows merges: the finding a reference ends up in.
+    pub fn resolve(&self, mut f: FindingRef) -> FindingRef {
+        // merges are few and each moves a finding to an older one: a short walk
+        let mut guard = 0;
+        while let Some(m) = self.merges.iter().find(|m| m.from == f) {
+            f = m.into;
+            guard += 1;
+            if guard > self.merges.len() {
+                break;
+            }
+        }
+        f
+    }
 }
 
 /// Decides every change. `findings` are the asset's findings (may be empty when
@@ -245,7 +287,14 @@ pub fn plan(
     }
 
     let mut new_keys: HashMap<Fingerprint, usize> = HashMap::new();
-    let mut index = CandidateIndex::new(&correlation.candidates);
+    let weights = WordWeights::from_features(
+        correlation
+            .candidates
+            .iter()
+            .map(|c| &c.features)
+            .chain(report.occurrences.iter().map(|o| &o.features)),
+    );
+    let mut index = CandidateIndex::new(&correlation.candidates, weights);
     for &index_in_report in &diff.new {
         let Some(occ) = report.occurrences.get(index_in_report) else {
             continue;
@@ -268,8 +317,24 @@ pub fn plan(
         } else {
             let best = index.best_match(occ, correlation);
             match best {
-                Some((m, cand)) if m.confidence >= correlation.thresholds.merge => {
+                Some((m, cand, others)) if m.confidence >= correlation.thresholds.merge => {
                     p.summary.correlated += 1;
+                    // the occurrence is the same issue as several findings: they are one
+                    for other in others {
+                        let (from, into) = merge_order(other, cand.finding);
+                        if from == into {
+                            continue;
+                        }
+                        index.merge(from, into);
+                        p.merges.push(FindingMerge {
+                            from,
+                            into,
+                            reason: format!(
+                                "{} is the same issue as both (via {})",
+                                occ.summary.locator, m.reason
+                            ),
+                        });
+                    }
                     if let FindingRef::Existing(id) = cand.finding {
                         p.summary.linked += 1;
                         *open_here.entry(id).or_default() += 1;
@@ -289,7 +354,7 @@ pub fn plan(
                     p.new_findings.push(index_in_report);
                     new_keys.insert(occ.fingerprint, n);
                     p.summary.new += 1;
-                    if let Some((m, cand)) = other
+                    if let Some((m, cand, _)) = other
                         && m.confidence >= correlation.thresholds.suggest
                     {
                         p.summary.suggested += 1;
@@ -311,6 +376,15 @@ pub fn plan(
             link,
         });
     }
+
+    // a new finding merged into another is not created after all
+    let merged_new = p
+        .merges
+        .iter()
+        .filter(|m| matches!(m.from, FindingRef::New(_)))
+        .count();
+    p.summary.new = p.summary.new.saturating_sub(merged_new);
+    p.summary.merged = p.merges.len();
 
     touched_fixed.sort_unstable();
     touched_fixed.dedup();
@@ -350,13 +424,19 @@ struct IndexedCandidate {
 struct CandidateIndex {
     items: Vec<IndexedCandidate>,
     by_key: HashMap<String, Vec<usize>>,
+    /// The (tool, rule) pairs each finding already holds: one rule of one tool at two places
+    /// is two instances, so a finding never takes a second occurrence of a rule it has.
+    rules_of: HashMap<FindingRef, HashSet<(String, String)>>,
+    weights: WordWeights,
 }
 
 impl CandidateIndex {
-    fn new(candidates: &[CorrelationCandidate]) -> Self {
+    fn new(candidates: &[CorrelationCandidate], weights: WordWeights) -> Self {
         let mut idx = CandidateIndex {
             items: Vec::with_capacity(candidates.len()),
             by_key: HashMap::new(),
+            rules_of: HashMap::new(),
+            weights,
         };
         for c in candidates {
             idx.push(IndexedCandidate {
@@ -371,10 +451,26 @@ impl CandidateIndex {
 
     fn push(&mut self, c: IndexedCandidate) {
         let i = self.items.len();
+        self.rules_of
+            .entry(c.finding)
+            .or_default()
+            .insert((c.features.tool.clone(), c.features.rule.clone()));
         for k in blocking_keys(&c.features) {
             self.by_key.entry(k).or_default().push(i);
         }
         self.items.push(c);
+    }
+
+    /// Records that finding `from` is now part of `into`.
+    fn merge(&mut self, from: FindingRef, into: FindingRef) {
+        for item in &mut self.items {
+            if item.finding == from {
+                item.finding = into;
+            }
+        }
+        if let Some(rules) = self.rules_of.remove(&from) {
+            self.rules_of.entry(into).or_default().extend(rules);
+        }
     }
 
     fn add(&mut self, index: usize, occ: &crate::IdentifiedOccurrence, finding: FindingRef) {
@@ -393,9 +489,15 @@ impl CandidateIndex {
         &self,
         occ: &crate::IdentifiedOccurrence,
         input: &CorrelationInput,
-    ) -> Option<(Match, IndexedCandidateRef)> {
+    ) -> Option<(Match, IndexedCandidateRef, Vec<FindingRef>)> {
         let mut seen: HashSet<usize> = HashSet::new();
         let mut best: Option<(Match, usize)> = None;
+        // every finding some candidate matches at the merge threshold: when there are several,
+        // the new occurrence shows they are one issue
+        let mut strong: Vec<FindingRef> = Vec::new();
+        // configuration twins are chosen relative to the other checks of the block: the best
+        // by shared word weight per finding, and the runner-up in another finding
+        let mut config: Vec<(Match, usize)> = Vec::new();
         for k in blocking_keys(&occ.features) {
             let Some(list) = self.by_key.get(&k) else {
                 continue;
@@ -405,14 +507,26 @@ impl CandidateIndex {
                     continue;
                 }
                 let c = &self.items[i];
+                if self.rules_of.get(&c.finding).is_some_and(|r| {
+                    r.contains(&(occ.features.tool.clone(), occ.features.rule.clone()))
+                }) {
+                    continue;
+                }
                 if input.separated.contains(&(occ.fingerprint, c.fingerprint))
                     || input.separated.contains(&(c.fingerprint, occ.fingerprint))
                 {
                     continue;
                 }
-                let Some(m) = score(&occ.features, &c.features) else {
+                let Some(m) = score_with(&occ.features, &c.features, &self.weights) else {
                     continue;
                 };
+                if occ.features.family == Family::Config && c.features.family == Family::Config {
+                    config.push((m, i));
+                    continue;
+                }
+                if m.confidence >= input.thresholds.merge && !strong.contains(&c.finding) {
+                    strong.push(c.finding);
+                }
                 let better = match &best {
                     None => true,
                     Some((b, bi)) => {
@@ -424,14 +538,36 @@ impl CandidateIndex {
                 }
             }
         }
+        if !config.is_empty() {
+            config.sort_by(|a, b| {
+                b.0.strength
+                    .partial_cmp(&a.0.strength)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(a.1.cmp(&b.1))
+            });
+            let top_finding = self.items[config[0].1].finding;
+            let runner_up = config
+                .iter()
+                .find(|(_, i)| self.items[*i].finding != top_finding)
+                .map(|(m, _)| m);
+            let decided = decide_config(&config[0].0, runner_up, config.len());
+            let better = best
+                .as_ref()
+                .is_none_or(|(b, _)| decided.confidence > b.confidence);
+            if better {
+                best = Some((decided, config[0].1));
+            }
+        }
         best.map(|(m, i)| {
             let c = &self.items[i];
+            let others = strong.into_iter().filter(|f| *f != c.finding).collect();
             (
                 m,
                 IndexedCandidateRef {
                     occurrence: c.occurrence,
                     finding: c.finding,
                 },
+                others,
             )
         })
     }

@@ -14,7 +14,8 @@
 //!
 //! Identity: `vulnerability_ids` = the pyup id as Safety's database writes it
 //! (`pyup.io-37771`), then the `CVE` (2.x) or, in 1.x which has no CVE field, the CVE that the
-//! advisory text cites as `See CVE-...` (a mention such as "may overlap CVE-..." is not an
+//! advisory text cites as `See CVE-...` or states as "has been assigned CVE-..." (a mention
+//! such as "may overlap CVE-..." is not an
 //! alias). `rule_id` = Safety's id (`37771`). Package: ecosystem `pypi`, name, installed
 //! version, `fixed_versions` (2.x). No tool fingerprint, no location.
 //!
@@ -220,10 +221,15 @@ fn pyup_id(id: &str) -> String {
     }
 }
 
-/// The CVE cited as `See CVE-YYYY-NNNN` in a Safety 1.x advisory.
+/// The CVE a Safety 1.x advisory says it is: cited as `See CVE-YYYY-NNNN`, or stated as
+/// "has been assigned CVE-YYYY-NNNN" (a mention such as "may overlap CVE-…" is not taken).
 fn cited_cve(text: &str) -> Option<String> {
-    let at = text.find("See CVE-")?;
-    let rest = text.get(at + 4..)?;
+    let (at, skip) = match (text.find("See CVE-"), text.find("assigned CVE-")) {
+        (Some(a), _) => (a, 4),
+        (None, Some(a)) => (a, 9),
+        (None, None) => return None,
+    };
+    let rest = text.get(at + skip..)?;
     let id: String = rest
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')

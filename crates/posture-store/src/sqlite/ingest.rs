@@ -243,7 +243,9 @@ fn combine(
         for occ in identified.occurrences {
             if seen.insert(occ.fingerprint, ()).is_some() {
                 combined.collapsed += 1;
-                combined.collapsed_into.push((occ.summary.locator.clone(), occ.fingerprint));
+                combined
+                    .collapsed_into
+                    .push((occ.summary.locator.clone(), occ.fingerprint));
                 continue;
             }
             combined.occurrences.push(occ);
@@ -394,7 +396,8 @@ fn apply(
             r.get(0)
         })
         .map_err(db("creating findings"))?;
-    let mut new_ids = Vec::with_capacity(p.new_findings.len());
+    // new_ids[k]: the row of new finding k, or of the finding it was merged into
+    let mut new_ids: Vec<i64> = vec![0; p.new_findings.len()];
     {
         let mut ins = tx
             .prepare_cached(
@@ -402,7 +405,10 @@ fn apply(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
             )
             .map_err(db("creating findings"))?;
-        for &idx in &p.new_findings {
+        for (k, &idx) in p.new_findings.iter().enumerate() {
+            if p.resolve(FindingRef::New(k)) != FindingRef::New(k) {
+                continue; // merged into another finding before being created
+            }
             let Some(o) = report.occurrences.get(idx) else {
                 return Err(StoreError::Corrupt("plan points past the report".into()));
             };
@@ -417,10 +423,19 @@ fn apply(
                 now,
             ])
             .map_err(db("creating findings"))?;
-            new_ids.push(tx.last_insert_rowid());
+            new_ids[k] = tx.last_insert_rowid();
+        }
+        for k in 0..new_ids.len() {
+            if new_ids[k] == 0 {
+                new_ids[k] = match p.resolve(FindingRef::New(k)) {
+                    FindingRef::Existing(id) => id,
+                    FindingRef::New(j) => new_ids.get(j).copied().unwrap_or(0),
+                };
+            }
         }
     }
-    if !new_ids.is_empty() {
+    let new_finding_rows = new_ids.iter().filter(|id| **id > max_before).count();
+    if new_finding_rows > 0 {
         tx.execute(
             "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
              SELECT id, ?1, ?2, 'opened', 'open' FROM findings WHERE id > ?3 AND asset_id = ?4",
@@ -460,7 +475,7 @@ fn apply(
                     },
                 ),
             };
-            let finding_id = match n.finding {
+            let finding_id = match p.resolve(n.finding) {
                 FindingRef::Existing(id) => {
                     bump.execute(params![o.summary.severity as i64, id])
                         .map_err(db("recording occurrences"))?;
@@ -497,12 +512,14 @@ fn apply(
                  VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6)",
             )
             .map_err(db("recording suggested duplicates"))?;
-        let resolve = |r: FindingRef| match r {
+        let resolve = |r: FindingRef| match p.resolve(r) {
             FindingRef::Existing(id) => Some(id),
             FindingRef::New(k) => new_ids.get(k).copied(),
         };
         for sug in &p.suggestions {
-            if let (Some(a), Some(b)) = (resolve(sug.finding), resolve(sug.other)) {
+            if let (Some(a), Some(b)) = (resolve(sug.finding), resolve(sug.other))
+                && a != b
+            {
                 ins.execute(params![
                     asset_id,
                     a,
@@ -514,6 +531,18 @@ fn apply(
                 .map_err(db("recording suggested duplicates"))?;
             }
         }
+    }
+
+    // Existing findings a new occurrence showed to be one issue: the younger joins the older.
+    for m in &p.merges {
+        let (FindingRef::Existing(from), FindingRef::Existing(into)) = (m.from, p.resolve(m.into))
+        else {
+            continue;
+        };
+        if from == into {
+            continue;
+        }
+        merge_findings(tx, from, into, first_scan, now, None, &m.reason)?;
     }
 
     // 3. Seen again with changed data (moved lines, new locator).
@@ -651,4 +680,60 @@ pub(super) fn identical_report(
             })
             .collect(),
     ))
+}
+
+/// Moves every occurrence of `from` to `into`, marks `from` as merged, and logs it on both.
+pub(super) fn merge_findings(
+    tx: &Transaction<'_>,
+    from: i64,
+    into: i64,
+    scan_id: i64,
+    now: i64,
+    actor: Option<&str>,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let db = StoreError::db("merging findings");
+    tx.execute(
+        "UPDATE occurrences SET finding_id = ?1 WHERE finding_id = ?2",
+        params![into, from],
+    )
+    .map_err(StoreError::db("merging findings"))?;
+    tx.execute(
+        "UPDATE findings SET merged_into = ?1 WHERE id = ?2",
+        params![into, from],
+    )
+    .map_err(StoreError::db("merging findings"))?;
+    // the surviving finding is open if any of its occurrences is
+    tx.execute(
+        "UPDATE findings SET status = 'open', fixed_at = NULL
+          WHERE id = ?1 AND status = 'fixed'
+            AND EXISTS (SELECT 1 FROM occurrences WHERE finding_id = ?1 AND open = 1)",
+        [into],
+    )
+    .map_err(StoreError::db("merging findings"))?;
+    let scan = (scan_id > 0).then_some(scan_id);
+    let mut ev = tx
+        .prepare_cached(
+            "INSERT INTO events (finding_id, scan_id, at, kind, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(StoreError::db("merging findings"))?;
+    ev.execute(params![
+        from,
+        scan,
+        now,
+        "merged",
+        actor,
+        format!("merged into finding {into}: {reason}")
+    ])
+    .map_err(StoreError::db("merging findings"))?;
+    ev.execute(params![
+        into,
+        scan,
+        now,
+        "merged",
+        actor,
+        format!("finding {from} merged into it: {reason}")
+    ])
+    .map_err(db)?;
+    Ok(())
 }
