@@ -53,6 +53,12 @@ pub static PARSERS: &[&dyn Parser] = &[
     &formats::dependency_check_json::DependencyCheckJson,
     &formats::dependency_check_xml::DependencyCheckXml,
     &formats::trivy_operator::TrivyOperator,
+    &formats::gitleaks_csv::GitleaksCsv,
+    &formats::grype_jsonl::GrypeJsonl,
+    &formats::asff::Asff,
+    &formats::gitlab_security::GitlabSecurity,
+    &formats::trivy_k8s::TrivyK8s,
+    &formats::spdx_json::SpdxJson,
 ];
 
 /// Looks a parser up by its `--format` id.

@@ -18,6 +18,30 @@
 //! MEDIUM), so medium. flake8-bandit drops Bandit's severity in flake8 output. `tool_severity`
 //! is not set (the tool gives no word).
 //!
+//! CWE (dlint only): dlint's rule set is fixed (`DUO101`-`DUO138`) and its documentation
+//! (`docs/README.md` and `docs/linters/DUOxxx.md` of dlint-py/dlint) says what each rule flags,
+//! though it names no CWE. The security-relevant rules carry the CWE of what they flag, so that
+//! a dlint finding meets Bandit's or Semgrep's on the same line (see [`dlint_cwe`]):
+//!
+//! | dlint rule (what it flags)                                  | CWE  |
+//! |-------------------------------------------------------------|------|
+//! | DUO102 `random` module instead of `SystemRandom`            | 330  |
+//! | DUO103 `pickle`/`cPickle`; DUO109 `yaml.load`; DUO119 `shelve`; DUO120 `marshal` | 502 |
+//! | DUO104 `eval`; DUO105 `exec`; DUO108 Python 2 `input`; DUO110 `compile` | 95 |
+//! | DUO106 `os.system`/`popen*`; DUO116 `subprocess` `shell=True`; DUO125 `commands`; DUO126 `popen2` | 78 |
+//! | DUO107 XML modules instead of `defusedxml`; DUO135 `defusedxml` without all `forbid_*` | 611 |
+//! | DUO112 `zipfile` and DUO115 `tarfile` `extract`/`extractall` | 22  |
+//! | DUO121 `tempfile.mktemp` (race)                              | 377  |
+//! | DUO122 `ssl` unverified contexts, SSLv3, `CERT_NONE`; DUO123 `requests` `verify=False`; DUO127 `duo_client` `ca_certs=HTTP\|DISABLE`; DUO131 `urllib3` warnings disabled; DUO132 `urllib3` `cert_reqs` none | 295 |
+//! | DUO130 `hashlib` MD5/SHA1; DUO133 PyCrypto `Crypto`; DUO134 `cryptography` MD5/SHA1/ECB/ARC4...; DUO136 `xmlsec` 3DES/MD5/SHA1/PKCS1 | 327 |
+//! | DUO137 `itsdangerous` allowing empty signing (`algorithm` none) | 347 |
+//! | DUO138 catastrophic `re` backtracking (ReDoS)                | 1333 |
+//!
+//! Left without a CWE: the Twisted correctness rules (DUO101, DUO113, DUO114), and rules whose
+//! weakness is not one CWE or is unclear from the documentation (DUO111 `sys`, DUO117 `dl`,
+//! DUO118 `gl`, DUO124 `xmlrpc` `allow_dotted_names`, DUO128/DUO129 OneLogin SAML settings).
+//! flake8-bandit codes get no CWE here (Bandit's own JSON carries it).
+//!
 //! Identity hints: no `tool_fingerprint`. `context` is `physical_line` (the source line),
 //! whitespace collapsed.
 //!
@@ -179,11 +203,39 @@ fn to_occurrence(v: Violation, key: &str, locator: String) -> Occurrence {
         start_column: v.column_number.filter(|c| *c > 0),
         ..Location::default()
     };
+    if let Some(cwe) = dlint_cwe(&rule) {
+        occ.cwes = vec![cwe];
+    }
     occ.identity.context = v.physical_line.as_deref().and_then(|l| {
         let t = l.split_whitespace().collect::<Vec<_>>().join(" ");
         (!t.is_empty()).then_some(t)
     });
     occ
+}
+
+/// The CWE a dlint rule flags (table and sources in the module docs); `None` for other codes
+/// and for dlint rules without one clear weakness.
+fn dlint_cwe(code: &str) -> Option<u32> {
+    let n: u32 = code
+        .trim()
+        .to_ascii_uppercase()
+        .strip_prefix("DUO")?
+        .parse()
+        .ok()?;
+    Some(match n {
+        102 => 330,
+        103 | 109 | 119 | 120 => 502,
+        104 | 105 | 108 | 110 => 95,
+        106 | 116 | 125 | 126 => 78,
+        107 | 135 => 611,
+        112 | 115 => 22,
+        121 => 377,
+        122 | 123 | 127 | 131 | 132 => 295,
+        130 | 133 | 134 | 136 => 327,
+        137 => 347,
+        138 => 1333,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -198,5 +250,21 @@ mod tests {
         assert_eq!(severity("SIM102"), Severity::Info);
         assert_eq!(severity("E999"), Severity::Low);
         assert_eq!(severity("S"), Severity::Info);
+    }
+
+    #[test]
+    fn dlint_cwes() {
+        assert_eq!(dlint_cwe("DUO130"), Some(327));
+        assert_eq!(dlint_cwe("duo103"), Some(502));
+        assert_eq!(dlint_cwe("DUO116"), Some(78));
+        assert_eq!(dlint_cwe("DUO138"), Some(1333));
+        assert_eq!(dlint_cwe("DUO101"), None, "Twisted correctness rule");
+        assert_eq!(dlint_cwe("DUO124"), None);
+        assert_eq!(dlint_cwe("S608"), None);
+        assert_eq!(dlint_cwe("DUO"), None);
+        let mapped = (101..=138)
+            .filter(|n| dlint_cwe(&format!("DUO{n}")).is_some())
+            .count();
+        assert_eq!(mapped, 29);
     }
 }

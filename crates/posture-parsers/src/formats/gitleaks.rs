@@ -25,7 +25,7 @@ use serde_json::value::RawValue;
 pub struct Gitleaks;
 
 #[derive(Deserialize)]
-struct Leak {
+pub(crate) struct Leak {
     #[serde(alias = "RuleID", alias = "rule", default)]
     rule_id: Option<String>,
     #[serde(alias = "Description", default, deserialize_with = "null_default")]
@@ -122,7 +122,7 @@ fn is_redacted(secret: &str) -> bool {
     t.is_empty() || t.eq_ignore_ascii_case("redacted") || t.chars().all(|c| c == '*')
 }
 
-fn to_occurrence(leak: Leak, locator: String) -> Occurrence {
+pub(crate) fn to_occurrence(leak: Leak, locator: String) -> Occurrence {
     let rule = leak
         .rule_id
         .filter(|r| !r.trim().is_empty())

@@ -102,7 +102,7 @@ struct Descriptor {
 }
 
 #[derive(Deserialize)]
-struct Match<'a> {
+pub(crate) struct Match<'a> {
     #[serde(borrow)]
     vulnerability: Vuln<'a>,
     #[serde(rename = "relatedVulnerabilities", default)]
@@ -304,7 +304,7 @@ impl Parser for Grype {
     }
 }
 
-fn to_occurrence(
+pub(crate) fn to_occurrence(
     m: Match<'_>,
     locator: String,
     category: Category,

@@ -1,6 +1,7 @@
 //! One module per scanner format. Each module documents its severity mapping and what it
 //! collapses or splits compared with the raw items of the report.
 
+pub mod asff;
 pub mod bandit;
 pub mod brakeman;
 pub mod burp_api;
@@ -18,10 +19,13 @@ pub mod eslint;
 pub mod flake8;
 pub mod github_code_scanning;
 pub mod github_vulnerability;
+pub mod gitlab_security;
 pub mod gitleaks;
+pub mod gitleaks_csv;
 pub mod gosec;
 pub mod govulncheck;
 pub mod grype;
+pub mod grype_jsonl;
 pub mod hadolint;
 pub mod kics;
 pub mod nancy;
@@ -37,10 +41,12 @@ pub mod sarif;
 pub mod semgrep;
 pub mod snyk;
 pub mod sonarqube;
+pub mod spdx_json;
 pub mod spotbugs;
 pub mod terrascan;
 pub mod tfsec;
 pub mod trivy;
+pub mod trivy_k8s;
 pub mod trivy_operator;
 pub mod trufflehog;
 pub mod trufflehog3;

@@ -91,7 +91,7 @@ struct TrivyMeta {
 }
 
 #[derive(Deserialize)]
-struct TResult<'a> {
+pub(crate) struct TResult<'a> {
     #[serde(rename = "Target", default)]
     target: Option<String>,
     #[serde(rename = "Class", default)]
@@ -413,14 +413,14 @@ impl Parser for Trivy {
 }
 
 #[derive(Default)]
-struct Ctx {
+pub(crate) struct Ctx {
     /// `None`: not an image scan. `Some(name)`: an image (or VM) scan, with its name if known.
-    image: Option<Option<String>>,
-    occurrences: Vec<Occurrence>,
-    diagnostics: Vec<Diagnostic>,
+    pub(crate) image: Option<Option<String>>,
+    pub(crate) occurrences: Vec<Occurrence>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-fn parse_results<'a>(
+pub(crate) fn parse_results<'a>(
     raw: Vec<&'a RawValue>,
     base: &str,
     ctx: &mut Ctx,
@@ -434,7 +434,7 @@ fn parse_results<'a>(
 
 /// For reports without `ArtifactType`: an OS-package result means an image scan; the image name
 /// is that result's target without its ` (alpine 3.10.2)` suffix.
-fn legacy_image(results: &[(usize, TResult<'_>)]) -> Option<Option<String>> {
+pub(crate) fn legacy_image(results: &[(usize, TResult<'_>)]) -> Option<Option<String>> {
     let os = results.iter().find(|(_, r)| is_os_result(r))?;
     let name = os.1.target.as_deref().map(|t| match t.rfind(" (") {
         Some(cut) if t.ends_with(')') => t[..cut].trim().to_string(),
@@ -479,7 +479,7 @@ fn is_os_type(t: &str) -> bool {
         || t.starts_with("suse ")
 }
 
-fn emit(results: Vec<(usize, TResult<'_>)>, base: &str, ctx: &mut Ctx) {
+pub(crate) fn emit(results: Vec<(usize, TResult<'_>)>, base: &str, ctx: &mut Ctx) {
     let category = if ctx.image.is_some() {
         Category::Container
     } else {

@@ -2,6 +2,7 @@
 //!
 //! One test binary (modules below) keeps link time down.
 
+mod asff;
 mod bandit;
 mod brakeman;
 mod burp_api;
@@ -18,13 +19,17 @@ mod detect_secrets;
 mod detection;
 mod dockle;
 mod eslint;
+mod extra_formats_detection;
 mod flake8;
 mod github_code_scanning;
 mod github_vulnerability;
+mod gitlab_security;
 mod gitleaks;
+mod gitleaks_csv;
 mod gosec;
 mod govulncheck;
 mod grype;
+mod grype_jsonl;
 mod hadolint;
 mod iacsec_support;
 mod kics;
@@ -42,10 +47,12 @@ mod sca_support;
 mod semgrep;
 mod snyk;
 mod sonarqube;
+mod spdx_json;
 mod spotbugs;
 mod terrascan;
 mod tfsec;
 mod trivy;
+mod trivy_k8s;
 mod trivy_operator;
 mod trufflehog;
 mod trufflehog3;
