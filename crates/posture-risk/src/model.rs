@@ -593,7 +593,7 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
         .kev
         .as_ref()
         .map_or("no KEV listing given".to_string(), |k| {
-            fact_source("CISA KEV", &[k.catalog_version.clone()])
+            fact_source("CISA KEV", std::slice::from_ref(&k.catalog_version))
         });
     let (kev_value, kev_points) = match &input.kev {
         Some(k) => (

@@ -327,6 +327,7 @@ pub fn best_rating(ratings: &[CvssRating]) -> Option<ChosenRating> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

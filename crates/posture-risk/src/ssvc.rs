@@ -335,6 +335,7 @@ pub fn assess_ssvc(input: &RiskInput, thresholds: &SsvcThresholds) -> SsvcDecisi
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -246,6 +246,7 @@ fn csv_error(e: &csv::Error, fallback_line: u64) -> FeedError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

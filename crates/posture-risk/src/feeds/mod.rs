@@ -30,9 +30,7 @@ pub const MIN_DECOMPRESSED_ALLOWANCE: u64 = 16 * 1024 * 1024;
 /// CSV) expands about 4x; a gzip bomb expands about 1000x.
 pub fn max_decompressed_size(compressed_len: usize) -> u64 {
     let ratio = (compressed_len as u64).saturating_mul(MAX_EXPANSION_RATIO);
-    ratio
-        .max(MIN_DECOMPRESSED_ALLOWANCE)
-        .min(MAX_DECOMPRESSED_BYTES)
+    ratio.clamp(MIN_DECOMPRESSED_ALLOWANCE, MAX_DECOMPRESSED_BYTES)
 }
 
 /// A feed could not be read.
