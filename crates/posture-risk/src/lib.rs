@@ -1,0 +1,80 @@
+//! # posture-risk
+//!
+//! Posture's answer to "which of these findings first?": CVSS scoring, the threat feeds
+//! (CISA KEV, FIRST EPSS), a versioned and explained risk formula, and CISA's SSVC decision.
+//! Pure: bytes and facts in, scores and explanations out; no I/O, no clock.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`rating`] | [`score_vector`]: CVSS v2, v3.0, v3.1 and v4.0 vectors scored by the RustSec `cvss` crate; [`best_rating`]: which of a finding's ratings counts (NVD v4.0, then NVD v3.1, then GHSA/vendor, then others; recomputed from the vector) |
+//! | [`feeds`] | [`parse_kev_json`], [`parse_kev_csv`], [`parse_epss_csv`] (plain or gzip, with a decompression cap), [`detect_feed`] |
+//! | [`model`] | [`assess`]: the formula `posture-risk/1` ([`MODEL_VERSION`]), its [`RiskWeights`], and [`diff_models`] |
+//! | [`ssvc`] | [`assess_ssvc`]: CISA's SSVC decision (Track, Track\*, Attend, Act) from the published tree |
+//!
+//! ## The formula (`posture-risk/1`)
+//!
+//! ```text
+//! evidence = 60 x cvss/10                      severity (CVSS, or the severity read as CVSS)
+//!          + 15 x EPSS probability + 5 x EPSS percentile
+//!          + 15 if in CISA KEV + 5 if KEV says known ransomware use        => 0..100
+//! raw      = evidence x exposure x environment x criticality x data x reachability
+//!              internet-facing 1.2 | internal 0.85 | unknown 1
+//!              production 1.1 | not production 0.8 | unknown 1
+//!              tier-1 1.2 | tier-2 1.0 | tier-3 0.85 | unknown 1
+//!              1 + data-class weights (pci/phi/credentials 0.10, pii/customer-data/financial
+//!                  0.05, other 0.02), at most 1.15
+//!              reachable 1.15 | unreachable 0.5 | unknown 1
+//! score    = min(raw, 100), rounded to 0.1 (at least 0.1 when raw > 0)
+//! band     = P1 >= 80 | P2 >= 55 | P3 >= 30 | P4
+//! ```
+//!
+//! Every number is a field of [`RiskWeights`] (a config file may override any of them); unknown
+//! facts are always neutral (factor 1, no points). Each [`RiskAssessment`] lists every term with
+//! its value, weight, contribution in points and source, and carries the SSVC decision beside
+//! the score (the two are independent: SSVC is CISA's categorical view, the score orders work).
+//! See [`model`] for the details and the properties the tests check.
+//!
+//! ## Typical use
+//!
+//! ```
+//! use posture_risk::*;
+//! use posture_model::{CvssRating, Severity};
+//!
+//! let ratings = [CvssRating {
+//!     source: "nvd".into(),
+//!     vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".into()),
+//!     score: Some(10.0),
+//! }];
+//! let chosen = best_rating(&ratings).unwrap();
+//! let mut input = RiskInput::new(Severity::Critical).with_rating(&chosen);
+//! input.epss = Some(EpssFact::new(0.94358, 0.9995));
+//! input.kev = Some(KevFact { known_ransomware: true, ..KevFact::default() });
+//! input.asset.internet_facing = Some(true);
+//! let a = assess(&input, &RiskWeights::default());
+//! assert_eq!(a.band, Band::P1);
+//! assert_eq!(a.ssvc.decision, SsvcOutcome::Act);
+//! ```
+
+pub mod feeds;
+pub mod model;
+pub mod rating;
+pub mod ssvc;
+
+pub use feeds::{
+    EpssFact, EpssFeed, EpssScore, FeedError, FeedKind, KevCatalog, KevEntry, KevFact, detect_feed,
+    is_gzip, max_decompressed_size, parse_epss_csv, parse_epss_csv_with_limit, parse_kev_csv,
+    parse_kev_json,
+};
+pub use model::{
+    AssetContext, Band, BandThresholds, Criticality, MODEL_VERSION, ModelMove, Reachability,
+    RiskAssessment, RiskInput, RiskTerm, RiskWeights, SeverityScale, assess, diff_models,
+    normalize_data_class,
+};
+pub use rating::{
+    ChosenRating, CvssError, CvssScore, CvssVersion, EvaluatedRating, RatingRank, best_rating,
+    score_vector,
+};
+pub use ssvc::{
+    Automatable, Exploitation, MissionWellbeing, SsvcDecision, SsvcOutcome, SsvcThresholds,
+    TechnicalImpact, assess_ssvc, decide,
+};

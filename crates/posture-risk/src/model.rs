@@ -1,0 +1,797 @@
+//! The risk model `posture-risk/1`: one finding's facts in, a 0-100 score, a priority band, an
+//! SSVC decision and the explanation of every term out.
+//!
+//! # The formula
+//!
+//! ```text
+//! evidence = severity_points   x cvss / 10                 (60 x 0..1)
+//!          + epss_probability_points x EPSS probability    (15 x 0..1)
+//!          + epss_percentile_points  x EPSS percentile     ( 5 x 0..1)
+//!          + kev_points        if listed in CISA KEV        (15)
+//!          + ransomware_points if KEV says ransomware use    ( 5)
+//!                                                           => 0..100
+//! raw      = evidence x exposure x environment x criticality x data x reachability
+//! score    = raw clamped to 0..=100, rounded to 0.1 (and at least 0.1 when raw > 0)
+//! ```
+//!
+//! `cvss` is the chosen CVSS score ([`crate::best_rating`]) or, without one, the finding's
+//! severity read as a representative CVSS score ([`SeverityScale`]: critical 9.5, high 8.0,
+//! medium 5.5, low 2.5, info 0). An absent EPSS score or KEV listing adds nothing.
+//!
+//! The factors (defaults in [`RiskWeights`]); **an unknown value is always exactly 1.0**, so a
+//! fact nobody gave never moves a score:
+//!
+//! | factor | yes | no | unknown |
+//! |---|---|---|---|
+//! | exposure | internet-facing 1.2 | internal 0.85 | 1.0 |
+//! | environment | production 1.1 | not production 0.8 | 1.0 |
+//! | criticality | tier-1 1.2, tier-2 1.0, tier-3 0.85 | | 1.0 |
+//! | data | 1 + sum of the asset's data-class weights (pci 0.10, phi 0.10, credentials 0.10, pii 0.05, customer-data 0.05, financial 0.05, any other class 0.02), at most 1 + 0.15 | no classes: 1.0 | |
+//! | reachability | reachable 1.15 | unreachable 0.5 | 1.0 |
+//!
+//! Unreachable code lowers a score but never to zero: the factor is kept within 0.01..=1 and a
+//! positive raw score never rounds below 0.1.
+//!
+//! **Bands** (on the rounded score): **P1** >= 80 (fix now), **P2** >= 55 (fix this cycle),
+//! **P3** >= 30 (plan), **P4** below (backlog).
+//!
+//! Scores above 100 are capped, and the cap appears as its own term; `raw_score` keeps the
+//! uncapped value, to order findings that are all at 100.
+//!
+//! # Properties (tested)
+//!
+//! With the default weights: a KEV-listed CVE outranks a non-listed one of equal CVSS; an
+//! internet-facing production asset outranks an internal test asset for the same finding;
+//! reachable outranks unknown; unknown reachability equals the no-evidence baseline; the score
+//! is monotonic in CVSS, EPSS probability and percentile; it always lies within 0..=100.
+//!
+//! # Explanations
+//!
+//! [`RiskAssessment::terms`] lists every term, present or not, with its value, its weight (the
+//! points for an additive term, the factor for a multiplier), its contribution in points (for a
+//! multiplier: the points it added or removed, applied in the order above) and its source
+//! (`EPSS 2025-08-25 model v2025.03.14`, `CISA KEV 2025.08.25`, `asset config tag
+//! internet-facing`). The contributions add up to the score (up to rounding).
+//!
+//! # Changing the model
+//!
+//! Every number above is a field of [`RiskWeights`] (serde, `#[serde(default)]`: a config file
+//! overrides only what it names). [`diff_models`] scores the same inputs under two sets of
+//! weights and lists what moved. A change of the formula itself bumps [`MODEL_VERSION`].
+
+use crate::feeds::{EpssFact, KevFact};
+use crate::rating::ChosenRating;
+use crate::ssvc::{SsvcDecision, SsvcThresholds, assess_ssvc};
+use posture_model::Severity;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The version of the formula (not of the weights). Recorded in every assessment.
+pub const MODEL_VERSION: &str = "posture-risk/1";
+
+/// What is known of whether the vulnerable code is reachable from the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reachability {
+    Reachable,
+    Unreachable,
+    /// No evidence either way: the baseline, factor 1.0.
+    #[default]
+    Unknown,
+}
+
+/// Business criticality tier of an asset: tier-1 is the most critical.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Criticality {
+    #[serde(rename = "tier-1")]
+    Tier1,
+    #[serde(rename = "tier-2")]
+    Tier2,
+    #[serde(rename = "tier-3")]
+    Tier3,
+}
+
+impl Criticality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Criticality::Tier1 => "tier-1",
+            Criticality::Tier2 => "tier-2",
+            Criticality::Tier3 => "tier-3",
+        }
+    }
+}
+
+impl std::str::FromStr for Criticality {
+    type Err = String;
+    /// `tier-1`, `tier1`, `t1` or `1` (and likewise for 2 and 3), any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().to_ascii_lowercase().replace(['-', '_', ' '], "");
+        match t.trim_start_matches("tier").trim_start_matches('t') {
+            "1" => Ok(Criticality::Tier1),
+            "2" => Ok(Criticality::Tier2),
+            "3" => Ok(Criticality::Tier3),
+            _ => Err(format!(
+                "unknown criticality `{s}` (expected tier-1, tier-2 or tier-3)"
+            )),
+        }
+    }
+}
+
+/// What is known of the asset a finding is on. `None` means unknown (factor 1.0).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssetContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criticality: Option<Criticality>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internet_facing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub production: Option<bool>,
+    /// `pci`, `pii`, `phi`, `customer-data`, `financial`, `credentials`, or any other name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data_classes: Vec<String>,
+    /// Where these facts come from (`asset config`), for the explanation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// One finding's facts.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RiskInput {
+    /// Posture's normalized severity, used when there is no CVSS score.
+    pub severity: Severity,
+    /// The CVSS score that counts (see [`crate::best_rating`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<f64>,
+    /// Its vector, for SSVC's Automatable and Technical Impact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_vector: Option<String>,
+    /// Who rated it (`nvd`, `ghsa`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<EpssFact>,
+    /// `Some` when the CVE is in CISA KEV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev: Option<KevFact>,
+    /// The finding references a public exploit (Exploit-DB, Metasploit, a PoC repository).
+    pub public_exploit: bool,
+    pub reachability: Reachability,
+    /// Who says so (`govulncheck call graph`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachability_source: Option<String>,
+    pub asset: AssetContext,
+}
+
+impl RiskInput {
+    /// An input with only a severity: everything else unknown.
+    pub fn new(severity: Severity) -> Self {
+        RiskInput {
+            severity,
+            ..RiskInput::default()
+        }
+    }
+
+    /// Takes the CVSS score, vector and source from [`crate::best_rating`]'s choice.
+    pub fn with_rating(mut self, chosen: &ChosenRating) -> Self {
+        self.cvss = Some(chosen.score);
+        if let Some(r) = chosen.rating() {
+            self.cvss_vector = r.computed.as_ref().map(|c| c.vector.clone());
+            self.cvss_source = Some(r.rating.source.clone());
+        }
+        self
+    }
+}
+
+/// Priority band, from the rounded score (thresholds in [`BandThresholds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Band {
+    /// Fix now.
+    P1,
+    /// Fix this cycle.
+    P2,
+    /// Plan.
+    P3,
+    /// Backlog.
+    P4,
+}
+
+impl Band {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::P1 => "P1",
+            Band::P2 => "P2",
+            Band::P3 => "P3",
+            Band::P4 => "P4",
+        }
+    }
+}
+
+impl fmt::Display for Band {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lowest scores of the bands P1..P3 (P4 is everything below `p3`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BandThresholds {
+    pub p1: f64,
+    pub p2: f64,
+    pub p3: f64,
+}
+
+impl Default for BandThresholds {
+    fn default() -> Self {
+        BandThresholds {
+            p1: 80.0,
+            p2: 55.0,
+            p3: 30.0,
+        }
+    }
+}
+
+/// A severity read as a CVSS score, when a finding has no CVSS score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeverityScale {
+    pub critical: f64,
+    pub high: f64,
+    pub medium: f64,
+    pub low: f64,
+    pub info: f64,
+}
+
+impl Default for SeverityScale {
+    fn default() -> Self {
+        SeverityScale {
+            critical: 9.5,
+            high: 8.0,
+            medium: 5.5,
+            low: 2.5,
+            info: 0.0,
+        }
+    }
+}
+
+impl SeverityScale {
+    pub fn score(&self, s: Severity) -> f64 {
+        match s {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+}
+
+/// Every number of the formula (see the module docs). `#[serde(default)]`: a config file names
+/// only what it changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RiskWeights {
+    pub severity_points: f64,
+    pub severity_scale: SeverityScale,
+    pub epss_probability_points: f64,
+    pub epss_percentile_points: f64,
+    pub kev_points: f64,
+    pub ransomware_points: f64,
+    pub internet_facing_factor: f64,
+    pub internal_factor: f64,
+    pub production_factor: f64,
+    pub non_production_factor: f64,
+    pub tier1_factor: f64,
+    pub tier2_factor: f64,
+    pub tier3_factor: f64,
+    /// Weight of each data class (normalized names: lowercase, `-` for `_` and spaces).
+    pub data_class_weights: BTreeMap<String, f64>,
+    /// Weight of a data class not in `data_class_weights`.
+    pub other_data_class_weight: f64,
+    /// The data factor is at most `1 + data_class_cap`.
+    pub data_class_cap: f64,
+    pub reachable_factor: f64,
+    pub unreachable_factor: f64,
+    pub bands: BandThresholds,
+    pub ssvc: SsvcThresholds,
+}
+
+impl Default for RiskWeights {
+    fn default() -> Self {
+        let data_class_weights = [
+            ("pci", 0.10),
+            ("phi", 0.10),
+            ("credentials", 0.10),
+            ("pii", 0.05),
+            ("customer-data", 0.05),
+            ("financial", 0.05),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        RiskWeights {
+            severity_points: 60.0,
+            severity_scale: SeverityScale::default(),
+            epss_probability_points: 15.0,
+            epss_percentile_points: 5.0,
+            kev_points: 15.0,
+            ransomware_points: 5.0,
+            internet_facing_factor: 1.2,
+            internal_factor: 0.85,
+            production_factor: 1.1,
+            non_production_factor: 0.8,
+            tier1_factor: 1.2,
+            tier2_factor: 1.0,
+            tier3_factor: 0.85,
+            data_class_weights,
+            other_data_class_weight: 0.02,
+            data_class_cap: 0.15,
+            reachable_factor: 1.15,
+            unreachable_factor: 0.5,
+            bands: BandThresholds::default(),
+            ssvc: SsvcThresholds::default(),
+        }
+    }
+}
+
+impl RiskWeights {
+    /// Problems with a set of weights that would break the model's promises. [`assess`] still
+    /// scores with such weights (clamping what it must), but a config loader should refuse them.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let points = [
+            ("severity_points", self.severity_points),
+            ("epss_probability_points", self.epss_probability_points),
+            ("epss_percentile_points", self.epss_percentile_points),
+            ("kev_points", self.kev_points),
+            ("ransomware_points", self.ransomware_points),
+            ("other_data_class_weight", self.other_data_class_weight),
+            ("data_class_cap", self.data_class_cap),
+        ];
+        for (name, v) in points {
+            if !v.is_finite() || v < 0.0 {
+                problems.push(format!("{name} must be a number >= 0, is {v}"));
+            }
+        }
+        for (name, v) in &self.data_class_weights {
+            if !v.is_finite() || *v < 0.0 {
+                problems.push(format!("data class weight `{name}` must be >= 0, is {v}"));
+            }
+        }
+        let factors = [
+            ("internet_facing_factor", self.internet_facing_factor),
+            ("internal_factor", self.internal_factor),
+            ("production_factor", self.production_factor),
+            ("non_production_factor", self.non_production_factor),
+            ("tier1_factor", self.tier1_factor),
+            ("tier2_factor", self.tier2_factor),
+            ("tier3_factor", self.tier3_factor),
+            ("reachable_factor", self.reachable_factor),
+            ("unreachable_factor", self.unreachable_factor),
+        ];
+        for (name, v) in factors {
+            if !v.is_finite() || v <= 0.0 {
+                problems.push(format!("{name} must be a number > 0, is {v}"));
+            }
+        }
+        if self.reachable_factor < 1.0 {
+            problems.push("reachable_factor must be >= 1 (reachable never lowers)".into());
+        }
+        if self.unreachable_factor > 1.0 {
+            problems.push("unreachable_factor must be <= 1 (unreachable never raises)".into());
+        }
+        if self.internet_facing_factor < self.internal_factor {
+            problems.push("internet_facing_factor must be >= internal_factor".into());
+        }
+        if self.production_factor < self.non_production_factor {
+            problems.push("production_factor must be >= non_production_factor".into());
+        }
+        if !(self.tier1_factor >= self.tier2_factor && self.tier2_factor >= self.tier3_factor) {
+            problems.push("tier factors must not increase from tier-1 to tier-3".into());
+        }
+        let b = &self.bands;
+        if !(b.p1 > b.p2 && b.p2 > b.p3 && b.p3 > 0.0 && b.p1 <= 100.0) {
+            problems.push(format!(
+                "bands must satisfy 100 >= p1 > p2 > p3 > 0, are {} {} {}",
+                b.p1, b.p2, b.p3
+            ));
+        }
+        let s = &self.ssvc;
+        if !(0.0..=1.0).contains(&s.epss_poc)
+            || !(0.0..=1.0).contains(&s.epss_active)
+            || s.epss_poc > s.epss_active
+        {
+            problems.push("ssvc thresholds must satisfy 0 <= epss_poc <= epss_active <= 1".into());
+        }
+        for (name, v) in [
+            ("critical", self.severity_scale.critical),
+            ("high", self.severity_scale.high),
+            ("medium", self.severity_scale.medium),
+            ("low", self.severity_scale.low),
+            ("info", self.severity_scale.info),
+        ] {
+            if !(0.0..=10.0).contains(&v) {
+                problems.push(format!("severity_scale.{name} must lie in 0..=10, is {v}"));
+            }
+        }
+        problems
+    }
+
+    /// The band of a (rounded) score.
+    pub fn band(&self, score: f64) -> Band {
+        if score >= self.bands.p1 {
+            Band::P1
+        } else if score >= self.bands.p2 {
+            Band::P2
+        } else if score >= self.bands.p3 {
+            Band::P3
+        } else {
+            Band::P4
+        }
+    }
+}
+
+/// One term of an assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskTerm {
+    /// `severity`, `epss-probability`, `epss-percentile`, `kev`, `ransomware`, `exposure`,
+    /// `environment`, `criticality`, `data-classes`, `reachability`, `cap`.
+    pub name: String,
+    /// The fact, for a person: `CVSS 9.8`, `0.94358`, `internet-facing`, `unknown`.
+    pub value: String,
+    /// Points for an additive term, the factor for a multiplier.
+    pub weight: f64,
+    /// Points this term added (negative: removed), rounded to 0.01.
+    pub contribution: f64,
+    /// Where the fact comes from.
+    pub source: String,
+}
+
+/// The outcome of [`assess`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskAssessment {
+    /// 0..=100, rounded to 0.1.
+    pub score: f64,
+    /// The uncapped, unrounded score: orders findings that share a score.
+    pub raw_score: f64,
+    pub band: Band,
+    pub ssvc: SsvcDecision,
+    pub model_version: String,
+    pub terms: Vec<RiskTerm>,
+}
+
+/// Lowercase, `_` and spaces as `-`, trimmed.
+pub fn normalize_data_class(c: &str) -> String {
+    c.trim().to_ascii_lowercase().replace(['_', ' '], "-")
+}
+
+fn points(v: f64) -> f64 {
+    if v.is_finite() && v > 0.0 { v } else { 0.0 }
+}
+
+fn factor(v: f64) -> f64 {
+    if v.is_finite() && v > 0.0 { v } else { 1.0 }
+}
+
+fn round_to(v: f64, step: f64) -> f64 {
+    let r = (v / step).round() * step;
+    // Avoid `-0.0` and representation noise such as 0.30000000000000004.
+    let r = (r * 1e6).round() / 1e6;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+fn fact_source(base: &str, parts: &[Option<String>]) -> String {
+    let mut s = base.to_string();
+    for p in parts.iter().flatten() {
+        s.push(' ');
+        s.push_str(p);
+    }
+    s
+}
+
+/// Scores one finding with the given weights.
+pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
+    let w = weights;
+    let mut terms = Vec::new();
+    let add =
+        |terms: &mut Vec<RiskTerm>, name: &str, value: String, weight, c: f64, source: String| {
+            terms.push(RiskTerm {
+                name: name.to_string(),
+                value,
+                weight,
+                contribution: round_to(c, 0.01),
+                source,
+            });
+        };
+
+    // Severity.
+    let cvss_ok = input
+        .cvss
+        .filter(|c| c.is_finite() && (0.0..=10.0).contains(c));
+    let (cvss, value, source) = match (cvss_ok, input.cvss) {
+        (Some(c), _) => (
+            c,
+            format!("CVSS {c}"),
+            input
+                .cvss_source
+                .as_deref()
+                .map_or("CVSS score".to_string(), |s| {
+                    format!("CVSS rating from {s}")
+                }),
+        ),
+        (None, other) => {
+            let c = w.severity_scale.score(input.severity).clamp(0.0, 10.0);
+            let c = if c.is_finite() { c } else { 0.0 };
+            let ignored = other.map_or(String::new(), |o| {
+                format!("CVSS {o} ignored (outside 0-10); ")
+            });
+            (
+                c,
+                format!("{ignored}severity {} read as CVSS {c}", input.severity),
+                "finding severity".to_string(),
+            )
+        }
+    };
+    let sev_w = points(w.severity_points);
+    let severity_points = sev_w * cvss / 10.0;
+    add(
+        &mut terms,
+        "severity",
+        value,
+        sev_w,
+        severity_points,
+        source,
+    );
+
+    // EPSS.
+    let epss = input
+        .epss
+        .as_ref()
+        .filter(|e| e.probability.is_finite() && e.percentile.is_finite());
+    let (p_w, pct_w) = (
+        points(w.epss_probability_points),
+        points(w.epss_percentile_points),
+    );
+    let (p, pct) = epss.map_or((0.0, 0.0), |e| {
+        (e.probability.clamp(0.0, 1.0), e.percentile.clamp(0.0, 1.0))
+    });
+    let epss_source = epss.map_or("no EPSS score given".to_string(), |e| {
+        fact_source(
+            "EPSS",
+            &[
+                e.score_date.map(|d| d.to_string()),
+                e.model_version.as_ref().map(|m| format!("model {m}")),
+            ],
+        )
+    });
+    add(
+        &mut terms,
+        "epss-probability",
+        epss.map_or("none".to_string(), |_| format!("{p}")),
+        p_w,
+        p_w * p,
+        epss_source.clone(),
+    );
+    add(
+        &mut terms,
+        "epss-percentile",
+        epss.map_or("none".to_string(), |_| format!("{pct}")),
+        pct_w,
+        pct_w * pct,
+        epss_source,
+    );
+
+    // KEV.
+    let kev_w = points(w.kev_points);
+    let ransom_w = points(w.ransomware_points);
+    let kev_source = input
+        .kev
+        .as_ref()
+        .map_or("no KEV listing given".to_string(), |k| {
+            fact_source("CISA KEV", std::slice::from_ref(&k.catalog_version))
+        });
+    let (kev_value, kev_points) = match &input.kev {
+        Some(k) => (
+            k.date_added
+                .map_or("listed".to_string(), |d| format!("listed (added {d})")),
+            kev_w,
+        ),
+        None => ("not listed".to_string(), 0.0),
+    };
+    add(
+        &mut terms,
+        "kev",
+        kev_value,
+        kev_w,
+        kev_points,
+        kev_source.clone(),
+    );
+    let ransom = input.kev.as_ref().is_some_and(|k| k.known_ransomware);
+    add(
+        &mut terms,
+        "ransomware",
+        if ransom {
+            "known ransomware campaign use"
+        } else {
+            "not known"
+        }
+        .to_string(),
+        ransom_w,
+        if ransom { ransom_w } else { 0.0 },
+        kev_source,
+    );
+
+    let evidence =
+        severity_points + p_w * p + pct_w * pct + kev_points + if ransom { ransom_w } else { 0.0 };
+
+    // Multipliers, applied in order; each contribution is the change it makes.
+    let mut running = evidence;
+    let asset_source = input.asset.source.as_deref().unwrap_or("asset context");
+    let mut apply =
+        |terms: &mut Vec<RiskTerm>, name: &str, value: String, f: f64, source: String| {
+            let before = running;
+            running *= f;
+            add(terms, name, value, f, running - before, source);
+        };
+
+    let (value, f, src) = match input.asset.internet_facing {
+        Some(true) => (
+            "internet-facing",
+            factor(w.internet_facing_factor),
+            format!("{asset_source} tag internet-facing"),
+        ),
+        Some(false) => (
+            "internal",
+            factor(w.internal_factor),
+            format!("{asset_source} tag internal"),
+        ),
+        None => ("unknown", 1.0, "no exposure given".to_string()),
+    };
+    apply(&mut terms, "exposure", value.to_string(), f, src);
+
+    let (value, f, src) = match input.asset.production {
+        Some(true) => (
+            "production",
+            factor(w.production_factor),
+            format!("{asset_source} tag production"),
+        ),
+        Some(false) => (
+            "not production",
+            factor(w.non_production_factor),
+            format!("{asset_source} tag non-production"),
+        ),
+        None => ("unknown", 1.0, "no environment given".to_string()),
+    };
+    apply(&mut terms, "environment", value.to_string(), f, src);
+
+    let (value, f, src) = match input.asset.criticality {
+        Some(c) => {
+            let f = match c {
+                Criticality::Tier1 => w.tier1_factor,
+                Criticality::Tier2 => w.tier2_factor,
+                Criticality::Tier3 => w.tier3_factor,
+            };
+            (
+                c.as_str(),
+                factor(f),
+                format!("{asset_source} tag {}", c.as_str()),
+            )
+        }
+        None => ("unknown", 1.0, "no criticality given".to_string()),
+    };
+    apply(&mut terms, "criticality", value.to_string(), f, src);
+
+    let mut classes: Vec<String> = input
+        .asset
+        .data_classes
+        .iter()
+        .map(|c| normalize_data_class(c))
+        .filter(|c| !c.is_empty())
+        .collect();
+    classes.sort();
+    classes.dedup();
+    let sum: f64 = classes
+        .iter()
+        .map(|c| {
+            points(
+                *w.data_class_weights
+                    .get(c)
+                    .unwrap_or(&w.other_data_class_weight),
+            )
+        })
+        .sum();
+    let data_f = 1.0 + sum.min(points(w.data_class_cap));
+    let (value, src) = if classes.is_empty() {
+        ("none".to_string(), "no data classes given".to_string())
+    } else {
+        (
+            classes.join(", "),
+            format!("{asset_source} tag {}", classes.join(", ")),
+        )
+    };
+    apply(&mut terms, "data-classes", value, data_f, src);
+
+    let (value, f) = match input.reachability {
+        Reachability::Reachable => ("reachable", factor(w.reachable_factor).max(1.0)),
+        Reachability::Unreachable => ("unreachable", factor(w.unreachable_factor).clamp(0.01, 1.0)),
+        Reachability::Unknown => ("unknown", 1.0),
+    };
+    let src = match (&input.reachability, &input.reachability_source) {
+        (Reachability::Unknown, _) => "no reachability evidence".to_string(),
+        (_, Some(s)) => s.clone(),
+        (_, None) => "reachability analysis".to_string(),
+    };
+    apply(&mut terms, "reachability", value.to_string(), f, src);
+
+    let raw = if running.is_finite() {
+        running.max(0.0)
+    } else {
+        0.0
+    };
+    if raw > 100.0 {
+        add(
+            &mut terms,
+            "cap",
+            format!("raw score {} capped at 100", round_to(raw, 0.1)),
+            100.0,
+            100.0 - raw,
+            "model posture-risk/1".to_string(),
+        );
+    }
+    let mut score = round_to(raw.min(100.0), 0.1);
+    if raw > 0.0 && score < 0.1 {
+        score = 0.1;
+    }
+    RiskAssessment {
+        score,
+        raw_score: raw,
+        band: weights.band(score),
+        ssvc: assess_ssvc(input, &weights.ssvc),
+        model_version: MODEL_VERSION.to_string(),
+        terms,
+    }
+}
+
+/// One input whose score or band moved between two sets of weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMove {
+    pub id: String,
+    pub old_score: f64,
+    pub old_band: Band,
+    pub new_score: f64,
+    pub new_band: Band,
+}
+
+/// Scores every input under `old` and `new` weights and lists those whose score or band
+/// changed, largest move first (then by id).
+pub fn diff_models(
+    old: &RiskWeights,
+    new: &RiskWeights,
+    inputs: &[(String, RiskInput)],
+) -> Vec<ModelMove> {
+    let mut moves: Vec<ModelMove> = inputs
+        .iter()
+        .filter_map(|(id, input)| {
+            let a = assess(input, old);
+            let b = assess(input, new);
+            (a.score != b.score || a.band != b.band).then(|| ModelMove {
+                id: id.clone(),
+                old_score: a.score,
+                old_band: a.band,
+                new_score: b.score,
+                new_band: b.band,
+            })
+        })
+        .collect();
+    moves.sort_by(|x, y| {
+        let dx = (x.new_score - x.old_score).abs();
+        let dy = (y.new_score - y.old_score).abs();
+        dy.total_cmp(&dx).then_with(|| x.id.cmp(&y.id))
+    });
+    moves
+}
