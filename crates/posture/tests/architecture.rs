@@ -41,6 +41,7 @@ fn crate_dependencies_go_one_way() {
         ("posture-parsers", &["posture-model"]),
         ("posture-engine", &["posture-model"]),
         ("posture-demo", &["posture-model"]),
+        ("posture-config", &["posture-model"]),
         ("posture-store", &["posture-engine", "posture-model"]),
         (
             "posture-app",
@@ -109,6 +110,7 @@ fn pure_crates_do_no_io() {
         "posture-parsers",
         "posture-engine",
         "posture-demo",
+        "posture-config",
     ] {
         let mut files = Vec::new();
         rust_files(
