@@ -56,7 +56,9 @@ pub fn upsert_asset(text: &str, spec: &AssetSpec) -> Result<String, ConfigErrors
         None => {
             let mut table = Table::new();
             update(&mut table, spec);
-            table.decor_mut().set_prefix("\n");
+            if !text.trim().is_empty() {
+                table.decor_mut().set_prefix("\n");
+            }
             assets.push(table);
         }
     }

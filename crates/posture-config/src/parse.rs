@@ -59,7 +59,7 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
     }
     let mut v = Validator { sink };
     let root = doc.get_ref();
-    v.check_keys(root, TOP_KEYS, "posture.toml");
+    v.check_keys(root, TOP_KEYS, "");
 
     let risk = match root.get_key_value("risk") {
         Some((_, val)) => match val.get_ref() {
@@ -99,7 +99,10 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
     let mut team_names: Vec<(String, Range<usize>)> = Vec::new();
     for (item_span, t) in v.tables(root, "team") {
         v.check_keys(t, TEAM_KEYS, "[[team]]");
-        let Some((name, name_span)) = v.required_name(t, "team", item_span.clone()) else {
+        let name = v.required_name(t, "team", item_span.clone());
+        let members = v.string_list(t, "members");
+        let aliases = v.string_list(t, "aliases");
+        let Some((name, name_span)) = name else {
             continue;
         };
         if let Some((_, first)) = team_names.iter().find(|(n, _)| *n == name) {
@@ -116,8 +119,8 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         team_names.push((name.clone(), name_span));
         teams.push(Team {
             name,
-            members: v.string_list(t, "members"),
-            aliases: v.string_list(t, "aliases"),
+            members,
+            aliases,
         });
     }
     let known_teams: Vec<&str> = team_names.iter().map(|(n, _)| n.as_str()).collect();
@@ -129,23 +132,9 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
     let mut references: HashMap<(&str, String), (String, Range<usize>)> = HashMap::new();
     for (item_span, t) in v.tables(root, "asset") {
         v.check_keys(t, ASSET_KEYS, "[[asset]]");
-        let Some((name, name_span)) = v.required_name(t, "asset", item_span.clone()) else {
-            continue;
-        };
-        if let Some((_, first)) = asset_names.iter().find(|(n, _)| *n == name) {
-            let line = line_of(text, first.start);
-            v.sink.push(
-                "config::duplicate-asset",
-                name_span,
-                format!("asset `{name}` is defined twice"),
-                format!("first defined at line {line}"),
-                Some("asset names are unique: rename one or merge the two [[asset]] tables".into()),
-            );
-            continue;
-        }
-        asset_names.push((name.clone(), name_span));
+        let name = v.required_name(t, "asset", item_span.clone());
         let team = v.team_ref(t, "team", &known_teams);
-        let asset = Asset {
+        let mut asset = Asset {
             team,
             criticality: v.vocabulary(
                 t,
@@ -172,8 +161,24 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
             images: v.string_list(t, "images"),
             urls: v.string_list(t, "urls"),
             codeowners: v.string(t, "codeowners"),
-            name,
+            name: String::new(),
         };
+        let Some((name, name_span)) = name else {
+            continue;
+        };
+        if let Some((_, first)) = asset_names.iter().find(|(n, _)| *n == name) {
+            let line = line_of(text, first.start);
+            v.sink.push(
+                "config::duplicate-asset",
+                name_span,
+                format!("asset `{name}` is defined twice"),
+                format!("first defined at line {line}"),
+                Some("asset names are unique: rename one or merge the two [[asset]] tables".into()),
+            );
+            continue;
+        }
+        asset_names.push((name.clone(), name_span));
+        asset.name = name;
         for (kind, normalize) in [
             ("repositories", normalize_repository as fn(&str) -> String),
             ("images", normalize_image),
@@ -298,7 +303,12 @@ impl<'t> Validator<'t> {
             if !allowed.contains(&key) {
                 let help = did_you_mean(key, allowed.iter().copied()).unwrap_or_else(|| {
                     format!(
-                        "{place} accepts: {}",
+                        "{} accepts: {}",
+                        if place.is_empty() {
+                            "the top level"
+                        } else {
+                            place
+                        },
                         allowed
                             .iter()
                             .map(|a| format!("`{a}`"))
@@ -309,7 +319,11 @@ impl<'t> Validator<'t> {
                 self.sink.push(
                     "config::unknown-key",
                     k.span(),
-                    format!("unknown key `{key}` in {place}"),
+                    if place.is_empty() {
+                        format!("unknown key `{key}` at the top level")
+                    } else {
+                        format!("unknown key `{key}` in {place}")
+                    },
                     "unknown key",
                     Some(help),
                 );
@@ -453,7 +467,22 @@ impl<'t> Validator<'t> {
         match val.get_ref() {
             DeValue::Array(items) => items
                 .iter()
-                .filter_map(|item| self.string_value(key, item))
+                .filter_map(|item| match item.get_ref() {
+                    DeValue::String(_) => self.string_value(key, item),
+                    other => {
+                        self.sink.push(
+                            "config::wrong-type",
+                            item.span(),
+                            format!(
+                                "items of `{key}` must be strings, found {}",
+                                type_name(other)
+                            ),
+                            "expected a string",
+                            None,
+                        );
+                        None
+                    }
+                })
                 .collect(),
             DeValue::String(s) => {
                 self.wrong_type(
