@@ -199,9 +199,9 @@ impl CodeOwners {
                     Ok((name, optional, approvals, rest_at)) => {
                         let owners_tokens: Vec<&Token> =
                             tokens.iter().filter(|t| t.start >= rest_at).collect();
-                        let Some(owners) = parse_owners(&mut sink, base, &owners_tokens) else {
-                            continue;
-                        };
+                        // A bad default owner is reported; the section still opens (with the
+                        // owners that parsed), so the rules below it keep their section.
+                        let (owners, _) = parse_owners(&mut sink, base, &owners_tokens);
                         let existing = sections
                             .iter()
                             .position(|s| s.name.eq_ignore_ascii_case(&name));
@@ -243,9 +243,10 @@ impl CodeOwners {
                 continue;
             }
             let owner_tokens: Vec<&Token> = rest.iter().collect();
-            let Some(mut owners) = parse_owners(&mut sink, base, &owner_tokens) else {
+            let (mut owners, ok) = parse_owners(&mut sink, base, &owner_tokens);
+            if !ok {
                 continue;
-            };
+            }
             let mut default_owners = false;
             if owners.is_empty()
                 && let Some(section) = current.and_then(|c| sections.get(c))
@@ -452,8 +453,9 @@ fn parse_section(body: &str) -> Result<(String, bool, Option<u32>, usize), Strin
     Ok((name, optional, approvals, rest_at))
 }
 
-/// Owners from tokens (stopping at a comment); `None` after reporting bad ones.
-fn parse_owners(sink: &mut Sink<'_>, base: usize, tokens: &[&Token]) -> Option<Vec<Owner>> {
+/// Owners from tokens (stopping at a comment), and whether all of them parsed (bad ones
+/// are reported).
+fn parse_owners(sink: &mut Sink<'_>, base: usize, tokens: &[&Token]) -> (Vec<Owner>, bool) {
     let mut owners = Vec::new();
     let mut ok = true;
     for t in tokens {
@@ -474,5 +476,5 @@ fn parse_owners(sink: &mut Sink<'_>, base: usize, tokens: &[&Token]) -> Option<V
             }
         }
     }
-    ok.then_some(owners)
+    (owners, ok)
 }

@@ -7,6 +7,7 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::codeowners::Owner;
 use crate::diagnostic::{ConfigErrors, Sink, did_you_mean, line_of};
 use crate::pattern::{self, PatternSet};
 use crate::portfolio::{
@@ -100,8 +101,8 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
     for (item_span, t) in v.tables(root, "team") {
         v.check_keys(t, TEAM_KEYS, "[[team]]");
         let name = v.required_name(t, "team", item_span.clone());
-        let members = v.string_list(t, "members");
-        let aliases = v.string_list(t, "aliases");
+        let members = v.owner_list(t, "members", true);
+        let aliases = v.owner_list(t, "aliases", false);
         let Some((name, name_span)) = name else {
             continue;
         };
@@ -499,6 +500,33 @@ impl<'t> Validator<'t> {
                 Vec::new()
             }
         }
+    }
+
+    /// `members` (people: `@user` or an email) or `aliases` (any CODEOWNERS owner).
+    fn owner_list(&mut self, t: &DeTable<'_>, key: &str, people: bool) -> Vec<String> {
+        let list = self.string_list(t, key);
+        for (value, span) in self.string_list_spans(t, key) {
+            let ok = match Owner::parse(&value) {
+                Some(Owner::User(_) | Owner::Email(_)) => true,
+                Some(_) => !people,
+                None => false,
+            };
+            if !ok {
+                let (what, example) = if people {
+                    ("a person", "`alice@example.com` or `@alice`")
+                } else {
+                    ("a CODEOWNERS owner", "`@org/team`, `@user` or an email")
+                };
+                self.sink.push(
+                    "config::invalid-value",
+                    span,
+                    format!("`{value}` in `{key}` is not {what}"),
+                    format!("expected {what}"),
+                    Some(format!("write {example}")),
+                );
+            }
+        }
+        list
     }
 
     fn vocabulary<'a, T>(

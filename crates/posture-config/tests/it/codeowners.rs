@@ -413,6 +413,14 @@ fn optional_section_decides_when_alone() {
     assert_eq!(owners(&co, "a.py"), None);
 }
 
+#[test]
+fn section_with_a_bad_default_owner_still_opens() {
+    let (co, err) = CodeOwners::parse_lenient("CODEOWNERS", "[Docs] @docs oops\ndocs/\n");
+    assert_eq!(err.unwrap().codes(), ["codeowners::bad-owner"]);
+    assert_eq!(co.sections()[0].name, "Docs");
+    assert_eq!(owners(&co, "docs/a.md"), Some(vec!["@docs".into()]));
+}
+
 const BAD: &str = "\
 * @ok
 !*.log @a

@@ -270,6 +270,25 @@ fn shapes_are_checked() {
 }
 
 #[test]
+fn team_members_and_aliases_are_owners() {
+    let text = "[[team]]\nname = \"a\"\nmembers = [\"alice@example.com\", \"@bob\", \"@acme/x\", \"carol\"]\naliases = [\"@acme/a-eng\", \"a team\"]\n";
+    let err = parse_portfolio("posture.toml", text).unwrap_err();
+    let found: Vec<(usize, usize, &str)> = err
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (3, 41, "`@acme/x` in `members` is not a person"),
+            (3, 52, "`carol` in `members` is not a person"),
+            (4, 27, "`a team` in `aliases` is not a CODEOWNERS owner"),
+        ]
+    );
+}
+
+#[test]
 fn unknown_key_without_close_match_lists_the_keys() {
     let err =
         parse_portfolio("posture.toml", "[[team]]\nname = \"a\"\nslack = \"#a\"\n").unwrap_err();
