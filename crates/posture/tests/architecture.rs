@@ -42,6 +42,7 @@ fn crate_dependencies_go_one_way() {
         ("posture-engine", &["posture-model"]),
         ("posture-demo", &["posture-model"]),
         ("posture-risk", &["posture-model"]),
+        ("posture-config", &["posture-model"]),
         ("posture-store", &["posture-engine", "posture-model"]),
         (
             "posture-app",
@@ -111,6 +112,7 @@ fn pure_crates_do_no_io() {
         "posture-engine",
         "posture-demo",
         "posture-risk",
+        "posture-config",
     ] {
         let mut files = Vec::new();
         rust_files(

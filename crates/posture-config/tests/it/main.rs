@@ -1,0 +1,9 @@
+//! Integration tests of posture-config.
+
+#![allow(clippy::unwrap_used)]
+
+mod codeowners;
+mod config;
+mod edit;
+mod owner;
+mod robustness;
