@@ -48,8 +48,19 @@ fn format_hint(rel: &str, bytes: &[u8]) -> Option<&'static str> {
     if !(t.is_empty() || t == "[]" || t == "null") {
         return None;
     }
-    let folder = rel.split('/').nth(1).unwrap_or("");
+    // the tool's folder (upstream/<tool>/, defectdojo/<tool>/) or, in multiscan, the file name
+    let folder = if rel.starts_with("multiscan/") {
+        rel.rsplit('/')
+            .next()
+            .unwrap_or("")
+            .split('.')
+            .next()
+            .unwrap_or("")
+    } else {
+        rel.split('/').nth(1).unwrap_or("")
+    };
     Some(match folder {
+        "trufflehog3" => "trufflehog3-json",
         "gitleaks" => "gitleaks-json",
         "trivy" => "trivy-json",
         "osv-scanner" | "osv_scanner" => "osv-scanner-json",
