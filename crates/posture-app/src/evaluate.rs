@@ -73,6 +73,8 @@ pub struct TargetEvaluation {
     pub by_category: BTreeMap<String, PairCounts>,
     pub false_merges: Vec<PairError>,
     pub misses: Vec<PairError>,
+    /// Occurrences whose finding changed when every report was ingested again.
+    pub moved_on_reingest: usize,
 }
 
 fn label_locator_to_pointer(loc: &str) -> String {
@@ -175,6 +177,7 @@ pub fn evaluate_target(
         .unwrap_or(posture_model::Timestamp::UNIX_EPOCH);
     // report -> locator -> fingerprint (collapsed duplicates included)
     let mut fingerprints: HashMap<String, HashMap<String, Fingerprint>> = HashMap::new();
+    let mut ingested: Vec<(ReportSource, Option<String>)> = Vec::new();
     for report in &reports {
         let source = read_report_file(&dir.join(report), crate::DEFAULT_MAX_REPORT_BYTES)?;
         // Reports that name no manifest (pip-audit, safety) get the one the labels give for
@@ -201,6 +204,13 @@ pub fn evaluate_target(
             name: report.clone(),
             bytes: source.bytes,
         };
+        ingested.push((
+            ReportSource {
+                name: source.name.clone(),
+                bytes: source.bytes.clone(),
+            },
+            target_path.clone(),
+        ));
         crate::ingest(
             &store,
             &[source],
@@ -271,6 +281,46 @@ pub fn evaluate_target(
         }
     }
 
+    // Re-ingest every report (forced, so each comparison runs again): no occurrence may move
+    // to another finding.
+    let membership = |store: &SqliteStore| -> Result<HashMap<i64, i64>, AppError> {
+        Ok(store
+            .findings(&FindingQuery {
+                asset: Some(target.clone()),
+                status: None,
+                ..FindingQuery::default()
+            })?
+            .iter()
+            .flat_map(|f| f.occurrences.iter().map(move |o| (o.id, f.id)))
+            .collect())
+    };
+    let before = membership(&store)?;
+    for (source, target_path) in &ingested {
+        crate::ingest(
+            &store,
+            std::slice::from_ref(source),
+            IngestRequest {
+                asset: target.clone(),
+                branch: "main".into(),
+                target: target_path.clone(),
+                commit: None,
+                format: None,
+                kind: ScanKind::Findings,
+                at: at
+                    .checked_add(jiff::SignedDuration::from_hours(24))
+                    .unwrap_or(at),
+                force: true,
+                thresholds,
+            },
+        )?;
+    }
+    let after = membership(&store)?;
+    let moved_on_reingest = before
+        .iter()
+        .filter(|(occ, finding)| after.get(occ) != Some(finding))
+        .count()
+        + after.len().abs_diff(before.len());
+
     let describe =
         |r: &LabelRow| format!("{} {} {}:{} [{}]", r.tool, r.rule, r.file, r.line, r.issue);
     let weights = posture_engine::correlate::WordWeights::from_features(features_of.values());
@@ -294,6 +344,7 @@ pub fn evaluate_target(
         by_category: BTreeMap::new(),
         false_merges: Vec::new(),
         misses: Vec::new(),
+        moved_on_reingest,
     };
     for i in 0..mapped.len() {
         for j in (i + 1)..mapped.len() {

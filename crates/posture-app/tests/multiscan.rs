@@ -70,6 +70,15 @@ fn correlation_meets_precision_and_recall_on_every_target() {
         for m in &e.misses {
             eprintln!("    MISS: {} <> {} ({})", m.a, m.b, m.detail);
         }
+        eprintln!(
+            "    {} occurrence(s) moved to another finding on re-ingest",
+            e.moved_on_reingest
+        );
+        assert_eq!(
+            e.moved_on_reingest, 0,
+            "{}: re-ingesting the reports moved occurrences between findings",
+            e.target
+        );
         assert!(
             e.unmapped.is_empty(),
             "{}: {} labeled rows not found in Posture's output",

@@ -53,6 +53,27 @@ pub trait Store: Send + Sync {
 
     /// Records a person's triage decision on a finding (and its event).
     fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError>;
+
+    /// A person merges finding `from` into `into` (same asset): its occurrences move, it is
+    /// kept as merged for the record, and later ingests respect it.
+    fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError>;
+
+    /// A person splits an occurrence out of its finding into a finding of its own; later
+    /// ingests never correlate it with the finding's other occurrences again.
+    fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError>;
+
+    /// Suggested duplicates, newest first.
+    fn suggestions(
+        &self,
+        asset: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<SuggestionRecord>, StoreError>;
+
+    /// Accepts (merges) or rejects a suggested duplicate.
+    fn decide_suggestion(
+        &self,
+        decision: SuggestionDecision,
+    ) -> Result<SuggestionRecord, StoreError>;
 }
 
 /// Opens the store a `--database` value names: a SQLite file path (created on first use).

@@ -218,3 +218,46 @@ pub struct TriageChange {
     pub actor: String,
     pub at: Timestamp,
 }
+
+/// A person's decision that two findings are one.
+#[derive(Debug, Clone)]
+pub struct MergeDecision {
+    pub from: i64,
+    pub into: i64,
+    pub actor: String,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// A person's decision that an occurrence is not the same issue as its finding.
+#[derive(Debug, Clone)]
+pub struct SplitDecision {
+    pub occurrence_id: i64,
+    pub actor: String,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// A suggested duplicate (a correlation below the merge threshold).
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestionRecord {
+    pub id: i64,
+    pub asset: String,
+    pub finding_id: i64,
+    pub other_finding_id: i64,
+    pub confidence: f64,
+    pub reason: String,
+    pub state: String,
+    pub created_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+}
+
+/// Accept or reject a suggestion.
+#[derive(Debug, Clone)]
+pub struct SuggestionDecision {
+    pub id: i64,
+    pub accept: bool,
+    pub actor: String,
+    pub at: Timestamp,
+}

@@ -465,3 +465,161 @@ fn per_target_scans_of_one_tool_do_not_close_each_other() {
     let all = all(&s);
     assert_eq!(all.iter().map(|f| f.occurrences.len()).sum::<usize>(), 2);
 }
+
+fn dep_from(tool_id: &str, ids: &[&str], pkg: &str) -> Occurrence {
+    let mut o = dep(ids[0], pkg, "1.0.0");
+    o.rule_id = tool_id.into();
+    o.vulnerability_ids = ids.iter().map(|s| s.to_string()).collect();
+    o
+}
+
+#[test]
+fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge() {
+    let (_d, s) = store();
+    // two tools name one vulnerability by different primary ids: correlation joins them
+    let trivy = vec![dep_from("CVE-2021-23337", &["CVE-2021-23337"], "lodash")];
+    let grype = vec![dep_from(
+        "GHSA-35jh-r3h4-6jhm",
+        &["GHSA-35jh-r3h4-6jhm", "CVE-2021-23337"],
+        "lodash",
+    )];
+    s.ingest(batch("trivy", "main", day(0), "t.json", trivy.clone()))
+        .expect("ingest");
+    let o = s
+        .ingest(batch("grype", "main", day(0), "g.json", grype.clone()))
+        .expect("ingest");
+    assert_eq!(o.total().correlated, 1);
+    let f = all(&s);
+    assert_eq!(f.len(), 1);
+    let linked = f[0]
+        .occurrences
+        .iter()
+        .find(|o| o.tool == "grype")
+        .expect("grype occurrence");
+    let why = linked.correlation.as_ref().expect("correlation recorded");
+    assert!(why.reason.contains("CVE-2021-23337"), "{}", why.reason);
+    assert!(why.confidence >= 0.9);
+
+    // re-ingesting (forced, so the comparison really runs) changes no merge
+    for (tool, name, occs) in [("trivy", "t.json", &trivy), ("grype", "g.json", &grype)] {
+        let mut b = batch(tool, "main", day(1), name, occs.clone());
+        b.force = true;
+        s.ingest(b).expect("ingest");
+    }
+    assert_eq!(all(&s).len(), 1);
+
+    // a person splits grype's occurrence out: two findings, and re-imports keep them apart
+    let split = s
+        .split(posture_store::SplitDecision {
+            occurrence_id: linked.id,
+            actor: "alice".into(),
+            reason: "different advisory after all".into(),
+            at: day(2),
+        })
+        .expect("split");
+    assert_eq!(all(&s).len(), 2);
+    for (tool, name, occs) in [("trivy", "t2.json", &trivy), ("grype", "g2.json", &grype)] {
+        s.ingest(batch(tool, "main", day(3), name, occs.clone()))
+            .expect("ingest");
+    }
+    assert_eq!(all(&s).len(), 2, "a split survives re-ingest");
+    // even when the occurrence closes and a new scan reports it again
+    s.ingest(batch("grype", "main", day(4), "g3.json", vec![]))
+        .expect("ingest");
+    s.ingest(batch("grype", "main", day(5), "g4.json", grype.clone()))
+        .expect("ingest");
+    let now = all(&s);
+    assert_eq!(now.len(), 2);
+    assert!(
+        now.iter()
+            .any(|f| f.id == split.id && f.occurrences.iter().all(|o| o.tool == "grype"))
+    );
+
+    // and a person merges them back: one finding, kept on re-ingest
+    let keep = now.iter().find(|f| f.id != split.id).expect("other").id;
+    let merged = s
+        .merge(posture_store::MergeDecision {
+            from: split.id,
+            into: keep,
+            actor: "bob".into(),
+            reason: "same issue".into(),
+            at: day(6),
+        })
+        .expect("merge");
+    assert_eq!(merged.occurrences.len(), 2);
+    for (tool, name, occs) in [("trivy", "t5.json", &trivy), ("grype", "g5.json", &grype)] {
+        s.ingest(batch(tool, "main", day(7), name, occs.clone()))
+            .expect("ingest");
+    }
+    let end = all(&s);
+    assert_eq!(end.len(), 1, "a person's merge survives re-ingest");
+    let kinds: Vec<String> = s
+        .events(keep)
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"merged".to_string()), "{kinds:?}");
+    assert!(
+        s.merge(posture_store::MergeDecision {
+            from: split.id,
+            into: keep,
+            actor: "x".into(),
+            reason: "again".into(),
+            at: day(8)
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn suggestions_can_be_accepted_or_rejected() {
+    let (_d, s) = store();
+    // an IaC policy on a block that holds a secret: a suggestion, not a merge
+    let mut secret = Occurrence::new(Category::Secret, "aws-key", "AWS key", Severity::High, "/0");
+    secret.location = Location {
+        path: Some("main.tf".into()),
+        start_line: Some(12),
+        ..Default::default()
+    };
+    secret.secret = Some(posture_model::SecretEvidence::from_plaintext(
+        "AKIAEXAMPLEEXAMPLE99",
+    ));
+    let mut policy = Occurrence::new(
+        Category::Iac,
+        "CKV_AWS_41",
+        "Ensure no hard coded AWS access key and secret key exists in provider",
+        Severity::High,
+        "/1",
+    );
+    policy.location = Location {
+        path: Some("main.tf".into()),
+        start_line: Some(10),
+        end_line: Some(20),
+        ..Default::default()
+    };
+    s.ingest(batch("gitleaks", "main", day(0), "s.json", vec![secret]))
+        .expect("ingest");
+    let o = s
+        .ingest(batch("checkov", "main", day(0), "c.json", vec![policy]))
+        .expect("ingest");
+    assert_eq!(o.total().suggested, 1, "{:?}", o.total());
+    let list = s.suggestions(Some("shop"), true).expect("list");
+    assert_eq!(list.len(), 1);
+    assert!(
+        list[0].reason.contains("hard-coded credential policy"),
+        "{}",
+        list[0].reason
+    );
+    let decided = s
+        .decide_suggestion(posture_store::SuggestionDecision {
+            id: list[0].id,
+            accept: true,
+            actor: "carol".into(),
+            at: day(1),
+        })
+        .expect("accept");
+    assert_eq!(decided.state, "accepted");
+    assert_eq!(all(&s).len(), 1);
+    assert!(s.suggestions(Some("shop"), true).expect("list").is_empty());
+}

@@ -32,6 +32,21 @@ pub enum Command {
     Findings(FindingsArgs),
     /// Show one finding: its occurrences across tools and its history.
     Show(ShowArgs),
+    /// Explain one finding: every occurrence with its tool, report and locator, why it belongs
+    /// to the finding (the correlation rule, its confidence and reason), suggested duplicates,
+    /// and the history.
+    Explain(ShowArgs),
+    /// Merge one finding into another (a person's decision, kept across re-imports).
+    Merge(MergeArgs),
+    /// Split an occurrence out of its finding into a finding of its own (kept across
+    /// re-imports: Posture never correlates them again).
+    Split(SplitArgs),
+    /// List suggested duplicates, or accept or reject one.
+    Suggestions(SuggestionsArgs),
+    /// Measure correlation against labeled data: for each target folder (reports plus a
+    /// LABELS.tsv, as in the multiscan corpus), pairwise precision and recall of Posture's
+    /// merges, per category, with every false merge and miss. Exits 1 below the targets.
+    Evaluate(EvaluateArgs),
     /// List ingested scans.
     Scans(ScansArgs),
     /// Record a triage decision on a finding (kept across re-imports).
@@ -143,6 +158,66 @@ pub struct FindingsArgs {
 pub struct ShowArgs {
     /// The finding id.
     pub id: i64,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The finding that goes away.
+    pub from: i64,
+    /// The finding it joins.
+    pub into: i64,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long, env = "POSTURE_ACTOR")]
+    pub actor: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// The occurrence id (see `posture explain`).
+    pub occurrence: i64,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long, env = "POSTURE_ACTOR")]
+    pub actor: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestionsArgs {
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Also list decided suggestions.
+    #[arg(long)]
+    pub all: bool,
+    /// Accept (merge) this suggestion.
+    #[arg(long, conflicts_with = "reject")]
+    pub accept: Option<i64>,
+    /// Reject this suggestion (the pair is never suggested or merged again).
+    #[arg(long)]
+    pub reject: Option<i64>,
+    #[arg(long, env = "POSTURE_ACTOR")]
+    pub actor: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Target folders, or a folder of target folders.
+    #[arg(required = true)]
+    pub dirs: Vec<std::path::PathBuf>,
+    /// Least pairwise precision per target.
+    #[arg(long, default_value_t = 0.97)]
+    pub min_precision: f64,
+    /// Least pairwise recall per target.
+    #[arg(long, default_value_t = 0.90)]
+    pub min_recall: f64,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

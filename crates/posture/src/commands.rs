@@ -5,7 +5,10 @@ use crate::output::{self, clip};
 use anyhow::{Context, bail};
 use posture_app::{Clock, IngestRequest, SystemClock};
 use posture_model::{Category, FindingStatus, Severity, Timestamp};
-use posture_store::{FindingQuery, FindingRecord, ScanKind, ScanQuery, Store, TriageChange};
+use posture_store::{
+    FindingQuery, FindingRecord, MergeDecision, ScanKind, ScanQuery, SplitDecision, Store,
+    SuggestionDecision, TriageChange,
+};
 use std::process::ExitCode;
 
 /// The database used when `--database` and `POSTURE_DATABASE` are not given.
@@ -21,6 +24,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(a) => ingest(database, a),
         Command::Findings(a) => findings(database, a),
         Command::Show(a) => show(database, a),
+        Command::Explain(a) => explain(database, a),
+        Command::Merge(a) => merge(database, a),
+        Command::Split(a) => split(database, a),
+        Command::Suggestions(a) => suggestions(database, a),
+        Command::Evaluate(a) => evaluate(a),
         Command::Scans(a) => scans(database, a),
         Command::Triage(a) => triage(database, a),
         Command::Demo(_) => unreachable!("handled above"),
@@ -435,4 +443,251 @@ fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
         _ => println!("finding #{} is now {}", f.id, f.status),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn actor_or_user(actor: Option<String>) -> String {
+    actor
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn explain(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(database)?;
+    let Some(f) = store.finding(a.id)? else {
+        bail!("no finding with id {}", a.id);
+    };
+    let events = store.events(a.id)?;
+    let suggestions: Vec<_> = store
+        .suggestions(Some(&f.asset), false)?
+        .into_iter()
+        .filter(|s| s.finding_id == f.id || s.other_finding_id == f.id)
+        .collect();
+    match output::resolve(a.output) {
+        OutputFormat::Json | OutputFormat::Csv => output::json(&serde_json::json!({
+            "finding": f, "suggestions": suggestions, "events": events
+        }))?,
+        OutputFormat::Table => {
+            println!("#{} [{}] {} ({})", f.id, f.severity, f.title, f.status);
+            println!("asset {} · {} · rule {}", f.asset, f.category, f.rule_id);
+            println!(
+                "first seen {} · last seen {}{} · reopened {} time(s)",
+                f.first_seen,
+                f.last_seen,
+                f.fixed_at
+                    .map(|t| format!(" · fixed {t}"))
+                    .unwrap_or_default(),
+                f.reopened
+            );
+            println!("\n{} occurrence(s):", f.occurrences.len());
+            for o in &f.occurrences {
+                println!(
+                    "  occurrence {} · {} on {} · {} · {} [{}]",
+                    o.id,
+                    o.tool,
+                    o.branch,
+                    if o.open { "open" } else { "closed" },
+                    o.data.rule_id,
+                    o.data.severity
+                );
+                println!("      where:   {}", o.data.location.short());
+                println!("      evidence: {} at {}", o.report, o.data.locator);
+                println!("      identity: {} ({})", o.identity_tier, o.fingerprint);
+                match &o.correlation {
+                    None => println!("      why here: founded the finding"),
+                    Some(c) => println!(
+                        "      why here: {:.2} {}{}",
+                        c.confidence,
+                        c.reason,
+                        c.matched_occurrence
+                            .map(|m| format!(" (matched occurrence {m})"))
+                            .unwrap_or_default()
+                    ),
+                }
+            }
+            if !suggestions.is_empty() {
+                println!("\nsuggested duplicates:");
+                for s in &suggestions {
+                    let other = if s.finding_id == f.id {
+                        s.other_finding_id
+                    } else {
+                        s.finding_id
+                    };
+                    println!(
+                        "  suggestion {} · finding {other} · {:.2} {} ({})",
+                        s.id, s.confidence, s.reason, s.state
+                    );
+                }
+            }
+            println!("\nhistory:");
+            for e in &events {
+                println!(
+                    "  {} {}{}{}",
+                    e.at,
+                    e.kind,
+                    e.actor
+                        .as_deref()
+                        .map(|a| format!(" by {a}"))
+                        .unwrap_or_default(),
+                    e.reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(database: &str, a: MergeArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(database)?;
+    let f = store.merge(MergeDecision {
+        from: a.from,
+        into: a.into,
+        actor: actor_or_user(a.actor),
+        reason: a.reason,
+        at: SystemClock.now(),
+    })?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&f)?,
+        _ => println!(
+            "finding #{} merged into #{} ({} occurrences)",
+            a.from,
+            f.id,
+            f.occurrences.len()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn split(database: &str, a: SplitArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(database)?;
+    let f = store.split(SplitDecision {
+        occurrence_id: a.occurrence,
+        actor: actor_or_user(a.actor),
+        reason: a.reason,
+        at: SystemClock.now(),
+    })?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&f)?,
+        _ => println!("occurrence {} is now finding #{}", a.occurrence, f.id),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn suggestions(database: &str, a: SuggestionsArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(database)?;
+    if let Some(id) = a.accept.or(a.reject) {
+        let s = store.decide_suggestion(SuggestionDecision {
+            id,
+            accept: a.accept.is_some(),
+            actor: actor_or_user(a.actor),
+            at: SystemClock.now(),
+        })?;
+        match output::resolve(a.output) {
+            OutputFormat::Json => output::json(&s)?,
+            _ => println!("suggestion {} {}", s.id, s.state),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let list = store.suggestions(a.asset.as_deref(), !a.all)?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&list)?,
+        fmt => {
+            let header = [
+                "ID",
+                "ASSET",
+                "FINDING",
+                "OTHER",
+                "CONFIDENCE",
+                "STATE",
+                "REASON",
+            ];
+            let rows = list
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.asset.clone(),
+                        s.finding_id.to_string(),
+                        s.other_finding_id.to_string(),
+                        format!("{:.2}", s.confidence),
+                        s.state.clone(),
+                        clip(&s.reason, 80),
+                    ]
+                })
+                .collect();
+            if fmt == OutputFormat::Csv {
+                output::csv(&header, rows)?
+            } else {
+                output::table(&header, rows)?
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn evaluate(a: EvaluateArgs) -> anyhow::Result<ExitCode> {
+    let mut targets = Vec::new();
+    for d in &a.dirs {
+        if d.join("LABELS.tsv").is_file() {
+            targets.push(d.clone());
+        } else {
+            let mut inner: Vec<_> = std::fs::read_dir(d)
+                .with_context(|| format!("cannot read {}", d.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("LABELS.tsv").is_file())
+                .collect();
+            inner.sort();
+            if inner.is_empty() {
+                bail!("{}: no LABELS.tsv here or in its folders", d.display());
+            }
+            targets.extend(inner);
+        }
+    }
+    let mut results = Vec::new();
+    let mut pass = true;
+    for t in &targets {
+        let e = posture_app::evaluate::evaluate_target(t, Default::default())?;
+        pass &= e.total.precision() >= a.min_precision
+            && e.total.recall() >= a.min_recall
+            && e.moved_on_reingest == 0;
+        results.push(e);
+    }
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&serde_json::json!(results.iter().map(|e| serde_json::json!({
+            "target": e.target, "rows": e.rows, "issues": e.issues, "findings": e.findings,
+            "precision": e.total.precision(), "recall": e.total.recall(), "pairs": e.total,
+            "by_category": e.by_category.iter().map(|(k, c)| (k.clone(), serde_json::json!({"precision": c.precision(), "recall": c.recall(), "pairs": c}))).collect::<serde_json::Map<_, _>>(),
+            "false_merges": e.false_merges, "misses": e.misses, "unmapped": e.unmapped,
+            "moved_on_reingest": e.moved_on_reingest,
+        })).collect::<Vec<_>>()))?,
+        _ => {
+            for e in &results {
+                println!(
+                    "{}: precision {:.3}, recall {:.3} ({} labeled occurrences, {} issues, {} findings; {} true merges, {} false merges, {} missed pairs; {} moved on re-ingest)",
+                    e.target, e.total.precision(), e.total.recall(), e.rows, e.issues, e.findings,
+                    e.total.true_merges, e.total.false_merges, e.total.missed, e.moved_on_reingest
+                );
+                for (cat, c) in &e.by_category {
+                    println!("  {cat:<14} precision {:.3} recall {:.3} ({} / {} / {})", c.precision(), c.recall(), c.true_merges, c.false_merges, c.missed);
+                }
+                for f in &e.false_merges {
+                    println!("  false merge: {} <> {}\n      {}", f.a, f.b, f.detail);
+                }
+                for m in &e.misses {
+                    println!("  miss: {} <> {}\n      {}", m.a, m.b, m.detail);
+                }
+                for u in &e.unmapped {
+                    println!("  unmapped label: {u}");
+                }
+            }
+        }
+    }
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

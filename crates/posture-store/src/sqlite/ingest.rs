@@ -356,10 +356,12 @@ fn load_findings(
 ) -> Result<Vec<ExistingFinding>, StoreError> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT f.id, f.key, f.status,
+            // a merged finding's key leads to the finding it was merged into
+            "SELECT t.id, f.key, t.status,
                     (SELECT COUNT(*) FROM occurrences o
-                      WHERE o.finding_id = f.id AND o.open = 1 AND o.scope_id <> ?2)
-               FROM findings f WHERE f.asset_id = ?1",
+                      WHERE o.finding_id = t.id AND o.open = 1 AND o.scope_id <> ?2)
+               FROM findings f JOIN findings t ON t.id = COALESCE(f.merged_into, f.id)
+              WHERE f.asset_id = ?1",
         )
         .map_err(StoreError::db("loading the asset's findings"))?;
     let rows = stmt
@@ -699,7 +701,7 @@ pub(super) fn merge_findings(
     )
     .map_err(StoreError::db("merging findings"))?;
     tx.execute(
-        "UPDATE findings SET merged_into = ?1 WHERE id = ?2",
+        "UPDATE findings SET merged_into = ?1 WHERE id = ?2 OR merged_into = ?2",
         params![into, from],
     )
     .map_err(StoreError::db("merging findings"))?;

@@ -1,12 +1,14 @@
 //! The embedded SQLite back end: one file, created on first use, WAL journal.
 
+mod decisions;
 mod ingest;
 mod query;
 mod schema;
 
 use crate::{
-    EventRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, ScanQuery, ScanRecord,
-    ScopeOutcome, Store, StoreError, TriageChange,
+    EventRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, MergeDecision, ScanQuery,
+    ScanRecord, ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision,
+    SuggestionRecord, TriageChange,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -128,5 +130,32 @@ impl Store for SqliteStore {
     fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError> {
         let mut conn = self.lock()?;
         query::triage(&mut conn, change)
+    }
+
+    fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError> {
+        let mut conn = self.lock()?;
+        decisions::merge(&mut conn, decision)
+    }
+
+    fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError> {
+        let mut conn = self.lock()?;
+        decisions::split(&mut conn, decision)
+    }
+
+    fn suggestions(
+        &self,
+        asset: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<SuggestionRecord>, StoreError> {
+        let conn = self.lock()?;
+        decisions::suggestions(&conn, asset, open_only, None)
+    }
+
+    fn decide_suggestion(
+        &self,
+        decision: SuggestionDecision,
+    ) -> Result<SuggestionRecord, StoreError> {
+        let mut conn = self.lock()?;
+        decisions::decide_suggestion(&mut conn, decision)
     }
 }
