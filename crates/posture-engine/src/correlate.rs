@@ -128,6 +128,10 @@ pub struct Match {
     /// checks of one block against each other (see [`decide_config`]).
     #[serde(skip)]
     pub strength: f32,
+    /// The match rests on resemblance (alike advisory prose): enough to join one finding, not
+    /// to declare two existing findings one issue.
+    #[serde(skip)]
+    pub resemblance: bool,
 }
 
 /// The least shared word weight that can make a configuration match on its own: at least one
@@ -151,6 +155,7 @@ pub fn decide_config(best: &Match, runner_up: Option<&Match>, candidates: usize)
                 best.reason
             ),
             strength: best.strength,
+            resemblance: false,
         }
     } else {
         Match {
@@ -160,6 +165,7 @@ pub fn decide_config(best: &Match, runner_up: Option<&Match>, candidates: usize)
                 best.reason
             ),
             strength: best.strength,
+            resemblance: false,
         }
     }
 }
@@ -520,7 +526,6 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
     });
     let text = format!("{} {}", o.rule_id, o.title);
     let cwe_cls = cwe_classes(&o.cwes);
-    let kw_cls = keyword_classes(&text);
     let credential =
         o.category == Category::Secret || cwe_cls.iter().any(|c| c == "hard-coded-credential") || {
             let t = text.to_ascii_lowercase();
@@ -549,6 +554,13 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
         } else {
             Family::Code
         };
+    // the costlier features only for the families whose rules read them
+    let kw_cls = if matches!(family, Family::Code | Family::Endpoint) {
+        keyword_classes(&text)
+    } else {
+        Vec::new()
+    };
+    let needs_words = matches!(family, Family::Config | Family::Secret);
     let mut vulns: Vec<String> = o
         .vulnerability_ids
         .iter()
@@ -570,8 +582,12 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
     // sentence.
     let rule_name = o.rule_id.rsplit('.').next().unwrap_or(&o.rule_id);
     let opaque_rule = !rule_name.chars().any(|c| c.is_ascii_lowercase());
-    let mut control_text = o.title.clone();
-    if !opaque_rule {
+    let mut control_text = if needs_words {
+        o.title.clone()
+    } else {
+        String::new()
+    };
+    if !opaque_rule && needs_words {
         control_text.push(' ');
         control_text.push_str(rule_name);
     }
@@ -581,7 +597,7 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
         control_text.push(' ');
         control_text.push_str(first_sentence(d));
     }
-    let id_words: BTreeSet<String> = if opaque_rule {
+    let id_words: BTreeSet<String> = if opaque_rule && needs_words {
         significant_words(&o.rule_id)
     } else {
         BTreeSet::new()
@@ -678,9 +694,25 @@ fn advisory_sketch(text: &str) -> Vec<u32> {
     let mut hashes: Vec<u32> = words
         .windows(3)
         .map(|w| {
-            let h = blake3::hash(w.join(" ").as_bytes());
-            let b = h.as_bytes();
-            u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            // FNV-1a: a sketch needs spread, not secrecy, and this runs per phrase
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for (i, part) in w.iter().enumerate() {
+                if i > 0 {
+                    h ^= u64::from(b' ');
+                    h = h.wrapping_mul(0x0100_0000_01b3);
+                }
+                for byte in part.bytes() {
+                    h ^= u64::from(byte);
+                    h = h.wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+            // splitmix64 finalizer: bottom-k sketches need uniformly spread values
+            h ^= h >> 30;
+            h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            h ^= h >> 27;
+            h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+            h ^= h >> 31;
+            (h >> 32) as u32
         })
         .collect();
     hashes.sort_unstable();
@@ -887,6 +919,7 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
         return Some(Match {
             confidence: 0.95,
             strength: 0.0,
+            resemblance: false,
             reason: format!(
                 "same vulnerability {first}{alias} in the same package {package}{manifest}"
             ),
@@ -921,6 +954,7 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
             // the closest wins
             confidence: 0.6 + 0.35 * similarity,
             strength: 0.0,
+            resemblance: true,
             reason: format!(
                 "same advisory text ({:.0}% of its phrases in common) for {} and {} in the same package {package}{manifest}",
                 similarity * 100.0,
@@ -947,6 +981,7 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
         return Some(Match {
             confidence: if hashes_equal { 0.9 } else { 0.85 },
             strength: 0.0,
+            resemblance: false,
             reason: format!(
                 "same {} at {pa} {}",
                 if hashes_equal {
@@ -977,6 +1012,7 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
         return Some(Match {
             confidence: 0.8,
             strength: 0.0,
+            resemblance: false,
             reason: format!(
                 "an access key id and its secret key on adjacent lines of {pa} ({} / {}): one credential",
                 lines_text(Some(la)),
@@ -997,6 +1033,7 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
             // a block may hold several secrets: a person confirms which one the policy means
             confidence: 0.65,
             strength: 0.0,
+            resemblance: false,
             reason: format!(
                 "hard-coded credential policy on the block {pa} {} that contains the secret at {}",
                 lines_text(Some(if la.1 - la.0 > lb.1 - lb.0 { la } else { lb })),
@@ -1056,6 +1093,7 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
             return Some(Match {
                 confidence: if from_cwe { 0.9 } else { 0.8 },
                 strength: 0.0,
+                resemblance: false,
                 reason: format!(
                     "same weakness ({class}{how}) in {pa} at overlapping {} / {}",
                     lines_text(Some(la)),
@@ -1067,6 +1105,7 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
             return Some(Match {
                 confidence: 0.75,
                 strength: 0.0,
+                resemblance: false,
                 reason: format!(
                     "same injection ({class}{how}) in {pa} within {INJECTION_WINDOW} lines ({} / {}): the tainted string and the sink that runs it",
                     lines_text(Some(la)),
@@ -1084,6 +1123,7 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
         return Some(Match {
             confidence: 0.75,
             strength: 0.0,
+            resemblance: false,
             reason: format!(
                 "related weaknesses ({} / {}) on overlapping {} / {} of {pa}: one tainted template rendered",
                 related.0,
@@ -1120,6 +1160,7 @@ fn config(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
         return Some(Match {
             confidence: 0.9,
             strength: f32::MAX,
+            resemblance: false,
             reason: format!(
                 "equivalent controls ({} = {}, control map: {ca}) on the same block of {pa} ({} / {})",
                 a.rule.rsplit('.').next().unwrap_or(&a.rule),
@@ -1141,6 +1182,7 @@ fn config(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
     Some(Match {
         confidence,
         strength: shared_weight,
+        resemblance: false,
         reason: format!(
             "same control on the same block of {pa} ({} / {}): both rules speak of {}",
             lines_text(a.lines),
@@ -1172,6 +1214,7 @@ fn endpoint(a: &Features, b: &Features) -> Option<Match> {
     Some(Match {
         confidence: 0.85,
         strength: 0.0,
+        resemblance: false,
         reason: format!(
             "same weakness ({class}) at the same endpoint {}",
             a.endpoint.as_deref().unwrap_or("")

@@ -524,7 +524,10 @@ impl CandidateIndex {
                     config.push((m, i));
                     continue;
                 }
-                if m.confidence >= input.thresholds.merge && !strong.contains(&c.finding) {
+                if m.confidence >= input.thresholds.merge
+                    && !m.resemblance
+                    && !strong.contains(&c.finding)
+                {
                     strong.push(c.finding);
                 }
                 let better = match &best {

@@ -9,7 +9,11 @@
 //!   fingerprint, diff, write, commit);
 //! * `identical`: re-ingest of the same file (short-circuits on the report digest);
 //! * `identical-forced`: the same with `--force`: the full comparison of 100,000 findings;
-//! * `moved-dropped`: re-ingest of the report with 10% dropped and lines shifted.
+//! * `moved-dropped`: re-ingest of the report with 10% dropped and lines shifted;
+//! * `second-tool` (Trivy only): ingest of the same vulnerabilities as Grype reports them into
+//!   the same asset, half under their CVE and half under a GHSA id with the CVE as alias, so
+//!   every occurrence goes through correlation (candidate lookup and scoring), not only exact
+//!   identity. Its throughput against `fresh` is the cost of correlation.
 //!
 //! Usage: `cargo run --release -p posture --bin posture-bench -- [--n 100000] [--out DIR]`.
 
@@ -40,7 +44,7 @@ fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
             std::hint::black_box(&v);
             0
         }
-        "fresh" | "identical" | "identical-forced" | "moved-dropped" => {
+        "fresh" | "identical" | "identical-forced" | "moved-dropped" | "second-tool" => {
             let t0 = Instant::now();
             let src = read_report_file(file, posture_app::DEFAULT_MAX_REPORT_BYTES)
                 .map_err(|e| e.to_string())?;
@@ -122,6 +126,65 @@ fn run_child(phase: &str, file: &Path, db: &Path) -> Result<Figures, String> {
         count,
         peak_kib,
     })
+}
+
+/// Writes the vulnerabilities of a Trivy report as a Grype JSON report (same packages and
+/// CVEs; every other one under a GHSA-style id with the CVE as related vulnerability).
+fn trivy_to_grype(trivy: &Path, out: &Path) -> Result<(), String> {
+    if out.exists() {
+        return Ok(());
+    }
+    let bytes = std::fs::read(trivy).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let mut matches = Vec::new();
+    let mut n = 0usize;
+    for result in v["Results"].as_array().into_iter().flatten() {
+        let ty = result["Type"].as_str().unwrap_or("");
+        let art_type = match ty {
+            "debian" | "ubuntu" => "deb",
+            "npm" | "node-pkg" => "npm",
+            "pip" | "python-pkg" | "poetry" => "python",
+            "gobinary" | "gomod" => "go-module",
+            "jar" | "pom" => "java-archive",
+            other => other,
+        };
+        for vuln in result["Vulnerabilities"].as_array().into_iter().flatten() {
+            n += 1;
+            let cve = vuln["VulnerabilityID"].as_str().unwrap_or("");
+            let (id, related) = if n % 2 == 0 {
+                (
+                    format!("GHSA-bnch-{:04x}-{:04x}", n / 65536, n % 65536),
+                    vec![serde_json::json!({"id": cve, "namespace": "nvd:cpe"})],
+                )
+            } else {
+                (cve.to_string(), vec![])
+            };
+            matches.push(serde_json::json!({
+                "vulnerability": {
+                    "id": id,
+                    "dataSource": "https://example.invalid/advisory",
+                    "namespace": "bench",
+                    "severity": vuln["Severity"].as_str().map(|s| { let mut c = s.to_ascii_lowercase(); if let Some(f) = c.get_mut(0..1) { f.make_ascii_uppercase(); } c }),
+                    "description": vuln["Description"],
+                    "fix": {"versions": vuln["FixedVersion"].as_str().map(|f| vec![f]).unwrap_or_default(), "state": "fixed"},
+                },
+                "relatedVulnerabilities": related,
+                "matchDetails": [{"type": "exact-direct-match", "matcher": "bench", "searchedBy": {}, "found": {}}],
+                "artifact": {
+                    "name": vuln["PkgName"], "version": vuln["InstalledVersion"], "type": art_type,
+                    "locations": [{"path": result["Target"]}], "purl": vuln["PkgIdentifier"]["PURL"],
+                },
+            }));
+        }
+    }
+    let doc = serde_json::json!({
+        "matches": matches,
+        "source": {"type": "image", "target": {"userInput": v["ArtifactName"]}},
+        "distro": {"name": "debian", "version": "12"},
+        "descriptor": {"name": "grype", "version": "0.80.0"},
+    });
+    std::fs::write(out, serde_json::to_vec(&doc).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())
 }
 
 fn generate(script: &Path, args: &[&str], out: &Path) -> Result<(), String> {
@@ -236,6 +299,12 @@ fn main() -> Result<(), String> {
         for (phase, file) in phases {
             let f = run_child(phase, file, &db)?;
             row(phase, &f, f.count);
+        }
+        if fmt == "trivy" {
+            let grype = out.join(format!("grype-from-trivy-{n}.json"));
+            trivy_to_grype(&base, &grype)?;
+            let f = run_child("second-tool", &grype, &db)?;
+            row("second-tool", &f, f.count);
         }
         println!("{:<7} report size {:.1} MiB", fmt, size as f64 / 1048576.0);
     }
