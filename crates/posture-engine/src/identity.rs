@@ -112,6 +112,8 @@ pub struct IdentifiedOccurrence {
     pub summary: OccurrenceSummary,
     /// What correlation compares (stored with the occurrence).
     pub features: crate::correlate::Features,
+    /// `features` serialized (what the store keeps), made with the rest in parallel.
+    pub features_json: String,
     /// The occurrence serialized as JSON (what the store keeps).
     pub data: String,
     /// Hash of `data`: tells a changed occurrence (moved lines, new locator) from an identical one.
@@ -386,6 +388,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
             Fingerprint(out)
         };
         let features = crate::correlate::features(tool, &o);
+        let features_json = serde_json::to_string(&features).unwrap_or_else(|_| "{}".to_string());
         let summary = OccurrenceSummary {
             category: o.category,
             severity: o.severity,
@@ -402,6 +405,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
                 tier,
                 summary,
                 features,
+                features_json,
                 data,
                 data_hash,
             },

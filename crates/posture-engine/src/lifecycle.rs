@@ -300,6 +300,7 @@ pub fn plan(
             continue;
         };
         let mut link = None;
+        let keys = blocking_keys(&occ.features);
         let finding = if let Some(f) = by_key.get(&occ.fingerprint) {
             link = Some(Link {
                 confidence: 1.0,
@@ -315,7 +316,7 @@ pub fn plan(
         } else if let Some(&n) = new_keys.get(&occ.fingerprint) {
             FindingRef::New(n)
         } else {
-            let best = index.best_match(occ, correlation);
+            let best = index.best_match(occ, &keys, correlation);
             match best {
                 Some((m, cand, others)) if m.confidence >= correlation.thresholds.merge => {
                     p.summary.correlated += 1;
@@ -369,7 +370,7 @@ pub fn plan(
                 }
             }
         };
-        index.add(index_in_report, occ, finding);
+        index.add(index_in_report, occ, finding, keys);
         p.new_occurrences.push(NewOccurrence {
             index: index_in_report,
             finding,
@@ -413,25 +414,35 @@ pub fn plan(
 
 /// A candidate for correlation: stored or created by this scan.
 #[derive(Debug, Clone)]
-struct IndexedCandidate {
+struct IndexedCandidate<'a> {
     occurrence: OccurrenceRef,
     finding: FindingRef,
     fingerprint: Fingerprint,
-    features: Features,
+    features: &'a Features,
+    /// Hash of (tool, rule), for the one-rule-per-finding check without allocating.
+    rule: u64,
+}
+
+fn rule_hash(f: &Features) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    f.tool.hash(&mut h);
+    f.rule.hash(&mut h);
+    h.finish()
 }
 
 /// Candidates by blocking key.
-struct CandidateIndex {
-    items: Vec<IndexedCandidate>,
+struct CandidateIndex<'a> {
+    items: Vec<IndexedCandidate<'a>>,
     by_key: HashMap<String, Vec<usize>>,
     /// The (tool, rule) pairs each finding already holds: one rule of one tool at two places
     /// is two instances, so a finding never takes a second occurrence of a rule it has.
-    rules_of: HashMap<FindingRef, HashSet<(String, String)>>,
+    rules_of: HashMap<FindingRef, HashSet<u64>>,
     weights: WordWeights,
 }
 
-impl CandidateIndex {
-    fn new(candidates: &[CorrelationCandidate], weights: WordWeights) -> Self {
+impl<'a> CandidateIndex<'a> {
+    fn new(candidates: &'a [CorrelationCandidate], weights: WordWeights) -> Self {
         let mut idx = CandidateIndex {
             items: Vec::with_capacity(candidates.len()),
             by_key: HashMap::new(),
@@ -439,23 +450,25 @@ impl CandidateIndex {
             weights,
         };
         for c in candidates {
-            idx.push(IndexedCandidate {
-                occurrence: OccurrenceRef::Existing(c.occurrence_id),
-                finding: FindingRef::Existing(c.finding_id),
-                fingerprint: c.fingerprint,
-                features: c.features.clone(),
-            });
+            let keys = blocking_keys(&c.features);
+            idx.push(
+                IndexedCandidate {
+                    occurrence: OccurrenceRef::Existing(c.occurrence_id),
+                    finding: FindingRef::Existing(c.finding_id),
+                    fingerprint: c.fingerprint,
+                    features: &c.features,
+                    rule: rule_hash(&c.features),
+                },
+                keys,
+            );
         }
         idx
     }
 
-    fn push(&mut self, c: IndexedCandidate) {
+    fn push(&mut self, c: IndexedCandidate<'a>, keys: Vec<String>) {
         let i = self.items.len();
-        self.rules_of
-            .entry(c.finding)
-            .or_default()
-            .insert((c.features.tool.clone(), c.features.rule.clone()));
-        for k in blocking_keys(&c.features) {
+        self.rules_of.entry(c.finding).or_default().insert(c.rule);
+        for k in keys {
             self.by_key.entry(k).or_default().push(i);
         }
         self.items.push(c);
@@ -473,13 +486,23 @@ impl CandidateIndex {
         }
     }
 
-    fn add(&mut self, index: usize, occ: &crate::IdentifiedOccurrence, finding: FindingRef) {
-        self.push(IndexedCandidate {
-            occurrence: OccurrenceRef::New(index),
-            finding,
-            fingerprint: occ.fingerprint,
-            features: occ.features.clone(),
-        });
+    fn add(
+        &mut self,
+        index: usize,
+        occ: &'a crate::IdentifiedOccurrence,
+        finding: FindingRef,
+        keys: Vec<String>,
+    ) {
+        self.push(
+            IndexedCandidate {
+                occurrence: OccurrenceRef::New(index),
+                finding,
+                fingerprint: occ.fingerprint,
+                features: &occ.features,
+                rule: rule_hash(&occ.features),
+            },
+            keys,
+        );
     }
 
     /// The best-scoring candidate (ties broken by the earliest candidate, so the result does
@@ -488,8 +511,10 @@ impl CandidateIndex {
     fn best_match(
         &self,
         occ: &crate::IdentifiedOccurrence,
+        keys: &[String],
         input: &CorrelationInput,
     ) -> Option<(Match, IndexedCandidateRef, Vec<FindingRef>)> {
+        let occ_rule = rule_hash(&occ.features);
         let mut seen: HashSet<usize> = HashSet::new();
         let mut best: Option<(Match, usize)> = None;
         // every finding some candidate matches at the merge threshold: when there are several,
@@ -498,8 +523,8 @@ impl CandidateIndex {
         // configuration twins are chosen relative to the other checks of the block: the best
         // by shared word weight per finding, and the runner-up in another finding
         let mut config: Vec<(Match, usize)> = Vec::new();
-        for k in blocking_keys(&occ.features) {
-            let Some(list) = self.by_key.get(&k) else {
+        for k in keys {
+            let Some(list) = self.by_key.get(k) else {
                 continue;
             };
             for &i in list {
@@ -507,9 +532,11 @@ impl CandidateIndex {
                     continue;
                 }
                 let c = &self.items[i];
-                if self.rules_of.get(&c.finding).is_some_and(|r| {
-                    r.contains(&(occ.features.tool.clone(), occ.features.rule.clone()))
-                }) {
+                if self
+                    .rules_of
+                    .get(&c.finding)
+                    .is_some_and(|r| r.contains(&occ_rule))
+                {
                     continue;
                 }
                 if input.separated.contains(&(occ.fingerprint, c.fingerprint))
@@ -517,7 +544,7 @@ impl CandidateIndex {
                 {
                     continue;
                 }
-                let Some(m) = score_with(&occ.features, &c.features, &self.weights) else {
+                let Some(m) = score_with(&occ.features, c.features, &self.weights) else {
                     continue;
                 };
                 if occ.features.family == Family::Config && c.features.family == Family::Config {

@@ -497,7 +497,7 @@ fn apply(
                 &o.data_hash.0[..],
                 o.summary.severity as i64,
                 o.data,
-                serde_json::to_string(&o.features).unwrap_or_else(|_| "{}".into()),
+                o.features_json,
                 link_confidence,
                 link_reason,
                 link_occurrence,
