@@ -151,7 +151,7 @@ fn trivy_to_grype(trivy: &Path, out: &Path) -> Result<(), String> {
         for vuln in result["Vulnerabilities"].as_array().into_iter().flatten() {
             n += 1;
             let cve = vuln["VulnerabilityID"].as_str().unwrap_or("");
-            let (id, related) = if n % 2 == 0 {
+            let (id, related) = if n.is_multiple_of(2) {
                 (
                     format!("GHSA-bnch-{:04x}-{:04x}", n / 65536, n % 65536),
                     vec![serde_json::json!({"id": cve, "namespace": "nvd:cpe"})],
