@@ -11,6 +11,7 @@ mod cargo_audit;
 mod checkov;
 mod clair;
 mod common;
+mod conformance;
 mod cyclonedx_json;
 mod cyclonedx_xml;
 mod dast_sbom_detection;
