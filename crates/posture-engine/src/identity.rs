@@ -114,6 +114,9 @@ pub struct IdentifiedOccurrence {
     pub features: crate::correlate::Features,
     /// `features` serialized (what the store keeps), made with the rest in parallel.
     pub features_json: String,
+    /// For content-identified occurrences: the identity without the file path, so that a file
+    /// renamed with its content keeps its occurrences (see `lifecycle::diff_scope`).
+    pub relocation_key: Option<Fingerprint>,
     /// The occurrence serialized as JSON (what the store keeps).
     pub data: String,
     /// Hash of `data`: tells a changed occurrence (moved lines, new locator) from an identical one.
@@ -388,6 +391,14 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
             Fingerprint(out)
         };
         let features = crate::correlate::features(tool, &o);
+        let relocation_key = (tier == IdentityTier::Content)
+            .then(|| o.identity.context.as_deref().map(normalize_context))
+            .flatten()
+            .map(|ctx| {
+                let mut h = KeyHasher::new("relocation");
+                h.field(tool).field(&o.rule_id).field(&ctx);
+                h.finish()
+            });
         let features_json = serde_json::to_string(&features).unwrap_or_else(|_| "{}".to_string());
         let summary = OccurrenceSummary {
             category: o.category,
@@ -406,6 +417,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
                 summary,
                 features,
                 features_json,
+                relocation_key,
                 data,
                 data_hash,
             },

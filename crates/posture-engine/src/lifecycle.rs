@@ -30,6 +30,8 @@ pub struct ExistingOccurrence {
     pub finding_id: i64,
     pub open: bool,
     pub data_hash: Fingerprint,
+    /// See [`crate::IdentifiedOccurrence::relocation_key`].
+    pub relocation_key: Option<Fingerprint>,
 }
 
 /// A finding of the asset, as far as the plan needs to know it.
@@ -53,6 +55,8 @@ pub struct Seen {
     pub changed: bool,
     /// It had been closed by an earlier scan of this scope.
     pub was_closed: bool,
+    /// Its file was renamed (same content): the occurrence takes this new fingerprint.
+    pub relocated_to: Option<Fingerprint>,
 }
 
 /// The comparison of a scope's stored occurrences with a new report.
@@ -89,14 +93,60 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
                 index,
                 changed: e.data_hash != occ.data_hash,
                 was_closed: !e.open,
+                relocated_to: None,
             }),
         }
     }
-    for e in existing {
-        if e.open && !reported.contains_key(&e.fingerprint) {
-            diff.closed.push((e.id, e.finding_id));
+    let mut gone: Vec<&ExistingOccurrence> = existing
+        .iter()
+        .filter(|e| e.open && !reported.contains_key(&e.fingerprint))
+        .collect();
+    // A file renamed with its content: an occurrence that disappears and a new one with the
+    // same tool, rule and code (but another path) are one occurrence that moved, when the pair
+    // is unambiguous on both sides.
+    let count = |keys: &mut HashMap<Fingerprint, usize>, k: Option<Fingerprint>| {
+        if let Some(k) = k {
+            *keys.entry(k).or_default() += 1;
         }
+    };
+    let mut gone_keys = HashMap::new();
+    for e in &gone {
+        count(&mut gone_keys, e.relocation_key);
     }
+    let mut new_keys = HashMap::new();
+    for &i in &diff.new {
+        count(
+            &mut new_keys,
+            report.occurrences.get(i).and_then(|o| o.relocation_key),
+        );
+    }
+    let mut relocated: HashMap<i64, ()> = HashMap::new();
+    diff.new.retain(|&i| {
+        let Some(occ) = report.occurrences.get(i) else {
+            return true;
+        };
+        let Some(k) = occ.relocation_key else {
+            return true;
+        };
+        if gone_keys.get(&k) != Some(&1) || new_keys.get(&k) != Some(&1) {
+            return true;
+        }
+        let Some(e) = gone.iter().find(|e| e.relocation_key == Some(k)) else {
+            return true;
+        };
+        relocated.insert(e.id, ());
+        diff.seen.push(Seen {
+            occurrence_id: e.id,
+            finding_id: e.finding_id,
+            index: i,
+            changed: true,
+            was_closed: false,
+            relocated_to: Some(occ.fingerprint),
+        });
+        false
+    });
+    gone.retain(|e| !relocated.contains_key(&e.id));
+    diff.closed = gone.iter().map(|e| (e.id, e.finding_id)).collect();
     diff.closed.sort_unstable();
     diff
 }

@@ -623,3 +623,79 @@ fn suggestions_can_be_accepted_or_rejected() {
     assert_eq!(all(&s).len(), 1);
     assert!(s.suggestions(Some("shop"), true).expect("list").is_empty());
 }
+
+#[test]
+fn a_renamed_file_keeps_its_occurrences() {
+    let (_d, s) = store();
+    let a = sast(
+        "eval",
+        "src/handlers/user.py",
+        10,
+        "eval(request.args['q'])",
+    );
+    let b = sast("sqli", "src/db.py", 20, "cursor.execute(q % x)");
+    s.ingest(batch(
+        "semgrep",
+        "main",
+        day(0),
+        "r1.json",
+        vec![a.clone(), b.clone()],
+    ))
+    .expect("ingest");
+    let before: Vec<(i64, String)> = all(&s).into_iter().map(|f| (f.id, f.title)).collect();
+    // user.py becomes accounts.py with the same code (and it moved down a few lines)
+    let mut renamed = a.clone();
+    renamed.location.path = Some("src/handlers/accounts.py".into());
+    renamed.location.start_line = Some(14);
+    let o = s
+        .ingest(batch(
+            "semgrep",
+            "main",
+            day(1),
+            "r2.json",
+            vec![renamed, b],
+        ))
+        .expect("ingest");
+    let t = o.total();
+    assert_eq!(
+        (t.new, t.fixed, t.closed, t.unchanged),
+        (0, 0, 0, 2),
+        "{t:?}"
+    );
+    let after = all(&s);
+    assert_eq!(
+        after
+            .iter()
+            .map(|f| (f.id, f.title.clone()))
+            .collect::<Vec<_>>(),
+        before
+    );
+    let eval = after
+        .iter()
+        .find(|f| f.title == "eval issue")
+        .expect("eval");
+    assert_eq!(
+        eval.occurrences[0].data.location.path.as_deref(),
+        Some("src/handlers/accounts.py")
+    );
+    // and the next identical scan finds it by its new fingerprint
+    let o = s
+        .ingest(batch(
+            "semgrep",
+            "main",
+            day(3),
+            "r4.json",
+            vec![
+                {
+                    let mut r = a.clone();
+                    r.location.path = Some("src/handlers/accounts.py".into());
+                    r.location.start_line = Some(14);
+                    r
+                },
+                sast("sqli", "src/db.py", 20, "cursor.execute(q % x)"),
+            ],
+        ))
+        .expect("ingest");
+    assert_eq!(o.total().unchanged, 2);
+    assert_eq!(o.total().new, 0);
+}

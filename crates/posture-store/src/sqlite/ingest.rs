@@ -266,19 +266,22 @@ fn blob16(b: &[u8]) -> Fingerprint {
 fn load_scope(tx: &Transaction<'_>, scope_id: i64) -> Result<Vec<ExistingOccurrence>, StoreError> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT id, fingerprint, finding_id, open, data_hash FROM occurrences WHERE scope_id = ?1",
+            "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key
+               FROM occurrences WHERE scope_id = ?1",
         )
         .map_err(StoreError::db("loading the scope"))?;
     let rows = stmt
         .query_map([scope_id], |r| {
             let fp: Vec<u8> = r.get(1)?;
             let dh: Vec<u8> = r.get(4)?;
+            let rk: Option<Vec<u8>> = r.get(5)?;
             Ok(ExistingOccurrence {
                 id: r.get(0)?,
                 fingerprint: blob16(&fp),
                 finding_id: r.get(2)?,
                 open: r.get::<_, i64>(3)? != 0,
                 data_hash: blob16(&dh),
+                relocation_key: rk.as_deref().map(blob16),
             })
         })
         .map_err(StoreError::db("loading the scope"))?;
@@ -454,8 +457,8 @@ fn apply(
             .prepare_cached(
                 "INSERT INTO occurrences (scope_id, finding_id, fingerprint, tier, open, first_seen,
                                           scan_id, data_hash, severity, data, features,
-                                          link_confidence, link_reason, link_occurrence)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                          link_confidence, link_reason, link_occurrence, relocation_key)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .map_err(db("recording occurrences"))?;
         let mut bump = tx
@@ -501,6 +504,7 @@ fn apply(
                 link_confidence,
                 link_reason,
                 link_occurrence,
+                o.relocation_key.as_ref().map(|k| k.0.to_vec()),
             ])
             .map_err(db("recording occurrences"))?;
             new_occurrence_ids.insert(n.index, tx.last_insert_rowid());
@@ -551,7 +555,10 @@ fn apply(
     if !p.changed_occurrences.is_empty() {
         let mut upd = tx
             .prepare_cached(
-                "UPDATE occurrences SET data = ?1, data_hash = ?2, scan_id = ?3, severity = ?4 WHERE id = ?5",
+                // the fingerprint changes only for an occurrence whose file was renamed
+                "UPDATE occurrences SET data = ?1, data_hash = ?2, scan_id = ?3, severity = ?4,
+                                        fingerprint = ?6, relocation_key = ?7, features = ?8
+                  WHERE id = ?5",
             )
             .map_err(db("updating occurrences"))?;
         for &(id, idx) in &p.changed_occurrences {
@@ -563,7 +570,10 @@ fn apply(
                 &o.data_hash.0[..],
                 origin.get(idx).copied().unwrap_or(first_scan),
                 o.summary.severity as i64,
-                id
+                id,
+                &o.fingerprint.0[..],
+                o.relocation_key.as_ref().map(|k| k.0.to_vec()),
+                o.features_json,
             ])
             .map_err(db("updating occurrences"))?;
         }

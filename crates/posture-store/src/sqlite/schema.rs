@@ -67,6 +67,7 @@ CREATE TABLE occurrences (
     severity     INTEGER NOT NULL,
     data         TEXT NOT NULL,
     features     TEXT NOT NULL,
+    relocation_key   BLOB,
     link_confidence  REAL,
     link_reason      TEXT,
     link_occurrence  INTEGER,
