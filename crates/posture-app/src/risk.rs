@@ -94,6 +94,9 @@ pub struct AssessedFinding {
     pub finding: FindingRecord,
     pub owner: Option<OwnerView>,
     pub risk: RiskAssessment,
+    /// Whether one of its vulnerability ids is in the CISA KEV catalog.
+    #[serde(skip)]
+    pub in_kev: bool,
 }
 
 /// Normalized CVE ids of every occurrence of the finding.
@@ -258,6 +261,7 @@ pub fn assess_findings(
         out.push(AssessedFinding {
             finding: f,
             owner,
+            in_kev: input.kev.is_some(),
             risk,
         });
     }

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod demo;
 mod output;
+mod risk;
 
 use clap::Parser as _;
 use std::process::ExitCode;
