@@ -165,11 +165,7 @@ pub fn print_explanation(f: &AssessedFinding) {
         println!("  ssvc: {reason}");
     }
     if let Some(o) = &f.owner {
-        println!(
-            "\nowner: {} ({})",
-            o.team.as_deref().unwrap_or("unowned"),
-            o.source
-        );
+        println!("\nowner: {}", o.source);
     }
 }
 
