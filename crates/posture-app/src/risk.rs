@@ -12,8 +12,7 @@ use crate::AppError;
 use posture_config::{CodeOwners, Environment, Exposure, Portfolio, RenderStyle};
 use posture_model::Timestamp;
 use posture_risk::{
-    AssetContext, EpssFact, FeedKind, KevFact, Reachability, RiskAssessment, RiskInput,
-    RiskWeights,
+    AssetContext, EpssFact, FeedKind, KevFact, Reachability, RiskAssessment, RiskInput, RiskWeights,
 };
 use posture_store::{
     EpssImport, EpssRow, FeedFacts, FeedImportRecord, FindingRecord, KevImport, KevRow, Store,

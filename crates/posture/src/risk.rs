@@ -50,7 +50,11 @@ pub fn findings(
             "--team needs a portfolio configuration (--config FILE, or {DEFAULT_CONFIG} in the current directory)"
         );
     }
-    let bands: Vec<String> = a.band.iter().map(|b| b.trim().to_ascii_uppercase()).collect();
+    let bands: Vec<String> = a
+        .band
+        .iter()
+        .map(|b| b.trim().to_ascii_uppercase())
+        .collect();
     for b in &bands {
         if !["P1", "P2", "P3", "P4"].contains(&b.as_str()) {
             bail!("unknown band `{b}` (bands are P1, P2, P3, P4)");
@@ -259,11 +263,7 @@ struct Unowned {
     reason: String,
 }
 
-pub fn owners(
-    database: &str,
-    config: Option<&Path>,
-    a: OwnersArgs,
-) -> anyhow::Result<ExitCode> {
+pub fn owners(database: &str, config: Option<&Path>, a: OwnersArgs) -> anyhow::Result<ExitCode> {
     let Some(config) = load(config)? else {
         bail!(
             "`posture owners` needs a portfolio configuration (--config FILE, or {DEFAULT_CONFIG} in the current directory)"

@@ -2,6 +2,8 @@
 //! corpus KEV and EPSS feeds and a real Grype report ingested into two assets of a small
 //! portfolio.
 
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -202,7 +204,14 @@ fn kev_listing_outranks_equal_cvss_and_exposure_raises_risk() {
         }));
     let kev = env._dir.path().join("kev.json");
     std::fs::write(&kev, serde_json::to_vec(&catalog).unwrap()).unwrap();
-    let text = String::from_utf8(env.run(&["feeds", "import", kev.to_str().unwrap(), "--output", "table"])).unwrap();
+    let text = String::from_utf8(env.run(&[
+        "feeds",
+        "import",
+        kev.to_str().unwrap(),
+        "--output",
+        "table",
+    ]))
+    .unwrap();
     assert!(text.contains("CISA KEV catalog"), "{text}");
 
     let score = |asset: &str, id_cve: &str| -> (f64, Value) {
@@ -211,7 +220,10 @@ fn kev_listing_outranks_equal_cvss_and_exposure_raises_risk() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| cve(f).as_deref() == Some(id_cve) && f["title"] == a["title"] || cve(f).as_deref() == Some(id_cve) && f["title"] == b["title"])
+            .find(|f| {
+                cve(f).as_deref() == Some(id_cve) && f["title"] == a["title"]
+                    || cve(f).as_deref() == Some(id_cve) && f["title"] == b["title"]
+            })
             .unwrap_or_else(|| panic!("{id_cve} in {asset}"))
             .clone();
         (f["risk"]["score"].as_f64().unwrap(), f)
@@ -261,14 +273,22 @@ fn sort_filters_and_explanations() {
 
     // Bands and teams filter.
     let p1 = env.json(&["findings", "--band", "P1", "--output", "json"]);
-    assert!(p1.as_array().unwrap().iter().all(|f| f["risk"]["band"] == "P1"));
+    assert!(
+        p1.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["risk"]["band"] == "P1")
+    );
     let team = env.json(&["findings", "--team", "payments", "--output", "json"]);
     let team = team.as_array().unwrap();
     assert!(!team.is_empty());
     assert!(team.iter().all(|f| f["asset"] == "shop-prod"));
 
     // The table gets RISK and BAND.
-    let table = String::from_utf8(env.run(&["findings", "--sort", "risk", "--limit", "3", "--output", "table"])).unwrap();
+    let table = String::from_utf8(env.run(&[
+        "findings", "--sort", "risk", "--limit", "3", "--output", "table",
+    ]))
+    .unwrap();
     assert!(table.contains("RISK") && table.contains("BAND"), "{table}");
 
     // explain names every term.
@@ -277,12 +297,20 @@ fn sort_filters_and_explanations() {
     for t in TERMS {
         assert!(text.contains(t), "explain lacks term {t}:\n{text}");
     }
-    assert!(text.contains("risk:") && text.contains("posture-risk/"), "{text}");
+    assert!(
+        text.contains("risk:") && text.contains("posture-risk/"),
+        "{text}"
+    );
 
     // owners: who owns what, and the unowned (shop-test has no team).
     let owners = env.json(&["owners", "--output", "json"]);
     assert_eq!(owners["teams"][0]["team"], "payments");
-    assert!(!owners["teams"][0]["findings"].as_array().unwrap().is_empty());
+    assert!(
+        !owners["teams"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let unowned = owners["unowned"].as_array().unwrap();
     assert!(!unowned.is_empty());
     assert!(unowned.iter().all(|u| u["asset"] == "shop-test"));
@@ -292,7 +320,11 @@ fn sort_filters_and_explanations() {
 fn malformed_config_exits_2_with_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("posture.toml");
-    std::fs::write(&config, "[[asset]]\nname = \"x\"\ncriticality = \"tier-9\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[[asset]]\nname = \"x\"\ncriticality = \"tier-9\"\n",
+    )
+    .unwrap();
     let out = Command::cargo_bin("posture")
         .unwrap()
         .arg("--database")

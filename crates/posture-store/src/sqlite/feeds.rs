@@ -51,7 +51,9 @@ pub(super) fn import_kev(
                 r.cve,
                 r.date_added,
                 r.ransomware,
-                r.catalog_version.as_ref().or(catalog.catalog_version.as_ref()),
+                r.catalog_version
+                    .as_ref()
+                    .or(catalog.catalog_version.as_ref()),
                 r.due_date
             ])
             .map_err(e)?;

@@ -7,9 +7,9 @@ mod query;
 mod schema;
 
 use crate::{
-    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, KevImport, FindingRecord, IngestBatch, IngestOutcome, MergeDecision, ScanQuery,
-    ScanRecord, ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision,
-    SuggestionRecord, TriageChange,
+    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
+    IngestOutcome, KevImport, MergeDecision, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
+    Store, StoreError, SuggestionDecision, SuggestionRecord, TriageChange,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
