@@ -7,6 +7,7 @@
 mod error;
 pub mod evaluate;
 mod ingest;
+pub mod risk;
 
 pub use error::AppError;
 pub use ingest::{

@@ -74,6 +74,24 @@ pub trait Store: Send + Sync {
         &self,
         decision: SuggestionDecision,
     ) -> Result<SuggestionRecord, StoreError>;
+
+    /// Replaces the stored CISA KEV catalog with this one (one transaction) and records the
+    /// import.
+    fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError>;
+
+    /// Replaces the stored FIRST EPSS scores with these (one transaction) and records the
+    /// import.
+    fn import_epss(&self, feed: EpssImport) -> Result<FeedImportRecord, StoreError>;
+
+    /// What the feeds say of each of these CVE ids (set-based; ids the feeds do not list are
+    /// absent from the map). Ids are matched exactly: pass them normalized (`CVE-2021-44228`).
+    fn feed_facts(
+        &self,
+        cves: &[String],
+    ) -> Result<std::collections::HashMap<String, FeedFacts>, StoreError>;
+
+    /// Feed imports, newest first.
+    fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError>;
 }
 
 /// Opens the store a `--database` value names: a SQLite file path (created on first use).

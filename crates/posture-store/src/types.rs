@@ -261,3 +261,61 @@ pub struct SuggestionDecision {
     pub actor: String,
     pub at: Timestamp,
 }
+
+/// One CISA KEV listing as stored (dates as `YYYY-MM-DD` text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct KevRow {
+    pub cve: String,
+    pub date_added: Option<String>,
+    pub ransomware: bool,
+    pub catalog_version: Option<String>,
+    pub due_date: Option<String>,
+}
+
+/// One FIRST EPSS score as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct EpssRow {
+    pub cve: String,
+    pub probability: f64,
+    pub percentile: f64,
+    pub model_version: Option<String>,
+    pub score_date: Option<String>,
+}
+
+/// A whole KEV catalog to import: replaces the previous one.
+#[derive(Debug, Clone, Default)]
+pub struct KevImport {
+    pub catalog_version: Option<String>,
+    /// When CISA released it.
+    pub date: Option<String>,
+    pub entries: Vec<KevRow>,
+    pub at: Timestamp,
+}
+
+/// A whole EPSS score file to import: replaces the previous one.
+#[derive(Debug, Clone, Default)]
+pub struct EpssImport {
+    pub model_version: Option<String>,
+    pub score_date: Option<String>,
+    pub entries: Vec<EpssRow>,
+    pub at: Timestamp,
+}
+
+/// One recorded feed import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedImportRecord {
+    pub id: i64,
+    /// `kev` or `epss`.
+    pub kind: String,
+    pub version: Option<String>,
+    pub date: Option<String>,
+    pub imported_at: Timestamp,
+    pub entries: usize,
+}
+
+/// What the feeds say of one CVE.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct FeedFacts {
+    pub kev: Option<KevRow>,
+    pub epss: Option<EpssRow>,
+}

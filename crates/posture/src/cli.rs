@@ -20,6 +20,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "POSTURE_DATABASE")]
     pub database: Option<String>,
 
+    /// The portfolio configuration (assets, teams, ownership, risk weights) [default:
+    /// posture.toml in the current directory, when present].
+    #[arg(long, global = true, env = "POSTURE_CONFIG")]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -49,6 +54,12 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// List ingested scans.
     Scans(ScansArgs),
+    /// Threat feeds: import CISA KEV and FIRST EPSS files, list the imports.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+    /// Who owns what: open findings per team (from posture.toml and CODEOWNERS), and the
+    /// unowned findings.
+    Owners(OwnersArgs),
     /// Record a triage decision on a finding (kept across re-imports).
     Triage(TriageArgs),
     /// List the report formats Posture reads.
@@ -150,6 +161,55 @@ pub struct FindingsArgs {
     pub category: Option<String>,
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Order: by risk score, highest first (default: the store's order).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortArg>,
+    /// Only findings in these risk bands (P1, P2, P3, P4), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub band: Vec<String>,
+    /// Only findings with a vulnerability in the CISA KEV catalog (see `posture feeds`).
+    #[arg(long)]
+    pub kev: bool,
+    /// Only findings owned by this team (needs a portfolio configuration).
+    #[arg(long)]
+    pub team: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SortArg {
+    /// Risk score, highest first.
+    Risk,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Import feed files: CISA KEV (JSON or CSV) and FIRST EPSS (CSV, plain or gzip), detected
+    /// by content. Each import replaces the previous data of its feed.
+    Import(FeedsImportArgs),
+    /// List the feed imports, newest first.
+    List(FeedsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsImportArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsListArgs {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct OwnersArgs {
+    #[arg(long)]
+    pub asset: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

@@ -19,12 +19,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return crate::demo::run(cli.database.as_deref().unwrap_or("posture-demo.db"), a);
     }
     let database = cli.database.as_deref().unwrap_or(DEFAULT_DATABASE);
+    let config = cli.config.as_deref();
     match cli.command {
         Command::Formats(a) => formats(a),
         Command::Ingest(a) => ingest(database, a),
-        Command::Findings(a) => findings(database, a),
+        Command::Findings(a) => findings(database, config, a),
         Command::Show(a) => show(database, a),
-        Command::Explain(a) => explain(database, a),
+        Command::Explain(a) => explain(database, config, a),
+        Command::Feeds(c) => crate::risk::feeds(database, c),
+        Command::Owners(a) => crate::risk::owners(database, config, a),
         Command::Merge(a) => merge(database, a),
         Command::Split(a) => split(database, a),
         Command::Suggestions(a) => suggestions(database, a),
@@ -184,7 +187,11 @@ fn parse_statuses(words: &[String]) -> anyhow::Result<Option<Vec<FindingStatus>>
     Ok(Some(out))
 }
 
-fn findings(database: &str, a: FindingsArgs) -> anyhow::Result<ExitCode> {
+fn findings(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: FindingsArgs,
+) -> anyhow::Result<ExitCode> {
     let severity = if a.severity.is_empty() {
         None
     } else {
@@ -200,28 +207,34 @@ fn findings(database: &str, a: FindingsArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|c| c.parse::<Category>().map_err(anyhow::Error::msg))
         .transpose()?;
+    let by_risk = a.sort.is_some() || !a.band.is_empty() || a.kev || a.team.is_some();
     let query = FindingQuery {
-        asset: a.asset,
+        asset: a.asset.clone(),
         status: parse_statuses(&a.status)?,
         severity,
-        tool: a.tool,
+        tool: a.tool.clone(),
         category,
-        limit: a.limit,
+        // Risk filters and order apply after the assessment, so the limit does too.
+        limit: if by_risk { None } else { a.limit },
     };
+    let config = crate::risk::load(config)?;
     let store = open_store(database)?;
     let list = store.findings(&query)?;
+    if by_risk || config.is_some() || !store.feed_imports()?.is_empty() {
+        return crate::risk::findings(store.as_ref(), config.as_ref(), list, &a);
+    }
     print_findings(&list, output::resolve(a.output))?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn tools_of(f: &FindingRecord) -> String {
+pub(crate) fn tools_of(f: &FindingRecord) -> String {
     let mut tools: Vec<&str> = f.occurrences.iter().map(|o| o.tool.as_str()).collect();
     tools.sort_unstable();
     tools.dedup();
     tools.join(",")
 }
 
-fn where_of(f: &FindingRecord) -> String {
+pub(crate) fn where_of(f: &FindingRecord) -> String {
     f.occurrences
         .iter()
         .find(|o| o.open)
@@ -245,7 +258,7 @@ fn where_of(f: &FindingRecord) -> String {
         .unwrap_or_default()
 }
 
-fn print_findings(list: &[FindingRecord], fmt: OutputFormat) -> anyhow::Result<()> {
+pub(crate) fn print_findings(list: &[FindingRecord], fmt: OutputFormat) -> anyhow::Result<()> {
     match fmt {
         OutputFormat::Json => output::json(&list),
         OutputFormat::Csv => output::csv(
@@ -451,11 +464,20 @@ fn actor_or_user(actor: Option<String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn explain(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
+fn explain(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: ShowArgs,
+) -> anyhow::Result<ExitCode> {
+    let config = crate::risk::load(config)?;
     let store = open_store(database)?;
     let Some(f) = store.finding(a.id)? else {
         bail!("no finding with id {}", a.id);
     };
+    let assessed =
+        posture_app::risk::assess_findings(store.as_ref(), config.as_ref(), vec![f.clone()])?
+            .pop()
+            .context("assessing the finding")?;
     let events = store.events(a.id)?;
     let suggestions: Vec<_> = store
         .suggestions(Some(&f.asset), false)?
@@ -464,7 +486,8 @@ fn explain(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
         .collect();
     match output::resolve(a.output) {
         OutputFormat::Json | OutputFormat::Csv => output::json(&serde_json::json!({
-            "finding": f, "suggestions": suggestions, "events": events
+            "finding": f, "suggestions": suggestions, "events": events,
+            "risk": assessed.risk, "owner": assessed.owner,
         }))?,
         OutputFormat::Table => {
             println!("#{} [{}] {} ({})", f.id, f.severity, f.title, f.status);
@@ -534,6 +557,7 @@ fn explain(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default()
                 );
             }
+            crate::risk::print_explanation(&assessed);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod demo;
 mod output;
+mod risk;
 
 use clap::Parser as _;
 use std::process::ExitCode;
@@ -25,7 +26,13 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            let message = format!("{err:#}");
+            // Configuration errors come rendered rustc-style, with their own `error[...]`.
+            if message.starts_with("error[") {
+                eprintln!("{message}");
+            } else {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(2)
         }
     }

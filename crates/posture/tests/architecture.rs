@@ -47,9 +47,11 @@ fn crate_dependencies_go_one_way() {
         (
             "posture-app",
             &[
+                "posture-config",
                 "posture-engine",
                 "posture-model",
                 "posture-parsers",
+                "posture-risk",
                 "posture-store",
             ],
         ),

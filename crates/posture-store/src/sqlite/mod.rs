@@ -1,17 +1,19 @@
 //! The embedded SQLite back end: one file, created on first use, WAL journal.
 
 mod decisions;
+mod feeds;
 mod ingest;
 mod query;
 mod schema;
 
 use crate::{
-    EventRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, MergeDecision, ScanQuery,
-    ScanRecord, ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision,
-    SuggestionRecord, TriageChange,
+    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
+    IngestOutcome, KevImport, MergeDecision, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
+    Store, StoreError, SuggestionDecision, SuggestionRecord, TriageChange,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// A SQLite database file (or `:memory:`).
@@ -157,5 +159,25 @@ impl Store for SqliteStore {
     ) -> Result<SuggestionRecord, StoreError> {
         let mut conn = self.lock()?;
         decisions::decide_suggestion(&mut conn, decision)
+    }
+
+    fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError> {
+        let mut conn = self.lock()?;
+        feeds::import_kev(&mut conn, catalog)
+    }
+
+    fn import_epss(&self, feed: EpssImport) -> Result<FeedImportRecord, StoreError> {
+        let mut conn = self.lock()?;
+        feeds::import_epss(&mut conn, feed)
+    }
+
+    fn feed_facts(&self, cves: &[String]) -> Result<HashMap<String, FeedFacts>, StoreError> {
+        let conn = self.lock()?;
+        feeds::feed_facts(&conn, cves)
+    }
+
+    fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError> {
+        let conn = self.lock()?;
+        feeds::feed_imports(&conn)
     }
 }

@@ -110,4 +110,29 @@ CREATE TABLE separations (
     PRIMARY KEY (asset_id, fp_a, fp_b)
 );
 "#,
+    // 2: threat feeds (CISA KEV, FIRST EPSS), replaced whole on each import
+    r#"
+CREATE TABLE kev (
+    cve              TEXT PRIMARY KEY,
+    date_added       TEXT,
+    ransomware       INTEGER NOT NULL,
+    catalog_version  TEXT,
+    due_date         TEXT
+);
+CREATE TABLE epss (
+    cve            TEXT PRIMARY KEY,
+    probability    REAL NOT NULL,
+    percentile     REAL NOT NULL,
+    model_version  TEXT,
+    score_date     TEXT
+);
+CREATE TABLE feed_imports (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('kev', 'epss')),
+    version      TEXT,
+    date         TEXT,
+    imported_at  INTEGER NOT NULL,
+    entries      INTEGER NOT NULL
+);
+"#,
 ];

@@ -1,0 +1,386 @@
+//! Risk and ownership of findings: the portfolio configuration (`posture.toml` and the
+//! CODEOWNERS files it points at), the threat feeds in the store, and `posture_risk::assess`.
+//!
+//! Each finding's risk input is built from: its severity; the best CVSS rating among all its
+//! occurrences (`best_rating`); the KEV and EPSS facts of every vulnerability id of every
+//! occurrence (an alias group counts as one: the strongest fact wins); reachability (reachable
+//! when a description line says `Reachability: called` or `Reachability: reachable`, the way
+//! parsers pass govulncheck, Semgrep and OSV-Scanner verdicts; unknown otherwise); and the
+//! asset's context from the portfolio. Its owner comes from `posture_config::resolve_owner`.
+
+use crate::AppError;
+use posture_config::{CodeOwners, Environment, Exposure, Portfolio, RenderStyle};
+use posture_model::Timestamp;
+use posture_risk::{
+    AssetContext, EpssFact, FeedKind, KevFact, Reachability, RiskAssessment, RiskInput, RiskWeights,
+};
+use posture_store::{
+    EpssImport, EpssRow, FeedFacts, FeedImportRecord, FindingRecord, KevImport, KevRow, Store,
+};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The largest feed file read (the full EPSS CSV is about 15 MB; KEV JSON about 1.5 MB).
+pub const MAX_FEED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A loaded portfolio configuration: `posture.toml`, its CODEOWNERS files and risk weights.
+#[derive(Debug, Clone)]
+pub struct RiskConfig {
+    pub path: PathBuf,
+    pub portfolio: Portfolio,
+    /// CODEOWNERS of each asset that names one.
+    pub codeowners: HashMap<String, CodeOwners>,
+    pub weights: RiskWeights,
+}
+
+/// Reads and validates `posture.toml` and the CODEOWNERS files its assets name (relative to
+/// the configuration file). Errors are rendered rustc-style, with file, line and column.
+pub fn load_config(path: &Path) -> Result<RiskConfig, AppError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| AppError::Read {
+        file: name.clone(),
+        error,
+    })?;
+    let portfolio = posture_config::parse_portfolio(&name, &text)
+        .map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut codeowners = HashMap::new();
+    for asset in portfolio.assets() {
+        let Some(rel) = &asset.codeowners else {
+            continue;
+        };
+        let file = base.join(rel);
+        let file_name = file.display().to_string();
+        let text = std::fs::read_to_string(&file).map_err(|error| AppError::Read {
+            file: file_name.clone(),
+            error,
+        })?;
+        let co = CodeOwners::parse(&file_name, &text)
+            .map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))?;
+        codeowners.insert(asset.name.clone(), co);
+    }
+    let weights: RiskWeights =
+        serde_json::from_value(serde_json::Value::Object(portfolio.risk().clone()))
+            .map_err(|e| AppError::Invalid(format!("{name}: [risk]: {e}")))?;
+    let problems = weights.validate();
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "{name}: [risk]: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok(RiskConfig {
+        path: path.to_path_buf(),
+        portfolio,
+        codeowners,
+        weights,
+    })
+}
+
+/// Who owns a finding, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerView {
+    pub team: Option<String>,
+    /// The explanation of the decision (`CODEOWNERS line 3: /src/ @acme/payments`).
+    pub source: String,
+}
+
+/// A finding with its owner (when a portfolio is configured) and its risk.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessedFinding {
+    #[serde(flatten)]
+    pub finding: FindingRecord,
+    pub owner: Option<OwnerView>,
+    pub risk: RiskAssessment,
+    /// Whether one of its vulnerability ids is in the CISA KEV catalog.
+    #[serde(skip)]
+    pub in_kev: bool,
+}
+
+/// Normalized CVE ids of every occurrence of the finding.
+fn cves_of(f: &FindingRecord) -> Vec<String> {
+    let mut ids: Vec<String> = f
+        .occurrences
+        .iter()
+        .flat_map(|o| o.data.vulnerability_ids.iter())
+        .map(|id| id.trim().to_ascii_uppercase())
+        .filter(|id| id.starts_with("CVE-"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn reachability_of(f: &FindingRecord) -> (Reachability, Option<String>) {
+    for o in &f.occurrences {
+        let Some(d) = &o.data.description else {
+            continue;
+        };
+        for line in d.lines() {
+            let Some(rest) = line.trim().strip_prefix("Reachability:") else {
+                continue;
+            };
+            let verdict = rest.trim().to_ascii_lowercase();
+            if verdict.starts_with("called") || verdict.starts_with("reachable") {
+                return (
+                    Reachability::Reachable,
+                    Some(format!("{}: Reachability: {}", o.tool, rest.trim())),
+                );
+            }
+        }
+    }
+    (Reachability::Unknown, None)
+}
+
+fn date(s: &Option<String>) -> Option<jiff::civil::Date> {
+    s.as_deref().and_then(|d| d.parse().ok())
+}
+
+fn kev_fact(r: &KevRow) -> KevFact {
+    KevFact {
+        catalog_version: r.catalog_version.clone(),
+        date_added: date(&r.date_added),
+        due_date: date(&r.due_date),
+        known_ransomware: r.ransomware,
+    }
+}
+
+fn epss_fact(r: &EpssRow) -> EpssFact {
+    let mut f = EpssFact::new(r.probability, r.percentile);
+    f.model_version = r.model_version.clone();
+    f.score_date = date(&r.score_date);
+    f
+}
+
+fn asset_context(config: Option<&RiskConfig>, asset: &str) -> AssetContext {
+    let mut ctx = AssetContext {
+        name: Some(asset.to_string()),
+        ..AssetContext::default()
+    };
+    let Some(cfg) = config else {
+        return ctx;
+    };
+    let Some(a) = cfg.portfolio.asset(asset) else {
+        return ctx;
+    };
+    ctx.criticality = a.criticality.map(|c| match c {
+        posture_config::Criticality::Tier1 => posture_risk::Criticality::Tier1,
+        posture_config::Criticality::Tier2 => posture_risk::Criticality::Tier2,
+        posture_config::Criticality::Tier3 => posture_risk::Criticality::Tier3,
+    });
+    ctx.internet_facing = a.exposure.map(|e| e == Exposure::InternetFacing);
+    ctx.production = a.environment.map(|e| e == Environment::Production);
+    ctx.data_classes = a.data.clone();
+    ctx.source = Some(match cfg.portfolio.asset_line(asset) {
+        Some(line) => format!("{} line {line}", cfg.portfolio.source_name()),
+        None => cfg.portfolio.source_name().to_string(),
+    });
+    ctx
+}
+
+/// The path ownership is decided by: the first occurrence's file (open ones first).
+fn path_of(f: &FindingRecord) -> Option<&str> {
+    let mut occ: Vec<_> = f.occurrences.iter().collect();
+    occ.sort_by_key(|o| !o.open);
+    occ.iter().find_map(|o| o.data.location.path.as_deref())
+}
+
+/// Owner of one finding, when a portfolio is configured.
+pub fn owner_of(config: &RiskConfig, f: &FindingRecord) -> OwnerView {
+    let d = posture_config::resolve_owner(
+        &config.portfolio,
+        config.codeowners.get(&f.asset),
+        &f.asset,
+        path_of(f),
+    );
+    OwnerView {
+        team: d.team.clone(),
+        source: d.explain(),
+    }
+}
+
+/// Assesses every finding: one feed lookup for all of them, then the formula per finding.
+pub fn assess_findings(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    findings: Vec<FindingRecord>,
+) -> Result<Vec<AssessedFinding>, AppError> {
+    let all: Vec<String> = findings.iter().flat_map(cves_of).collect();
+    let facts: HashMap<String, FeedFacts> = if all.is_empty() {
+        HashMap::new()
+    } else {
+        store.feed_facts(&all)?
+    };
+    let default_weights = RiskWeights::default();
+    let weights = config.map(|c| &c.weights).unwrap_or(&default_weights);
+    let mut contexts: HashMap<String, AssetContext> = HashMap::new();
+    let mut out = Vec::with_capacity(findings.len());
+    for f in findings {
+        let ratings: Vec<_> = f
+            .occurrences
+            .iter()
+            .flat_map(|o| o.data.cvss.iter().cloned())
+            .collect();
+        let mut input = RiskInput::new(f.severity);
+        if let Some(chosen) = posture_risk::best_rating(&ratings) {
+            input = input.with_rating(&chosen);
+        }
+        for cve in cves_of(&f) {
+            let Some(fact) = facts.get(&cve) else {
+                continue;
+            };
+            if let Some(k) = &fact.kev {
+                let better = match &input.kev {
+                    None => true,
+                    Some(old) => k.ransomware && !old.known_ransomware,
+                };
+                if better {
+                    input.kev = Some(kev_fact(k));
+                }
+            }
+            if let Some(e) = &fact.epss
+                && input
+                    .epss
+                    .as_ref()
+                    .is_none_or(|old| e.probability > old.probability)
+            {
+                input.epss = Some(epss_fact(e));
+            }
+        }
+        let (reach, reach_source) = reachability_of(&f);
+        input.reachability = reach;
+        input.reachability_source = reach_source;
+        input.asset = contexts
+            .entry(f.asset.clone())
+            .or_insert_with(|| asset_context(config, &f.asset))
+            .clone();
+        let risk = posture_risk::assess(&input, weights);
+        let owner = config.map(|c| owner_of(c, &f));
+        out.push(AssessedFinding {
+            finding: f,
+            owner,
+            in_kev: input.kev.is_some(),
+            risk,
+        });
+    }
+    Ok(out)
+}
+
+/// Orders by risk score, highest first (ties: lower id first).
+pub fn sort_by_risk(list: &mut [AssessedFinding]) {
+    list.sort_by(|a, b| {
+        b.risk
+            .score
+            .total_cmp(&a.risk.score)
+            .then(a.finding.id.cmp(&b.finding.id))
+    });
+}
+
+/// What one feed file held.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedImportOutcome {
+    pub file: String,
+    pub format: FeedKind,
+    #[serde(flatten)]
+    pub import: FeedImportRecord,
+}
+
+/// Reads a KEV (JSON or CSV) or EPSS (CSV, plain or gzip) file, detected by content, and
+/// replaces that feed in the store.
+pub fn import_feed_file(
+    store: &dyn Store,
+    path: &Path,
+    at: Timestamp,
+) -> Result<FeedImportOutcome, AppError> {
+    let file = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|error| AppError::Read {
+            file: file.clone(),
+            error,
+        })?
+        .len();
+    if size > MAX_FEED_BYTES {
+        return Err(AppError::TooLarge {
+            file,
+            size,
+            limit: MAX_FEED_BYTES,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|error| AppError::Read {
+        file: file.clone(),
+        error,
+    })?;
+    import_feed(store, &file, &bytes, at)
+}
+
+/// [`import_feed_file`] on bytes already read.
+pub fn import_feed(
+    store: &dyn Store,
+    file: &str,
+    bytes: &[u8],
+    at: Timestamp,
+) -> Result<FeedImportOutcome, AppError> {
+    let Some(kind) = posture_risk::detect_feed(bytes) else {
+        return Err(AppError::Invalid(format!(
+            "{file}: not a CISA KEV catalog (JSON or CSV) or a FIRST EPSS score file (CSV, plain or gzip)"
+        )));
+    };
+    let bad = |e: posture_risk::FeedError| AppError::Invalid(format!("{file}: {e}"));
+    let import = match kind {
+        FeedKind::KevJson | FeedKind::KevCsv => {
+            let catalog = if kind == FeedKind::KevJson {
+                posture_risk::parse_kev_json(bytes)
+            } else {
+                posture_risk::parse_kev_csv(bytes)
+            }
+            .map_err(bad)?;
+            let entries = catalog
+                .entries
+                .iter()
+                .map(|e| KevRow {
+                    cve: e.cve_id.trim().to_ascii_uppercase(),
+                    date_added: Some(e.date_added.to_string()),
+                    ransomware: e.known_ransomware(),
+                    catalog_version: catalog.catalog_version.clone(),
+                    due_date: e.due_date.map(|d| d.to_string()),
+                })
+                .collect();
+            store.import_kev(KevImport {
+                catalog_version: catalog.catalog_version.clone(),
+                date: catalog.date_released.clone(),
+                entries,
+                at,
+            })?
+        }
+        FeedKind::EpssCsv | FeedKind::EpssCsvGzip => {
+            let feed = posture_risk::parse_epss_csv(bytes).map_err(bad)?;
+            let score_date = feed
+                .score_date
+                .map(|d| d.to_string())
+                .or(feed.score_date_raw.clone());
+            let entries = feed
+                .scores
+                .iter()
+                .map(|s| EpssRow {
+                    cve: s.cve.trim().to_ascii_uppercase(),
+                    probability: s.epss,
+                    percentile: s.percentile,
+                    model_version: feed.model_version.clone(),
+                    score_date: score_date.clone(),
+                })
+                .collect();
+            store.import_epss(EpssImport {
+                model_version: feed.model_version.clone(),
+                score_date,
+                entries,
+                at,
+            })?
+        }
+    };
+    Ok(FeedImportOutcome {
+        file: file.to_string(),
+        format: kind,
+        import,
+    })
+}

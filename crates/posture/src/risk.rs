@@ -1,0 +1,361 @@
+//! `posture feeds`, `posture owners`, and the risk view of `posture findings` / `explain`.
+
+use crate::cli::*;
+use crate::commands::{open_store, tools_of, where_of};
+use crate::output::{self, clip};
+use anyhow::bail;
+use posture_app::risk::{AssessedFinding, RiskConfig};
+use posture_app::{Clock, SystemClock};
+use posture_model::FindingStatus;
+use posture_store::{FindingQuery, FindingRecord, Store};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The configuration file used when `--config` and `POSTURE_CONFIG` are not given (only when
+/// present).
+pub const DEFAULT_CONFIG: &str = "posture.toml";
+
+/// Loads `--config` (an error if it cannot be read or is invalid), else `posture.toml` in the
+/// current directory when present.
+pub fn load(asked: Option<&Path>) -> anyhow::Result<Option<RiskConfig>> {
+    let path = match asked {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from(DEFAULT_CONFIG);
+            if !p.is_file() {
+                return Ok(None);
+            }
+            p
+        }
+    };
+    Ok(Some(posture_app::risk::load_config(&path)?))
+}
+
+fn team_of(f: &AssessedFinding) -> String {
+    f.owner
+        .as_ref()
+        .and_then(|o| o.team.clone())
+        .unwrap_or_else(|| "-".to_string())
+}
+
+pub fn findings(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    list: Vec<FindingRecord>,
+    a: &FindingsArgs,
+) -> anyhow::Result<ExitCode> {
+    if a.team.is_some() && config.is_none() {
+        bail!(
+            "--team needs a portfolio configuration (--config FILE, or {DEFAULT_CONFIG} in the current directory)"
+        );
+    }
+    let bands: Vec<String> = a
+        .band
+        .iter()
+        .map(|b| b.trim().to_ascii_uppercase())
+        .collect();
+    for b in &bands {
+        if !["P1", "P2", "P3", "P4"].contains(&b.as_str()) {
+            bail!("unknown band `{b}` (bands are P1, P2, P3, P4)");
+        }
+    }
+    let mut list = posture_app::risk::assess_findings(store, config, list)?;
+    list.retain(|f| {
+        (bands.is_empty() || bands.iter().any(|b| b == f.risk.band.as_str()))
+            && (!a.kev || f.in_kev)
+            && a.team.as_ref().is_none_or(|t| {
+                f.owner
+                    .as_ref()
+                    .is_some_and(|o| o.team.as_deref() == Some(t))
+            })
+    });
+    if a.sort == Some(SortArg::Risk) {
+        posture_app::risk::sort_by_risk(&mut list);
+    }
+    if let Some(n) = a.limit {
+        list.truncate(n);
+    }
+    let with_owner = config.is_some();
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&list)?,
+        OutputFormat::Csv => {
+            let mut header = vec![
+                "id", "risk", "band", "ssvc", "asset", "status", "severity", "category", "tools",
+                "title", "rule_id", "where",
+            ];
+            if with_owner {
+                header.push("team");
+            }
+            let rows = list
+                .iter()
+                .map(|f| {
+                    let mut r = vec![
+                        f.finding.id.to_string(),
+                        format!("{:.1}", f.risk.score),
+                        f.risk.band.to_string(),
+                        format!("{:?}", f.risk.ssvc.decision),
+                        f.finding.asset.clone(),
+                        f.finding.status.to_string(),
+                        f.finding.severity.to_string(),
+                        f.finding.category.to_string(),
+                        tools_of(&f.finding),
+                        f.finding.title.clone(),
+                        f.finding.rule_id.clone(),
+                        where_of(&f.finding),
+                    ];
+                    if with_owner {
+                        r.push(team_of(f));
+                    }
+                    r
+                })
+                .collect();
+            output::csv(&header, rows)?
+        }
+        OutputFormat::Table => {
+            let mut header = vec![
+                "ID", "RISK", "BAND", "SEVERITY", "STATUS", "ASSET", "CATEGORY", "TOOLS", "TITLE",
+                "WHERE",
+            ];
+            if with_owner {
+                header.push("TEAM");
+            }
+            let rows = list
+                .iter()
+                .map(|f| {
+                    let mut r = vec![
+                        f.finding.id.to_string(),
+                        format!("{:.1}", f.risk.score),
+                        f.risk.band.to_string(),
+                        f.finding.severity.to_string(),
+                        f.finding.status.to_string(),
+                        f.finding.asset.clone(),
+                        f.finding.category.to_string(),
+                        tools_of(&f.finding),
+                        clip(&f.finding.title, 50),
+                        clip(&where_of(&f.finding), 40),
+                    ];
+                    if with_owner {
+                        r.push(team_of(f));
+                    }
+                    r
+                })
+                .collect();
+            output::table(&header, rows)?;
+            println!("{} finding(s)", list.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The risk section of `posture explain`.
+pub fn print_explanation(f: &AssessedFinding) {
+    let r = &f.risk;
+    println!(
+        "\nrisk: {:.1} ({}) · SSVC {:?} · model {}",
+        r.score, r.band, r.ssvc.decision, r.model_version
+    );
+    for t in &r.terms {
+        println!(
+            "  {:<16} {:<28} weight {:<6} {:>+7.1}  {}",
+            t.name,
+            clip(&t.value, 28),
+            format!("{}", t.weight),
+            t.contribution,
+            t.source
+        );
+    }
+    for reason in &r.ssvc.reasons {
+        println!("  ssvc: {reason}");
+    }
+    if let Some(o) = &f.owner {
+        println!("\nowner: {}", o.source);
+    }
+}
+
+pub fn feeds(database: &str, c: FeedsCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        FeedsCommand::Import(a) => {
+            let store = open_store(database)?;
+            let at = SystemClock.now();
+            let mut done = Vec::new();
+            for f in &a.files {
+                done.push(posture_app::risk::import_feed_file(store.as_ref(), f, at)?);
+            }
+            match output::resolve(a.output) {
+                OutputFormat::Json => output::json(&done)?,
+                _ => {
+                    for d in &done {
+                        let what = if d.import.kind == "kev" {
+                            "CISA KEV catalog"
+                        } else {
+                            "FIRST EPSS scores"
+                        };
+                        println!(
+                            "{}: {what}{}{}: {} entries imported (replacing the previous {})",
+                            d.file,
+                            d.import
+                                .version
+                                .as_deref()
+                                .map(|v| format!(" version {v}"))
+                                .unwrap_or_default(),
+                            d.import
+                                .date
+                                .as_deref()
+                                .map(|v| format!(" of {v}"))
+                                .unwrap_or_default(),
+                            d.import.entries,
+                            d.import.kind
+                        );
+                    }
+                }
+            }
+        }
+        FeedsCommand::List(a) => {
+            let store = open_store(database)?;
+            let list = store.feed_imports()?;
+            match output::resolve(a.output) {
+                OutputFormat::Json => output::json(&list)?,
+                fmt => {
+                    let header = ["ID", "FEED", "VERSION", "DATE", "IMPORTED", "ENTRIES"];
+                    let rows = list
+                        .iter()
+                        .map(|i| {
+                            vec![
+                                i.id.to_string(),
+                                i.kind.clone(),
+                                i.version.clone().unwrap_or_default(),
+                                i.date.clone().unwrap_or_default(),
+                                i.imported_at.to_string(),
+                                i.entries.to_string(),
+                            ]
+                        })
+                        .collect();
+                    if fmt == OutputFormat::Csv {
+                        output::csv(&header, rows)?
+                    } else {
+                        output::table(&header, rows)?
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(serde::Serialize, Default)]
+struct TeamRow {
+    team: String,
+    assets: Vec<String>,
+    findings: Vec<i64>,
+    bands: BTreeMap<String, usize>,
+}
+
+#[derive(serde::Serialize)]
+struct Unowned {
+    id: i64,
+    asset: String,
+    title: String,
+    #[serde(rename = "where")]
+    location: String,
+    risk: f64,
+    band: String,
+    reason: String,
+}
+
+pub fn owners(database: &str, config: Option<&Path>, a: OwnersArgs) -> anyhow::Result<ExitCode> {
+    let Some(config) = load(config)? else {
+        bail!(
+            "`posture owners` needs a portfolio configuration (--config FILE, or {DEFAULT_CONFIG} in the current directory)"
+        );
+    };
+    let store = open_store(database)?;
+    let list = store.findings(&FindingQuery {
+        asset: a.asset.clone(),
+        status: Some(vec![FindingStatus::Open]),
+        ..FindingQuery::default()
+    })?;
+    let mut list = posture_app::risk::assess_findings(store.as_ref(), Some(&config), list)?;
+    posture_app::risk::sort_by_risk(&mut list);
+    let mut teams: BTreeMap<String, TeamRow> = BTreeMap::new();
+    for t in config.portfolio.teams() {
+        let row = teams.entry(t.name.clone()).or_default();
+        row.team = t.name.clone();
+        row.assets = config
+            .portfolio
+            .assets_of_team(&t.name)
+            .map(|a| a.name.clone())
+            .collect();
+    }
+    let mut unowned = Vec::new();
+    for f in &list {
+        match f.owner.as_ref().and_then(|o| o.team.clone()) {
+            Some(team) => {
+                let row = teams.entry(team.clone()).or_default();
+                row.team = team;
+                row.findings.push(f.finding.id);
+                *row.bands.entry(f.risk.band.to_string()).or_default() += 1;
+            }
+            None => unowned.push(Unowned {
+                id: f.finding.id,
+                asset: f.finding.asset.clone(),
+                title: f.finding.title.clone(),
+                location: where_of(&f.finding),
+                risk: f.risk.score,
+                band: f.risk.band.to_string(),
+                reason: f
+                    .owner
+                    .as_ref()
+                    .map(|o| o.source.clone())
+                    .unwrap_or_default(),
+            }),
+        }
+    }
+    let teams: Vec<TeamRow> = teams.into_values().collect();
+    match output::resolve(a.output) {
+        OutputFormat::Json | OutputFormat::Csv => output::json(&serde_json::json!({
+            "teams": teams, "unowned": unowned,
+        }))?,
+        OutputFormat::Table => {
+            let band = |t: &TeamRow, b: &str| t.bands.get(b).copied().unwrap_or(0).to_string();
+            output::table(
+                &["TEAM", "ASSETS", "OPEN", "P1", "P2", "P3", "P4"],
+                teams
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.team.clone(),
+                            clip(&t.assets.join(", "), 50),
+                            t.findings.len().to_string(),
+                            band(t, "P1"),
+                            band(t, "P2"),
+                            band(t, "P3"),
+                            band(t, "P4"),
+                        ]
+                    })
+                    .collect(),
+            )?;
+            println!("\n{} unowned finding(s)", unowned.len());
+            if !unowned.is_empty() {
+                output::table(
+                    &["ID", "RISK", "BAND", "ASSET", "TITLE", "WHERE", "WHY"],
+                    unowned
+                        .iter()
+                        .map(|u| {
+                            vec![
+                                u.id.to_string(),
+                                format!("{:.1}", u.risk),
+                                u.band.clone(),
+                                u.asset.clone(),
+                                clip(&u.title, 40),
+                                clip(&u.location, 30),
+                                clip(&u.reason, 50),
+                            ]
+                        })
+                        .collect(),
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,358 @@
+//! End-to-end tests of risk and ownership: the real `posture` binary, a real SQLite file, the
+//! corpus KEV and EPSS feeds and a real Grype report ingested into two assets of a small
+//! portfolio.
+
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const TERMS: &[&str] = &[
+    "severity",
+    "epss-probability",
+    "epss-percentile",
+    "kev",
+    "ransomware",
+    "exposure",
+    "environment",
+    "criticality",
+    "data-classes",
+    "reachability",
+];
+
+const PORTFOLIO: &str = r#"
+[[team]]
+name = "payments"
+
+[[asset]]
+name = "shop-prod"
+team = "payments"
+criticality = "tier-1"
+environment = "production"
+exposure = "internet-facing"
+data = ["pci"]
+
+[[asset]]
+name = "shop-test"
+criticality = "tier-3"
+environment = "test"
+exposure = "internal"
+"#;
+
+fn corpus() -> Option<PathBuf> {
+    let up = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/upstream");
+    let needed = [
+        "cisa-kev/known_exploited_vulnerabilities.json",
+        "grype/defectdojo_many_vulns3.json",
+    ];
+    if needed.iter().all(|n| up.join(n).is_file()) && epss_file(&up).is_some() {
+        Some(up)
+    } else {
+        eprintln!("NOTICE: ../shared/corpus (KEV, EPSS, Grype) is absent; skipping");
+        None
+    }
+}
+
+fn epss_file(up: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(up.join("epss"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_file())
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    config: PathBuf,
+}
+
+impl Env {
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("posture").expect("binary");
+        c.arg("--database")
+            .arg(&self.db)
+            .arg("--config")
+            .arg(&self.config)
+            .env_remove("POSTURE_DATABASE")
+            .env_remove("POSTURE_CONFIG");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Vec<u8> {
+        let out = self.cmd().args(args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "posture {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_slice(&self.run(args)).expect("JSON")
+    }
+}
+
+fn setup(up: &Path) -> Env {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("posture.db");
+    let config = dir.path().join("posture.toml");
+    std::fs::write(&config, PORTFOLIO).expect("write config");
+    let env = Env {
+        _dir: dir,
+        db,
+        config,
+    };
+    let kev = up.join("cisa-kev/known_exploited_vulnerabilities.json");
+    let epss = epss_file(up).expect("epss");
+    let imported = env.json(&[
+        "feeds",
+        "import",
+        kev.to_str().unwrap(),
+        epss.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let kinds: Vec<&str> = imported
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["kev", "epss"]);
+    assert!(imported[0]["entries"].as_u64().unwrap() > 1000);
+    assert!(imported[1]["entries"].as_u64().unwrap() > 10);
+    let report = up.join("grype/defectdojo_many_vulns3.json");
+    for asset in ["shop-prod", "shop-test"] {
+        env.run(&[
+            "ingest",
+            "--asset",
+            asset,
+            report.to_str().unwrap(),
+            "--output",
+            "json",
+        ]);
+    }
+    env
+}
+
+fn term<'a>(f: &'a Value, name: &str) -> &'a Value {
+    f["risk"]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("term {name} in {f}"))
+}
+
+fn cve(f: &Value) -> Option<String> {
+    f["occurrences"][0]["vulnerability_ids"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|i| i.starts_with("CVE-"))
+        .map(str::to_string)
+}
+
+#[test]
+fn kev_listing_outranks_equal_cvss_and_exposure_raises_risk() {
+    let Some(up) = corpus() else { return };
+    let env = setup(&up);
+
+    // The Grype report names no CVE of the corpus catalog, so list one of its CVEs: the real
+    // catalog plus one entry, imported the same way (it replaces the previous catalog).
+    let test = env.json(&["findings", "--asset", "shop-test", "--output", "json"]);
+    let list = test.as_array().unwrap();
+    let key = |f: &Value| {
+        (
+            term(f, "severity")["value"].to_string(),
+            term(f, "epss-probability")["contribution"].to_string(),
+        )
+    };
+    let (a, b) = list
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| cve(f).is_some() && term(f, "kev")["contribution"] == 0.0)
+        .find_map(|(i, a)| {
+            list[i + 1..]
+                .iter()
+                .find(|b| {
+                    cve(b).is_some()
+                        && cve(b) != cve(a)
+                        && key(a) == key(b)
+                        && b["risk"]["score"].as_f64() < Some(80.0)
+                })
+                .map(|b| (a.clone(), b.clone()))
+        })
+        .expect("two findings of equal CVSS");
+    assert_eq!(a["risk"]["score"], b["risk"]["score"]);
+    let listed = cve(&a).unwrap();
+
+    let mut catalog: Value = serde_json::from_slice(
+        &std::fs::read(up.join("cisa-kev/known_exploited_vulnerabilities.json")).unwrap(),
+    )
+    .unwrap();
+    catalog["vulnerabilities"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "cveID": listed, "vendorProject": "test", "product": "test",
+            "vulnerabilityName": "test listing", "dateAdded": "2025-08-25",
+            "shortDescription": "", "requiredAction": "", "dueDate": "2025-09-15",
+            "knownRansomwareCampaignUse": "Unknown", "notes": "", "cwes": []
+        }));
+    let kev = env._dir.path().join("kev.json");
+    std::fs::write(&kev, serde_json::to_vec(&catalog).unwrap()).unwrap();
+    let text = String::from_utf8(env.run(&[
+        "feeds",
+        "import",
+        kev.to_str().unwrap(),
+        "--output",
+        "table",
+    ]))
+    .unwrap();
+    assert!(text.contains("CISA KEV catalog"), "{text}");
+
+    let score = |asset: &str, id_cve: &str| -> (f64, Value) {
+        let all = env.json(&["findings", "--asset", asset, "--output", "json"]);
+        let f = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                cve(f).as_deref() == Some(id_cve) && f["title"] == a["title"]
+                    || cve(f).as_deref() == Some(id_cve) && f["title"] == b["title"]
+            })
+            .unwrap_or_else(|| panic!("{id_cve} in {asset}"))
+            .clone();
+        (f["risk"]["score"].as_f64().unwrap(), f)
+    };
+    let (kev_score, kev_f) = score("shop-test", &listed);
+    let (other_score, _) = score("shop-test", &cve(&b).unwrap());
+    assert!(
+        kev_score > other_score,
+        "KEV-listed {listed} ({kev_score}) must outrank {} ({other_score})",
+        cve(&b).unwrap()
+    );
+    assert!(term(&kev_f, "kev")["contribution"].as_f64().unwrap() > 0.0);
+
+    // --kev keeps exactly the listed finding (in both assets).
+    let kev_only = env.json(&["findings", "--kev", "--output", "json"]);
+    let kev_only = kev_only.as_array().unwrap();
+    assert!(!kev_only.is_empty());
+    assert!(kev_only.iter().all(|f| cve(f).as_deref() == Some(&listed)));
+
+    // The same finding ranks higher in the internet-facing, production, tier-1, pci asset.
+    let (prod_score, prod_f) = score("shop-prod", &cve(&b).unwrap());
+    assert!(prod_score > other_score, "{prod_score} vs {other_score}");
+    assert_eq!(prod_f["owner"]["team"], "payments");
+    assert_eq!(term(&prod_f, "exposure")["value"], "internet-facing");
+}
+
+#[test]
+fn sort_filters_and_explanations() {
+    let Some(up) = corpus() else { return };
+    let env = setup(&up);
+
+    let sorted = env.json(&["findings", "--sort", "risk", "--output", "json"]);
+    let scores: Vec<f64> = sorted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["risk"]["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.len() > 100);
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    for f in sorted.as_array().unwrap() {
+        for key in ["score", "band", "ssvc", "model_version", "terms"] {
+            assert!(!f["risk"][key].is_null(), "risk.{key} in {f}");
+        }
+        assert!(f["owner"].get("source").is_some(), "owner in {f}");
+    }
+
+    // Bands and teams filter.
+    let p1 = env.json(&["findings", "--band", "P1", "--output", "json"]);
+    assert!(
+        p1.as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["risk"]["band"] == "P1")
+    );
+    let team = env.json(&["findings", "--team", "payments", "--output", "json"]);
+    let team = team.as_array().unwrap();
+    assert!(!team.is_empty());
+    assert!(team.iter().all(|f| f["asset"] == "shop-prod"));
+
+    // The table gets RISK and BAND.
+    let table = String::from_utf8(env.run(&[
+        "findings", "--sort", "risk", "--limit", "3", "--output", "table",
+    ]))
+    .unwrap();
+    assert!(table.contains("RISK") && table.contains("BAND"), "{table}");
+
+    // explain names every term.
+    let id = sorted[0]["id"].as_i64().unwrap().to_string();
+    let text = String::from_utf8(env.run(&["explain", &id, "--output", "table"])).unwrap();
+    for t in TERMS {
+        assert!(text.contains(t), "explain lacks term {t}:\n{text}");
+    }
+    assert!(
+        text.contains("risk:") && text.contains("posture-risk/"),
+        "{text}"
+    );
+
+    // owners: who owns what, and the unowned (shop-test has no team).
+    let owners = env.json(&["owners", "--output", "json"]);
+    assert_eq!(owners["teams"][0]["team"], "payments");
+    assert!(
+        !owners["teams"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let unowned = owners["unowned"].as_array().unwrap();
+    assert!(!unowned.is_empty());
+    assert!(unowned.iter().all(|u| u["asset"] == "shop-test"));
+}
+
+#[test]
+fn malformed_config_exits_2_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("posture.toml");
+    std::fs::write(
+        &config,
+        "[[asset]]\nname = \"x\"\ncriticality = \"tier-9\"\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("posture")
+        .unwrap()
+        .arg("--database")
+        .arg(dir.path().join("p.db"))
+        .arg("--config")
+        .arg(&config)
+        .env_remove("POSTURE_DATABASE")
+        .env_remove("POSTURE_CONFIG")
+        .args(["findings"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("posture.toml:3:15"), "{err}");
+
+    // The default posture.toml of the current directory is read too.
+    std::fs::write(&config, "[[asset]\n").unwrap();
+    let out = Command::cargo_bin("posture")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("--database")
+        .arg(dir.path().join("p.db"))
+        .env_remove("POSTURE_DATABASE")
+        .env_remove("POSTURE_CONFIG")
+        .args(["findings"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("posture.toml:1:9"), "{err}");
+}
