@@ -188,6 +188,7 @@ fn prepare(
             format: report.format,
             runs,
             diagnostics: report.diagnostics,
+            components: report.components,
         },
         skipped,
         parsed,

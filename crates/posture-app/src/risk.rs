@@ -5,8 +5,10 @@
 //! occurrences (`best_rating`); the KEV and EPSS facts of every vulnerability id of every
 //! occurrence (an alias group counts as one: the strongest fact wins); reachability (reachable
 //! when a description line says `Reachability: called` or `Reachability: reachable`, the way
-//! parsers pass govulncheck, Semgrep and OSV-Scanner verdicts; unknown otherwise); and the
-//! asset's context from the portfolio. Its owner comes from `posture_config::resolve_owner`.
+//! parsers pass govulncheck, Semgrep and OSV-Scanner verdicts, unreachable when it says
+//! `not called` or `unreachable`; else reachable when the finding's package (ecosystem +
+//! normalized name) is in the asset's runtime inventory, from a runtime SBOM ingested with
+//! `--kind runtime`; unknown otherwise); and the asset's context from the portfolio. Its owner comes from `posture_config::resolve_owner`.
 
 use crate::AppError;
 use posture_config::{CodeOwners, Environment, Exposure, Portfolio, RenderStyle};
@@ -15,10 +17,11 @@ use posture_risk::{
     AssetContext, EpssFact, FeedKind, KevFact, Reachability, RiskAssessment, RiskInput, RiskWeights,
 };
 use posture_store::{
-    EpssImport, EpssRow, FeedFacts, FeedImportRecord, FindingRecord, KevImport, KevRow, Store,
+    EpssImport, EpssRow, FeedFacts, FeedImportRecord, FindingRecord, KevImport, KevRow,
+    RuntimeComponentRecord, Store,
 };
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The largest feed file read (the full EPSS CSV is about 15 MB; KEV JSON about 1.5 MB).
@@ -113,6 +116,7 @@ fn cves_of(f: &FindingRecord) -> Vec<String> {
 }
 
 fn reachability_of(f: &FindingRecord) -> (Reachability, Option<String>) {
+    let mut unreachable = None;
     for o in &f.occurrences {
         let Some(d) = &o.data.description else {
             continue;
@@ -122,15 +126,86 @@ fn reachability_of(f: &FindingRecord) -> (Reachability, Option<String>) {
                 continue;
             };
             let verdict = rest.trim().to_ascii_lowercase();
+            let source = || Some(format!("{}: Reachability: {}", o.tool, rest.trim()));
             if verdict.starts_with("called") || verdict.starts_with("reachable") {
-                return (
-                    Reachability::Reachable,
-                    Some(format!("{}: Reachability: {}", o.tool, rest.trim())),
-                );
+                return (Reachability::Reachable, source());
+            }
+            if unreachable.is_none()
+                && (verdict.starts_with("not called")
+                    || verdict.starts_with("not reachable")
+                    || verdict.starts_with("unreachable"))
+            {
+                unreachable = source();
             }
         }
     }
-    (Reachability::Unknown, None)
+    match unreachable {
+        Some(source) => (Reachability::Unreachable, Some(source)),
+        None => (Reachability::Unknown, None),
+    }
+}
+
+/// Ecosystem names folded to one vocabulary (purl types), so a scanner's `python` meets an
+/// SBOM's `pypi`.
+fn ecosystem_key(ecosystem: Option<&str>) -> String {
+    let e = ecosystem.unwrap_or("").trim().to_ascii_lowercase();
+    match e.as_str() {
+        "pip" | "python" | "pypi" => "pypi".into(),
+        "go" | "golang" | "go-module" => "golang".into(),
+        "crates.io" | "cargo" | "rust" | "rust-crate" => "cargo".into(),
+        "rubygems" | "gem" | "ruby" => "gem".into(),
+        "java" | "maven" | "java-archive" => "maven".into(),
+        "node" | "npm" | "javascript" => "npm".into(),
+        "packagist" | "composer" | "php" => "composer".into(),
+        "dotnet" | "nuget" => "nuget".into(),
+        "debian" | "deb" | "ubuntu" => "deb".into(),
+        "alpine" | "apk" => "apk".into(),
+        "rpm" | "redhat" | "centos" | "rhel" => "rpm".into(),
+        _ => e,
+    }
+}
+
+fn package_key(ecosystem: Option<&str>, name: &str) -> (String, String) {
+    let eco = ecosystem_key(ecosystem);
+    let name = posture_engine::identity::normalize_package_name(Some(eco.as_str()), name);
+    (eco, name)
+}
+
+/// The runtime inventory of the findings' assets: (asset, ecosystem, name) -> the evidence.
+struct RuntimeIndex {
+    by_package: HashMap<(String, String, String), String>,
+}
+
+impl RuntimeIndex {
+    fn new(rows: Vec<RuntimeComponentRecord>) -> Self {
+        let mut by_package = HashMap::new();
+        for r in rows {
+            let (eco, name) = package_key(r.ecosystem.as_deref(), &r.name);
+            let version = r
+                .version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default();
+            let source = format!(
+                "runtime inventory {} {}: {}{version} loaded",
+                r.report, r.seen_at, r.name
+            );
+            by_package.entry((r.asset, eco, name)).or_insert(source);
+        }
+        RuntimeIndex { by_package }
+    }
+
+    /// The evidence that the finding's package is loaded in its asset, if any.
+    fn loaded(&self, f: &FindingRecord) -> Option<String> {
+        if self.by_package.is_empty() {
+            return None;
+        }
+        f.occurrences.iter().find_map(|o| {
+            let p = o.data.package.as_ref()?;
+            let (eco, name) = package_key(p.ecosystem.as_deref(), &p.name);
+            self.by_package.get(&(f.asset.clone(), eco, name)).cloned()
+        })
+    }
 }
 
 fn date(s: &Option<String>) -> Option<jiff::civil::Date> {
@@ -212,6 +287,18 @@ pub fn assess_findings(
     } else {
         store.feed_facts(&all)?
     };
+    let assets: Vec<String> = findings
+        .iter()
+        .filter(|f| f.occurrences.iter().any(|o| o.data.package.is_some()))
+        .map(|f| f.asset.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let runtime = RuntimeIndex::new(if assets.is_empty() {
+        Vec::new()
+    } else {
+        store.runtime_components(&assets)?
+    });
     let default_weights = RiskWeights::default();
     let weights = config.map(|c| &c.weights).unwrap_or(&default_weights);
     let mut contexts: HashMap<String, AssetContext> = HashMap::new();
@@ -248,7 +335,13 @@ pub fn assess_findings(
                 input.epss = Some(epss_fact(e));
             }
         }
-        let (reach, reach_source) = reachability_of(&f);
+        let (mut reach, mut reach_source) = reachability_of(&f);
+        if reach == Reachability::Unknown
+            && let Some(source) = runtime.loaded(&f)
+        {
+            reach = Reachability::Reachable;
+            reach_source = Some(source);
+        }
         input.reachability = reach;
         input.reachability_source = reach_source;
         input.asset = contexts

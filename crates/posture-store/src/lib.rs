@@ -92,6 +92,13 @@ pub trait Store: Send + Sync {
 
     /// Feed imports, newest first.
     fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError>;
+
+    /// The runtime inventory (components of the last runtime ingest of each target) of these
+    /// assets.
+    fn runtime_components(
+        &self,
+        assets: &[String],
+    ) -> Result<Vec<RuntimeComponentRecord>, StoreError>;
 }
 
 /// Opens the store a `--database` value names: a SQLite file path (created on first use).

@@ -1,6 +1,6 @@
 use posture_engine::{Identified, PlanSummary};
 use posture_model::{
-    Category, Diagnostic, FindingStatus, Occurrence, Severity, Timestamp, ToolInfo,
+    Category, Component, Diagnostic, FindingStatus, Occurrence, Severity, Timestamp, ToolInfo,
 };
 use serde::Serialize;
 
@@ -16,6 +16,9 @@ pub struct ReportInput {
     /// One entry per tool in the report, each already identified by the engine.
     pub runs: Vec<(ToolInfo, Identified)>,
     pub diagnostics: Vec<Diagnostic>,
+    /// SBOM components (CycloneDX); stored as the asset's runtime inventory when the batch is
+    /// [`ScanKind::Runtime`], ignored otherwise.
+    pub components: Vec<Component>,
 }
 
 /// What kind of evidence a scan is.
@@ -318,4 +321,20 @@ pub struct FeedImportRecord {
 pub struct FeedFacts {
     pub kev: Option<KevRow>,
     pub epss: Option<EpssRow>,
+}
+
+/// One component of an asset's runtime inventory (what a runtime SBOM says is loaded).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeComponentRecord {
+    pub asset: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    pub ecosystem: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    pub purl: Option<String>,
+    pub scan_id: i64,
+    /// The report the inventory came from.
+    pub report: String,
+    pub seen_at: Timestamp,
 }

@@ -74,6 +74,7 @@ fn batch(
             format: "test".into(),
             runs: vec![(ToolInfo::new(tool, None), identify(tool, occs))],
             diagnostics: vec![],
+            components: Vec::new(),
         }],
     }
 }

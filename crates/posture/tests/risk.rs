@@ -356,3 +356,98 @@ fn malformed_config_exits_2_with_line_and_column() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("posture.toml:1:9"), "{err}");
 }
+
+/// A runtime SBOM (CycloneDX, `--kind runtime`) naming a package of a Grype finding makes it
+/// reachable: it outranks its twin in an asset without runtime evidence, and `explain` names
+/// the runtime inventory.
+#[test]
+fn runtime_inventory_marks_dependency_findings_reachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("posture.toml");
+    std::fs::write(&config, PORTFOLIO).unwrap();
+    let env = Env {
+        db: dir.path().join("posture.db"),
+        config,
+        _dir: dir,
+    };
+    let grype = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../posture-parsers/tests/fixtures/grype/happy.json");
+    for asset in ["app-a", "app-b"] {
+        env.run(&["ingest", "--asset", asset, grype.to_str().unwrap()]);
+    }
+    // PyPI names fold (PEP 503): `UploadLib` is `uploadlib`.
+    let sbom = serde_json::json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "metadata": {"component": {"type": "container", "name": "app-a"}},
+        "components": [
+            {"type": "library", "name": "UploadLib", "version": "2.0.0",
+             "purl": "pkg:pypi/UploadLib@2.0.0"},
+            {"type": "library", "name": "requests", "version": "2.32.0",
+             "purl": "pkg:pypi/requests@2.32.0"}
+        ]
+    });
+    let sbom_path = env._dir.path().join("runtime.cdx.json");
+    std::fs::write(&sbom_path, serde_json::to_vec(&sbom).unwrap()).unwrap();
+    env.run(&[
+        "ingest",
+        "--asset",
+        "app-a",
+        "--kind",
+        "runtime",
+        sbom_path.to_str().unwrap(),
+    ]);
+
+    let find = |asset: &str, package: &str| -> Value {
+        let all = env.json(&["findings", "--asset", asset, "--output", "json"]);
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["occurrences"][0]["package"]["name"] == package)
+            .unwrap_or_else(|| panic!("{package} in {asset}: {all}"))
+            .clone()
+    };
+    let loaded = find("app-a", "uploadlib");
+    let twin = find("app-b", "uploadlib");
+    assert_eq!(
+        term(&loaded, "reachability")["value"],
+        "reachable",
+        "{loaded}"
+    );
+    assert_eq!(term(&twin, "reachability")["value"], "unknown", "{twin}");
+    assert!(
+        loaded["risk"]["score"].as_f64() > twin["risk"]["score"].as_f64(),
+        "{} vs {}",
+        loaded["risk"]["score"],
+        twin["risk"]["score"]
+    );
+    // A package the runtime SBOM does not name stays unknown.
+    let other = find("app-a", "libfoo1");
+    assert_eq!(term(&other, "reachability")["value"], "unknown");
+
+    let id = loaded["id"].as_i64().unwrap().to_string();
+    let text = String::from_utf8(env.run(&["explain", &id, "--output", "table"])).unwrap();
+    assert!(
+        text.contains("runtime inventory") && text.contains("runtime.cdx.json"),
+        "{text}"
+    );
+
+    // A new runtime ingest replaces the inventory: without UploadLib it is unknown again.
+    let sbom = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+        "components": [{"type": "library", "name": "requests", "version": "2.32.0",
+                        "purl": "pkg:pypi/requests@2.32.0"}]
+    });
+    std::fs::write(&sbom_path, serde_json::to_vec(&sbom).unwrap()).unwrap();
+    env.run(&[
+        "ingest",
+        "--asset",
+        "app-a",
+        "--kind",
+        "runtime",
+        sbom_path.to_str().unwrap(),
+    ]);
+    let again = find("app-a", "uploadlib");
+    assert_eq!(term(&again, "reachability")["value"], "unknown", "{again}");
+}

@@ -2,7 +2,7 @@
 //! the plan with cached prepared statements, all inside one `BEGIN IMMEDIATE` transaction.
 
 use super::to_ms;
-use crate::{IngestBatch, IngestOutcome, ScopeOutcome, StoreError};
+use crate::{IngestBatch, IngestOutcome, ScanKind, ScopeOutcome, StoreError};
 use posture_engine::{
     CorrelationCandidate, CorrelationInput, ExistingFinding, ExistingOccurrence, FindingRef,
     Fingerprint, Identified, IngestPlan, OccurrenceRef, Thresholds, diff_scope, plan,
@@ -50,7 +50,10 @@ pub(super) fn ingest(
     // Group the runs of every report by tool: one scope, one comparison per tool.
     let mut groups: BTreeMap<String, ToolGroup> = BTreeMap::new();
     let mut reports_meta = Vec::with_capacity(batch.reports.len());
+    let mut report_components = Vec::with_capacity(batch.reports.len());
+    let mut report_scans: HashMap<usize, i64> = HashMap::new();
     for (ri, report) in batch.reports.into_iter().enumerate() {
+        report_components.push(report.components);
         for (tool, identified) in report.runs {
             let g = groups
                 .entry(tool.name.clone())
@@ -129,6 +132,7 @@ pub(super) fn ingest(
             .map_err(StoreError::db("recording the scan"))?;
             let id = tx.last_insert_rowid();
             scan_ids.insert(*ri, id);
+            report_scans.entry(*ri).or_insert(id);
             scan_id_list.push(id);
         }
         let first_scan = scan_id_list.first().copied().unwrap_or(0);
@@ -175,6 +179,16 @@ pub(super) fn ingest(
             occurrences: combined.occurrences.len(),
             summary: the_plan.summary,
         });
+    }
+    if batch.kind == ScanKind::Runtime && !report_scans.is_empty() {
+        super::runtime::replace(
+            &tx,
+            asset_id,
+            &target,
+            now,
+            &report_components,
+            &report_scans,
+        )?;
     }
     tx.commit()
         .map_err(StoreError::db("committing the ingest"))?;

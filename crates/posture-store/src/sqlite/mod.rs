@@ -4,12 +4,14 @@ mod decisions;
 mod feeds;
 mod ingest;
 mod query;
+mod runtime;
 mod schema;
 
 use crate::{
     EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
-    IngestOutcome, KevImport, MergeDecision, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
-    Store, StoreError, SuggestionDecision, SuggestionRecord, TriageChange,
+    IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
+    ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision, SuggestionRecord,
+    TriageChange,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -179,5 +181,13 @@ impl Store for SqliteStore {
     fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError> {
         let conn = self.lock()?;
         feeds::feed_imports(&conn)
+    }
+
+    fn runtime_components(
+        &self,
+        assets: &[String],
+    ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
+        let conn = self.lock()?;
+        runtime::runtime_components(&conn, assets)
     }
 }

@@ -135,4 +135,19 @@ CREATE TABLE feed_imports (
     entries      INTEGER NOT NULL
 );
 "#,
+    // 3: runtime inventory: what is loaded in an asset (a CycloneDX SBOM ingested with
+    // `--kind runtime`), replaced per (asset, target) on each runtime ingest
+    r#"
+CREATE TABLE runtime_components (
+    asset_id   INTEGER NOT NULL REFERENCES assets(id),
+    target     TEXT NOT NULL DEFAULT '',
+    ecosystem  TEXT,
+    name       TEXT NOT NULL,
+    version    TEXT,
+    purl       TEXT,
+    scan_id    INTEGER NOT NULL REFERENCES scans(id),
+    seen_at    INTEGER NOT NULL
+);
+CREATE INDEX runtime_components_asset ON runtime_components (asset_id, target);
+"#,
 ];
