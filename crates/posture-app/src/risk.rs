@@ -99,6 +99,10 @@ pub struct AssessedFinding {
     /// Whether one of its vulnerability ids is in the CISA KEV catalog.
     #[serde(skip)]
     pub in_kev: bool,
+    /// Whether the vulnerable code is known to be reachable (a scanner's verdict or the
+    /// runtime inventory).
+    #[serde(skip)]
+    pub reachable: bool,
 }
 
 /// Normalized CVE ids of every occurrence of the finding.
@@ -354,6 +358,7 @@ pub fn assess_findings(
             finding: f,
             owner,
             in_kev: input.kev.is_some(),
+            reachable: input.reachability == Reachability::Reachable,
             risk,
         });
     }

@@ -173,6 +173,13 @@ pub struct FindingsArgs {
     /// Only findings owned by this team (needs a portfolio configuration).
     #[arg(long)]
     pub team: Option<String>,
+    /// Only findings with these SSVC decisions (track, track*, attend, act), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub ssvc: Vec<String>,
+    /// Only findings whose vulnerable code is known to be reachable (a scanner's call-graph
+    /// verdict, or the package is in the asset's runtime inventory).
+    #[arg(long)]
+    pub reachable: bool,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

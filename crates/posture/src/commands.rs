@@ -207,7 +207,12 @@ fn findings(
         .as_deref()
         .map(|c| c.parse::<Category>().map_err(anyhow::Error::msg))
         .transpose()?;
-    let by_risk = a.sort.is_some() || !a.band.is_empty() || a.kev || a.team.is_some();
+    let by_risk = a.sort.is_some()
+        || !a.band.is_empty()
+        || a.kev
+        || a.team.is_some()
+        || !a.ssvc.is_empty()
+        || a.reachable;
     let query = FindingQuery {
         asset: a.asset.clone(),
         status: parse_statuses(&a.status)?,

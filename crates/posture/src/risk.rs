@@ -60,10 +60,25 @@ pub fn findings(
             bail!("unknown band `{b}` (bands are P1, P2, P3, P4)");
         }
     }
+    let ssvc: Vec<String> = a
+        .ssvc
+        .iter()
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    for d in &ssvc {
+        if !["track", "track*", "attend", "act"].contains(&d.as_str()) {
+            bail!("unknown SSVC decision `{d}` (decisions are track, track*, attend, act)");
+        }
+    }
     let mut list = posture_app::risk::assess_findings(store, config, list)?;
     list.retain(|f| {
         (bands.is_empty() || bands.iter().any(|b| b == f.risk.band.as_str()))
+            && (ssvc.is_empty()
+                || ssvc
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(f.risk.ssvc.decision.as_str())))
             && (!a.kev || f.in_kev)
+            && (!a.reachable || f.reachable)
             && a.team.as_ref().is_none_or(|t| {
                 f.owner
                     .as_ref()

@@ -426,6 +426,43 @@ fn runtime_inventory_marks_dependency_findings_reachable() {
     let other = find("app-a", "libfoo1");
     assert_eq!(term(&other, "reachability")["value"], "unknown");
 
+    // --reachable keeps exactly the loaded finding; --ssvc filters by decision.
+    let reachable = env.json(&["findings", "--reachable", "--output", "json"]);
+    let reachable = reachable.as_array().unwrap();
+    assert_eq!(reachable.len(), 1, "{reachable:?}");
+    assert_eq!(reachable[0]["id"], loaded["id"]);
+    let decision = loaded["risk"]["ssvc"]["decision"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let same = env.json(&[
+        "findings",
+        "--ssvc",
+        &decision.to_ascii_lowercase(),
+        "--output",
+        "json",
+    ]);
+    let same = same.as_array().unwrap();
+    assert!(same.iter().any(|f| f["id"] == loaded["id"]));
+    assert!(
+        same.iter()
+            .all(|f| f["risk"]["ssvc"]["decision"] == decision.as_str())
+    );
+    let all = env.json(&[
+        "findings",
+        "--ssvc",
+        "act,attend,track,track*",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(all.as_array().unwrap().len(), 4);
+    let bad = env
+        .cmd()
+        .args(["findings", "--ssvc", "maybe"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+
     let id = loaded["id"].as_i64().unwrap().to_string();
     let text = String::from_utf8(env.run(&["explain", &id, "--output", "table"])).unwrap();
     assert!(
