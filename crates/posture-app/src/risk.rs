@@ -63,9 +63,22 @@ pub fn load_config(path: &Path) -> Result<RiskConfig, AppError> {
             .map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))?;
         codeowners.insert(asset.name.clone(), co);
     }
-    let weights: RiskWeights =
-        serde_json::from_value(serde_json::Value::Object(portfolio.risk().clone()))
-            .map_err(|e| AppError::Invalid(format!("{name}: [risk]: {e}")))?;
+    let weights = weights_from(&name, portfolio.risk())?;
+    Ok(RiskConfig {
+        path: path.to_path_buf(),
+        portfolio,
+        codeowners,
+        weights,
+    })
+}
+
+/// Risk weights from the JSON form of a `[risk]` table, validated.
+fn weights_from(
+    name: &str,
+    risk: &serde_json::Map<String, serde_json::Value>,
+) -> Result<RiskWeights, AppError> {
+    let weights: RiskWeights = serde_json::from_value(serde_json::Value::Object(risk.clone()))
+        .map_err(|e| AppError::Invalid(format!("{name}: [risk]: {e}")))?;
     let problems = weights.validate();
     if !problems.is_empty() {
         return Err(AppError::Invalid(format!(
@@ -73,12 +86,34 @@ pub fn load_config(path: &Path) -> Result<RiskConfig, AppError> {
             problems.join("; ")
         )));
     }
-    Ok(RiskConfig {
-        path: path.to_path_buf(),
-        portfolio,
-        codeowners,
-        weights,
-    })
+    Ok(weights)
+}
+
+/// Reads a TOML file of risk weight overrides (the keys of `[risk]`, at the top level or
+/// under `[risk]`) over the defaults.
+pub fn load_weights(path: &Path) -> Result<RiskWeights, AppError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| AppError::Read {
+        file: name.clone(),
+        error,
+    })?;
+    let risk = posture_config::parse_risk_weights(&name, &text)
+        .map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))?;
+    weights_from(&name, &risk)
+}
+
+/// The findings whose score or band moves from `old` weights to `new` ones, largest move
+/// first (ids are finding ids).
+pub fn diff_weights(
+    findings: &[AssessedFinding],
+    old: &RiskWeights,
+    new: &RiskWeights,
+) -> Vec<posture_risk::ModelMove> {
+    let inputs: Vec<(String, RiskInput)> = findings
+        .iter()
+        .map(|f| (f.finding.id.to_string(), f.input.clone()))
+        .collect();
+    posture_risk::diff_models(old, new, &inputs)
 }
 
 /// Who owns a finding, and why.
@@ -103,6 +138,9 @@ pub struct AssessedFinding {
     /// runtime inventory).
     #[serde(skip)]
     pub reachable: bool,
+    /// The facts the score was computed from (to score again under other weights).
+    #[serde(skip)]
+    pub input: RiskInput,
 }
 
 /// Normalized CVE ids of every occurrence of the finding.
@@ -360,6 +398,7 @@ pub fn assess_findings(
             in_kev: input.kev.is_some(),
             reachable: input.reachability == Reachability::Reachable,
             risk,
+            input,
         });
     }
     Ok(out)

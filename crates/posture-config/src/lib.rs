@@ -106,7 +106,7 @@ pub use codeowners::{CodeOwners, Match, Owner, Rule, Section};
 pub use diagnostic::{ConfigErrors, Diagnostic, RenderStyle};
 pub use edit::upsert_asset;
 pub use owner::{OwnerDecision, OwnerSource, resolve_owner};
-pub use parse::parse_portfolio;
+pub use parse::{parse_portfolio, parse_risk_weights};
 pub use portfolio::{
     Asset, AssetSpec, CorrelationConfig, Criticality, Environment, Exposure, OwnerRule, Portfolio,
     Team, normalize_image, normalize_repository, normalize_url,

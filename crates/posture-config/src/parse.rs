@@ -281,6 +281,41 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
     })
 }
 
+/// Parses a file of risk weight overrides (`posture risk diff --weights FILE`) into the JSON
+/// form of `posture.toml`'s `[risk]`: the keys at the top level, or under a `[risk]` table
+/// (so a `posture.toml` works as is; its other tables are then ignored).
+pub fn parse_risk_weights(
+    source_name: &str,
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ConfigErrors> {
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    let mut sink = Sink::new(text);
+    if !errors.is_empty() {
+        for e in errors {
+            let span = e.span().unwrap_or(0..0);
+            sink.push(
+                "config::syntax",
+                span,
+                format!("TOML syntax: {}", e.message().trim()),
+                "here",
+                None,
+            );
+        }
+        return Err(ConfigErrors::new(source_name, text, sink.diagnostics));
+    }
+    let mut v = Validator { sink };
+    let root = doc.get_ref();
+    let risk = match root.get("risk").map(|val| val.get_ref()) {
+        Some(DeValue::Table(t)) => v.json_table(t),
+        _ => v.json_table(root),
+    };
+    if v.sink.diagnostics.is_empty() {
+        Ok(risk)
+    } else {
+        Err(ConfigErrors::new(source_name, text, v.sink.diagnostics))
+    }
+}
+
 struct Validator<'t> {
     sink: Sink<'t>,
 }

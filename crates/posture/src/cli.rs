@@ -57,6 +57,9 @@ pub enum Command {
     /// Threat feeds: import CISA KEV and FIRST EPSS files, list the imports.
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// The risk model: what changes under other weights.
+    #[command(subcommand)]
+    Risk(RiskCommand),
     /// Who owns what: open findings per team (from posture.toml and CODEOWNERS), and the
     /// unowned findings.
     Owners(OwnersArgs),
@@ -209,6 +212,26 @@ pub struct FeedsImportArgs {
 
 #[derive(Debug, Args)]
 pub struct FeedsListArgs {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Score the open findings under the current weights (posture.toml `[risk]`, else the
+    /// defaults) and under a file of overrides, and list those whose score or band moves,
+    /// largest move first.
+    Diff(RiskDiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RiskDiffArgs {
+    /// A TOML file of risk weight overrides: the keys of `[risk]` (at the top level or under
+    /// `[risk]`); what it does not name keeps its default.
+    #[arg(long)]
+    pub weights: PathBuf,
+    #[arg(long)]
+    pub asset: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

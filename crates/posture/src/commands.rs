@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(a) => explain(database, config, a),
         Command::Feeds(c) => crate::risk::feeds(database, c),
         Command::Owners(a) => crate::risk::owners(database, config, a),
+        Command::Risk(RiskCommand::Diff(a)) => crate::risk::diff(database, config, a),
         Command::Merge(a) => merge(database, a),
         Command::Split(a) => split(database, a),
         Command::Suggestions(a) => suggestions(database, a),

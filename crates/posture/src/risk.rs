@@ -374,3 +374,86 @@ pub fn owners(database: &str, config: Option<&Path>, a: OwnersArgs) -> anyhow::R
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(serde::Serialize)]
+struct Move {
+    id: i64,
+    asset: String,
+    title: String,
+    old_score: f64,
+    old_band: String,
+    new_score: f64,
+    new_band: String,
+}
+
+/// `posture risk diff --weights FILE`.
+pub fn diff(database: &str, config: Option<&Path>, a: RiskDiffArgs) -> anyhow::Result<ExitCode> {
+    let config = load(config)?;
+    let new = posture_app::risk::load_weights(&a.weights)?;
+    let store = open_store(database)?;
+    let list = store.findings(&FindingQuery {
+        asset: a.asset.clone(),
+        status: Some(vec![FindingStatus::Open]),
+        ..FindingQuery::default()
+    })?;
+    let list = posture_app::risk::assess_findings(store.as_ref(), config.as_ref(), list)?;
+    let old = config
+        .as_ref()
+        .map(|c| c.weights.clone())
+        .unwrap_or_default();
+    let moves = posture_app::risk::diff_weights(&list, &old, &new);
+    let by_id: std::collections::HashMap<String, &AssessedFinding> =
+        list.iter().map(|f| (f.finding.id.to_string(), f)).collect();
+    let rows: Vec<Move> = moves
+        .iter()
+        .filter_map(|m| {
+            let f = by_id.get(&m.id)?;
+            Some(Move {
+                id: f.finding.id,
+                asset: f.finding.asset.clone(),
+                title: f.finding.title.clone(),
+                old_score: m.old_score,
+                old_band: m.old_band.to_string(),
+                new_score: m.new_score,
+                new_band: m.new_band.to_string(),
+            })
+        })
+        .collect();
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&rows)?,
+        fmt => {
+            let header = ["id", "asset", "title", "old", "new", "band"];
+            let data: Vec<Vec<String>> = rows
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.id.to_string(),
+                        m.asset.clone(),
+                        clip(&m.title, 60),
+                        format!("{:.1}", m.old_score),
+                        format!("{:.1}", m.new_score),
+                        if m.old_band == m.new_band {
+                            m.new_band.clone()
+                        } else {
+                            format!("{} -> {}", m.old_band, m.new_band)
+                        },
+                    ]
+                })
+                .collect();
+            if fmt == OutputFormat::Csv {
+                output::csv(&header, data)?;
+            } else {
+                let upper: Vec<String> = header.iter().map(|h| h.to_ascii_uppercase()).collect();
+                let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+                output::table(&upper, data)?;
+                println!(
+                    "{} of {} open findings move (current weights -> {})",
+                    rows.len(),
+                    list.len(),
+                    a.weights.display()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -488,3 +488,67 @@ fn runtime_inventory_marks_dependency_findings_reachable() {
     let again = find("app-a", "uploadlib");
     assert_eq!(term(&again, "reachability")["value"], "unknown", "{again}");
 }
+
+/// `posture risk diff --weights FILE` lists the findings whose score or band moves.
+#[test]
+fn risk_diff_lists_moves_under_new_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("posture.toml");
+    std::fs::write(&config, PORTFOLIO).unwrap();
+    let env = Env {
+        db: dir.path().join("posture.db"),
+        config,
+        _dir: dir,
+    };
+    let grype = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../posture-parsers/tests/fixtures/grype/happy.json");
+    env.run(&["ingest", "--asset", "shop-prod", grype.to_str().unwrap()]);
+
+    let weights = env._dir.path().join("weights.toml");
+    std::fs::write(&weights, "severity_points = 80.0\n").unwrap();
+    let moves = env.json(&[
+        "risk",
+        "diff",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let moves = moves.as_array().unwrap();
+    assert_eq!(moves.len(), 2, "{moves:?}");
+    for m in moves {
+        assert!(m["new_score"].as_f64() > m["old_score"].as_f64(), "{m}");
+        assert_eq!(m["asset"], "shop-prod");
+    }
+    let table = String::from_utf8(env.run(&[
+        "risk",
+        "diff",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--output",
+        "table",
+    ]))
+    .unwrap();
+    assert!(table.contains("2 of 2 open findings move"), "{table}");
+
+    // The same weights as now (under `[risk]`, as in posture.toml): nothing moves.
+    std::fs::write(&weights, "[risk]\nseverity_points = 60.0\n").unwrap();
+    let same = env.json(&[
+        "risk",
+        "diff",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(same.as_array().unwrap().len(), 0, "{same}");
+
+    // Invalid weights are refused.
+    std::fs::write(&weights, "severity_points = \"lots\"\n").unwrap();
+    let out = env
+        .cmd()
+        .args(["risk", "diff", "--weights", weights.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
