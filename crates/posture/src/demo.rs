@@ -104,12 +104,34 @@ pub fn run(database: &str, a: DemoArgs) -> anyhow::Result<ExitCode> {
             asset.tags.join(", ")
         );
     }
-    let db = if database.contains(' ') {
-        format!("\"{database}\"")
+    let config_path = std::path::Path::new(database)
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+        .join("posture.toml");
+    if config_path.exists() {
+        println!(
+            "\n{} exists: kept (the demo writes one only where there is none).",
+            config_path.display()
+        );
     } else {
-        database.to_string()
+        std::fs::write(&config_path, portfolio_toml(&portfolio.assets))
+            .with_context(|| format!("cannot write {}", config_path.display()))?;
+        println!(
+            "\nWrote {}: the demo's teams and assets (criticality, environment, exposure, data) for risk and ownership.",
+            config_path.display()
+        );
+    }
+    let quote = |s: &str| {
+        if s.contains(' ') {
+            format!("\"{s}\"")
+        } else {
+            s.to_string()
+        }
     };
+    let db = quote(database);
+    let config = quote(&config_path.display().to_string());
     println!("\nTry next:");
+    println!("  posture --database {db} --config {config} findings --sort risk");
     println!("  posture --database {db} findings --severity critical,high");
     println!("  posture --database {db} findings --asset payments-api --status all");
     println!("  posture --database {db} findings --tool trivy --category container --output csv");
@@ -123,4 +145,104 @@ pub fn run(database: &str, a: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  posture --database {db} scans --asset mobile-bff");
     println!("  posture --database {db} findings --status fixed --output json");
     Ok(ExitCode::SUCCESS)
+}
+
+/// TOML basic string (JSON's escaping is valid TOML for these names).
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// `posture.toml` for the demo portfolio: its teams, and each asset's team, criticality,
+/// environment, exposure and data classes read from its tags.
+pub fn portfolio_toml(assets: &[posture_demo::DemoAsset]) -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "# The demo portfolio (written by `posture demo`): teams and assets for risk and ownership.\n",
+    );
+    let mut teams: Vec<&str> = assets.iter().map(|a| a.team.as_str()).collect();
+    teams.sort_unstable();
+    teams.dedup();
+    for t in teams {
+        let _ = write!(out, "\n[[team]]\nname = {}\n", toml_str(t));
+    }
+    for a in assets {
+        let has = |t: &str| a.tags.iter().any(|x| x == t);
+        let _ = write!(
+            out,
+            "\n[[asset]]\nname = {}\nteam = {}\ncriticality = {}\n",
+            toml_str(&a.name),
+            toml_str(&a.team),
+            toml_str(&a.criticality)
+        );
+        if has("production") {
+            out.push_str("environment = \"production\"\n");
+        }
+        if has("internet-facing") {
+            out.push_str("exposure = \"internet-facing\"\n");
+        } else if has("internal") {
+            out.push_str("exposure = \"internal\"\n");
+        }
+        let data: Vec<String> = a
+            .tags
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.as_str(),
+                    "pci" | "pii" | "phi" | "credentials" | "financial"
+                )
+            })
+            .map(|t| toml_str(t))
+            .collect();
+        if !data.is_empty() {
+            let _ = writeln!(out, "data = [{}]", data.join(", "));
+        }
+        let rest: Vec<String> = a
+            .tags
+            .iter()
+            .filter(|t| {
+                !matches!(
+                    t.as_str(),
+                    "pci"
+                        | "pii"
+                        | "phi"
+                        | "credentials"
+                        | "financial"
+                        | "production"
+                        | "internet-facing"
+                        | "internal"
+                )
+            })
+            .map(|t| toml_str(t))
+            .collect();
+        if !rest.is_empty() {
+            let _ = writeln!(out, "tags = [{}]", rest.join(", "));
+        }
+        let _ = writeln!(out, "repositories = [{}]", toml_str(&a.repository));
+        if let Some(image) = &a.image {
+            let _ = writeln!(out, "images = [{}]", toml_str(image));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn demo_portfolio_toml_is_a_valid_configuration() {
+        let demo = posture_demo::generate(
+            posture_demo::DEFAULT_SEED,
+            "2026-01-01T00:00:00Z"
+                .parse::<posture_model::Timestamp>()
+                .unwrap_or_default(),
+            1,
+        );
+        let text = super::portfolio_toml(&demo.assets);
+        let p = posture_config::parse_portfolio("posture.toml", &text)
+            .unwrap_or_else(|e| panic!("{}\n{text}", e.render(posture_config::RenderStyle::Plain)));
+        assert_eq!(p.assets().len(), demo.assets.len());
+        let first = &demo.assets[0];
+        let a = p.asset(&first.name).unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(a.team.as_deref(), Some(first.team.as_str()));
+        assert!(a.criticality.is_some() && a.exposure.is_some(), "{text}");
+    }
 }
