@@ -26,6 +26,7 @@ mod gosec;
 mod govulncheck;
 mod grype;
 mod hadolint;
+mod hostile;
 mod iacsec_support;
 mod kics;
 mod nancy;
