@@ -91,8 +91,12 @@ fn resembled(r: &[&'static str]) -> String {
 /// Detects the format of a report from its content.
 pub fn detect(input: &[u8]) -> Result<&'static dyn Parser, DetectError> {
     let sniff = Sniff::new(input);
-    if sniff.head.is_empty() {
+    if crate::json::is_blank(input) {
         return Err(DetectError::Empty);
+    }
+    if sniff.head.is_empty() {
+        // not UTF-8 from its first byte (binary, compressed, UTF-16): not "empty"
+        return Err(DetectError::NotRecognized { resembles: vec![] });
     }
     let mut scored: Vec<(Confidence, &'static dyn Parser)> = PARSERS
         .iter()

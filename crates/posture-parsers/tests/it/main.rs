@@ -32,6 +32,7 @@ mod govulncheck;
 mod grype;
 mod grype_jsonl;
 mod hadolint;
+mod hostile;
 mod iacsec_support;
 mod kics;
 mod nancy;
