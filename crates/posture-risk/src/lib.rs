@@ -8,10 +8,10 @@
 //! |---|---|
 //! | [`rating`] | [`score_vector`]: CVSS v2, v3.0, v3.1 and v4.0 vectors scored by the RustSec `cvss` crate; [`best_rating`]: which of a finding's ratings counts (NVD v4.0, then NVD v3.1, then GHSA/vendor, then others; recomputed from the vector) |
 //! | [`feeds`] | [`parse_kev_json`], [`parse_kev_csv`], [`parse_epss_csv`] (plain or gzip, with a decompression cap), [`detect_feed`] |
-//! | [`model`] | [`assess`]: the formula `posture-risk/1` ([`MODEL_VERSION`]), its [`RiskWeights`], and [`diff_models`] |
+//! | [`model`] | [`assess`]: the formula `posture-risk/2` ([`MODEL_VERSION`]), its [`RiskWeights`], and [`diff_models`] |
 //! | [`ssvc`] | [`assess_ssvc`]: CISA's SSVC decision (Track, Track\*, Attend, Act) from the published tree |
 //!
-//! ## The formula (`posture-risk/1`)
+//! ## The formula (`posture-risk/2`)
 //!
 //! ```text
 //! evidence = 60 x cvss/10                      severity (CVSS, or the severity read as CVSS)
@@ -24,7 +24,8 @@
 //!              1 + data-class weights (pci/phi/credentials 0.10, pii/customer-data/financial
 //!                  0.05, other 0.02), at most 1.15
 //!              reachable 1.15 | unreachable 0.5 | unknown 1
-//! score    = min(raw, 100), rounded to 0.1 (at least 0.1 when raw > 0)
+//! score    = raw below 80; above, 80 + 20·(1 − e^(−(raw−80)/20)) (smooth, order-keeping, < 100);
+//!            rounded to 0.1 (at least 0.1 when raw > 0)
 //! band     = P1 >= 80 | P2 >= 55 | P3 >= 30 | P4
 //! ```
 //!

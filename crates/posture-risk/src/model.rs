@@ -1,4 +1,4 @@
-//! The risk model `posture-risk/1`: one finding's facts in, a 0-100 score, a priority band, an
+//! The risk model `posture-risk/2`: one finding's facts in, a 0-100 score, a priority band, an
 //! SSVC decision and the explanation of every term out.
 //!
 //! # The formula
@@ -35,8 +35,12 @@
 //! **Bands** (on the rounded score): **P1** >= 80 (fix now), **P2** >= 55 (fix this cycle),
 //! **P3** >= 30 (plan), **P4** below (backlog).
 //!
-//! Scores above 100 are capped, and the cap appears as its own term; `raw_score` keeps the
-//! uncapped value, to order findings that are all at 100.
+//! Scores above 80 (the P1 line) are compressed smoothly towards 100 instead of being cut at 100:
+//! `score = 80 + 20 * (1 - exp(-(raw - 80) / 20))` above 80, the identity below. The
+//! compression is continuous, strictly increasing and never reaches 100, so findings of the
+//! most critical assets keep their order (a KEV-listed CVE still outranks an unlisted one of
+//! equal CVSS in a tier-1 internet-facing asset, where `posture-risk/1` capped both at 100). It
+//! appears as its own term; `raw_score` keeps the uncompressed value.
 //!
 //! # Properties (tested)
 //!
@@ -68,7 +72,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The version of the formula (not of the weights). Recorded in every assessment.
-pub const MODEL_VERSION: &str = "posture-risk/1";
+pub const MODEL_VERSION: &str = "posture-risk/2";
+
+/// Where the compression of high scores starts (the P1 line) and how far it can go above it.
+const SOFT_START: f64 = 80.0;
+const SOFT_SPAN: f64 = 20.0;
+
+/// The smooth compression above [`SOFT_START`]: continuous, strictly increasing, below 100.
+fn compress(raw: f64) -> f64 {
+    if raw <= SOFT_START {
+        raw
+    } else {
+        SOFT_START + SOFT_SPAN * (1.0 - (-(raw - SOFT_START) / SOFT_SPAN).exp())
+    }
+}
 
 /// What is known of whether the vulnerable code is reachable from the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -733,17 +750,18 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
     } else {
         0.0
     };
-    if raw > 100.0 {
+    let compressed = compress(raw);
+    if raw > SOFT_START {
         add(
             &mut terms,
-            "cap",
-            format!("raw score {} capped at 100", round_to(raw, 0.1)),
-            100.0,
-            100.0 - raw,
-            "model posture-risk/1".to_string(),
+            "compression",
+            format!("raw score {} above {SOFT_START}", round_to(raw, 0.1)),
+            SOFT_SPAN,
+            compressed - raw,
+            format!("model {MODEL_VERSION}"),
         );
     }
-    let mut score = round_to(raw.min(100.0), 0.1);
+    let mut score = round_to(compressed.min(100.0), 0.1);
     if raw > 0.0 && score < 0.1 {
         score = 0.1;
     }

@@ -62,7 +62,7 @@ fn explained_assessments() {
     assert_eq!(a.score, 100.0);
     assert_eq!(a.band, Band::P1);
     assert_eq!(a.ssvc.decision, SsvcOutcome::Act);
-    assert_eq!(a.model_version, "posture-risk/1");
+    assert_eq!(a.model_version, "posture-risk/2");
     insta::assert_json_snapshot!("log4shell_internet_prod_tier1", a);
 
     let b = assess(&medium_internal_test(), &w());
@@ -134,7 +134,7 @@ fn terms_add_up_to_the_score_and_name_their_sources() {
     assert!(
         a.terms
             .iter()
-            .any(|t| t.name == "cap" && t.contribution < 0.0)
+            .any(|t| t.name == "compression" && t.contribution < 0.0)
     );
 }
 
@@ -472,4 +472,32 @@ proptest! {
         prop_assert!((sum - a.score).abs() <= 0.15, "{} vs {}", sum, a.score);
         prop_assert!(a.terms.len() >= 10);
     }
+}
+
+/// `posture-risk/2` keeps the order of the most critical assets' findings, where version 1
+/// capped them all at 100: a KEV-listed CVE outranks an unlisted one of equal CVSS in a tier-1,
+/// internet-facing, production asset with PCI data.
+#[test]
+fn kev_outranks_in_the_most_critical_assets_too() {
+    let asset = AssetContext {
+        criticality: Some(Criticality::Tier1),
+        internet_facing: Some(true),
+        production: Some(true),
+        data_classes: vec!["pci".into()],
+        source: Some("asset config".into()),
+        ..AssetContext::default()
+    };
+    let mut plain = RiskInput::new(Severity::High);
+    plain.cvss = Some(8.8);
+    plain.asset = asset.clone();
+    let mut listed = plain.clone();
+    listed.kev = Some(KevFact::default());
+    let (a, b) = (assess(&listed, &w()), assess(&plain, &w()));
+    assert!(a.score > b.score, "{} vs {}", a.score, b.score);
+    assert!(
+        a.score < 100.0 && b.score >= 80.0,
+        "{} / {}",
+        a.score,
+        b.score
+    );
 }
