@@ -219,6 +219,10 @@ pub struct Suggestion {
 pub struct PlanSummary {
     /// Findings created by this scan.
     pub new: usize,
+    /// Items of the report were skipped (diagnostics): the scan is partial, so it closed
+    /// nothing — an item Posture could not read is not evidence of a fix.
+    #[serde(default)]
+    pub partial: bool,
     /// New occurrences that joined a finding another scope already had.
     pub linked: usize,
     /// Occurrences reported again.

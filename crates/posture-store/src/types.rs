@@ -97,6 +97,7 @@ impl IngestOutcome {
             t.reopened += s.summary.reopened;
             t.collapsed += s.summary.collapsed;
             t.correlated += s.summary.correlated;
+            t.partial |= s.summary.partial;
             t.suggested += s.summary.suggested;
         }
         t

@@ -700,3 +700,30 @@ fn a_renamed_file_keeps_its_occurrences() {
     assert_eq!(o.total().unchanged, 2);
     assert_eq!(o.total().new, 0);
 }
+
+#[test]
+fn a_report_with_skipped_items_closes_nothing() {
+    let (_d, s) = store();
+    let a = sast("eval", "app.py", 10, "eval(x)");
+    s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a]))
+        .expect("ingest");
+    // the next report's only item could not be read: it is not evidence of a fix
+    let mut partial = batch("semgrep", "main", day(1), "r2.json", vec![]);
+    partial.reports[0]
+        .diagnostics
+        .push(posture_model::Diagnostic {
+            level: posture_model::DiagnosticLevel::Skipped,
+            locator: "/results/0".into(),
+            message: "item skipped: invalid type".into(),
+        });
+    let o = s.ingest(partial).expect("ingest");
+    let t = o.total();
+    assert!(t.partial);
+    assert_eq!((t.closed, t.fixed), (0, 0));
+    assert_eq!(all(&s)[0].status, FindingStatus::Open);
+    // a complete report that lacks it does close it
+    let o = s
+        .ingest(batch("semgrep", "main", day(2), "r3.json", vec![]))
+        .expect("ingest");
+    assert_eq!(o.total().fixed, 1);
+}

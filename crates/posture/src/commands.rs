@@ -171,6 +171,17 @@ fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
                 "asset {}: {} new, {} unchanged, {} fixed, {} reopened, {} duplicates collapsed within the reports",
                 outcome.asset, t.new, t.unchanged, t.fixed, t.reopened, t.collapsed
             );
+            if t.correlated + t.suggested > 0 {
+                println!(
+                    "correlation: {} occurrence(s) joined another tool's finding, {} suggested duplicate(s)",
+                    t.correlated, t.suggested
+                );
+            }
+            if t.partial {
+                println!(
+                    "note: items were skipped, so this scan closed nothing (an unread item is not a fix)"
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

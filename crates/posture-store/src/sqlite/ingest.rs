@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 /// The reports of one batch that share a tool, hence a scope.
 struct ToolGroup {
     tool: ToolInfo,
+    /// One of the reports had items skipped.
+    parts_partial: bool,
     /// (report index in the batch, identified occurrences)
     parts: Vec<(usize, Identified)>,
 }
@@ -59,8 +61,13 @@ pub(super) fn ingest(
                 .entry(tool.name.clone())
                 .or_insert_with(|| ToolGroup {
                     tool: tool.clone(),
+                    parts_partial: false,
                     parts: Vec::new(),
                 });
+            g.parts_partial |= report
+                .diagnostics
+                .iter()
+                .any(|d| d.level == posture_model::DiagnosticLevel::Skipped);
             if g.tool.version.is_none() {
                 g.tool.version = tool.version.clone();
             }
@@ -141,7 +148,13 @@ pub(super) fn ingest(
         let (combined, origin) = combine(group.parts, &scan_ids, first_scan);
 
         let existing = load_scope(&tx, scope.id)?;
-        let diff = diff_scope(&existing, &combined);
+        let mut diff = diff_scope(&existing, &combined);
+        // A report with skipped items is partial: what it lacks may be what it could not read,
+        // so it closes nothing (it still records what it did read).
+        let partial = group.parts_partial;
+        if partial {
+            diff.closed.clear();
+        }
         let findings = if diff.needs_findings() {
             load_findings(&tx, asset_id, scope.id)?
         } else {
@@ -152,7 +165,8 @@ pub(super) fn ingest(
         } else {
             load_correlation(&tx, asset_id, batch.thresholds)?
         };
-        let the_plan = plan(&diff, &combined, &findings, &correlation);
+        let mut the_plan = plan(&diff, &combined, &findings, &correlation);
+        the_plan.summary.partial = partial;
         apply(
             &tx, asset_id, &scope, now, &combined, &origin, first_scan, &the_plan,
         )?;
