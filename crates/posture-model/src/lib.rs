@@ -17,7 +17,7 @@ mod status;
 mod vuln;
 
 pub use occurrence::{
-    Category, Component, CvssRating, Diagnostic, DiagnosticLevel, IdentityHints, Location,
+    Category, Component, CvssRating, Diagnostic, EpssScore, DiagnosticLevel, IdentityHints, Location,
     Occurrence, Package, ParsedReport, ToolInfo, ToolRun, VexStatement, VexStatus,
 };
 pub use secret::{SecretEvidence, mask_secret};
