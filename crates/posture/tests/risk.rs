@@ -552,3 +552,61 @@ fn risk_diff_lists_moves_under_new_weights() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn scanner_epss_is_used_until_a_feed_scores_the_cve() {
+    let Some(up) = corpus() else { return };
+    let report = up.join("grype/defectdojo_many_vulns_with_epss_values.json");
+    if !report.is_file() {
+        eprintln!("NOTICE: grype EPSS report absent; skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("posture.toml");
+    std::fs::write(&config, PORTFOLIO).expect("write config");
+    let env = Env {
+        db: dir.path().join("posture.db"),
+        config,
+        _dir: dir,
+    };
+    env.run(&[
+        "ingest",
+        "--asset",
+        "shop-prod",
+        report.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let find = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| cve(f).as_deref() == Some("CVE-2022-28391"))
+            .cloned()
+            .expect("the finding of CVE-2022-28391")
+    };
+    let f = find(&env.json(&["findings", "--output", "json"]));
+    let p = term(&f, "epss-probability");
+    assert_eq!(p["value"], "0.0719", "{p}");
+    let source = p["source"].as_str().unwrap();
+    assert!(source.starts_with("grype 0.94.0 report "), "{source}");
+    assert!(source.contains("defectdojo_many_vulns_with_epss_values.json"), "{source}");
+    assert!(source.ends_with(", EPSS 2025-06-18"), "{source}");
+    assert_eq!(term(&f, "epss-percentile")["value"], "0.91123");
+
+    // an imported feed that scores the CVE wins over the scanner's score
+    let csv = env._dir.path().join("epss.csv");
+    std::fs::write(
+        &csv,
+        "#model_version:v2025.03.14,score_date:2026-01-02T12:55:00Z\n\
+         cve,epss,percentile\nCVE-2022-28391,0.5,0.99\n",
+    )
+    .unwrap();
+    env.run(&["feeds", "import", csv.to_str().unwrap(), "--output", "json"]);
+    let f = find(&env.json(&["findings", "--output", "json"]));
+    let p = term(&f, "epss-probability");
+    assert_eq!(p["value"], "0.5", "{p}");
+    let source = p["source"].as_str().unwrap();
+    assert!(!source.contains("grype"), "{source}");
+    assert!(source.contains("2026-01-02"), "{source}");
+}
