@@ -45,8 +45,8 @@ use crate::formats::trivy::{
 use crate::json::{self, null_default, opt_lenient_f64};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
-    Category, CvssRating, EpssScore, Location, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
-    VulnIdKind, classify_vuln_id,
+    Category, CvssRating, EpssScore, Location, Occurrence, Package, ParsedReport, Severity,
+    ToolInfo, ToolRun, VulnIdKind, classify_vuln_id,
 };
 use serde::Deserialize;
 use serde::de::IgnoredAny;

@@ -351,7 +351,9 @@ fn corpus_epss_scores_are_carried() {
 
 #[test]
 fn epss_of_the_cve_alias_and_none_without_scores() {
-    let report = Grype.parse(&fixture("grype", "happy.json")).expect("parses");
+    let report = Grype
+        .parse(&fixture("grype", "happy.json"))
+        .expect("parses");
     let occ = &report.runs[0].occurrences;
     // the primary id is a GHSA; the entry is the one of its CVE alias
     let e = occ[0].epss.as_ref().expect("epss of the CVE alias");
