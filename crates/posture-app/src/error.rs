@@ -7,6 +7,8 @@ use posture_store::StoreError;
 pub enum AppError {
     #[error("{file}: cannot read: {error}")]
     Read { file: String, error: std::io::Error },
+    #[error("{file}: cannot write: {error}")]
+    Write { file: String, error: std::io::Error },
     #[error(
         "{file}: the report is {size} bytes, over the limit of {limit} bytes (raise it with --max-report-size)"
     )]

@@ -4,6 +4,7 @@
 //! directly, so the two entry points behave the same (same size cap, same detection, same
 //! all-or-nothing transaction).
 
+pub mod assets;
 mod error;
 pub mod evaluate;
 mod ingest;

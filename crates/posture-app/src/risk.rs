@@ -3,7 +3,9 @@
 //!
 //! Each finding's risk input is built from: its severity; the best CVSS rating among all its
 //! occurrences (`best_rating`); the KEV and EPSS facts of every vulnerability id of every
-//! occurrence (an alias group counts as one: the strongest fact wins); reachability (reachable
+//! occurrence (an alias group counts as one: the strongest fact wins), and when no imported
+//! EPSS feed scores any of them, the highest EPSS score a scanner reported with an occurrence
+//! (grype 0.94+), named after the tool, report and score date; reachability (reachable
 //! when a description line says `Reachability: called` or `Reachability: reachable`, the way
 //! parsers pass govulncheck, Semgrep and OSV-Scanner verdicts, unreachable when it says
 //! `not called` or `unreachable`; else reachable when the finding's package (ecosystem +
@@ -270,6 +272,30 @@ fn epss_fact(r: &EpssRow) -> EpssFact {
     f
 }
 
+/// The highest EPSS score a scanner reported with one of the finding's occurrences, named
+/// after the tool, the report and the score date (`grype 0.94.0 report scan.json, EPSS
+/// 2025-06-18`). A missing percentile counts as 0.
+fn scanner_epss(f: &FindingRecord) -> Option<EpssFact> {
+    let (o, e) = f
+        .occurrences
+        .iter()
+        .filter_map(|o| Some((o, o.data.epss.as_ref()?)))
+        .filter(|(_, e)| e.probability.is_finite())
+        .max_by(|a, b| a.1.probability.total_cmp(&b.1.probability))?;
+    let mut fact = EpssFact::new(e.probability, e.percentile.unwrap_or(0.0));
+    fact.score_date = date(&e.date);
+    let mut source = format!("{} report {}, EPSS", e.source, o.report);
+    if let Some(d) = &e.date {
+        source.push(' ');
+        source.push_str(d);
+    }
+    if e.percentile.is_none() {
+        source.push_str(" (no percentile given)");
+    }
+    fact.source = Some(source);
+    Some(fact)
+}
+
 fn asset_context(config: Option<&RiskConfig>, asset: &str) -> AssetContext {
     let mut ctx = AssetContext {
         name: Some(asset.to_string()),
@@ -376,6 +402,9 @@ pub fn assess_findings(
             {
                 input.epss = Some(epss_fact(e));
             }
+        }
+        if input.epss.is_none() {
+            input.epss = scanner_epss(&f);
         }
         let (mut reach, mut reach_source) = reachability_of(&f);
         if reach == Reachability::Unknown

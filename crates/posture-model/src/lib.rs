@@ -17,8 +17,8 @@ mod status;
 mod vuln;
 
 pub use occurrence::{
-    Category, Component, CvssRating, Diagnostic, DiagnosticLevel, IdentityHints, Location,
-    Occurrence, Package, ParsedReport, ToolInfo, ToolRun, VexStatement, VexStatus,
+    Category, Component, CvssRating, Diagnostic, DiagnosticLevel, EpssScore, IdentityHints,
+    Location, Occurrence, Package, ParsedReport, ToolInfo, ToolRun, VexStatement, VexStatus,
 };
 pub use secret::{SecretEvidence, mask_secret};
 pub use severity::Severity;

@@ -90,6 +90,21 @@ pub struct CvssRating {
     pub score: Option<f64>,
 }
 
+/// An EPSS score that a scanner reported with a finding (grype 0.94+ `vulnerability.epss`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpssScore {
+    /// Probability of exploitation in the next 30 days, 0..=1.
+    pub probability: f64,
+    /// Percentile of the score among all scored CVEs, 0..=1, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentile: Option<f64>,
+    /// The date of the EPSS scores the scanner used (`2025-06-18`), as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Who reported it: the tool and its version (`grype 0.94.0`).
+    pub source: String,
+}
+
 /// A software package, for dependency and container findings.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Package {
@@ -214,6 +229,9 @@ pub struct Occurrence {
     pub vulnerability_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cvss: Vec<CvssRating>,
+    /// The EPSS score the scanner reported, if it did (an imported EPSS feed wins over it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<EpssScore>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<Package>,
     #[serde(default, skip_serializing_if = "Location::is_empty")]
@@ -256,6 +274,7 @@ impl Occurrence {
             cwes: Vec::new(),
             vulnerability_ids: Vec::new(),
             cvss: Vec::new(),
+            epss: None,
             package: None,
             location: Location::default(),
             references: Vec::new(),

@@ -577,14 +577,15 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
     let (p, pct) = epss.map_or((0.0, 0.0), |e| {
         (e.probability.clamp(0.0, 1.0), e.percentile.clamp(0.0, 1.0))
     });
-    let epss_source = epss.map_or("no EPSS score given".to_string(), |e| {
-        fact_source(
+    let epss_source = epss.map_or("no EPSS score given".to_string(), |e| match &e.source {
+        Some(source) => source.clone(),
+        None => fact_source(
             "EPSS",
             &[
                 e.score_date.map(|d| d.to_string()),
                 e.model_version.as_ref().map(|m| format!("model {m}")),
             ],
-        )
+        ),
     });
     add(
         &mut terms,

@@ -63,6 +63,10 @@ pub enum Command {
     /// Who owns what: open findings per team (from posture.toml and CODEOWNERS), and the
     /// unowned findings.
     Owners(OwnersArgs),
+    /// The portfolio's assets in the configuration file (--config, default posture.toml): list
+    /// them, or add or change one (comments and order of the file are kept).
+    #[command(subcommand)]
+    Assets(AssetsCommand),
     /// Record a triage decision on a finding (kept across re-imports).
     Triage(TriageArgs),
     /// List the report formats Posture reads.
@@ -343,6 +347,64 @@ pub struct TriageArgs {
 
 #[derive(Debug, Args)]
 pub struct FormatsArgs {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AssetsCommand {
+    /// List the assets of the configuration file.
+    List(AssetsListArgs),
+    /// Add an asset, or change the given fields of one (the others stay). The file is created
+    /// if absent and written atomically; if the result would be invalid (an unknown team, a
+    /// repository another asset lists), nothing is written and the command exits 2. An empty
+    /// value (`--team ""`, `--data ""`) removes the field.
+    Set(Box<AssetsSetArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct AssetsListArgs {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct AssetsSetArgs {
+    /// The asset's name.
+    pub name: String,
+    /// The owning team (declared by a `[[team]]`).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// tier-1, tier-2 or tier-3.
+    #[arg(long)]
+    pub criticality: Option<String>,
+    /// production, staging, development or test.
+    #[arg(long)]
+    pub environment: Option<String>,
+    /// internet-facing or internal.
+    #[arg(long)]
+    pub exposure: Option<String>,
+    /// Data classes (pci, customer-data...), comma-separated; replaces the list.
+    #[arg(long, value_delimiter = ',')]
+    pub data: Option<Vec<String>>,
+    /// Compliance scopes, comma-separated; replaces the list.
+    #[arg(long, value_delimiter = ',')]
+    pub compliance: Option<Vec<String>>,
+    /// Tags, comma-separated; replaces the list.
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Option<Vec<String>>,
+    /// A source repository; repeat for several; replaces the list.
+    #[arg(long = "repository")]
+    pub repositories: Option<Vec<String>>,
+    /// A container image (without tag); repeat for several; replaces the list.
+    #[arg(long = "image")]
+    pub images: Option<Vec<String>>,
+    /// A base URL of a deployed instance; repeat for several; replaces the list.
+    #[arg(long = "url")]
+    pub urls: Option<Vec<String>>,
+    /// Path of a CODEOWNERS file, relative to the configuration file.
+    #[arg(long)]
+    pub codeowners: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

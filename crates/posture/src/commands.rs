@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evaluate(a) => evaluate(a),
         Command::Scans(a) => scans(database, a),
         Command::Triage(a) => triage(database, a),
+        Command::Assets(c) => crate::assets::run(config, c),
         Command::Demo(_) => unreachable!("handled above"),
     }
 }

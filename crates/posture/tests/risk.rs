@@ -552,3 +552,158 @@ fn risk_diff_lists_moves_under_new_weights() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn scanner_epss_is_used_until_a_feed_scores_the_cve() {
+    let Some(up) = corpus() else { return };
+    let report = up.join("grype/defectdojo_many_vulns_with_epss_values.json");
+    if !report.is_file() {
+        eprintln!("NOTICE: grype EPSS report absent; skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("posture.toml");
+    std::fs::write(&config, PORTFOLIO).expect("write config");
+    let env = Env {
+        db: dir.path().join("posture.db"),
+        config,
+        _dir: dir,
+    };
+    env.run(&[
+        "ingest",
+        "--asset",
+        "shop-prod",
+        report.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let find = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| cve(f).as_deref() == Some("CVE-2022-28391"))
+            .cloned()
+            .expect("the finding of CVE-2022-28391")
+    };
+    let f = find(&env.json(&["findings", "--output", "json"]));
+    let p = term(&f, "epss-probability");
+    assert_eq!(p["value"], "0.0719", "{p}");
+    let source = p["source"].as_str().unwrap();
+    assert!(source.starts_with("grype 0.94.0 report "), "{source}");
+    assert!(
+        source.contains("defectdojo_many_vulns_with_epss_values.json"),
+        "{source}"
+    );
+    assert!(source.ends_with(", EPSS 2025-06-18"), "{source}");
+    assert_eq!(term(&f, "epss-percentile")["value"], "0.91123");
+
+    // an imported feed that scores the CVE wins over the scanner's score
+    let csv = env._dir.path().join("epss.csv");
+    std::fs::write(
+        &csv,
+        "#model_version:v2025.03.14,score_date:2026-01-02T12:55:00Z\n\
+         cve,epss,percentile\nCVE-2022-28391,0.5,0.99\n",
+    )
+    .unwrap();
+    env.run(&["feeds", "import", csv.to_str().unwrap(), "--output", "json"]);
+    let f = find(&env.json(&["findings", "--output", "json"]));
+    let p = term(&f, "epss-probability");
+    assert_eq!(p["value"], "0.5", "{p}");
+    let source = p["source"].as_str().unwrap();
+    assert!(!source.contains("grype"), "{source}");
+    assert!(source.contains("2026-01-02"), "{source}");
+}
+
+#[test]
+fn assets_set_edits_the_config_and_findings_follow() {
+    let Some(up) = corpus() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("posture.toml");
+    std::fs::write(
+        &config,
+        "# reviewed like code\n[[team]]\nname = \"payments\" # the payments team\n",
+    )
+    .unwrap();
+    let env = Env {
+        db: dir.path().join("posture.db"),
+        config: config.clone(),
+        _dir: dir,
+    };
+    let report = up.join("grype/defectdojo_many_vulns3.json");
+    env.run(&[
+        "ingest",
+        "--asset",
+        "shop-new",
+        report.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+
+    // a new asset
+    let asset = env.json(&[
+        "assets",
+        "set",
+        "shop-new",
+        "--team",
+        "payments",
+        "--criticality",
+        "tier-3",
+        "--data",
+        "pci,pii",
+        "--repository",
+        "github.com/acme/shop",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(asset["criticality"], "tier-3");
+    assert_eq!(asset["data"], serde_json::json!(["pci", "pii"]));
+    let before = env.json(&["findings", "--sort", "risk", "--output", "json"]);
+    let top_before = before[0]["risk"]["score"].as_f64().unwrap();
+    assert_eq!(term(&before[0], "criticality")["value"], "tier-3");
+
+    // one field of it; the rest stays
+    let asset = env.json(&[
+        "assets",
+        "set",
+        "shop-new",
+        "--criticality",
+        "tier-1",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(asset["criticality"], "tier-1");
+    assert_eq!(asset["team"], "payments");
+    assert_eq!(
+        asset["repositories"],
+        serde_json::json!(["github.com/acme/shop"])
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with("# reviewed like code\n"), "{text}");
+    assert!(text.contains("# the payments team"), "{text}");
+    assert!(text.contains("criticality = \"tier-1\""), "{text}");
+
+    let after = env.json(&["findings", "--sort", "risk", "--output", "json"]);
+    assert_eq!(term(&after[0], "criticality")["value"], "tier-1");
+    assert!(after[0]["risk"]["score"].as_f64().unwrap() > top_before);
+    let listed = env.json(&["assets", "list", "--output", "json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "shop-new");
+
+    // errors exit 2 with the diagnostics and leave the file alone
+    for args in [
+        &["assets", "set", "shop-new", "--team", "nobody"][..],
+        &["assets", "set", "shop-new", "--criticality", "tier-9"][..],
+    ] {
+        let out = env.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("nobody") || err.contains("tier-9"), "{err}");
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    }
+    let out = env
+        .cmd()
+        .args(["assets", "set", "shop-new", "--team", "nobody"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("config::unknown-team"));
+}

@@ -45,8 +45,8 @@ use crate::formats::trivy::{
 use crate::json::{self, null_default, opt_lenient_f64};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
-    Category, CvssRating, Location, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
-    VulnIdKind, classify_vuln_id,
+    Category, CvssRating, EpssScore, Location, Occurrence, Package, ParsedReport, Severity,
+    ToolInfo, ToolRun, VulnIdKind, classify_vuln_id,
 };
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -135,6 +135,21 @@ struct Vuln<'a> {
     fix: Option<Fix<'a>>,
     #[serde(rename = "fixedInVersion", default)]
     fixed_in_version: Option<String>,
+    /// grype 0.94+: EPSS scores of the CVEs (read leniently: a bad list costs only the score).
+    #[serde(default, borrow)]
+    epss: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EpssEntry {
+    #[serde(default)]
+    cve: Option<String>,
+    #[serde(default, deserialize_with = "opt_lenient_f64")]
+    epss: Option<f64>,
+    #[serde(default, deserialize_with = "opt_lenient_f64")]
+    percentile: Option<f64>,
+    #[serde(default)]
+    date: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -289,7 +304,11 @@ impl Parser for Grype {
             "/matches",
             &mut diagnostics,
             |_, locator, m: Match| {
-                occurrences.push(to_occurrence(m, locator, category, image.as_deref()));
+                let mut occ = to_occurrence(m, locator, category, image.as_deref());
+                if let (Some(e), Some(v)) = (occ.epss.as_mut(), version.as_deref()) {
+                    e.source = format!("grype {}", v.trim());
+                }
+                occurrences.push(occ);
             },
         );
         Ok(ParsedReport {
@@ -384,6 +403,7 @@ pub(crate) fn to_occurrence(
         locator,
     );
     occ.tool_severity = tool_severity.map(String::from);
+    occ.epss = v.epss.and_then(|raw| epss_of(raw, &primary, &ids));
     occ.vulnerability_ids = ids;
     occ.cvss = cvss;
 
@@ -452,6 +472,36 @@ pub(crate) fn to_occurrence(
         fixed_versions: fixed,
     });
     occ
+}
+
+/// The EPSS entry of the primary id (or, failing that, of its CVE alias, or the first valid
+/// one); probabilities outside 0..=1 are dropped. The source is `grype`; [`Grype::parse`] adds
+/// the version.
+fn epss_of(raw: &RawValue, primary: &str, ids: &[String]) -> Option<EpssScore> {
+    let entries: Vec<EpssEntry> = json::owned(raw)?;
+    let valid = |e: &&EpssEntry| e.epss.is_some_and(|p| (0.0..=1.0).contains(&p));
+    let is = |e: &&EpssEntry, id: &str| {
+        e.cve
+            .as_deref()
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case(id))
+    };
+    let chosen = entries
+        .iter()
+        .filter(valid)
+        .find(|e| is(e, primary))
+        .or_else(|| {
+            entries
+                .iter()
+                .filter(valid)
+                .find(|e| ids.iter().any(|id| is(e, id)))
+        })
+        .or_else(|| entries.iter().find(valid))?;
+    Some(EpssScore {
+        probability: chosen.epss?,
+        percentile: chosen.percentile.filter(|p| (0.0..=1.0).contains(p)),
+        date: non_empty_trimmed(chosen.date.clone()),
+        source: "grype".to_string(),
+    })
 }
 
 fn add_cvss(

@@ -321,3 +321,43 @@ fn truncated_inputs_never_panic() {
         }
     }
 }
+
+#[test]
+fn corpus_epss_scores_are_carried() {
+    let Some(root) = corpus_root() else { return };
+    let rel = "upstream/grype/defectdojo_many_vulns_with_epss_values.json";
+    let report = Grype
+        .parse(&read(&root, rel))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let occ = &report.runs[0].occurrences;
+    assert!(!occ.is_empty());
+    for o in occ {
+        let e = o
+            .epss
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no EPSS", o.locator));
+        assert!((0.0..=1.0).contains(&e.probability), "{e:?}");
+        if let Some(p) = e.percentile {
+            assert!((0.0..=1.0).contains(&p), "{e:?}");
+        }
+        assert_eq!(e.source, "grype 0.94.0");
+    }
+    let first = occ[0].epss.as_ref().expect("epss");
+    assert_eq!(occ[0].rule_id, "CVE-2022-28391");
+    assert_eq!(first.probability, 0.0719);
+    assert_eq!(first.percentile, Some(0.91123));
+    assert_eq!(first.date.as_deref(), Some("2025-06-18"));
+}
+
+#[test]
+fn epss_of_the_cve_alias_and_none_without_scores() {
+    let report = Grype
+        .parse(&fixture("grype", "happy.json"))
+        .expect("parses");
+    let occ = &report.runs[0].occurrences;
+    // the primary id is a GHSA; the entry is the one of its CVE alias
+    let e = occ[0].epss.as_ref().expect("epss of the CVE alias");
+    assert_eq!(e.probability, 0.01);
+    assert_eq!(e.source, "grype 0.96.1");
+    assert!(occ[1].epss.is_none(), "no epss list, no score");
+}

@@ -53,6 +53,10 @@ pub struct EpssFact {
     pub model_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_date: Option<Date>,
+    /// Where the score comes from when it is not an imported feed (a scanner's report); the
+    /// risk term names it instead of `EPSS <date> model <version>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl EpssFact {
@@ -63,6 +67,7 @@ impl EpssFact {
             percentile,
             model_version: None,
             score_date: None,
+            source: None,
         }
     }
 }
@@ -82,6 +87,7 @@ impl EpssFeed {
             percentile: s.percentile,
             model_version: self.model_version.clone(),
             score_date: self.score_date,
+            source: None,
         })
     }
 }

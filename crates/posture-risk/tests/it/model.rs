@@ -18,6 +18,7 @@ fn log4shell() -> RiskInput {
         percentile: 0.9995,
         model_version: Some("v2025.03.14".into()),
         score_date: Some(jiff::civil::date(2025, 8, 25)),
+        source: None,
     });
     i.kev = Some(KevFact {
         catalog_version: Some("2025.08.25".into()),
