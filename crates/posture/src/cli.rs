@@ -244,6 +244,9 @@ pub struct RiskDiffArgs {
 pub struct OwnersArgs {
     #[arg(long)]
     pub asset: Option<String>,
+    /// A CODEOWNERS file to use for the asset(s) listed, instead of the ones posture.toml names.
+    #[arg(long)]
+    pub codeowners: Option<std::path::PathBuf>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

@@ -279,11 +279,30 @@ struct Unowned {
 }
 
 pub fn owners(database: &str, config: Option<&Path>, a: OwnersArgs) -> anyhow::Result<ExitCode> {
-    let Some(config) = load(config)? else {
+    let Some(mut config) = load(config)? else {
         bail!(
             "`posture owners` needs a portfolio configuration (--config FILE, or {DEFAULT_CONFIG} in the current directory)"
         );
     };
+    if let Some(file) = &a.codeowners {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
+        let co = posture_config::CodeOwners::parse(&name, &text)
+            .map_err(|e| anyhow::anyhow!(e.render(posture_config::RenderStyle::Plain)))?;
+        let assets: Vec<String> = match &a.asset {
+            Some(one) => vec![one.clone()],
+            None => config
+                .portfolio
+                .assets()
+                .iter()
+                .map(|x| x.name.clone())
+                .collect(),
+        };
+        for asset in assets {
+            config.codeowners.insert(asset, co.clone());
+        }
+    }
     let store = open_store(database)?;
     let list = store.findings(&FindingQuery {
         asset: a.asset.clone(),

@@ -321,3 +321,53 @@ fn triage_through_the_cli_is_kept_and_audited() {
         .code(2)
         .stderr(predicate::str::contains("decided by scans"));
 }
+
+#[test]
+fn owners_with_a_codeowners_file_given_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("p.db");
+    let report = dir.path().join("r.json");
+    std::fs::write(&report, leaks(&[("src/pay/keys.py", 2)])).expect("write");
+    let config = dir.path().join("posture.toml");
+    std::fs::write(
+        &config,
+        "[[team]]\nname = \"payments\"\n\n[[asset]]\nname = \"svc\"\n",
+    )
+    .expect("write");
+    let codeowners = dir.path().join("CODEOWNERS");
+    std::fs::write(&codeowners, "# owners\n/src/pay/ @acme/payments\n").expect("write");
+    posture(&db)
+        .args(["ingest", "--asset", "svc"])
+        .arg(&report)
+        .assert()
+        .success();
+    let owners = |extra: &[&str]| -> serde_json::Value {
+        let out = posture(&db)
+            .arg("--config")
+            .arg(&config)
+            .args(["owners", "--output", "json"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let before = owners(&[]);
+    assert!(
+        before.to_string().contains("keys.py"),
+        "unowned without CODEOWNERS: {before}"
+    );
+    let cf = codeowners.to_string_lossy().to_string();
+    let after = owners(&["--codeowners", &cf]);
+    let text = after.to_string();
+    assert!(text.contains("payments"), "{text}");
+    let unowned = after["unowned"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(usize::MAX);
+    assert_eq!(unowned, 0, "{text}");
+}
