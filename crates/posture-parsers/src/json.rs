@@ -79,6 +79,22 @@ pub fn each_item<'a, T, F>(
 {
     for (i, raw) in items.iter().enumerate() {
         let locator = pointer_index(base, i);
+        // Every report item is a JSON object: serde would otherwise read an array as a struct
+        // field by field (`[1, 2, 3]` as a leak of defaults).
+        if !raw.get().trim_start().starts_with('{') {
+            let found = match raw.get().trim_start().chars().next() {
+                Some('[') => "an array",
+                Some('"') => "a string",
+                Some('n') => "null",
+                Some('t' | 'f') => "a boolean",
+                _ => "a number",
+            };
+            diagnostics.push(skipped(
+                &locator,
+                format!("item skipped: expected a JSON object, found {found}"),
+            ));
+            continue;
+        }
         match serde_json::from_str::<T>(raw.get()) {
             Ok(item) => f(i, locator, item),
             Err(e) => diagnostics.push(skipped(

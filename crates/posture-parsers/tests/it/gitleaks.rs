@@ -102,3 +102,16 @@ fn corpus_gitleaks_json_files() {
         files.len()
     );
 }
+
+#[test]
+fn items_that_are_not_objects_are_skipped_not_read_as_defaults() {
+    // serde would read `[1, 2, 3]` as a struct field by field; every report item is an object
+    let r = Gitleaks.parse(b"[[1, 2, 3], [], \"x\"]").expect("parses");
+    assert_eq!(r.occurrence_count(), 0);
+    assert_eq!(r.diagnostics.len(), 3);
+    assert!(
+        r.diagnostics[0].message.contains("expected a JSON object"),
+        "{:?}",
+        r.diagnostics
+    );
+}

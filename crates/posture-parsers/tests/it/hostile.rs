@@ -521,8 +521,9 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         assert!(e.position.is_some());
     }
     // Raw items are read without a depth limit (serde_json skips a raw value iteratively):
-    // the limit applies when the item itself is read, which skips that item only.
-    let mut stream = deep_array(DEEP, true);
+    // the limit applies when the item itself is read, which skips that item only. (A deep
+    // object: a deep array is refused earlier, as every report item must be an object.)
+    let mut stream = deep_object(DEEP);
     stream.extend_from_slice(b"\n{\"a\": 1}\n");
     let items = posture_parsers::json::stream_items(&stream).expect("two raw items");
     assert_eq!(items.len(), 2);
