@@ -200,20 +200,20 @@ pub fn evaluate_target(
                 map.insert(loc.clone(), *fp);
             }
         }
-        let source = ReportSource {
-            name: report.clone(),
-            bytes: source.bytes,
-        };
+        // kept for the re-ingest check below; stored under the name the labels use
         ingested.push((
             ReportSource {
-                name: source.name.clone(),
-                bytes: source.bytes.clone(),
+                name: report.clone(),
+                bytes: source.bytes,
             },
             target_path.clone(),
         ));
+        let Some((source, _)) = ingested.last() else {
+            continue;
+        };
         crate::ingest(
             &store,
-            &[source],
+            std::slice::from_ref(source),
             IngestRequest {
                 asset: target.clone(),
                 branch: "main".into(),

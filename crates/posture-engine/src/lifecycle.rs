@@ -51,12 +51,11 @@ pub struct Seen {
     pub finding_id: i64,
     /// Index into [`Identified::occurrences`].
     pub index: usize,
-    /// Its data differs from what is stored.
+    /// Its data differs from what is stored (always, for an occurrence whose file was renamed:
+    /// the store then also takes the report's fingerprint for it).
     pub changed: bool,
     /// It had been closed by an earlier scan of this scope.
     pub was_closed: bool,
-    /// Its file was renamed (same content): the occurrence takes this new fingerprint.
-    pub relocated_to: Option<Fingerprint>,
 }
 
 /// The comparison of a scope's stored occurrences with a new report.
@@ -93,7 +92,6 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
                 index,
                 changed: e.data_hash != occ.data_hash,
                 was_closed: !e.open,
-                relocated_to: None,
             }),
         }
     }
@@ -141,7 +139,6 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
             index: i,
             changed: true,
             was_closed: false,
-            relocated_to: Some(occ.fingerprint),
         });
         false
     });

@@ -279,6 +279,12 @@ pub fn parse_cwe(text: &str) -> Option<u32> {
     digits.parse().ok().filter(|n| *n > 0)
 }
 
+/// A field's text, trimmed, or `None` when absent or blank (the usual reading of optional
+/// scanner strings).
+pub fn trimmed_non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
 /// Sorts and deduplicates a list of CWE ids.
 pub fn tidy_cwes(mut cwes: Vec<u32>) -> Vec<u32> {
     cwes.sort_unstable();

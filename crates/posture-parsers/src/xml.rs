@@ -76,15 +76,6 @@ impl Element {
     pub fn trimmed_text(&self) -> Option<&str> {
         Some(self.text.trim()).filter(|t| !t.is_empty())
     }
-
-    /// All text inside this element and its descendants, in document order.
-    pub fn all_text(&self) -> String {
-        let mut out = self.text.clone();
-        for c in &self.children {
-            out.push_str(&c.all_text());
-        }
-        out
-    }
 }
 
 /// Appends a step to an XPath-style locator: `/issues/issue[3]`.

@@ -382,22 +382,7 @@ fn show(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
                     o.identity_tier
                 );
             }
-            println!("\nhistory:");
-            for e in &events {
-                println!(
-                    "  {} {}{}{}",
-                    e.at,
-                    e.kind,
-                    e.actor
-                        .as_deref()
-                        .map(|a| format!(" by {a}"))
-                        .unwrap_or_default(),
-                    e.reason
-                        .as_deref()
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
-                );
-            }
+            print_history(&events);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -445,11 +430,7 @@ fn scans(database: &str, a: ScansArgs) -> anyhow::Result<ExitCode> {
                     ]
                 })
                 .collect();
-            if fmt == OutputFormat::Csv {
-                output::csv(&header, rows)?
-            } else {
-                output::table(&header, rows)?
-            }
+            output::rows(fmt, &header, rows)?
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -559,22 +540,7 @@ fn explain(
                     );
                 }
             }
-            println!("\nhistory:");
-            for e in &events {
-                println!(
-                    "  {} {}{}{}",
-                    e.at,
-                    e.kind,
-                    e.actor
-                        .as_deref()
-                        .map(|a| format!(" by {a}"))
-                        .unwrap_or_default(),
-                    e.reason
-                        .as_deref()
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
-                );
-            }
+            print_history(&events);
             crate::risk::print_explanation(&assessed);
         }
     }
@@ -659,11 +625,7 @@ fn suggestions(database: &str, a: SuggestionsArgs) -> anyhow::Result<ExitCode> {
                     ]
                 })
                 .collect();
-            if fmt == OutputFormat::Csv {
-                output::csv(&header, rows)?
-            } else {
-                output::table(&header, rows)?
-            }
+            output::rows(fmt, &header, rows)?
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -732,4 +694,24 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The event log of a finding, oldest first, one line per event.
+fn print_history(events: &[posture_store::EventRecord]) {
+    println!("\nhistory:");
+    for e in events {
+        println!(
+            "  {} {}{}{}",
+            e.at,
+            e.kind,
+            e.actor
+                .as_deref()
+                .map(|a| format!(" by {a}"))
+                .unwrap_or_default(),
+            e.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
 }

@@ -58,3 +58,12 @@ pub fn clip(s: &str, max: usize) -> String {
         out
     }
 }
+
+/// Prints rows as CSV or as a table (JSON callers serialize their records instead).
+pub fn rows(fmt: OutputFormat, header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    if fmt == OutputFormat::Csv {
+        csv(header, rows)
+    } else {
+        table(header, rows)
+    }
+}

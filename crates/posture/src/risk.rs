@@ -246,11 +246,7 @@ pub fn feeds(database: &str, c: FeedsCommand) -> anyhow::Result<ExitCode> {
                             ]
                         })
                         .collect();
-                    if fmt == OutputFormat::Csv {
-                        output::csv(&header, rows)?
-                    } else {
-                        output::table(&header, rows)?
-                    }
+                    output::rows(fmt, &header, rows)?
                 }
             }
         }

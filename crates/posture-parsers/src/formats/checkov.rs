@@ -34,6 +34,7 @@
 //! middle of the scale, as DefectDojo does) and **high** for secrets (a committed credential,
 //! as for every secret scanner here).
 
+use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, pointer, pointer_index};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
@@ -237,10 +238,6 @@ fn line_of(v: Option<&Value>) -> Option<u32> {
     v.and_then(Value::as_u64)
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| *n > 0)
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn to_occurrence(c: Check, check_type: &str, locator: String) -> Occurrence {

@@ -68,6 +68,7 @@
 //! Collapsing: none. One occurrence per `results[]` item (DefectDojo merges results with the same
 //! rule, path and line; Posture leaves deduplication to the engine).
 
+use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, null_default, opt_lenient_u32};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
@@ -429,10 +430,6 @@ fn collapse_ws(text: &str) -> String {
         out.push_str(word);
     }
     out
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// `python.lang.security.audit.eval-injection` → `Eval injection`; `None` for an opaque id.

@@ -17,6 +17,7 @@
 //! Severity: `HIGH` → high, `MEDIUM` → medium, `LOW` → low, anything else → info (Terrascan
 //! has no critical).
 
+use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_u32, pointer, pointer_index};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
@@ -152,10 +153,6 @@ impl Parser for Terrascan {
             ..ParsedReport::default()
         })
     }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn to_occurrence(v: Violation, locator: String) -> Occurrence {

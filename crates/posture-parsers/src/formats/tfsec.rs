@@ -28,6 +28,7 @@
 //! Severity: `CRITICAL` → critical, `HIGH`/`ERROR` → high, `MEDIUM`/`WARNING` → medium,
 //! `LOW` → low, `INFO` (and anything unknown) → info.
 
+use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_u32};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
@@ -146,10 +147,6 @@ impl Parser for Tfsec {
             ..ParsedReport::default()
         })
     }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// `Resource 'module.x:aws_s3_bucket.b' has ...` → `module.x:aws_s3_bucket.b`.

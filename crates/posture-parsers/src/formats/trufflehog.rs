@@ -36,6 +36,7 @@
 //! proven revoked or fake). `tool_severity` is `verified`/`unverified` for v3.
 
 use super::ripsecrets::likely_secret_token;
+use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32, pointer, pointer_index};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
@@ -192,10 +193,6 @@ impl Parser for Trufflehog {
             ..ParsedReport::default()
         })
     }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// A PEM armour line alone (`-----BEGIN RSA PRIVATE KEY-----`) is a marker, not a secret.

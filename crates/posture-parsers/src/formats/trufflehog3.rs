@@ -26,6 +26,7 @@
 //! `CRITICAL` → critical, anything else → high); legacy items have none → **high**.
 
 use super::ripsecrets::likely_secret_token;
+use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32, pointer, pointer_index};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
@@ -140,10 +141,6 @@ impl Parser for Trufflehog3 {
             ..ParsedReport::default()
         })
     }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn current(it: Item, locator: String) -> Occurrence {

@@ -12,6 +12,7 @@
 //! Severity (SonarQube words): `BLOCKER` → critical, `CRITICAL` → high, `MAJOR` → medium,
 //! `MINOR` → low, `INFO` (and anything else) → info.
 
+use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
@@ -93,10 +94,6 @@ impl Parser for Whispers {
             ..ParsedReport::default()
         })
     }
-}
-
-fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 fn to_occurrence(it: Item, locator: String) -> Occurrence {

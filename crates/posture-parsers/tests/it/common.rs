@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use posture_model::ParsedReport;
-use posture_parsers::{ParseError, Parser};
 use std::path::{Path, PathBuf};
 
 /// `../shared/corpus` beside the project root (or `POSTURE_CORPUS`). `None` with a visible
@@ -85,11 +84,6 @@ pub fn read(root: &Path, rel: &str) -> Vec<u8> {
 pub fn parse_detected(name: &str, bytes: &[u8]) -> Result<ParsedReport, String> {
     let parser = posture_parsers::detect(bytes).map_err(|e| format!("{name}: {e}"))?;
     parser.parse(bytes).map_err(|e| format!("{name}: {e}"))
-}
-
-/// Parses with the given parser.
-pub fn parse_with(parser: &dyn Parser, bytes: &[u8]) -> Result<ParsedReport, ParseError> {
-    parser.parse(bytes)
 }
 
 /// The corpus files (relative paths) whose SOURCES row satisfies `pick`.
