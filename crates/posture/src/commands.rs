@@ -234,9 +234,12 @@ fn findings(
         category,
         // Risk filters and order apply after the assessment, so the limit does too.
         limit: if by_risk { None } else { a.limit },
+        ..FindingQuery::default()
     };
     let config = crate::risk::load(config)?;
     let store = open_store(database)?;
+    // stored scores, bands and teams shown in the list are brought up to date first
+    posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
     let list = store.findings(&query)?;
     if by_risk || config.is_some() || !store.feed_imports()?.is_empty() {
         return crate::risk::findings(store.as_ref(), config.as_ref(), list, &a);
