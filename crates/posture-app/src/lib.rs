@@ -9,6 +9,7 @@ mod error;
 pub mod evaluate;
 mod ingest;
 pub mod risk;
+pub mod workflow;
 
 pub use error::AppError;
 pub use ingest::{
