@@ -350,7 +350,13 @@ fn purl_parts(purl: &str) -> Option<(String, String, Option<String>)> {
         Some((p, v)) => (p, Some(v.to_string())),
         None => (path, None),
     };
-    let path = path.replace("%40", "@");
+    let path = path
+        .replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%40", "@")
+        .replace("%3A", ":")
+        .replace("%3a", ":")
+        .replace(':', "/");
     Some((ty.to_ascii_lowercase(), path.to_ascii_lowercase(), version))
 }
 
@@ -372,7 +378,7 @@ fn package_matches(f: &FindingRecord, wanted: &[(String, String, Option<String>)
             p.ecosystem.as_ref().map(|e| {
                 (
                     e.to_ascii_lowercase(),
-                    p.name.to_ascii_lowercase(),
+                    p.name.to_ascii_lowercase().replace(':', "/"),
                     p.version.clone(),
                 )
             })
@@ -543,4 +549,62 @@ pub fn apply_vex(
     store.record_decisions(changes)?;
     store.append_events(notes)?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purls_are_decoded_and_split() {
+        assert_eq!(
+            purl_parts("pkg:golang/github.com%2Ftidwall%2Fgjson@v1.6.5"),
+            Some((
+                "golang".into(),
+                "github.com/tidwall/gjson".into(),
+                Some("v1.6.5".into())
+            ))
+        );
+        assert_eq!(
+            purl_parts("pkg:npm/%40angular/core@17.0.0?x=1"),
+            Some(("npm".into(), "@angular/core".into(), Some("17.0.0".into())))
+        );
+        assert_eq!(
+            purl_parts("pkg:PyPI/Requests"),
+            Some(("pypi".into(), "requests".into(), None))
+        );
+        assert_eq!(purl_parts("shop-image"), None);
+        // the product image is not a package
+        assert!(package_purls(&["pkg:oci/shop@sha256%3Aabc".into()]).is_empty());
+    }
+
+    #[test]
+    fn triage_states_map_to_vex_statuses() {
+        use FindingStatus::*;
+        let map: Vec<(FindingStatus, VexStatus)> = FindingStatus::ALL
+            .iter()
+            .map(|s| (*s, vex_status(*s)))
+            .collect();
+        assert_eq!(
+            map,
+            vec![
+                (Open, VexStatus::UnderInvestigation),
+                (Confirmed, VexStatus::Affected),
+                (InProgress, VexStatus::Affected),
+                (FalsePositive, VexStatus::NotAffected),
+                (Accepted, VexStatus::Affected),
+                (NotAffected, VexStatus::NotAffected),
+                (Fixed, VexStatus::Fixed),
+            ]
+        );
+    }
+
+    #[test]
+    fn default_sla_days() {
+        assert_eq!(DefaultSla::days_for(Severity::Critical), Some(7));
+        assert_eq!(DefaultSla::days_for(Severity::High), Some(30));
+        assert_eq!(DefaultSla::days_for(Severity::Medium), Some(90));
+        assert_eq!(DefaultSla::days_for(Severity::Low), Some(180));
+        assert_eq!(DefaultSla::days_for(Severity::Info), None);
+    }
 }
