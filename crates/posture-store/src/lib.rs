@@ -17,13 +17,17 @@
 mod error;
 mod sqlite;
 mod types;
+mod workflow;
+mod workflow_types;
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::*;
+pub use workflow::WorkflowStore;
+pub use workflow_types::*;
 
 /// Everything Posture stores, as one bulk-oriented interface.
-pub trait Store: Send + Sync {
+pub trait Store: WorkflowStore + Send + Sync {
     /// Writes one ingest (one or more reports for one asset and branch) in one transaction:
     /// all or nothing.
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;

@@ -244,6 +244,14 @@ pub struct EventRecord {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub reason: Option<String>,
+    /// Who approved a triage decision, and in which role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// For an acceptance: when it expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -7,7 +7,12 @@ mod query;
 mod risk;
 mod runtime;
 mod schema;
+mod workflow;
 
+use crate::{
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
+};
 use crate::{
     EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
     IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
@@ -210,5 +215,52 @@ impl Store for SqliteStore {
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
         let mut conn = self.lock()?;
         risk::reset_risk(&mut conn, basis)
+    }
+}
+
+impl WorkflowStore for SqliteStore {
+    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        workflow::record_decisions(&mut conn, changes)
+    }
+
+    fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError> {
+        let conn = self.lock()?;
+        workflow::decision(&conn, finding_id)
+    }
+
+    fn decisions(&self, asset: Option<&str>) -> Result<Vec<DecisionRecord>, StoreError> {
+        let conn = self.lock()?;
+        workflow::decisions(&conn, asset)
+    }
+
+    fn expire_decisions(&self, now: Timestamp) -> Result<Vec<ExpiredDecision>, StoreError> {
+        let mut conn = self.lock()?;
+        workflow::expire_decisions(&mut conn, now)
+    }
+
+    fn event_log(&self, query: &EventQuery) -> Result<Vec<EventRecord>, StoreError> {
+        let conn = self.lock()?;
+        workflow::event_log(&conn, query)
+    }
+
+    fn append_events(&self, events: Vec<NewEvent>) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        workflow::append_events(&mut conn, events)
+    }
+
+    fn scan_coverage(
+        &self,
+        asset: Option<&str>,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<ScanCoverageRow>, StoreError> {
+        let conn = self.lock()?;
+        workflow::scan_coverage(&conn, asset, since, until)
+    }
+
+    fn asset_names(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.lock()?;
+        workflow::asset_names(&conn)
     }
 }

@@ -22,7 +22,7 @@ fn severity_from_rank(r: i64) -> Severity {
 
 /// The status shown to people: `fixed` when no scan reports it, else the triage decision, else
 /// `open`.
-fn display_status(status: &str, triage: Option<&str>) -> FindingStatus {
+pub(super) fn display_status(status: &str, triage: Option<&str>) -> FindingStatus {
     if status == "fixed" {
         return FindingStatus::Fixed;
     }
@@ -320,27 +320,35 @@ fn attach_occurrences(
 pub(super) fn events(conn: &Connection, finding_id: i64) -> Result<Vec<EventRecord>, StoreError> {
     let mut stmt = conn
         .prepare(
-            "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason
+            "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason,
+                    approver, role, expires_at
                FROM events WHERE finding_id = ?1 ORDER BY at, id",
         )
         .map_err(StoreError::db("reading events"))?;
     let rows = stmt
-        .query_map([finding_id], |r| {
-            Ok(EventRecord {
-                id: r.get(0)?,
-                finding_id: r.get(1)?,
-                at: from_ms(r.get(2)?),
-                kind: r.get(3)?,
-                scan_id: r.get(4)?,
-                actor: r.get(5)?,
-                from_status: r.get(6)?,
-                to_status: r.get(7)?,
-                reason: r.get(8)?,
-            })
-        })
+        .query_map([finding_id], event_row)
         .map_err(StoreError::db("reading events"))?;
     rows.collect::<Result<Vec<_>, _>>()
         .map_err(StoreError::db("reading events"))
+}
+
+/// Reads an event row selected as `id, finding_id, at, kind, scan_id, actor, from_status,
+/// to_status, reason, approver, role, expires_at`.
+pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRecord> {
+    Ok(EventRecord {
+        id: r.get(0)?,
+        finding_id: r.get(1)?,
+        at: from_ms(r.get(2)?),
+        kind: r.get(3)?,
+        scan_id: r.get(4)?,
+        actor: r.get(5)?,
+        from_status: r.get(6)?,
+        to_status: r.get(7)?,
+        reason: r.get(8)?,
+        approver: r.get(9)?,
+        role: r.get(10)?,
+        expires_at: r.get::<_, Option<i64>>(11)?.map(from_ms),
+    })
 }
 
 pub(super) fn scans(conn: &Connection, q: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError> {
@@ -427,8 +435,10 @@ pub(super) fn triage(conn: &mut Connection, c: TriageChange) -> Result<FindingRe
     let from = display_status(&status, triage.as_deref());
     let new_triage = (c.state != FindingStatus::Open).then(|| c.state.as_str());
     tx.execute(
-        "UPDATE findings SET triage = ?1, triage_reason = ?2 WHERE id = ?3",
-        params![new_triage, c.reason, c.finding_id],
+        "UPDATE findings SET triage = ?1, triage_reason = ?2, triage_actor = ?4, triage_at = ?5,
+                triage_expires_at = NULL, triage_approver = NULL, triage_role = NULL
+          WHERE id = ?3",
+        params![new_triage, c.reason, c.finding_id, c.actor, to_ms(c.at)],
     )
     .map_err(StoreError::db("recording the triage decision"))?;
     tx.execute(

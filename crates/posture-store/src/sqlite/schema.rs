@@ -166,4 +166,18 @@ CREATE TABLE risk_state (
     basis  TEXT NOT NULL
 );
 "#,
+    // 5: triage workflow: who decided, when, the approver and role, the expiry of an
+    // acceptance (on the finding, and on each event of the log)
+    r#"
+ALTER TABLE findings ADD COLUMN triage_actor TEXT;
+ALTER TABLE findings ADD COLUMN triage_at INTEGER;
+ALTER TABLE findings ADD COLUMN triage_expires_at INTEGER;
+ALTER TABLE findings ADD COLUMN triage_approver TEXT;
+ALTER TABLE findings ADD COLUMN triage_role TEXT;
+ALTER TABLE events ADD COLUMN approver TEXT;
+ALTER TABLE events ADD COLUMN role TEXT;
+ALTER TABLE events ADD COLUMN expires_at INTEGER;
+CREATE INDEX findings_triage_expiry ON findings (triage_expires_at);
+CREATE INDEX events_kind ON events (kind, at);
+"#,
 ];
