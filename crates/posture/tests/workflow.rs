@@ -510,7 +510,7 @@ fn triage_states_expiry_and_sla_through_the_cli() {
         .iter()
         .filter_map(|f| f["id"].as_i64().map(|i| i.to_string()))
         .collect();
-    assert_eq!(ids, [b.clone()]);
+    assert_eq!(ids, vec![b.clone()]);
     assert_eq!(breached[0]["sla"]["state"], "breached");
     assert_eq!(breached[0]["sla"]["days"], 30);
     json(posture(&db).args(["findings", "--sla", "breached", "--output", "json"]));
