@@ -103,6 +103,22 @@ pub trait Store: WorkflowStore + Send + Sync {
         &self,
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError>;
+
+    /// Up to `limit` findings whose stored risk is to (re)assess: never assessed, or touched
+    /// since by an ingest, a feed import, a runtime inventory, a merge or a split. Oldest
+    /// first, with occurrences.
+    fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError>;
+
+    /// Stores assessed risk (score, band, owning team) in one transaction; returns how many
+    /// findings were updated.
+    fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError>;
+
+    /// The fingerprint of the configuration (portfolio, CODEOWNERS, weights, model) the
+    /// stored scores were computed under; `None` before any assessment.
+    fn risk_basis(&self) -> Result<Option<String>, StoreError>;
+
+    /// Marks every finding "to assess" under a new basis (the configuration changed).
+    fn reset_risk(&self, basis: &str) -> Result<usize, StoreError>;
 }
 
 /// Opens the store a `--database` value names: a SQLite file path (created on first use).

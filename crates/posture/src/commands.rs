@@ -239,10 +239,13 @@ fn findings(
         } else {
             a.limit
         },
+        ..FindingQuery::default()
     };
     let config = crate::risk::load(config)?;
     let store = open_store(database)?;
     crate::workflow::sweep_before_listing(store.as_ref())?;
+    // stored scores, bands and teams shown in the list are brought up to date first
+    posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
     let mut list = store.findings(&query)?;
     if let Some(code) = crate::workflow::findings_sla(store.as_ref(), &mut list, &a)? {
         return Ok(code);

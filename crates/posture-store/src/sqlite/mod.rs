@@ -4,6 +4,7 @@ mod decisions;
 mod feeds;
 mod ingest;
 mod query;
+mod risk;
 mod runtime;
 mod schema;
 mod workflow;
@@ -15,8 +16,8 @@ use crate::{
 use crate::{
     EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
     IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
-    ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision, SuggestionRecord,
-    TriageChange,
+    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
+    SuggestionRecord, TriageChange,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -194,6 +195,26 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let conn = self.lock()?;
         runtime::runtime_components(&conn, assets)
+    }
+
+    fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
+        let conn = self.lock()?;
+        query::unassessed_findings(&conn, limit)
+    }
+
+    fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        risk::store_risk(&mut conn, &rows)
+    }
+
+    fn risk_basis(&self) -> Result<Option<String>, StoreError> {
+        let conn = self.lock()?;
+        risk::risk_basis(&conn)
+    }
+
+    fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        risk::reset_risk(&mut conn, basis)
     }
 }
 
