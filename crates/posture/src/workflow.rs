@@ -46,7 +46,20 @@ pub fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
     let (Some(id), Some(state), Some(reason)) = (a.id, a.state, a.reason) else {
         bail!("posture triage needs a finding id, --state and --reason (or `triage expire`)");
     };
-    let state: FindingStatus = state.parse().map_err(anyhow::Error::msg)?;
+    // A deferral is an acceptance with an expiry whose reason says it is a deferral (fix
+    // later, not "won't fix"), so the audit trail tells them apart.
+    let deferral = matches!(
+        state.trim().to_ascii_lowercase().as_str(),
+        "deferred" | "defer"
+    );
+    let (state, reason) = if deferral {
+        (
+            FindingStatus::Accepted,
+            format!("deferral: {}", reason.trim()),
+        )
+    } else {
+        (state.parse().map_err(anyhow::Error::msg)?, reason)
+    };
     let at = now_or(a.at.as_deref())?;
     let until = a
         .until

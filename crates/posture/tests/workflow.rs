@@ -414,6 +414,19 @@ fn triage_states_expiry_and_sla_through_the_cli() {
         .stderr(predicate::str::contains(
             "cannot go from false-positive to accepted (from false-positive a finding can go to: open, confirmed)",
         ));
+    // a deferral is an acceptance whose reason says so (and needs an expiry too)
+    posture(&db)
+        .args([
+            "triage",
+            &b,
+            "--state",
+            "deferred",
+            "--reason",
+            "next sprint",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs an expiry date"));
     // a role without an approver is refused
     posture(&db)
         .args([
