@@ -202,17 +202,27 @@ pub fn location_of(f: &FindingRecord) -> String {
         return String::new();
     };
     let l = &o.data.location;
-    if let Some(p) = &l.path {
-        return match l.start_line {
-            Some(n) => format!("{p}:{n}"),
-            None => p.clone(),
-        };
+    let package = o.data.package.as_ref().map(|pkg| {
+        let v = pkg
+            .version
+            .as_deref()
+            .map(|v| format!("@{v}"))
+            .unwrap_or_default();
+        format!("{}{v}", pkg.name)
+    });
+    let place = match &l.path {
+        Some(p) => match l.start_line {
+            Some(n) => Some(format!("{p}:{n}")),
+            None => Some(p.clone()),
+        },
+        None => l.image.clone().or_else(|| l.url.clone()),
+    };
+    match (place, package) {
+        (Some(p), Some(k)) => format!("{p} ({k})"),
+        (Some(p), None) => p,
+        (None, Some(k)) => k,
+        (None, None) => String::new(),
     }
-    if let Some(pkg) = &o.data.package {
-        let v = pkg.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default();
-        return format!("{}{v}", pkg.name);
-    }
-    l.image.clone().or_else(|| l.url.clone()).unwrap_or_default()
 }
 
 /// The founding occurrence's fingerprint (lowest occurrence id).
@@ -268,7 +278,11 @@ fn judge(
         severity: f.severity.as_str().to_string(),
         category: f.category.as_str().to_string(),
         rule_id: f.rule_id.clone(),
-        tool: f.occurrences.first().map(|o| o.tool.clone()).unwrap_or_default(),
+        tool: f
+            .occurrences
+            .first()
+            .map(|o| o.tool.clone())
+            .unwrap_or_default(),
         location: location_of(f),
         new,
         risk: af.risk.score,
@@ -332,8 +346,11 @@ pub fn run_gate(
         .filter(|(_, new)| all || *new)
         .collect();
     let new_by_id: HashMap<i64, bool> = selected.iter().map(|(f, n)| (f.id, *n)).collect();
-    let assessed =
-        crate::risk::assess_findings(store, config, selected.into_iter().map(|(f, _)| f).collect())?;
+    let assessed = crate::risk::assess_findings(
+        store,
+        config,
+        selected.into_iter().map(|(f, _)| f).collect(),
+    )?;
     let evaluated = assessed.len();
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -353,7 +370,8 @@ pub fn run_gate(
     let excepted = out
         .iter()
         .filter(|g| {
-            matches!(g.exception, Exception::Honoured { .. }) && g.matches.iter().any(RuleMatch::blocks)
+            matches!(g.exception, Exception::Honoured { .. })
+                && g.matches.iter().any(RuleMatch::blocks)
         })
         .count();
     Ok(GateOutcome {
@@ -497,7 +515,10 @@ pub fn backtest(
     let assessed = crate::risk::assess_findings(store, config, findings)?;
     let mut by_asset: HashMap<&str, Vec<&AssessedFinding>> = HashMap::new();
     for af in &assessed {
-        by_asset.entry(af.finding.asset.as_str()).or_default().push(af);
+        by_asset
+            .entry(af.finding.asset.as_str())
+            .or_default()
+            .push(af);
     }
     let mut scans = store.scans(&ScanQuery {
         asset: asset.map(str::to_string),
@@ -571,9 +592,11 @@ pub fn backtest(
                 && !matches!(exception, Exception::Honoured { .. });
             if blocks {
                 run.blocked.push(f.id);
-            } else if eval.matches.iter().any(|m| {
-                matches!(m.action, Action::Warn | Action::Block)
-            }) {
+            } else if eval
+                .matches
+                .iter()
+                .any(|m| matches!(m.action, Action::Warn | Action::Block))
+            {
                 run.reported.push(f.id);
             }
         }
@@ -617,4 +640,99 @@ pub fn backtest(
         escalations: escalations.into_values().collect(),
         sla,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_policy::{Action, Mode, RuleMatch};
+
+    fn now() -> Timestamp {
+        "2026-06-01T00:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn vp_rule() -> RuleMatch {
+        RuleMatch {
+            rule_id: "needs-vp".into(),
+            description: None,
+            action: Action::RequireApproval {
+                role: "vp".into(),
+                states: vec!["accepted".into()],
+            },
+            mode: Mode::Enforce,
+            line: 1,
+        }
+    }
+
+    fn decision(state: FindingStatus, role: Option<&str>, expires: Option<&str>) -> Decision {
+        Decision {
+            state,
+            reason: Some("r".into()),
+            approver: role.map(|_| "dana".into()),
+            role: role.map(str::to_string),
+            expires_at: expires.and_then(|e| e.parse().ok()),
+        }
+    }
+
+    #[test]
+    fn an_approval_needs_the_named_role() {
+        let m = [vp_rule()];
+        let d = decision(FindingStatus::Accepted, Some("VP"), None);
+        assert!(matches!(
+            exception_status(Some(&d), &m, now()),
+            Exception::Honoured { .. }
+        ));
+        let d = decision(FindingStatus::Accepted, Some("team-lead"), None);
+        assert_eq!(
+            exception_status(Some(&d), &m, now()),
+            Exception::NeedsApproval {
+                state: "accepted".into(),
+                role: "vp".into(),
+                rule_id: "needs-vp".into()
+            }
+        );
+        // the rule names `accepted` only: a false positive needs no vp
+        let d = decision(FindingStatus::FalsePositive, Some("team-lead"), None);
+        assert!(matches!(
+            exception_status(Some(&d), &m, now()),
+            Exception::Honoured { .. }
+        ));
+        // a log-only approval rule asks for nothing
+        let mut lo = vp_rule();
+        lo.mode = Mode::LogOnly;
+        let d = decision(FindingStatus::Accepted, Some("team-lead"), None);
+        assert!(matches!(
+            exception_status(Some(&d), &[lo], now()),
+            Exception::Honoured { .. }
+        ));
+    }
+
+    #[test]
+    fn expired_and_non_exception_decisions_do_not_excuse() {
+        let d = decision(
+            FindingStatus::Accepted,
+            Some("vp"),
+            Some("2026-05-31T00:00:00Z"),
+        );
+        assert_eq!(
+            exception_status(Some(&d), &[], now()),
+            Exception::Expired {
+                state: "accepted".into()
+            }
+        );
+        let d = decision(
+            FindingStatus::Accepted,
+            Some("vp"),
+            Some("2026-06-02T00:00:00Z"),
+        );
+        assert!(matches!(
+            exception_status(Some(&d), &[], now()),
+            Exception::Honoured { .. }
+        ));
+        let d = decision(FindingStatus::Confirmed, None, None);
+        assert_eq!(exception_status(Some(&d), &[], now()), Exception::None);
+        assert_eq!(exception_status(None, &[], now()), Exception::None);
+    }
 }

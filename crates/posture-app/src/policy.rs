@@ -168,8 +168,14 @@ pub fn context_of(
     ctx.asset.name = f.asset.clone();
     if let Some(a) = config.and_then(|c| c.portfolio.asset(&f.asset)) {
         ctx.asset.tags = a.tags.clone();
-        ctx.asset.criticality = a.criticality.map(|c| c.as_str().to_string()).unwrap_or_default();
-        ctx.asset.exposure = a.exposure.map(|e| e.as_str().to_string()).unwrap_or_default();
+        ctx.asset.criticality = a
+            .criticality
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default();
+        ctx.asset.exposure = a
+            .exposure
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default();
         ctx.asset.environment = a
             .environment
             .map(|e| e.as_str().to_string())
@@ -263,10 +269,7 @@ impl PolicyRules {
         }
         let af = AssessedFinding {
             finding: f.clone(),
-            owner: self
-                .config
-                .as_ref()
-                .map(|c| crate::risk::owner_of(c, f)),
+            owner: self.config.as_ref().map(|c| crate::risk::owner_of(c, f)),
             risk: posture_risk::assess(
                 &posture_risk::RiskInput::new(f.severity),
                 &posture_risk::RiskWeights::default(),
@@ -275,7 +278,14 @@ impl PolicyRules {
             reachable: false,
             input: posture_risk::RiskInput::new(f.severity),
         };
-        full_context(Some(&self.policy), &af, self.config.as_ref(), self.now, true).0
+        full_context(
+            Some(&self.policy),
+            &af,
+            self.config.as_ref(),
+            self.now,
+            true,
+        )
+        .0
     }
 
     /// SLA days for a finding (policy `set_sla`, else the defaults).

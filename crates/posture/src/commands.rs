@@ -35,6 +35,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evaluate(a) => evaluate(a),
         Command::Scans(a) => scans(database, a),
         Command::Triage(a) => triage(database, a),
+        Command::Gate(a) => crate::gate::gate(database, config, *a),
+        Command::Policy(c) => crate::gate::policy(database, config, c),
         Command::Assets(c) => crate::assets::run(config, c),
         Command::Demo(_) => unreachable!("handled above"),
     }
