@@ -137,8 +137,7 @@ pub fn context_of(
         .iter()
         .find_map(|o| o.data.location.path.clone())
         .unwrap_or_default();
-    let mut ctx = PolicyContext::default();
-    ctx.finding = posture_policy::FindingContext {
+    let finding = posture_policy::FindingContext {
         id: f.id,
         title: f.title.clone(),
         severity: f.severity.as_str().to_string(),
@@ -164,6 +163,10 @@ pub fn context_of(
         status: f.status.as_str().to_string(),
         new,
         sla: sla_context(f, sla_days, now),
+    };
+    let mut ctx = PolicyContext {
+        finding,
+        ..PolicyContext::default()
     };
     ctx.asset.name = f.asset.clone();
     if let Some(a) = config.and_then(|c| c.portfolio.asset(&f.asset)) {
