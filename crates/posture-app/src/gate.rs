@@ -16,7 +16,9 @@ use crate::policy::{full_context, past_sla};
 use crate::risk::{AssessedFinding, RiskConfig};
 use posture_model::{FindingStatus, Timestamp};
 use posture_policy::{Action, Mode, Policy, RuleMatch};
-use posture_store::{FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery, Store};
+use posture_store::{
+    DecisionRecord, FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery, Store,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -37,12 +39,19 @@ pub struct Decision {
     pub expires_at: Option<Timestamp>,
 }
 
-/// The decision on a finding as stored today.
-///
-/// TIGHTEN when the workflow's decisions (approver, role, expiry: `WorkflowStore::decision`)
-/// are in the store: read them here. Until then the store keeps only the state and reason,
-/// so `approver`, `role` and `expires_at` are unknown (`None`).
-pub fn decision_of(f: &FindingRecord) -> Option<Decision> {
+/// The decision on a finding: the workflow's record (approver, role, expiry) when there is
+/// one, else the finding's triage state alone (a decision recorded before the workflow kept
+/// approvers: it carries no role, so it satisfies no `require_approval` rule).
+pub fn decision_of(f: &FindingRecord, recorded: Option<&DecisionRecord>) -> Option<Decision> {
+    if let Some(d) = recorded {
+        return Some(Decision {
+            state: d.state,
+            reason: d.reason.clone(),
+            approver: d.approver.clone(),
+            role: d.role.clone(),
+            expires_at: d.expires_at,
+        });
+    }
     let state = f.triage?;
     Some(Decision {
         state,
@@ -53,16 +62,14 @@ pub fn decision_of(f: &FindingRecord) -> Option<Decision> {
     })
 }
 
-/// Whether a decision carries the approval of `role`.
-///
-/// TIGHTEN with the workflow's decisions: a decision recorded without a role (all of them,
-/// until the store records roles) is taken as approved; once roles are recorded, only the
-/// named role (case-insensitive) satisfies the rule. Change `None => true` to `None => false`.
+/// Whether a decision carries the approval of `role`: an approver whose recorded role is
+/// `role` (case-insensitive). A decision without a recorded role approves nothing.
 pub fn approval_satisfied(decision: &Decision, role: &str) -> bool {
-    match decision.role.as_deref() {
-        Some(r) => r.eq_ignore_ascii_case(role),
-        None => true,
-    }
+    decision.approver.is_some()
+        && decision
+            .role
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case(role))
 }
 
 /// Whether a decision excuses the finding at `now`, and why not when it does not.
@@ -352,11 +359,16 @@ pub fn run_gate(
         selected.into_iter().map(|(f, _)| f).collect(),
     )?;
     let evaluated = assessed.len();
+    let recorded: HashMap<i64, DecisionRecord> = store
+        .decisions(Some(&req.asset))?
+        .into_iter()
+        .map(|d| (d.finding_id, d))
+        .collect();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for af in &assessed {
         let new = new_by_id.get(&af.finding.id).copied().unwrap_or(true);
-        let decision = decision_of(&af.finding);
+        let decision = decision_of(&af.finding, recorded.get(&af.finding.id));
         let (gf, errs) = judge(policy, af, config, req.now, new, decision.as_ref());
         errors.extend(errs);
         out.extend(gf);
@@ -457,12 +469,18 @@ fn open_at(o: &OccurrenceRecord, t: Timestamp) -> bool {
     o.first_seen <= t && o.closed_at.is_none_or(|c| c > t)
 }
 
-/// The finding as it stood at `t`: status from its event log, `first_seen` kept.
-fn as_of(f: &FindingRecord, events: &[posture_store::EventRecord], t: Timestamp) -> FindingRecord {
+/// The finding as it stood at `t` (status from its event log, `first_seen` kept) and the
+/// triage decision in force then (with its approver, role and expiry, from the event).
+fn as_of(
+    f: &FindingRecord,
+    events: &[posture_store::EventRecord],
+    t: Timestamp,
+) -> (FindingRecord, Option<Decision>) {
     let mut g = f.clone();
     g.triage = None;
     g.triage_reason = None;
     g.status = FindingStatus::Open;
+    let mut decision = None;
     for e in events.iter().filter(|e| e.at <= t) {
         match e.kind.as_str() {
             "triaged" | "expired" => {
@@ -473,6 +491,13 @@ fn as_of(f: &FindingRecord, events: &[posture_store::EventRecord], t: Timestamp)
                     .filter(|s| *s != FindingStatus::Open);
                 g.triage = to;
                 g.triage_reason = e.reason.clone();
+                decision = to.map(|state| Decision {
+                    state,
+                    reason: e.reason.clone(),
+                    approver: e.approver.clone(),
+                    role: e.role.clone(),
+                    expires_at: e.expires_at,
+                });
             }
             "fixed" => g.status = FindingStatus::Fixed,
             "opened" | "reopened" => g.status = FindingStatus::Open,
@@ -484,7 +509,7 @@ fn as_of(f: &FindingRecord, events: &[posture_store::EventRecord], t: Timestamp)
     {
         g.status = t;
     }
-    g
+    (g, decision)
 }
 
 /// Replays the policy over the stored history of one asset (or every asset).
@@ -558,8 +583,9 @@ pub fn backtest(
                 .iter()
                 .any(|o| o.branch == baseline && open_at(o, at));
             let new = branch == baseline || !on_baseline;
+            let (finding_then, decision) = as_of(f, events.get(&f.id).unwrap_or(&no_events), at);
             let then = AssessedFinding {
-                finding: as_of(f, events.get(&f.id).unwrap_or(&no_events), at),
+                finding: finding_then,
                 ..(*af).clone()
             };
             if then.finding.status == FindingStatus::Fixed {
@@ -586,7 +612,6 @@ pub fn backtest(
                 continue;
             }
             run.evaluated += 1;
-            let decision = decision_of(&then.finding);
             let exception = exception_status(decision.as_ref(), &eval.matches, at);
             let blocks = eval.matches.iter().any(RuleMatch::blocks)
                 && !matches!(exception, Exception::Honoured { .. });
@@ -683,6 +708,12 @@ mod tests {
         assert!(matches!(
             exception_status(Some(&d), &m, now()),
             Exception::Honoured { .. }
+        ));
+        // a decision recorded without a role (before the workflow kept roles) approves nothing
+        let d = decision(FindingStatus::Accepted, None, None);
+        assert!(matches!(
+            exception_status(Some(&d), &m, now()),
+            Exception::NeedsApproval { .. }
         ));
         let d = decision(FindingStatus::Accepted, Some("team-lead"), None);
         assert_eq!(

@@ -313,3 +313,15 @@ impl PolicyRules {
             })
     }
 }
+
+impl crate::workflow::SlaRule for PolicyRules {
+    fn sla_days(&self, finding: &FindingRecord) -> Option<u32> {
+        self.sla_days_for(finding)
+    }
+}
+
+impl crate::workflow::ApprovalRule for PolicyRules {
+    fn required_role(&self, finding: &FindingRecord, to: FindingStatus) -> Option<String> {
+        self.required_role_for(finding, to)
+    }
+}

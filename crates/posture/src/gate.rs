@@ -27,6 +27,28 @@ fn write_file(path: &PathBuf, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// The policy of posture.toml's `[policy] file` as the approval rules of one finding's triage
+/// decision (`None` when no policy is configured there).
+pub fn approval_rules(
+    store: &dyn posture_store::Store,
+    config: Option<&Path>,
+    finding_id: i64,
+    now: jiff::Timestamp,
+) -> anyhow::Result<Option<posture_app::policy::PolicyRules>> {
+    let config = crate::risk::load(config)?;
+    let Some(path) = posture_app::policy::policy_path(None, config.as_ref()) else {
+        return Ok(None);
+    };
+    let policy = posture_app::policy::load_policy(&path)?;
+    let Some(f) = store.finding(finding_id)? else {
+        return Ok(None);
+    };
+    let assessed = posture_app::risk::assess_findings(store, config.as_ref(), vec![f])?;
+    Ok(Some(posture_app::policy::PolicyRules::new(
+        policy, config, &assessed, now,
+    )))
+}
+
 /// `posture gate`.
 pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Result<ExitCode> {
     let config = crate::risk::load(config)?;

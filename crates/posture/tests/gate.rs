@@ -116,12 +116,25 @@ impl Env {
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"))
     }
 
-    fn accept(&self, id: i64) {
-        self.cmd()
-            .args(["triage", &id.to_string(), "--state", "accepted"])
+    /// `posture triage ID --state accepted` for 60 days, approved by `approver` in `role`.
+    fn try_accept(&self, id: i64, approval: Option<(&str, &str)>) -> (i32, String) {
+        let mut c = self.cmd();
+        c.args(["triage", &id.to_string(), "--state", "accepted"])
             .args(["--reason", "compensating control: WAF rule 42, fix in Q3"])
-            .assert()
-            .success();
+            .args(["--until", &days_ago(-60)[..10]]);
+        if let Some((approver, role)) = approval {
+            c.args(["--approver", approver, "--role", role]);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn accept(&self, id: i64) {
+        let (code, err) = self.try_accept(id, Some(("sam", "security-lead")));
+        assert_eq!(code, 0, "{err}");
     }
 }
 
@@ -191,7 +204,7 @@ fn example_1_high_in_a_production_tagged_asset_blocks_until_accepted() {
     assert!(out.contains("posture gate PASSED"), "{out}");
     assert!(out.contains("EXCEPTED finding #2"), "{out}");
     assert!(
-        out.contains("excepted: triaged accepted (compensating control"),
+        out.contains("excepted: triaged accepted, approved by sam (compensating control"),
         "{out}"
     );
 
@@ -255,10 +268,53 @@ fn example_2_a_critical_in_a_customer_data_service_needs_the_vp_to_defer() {
     // the high is not production-tagged here: nothing to say about it
     assert!(!out.contains("idna"), "{out}");
 
-    env.accept(1);
+    // With the policy in posture.toml, triage itself asks for the vp.
+    let (code, err) = env.try_accept(1, None);
+    assert_eq!(code, 2);
+    assert!(err.contains("needs the approval of the `vp` role"), "{err}");
+    let (code, err) = env.try_accept(1, Some(("sam", "security-lead")));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("the approver's role is `security-lead`"),
+        "{err}"
+    );
+
+    // A decision recorded without the policy (another configuration) is no exception: the
+    // gate checks the approver's role itself.
+    std::fs::write(
+        env.path("no-policy.toml"),
+        PORTFOLIO.replace("[policy]\nfile = \"policy.toml\"", ""),
+    )
+    .unwrap();
+    env.cmd()
+        .args([
+            "--config",
+            "no-policy.toml",
+            "triage",
+            "1",
+            "--state",
+            "accepted",
+        ])
+        .args(["--reason", "later", "--until", &days_ago(-30)[..10]])
+        .assert()
+        .success();
+    let (code, out, err) = env.gate(&["--asset", "customers", "--branch", "feature/export"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("triaged accepted, but rule `customer-data-critical-needs-vp` needs approval by role `vp`: not an exception"),
+        "{out}"
+    );
+
+    // Approved by the vp: an exception, the gate passes.
+    let (code, err) = env.try_accept(1, Some(("vic", "vp")));
+    assert_eq!(code, 0, "{err}");
     let (code, out, err) = env.gate(&["--asset", "customers", "--branch", "feature/export"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("EXCEPTED finding #1"), "{out}");
+    assert!(
+        out.contains("excepted: triaged accepted, approved by vic"),
+        "{out}"
+    );
 }
 
 #[test]
