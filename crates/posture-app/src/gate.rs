@@ -16,7 +16,9 @@ use crate::policy::{full_context, past_sla};
 use crate::risk::{AssessedFinding, RiskConfig};
 use posture_model::{FindingStatus, Timestamp};
 use posture_policy::{Action, Mode, Policy, RuleMatch};
-use posture_store::{FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery, Store};
+use posture_store::{
+    DecisionRecord, FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery, Store,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -37,12 +39,19 @@ pub struct Decision {
     pub expires_at: Option<Timestamp>,
 }
 
-/// The decision on a finding as stored today.
-///
-/// TIGHTEN when the workflow's decisions (approver, role, expiry: `WorkflowStore::decision`)
-/// are in the store: read them here. Until then the store keeps only the state and reason,
-/// so `approver`, `role` and `expires_at` are unknown (`None`).
-pub fn decision_of(f: &FindingRecord) -> Option<Decision> {
+/// The decision on a finding: the workflow's record (approver, role, expiry) when there is
+/// one, else the finding's triage state alone (a decision recorded before the workflow kept
+/// approvers: it carries no role, so it satisfies no `require_approval` rule).
+pub fn decision_of(f: &FindingRecord, recorded: Option<&DecisionRecord>) -> Option<Decision> {
+    if let Some(d) = recorded {
+        return Some(Decision {
+            state: d.state,
+            reason: d.reason.clone(),
+            approver: d.approver.clone(),
+            role: d.role.clone(),
+            expires_at: d.expires_at,
+        });
+    }
     let state = f.triage?;
     Some(Decision {
         state,
@@ -53,16 +62,14 @@ pub fn decision_of(f: &FindingRecord) -> Option<Decision> {
     })
 }
 
-/// Whether a decision carries the approval of `role`.
-///
-/// TIGHTEN with the workflow's decisions: a decision recorded without a role (all of them,
-/// until the store records roles) is taken as approved; once roles are recorded, only the
-/// named role (case-insensitive) satisfies the rule. Change `None => true` to `None => false`.
+/// Whether a decision carries the approval of `role`: an approver whose recorded role is
+/// `role` (case-insensitive). A decision without a recorded role approves nothing.
 pub fn approval_satisfied(decision: &Decision, role: &str) -> bool {
-    match decision.role.as_deref() {
-        Some(r) => r.eq_ignore_ascii_case(role),
-        None => true,
-    }
+    decision.approver.is_some()
+        && decision
+            .role
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case(role))
 }
 
 /// Whether a decision excuses the finding at `now`, and why not when it does not.
@@ -202,17 +209,27 @@ pub fn location_of(f: &FindingRecord) -> String {
         return String::new();
     };
     let l = &o.data.location;
-    if let Some(p) = &l.path {
-        return match l.start_line {
-            Some(n) => format!("{p}:{n}"),
-            None => p.clone(),
-        };
+    let package = o.data.package.as_ref().map(|pkg| {
+        let v = pkg
+            .version
+            .as_deref()
+            .map(|v| format!("@{v}"))
+            .unwrap_or_default();
+        format!("{}{v}", pkg.name)
+    });
+    let place = match &l.path {
+        Some(p) => match l.start_line {
+            Some(n) => Some(format!("{p}:{n}")),
+            None => Some(p.clone()),
+        },
+        None => l.image.clone().or_else(|| l.url.clone()),
+    };
+    match (place, package) {
+        (Some(p), Some(k)) => format!("{p} ({k})"),
+        (Some(p), None) => p,
+        (None, Some(k)) => k,
+        (None, None) => String::new(),
     }
-    if let Some(pkg) = &o.data.package {
-        let v = pkg.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default();
-        return format!("{}{v}", pkg.name);
-    }
-    l.image.clone().or_else(|| l.url.clone()).unwrap_or_default()
 }
 
 /// The founding occurrence's fingerprint (lowest occurrence id).
@@ -268,7 +285,11 @@ fn judge(
         severity: f.severity.as_str().to_string(),
         category: f.category.as_str().to_string(),
         rule_id: f.rule_id.clone(),
-        tool: f.occurrences.first().map(|o| o.tool.clone()).unwrap_or_default(),
+        tool: f
+            .occurrences
+            .first()
+            .map(|o| o.tool.clone())
+            .unwrap_or_default(),
         location: location_of(f),
         new,
         risk: af.risk.score,
@@ -332,14 +353,22 @@ pub fn run_gate(
         .filter(|(_, new)| all || *new)
         .collect();
     let new_by_id: HashMap<i64, bool> = selected.iter().map(|(f, n)| (f.id, *n)).collect();
-    let assessed =
-        crate::risk::assess_findings(store, config, selected.into_iter().map(|(f, _)| f).collect())?;
+    let assessed = crate::risk::assess_findings(
+        store,
+        config,
+        selected.into_iter().map(|(f, _)| f).collect(),
+    )?;
     let evaluated = assessed.len();
+    let recorded: HashMap<i64, DecisionRecord> = store
+        .decisions(Some(&req.asset))?
+        .into_iter()
+        .map(|d| (d.finding_id, d))
+        .collect();
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for af in &assessed {
         let new = new_by_id.get(&af.finding.id).copied().unwrap_or(true);
-        let decision = decision_of(&af.finding);
+        let decision = decision_of(&af.finding, recorded.get(&af.finding.id));
         let (gf, errs) = judge(policy, af, config, req.now, new, decision.as_ref());
         errors.extend(errs);
         out.extend(gf);
@@ -353,7 +382,8 @@ pub fn run_gate(
     let excepted = out
         .iter()
         .filter(|g| {
-            matches!(g.exception, Exception::Honoured { .. }) && g.matches.iter().any(RuleMatch::blocks)
+            matches!(g.exception, Exception::Honoured { .. })
+                && g.matches.iter().any(RuleMatch::blocks)
         })
         .count();
     Ok(GateOutcome {
@@ -439,12 +469,18 @@ fn open_at(o: &OccurrenceRecord, t: Timestamp) -> bool {
     o.first_seen <= t && o.closed_at.is_none_or(|c| c > t)
 }
 
-/// The finding as it stood at `t`: status from its event log, `first_seen` kept.
-fn as_of(f: &FindingRecord, events: &[posture_store::EventRecord], t: Timestamp) -> FindingRecord {
+/// The finding as it stood at `t` (status from its event log, `first_seen` kept) and the
+/// triage decision in force then (with its approver, role and expiry, from the event).
+fn as_of(
+    f: &FindingRecord,
+    events: &[posture_store::EventRecord],
+    t: Timestamp,
+) -> (FindingRecord, Option<Decision>) {
     let mut g = f.clone();
     g.triage = None;
     g.triage_reason = None;
     g.status = FindingStatus::Open;
+    let mut decision = None;
     for e in events.iter().filter(|e| e.at <= t) {
         match e.kind.as_str() {
             "triaged" | "expired" => {
@@ -455,6 +491,13 @@ fn as_of(f: &FindingRecord, events: &[posture_store::EventRecord], t: Timestamp)
                     .filter(|s| *s != FindingStatus::Open);
                 g.triage = to;
                 g.triage_reason = e.reason.clone();
+                decision = to.map(|state| Decision {
+                    state,
+                    reason: e.reason.clone(),
+                    approver: e.approver.clone(),
+                    role: e.role.clone(),
+                    expires_at: e.expires_at,
+                });
             }
             "fixed" => g.status = FindingStatus::Fixed,
             "opened" | "reopened" => g.status = FindingStatus::Open,
@@ -466,7 +509,7 @@ fn as_of(f: &FindingRecord, events: &[posture_store::EventRecord], t: Timestamp)
     {
         g.status = t;
     }
-    g
+    (g, decision)
 }
 
 /// Replays the policy over the stored history of one asset (or every asset).
@@ -497,7 +540,10 @@ pub fn backtest(
     let assessed = crate::risk::assess_findings(store, config, findings)?;
     let mut by_asset: HashMap<&str, Vec<&AssessedFinding>> = HashMap::new();
     for af in &assessed {
-        by_asset.entry(af.finding.asset.as_str()).or_default().push(af);
+        by_asset
+            .entry(af.finding.asset.as_str())
+            .or_default()
+            .push(af);
     }
     let mut scans = store.scans(&ScanQuery {
         asset: asset.map(str::to_string),
@@ -537,8 +583,9 @@ pub fn backtest(
                 .iter()
                 .any(|o| o.branch == baseline && open_at(o, at));
             let new = branch == baseline || !on_baseline;
+            let (finding_then, decision) = as_of(f, events.get(&f.id).unwrap_or(&no_events), at);
             let then = AssessedFinding {
-                finding: as_of(f, events.get(&f.id).unwrap_or(&no_events), at),
+                finding: finding_then,
                 ..(*af).clone()
             };
             if then.finding.status == FindingStatus::Fixed {
@@ -565,15 +612,16 @@ pub fn backtest(
                 continue;
             }
             run.evaluated += 1;
-            let decision = decision_of(&then.finding);
             let exception = exception_status(decision.as_ref(), &eval.matches, at);
             let blocks = eval.matches.iter().any(RuleMatch::blocks)
                 && !matches!(exception, Exception::Honoured { .. });
             if blocks {
                 run.blocked.push(f.id);
-            } else if eval.matches.iter().any(|m| {
-                matches!(m.action, Action::Warn | Action::Block)
-            }) {
+            } else if eval
+                .matches
+                .iter()
+                .any(|m| matches!(m.action, Action::Warn | Action::Block))
+            {
                 run.reported.push(f.id);
             }
         }
@@ -617,4 +665,105 @@ pub fn backtest(
         escalations: escalations.into_values().collect(),
         sla,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_policy::{Action, Mode, RuleMatch};
+
+    fn now() -> Timestamp {
+        "2026-06-01T00:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    fn vp_rule() -> RuleMatch {
+        RuleMatch {
+            rule_id: "needs-vp".into(),
+            description: None,
+            action: Action::RequireApproval {
+                role: "vp".into(),
+                states: vec!["accepted".into()],
+            },
+            mode: Mode::Enforce,
+            line: 1,
+        }
+    }
+
+    fn decision(state: FindingStatus, role: Option<&str>, expires: Option<&str>) -> Decision {
+        Decision {
+            state,
+            reason: Some("r".into()),
+            approver: role.map(|_| "dana".into()),
+            role: role.map(str::to_string),
+            expires_at: expires.and_then(|e| e.parse().ok()),
+        }
+    }
+
+    #[test]
+    fn an_approval_needs_the_named_role() {
+        let m = [vp_rule()];
+        let d = decision(FindingStatus::Accepted, Some("VP"), None);
+        assert!(matches!(
+            exception_status(Some(&d), &m, now()),
+            Exception::Honoured { .. }
+        ));
+        // a decision recorded without a role (before the workflow kept roles) approves nothing
+        let d = decision(FindingStatus::Accepted, None, None);
+        assert!(matches!(
+            exception_status(Some(&d), &m, now()),
+            Exception::NeedsApproval { .. }
+        ));
+        let d = decision(FindingStatus::Accepted, Some("team-lead"), None);
+        assert_eq!(
+            exception_status(Some(&d), &m, now()),
+            Exception::NeedsApproval {
+                state: "accepted".into(),
+                role: "vp".into(),
+                rule_id: "needs-vp".into()
+            }
+        );
+        // the rule names `accepted` only: a false positive needs no vp
+        let d = decision(FindingStatus::FalsePositive, Some("team-lead"), None);
+        assert!(matches!(
+            exception_status(Some(&d), &m, now()),
+            Exception::Honoured { .. }
+        ));
+        // a log-only approval rule asks for nothing
+        let mut lo = vp_rule();
+        lo.mode = Mode::LogOnly;
+        let d = decision(FindingStatus::Accepted, Some("team-lead"), None);
+        assert!(matches!(
+            exception_status(Some(&d), &[lo], now()),
+            Exception::Honoured { .. }
+        ));
+    }
+
+    #[test]
+    fn expired_and_non_exception_decisions_do_not_excuse() {
+        let d = decision(
+            FindingStatus::Accepted,
+            Some("vp"),
+            Some("2026-05-31T00:00:00Z"),
+        );
+        assert_eq!(
+            exception_status(Some(&d), &[], now()),
+            Exception::Expired {
+                state: "accepted".into()
+            }
+        );
+        let d = decision(
+            FindingStatus::Accepted,
+            Some("vp"),
+            Some("2026-06-02T00:00:00Z"),
+        );
+        assert!(matches!(
+            exception_status(Some(&d), &[], now()),
+            Exception::Honoured { .. }
+        ));
+        let d = decision(FindingStatus::Confirmed, None, None);
+        assert_eq!(exception_status(Some(&d), &[], now()), Exception::None);
+        assert_eq!(exception_status(None, &[], now()), Exception::None);
+    }
 }

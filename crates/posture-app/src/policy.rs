@@ -137,8 +137,7 @@ pub fn context_of(
         .iter()
         .find_map(|o| o.data.location.path.clone())
         .unwrap_or_default();
-    let mut ctx = PolicyContext::default();
-    ctx.finding = posture_policy::FindingContext {
+    let finding = posture_policy::FindingContext {
         id: f.id,
         title: f.title.clone(),
         severity: f.severity.as_str().to_string(),
@@ -165,11 +164,21 @@ pub fn context_of(
         new,
         sla: sla_context(f, sla_days, now),
     };
+    let mut ctx = PolicyContext {
+        finding,
+        ..PolicyContext::default()
+    };
     ctx.asset.name = f.asset.clone();
     if let Some(a) = config.and_then(|c| c.portfolio.asset(&f.asset)) {
         ctx.asset.tags = a.tags.clone();
-        ctx.asset.criticality = a.criticality.map(|c| c.as_str().to_string()).unwrap_or_default();
-        ctx.asset.exposure = a.exposure.map(|e| e.as_str().to_string()).unwrap_or_default();
+        ctx.asset.criticality = a
+            .criticality
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default();
+        ctx.asset.exposure = a
+            .exposure
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default();
         ctx.asset.environment = a
             .environment
             .map(|e| e.as_str().to_string())
@@ -263,10 +272,7 @@ impl PolicyRules {
         }
         let af = AssessedFinding {
             finding: f.clone(),
-            owner: self
-                .config
-                .as_ref()
-                .map(|c| crate::risk::owner_of(c, f)),
+            owner: self.config.as_ref().map(|c| crate::risk::owner_of(c, f)),
             risk: posture_risk::assess(
                 &posture_risk::RiskInput::new(f.severity),
                 &posture_risk::RiskWeights::default(),
@@ -275,7 +281,14 @@ impl PolicyRules {
             reachable: false,
             input: posture_risk::RiskInput::new(f.severity),
         };
-        full_context(Some(&self.policy), &af, self.config.as_ref(), self.now, true).0
+        full_context(
+            Some(&self.policy),
+            &af,
+            self.config.as_ref(),
+            self.now,
+            true,
+        )
+        .0
     }
 
     /// SLA days for a finding (policy `set_sla`, else the defaults).
@@ -298,5 +311,17 @@ impl PolicyRules {
                 posture_policy::Action::RequireApproval { role, .. } => Some(role),
                 _ => None,
             })
+    }
+}
+
+impl crate::workflow::SlaRule for PolicyRules {
+    fn sla_days(&self, finding: &FindingRecord) -> Option<u32> {
+        self.sla_days_for(finding)
+    }
+}
+
+impl crate::workflow::ApprovalRule for PolicyRules {
+    fn required_role(&self, finding: &FindingRecord, to: FindingStatus) -> Option<String> {
+        self.required_role_for(finding, to)
     }
 }

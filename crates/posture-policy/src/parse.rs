@@ -605,22 +605,20 @@ impl<'t> Checker<'t> {
         bound: &mut Vec<String>,
     ) {
         match &e.expr {
-            Expr::Ident(name) => {
-                if !bound.contains(name) && !VARIABLES.contains(&name.as_str()) {
-                    let at = self.node_chars(program, e.id, name.chars().count(), 0);
-                    let s = at.map_or(whole.clone(), |r| self.span_in(src, origin, whole, r));
-                    self.sink.push(
-                        code::UNKNOWN_FIELD,
-                        s,
-                        format!("unknown variable `{name}`"),
-                        "not in the policy context",
-                        Some(
-                            did_you_mean(name, VARIABLES.iter().copied()).unwrap_or_else(|| {
-                                "expressions read `finding`, `asset` and `owner`".into()
-                            }),
-                        ),
-                    );
-                }
+            Expr::Ident(name) if !bound.contains(name) && !VARIABLES.contains(&name.as_str()) => {
+                let at = self.node_chars(program, e.id, name.chars().count(), 0);
+                let s = at.map_or(whole.clone(), |r| self.span_in(src, origin, whole, r));
+                self.sink.push(
+                    code::UNKNOWN_FIELD,
+                    s,
+                    format!("unknown variable `{name}`"),
+                    "not in the policy context",
+                    Some(
+                        did_you_mean(name, VARIABLES.iter().copied()).unwrap_or_else(|| {
+                            "expressions read `finding`, `asset` and `owner`".into()
+                        }),
+                    ),
+                );
             }
             Expr::Select(_) => {
                 // Flatten `root.a.b` into the root and its (node id, field) steps.

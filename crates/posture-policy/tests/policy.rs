@@ -57,6 +57,7 @@ fn the_example_file_parses_with_every_rule() {
             "customer-data-critical-needs-vp",
             "customer-data-critical-blocks",
             "pci-older-than-30-days-escalate",
+            "pci-older-than-30-days-blocks",
             "internet-facing-critical-sla",
             "kev-anywhere-log-only"
         ]
@@ -105,7 +106,7 @@ fn example_3_findings_older_than_30_days_in_pci_services_escalate() {
     let p = example();
     let old = ctx("low", &[], &[], &["pci-dss"], 40);
     let m = p.evaluate(&old, now());
-    assert_eq!(m.len(), 1);
+    assert_eq!(m.len(), 2);
     assert_eq!(
         m[0].action,
         Action::Escalate {
@@ -114,7 +115,10 @@ fn example_3_findings_older_than_30_days_in_pci_services_escalate() {
         }
     );
     assert!(!m[0].blocks());
+    assert_eq!(m[1].rule_id, "pci-older-than-30-days-blocks");
+    assert!(m[1].blocks());
     assert!(ids(&p, &ctx("low", &[], &[], &["pci-dss"], 29)).is_empty());
+    // 30 days old: escalated (`after_days` is inclusive), not yet blocking (`> 30`)
     assert_eq!(
         ids(&p, &ctx("low", &[], &["pci"], &[], 30)),
         ["pci-older-than-30-days-escalate"]
