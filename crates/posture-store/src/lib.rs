@@ -15,7 +15,9 @@
 //! lifecycle transition itself: the engine does, so both back ends behave the same.
 
 mod error;
+mod ingest_flow;
 mod sqlite;
+mod stored;
 mod types;
 
 pub use error::StoreError;

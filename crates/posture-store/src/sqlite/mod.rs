@@ -13,7 +13,7 @@ use crate::{
     ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision, SuggestionRecord,
     TriageChange,
 };
-use posture_model::Timestamp;
+pub(crate) use crate::stored::{from_ms, to_ms};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -83,15 +83,6 @@ impl SqliteStore {
             .lock()
             .map_err(|_| StoreError::Corrupt("a previous database call panicked".to_string()))
     }
-}
-
-/// Timestamps are stored as integer milliseconds since the Unix epoch (UTC).
-pub(crate) fn to_ms(t: Timestamp) -> i64 {
-    t.as_millisecond()
-}
-
-pub(crate) fn from_ms(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 impl Store for SqliteStore {
