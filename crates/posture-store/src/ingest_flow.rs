@@ -136,7 +136,10 @@ pub(crate) fn batch_scope(batch: &IngestBatch) -> Result<(String, String, String
 }
 
 /// Runs a whole ingest through `tx`. The caller opened the transaction and commits it.
-pub(crate) fn run<T: IngestTx>(tx: &mut T, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+pub(crate) fn run<T: IngestTx>(
+    tx: &mut T,
+    batch: IngestBatch,
+) -> Result<IngestOutcome, StoreError> {
     let (asset, branch, target) = batch_scope(&batch)?;
     let now = batch.at.as_millisecond();
     let asset_id = tx.asset_id(&asset, now)?;

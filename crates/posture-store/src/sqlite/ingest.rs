@@ -39,7 +39,9 @@ impl IngestTx for SqliteIngest<'_> {
             )
             .map_err(StoreError::db("recording the asset"))?;
         self.0
-            .query_row("SELECT id FROM assets WHERE name = ?1", [name], |r| r.get(0))
+            .query_row("SELECT id FROM assets WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
             .map_err(StoreError::db("recording the asset"))
     }
 

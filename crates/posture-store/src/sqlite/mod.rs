@@ -7,13 +7,13 @@ mod query;
 mod runtime;
 mod schema;
 
+pub(crate) use crate::stored::{from_ms, to_ms};
 use crate::{
     EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
     IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
     ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision, SuggestionRecord,
     TriageChange,
 };
-pub(crate) use crate::stored::{from_ms, to_ms};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
 use std::sync::Mutex;
