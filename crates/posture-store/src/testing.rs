@@ -66,6 +66,51 @@ impl TestBackend {
         }
     }
 
+    /// Everything the database holds, as bytes to search (for "never stored in plaintext"
+    /// checks): the SQLite file with its WAL and shared-memory files, or every row of every
+    /// PostgreSQL table as text.
+    pub fn raw_contents(&self) -> Vec<u8> {
+        match self {
+            TestBackend::Sqlite { path, .. } => {
+                let mut raw = std::fs::read(path).unwrap_or_default();
+                for ext in ["-wal", "-shm"] {
+                    if let Ok(more) = std::fs::read(format!("{path}{ext}")) {
+                        raw.extend(more);
+                    }
+                }
+                raw
+            }
+            TestBackend::Postgres(db) => {
+                let mut client = match postgres::Client::connect(db.url(), postgres::NoTls) {
+                    Ok(c) => c,
+                    Err(e) => panic!("cannot reach the test database: {e}"),
+                };
+                let tables: Vec<String> = match client.query(
+                    "SELECT quote_ident(table_name) FROM information_schema.tables
+                      WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                    &[],
+                ) {
+                    Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
+                    Err(e) => panic!("cannot list the tables: {e}"),
+                };
+                let mut raw = Vec::new();
+                for table in tables {
+                    let sql = format!("SELECT t::text FROM {table} t");
+                    match client.query(&sql, &[]) {
+                        Ok(rows) => {
+                            for r in rows {
+                                raw.extend_from_slice(r.get::<_, &str>(0).as_bytes());
+                                raw.push(b'\n');
+                            }
+                        }
+                        Err(e) => panic!("cannot read {table}: {e}"),
+                    }
+                }
+                raw
+            }
+        }
+    }
+
     /// Opens the store (each call a new handle on the same database).
     pub fn store(&self) -> Box<dyn Store> {
         let opened: Result<Box<dyn Store>, StoreError> = match self {
