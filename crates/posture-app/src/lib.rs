@@ -8,7 +8,10 @@ pub mod assets;
 mod error;
 pub mod evaluate;
 mod ingest;
+pub mod metrics;
 pub mod risk;
+pub mod sla;
+pub mod workflow;
 
 pub use error::AppError;
 pub use ingest::{

@@ -10,6 +10,14 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 use std::collections::HashMap;
 
+/// New feed facts can move any finding's risk: every finding is to assess again.
+fn invalidate_all_risk(tx: &mut Transaction<'_>) -> Result<u64, postgres::Error> {
+    tx.execute(
+        "UPDATE findings SET risk_score = -1 WHERE risk_score >= 0",
+        &[],
+    )
+}
+
 fn record(
     tx: &mut Transaction<'_>,
     kind: &str,
@@ -66,6 +74,7 @@ pub(super) fn import_kev(
     let mut tx = client.transaction().map_err(e)?;
     lock(&mut tx, feed_lock("kev"), "importing the KEV catalog")?;
     tx.execute("DELETE FROM kev", &[]).map_err(e)?;
+    invalidate_all_risk(&mut tx).map_err(e)?;
     {
         let sink = tx
             .copy_in(
@@ -112,6 +121,7 @@ pub(super) fn import_epss(
     let mut tx = client.transaction().map_err(e)?;
     lock(&mut tx, feed_lock("epss"), "importing the EPSS scores")?;
     tx.execute("DELETE FROM epss", &[]).map_err(e)?;
+    invalidate_all_risk(&mut tx).map_err(e)?;
     {
         let sink = tx
             .copy_in(

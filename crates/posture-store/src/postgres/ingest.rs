@@ -412,10 +412,11 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
     }
     if !bumps.0.is_empty() {
         tx.execute(
-            "UPDATE findings f SET severity = v.severity
+            // a new occurrence can change the finding's risk: assess it again
+            "UPDATE findings f SET severity = GREATEST(f.severity, v.severity), risk_score = -1
                FROM (SELECT id, MAX(severity) AS severity
                        FROM unnest($1::bigint[], $2::bigint[]) AS t(id, severity) GROUP BY id) v
-              WHERE f.id = v.id AND f.severity < v.severity",
+              WHERE f.id = v.id",
             &[&bumps.0, &bumps.1],
         )
         .map_err(StoreError::pg("recording occurrences"))?;
@@ -553,6 +554,14 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
             ],
         )
         .map_err(StoreError::pg("updating occurrences"))?;
+        // changed evidence (a new path, another rating) can change owner and risk
+        tx.execute(
+            "UPDATE findings SET risk_score = -1
+              WHERE id IN (SELECT finding_id FROM occurrences WHERE id = ANY($1))
+                AND risk_score >= 0",
+            &[&ids],
+        )
+        .map_err(StoreError::pg("updating occurrences"))?;
     }
 
     // 4. Occurrences back after being closed; 5. occurrences no longer reported.
@@ -675,6 +684,11 @@ pub(super) fn merge_findings(
     tx.execute(
         "UPDATE findings SET merged_into = $1 WHERE id = $2 OR merged_into = $2",
         &[&into, &from],
+    )
+    .map_err(e)?;
+    tx.execute(
+        "UPDATE findings SET risk_score = -1 WHERE id = $1",
+        &[&into],
     )
     .map_err(e)?;
     // the surviving finding is open if any of its occurrences is

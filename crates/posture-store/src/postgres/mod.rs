@@ -15,16 +15,23 @@ mod feeds;
 mod ingest;
 mod pool;
 mod query;
+mod risk;
 mod runtime;
 mod schema;
+mod workflow;
 
+use crate::{
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
+};
 use crate::{
     EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
     IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
-    ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision, SuggestionRecord,
-    TriageChange,
+    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
+    SuggestionRecord, TriageChange,
 };
 use pool::Pool;
+use posture_model::Timestamp;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -219,6 +226,73 @@ impl Store for PostgresStore {
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let mut client = self.pool.get()?;
         runtime::runtime_components(&mut *client, assets)
+    }
+
+    fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        query::unassessed_findings(&mut *client, limit)
+    }
+
+    fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        risk::store_risk(&mut client, &rows)
+    }
+
+    fn risk_basis(&self) -> Result<Option<String>, StoreError> {
+        let mut client = self.pool.get()?;
+        risk::risk_basis(&mut client)
+    }
+
+    fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        risk::reset_risk(&mut client, basis)
+    }
+}
+
+impl WorkflowStore for PostgresStore {
+    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::record_decisions(&mut client, changes)
+    }
+
+    fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::decision(&mut client, finding_id)
+    }
+
+    fn decisions(&self, asset: Option<&str>) -> Result<Vec<DecisionRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::decisions(&mut client, asset)
+    }
+
+    fn expire_decisions(&self, now: Timestamp) -> Result<Vec<ExpiredDecision>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::expire_decisions(&mut client, now)
+    }
+
+    fn event_log(&self, query: &EventQuery) -> Result<Vec<EventRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::event_log(&mut client, query)
+    }
+
+    fn append_events(&self, events: Vec<NewEvent>) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::append_events(&mut client, events)
+    }
+
+    fn scan_coverage(
+        &self,
+        asset: Option<&str>,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<ScanCoverageRow>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::scan_coverage(&mut client, asset, since, until)
+    }
+
+    fn asset_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::asset_names(&mut client)
     }
 }
 

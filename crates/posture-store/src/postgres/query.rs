@@ -4,8 +4,8 @@
 use super::text;
 use crate::stored::{check_triage, display_status, from_ms, hex, severity_from_rank, to_ms};
 use crate::{
-    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery,
-    ScanRecord, StoreError, TriageChange,
+    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort, OccurrenceRecord,
+    ScanQuery, ScanRecord, StoreError, TriageChange,
 };
 use postgres::GenericClient;
 use postgres::types::ToSql;
@@ -68,6 +68,35 @@ fn where_clause(q: &FindingQuery, params: &mut Params) -> String {
             params.push(c.as_str().to_string())
         ));
     }
+    if let Some(bands) = &q.band {
+        let bands: Vec<String> = bands.iter().map(|b| b.to_ascii_uppercase()).collect();
+        conds.push(format!("f.risk_band = ANY({})", params.push(bands)));
+    }
+    if let Some(team) = &q.team {
+        conds.push(format!("f.team = {}", params.push(text(team).into_owned())));
+    }
+    if let Some(cursor) = &q.after {
+        match (q.sort, cursor.key) {
+            (FindingSort::Id, _) => {
+                conds.push(format!("f.id > {}", params.push(cursor.id)));
+            }
+            // Not-yet-assessed findings are stored with a negative score: they come last.
+            (FindingSort::Risk, key) => {
+                let score = params.push(key.unwrap_or(-1.0));
+                let id = params.push(cursor.id);
+                conds.push(format!(
+                    "f.risk_score <= {score} AND (f.risk_score < {score} OR f.id > {id})"
+                ));
+            }
+            (FindingSort::Severity, key) => {
+                let rank = params.push(key.unwrap_or(0.0) as i64);
+                let id = params.push(cursor.id);
+                conds.push(format!(
+                    "(f.severity < {rank} OR (f.severity = {rank} AND f.id > {id}))"
+                ));
+            }
+        }
+    }
     if let Some(tool) = &q.tool {
         conds.push(format!(
             "EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
@@ -78,8 +107,10 @@ fn where_clause(q: &FindingQuery, params: &mut Params) -> String {
     format!("WHERE {}", conds.join(" AND "))
 }
 
+/// The columns [`read_findings`] reads, in its order.
 const FINDING_COLUMNS: &str = "f.id, a.name, f.status, f.triage, f.triage_reason, f.severity,
-    f.category, f.title, f.rule_id, f.first_seen, f.fixed_at, f.reopened";
+    f.category, f.title, f.rule_id, f.first_seen, f.fixed_at, f.reopened, f.risk_score,
+    f.risk_band, f.team";
 
 pub(super) fn findings(
     client: &mut impl GenericClient,
@@ -88,15 +119,20 @@ pub(super) fn findings(
     let mut params = Params::default();
     let clause = where_clause(q, &mut params);
     let limit = q.limit.map(|l| format!("LIMIT {l}")).unwrap_or_default();
+    let order = match q.sort {
+        FindingSort::Severity => "f.severity DESC, f.id",
+        FindingSort::Risk => "f.risk_score DESC, f.id",
+        FindingSort::Id => "f.id",
+    };
     let ids_sql = format!(
         "SELECT f.id FROM findings f JOIN assets a ON a.id = f.asset_id {clause}
-         ORDER BY f.severity DESC, f.id {limit}"
+         ORDER BY {order} {limit}"
     );
     let sql = format!(
         "SELECT {FINDING_COLUMNS}
            FROM findings f JOIN assets a ON a.id = f.asset_id
           WHERE f.id IN ({ids_sql})
-          ORDER BY f.severity DESC, f.id"
+          ORDER BY {order}"
     );
     let mut records = read_findings(client, &sql, &params.refs())?;
     let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
@@ -114,6 +150,29 @@ pub(super) fn finding(
     let mut records = read_findings(client, &sql, &[&id])?;
     attach_occurrences(client, "WHERE o.finding_id = $1", &[&id], &mut records)?;
     Ok(records.pop())
+}
+
+/// Findings with a stored risk to (re)compute: never assessed, or changed since.
+pub(super) fn unassessed_findings(
+    client: &mut impl GenericClient,
+    limit: usize,
+) -> Result<Vec<FindingRecord>, StoreError> {
+    let ids_sql = format!(
+        "SELECT f.id FROM findings f
+          WHERE f.risk_score < 0 AND f.merged_into IS NULL ORDER BY f.id LIMIT {limit}"
+    );
+    let sql = format!(
+        "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset_id
+          WHERE f.id IN ({ids_sql}) ORDER BY f.id"
+    );
+    let mut records = read_findings(client, &sql, &[])?;
+    attach_occurrences(
+        client,
+        &format!("WHERE o.finding_id IN ({ids_sql})"),
+        &[],
+        &mut records,
+    )?;
+    Ok(records)
 }
 
 fn read_findings(
@@ -145,6 +204,9 @@ fn read_findings(
                 last_seen: first_seen,
                 fixed_at: r.get::<_, Option<i64>>(10).map(from_ms),
                 reopened: r.get::<_, i64>(11).clamp(0, i64::from(u32::MAX)) as u32,
+                risk_score: Some(r.get::<_, f64>(12)).filter(|s| *s >= 0.0),
+                risk_band: r.get(13),
+                team: r.get(14),
                 occurrences: Vec::new(),
             }
         })
@@ -222,25 +284,32 @@ pub(super) fn events(
 ) -> Result<Vec<EventRecord>, StoreError> {
     let rows = client
         .query(
-            "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason
+            "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason,
+                    approver, role, expires_at
                FROM events WHERE finding_id = $1 ORDER BY at, id",
             &[&finding_id],
         )
         .map_err(StoreError::pg("reading events"))?;
-    Ok(rows
-        .iter()
-        .map(|r| EventRecord {
-            id: r.get(0),
-            finding_id: r.get(1),
-            at: from_ms(r.get(2)),
-            kind: r.get(3),
-            scan_id: r.get(4),
-            actor: r.get(5),
-            from_status: r.get(6),
-            to_status: r.get(7),
-            reason: r.get(8),
-        })
-        .collect())
+    Ok(rows.iter().map(event_row).collect())
+}
+
+/// Reads an event row selected as `id, finding_id, at, kind, scan_id, actor, from_status,
+/// to_status, reason, approver, role, expires_at`.
+pub(super) fn event_row(r: &postgres::Row) -> EventRecord {
+    EventRecord {
+        id: r.get(0),
+        finding_id: r.get(1),
+        at: from_ms(r.get(2)),
+        kind: r.get(3),
+        scan_id: r.get(4),
+        actor: r.get(5),
+        from_status: r.get(6),
+        to_status: r.get(7),
+        reason: r.get(8),
+        approver: r.get(9),
+        role: r.get(10),
+        expires_at: r.get::<_, Option<i64>>(11).map(from_ms),
+    }
 }
 
 pub(super) fn scans(
@@ -314,8 +383,16 @@ pub(super) fn triage(
     let new_triage = (c.state != FindingStatus::Open).then(|| c.state.as_str());
     let reason = text(&c.reason);
     tx.execute(
-        "UPDATE findings SET triage = $1, triage_reason = $2 WHERE id = $3",
-        &[&new_triage, &reason, &c.finding_id],
+        "UPDATE findings SET triage = $1, triage_reason = $2, triage_actor = $4, triage_at = $5,
+                triage_expires_at = NULL, triage_approver = NULL, triage_role = NULL
+          WHERE id = $3",
+        &[
+            &new_triage,
+            &reason,
+            &c.finding_id,
+            &text(&c.actor),
+            &to_ms(c.at),
+        ],
     )
     .map_err(e)?;
     tx.execute(
