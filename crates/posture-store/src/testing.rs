@@ -145,13 +145,9 @@ impl TestDatabase {
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_TEST_SERVER.to_string());
         let required = std::env::var("POSTURE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-        let mut admin = match postgres::Client::connect(&server, postgres::NoTls) {
-            Ok(client) => client,
-            Err(e) => {
-                let message = format!(
-                    "PostgreSQL at {} is not reachable ({e})",
-                    crate::postgres::redact_url(&server)
-                );
+        match TestDatabase::create_on(&server) {
+            Ok(db) => Some(db),
+            Err(message) => {
                 if required {
                     panic!("{message}, and POSTURE_REQUIRE_POSTGRES=1");
                 }
@@ -160,15 +156,30 @@ impl TestDatabase {
                     std::io::stderr(),
                     "SKIPPED {test} on PostgreSQL: {message}; set POSTURE_TEST_POSTGRES or start a server (scripts/test.sh does)"
                 );
-                return None;
+                None
             }
-        };
-        let name = unique_name();
-        if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {name}")) {
-            panic!("cannot create the test database {name}: {e}");
         }
-        let url = with_database(&server, &name);
-        Some(TestDatabase { server, name, url })
+    }
+
+    /// Creates `posture_test_<random>` on the server `server` names (a URL whose database is
+    /// one to connect to for `CREATE DATABASE`, usually `postgres`).
+    pub fn create_on(server: &str) -> Result<TestDatabase, String> {
+        let mut admin = postgres::Client::connect(server, postgres::NoTls).map_err(|e| {
+            format!(
+                "PostgreSQL at {} is not reachable ({e})",
+                crate::postgres::redact_url(server)
+            )
+        })?;
+        let name = unique_name();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .map_err(|e| format!("cannot create the database {name}: {e}"))?;
+        let url = with_database(server, &name);
+        Ok(TestDatabase {
+            server: server.to_string(),
+            name,
+            url,
+        })
     }
 
     pub fn url(&self) -> &str {
