@@ -43,9 +43,10 @@ pub fn approval_rules(
     let Some(f) = store.finding(finding_id)? else {
         return Ok(None);
     };
+    let events = std::collections::HashMap::from([(finding_id, store.events(finding_id)?)]);
     let assessed = posture_app::risk::assess_findings(store, config.as_ref(), vec![f])?;
     Ok(Some(posture_app::policy::PolicyRules::new(
-        policy, config, &assessed, now,
+        policy, config, &assessed, &events, now,
     )))
 }
 
