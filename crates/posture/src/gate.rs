@@ -104,7 +104,7 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
     }
     match a.output {
         Some(OutputFormat::Json) => output::json(&outcome)?,
-        _ => print_gate(&outcome),
+        _ => print_gate(&outcome)?,
     }
     Ok(if !outcome.errors.is_empty() {
         ExitCode::from(2)
@@ -115,7 +115,11 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
     })
 }
 
-fn print_gate(o: &GateOutcome) {
+/// The gate's text report, finding by finding (written at once, so a closed pipe is an
+/// error `main` recognises rather than a panic).
+fn print_gate(o: &GateOutcome) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    let mut s = String::new();
     let verdict_word = if !o.errors.is_empty() {
         "ERROR"
     } else if o.passed {
@@ -123,11 +127,13 @@ fn print_gate(o: &GateOutcome) {
     } else {
         "FAILED"
     };
-    println!(
+    let _ = writeln!(
+        s,
         "posture gate {verdict_word}: asset {} branch {} (baseline {}), policy {}",
         o.asset, o.branch, o.baseline, o.policy
     );
-    println!(
+    let _ = writeln!(
+        s,
         "{} finding(s) open on the branch, {} evaluated ({}): {} blocking, {} reported, {} excepted",
         o.open_on_branch,
         o.evaluated,
@@ -141,7 +147,7 @@ fn print_gate(o: &GateOutcome) {
         o.excepted
     );
     for n in &o.notes {
-        println!("note: {n}");
+        let _ = writeln!(s, "note: {n}");
     }
     for g in &o.findings {
         let tag = if g.blocked {
@@ -151,7 +157,8 @@ fn print_gate(o: &GateOutcome) {
         } else {
             "REPORT"
         };
-        println!(
+        let _ = writeln!(
+            s,
             "\n{tag} finding #{} [{}] {} at {}{}",
             g.id,
             g.severity,
@@ -164,7 +171,8 @@ fn print_gate(o: &GateOutcome) {
             if g.new { "" } else { " (not new)" }
         );
         for m in &g.matches {
-            println!(
+            let _ = writeln!(
+                s,
                 "  rule {} (line {}): {}{}",
                 m.rule_id,
                 m.line,
@@ -177,15 +185,19 @@ fn print_gate(o: &GateOutcome) {
         }
         let e = exception_text(&g.exception);
         if !e.is_empty() {
-            println!("  {e}");
+            let _ = writeln!(s, "  {e}");
         }
     }
     for e in &o.errors {
-        println!(
+        let _ = writeln!(
+            s,
             "\nerror: rule {} (line {}) could not be evaluated on finding #{}: {}",
             e.rule_id, e.line, e.finding_id, e.message
         );
     }
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, s.as_bytes())?;
+    std::io::Write::flush(&mut out)
 }
 
 pub fn policy(database: &str, config: Option<&Path>, c: PolicyCommand) -> anyhow::Result<ExitCode> {
