@@ -360,8 +360,9 @@ pub struct TriageArgs {
     /// The finding id.
     #[arg(required = true)]
     pub id: Option<i64>,
-    /// confirmed, in-progress, false-positive, accepted (risk accepted or deferred),
-    /// not-affected, or open to clear the decision.
+    /// confirmed, in-progress, false-positive, accepted (risk accepted), deferred (an
+    /// acceptance whose reason is recorded as `deferral: ...`), not-affected, or open to clear
+    /// the decision.
     #[arg(long, required = true)]
     pub state: Option<String>,
     /// Why (kept in the audit trail).
