@@ -50,6 +50,38 @@ pub fn approval_rules(
     )))
 }
 
+/// The SLA rule for these findings: the policy of posture.toml's `[policy] file` (its
+/// `set_sla` rules, over the findings assessed with their event logs), else the defaults.
+pub fn sla_rule(
+    store: &dyn posture_store::Store,
+    config: Option<&RiskConfig>,
+    findings: &[posture_store::FindingRecord],
+    now: jiff::Timestamp,
+) -> anyhow::Result<Box<dyn posture_app::workflow::SlaRule>> {
+    let Some(path) = posture_app::policy::policy_path(None, config) else {
+        return Ok(Box::new(posture_app::workflow::DefaultSla));
+    };
+    let policy = posture_app::policy::load_policy(&path)?;
+    let mut events: std::collections::HashMap<i64, Vec<posture_store::EventRecord>> =
+        std::collections::HashMap::new();
+    if !findings.is_empty() {
+        for e in store.event_log(&posture_store::EventQuery {
+            finding_ids: Some(findings.iter().map(|f| f.id).collect()),
+            ..posture_store::EventQuery::default()
+        })? {
+            events.entry(e.finding_id).or_default().push(e);
+        }
+    }
+    let assessed = posture_app::risk::assess_findings(store, config, findings.to_vec())?;
+    Ok(Box::new(posture_app::policy::PolicyRules::new(
+        policy,
+        config.cloned(),
+        &assessed,
+        &events,
+        now,
+    )))
+}
+
 /// `posture gate`.
 pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Result<ExitCode> {
     let config = crate::risk::load(config)?;

@@ -709,3 +709,49 @@ action = "block"
         "{out}"
     );
 }
+
+#[test]
+fn the_policy_of_posture_toml_sets_the_sla_of_findings_and_metrics() {
+    let env = Env::new();
+    // payments is internet-facing: the example policy gives its criticals 3 days (default 7)
+    let r = env.report("r.json", &[("CVE-2026-5001", "lxml", "CRITICAL")]);
+    env.ingest(&r, "payments", "main", Some(&days_ago(5)));
+    let breached = |config: &str| -> usize {
+        let out = env
+            .cmd()
+            .args([
+                "--config", config, "findings", "--sla", "breached", "--output", "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array().unwrap().len()
+    };
+    std::fs::write(
+        env.path("no-policy.toml"),
+        PORTFOLIO.replace("[policy]\nfile = \"policy.toml\"", ""),
+    )
+    .unwrap();
+    assert_eq!(breached("no-policy.toml"), 0);
+    assert_eq!(breached("posture.toml"), 1);
+    let metrics = |config: &str| -> Value {
+        let out = env
+            .cmd()
+            .args(["--config", config, "metrics", "--output", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["criticals_past_sla"].clone()
+    };
+    assert_eq!(metrics("no-policy.toml")["past_sla"], 0);
+    assert_eq!(metrics("posture.toml")["past_sla"], 1);
+}
