@@ -7,7 +7,9 @@
 pub mod assets;
 mod error;
 pub mod evaluate;
+pub mod export;
 mod ingest;
+pub mod integrations;
 pub mod risk;
 
 pub use error::AppError;

@@ -15,10 +15,14 @@
 //! lifecycle transition itself: the engine does, so both back ends behave the same.
 
 mod error;
+mod integration_store;
+mod integration_types;
 mod sqlite;
 mod types;
 
 pub use error::StoreError;
+pub use integration_store::IntegrationStore;
+pub use integration_types::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
@@ -99,6 +103,11 @@ pub trait Store: Send + Sync {
         &self,
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError>;
+
+    /// The integrations' storage (outbox, Jira links, conflicts), when this back end has it.
+    fn integrations(&self) -> Option<&dyn IntegrationStore> {
+        None
+    }
 }
 
 /// Opens the store a `--database` value names: a SQLite file path (created on first use).

@@ -22,7 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
     match cli.command {
         Command::Formats(a) => formats(a),
-        Command::Ingest(a) => ingest(database, a),
+        Command::Ingest(a) => ingest(database, config, a),
         Command::Findings(a) => findings(database, config, a),
         Command::Show(a) => show(database, a),
         Command::Explain(a) => explain(database, config, a),
@@ -36,6 +36,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scans(a) => scans(database, a),
         Command::Triage(a) => triage(database, a),
         Command::Assets(c) => crate::assets::run(config, c),
+        Command::Export(a) => crate::integrations::export(database, config, a),
+        Command::Notify(a) => crate::integrations::notify(database, config, a),
+        Command::Jira(c) => crate::integrations::jira(database, config, c),
         Command::Demo(_) => unreachable!("handled above"),
     }
 }
@@ -78,7 +81,11 @@ pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
         .with_context(|| format!("`{s}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z"))
 }
 
-fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
+fn ingest(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: IngestArgs,
+) -> anyhow::Result<ExitCode> {
     let at = match &a.at {
         Some(s) => parse_time(s)?,
         None => SystemClock.now(),
@@ -107,6 +114,7 @@ fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
             thresholds: Default::default(),
         },
     )?;
+    crate::integrations::after_ingest(store.as_ref(), config, at);
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&serde_json::json!({
             "asset": outcome.asset,

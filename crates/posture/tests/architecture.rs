@@ -44,11 +44,15 @@ fn crate_dependencies_go_one_way() {
         ("posture-risk", &["posture-model"]),
         ("posture-config", &["posture-model"]),
         ("posture-store", &["posture-engine", "posture-model"]),
+        ("posture-export", &["posture-model"]),
+        ("posture-integrations", &["posture-model", "posture-store"]),
         (
             "posture-app",
             &[
                 "posture-config",
                 "posture-engine",
+                "posture-export",
+                "posture-integrations",
                 "posture-model",
                 "posture-parsers",
                 "posture-risk",
@@ -115,6 +119,7 @@ fn pure_crates_do_no_io() {
         "posture-demo",
         "posture-risk",
         "posture-config",
+        "posture-export",
     ] {
         let mut files = Vec::new();
         rust_files(

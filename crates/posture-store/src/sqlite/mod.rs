@@ -3,6 +3,7 @@
 mod decisions;
 mod feeds;
 mod ingest;
+mod integrations;
 mod query;
 mod runtime;
 mod schema;
@@ -189,5 +190,9 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let conn = self.lock()?;
         runtime::runtime_components(&conn, assets)
+    }
+
+    fn integrations(&self) -> Option<&dyn crate::IntegrationStore> {
+        Some(self)
     }
 }
