@@ -6,4 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is the failure report
 
 mod export;
+mod fake_jira;
+mod jira;
+mod notify;
 mod support;
