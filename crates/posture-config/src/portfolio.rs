@@ -137,8 +137,10 @@ pub struct Portfolio {
     #[serde(skip)]
     pub(crate) owner_patterns: PatternSet,
     /// `[jira]` as JSON, when present (posture-integrations interprets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) jira: Option<serde_json::Map<String, serde_json::Value>>,
     /// Each `[[webhook]]` as JSON (posture-integrations interprets them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) webhooks: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
