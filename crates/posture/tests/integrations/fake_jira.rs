@@ -146,7 +146,9 @@ fn handle(st: &mut State, req: &Captured) -> (u16, Vec<(String, String)>, String
         "Basic {}",
         base64_encode(format!("{USER}:{TOKEN}").as_bytes())
     );
-    if req.header("Authorization") != Some(expected.as_str()) {
+    let bearer = format!("Bearer {TOKEN}");
+    let auth = req.header("Authorization");
+    if auth != Some(expected.as_str()) && auth != Some(bearer.as_str()) {
         return reply(
             401,
             json!({"errorMessages": ["You are not authenticated."]}),
@@ -154,9 +156,23 @@ fn handle(st: &mut State, req: &Captured) -> (u16, Vec<(String, String)>, String
     }
     let path = req.url.split('?').next().unwrap_or("").to_string();
     let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
-    let parts: Vec<&str> = path.trim_start_matches("/rest/api/3/").split('/').collect();
+    // Cloud is REST v3 (ADF descriptions, /search/jql); Server/Data Center is v2 (text, /search).
+    let (version, rest) = if let Some(r) = path.strip_prefix("/rest/api/3/") {
+        (3, r)
+    } else if let Some(r) = path.strip_prefix("/rest/api/2/") {
+        (2, r)
+    } else {
+        return reply(404, json!({"errorMessages": ["no such API"]}));
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
     match (req.method.as_str(), parts.as_slice()) {
-        ("POST", ["search", "jql"]) => {
+        ("POST", ["search", "jql"]) | ("POST", ["search"]) => {
+            if (version == 3) != (parts.len() == 2) {
+                return reply(
+                    410,
+                    json!({"errorMessages": ["this search endpoint is not available in this API version"]}),
+                );
+            }
             let jql = body["jql"].as_str().unwrap_or("");
             let inner = jql
                 .split_once('(')
@@ -186,7 +202,9 @@ fn handle(st: &mut State, req: &Captured) -> (u16, Vec<(String, String)>, String
             if f["issuetype"]["name"].as_str().is_none() {
                 errors.insert("issuetype".into(), json!("valid issue type is required"));
             }
-            if f["description"]["type"] != "doc" {
+            if (version == 3 && f["description"]["type"] != "doc")
+                || (version == 2 && !f["description"].is_string())
+            {
                 errors.insert(
                     "description".into(),
                     json!("Operation value must be an Atlassian Document"),

@@ -323,3 +323,39 @@ fn unauthorized_is_a_clear_error_and_the_token_is_never_shown() {
         .stderr(predicates::str::contains("POSTURE_JIRA_TOKEN is not set"));
     assert_eq!(jira.state.lock().unwrap().calls, 1);
 }
+
+#[test]
+fn server_data_center_v2_with_a_bearer_token() {
+    let jira = FakeJira::start();
+    let ws = Workspace::new();
+    let cfg = config(&jira, "tier-3", false)
+        .replace("api_version = 3", "api_version = 2")
+        .replace("user = \"bot@acme.example\"\n", "")
+        .replace("grouping = \"package\"", "grouping = \"asset\"");
+    ws.write("posture.toml", &cfg);
+    ws.ingest("shop", &[LEFT_PAD, LODASH_1], "2026-03-01T10:00:00Z");
+    let (code, r, stderr) = sync(&ws, &[], "2026-03-01T11:00:00Z");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(kinds(&r), ["created SEC-1"]);
+    let issue = jira.issue("SEC-1");
+    assert_eq!(issue.fields["summary"], "[shop] 2 security findings");
+    let description = issue.fields["description"]
+        .as_str()
+        .expect("v2: plain text");
+    assert!(description.contains("CVE-2026-3000") && description.contains("CVE-2026-3001"));
+    ws.ingest("shop", &[], "2026-03-02T10:00:00Z");
+    let (_, r, _) = sync(&ws, &[], "2026-03-02T11:00:00Z");
+    assert_eq!(kinds(&r), ["closed SEC-1"]);
+    let before = jira.mutations();
+    let (_, r, _) = sync(&ws, &[], "2026-03-02T12:00:00Z");
+    assert_eq!(kinds(&r), Vec::<String>::new());
+    assert_eq!(jira.mutations(), before);
+    assert!(
+        jira.state
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .all(|l| l.contains("/rest/api/2/"))
+    );
+}

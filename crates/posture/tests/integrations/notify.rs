@@ -212,3 +212,63 @@ fn a_bad_webhook_table_is_refused_naming_the_file() {
         .stderr(predicates::str::contains("posture.toml"))
         .stderr(predicates::str::contains("unknown event `new-criticl`"));
 }
+
+#[test]
+fn sla_breaches_reach_teams_once() {
+    let ws = Workspace::new();
+    let seen: Arc<Mutex<Vec<Captured>>> = Arc::default();
+    let log = seen.clone();
+    let port = free_port();
+    let _server = Server::start(port, move |c| {
+        log.lock().unwrap().push(c.clone());
+        (202, vec![], String::new())
+    });
+    ws.write(
+        "posture.toml",
+        &format!(
+            "[[webhook]]\nname = \"teams\"\nkind = \"teams\"\nurl = \"http://127.0.0.1:{port}/teams\"\nevents = [\"sla-breach\"]\n"
+        ),
+    );
+    ws.ingest(
+        "shop",
+        &[
+            ("CVE-2026-4000", "left-pad", "CRITICAL"),
+            ("CVE-2026-4001", "lodash", "HIGH"),
+        ],
+        "2026-03-01T10:00:00Z",
+    );
+    // Day 5: nothing is overdue.
+    let (code, r) = notify(&ws, port, "2026-03-06T10:00:00Z");
+    assert_eq!((code, r["delivered"].as_u64()), (0, Some(0)));
+    // Day 9: the critical finding is past its 7-day SLA, the high one (30 days) is not.
+    let (code, r) = notify(&ws, port, "2026-03-10T10:00:00Z");
+    assert_eq!((code, r["delivered"].as_u64()), (0, Some(1)), "{r:#}");
+    let (_, r) = notify(&ws, port, "2026-03-11T10:00:00Z");
+    assert_eq!(
+        r["delivered"].as_u64(),
+        Some(0),
+        "a breach is notified once"
+    );
+    let got = seen.lock().unwrap();
+    assert_eq!(got.len(), 1);
+    let card: serde_json::Value = serde_json::from_str(&got[0].body).expect("json");
+    assert_eq!(card["type"], "message");
+    let content = &card["attachments"][0]["content"];
+    assert_eq!(
+        card["attachments"][0]["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(content["type"], "AdaptiveCard");
+    assert!(
+        content["body"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("SLA breached in shop")
+    );
+    assert!(
+        content["body"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("due 2026-03-08")
+    );
+}
