@@ -458,6 +458,13 @@ pub fn sync(
                 if want_open {
                     if !dry_run {
                         links_store.resolve_conflicts("jira", &g.key, now)?;
+                        if l.closed_by_sync {
+                            // Someone reopened what the sync had closed: a later close is theirs.
+                            links_store.save_jira_link(JiraLink {
+                                closed_by_sync: false,
+                                ..l.clone()
+                            })?;
+                        }
                     }
                     let (fields, hash) = desired_fields(config, &env, g)?;
                     if hash != l.state_hash {
@@ -465,6 +472,7 @@ pub fn sync(
                             client.update(&i.key, &fields)?;
                             links_store.save_jira_link(JiraLink {
                                 state_hash: hash,
+                                closed_by_sync: false,
                                 synced_at: now,
                                 ..l.clone()
                             })?;
@@ -500,6 +508,10 @@ pub fn sync(
             (Some(l), Some(i)) => {
                 // Done in Jira.
                 if !want_open {
+                    // Both sides agree again (fixed or triaged since a person closed it).
+                    if !dry_run {
+                        links_store.resolve_conflicts("jira", &g.key, now)?;
+                    }
                     continue;
                 }
                 if l.closed_by_sync {
