@@ -10,7 +10,10 @@ pub mod evaluate;
 pub mod export;
 mod ingest;
 pub mod integrations;
+pub mod metrics;
 pub mod risk;
+pub mod sla;
+pub mod workflow;
 
 pub use error::AppError;
 pub use ingest::{

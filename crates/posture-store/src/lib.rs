@@ -19,15 +19,19 @@ mod integration_store;
 mod integration_types;
 mod sqlite;
 mod types;
+mod workflow;
+mod workflow_types;
 
 pub use error::StoreError;
 pub use integration_store::IntegrationStore;
 pub use integration_types::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
+pub use workflow::WorkflowStore;
+pub use workflow_types::*;
 
 /// Everything Posture stores, as one bulk-oriented interface.
-pub trait Store: Send + Sync {
+pub trait Store: WorkflowStore + Send + Sync {
     /// Writes one ingest (one or more reports for one asset and branch) in one transaction:
     /// all or nothing.
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;
@@ -103,6 +107,22 @@ pub trait Store: Send + Sync {
         &self,
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError>;
+
+    /// Up to `limit` findings whose stored risk is to (re)assess: never assessed, or touched
+    /// since by an ingest, a feed import, a runtime inventory, a merge or a split. Oldest
+    /// first, with occurrences.
+    fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError>;
+
+    /// Stores assessed risk (score, band, owning team) in one transaction; returns how many
+    /// findings were updated.
+    fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError>;
+
+    /// The fingerprint of the configuration (portfolio, CODEOWNERS, weights, model) the
+    /// stored scores were computed under; `None` before any assessment.
+    fn risk_basis(&self) -> Result<Option<String>, StoreError>;
+
+    /// Marks every finding "to assess" under a new basis (the configuration changed).
+    fn reset_risk(&self, basis: &str) -> Result<usize, StoreError>;
 
     /// The integrations' storage (outbox, Jira links, conflicts), when this back end has it.
     fn integrations(&self) -> Option<&dyn IntegrationStore> {

@@ -67,8 +67,13 @@ pub enum Command {
     /// them, or add or change one (comments and order of the file are kept).
     #[command(subcommand)]
     Assets(AssetsCommand),
-    /// Record a triage decision on a finding (kept across re-imports).
+    /// Record a triage decision on a finding (kept across re-imports): the state machine,
+    /// risk acceptance with expiry and approver; `triage expire` reopens expired acceptances.
     Triage(TriageArgs),
+    /// Programme metrics computed from the event log, as of any date: MTTR by service, team
+    /// and severity, open criticals past SLA, finding density, scanner coverage, opened vs
+    /// fixed per week and regressions.
+    Metrics(MetricsArgs),
     /// List the report formats Posture reads.
     Formats(FormatsArgs),
     /// Export findings in a standard format: SARIF, CSV, CycloneDX VEX, OpenVEX or OCSF.
@@ -195,6 +200,10 @@ pub struct FindingsArgs {
     /// verdict, or the package is in the asset's runtime inventory).
     #[arg(long)]
     pub reachable: bool,
+    /// Only findings in these SLA states (within, due-soon, breached, paused, none),
+    /// comma-separated; shows the due date, most overdue first.
+    #[arg(long, value_delimiter = ',')]
+    pub sla: Vec<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }
@@ -339,19 +348,76 @@ pub struct ScansArgs {
     pub output: Option<OutputFormat>,
 }
 
+/// Allowed moves (see `posture_app::workflow::allowed_transitions`): open -> any decision;
+/// confirmed/in-progress -> each other, open, false-positive, accepted, not-affected;
+/// accepted -> any (accepted again renews it); false-positive -> open, confirmed;
+/// not-affected -> open, confirmed, in-progress; fixed (decided by scans) -> false-positive,
+/// not-affected.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct TriageArgs {
+    #[command(subcommand)]
+    pub command: Option<TriageCommand>,
     /// The finding id.
-    pub id: i64,
-    /// confirmed, in-progress, false-positive, accepted, not-affected, or open to clear.
-    #[arg(long)]
-    pub state: String,
+    #[arg(required = true)]
+    pub id: Option<i64>,
+    /// confirmed, in-progress, false-positive, accepted (risk accepted or deferred),
+    /// not-affected, or open to clear the decision.
+    #[arg(long, required = true)]
+    pub state: Option<String>,
     /// Why (kept in the audit trail).
+    #[arg(long, required = true)]
+    pub reason: Option<String>,
+    /// For accepted (required): when the acceptance expires and the finding opens again
+    /// (YYYY-MM-DD = 00:00 UTC that day, or RFC 3339).
     #[arg(long)]
-    pub reason: String,
+    pub until: Option<String>,
+    /// Who approved the decision (required when a policy asks for a role's approval).
+    #[arg(long)]
+    pub approver: Option<String>,
+    /// The approver's role.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// When the decision was made (RFC 3339 or date), for back-filling; default now.
+    #[arg(long)]
+    pub at: Option<String>,
     /// Who decides (default: $USER).
     #[arg(long, env = "POSTURE_ACTOR")]
     pub actor: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriageCommand {
+    /// Reopen every risk acceptance whose expiry has passed (an `expired` event each) and
+    /// record the SLA breaches not recorded yet. Ingest and `findings` do the expiry too.
+    Expire(TriageExpireArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TriageExpireArgs {
+    /// As of this time (RFC 3339 or date); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// The date (YYYY-MM-DD: the end of that day UTC) or time (RFC 3339) the metrics are
+    /// computed as of, from the event log; default now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Scanner coverage window: scans in the N days before the date count.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Only this team's findings and services (needs a portfolio configuration).
+    #[arg(long)]
+    pub team: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

@@ -11,6 +11,7 @@ mod demo;
 mod integrations;
 mod output;
 mod risk;
+mod workflow;
 
 use clap::Parser as _;
 use std::process::ExitCode;

@@ -53,24 +53,13 @@ impl IntegrationStore for SqliteStore {
         let conn = self.lock()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason
+                "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason,
+                        approver, role, expires_at
                    FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
             )
             .map_err(e)?;
         let rows = stmt
-            .query_map(params![after, limit as i64], |r| {
-                Ok(EventRecord {
-                    id: r.get(0)?,
-                    finding_id: r.get(1)?,
-                    at: from_ms(r.get(2)?),
-                    kind: r.get(3)?,
-                    scan_id: r.get(4)?,
-                    actor: r.get(5)?,
-                    from_status: r.get(6)?,
-                    to_status: r.get(7)?,
-                    reason: r.get(8)?,
-                })
-            })
+            .query_map(params![after, limit as i64], super::query::event_row)
             .map_err(e)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(e)
     }
