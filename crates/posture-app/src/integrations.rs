@@ -3,11 +3,13 @@
 
 use crate::AppError;
 use crate::risk::{RiskConfig, assess_findings};
-use posture_integrations::jira::{JiraClient, SyncReport, TicketFinding};
+use crate::workflow::{DecisionRequest, DecisionRules, DefaultSla};
+use posture_integrations::jira::{JiraClient, JiraDecision, SyncReport, TicketFinding};
 use posture_integrations::notify::{Collected, Delivered};
 use posture_integrations::{HttpClient, IntegrationError, JiraConfig, Webhook};
 use posture_model::Timestamp;
-use posture_store::{FindingQuery, Store};
+use posture_store::{EventQuery, EventRecord, FindingQuery, Store};
+use std::collections::HashMap;
 use std::time::Duration;
 
 impl From<IntegrationError> for AppError {
@@ -78,18 +80,57 @@ pub fn jira_sync(
 ) -> Result<SyncReport, AppError> {
     let jira = jira_config(config)?;
     let findings = store.findings(&FindingQuery::default())?;
+    // The SLA clock of each finding (pauses and reopenings from its event log).
+    let ids: Vec<i64> = findings.iter().map(|f| f.id).collect();
+    let mut events: HashMap<i64, Vec<EventRecord>> = HashMap::new();
+    if !ids.is_empty() {
+        for e in store.event_log(&EventQuery {
+            finding_ids: Some(ids),
+            ..Default::default()
+        })? {
+            events.entry(e.finding_id).or_default().push(e);
+        }
+    }
     let assessed = assess_findings(store, config, findings)?;
     let tickets: Vec<TicketFinding> = assessed
         .into_iter()
-        .map(|a| TicketFinding {
-            band: a.risk.band.to_string(),
-            score: a.risk.score,
-            team: a.owner.as_ref().and_then(|o| o.team.clone()),
-            // Policy `escalate` lands with the policy engine; until then the selector decides.
-            escalate: false,
-            finding: a.finding,
+        .map(|a| {
+            let history = events.get(&a.finding.id).map(Vec::as_slice).unwrap_or(&[]);
+            let due = crate::sla::sla_at(&a.finding, history, &DefaultSla, now).due;
+            TicketFinding {
+                band: a.risk.band.to_string(),
+                score: a.risk.score,
+                team: a.owner.as_ref().and_then(|o| o.team.clone()),
+                // Policy `escalate` lands with the policy engine; until then the selector decides.
+                escalate: false,
+                due,
+                finding: a.finding,
+            }
         })
         .collect();
+    // A person's Won't Fix / Not a Bug goes through the workflow like any triage decision.
+    let accept_for = jiff::SignedDuration::from_hours(24 * i64::from(jira.accept_days));
+    let decide = |d: &JiraDecision| -> Result<(), String> {
+        let until = (d.state == posture_model::FindingStatus::Accepted)
+            .then(|| d.at.checked_add(accept_for).ok())
+            .flatten();
+        crate::workflow::decide(
+            store,
+            DecisionRequest {
+                finding_id: d.finding_id,
+                state: d.state,
+                reason: d.reason.clone(),
+                actor: d.actor.clone(),
+                until,
+                approver: None,
+                role: None,
+                at: d.at,
+            },
+            &DecisionRules::default(),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
     let client = JiraClient::new(
         HttpClient::new(Duration::from_secs(30)),
         &jira.base_url,
@@ -99,6 +140,6 @@ pub fn jira_sync(
         jira.max_retry_after,
     );
     Ok(posture_integrations::jira::sync(
-        store, &client, &jira, tickets, now, dry_run,
+        store, &client, &jira, tickets, &decide, now, dry_run,
     )?)
 }

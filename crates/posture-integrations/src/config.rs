@@ -24,6 +24,7 @@
 //! custom_fields = { customfield_10010 = "AppSec" }
 //! priorities = { P1 = "Highest", P2 = "High", P3 = "Medium", P4 = "Low" }
 //! accept_from_jira = false           # a person's Won't Fix / Not a Bug may change the finding
+//! accept_days = 90                   # how long an acceptance from Jira lasts
 //! summary = "{{ group.title }}"      # minijinja templates (optional)
 //! description = "..."
 //! ```
@@ -126,6 +127,10 @@ pub struct JiraConfig {
     pub priorities: BTreeMap<String, String>,
     #[serde(default)]
     pub accept_from_jira: bool,
+    /// How long a risk acceptance taken from a Won't Fix lasts (days) before the finding opens
+    /// again (the workflow requires an expiry).
+    #[serde(default = "default_accept_days")]
+    pub accept_days: u32,
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default)]
@@ -140,6 +145,9 @@ fn default_api_version() -> u8 {
 }
 fn default_issue_type() -> String {
     "Bug".into()
+}
+fn default_accept_days() -> u32 {
+    90
 }
 fn default_max_retry_after() -> u64 {
     60

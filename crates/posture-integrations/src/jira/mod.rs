@@ -5,4 +5,4 @@ pub mod client;
 pub mod sync;
 
 pub use client::{CallCounts, IssueState, JiraClient, Transition};
-pub use sync::{Action, ActionKind, SyncReport, TicketFinding, plan_groups, sync};
+pub use sync::{Action, ActionKind, JiraDecision, SyncReport, TicketFinding, plan_groups, sync};

@@ -28,7 +28,7 @@ use crate::IntegrationError;
 use crate::config::{Grouping, JiraConfig};
 use crate::notify::default_sla_days;
 use posture_model::{FindingStatus, Severity, Timestamp};
-use posture_store::{FindingRecord, JiraLink, NewConflict, Store, TriageChange};
+use posture_store::{FindingRecord, JiraLink, NewConflict, Store};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +43,19 @@ pub struct TicketFinding {
     pub team: Option<String>,
     /// A policy asked for a ticket (`escalate`), whatever the selector says.
     pub escalate: bool,
+    /// When it is due under the SLA (the workflow's SLA clock); `None` = the default budget
+    /// (critical 7, high 30, medium 90, low 180 days) from first seen.
+    pub due: Option<Timestamp>,
+}
+
+/// A triage decision the sync asks the application to make (a person's close in Jira).
+#[derive(Debug, Clone)]
+pub struct JiraDecision {
+    pub finding_id: i64,
+    pub state: FindingStatus,
+    pub reason: String,
+    pub actor: String,
+    pub at: Timestamp,
 }
 
 /// Resolutions with which a person says "we will not fix this".
@@ -225,6 +238,9 @@ fn desired_fields(
     let due = shown
         .iter()
         .filter_map(|t| {
+            if t.due.is_some() {
+                return t.due;
+            }
             let days = default_sla_days(t.finding.severity)?;
             t.finding
                 .first_seen
@@ -328,11 +344,14 @@ fn desired_fields(
 }
 
 /// Runs one reconciliation. `dry_run` reads Jira but changes nothing (in Jira or the store).
+/// `decide` records a triage decision through the application's workflow (state machine,
+/// approval, expiry); when it refuses, the refusal becomes a conflict.
 pub fn sync(
     store: &dyn Store,
     client: &JiraClient,
     config: &JiraConfig,
     findings: Vec<TicketFinding>,
+    decide: &dyn Fn(&JiraDecision) -> Result<(), String>,
     now: Timestamp,
     dry_run: bool,
 ) -> Result<SyncReport, IntegrationError> {
@@ -541,30 +560,61 @@ pub fn sync(
                 match triage_to {
                     Some(state) if config.accept_from_jira => {
                         let mut ids = Vec::new();
+                        let mut refused = Vec::new();
                         for t in g.members.iter().filter(|t| is_active(t.finding.status)) {
                             if !dry_run {
-                                store.triage(TriageChange {
+                                let d = JiraDecision {
                                     finding_id: t.finding.id,
                                     state,
                                     reason: format!("closed in Jira {} as {resolution}", i.key),
                                     actor: format!("jira:{}", i.key),
                                     at: now,
-                                })?;
+                                };
+                                if let Err(why) = decide(&d) {
+                                    refused.push(format!("#{}: {why}", t.finding.id));
+                                    continue;
+                                }
                             }
                             ids.push(format!("#{}", t.finding.id));
                         }
-                        if !dry_run {
-                            links_store.resolve_conflicts("jira", &g.key, now)?;
+                        if !ids.is_empty() {
+                            report.actions.push(Action {
+                                group: g.key.clone(),
+                                issue: Some(i.key.clone()),
+                                kind: ActionKind::AcceptedFromJira,
+                                detail: format!(
+                                    "closed as {resolution} by a person: {} now {state}",
+                                    ids.join(", ")
+                                ),
+                            });
                         }
-                        report.actions.push(Action {
-                            group: g.key.clone(),
-                            issue: Some(i.key.clone()),
-                            kind: ActionKind::AcceptedFromJira,
-                            detail: format!(
-                                "closed as {resolution} by a person: {} now {state}",
-                                ids.join(", ")
-                            ),
-                        });
+                        if refused.is_empty() {
+                            if !dry_run {
+                                links_store.resolve_conflicts("jira", &g.key, now)?;
+                            }
+                        } else {
+                            let detail = format!(
+                                "{} was closed as {resolution} in Jira, but the workflow refused the decision for {}",
+                                i.key,
+                                refused.join("; ")
+                            );
+                            let (_, is_new) = links_store.record_conflict(NewConflict {
+                                system: "jira".into(),
+                                subject: g.key.clone(),
+                                reference: i.key.clone(),
+                                kind: "decision-refused".into(),
+                                detail: detail.clone(),
+                                at: now,
+                            })?;
+                            if is_new {
+                                report.actions.push(Action {
+                                    group: g.key.clone(),
+                                    issue: Some(i.key.clone()),
+                                    kind: ActionKind::Conflict,
+                                    detail,
+                                });
+                            }
+                        }
                     }
                     _ => {
                         let (kind, detail) = match triage_to {

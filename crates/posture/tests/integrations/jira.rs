@@ -36,6 +36,7 @@ labels = ["security"]
 components = ["AppSec"]
 custom_fields = {{ customfield_10010 = "posture" }}
 accept_from_jira = {accept}
+accept_days = 3650
 max_retry_after = 5
 "#,
         url = jira.url()
