@@ -18,7 +18,17 @@ use crate::portfolio::{
 type Key<'i> = Spanned<Cow<'i, str>>;
 type Val<'i> = Spanned<DeValue<'i>>;
 
-const TOP_KEYS: &[&str] = &["risk", "correlation", "team", "asset", "owner", "policy"];
+const TOP_KEYS: &[&str] = &[
+    "risk",
+    "correlation",
+    "team",
+    "asset",
+    "owner",
+    "policy",
+    // integrations (kept as JSON, interpreted by posture-integrations)
+    "jira",
+    "webhook",
+];
 const POLICY_KEYS: &[&str] = &["file"];
 const CORRELATION_KEYS: &[&str] = &["merge", "suggest"];
 const TEAM_KEYS: &[&str] = &["name", "members", "aliases"];
@@ -113,6 +123,28 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         },
         None => None,
     };
+    // Integrations: kept as JSON like `[risk]`; posture-integrations interprets them.
+    let jira = match root.get_key_value("jira") {
+        Some((_, val)) => match val.get_ref() {
+            DeValue::Table(t) => Some(v.json_table(t)),
+            other => {
+                v.wrong_type(
+                    "jira",
+                    val.span(),
+                    "a table",
+                    other,
+                    Some("write `[jira]`".into()),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let webhooks: Vec<serde_json::Map<String, serde_json::Value>> = v
+        .tables(root, "webhook")
+        .into_iter()
+        .map(|(_, t)| v.json_table(t))
+        .collect();
 
     let mut teams = Vec::new();
     let mut team_names: Vec<(String, Range<usize>)> = Vec::new();
@@ -297,6 +329,8 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         asset_lines,
         owner_rules,
         owner_patterns,
+        jira,
+        webhooks,
     })
 }
 

@@ -139,6 +139,12 @@ pub struct Portfolio {
     pub(crate) owner_rules: Vec<OwnerRule>,
     #[serde(skip)]
     pub(crate) owner_patterns: PatternSet,
+    /// `[jira]` as JSON, when present (posture-integrations interprets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) jira: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Each `[[webhook]]` as JSON (posture-integrations interprets them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) webhooks: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Portfolio {
@@ -150,6 +156,16 @@ impl Portfolio {
     /// The `[risk]` table as JSON (empty when absent); the risk model interprets it.
     pub fn risk(&self) -> &serde_json::Map<String, serde_json::Value> {
         &self.risk
+    }
+
+    /// The `[jira]` table as JSON, when present.
+    pub fn jira(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.jira.as_ref()
+    }
+
+    /// The `[[webhook]]` tables as JSON, in order.
+    pub fn webhooks(&self) -> &[serde_json::Map<String, serde_json::Value>] {
+        &self.webhooks
     }
 
     pub fn correlation(&self) -> CorrelationConfig {

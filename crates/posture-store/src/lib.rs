@@ -18,6 +18,8 @@
 mod error;
 mod ingest_flow;
 mod postgres;
+mod integration_store;
+mod integration_types;
 mod sqlite;
 mod stored;
 pub mod testing;
@@ -27,6 +29,8 @@ mod workflow_types;
 
 pub use crate::postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use error::StoreError;
+pub use integration_store::IntegrationStore;
+pub use integration_types::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
 pub use workflow::WorkflowStore;
@@ -125,6 +129,11 @@ pub trait Store: WorkflowStore + Send + Sync {
 
     /// Marks every finding "to assess" under a new basis (the configuration changed).
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError>;
+
+    /// The integrations' storage (outbox, Jira links, conflicts), when this back end has it.
+    fn integrations(&self) -> Option<&dyn IntegrationStore> {
+        None
+    }
 }
 
 /// Opens the store a `--database` value names: a `postgres://` or `postgresql://` URL opens

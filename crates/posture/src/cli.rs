@@ -83,6 +83,14 @@ pub enum Command {
     Policy(PolicyCommand),
     /// List the report formats Posture reads.
     Formats(FormatsArgs),
+    /// Export findings in a standard format: SARIF, CSV, CycloneDX VEX, OpenVEX or OCSF.
+    Export(crate::integrations::ExportArgs),
+    /// Queue notifications of new events and send the due outbox entries to the [[webhook]]s
+    /// of posture.toml (generic signed JSON, Slack, Teams); failed ones are retried later.
+    Notify(crate::integrations::NotifyArgs),
+    /// Jira: the reconciling sync of issues with findings, and its conflict log.
+    #[command(subcommand)]
+    Jira(crate::integrations::JiraCommand),
     /// Generate a realistic demo portfolio (six services, four teams, months of weekly scans
     /// by five scanners), ingest it into a fresh database and show what to try next.
     Demo(DemoArgs),

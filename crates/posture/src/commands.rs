@@ -22,7 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
     match cli.command {
         Command::Formats(a) => formats(a),
-        Command::Ingest(a) => ingest(database, a),
+        Command::Ingest(a) => ingest(database, config, a),
         Command::Findings(a) => findings(database, config, a),
         Command::Show(a) => show(database, a),
         Command::Explain(a) => explain(database, config, a),
@@ -39,6 +39,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gate(a) => crate::gate::gate(database, config, *a),
         Command::Policy(c) => crate::gate::policy(database, config, c),
         Command::Assets(c) => crate::assets::run(config, c),
+        Command::Export(a) => crate::integrations::export(database, config, a),
+        Command::Notify(a) => crate::integrations::notify(database, config, a),
+        Command::Jira(c) => crate::integrations::jira(database, config, c),
         Command::Demo(_) => unreachable!("handled above"),
     }
 }
@@ -81,7 +84,11 @@ pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
         .with_context(|| format!("`{s}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z"))
 }
 
-fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
+fn ingest(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: IngestArgs,
+) -> anyhow::Result<ExitCode> {
     let at = match &a.at {
         Some(s) => parse_time(s)?,
         None => SystemClock.now(),
@@ -110,6 +117,7 @@ fn ingest(database: &str, a: IngestArgs) -> anyhow::Result<ExitCode> {
             thresholds: Default::default(),
         },
     )?;
+    crate::integrations::after_ingest(store.as_ref(), config, at);
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&serde_json::json!({
             "asset": outcome.asset,

@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod demo;
 mod gate;
+mod integrations;
 mod output;
 mod risk;
 mod workflow;

@@ -45,11 +45,15 @@ fn crate_dependencies_go_one_way() {
         ("posture-config", &["posture-model"]),
         ("posture-policy", &["posture-config"]),
         ("posture-store", &["posture-engine", "posture-model"]),
+        ("posture-export", &["posture-model"]),
+        ("posture-integrations", &["posture-model", "posture-store"]),
         (
             "posture-app",
             &[
                 "posture-config",
                 "posture-engine",
+                "posture-export",
+                "posture-integrations",
                 "posture-model",
                 "posture-parsers",
                 "posture-policy",
@@ -118,6 +122,7 @@ fn pure_crates_do_no_io() {
         "posture-risk",
         "posture-config",
         "posture-policy",
+        "posture-export",
     ] {
         let mut files = Vec::new();
         rust_files(

@@ -3,6 +3,7 @@
 mod decisions;
 mod feeds;
 mod ingest;
+mod integrations;
 mod query;
 mod risk;
 mod runtime;
@@ -213,6 +214,10 @@ impl Store for SqliteStore {
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
         let mut conn = self.lock()?;
         risk::reset_risk(&mut conn, basis)
+    }
+
+    fn integrations(&self) -> Option<&dyn crate::IntegrationStore> {
+        Some(self)
     }
 }
 

@@ -180,4 +180,47 @@ ALTER TABLE events ADD COLUMN expires_at INTEGER;
 CREATE INDEX findings_triage_expiry ON findings (triage_expires_at);
 CREATE INDEX events_kind ON events (kind, at);
 "#,
+    // 7: integrations: the notification outbox (one row per event and destination), the
+    // event-log cursors that feed it, the Jira links (group of findings <-> issue) and the
+    // conflict log (disagreements with another system a person must settle)
+    r#"
+CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY,
+    event            TEXT NOT NULL,
+    dedup_key        TEXT NOT NULL,
+    destination      TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    delivered_at     INTEGER,
+    last_error       TEXT,
+    UNIQUE (destination, dedup_key)
+);
+CREATE INDEX outbox_due ON outbox (delivered_at, next_attempt_at);
+CREATE TABLE integration_cursors (
+    name      TEXT PRIMARY KEY,
+    position  INTEGER NOT NULL
+);
+CREATE TABLE jira_links (
+    group_key           TEXT PRIMARY KEY,
+    issue_key           TEXT NOT NULL,
+    state_hash          TEXT NOT NULL,
+    closed_by_sync      INTEGER NOT NULL DEFAULT 0,
+    previous_issue_key  TEXT,
+    created_at          INTEGER NOT NULL,
+    synced_at           INTEGER NOT NULL
+);
+CREATE TABLE integration_conflicts (
+    id           INTEGER PRIMARY KEY,
+    system       TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    reference    TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    resolved_at  INTEGER
+);
+CREATE INDEX integration_conflicts_subject ON integration_conflicts (system, subject);
+"#,
 ];

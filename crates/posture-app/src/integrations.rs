@@ -1,0 +1,145 @@
+//! Use cases of the integrations, shared by the CLI and the server: queue notifications from
+//! the event log, drain the outbox, run the Jira sync over assessed findings.
+
+use crate::AppError;
+use crate::risk::{RiskConfig, assess_findings};
+use crate::workflow::{DecisionRequest, DecisionRules, DefaultSla};
+use posture_integrations::jira::{JiraClient, JiraDecision, SyncReport, TicketFinding};
+use posture_integrations::notify::{Collected, Delivered};
+use posture_integrations::{HttpClient, IntegrationError, JiraConfig, Webhook};
+use posture_model::Timestamp;
+use posture_store::{EventQuery, EventRecord, FindingQuery, Store};
+use std::collections::HashMap;
+use std::time::Duration;
+
+impl From<IntegrationError> for AppError {
+    fn from(e: IntegrationError) -> Self {
+        match e {
+            IntegrationError::Store(s) => AppError::Store(s),
+            other => AppError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// The `[[webhook]]` entries of the configuration (none without one).
+pub fn webhooks(config: Option<&RiskConfig>) -> Result<Vec<Webhook>, AppError> {
+    match config {
+        Some(c) => Ok(posture_integrations::webhooks_from(
+            &c.path.display().to_string(),
+            c.portfolio.webhooks(),
+        )
+        .map_err(|e| AppError::Invalid(e.to_string()))?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `[jira]` of the configuration.
+pub fn jira_config(config: Option<&RiskConfig>) -> Result<JiraConfig, AppError> {
+    let c = config.ok_or_else(|| {
+        AppError::Invalid("the Jira sync needs [jira] in posture.toml (--config)".into())
+    })?;
+    let name = c.path.display().to_string();
+    let table = c
+        .portfolio
+        .jira()
+        .ok_or_else(|| AppError::Invalid(format!("{name}: no [jira] table")))?;
+    posture_integrations::jira_from(&name, table).map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// Queues the notifications of new events (and SLA breaches) for the configured webhooks.
+pub fn queue_notifications(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    now: Timestamp,
+) -> Result<Collected, AppError> {
+    let hooks = webhooks(config)?;
+    Ok(posture_integrations::notify::collect(store, &hooks, now)?)
+}
+
+/// Queues what is new, then sends every due outbox entry once.
+pub fn notify(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    env: &dyn Fn(&str) -> Option<String>,
+    now: Timestamp,
+) -> Result<(Collected, Delivered), AppError> {
+    let hooks = webhooks(config)?;
+    let collected = posture_integrations::notify::collect(store, &hooks, now)?;
+    let http = HttpClient::new(Duration::from_secs(15));
+    let delivered = posture_integrations::notify::deliver(store, &hooks, &http, env, now)?;
+    Ok((collected, delivered))
+}
+
+/// One Jira reconciliation over every finding (assessed for band and owner).
+pub fn jira_sync(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    token: &str,
+    now: Timestamp,
+    dry_run: bool,
+) -> Result<SyncReport, AppError> {
+    let jira = jira_config(config)?;
+    let findings = store.findings(&FindingQuery::default())?;
+    // The SLA clock of each finding (pauses and reopenings from its event log).
+    let ids: Vec<i64> = findings.iter().map(|f| f.id).collect();
+    let mut events: HashMap<i64, Vec<EventRecord>> = HashMap::new();
+    if !ids.is_empty() {
+        for e in store.event_log(&EventQuery {
+            finding_ids: Some(ids),
+            ..Default::default()
+        })? {
+            events.entry(e.finding_id).or_default().push(e);
+        }
+    }
+    let assessed = assess_findings(store, config, findings)?;
+    let tickets: Vec<TicketFinding> = assessed
+        .into_iter()
+        .map(|a| {
+            let history = events.get(&a.finding.id).map(Vec::as_slice).unwrap_or(&[]);
+            let due = crate::sla::sla_at(&a.finding, history, &DefaultSla, now).due;
+            TicketFinding {
+                band: a.risk.band.to_string(),
+                score: a.risk.score,
+                team: a.owner.as_ref().and_then(|o| o.team.clone()),
+                // Policy `escalate` lands with the policy engine; until then the selector decides.
+                escalate: false,
+                due,
+                finding: a.finding,
+            }
+        })
+        .collect();
+    // A person's Won't Fix / Not a Bug goes through the workflow like any triage decision.
+    let accept_for = jiff::SignedDuration::from_hours(24 * i64::from(jira.accept_days));
+    let decide = |d: &JiraDecision| -> Result<(), String> {
+        let until = (d.state == posture_model::FindingStatus::Accepted)
+            .then(|| d.at.checked_add(accept_for).ok())
+            .flatten();
+        crate::workflow::decide(
+            store,
+            DecisionRequest {
+                finding_id: d.finding_id,
+                state: d.state,
+                reason: d.reason.clone(),
+                actor: d.actor.clone(),
+                until,
+                approver: None,
+                role: None,
+                at: d.at,
+            },
+            &DecisionRules::default(),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    let client = JiraClient::new(
+        HttpClient::new(Duration::from_secs(30)),
+        &jira.base_url,
+        jira.api_version,
+        jira.user.as_deref(),
+        token,
+        jira.max_retry_after,
+    );
+    Ok(posture_integrations::jira::sync(
+        store, &client, &jira, tickets, &decide, now, dry_run,
+    )?)
+}
