@@ -43,6 +43,7 @@ fn crate_dependencies_go_one_way() {
         ("posture-demo", &["posture-model"]),
         ("posture-risk", &["posture-model"]),
         ("posture-config", &["posture-model"]),
+        ("posture-policy", &["posture-config"]),
         ("posture-store", &["posture-engine", "posture-model"]),
         ("posture-export", &["posture-model"]),
         ("posture-integrations", &["posture-model", "posture-store"]),
@@ -55,6 +56,7 @@ fn crate_dependencies_go_one_way() {
                 "posture-integrations",
                 "posture-model",
                 "posture-parsers",
+                "posture-policy",
                 "posture-risk",
                 "posture-store",
             ],
@@ -120,6 +122,7 @@ fn pure_crates_do_no_io() {
         "posture-risk",
         "posture-config",
         "posture-export",
+        "posture-policy",
     ] {
         let mut files = Vec::new();
         rust_files(
