@@ -11,6 +11,8 @@ use posture_store::{FindingQuery, FindingRecord, Store};
 /// The export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// SARIF 2.1.0 through the gate's writer (`crate::sarif_out`).
+    Sarif,
     Csv,
     CycloneDxVex,
     OpenVex,
@@ -134,6 +136,7 @@ pub fn export(
         author: request.author.clone().unwrap_or_else(|| "posture".into()),
     };
     let bytes = match request.format {
+        ExportFormat::Sarif => return Ok((sarif(&assessed)?, assessed.len())),
         ExportFormat::Csv => posture_export::write_csv(&findings),
         ExportFormat::CycloneDxVex => {
             posture_export::write_cyclonedx_vex(&findings, &producer, now)
@@ -143,4 +146,30 @@ pub fn export(
     }
     .map_err(|e| AppError::Invalid(format!("export: {e}")))?;
     Ok((bytes, findings.len()))
+}
+
+/// SARIF 2.1.0 through the gate's writer, with the risk and status as result properties.
+fn sarif(assessed: &[AssessedFinding]) -> Result<Vec<u8>, AppError> {
+    let results: Vec<crate::sarif_out::SarifResult<'_>> = assessed
+        .iter()
+        .map(|a| {
+            let mut r = crate::sarif_out::SarifResult::of(&a.finding);
+            r.properties
+                .insert("postureRiskScore".into(), serde_json::json!(a.risk.score));
+            r.properties.insert(
+                "postureRiskBand".into(),
+                serde_json::json!(a.risk.band.to_string()),
+            );
+            r.properties.insert(
+                "postureStatus".into(),
+                serde_json::json!(a.finding.status.as_str()),
+            );
+            r
+        })
+        .collect();
+    let log = crate::sarif_out::sarif_log(env!("CARGO_PKG_VERSION"), &results);
+    let mut bytes =
+        serde_json::to_vec_pretty(&log).map_err(|e| AppError::Invalid(format!("export: {e}")))?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }

@@ -16,16 +16,11 @@ fn schema(rel: &str) -> Value {
 }
 
 fn validator(main: &str, extra: &[(&str, &str)]) -> jsonschema::Validator {
-    let mut registry = jsonschema::Registry::new();
+    let mut options = jsonschema::options().should_validate_formats(true);
     for (uri, rel) in extra {
-        registry = registry.add(*uri, schema(rel)).expect("resource");
+        options = options.with_resource(*uri, jsonschema::Resource::from_contents(schema(rel)));
     }
-    let registry = registry.prepare().expect("registry");
-    jsonschema::options()
-        .should_validate_formats(true)
-        .with_registry(&registry)
-        .build(&schema(main))
-        .expect("schema compiles")
+    options.build(&schema(main)).expect("schema compiles")
 }
 
 fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {

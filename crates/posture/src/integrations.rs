@@ -2,7 +2,7 @@
 //! (standard files, chat and webhooks through the outbox, the Jira sync).
 
 use crate::commands::{open_store, parse_time};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use posture_app::export::{ExportFormat, ExportRequest};
 use posture_app::{Clock, SystemClock};
@@ -60,11 +60,7 @@ fn parse_statuses(words: &[String]) -> anyhow::Result<Option<Vec<FindingStatus>>
 
 pub fn export(database: &str, config: Option<&Path>, a: ExportArgs) -> anyhow::Result<ExitCode> {
     let format = match a.output {
-        ExportOutput::Sarif => bail!(
-            "--output sarif is written by the SARIF writer of the policy gate (posture-app \
-             sarif_out), which this build does not include yet; use csv, cyclonedx-vex, \
-             openvex or ocsf"
-        ),
+        ExportOutput::Sarif => ExportFormat::Sarif,
         ExportOutput::Csv => ExportFormat::Csv,
         ExportOutput::CyclonedxVex => ExportFormat::CycloneDxVex,
         ExportOutput::Openvex => ExportFormat::OpenVex,

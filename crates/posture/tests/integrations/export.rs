@@ -4,16 +4,11 @@
 use crate::support::{Workspace, json_of, schema};
 
 fn validator(main: &str, extra: &[(&str, &str)]) -> jsonschema::Validator {
-    let mut registry = jsonschema::Registry::new();
+    let mut options = jsonschema::options().should_validate_formats(true);
     for (uri, rel) in extra {
-        registry = registry.add(*uri, schema(rel)).expect("resource");
+        options = options.with_resource(*uri, jsonschema::Resource::from_contents(schema(rel)));
     }
-    let registry = registry.prepare().expect("registry");
-    jsonschema::options()
-        .should_validate_formats(true)
-        .with_registry(&registry)
-        .build(&schema(main))
-        .expect("schema compiles")
+    options.build(&schema(main)).expect("schema compiles")
 }
 
 fn errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
@@ -189,10 +184,25 @@ fn every_export_validates_and_carries_triage_decisions() {
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][9], "CVE-2026-1000");
 
-    // SARIF is the policy gate's writer: refused with a clear message until it lands.
-    ws.posture()
-        .args(["export", "--output", "sarif"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("SARIF writer"));
+    // SARIF through the gate's writer: validates against the OASIS schema, stable
+    // partialFingerprints.
+    let out = ws
+        .posture()
+        .args(["export", "--output", "sarif", "--status", "open"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sarif = json_of(&out.stdout);
+    assert_eq!(
+        errors(&validator("sarif-2.1.0.json", &[]), &sarif),
+        Vec::<String>::new()
+    );
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1);
+    assert!(results[0]["partialFingerprints"]["postureFinding/v1"].is_string());
+    assert!(results[0]["properties"]["postureRiskBand"].is_string());
 }
