@@ -373,7 +373,114 @@ fn owners_with_a_codeowners_file_given_on_the_command_line() {
     assert_eq!(unowned, 0, "{text}");
 }
 
+/// Trivy and Grype reports naming the same `n` vulnerable PyPI packages (one finding each
+/// whichever tool reports it), with `extra` more that only one tool reports.
+fn trivy_and_grype(n: usize, extra: usize) -> (String, String) {
+    let trivy: Vec<String> = (0..n + extra)
+        .map(|k| {
+            format!(
+                r#"{{"VulnerabilityID":"CVE-2026-{k:04}","PkgName":"pkg{k}","InstalledVersion":"2.0.0","FixedVersion":"9.0.0","Severity":"HIGH"}}"#
+            )
+        })
+        .collect();
+    let grype: Vec<String> = (0..n)
+        .map(|k| {
+            format!(
+                r#"{{"vulnerability":{{"id":"CVE-2026-{k:04}","namespace":"github:language:python","severity":"High","fix":{{"versions":["9.0.0"],"state":"fixed"}}}},"relatedVulnerabilities":[],"matchDetails":[],"artifact":{{"name":"pkg{k}","version":"2.0.0","type":"python","locations":[{{"path":"/poetry.lock"}}],"purl":"pkg:pypi/pkg{k}@2.0.0"}}}}"#
+            )
+        })
+        .collect();
+    (
+        format!(
+            r#"{{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{{"Target":"poetry.lock","Class":"lang-pkgs","Type":"poetry","Vulnerabilities":[{}]}}]}}"#,
+            trivy.join(",")
+        ),
+        format!(
+            r#"{{"matches":[{}],"source":{{"type":"directory","target":"."}},"descriptor":{{"name":"grype","version":"0.80.0"}}}}"#,
+            grype.join(",")
+        ),
+    )
+}
+
+/// Two `posture ingest` processes upload different reports for one asset at the same time
+/// (two CI jobs, two server processes): every finding exists once, with both tools'
+/// occurrences, and one `opened` event each.
+fn two_ingest_processes_for_one_asset_lose_and_double_nothing(b: &TestBackend) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = b.location();
+    let (shared, only_trivy) = (300, 50);
+    let (trivy, grype) = trivy_and_grype(shared, only_trivy);
+    let (t, g) = (dir.path().join("trivy.json"), dir.path().join("grype.json"));
+    std::fs::write(&t, trivy).expect("write");
+    std::fs::write(&g, grype).expect("write");
+    let seed = dir.path().join("leaks.json");
+    std::fs::write(&seed, leaks(&[("a.py", 1)])).expect("write");
+    // the asset exists before the race
+    posture(db)
+        .args(["ingest", "--asset", "shop"])
+        .arg(&seed)
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin("posture");
+    let spawn = |report: &std::path::Path| {
+        std::process::Command::new(&bin)
+            .arg("--database")
+            .arg(db)
+            .args(["ingest", "--asset", "shop"])
+            .arg(report)
+            .env_remove("POSTURE_DATABASE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn posture")
+    };
+    let (first, second) = (spawn(&t), spawn(&g));
+    for child in [first, second] {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let all = findings_json(db, &["--status", "all"]);
+    let all = all.as_array().expect("array");
+    assert_eq!(
+        all.len(),
+        1 + shared + only_trivy,
+        "findings lost or doubled"
+    );
+    let mut titles: Vec<&str> = all.iter().filter_map(|f| f["title"].as_str()).collect();
+    titles.sort_unstable();
+    titles.dedup();
+    assert_eq!(titles.len(), all.len(), "a finding was doubled");
+    let both = all
+        .iter()
+        .filter(|f| f["occurrences"].as_array().map(Vec::len) == Some(2))
+        .count();
+    assert_eq!(
+        both, shared,
+        "shared findings carry both tools' occurrences"
+    );
+    for f in all.iter().filter(|f| f["category"] != "secret").take(20) {
+        let id = f["id"].as_i64().expect("id").to_string();
+        let out = posture(db)
+            .args(["show", &id, "--output", "json"])
+            .output()
+            .expect("runs");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let kinds: Vec<&str> = v["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["kind"].as_str())
+            .collect();
+        assert_eq!(kinds, ["opened"], "events of finding {id}");
+    }
+}
+
 on_both_backends!(
+    two_ingest_processes_for_one_asset_lose_and_double_nothing,
     ingest_list_fix_and_reopen_through_the_cli,
     bad_input_exits_2_names_the_file_and_stores_nothing,
     triage_through_the_cli_is_kept_and_audited,
