@@ -517,3 +517,115 @@ pub fn status_as_of(
 ) -> Option<FindingStatus> {
     replay(finding, events, as_of).status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::DefaultSla;
+
+    const DAY: i64 = 86_400_000;
+
+    fn t(days: f64) -> Timestamp {
+        // 2026-03-02T00:00:00Z, a Monday (ISO week 2026-W10)
+        Timestamp::from_millisecond(1_772_409_600_000 + (days * DAY as f64) as i64).expect("time")
+    }
+
+    fn finding(id: i64, asset: &str, severity: Severity, first_seen: f64) -> FindingRecord {
+        FindingRecord {
+            id,
+            asset: asset.into(),
+            status: FindingStatus::Open,
+            severity,
+            category: Category::Sca,
+            title: format!("f{id}"),
+            rule_id: "r".into(),
+            first_seen: t(first_seen),
+            last_seen: t(first_seen),
+            fixed_at: None,
+            reopened: 0,
+            triage: None,
+            triage_reason: None,
+            risk_score: None,
+            risk_band: None,
+            team: None,
+            occurrences: Vec::new(),
+        }
+    }
+
+    fn event(id: i64, finding: i64, at: f64, kind: &str, to: Option<&str>) -> EventRecord {
+        EventRecord {
+            id,
+            finding_id: finding,
+            at: t(at),
+            kind: kind.into(),
+            scan_id: None,
+            actor: None,
+            from_status: None,
+            to_status: to.map(str::to_string),
+            reason: None,
+            approver: None,
+            role: None,
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn as_of_replays_only_the_past_and_median_of_an_even_count() {
+        // f1: opened d0, fixed d2, reopened d3, fixed d9 -> cycles 2 and 6
+        // f2: opened d1, fixed d5 -> cycle 4; f3: opened d20 (after the first as-of)
+        // f4: opened d0, false positive d1 (resolved, not a remediation)
+        let input = MetricsInput {
+            findings: vec![
+                finding(1, "a", Severity::High, 0.0),
+                finding(2, "b", Severity::Low, 1.0),
+                finding(3, "a", Severity::Critical, 20.0),
+                finding(4, "a", Severity::Critical, 0.0),
+            ],
+            events: vec![
+                event(1, 1, 0.0, "opened", Some("open")),
+                event(2, 4, 0.0, "opened", Some("open")),
+                event(3, 2, 1.0, "opened", Some("open")),
+                event(4, 4, 1.0, "triaged", Some("false-positive")),
+                event(5, 1, 2.0, "fixed", Some("fixed")),
+                event(6, 1, 3.0, "reopened", Some("open")),
+                event(7, 2, 5.0, "fixed", Some("fixed")),
+                event(8, 1, 9.0, "fixed", Some("fixed")),
+                event(9, 3, 20.0, "opened", Some("open")),
+            ],
+            assets: vec!["a".into(), "b".into()],
+            ..MetricsInput::default()
+        };
+        let req = |as_of: f64| MetricsRequest {
+            as_of: t(as_of),
+            days: 30,
+            asset: None,
+            team: None,
+        };
+        let m = compute(&input, &DefaultSla, &req(10.0));
+        assert_eq!(m.findings, 3, "f3 did not exist yet");
+        assert_eq!(m.open, 0);
+        assert_eq!(m.mttr.overall.fixes, 3);
+        assert_eq!(m.mttr.overall.mean_days, Some(4.0));
+        assert_eq!(m.mttr.overall.median_days, Some(4.0));
+        let a = &m.mttr.by_service[0];
+        assert_eq!(
+            (a.group.as_str(), a.fixes, a.median_days),
+            ("a", 2, Some(4.0))
+        );
+        assert_eq!(m.criticals_past_sla.percent, None, "no open critical");
+        // as of day 4: f1 reopened (open), f2 open; one remediation so far (f1, 2 days)
+        let m = compute(&input, &DefaultSla, &req(4.0));
+        assert_eq!((m.open, m.mttr.overall.fixes), (2, 1));
+        // as of day 30: f3 open critical since day 20, 7-day SLA: breached
+        let m = compute(&input, &DefaultSla, &req(30.0));
+        assert_eq!(m.criticals_past_sla.past_sla, 1);
+        assert_eq!(m.criticals_past_sla.percent, Some(100.0));
+        assert_eq!(m.weekly.first().map(|w| w.week.as_str()), Some("2026-W10"));
+        assert_eq!(m.weekly.len(), 5, "W10..W14, empty weeks included");
+        assert_eq!(
+            m.weekly.iter().map(|w| w.opened).sum::<usize>(),
+            4,
+            "every opened event counted once"
+        );
+    }
+}

@@ -406,7 +406,7 @@ fn vuln_matches(f: &FindingRecord, ids: &[String]) -> bool {
             .chain(std::iter::once(&o.data.rule_id))
             .any(|v| {
                 let v = normalize_vuln_id(v);
-                ids.iter().any(|i| *i == v)
+                ids.contains(&v)
             })
     })
 }

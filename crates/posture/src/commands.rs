@@ -34,8 +34,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Suggestions(a) => suggestions(database, a),
         Command::Evaluate(a) => evaluate(a),
         Command::Scans(a) => scans(database, a),
-        Command::Triage(a) => crate::workflow::triage(database, a),
+        Command::Triage(a) => crate::workflow::triage(database, config, a),
         Command::Metrics(a) => crate::workflow::metrics(database, config, a),
+        Command::Gate(a) => crate::gate::gate(database, config, *a),
+        Command::Policy(c) => crate::gate::policy(database, config, c),
         Command::Assets(c) => crate::assets::run(config, c),
         Command::Demo(_) => unreachable!("handled above"),
     }
@@ -247,7 +249,7 @@ fn findings(
     // stored scores, bands and teams shown in the list are brought up to date first
     posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
     let mut list = store.findings(&query)?;
-    if let Some(code) = crate::workflow::findings_sla(store.as_ref(), &mut list, &a)? {
+    if let Some(code) = crate::workflow::findings_sla(store.as_ref(), &mut list, &a, by_risk)? {
         return Ok(code);
     }
     if by_risk || config.is_some() || !store.feed_imports()?.is_empty() {

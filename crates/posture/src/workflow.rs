@@ -39,14 +39,31 @@ fn actor_or_user(actor: Option<String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-pub fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
+pub fn triage(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: TriageArgs,
+) -> anyhow::Result<ExitCode> {
     if let Some(TriageCommand::Expire(e)) = a.command {
         return expire(database, e);
     }
     let (Some(id), Some(state), Some(reason)) = (a.id, a.state, a.reason) else {
         bail!("posture triage needs a finding id, --state and --reason (or `triage expire`)");
     };
-    let state: FindingStatus = state.parse().map_err(anyhow::Error::msg)?;
+    // A deferral is an acceptance with an expiry whose reason says it is a deferral (fix
+    // later, not "won't fix"), so the audit trail tells them apart.
+    let deferral = matches!(
+        state.trim().to_ascii_lowercase().as_str(),
+        "deferred" | "defer"
+    );
+    let (state, reason) = if deferral {
+        (
+            FindingStatus::Accepted,
+            format!("deferral: {}", reason.trim()),
+        )
+    } else {
+        (state.parse().map_err(anyhow::Error::msg)?, reason)
+    };
     let at = now_or(a.at.as_deref())?;
     let until = a
         .until
@@ -56,6 +73,12 @@ pub fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
         .context("--until")?;
     let store = open_store(database)?;
     posture_app::workflow::expire(store.as_ref(), at)?;
+    // The policy named by posture.toml `[policy] file` decides who must approve.
+    let policy_rules = crate::gate::approval_rules(store.as_ref(), config, id, at)?;
+    let approval: &dyn posture_app::workflow::ApprovalRule = match &policy_rules {
+        Some(rules) => rules,
+        None => &NoApprovalRequired,
+    };
     let decided = posture_app::workflow::decide(
         store.as_ref(),
         DecisionRequest {
@@ -69,7 +92,7 @@ pub fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
             at,
         },
         &DecisionRules {
-            approval: &NoApprovalRequired,
+            approval,
             acceptance_needs_expiry: true,
         },
     )?;
@@ -168,12 +191,14 @@ pub fn sweep_before_listing(store: &dyn Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Records breaches of the listed findings, then filters and prints by SLA state when
-/// `--sla` is given. Returns `None` when the normal printers should run.
+/// Records breaches of the listed findings, then filters by SLA state when `--sla` is given
+/// and prints the SLA view (unless risk filters or order were asked for: then the risk view
+/// prints the filtered list). Returns `None` when another printer should run.
 pub fn findings_sla(
     store: &dyn Store,
     list: &mut Vec<FindingRecord>,
     a: &FindingsArgs,
+    by_risk: bool,
 ) -> anyhow::Result<Option<ExitCode>> {
     let now = SystemClock.now();
     let events = events_of(store, list)?;
@@ -205,6 +230,10 @@ pub fn findings_sla(
         })
         .filter(|(_, s)| wanted.contains(&s.state))
         .collect();
+    if by_risk {
+        *list = rows.into_iter().map(|(f, _)| f).collect();
+        return Ok(None);
+    }
     // most overdue first
     rows.sort_by_key(|(f, s)| (s.due.unwrap_or(Timestamp::MAX), f.id));
     if let Some(l) = a.limit {
