@@ -48,7 +48,7 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
     let r1 = dir.path().join("gitleaks-1.json");
     std::fs::write(&r1, leaks(&[("config.py", 3), ("deploy/env.sh", 9)])).expect("write");
 
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--branch", "main"])
         .arg(&r1)
         .args(["--output", "json"])
@@ -56,7 +56,7 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
         .success()
         .stdout(predicate::str::contains("\"new\": 2"));
 
-    let list = findings_json(&db, &[]);
+    let list = findings_json(db, &[]);
     let arr = list.as_array().expect("array");
     assert_eq!(arr.len(), 2);
     let f = &arr[0];
@@ -92,7 +92,7 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
     assert!(occ["locator"].as_str().expect("locator").starts_with('/'));
 
     // the same file again: nothing changes
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--output", "json"])
         .arg(&r1)
         .assert()
@@ -102,25 +102,25 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
     // one leak removed: one finding fixed
     let r2 = dir.path().join("gitleaks-2.json");
     std::fs::write(&r2, leaks(&[("config.py", 5)])).expect("write");
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--output", "json"])
         .arg(&r2)
         .assert()
         .success()
         .stdout(predicate::str::contains("\"fixed\": 1"));
-    assert_eq!(findings_json(&db, &[]).as_array().map(Vec::len), Some(1));
-    let fixed = findings_json(&db, &["--status", "fixed"]);
+    assert_eq!(findings_json(db, &[]).as_array().map(Vec::len), Some(1));
+    let fixed = findings_json(db, &["--status", "fixed"]);
     assert_eq!(fixed.as_array().map(Vec::len), Some(1));
     assert!(fixed[0]["fixed_at"].is_string());
 
     // it comes back: reopened
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--output", "json"])
         .arg(&r1)
         .assert()
         .success()
         .stdout(predicate::str::contains("\"reopened\": 1"));
-    let all = findings_json(&db, &["--status", "all"]);
+    let all = findings_json(db, &["--status", "all"]);
     assert_eq!(all.as_array().map(Vec::len), Some(2));
     assert!(
         all.as_array()
@@ -131,32 +131,32 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
 
     // filters
     assert_eq!(
-        findings_json(&db, &["--tool", "gitleaks"])
+        findings_json(db, &["--tool", "gitleaks"])
             .as_array()
             .map(Vec::len),
         Some(2)
     );
     assert_eq!(
-        findings_json(&db, &["--tool", "trivy"])
+        findings_json(db, &["--tool", "trivy"])
             .as_array()
             .map(Vec::len),
         Some(0)
     );
     assert_eq!(
-        findings_json(&db, &["--severity", "critical"])
+        findings_json(db, &["--severity", "critical"])
             .as_array()
             .map(Vec::len),
         Some(0)
     );
     assert_eq!(
-        findings_json(&db, &["--category", "secret", "--asset", "payments-api"])
+        findings_json(db, &["--category", "secret", "--asset", "payments-api"])
             .as_array()
             .map(Vec::len),
         Some(2)
     );
 
     // CSV has a header and one row per finding
-    let out = posture(&db)
+    let out = posture(db)
         .args(["findings", "--output", "csv"])
         .output()
         .expect("runs");
@@ -188,7 +188,7 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
     let garbage = dir.path().join("notes.txt");
     std::fs::write(&garbage, "hello, this is not a report").expect("write");
 
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&truncated)
         .assert()
@@ -197,7 +197,7 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
             predicate::str::contains("truncated.json")
                 .and(predicate::str::contains("line 1, column")),
         );
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&garbage)
         .assert()
@@ -206,39 +206,39 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
             predicate::str::contains("notes.txt").and(predicate::str::contains("not a report")),
         );
     // a good file with a bad one: all or nothing
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&good)
         .arg(&truncated)
         .assert()
         .code(2);
     assert_eq!(
-        findings_json(&db, &["--status", "all"])
+        findings_json(db, &["--status", "all"])
             .as_array()
             .map(Vec::len),
         Some(0)
     );
 
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a", "--max-report-size", "10"])
         .arg(&good)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("over the limit"));
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a", "--format", "nope"])
         .arg(&good)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown format"));
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(dir.path().join("missing.json"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("missing.json"));
-    posture(&db).arg("frobnicate").assert().code(2);
-    posture(&db)
+    posture(db).arg("frobnicate").assert().code(2);
+    posture(db)
         .args(["findings", "--status", "bogus"])
         .assert()
         .code(2);
@@ -247,7 +247,7 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
 #[test]
 fn formats_lists_every_parser() {
     let dir = tempfile::tempdir().expect("tmp");
-    let out = posture(&dir.path().join("p.db"))
+    let out = posture(dir.path().join("p.db"))
         .args(["formats", "--output", "json"])
         .output()
         .expect("runs");
@@ -275,16 +275,16 @@ fn triage_through_the_cli_is_kept_and_audited(b: &TestBackend) {
     let db = b.location();
     let r = dir.path().join("r.json");
     std::fs::write(&r, leaks(&[("test/fixtures/keys.py", 1)])).expect("write");
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&r)
         .assert()
         .success();
-    let id = findings_json(&db, &[])[0]["id"]
+    let id = findings_json(db, &[])[0]["id"]
         .as_i64()
         .expect("id")
         .to_string();
-    posture(&db)
+    posture(db)
         .args([
             "triage",
             &id,
@@ -297,14 +297,14 @@ fn triage_through_the_cli_is_kept_and_audited(b: &TestBackend) {
         ])
         .assert()
         .success();
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a", "--force"])
         .arg(&r)
         .assert()
         .success();
-    let fp = findings_json(&db, &["--status", "false-positive"]);
+    let fp = findings_json(db, &["--status", "false-positive"]);
     assert_eq!(fp.as_array().map(Vec::len), Some(1));
-    let out = posture(&db)
+    let out = posture(db)
         .args(["show", &id, "--output", "json"])
         .output()
         .expect("runs");
@@ -316,7 +316,7 @@ fn triage_through_the_cli_is_kept_and_audited(b: &TestBackend) {
         .filter_map(|e| e["kind"].as_str())
         .collect();
     assert_eq!(kinds, vec!["opened", "triaged"]);
-    posture(&db)
+    posture(db)
         .args(["triage", &id, "--state", "fixed", "--reason", "x"])
         .assert()
         .code(2)
