@@ -196,13 +196,16 @@ pub fn sweep_before_listing(store: &dyn Store) -> anyhow::Result<()> {
 /// prints the filtered list). Returns `None` when another printer should run.
 pub fn findings_sla(
     store: &dyn Store,
+    config: Option<&posture_app::risk::RiskConfig>,
     list: &mut Vec<FindingRecord>,
     a: &FindingsArgs,
     by_risk: bool,
 ) -> anyhow::Result<Option<ExitCode>> {
     let now = SystemClock.now();
     let events = events_of(store, list)?;
-    let new = posture_app::sla::breaches_to_record(list, &events, &DefaultSla, now);
+    // SLA days chosen by the policy of posture.toml `[policy] file`, else the defaults.
+    let rule = crate::gate::sla_rule(store, config, list, now)?;
+    let new = posture_app::sla::breaches_to_record(list, &events, rule.as_ref(), now);
     store.append_events(new)?;
     if a.sla.is_empty() {
         return Ok(None);
@@ -223,7 +226,7 @@ pub fn findings_sla(
             let sla = posture_app::sla::sla_at(
                 &f,
                 by_finding.get(&f.id).unwrap_or(&empty),
-                &DefaultSla,
+                rule.as_ref(),
                 now,
             );
             (f, sla)
@@ -316,10 +319,17 @@ pub fn metrics(
     let store = open_store(database)?;
     // expiries up to the date are part of the history
     posture_app::workflow::expire(store.as_ref(), as_of.min(SystemClock.now()))?;
+    // SLA days chosen by the policy of posture.toml `[policy] file`, else the defaults.
+    let in_scope = store.findings(&posture_store::FindingQuery {
+        asset: a.asset.clone(),
+        status: None,
+        ..posture_store::FindingQuery::default()
+    })?;
+    let rule = crate::gate::sla_rule(store.as_ref(), config.as_ref(), &in_scope, as_of)?;
     let report = posture_app::metrics::metrics(
         store.as_ref(),
         config.as_ref(),
-        &DefaultSla,
+        rule.as_ref(),
         &MetricsRequest {
             as_of,
             days: a.days,
