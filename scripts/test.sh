@@ -26,6 +26,46 @@ else
     echo "NOTICE: no corpus at $corpus: corpus tests will be SKIPPED (set POSTURE_CORPUS)."
 fi
 
+# PostgreSQL: every storage test also runs against it (a fresh database per test, dropped at
+# the end). Make sure a server listens, then require it, so a missing server fails the run
+# instead of skipping those tests. POSTURE_TEST_POSTGRES names another server.
+pg_url="${POSTURE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+pg_ready() {
+    if command -v pg_isready >/dev/null 2>&1; then
+        pg_isready -q -d "$pg_url" >/dev/null 2>&1
+    else
+        (exec 3<>/dev/tcp/127.0.0.1/5432) >/dev/null 2>&1
+    fi
+}
+if [ -z "${POSTURE_TEST_POSTGRES:-}" ] && ! pg_ready; then
+    say "starting PostgreSQL for the storage tests"
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+        if command -v apt-get >/dev/null 2>&1; then
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+        else
+            echo "NOTICE: PostgreSQL is not installed and apt-get is unavailable."
+        fi
+    fi
+    if ls /etc/postgresql/*/main >/dev/null 2>&1; then
+        version=$(ls /etc/postgresql | sort -V | tail -n 1)
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+        # local tests connect as postgres over TCP without a password (trust on loopback)
+        hba="/etc/postgresql/$version/main/pg_hba.conf"
+        if [ -f "$hba" ] && ! grep -Eq '^host +all +(all|postgres) +127\.0\.0\.1/32 +trust' "$hba"; then
+            sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+            pg_ctlcluster --skip-systemctl-redirect "$version" main reload || true
+        fi
+    fi
+    for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
+fi
+if pg_ready; then
+    echo "PostgreSQL: $pg_url (storage tests run on SQLite and PostgreSQL)"
+    export POSTURE_REQUIRE_POSTGRES=1
+else
+    echo "NOTICE: no PostgreSQL at $pg_url: PostgreSQL storage tests will be SKIPPED."
+fi
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -48,7 +48,7 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
     let r1 = dir.path().join("gitleaks-1.json");
     std::fs::write(&r1, leaks(&[("config.py", 3), ("deploy/env.sh", 9)])).expect("write");
 
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--branch", "main"])
         .arg(&r1)
         .args(["--output", "json"])
@@ -56,7 +56,7 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
         .success()
         .stdout(predicate::str::contains("\"new\": 2"));
 
-    let list = findings_json(&db, &[]);
+    let list = findings_json(db, &[]);
     let arr = list.as_array().expect("array");
     assert_eq!(arr.len(), 2);
     let f = &arr[0];
@@ -92,7 +92,7 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
     assert!(occ["locator"].as_str().expect("locator").starts_with('/'));
 
     // the same file again: nothing changes
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--output", "json"])
         .arg(&r1)
         .assert()
@@ -102,25 +102,25 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
     // one leak removed: one finding fixed
     let r2 = dir.path().join("gitleaks-2.json");
     std::fs::write(&r2, leaks(&[("config.py", 5)])).expect("write");
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--output", "json"])
         .arg(&r2)
         .assert()
         .success()
         .stdout(predicate::str::contains("\"fixed\": 1"));
-    assert_eq!(findings_json(&db, &[]).as_array().map(Vec::len), Some(1));
-    let fixed = findings_json(&db, &["--status", "fixed"]);
+    assert_eq!(findings_json(db, &[]).as_array().map(Vec::len), Some(1));
+    let fixed = findings_json(db, &["--status", "fixed"]);
     assert_eq!(fixed.as_array().map(Vec::len), Some(1));
     assert!(fixed[0]["fixed_at"].is_string());
 
     // it comes back: reopened
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "payments-api", "--output", "json"])
         .arg(&r1)
         .assert()
         .success()
         .stdout(predicate::str::contains("\"reopened\": 1"));
-    let all = findings_json(&db, &["--status", "all"]);
+    let all = findings_json(db, &["--status", "all"]);
     assert_eq!(all.as_array().map(Vec::len), Some(2));
     assert!(
         all.as_array()
@@ -131,32 +131,32 @@ fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
 
     // filters
     assert_eq!(
-        findings_json(&db, &["--tool", "gitleaks"])
+        findings_json(db, &["--tool", "gitleaks"])
             .as_array()
             .map(Vec::len),
         Some(2)
     );
     assert_eq!(
-        findings_json(&db, &["--tool", "trivy"])
+        findings_json(db, &["--tool", "trivy"])
             .as_array()
             .map(Vec::len),
         Some(0)
     );
     assert_eq!(
-        findings_json(&db, &["--severity", "critical"])
+        findings_json(db, &["--severity", "critical"])
             .as_array()
             .map(Vec::len),
         Some(0)
     );
     assert_eq!(
-        findings_json(&db, &["--category", "secret", "--asset", "payments-api"])
+        findings_json(db, &["--category", "secret", "--asset", "payments-api"])
             .as_array()
             .map(Vec::len),
         Some(2)
     );
 
     // CSV has a header and one row per finding
-    let out = posture(&db)
+    let out = posture(db)
         .args(["findings", "--output", "csv"])
         .output()
         .expect("runs");
@@ -188,7 +188,7 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
     let garbage = dir.path().join("notes.txt");
     std::fs::write(&garbage, "hello, this is not a report").expect("write");
 
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&truncated)
         .assert()
@@ -197,7 +197,7 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
             predicate::str::contains("truncated.json")
                 .and(predicate::str::contains("line 1, column")),
         );
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&garbage)
         .assert()
@@ -206,39 +206,39 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
             predicate::str::contains("notes.txt").and(predicate::str::contains("not a report")),
         );
     // a good file with a bad one: all or nothing
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&good)
         .arg(&truncated)
         .assert()
         .code(2);
     assert_eq!(
-        findings_json(&db, &["--status", "all"])
+        findings_json(db, &["--status", "all"])
             .as_array()
             .map(Vec::len),
         Some(0)
     );
 
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a", "--max-report-size", "10"])
         .arg(&good)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("over the limit"));
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a", "--format", "nope"])
         .arg(&good)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown format"));
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(dir.path().join("missing.json"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("missing.json"));
-    posture(&db).arg("frobnicate").assert().code(2);
-    posture(&db)
+    posture(db).arg("frobnicate").assert().code(2);
+    posture(db)
         .args(["findings", "--status", "bogus"])
         .assert()
         .code(2);
@@ -247,7 +247,7 @@ fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
 #[test]
 fn formats_lists_every_parser() {
     let dir = tempfile::tempdir().expect("tmp");
-    let out = posture(&dir.path().join("p.db"))
+    let out = posture(dir.path().join("p.db"))
         .args(["formats", "--output", "json"])
         .output()
         .expect("runs");
@@ -275,16 +275,16 @@ fn triage_through_the_cli_is_kept_and_audited(b: &TestBackend) {
     let db = b.location();
     let r = dir.path().join("r.json");
     std::fs::write(&r, leaks(&[("test/fixtures/keys.py", 1)])).expect("write");
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a"])
         .arg(&r)
         .assert()
         .success();
-    let id = findings_json(&db, &[])[0]["id"]
+    let id = findings_json(db, &[])[0]["id"]
         .as_i64()
         .expect("id")
         .to_string();
-    posture(&db)
+    posture(db)
         .args([
             "triage",
             &id,
@@ -297,14 +297,14 @@ fn triage_through_the_cli_is_kept_and_audited(b: &TestBackend) {
         ])
         .assert()
         .success();
-    posture(&db)
+    posture(db)
         .args(["ingest", "--asset", "a", "--force"])
         .arg(&r)
         .assert()
         .success();
-    let fp = findings_json(&db, &["--status", "false-positive"]);
+    let fp = findings_json(db, &["--status", "false-positive"]);
     assert_eq!(fp.as_array().map(Vec::len), Some(1));
-    let out = posture(&db)
+    let out = posture(db)
         .args(["show", &id, "--output", "json"])
         .output()
         .expect("runs");
@@ -316,7 +316,7 @@ fn triage_through_the_cli_is_kept_and_audited(b: &TestBackend) {
         .filter_map(|e| e["kind"].as_str())
         .collect();
     assert_eq!(kinds, vec!["opened", "triaged"]);
-    posture(&db)
+    posture(db)
         .args(["triage", &id, "--state", "fixed", "--reason", "x"])
         .assert()
         .code(2)
@@ -373,7 +373,114 @@ fn owners_with_a_codeowners_file_given_on_the_command_line() {
     assert_eq!(unowned, 0, "{text}");
 }
 
+/// Trivy and Grype reports naming the same `n` vulnerable PyPI packages (one finding each
+/// whichever tool reports it), with `extra` more that only one tool reports.
+fn trivy_and_grype(n: usize, extra: usize) -> (String, String) {
+    let trivy: Vec<String> = (0..n + extra)
+        .map(|k| {
+            format!(
+                r#"{{"VulnerabilityID":"CVE-2026-{k:04}","PkgName":"pkg{k}","InstalledVersion":"2.0.0","FixedVersion":"9.0.0","Severity":"HIGH"}}"#
+            )
+        })
+        .collect();
+    let grype: Vec<String> = (0..n)
+        .map(|k| {
+            format!(
+                r#"{{"vulnerability":{{"id":"CVE-2026-{k:04}","namespace":"github:language:python","severity":"High","fix":{{"versions":["9.0.0"],"state":"fixed"}}}},"relatedVulnerabilities":[],"matchDetails":[],"artifact":{{"name":"pkg{k}","version":"2.0.0","type":"python","locations":[{{"path":"/poetry.lock"}}],"purl":"pkg:pypi/pkg{k}@2.0.0"}}}}"#
+            )
+        })
+        .collect();
+    (
+        format!(
+            r#"{{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{{"Target":"poetry.lock","Class":"lang-pkgs","Type":"poetry","Vulnerabilities":[{}]}}]}}"#,
+            trivy.join(",")
+        ),
+        format!(
+            r#"{{"matches":[{}],"source":{{"type":"directory","target":"."}},"descriptor":{{"name":"grype","version":"0.80.0"}}}}"#,
+            grype.join(",")
+        ),
+    )
+}
+
+/// Two `posture ingest` processes upload different reports for one asset at the same time
+/// (two CI jobs, two server processes): every finding exists once, with both tools'
+/// occurrences, and one `opened` event each.
+fn two_ingest_processes_for_one_asset_lose_and_double_nothing(b: &TestBackend) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = b.location();
+    let (shared, only_trivy) = (300, 50);
+    let (trivy, grype) = trivy_and_grype(shared, only_trivy);
+    let (t, g) = (dir.path().join("trivy.json"), dir.path().join("grype.json"));
+    std::fs::write(&t, trivy).expect("write");
+    std::fs::write(&g, grype).expect("write");
+    let seed = dir.path().join("leaks.json");
+    std::fs::write(&seed, leaks(&[("a.py", 1)])).expect("write");
+    // the asset exists before the race
+    posture(db)
+        .args(["ingest", "--asset", "shop"])
+        .arg(&seed)
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin("posture");
+    let spawn = |report: &std::path::Path| {
+        std::process::Command::new(&bin)
+            .arg("--database")
+            .arg(db)
+            .args(["ingest", "--asset", "shop"])
+            .arg(report)
+            .env_remove("POSTURE_DATABASE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn posture")
+    };
+    let (first, second) = (spawn(&t), spawn(&g));
+    for child in [first, second] {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let all = findings_json(db, &["--status", "all"]);
+    let all = all.as_array().expect("array");
+    assert_eq!(
+        all.len(),
+        1 + shared + only_trivy,
+        "findings lost or doubled"
+    );
+    let mut titles: Vec<&str> = all.iter().filter_map(|f| f["title"].as_str()).collect();
+    titles.sort_unstable();
+    titles.dedup();
+    assert_eq!(titles.len(), all.len(), "a finding was doubled");
+    let both = all
+        .iter()
+        .filter(|f| f["occurrences"].as_array().map(Vec::len) == Some(2))
+        .count();
+    assert_eq!(
+        both, shared,
+        "shared findings carry both tools' occurrences"
+    );
+    for f in all.iter().filter(|f| f["category"] != "secret").take(20) {
+        let id = f["id"].as_i64().expect("id").to_string();
+        let out = posture(db)
+            .args(["show", &id, "--output", "json"])
+            .output()
+            .expect("runs");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let kinds: Vec<&str> = v["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["kind"].as_str())
+            .collect();
+        assert_eq!(kinds, ["opened"], "events of finding {id}");
+    }
+}
+
 on_both_backends!(
+    two_ingest_processes_for_one_asset_lose_and_double_nothing,
     ingest_list_fix_and_reopen_through_the_cli,
     bad_input_exits_2_names_the_file_and_stores_nothing,
     triage_through_the_cli_is_kept_and_audited,

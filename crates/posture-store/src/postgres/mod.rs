@@ -66,7 +66,7 @@ impl PostgresStore {
             pool: Pool::new(config, redact_url(url), max_connections.max(1)),
         };
         let mut client = store.pool.get()?;
-        schema::migrate(&mut *client, store.pool.name())?;
+        schema::migrate(&mut client, store.pool.name())?;
         drop(client);
         Ok(store)
     }
@@ -134,7 +134,7 @@ pub(crate) fn opt_text(s: Option<&str>) -> Option<Cow<'_, str>> {
 impl Store for PostgresStore {
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let mut client = self.pool.get()?;
-        ingest::ingest(&mut *client, batch)
+        ingest::ingest(&mut client, batch)
     }
 
     fn identical_report(
@@ -145,7 +145,7 @@ impl Store for PostgresStore {
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
         let mut client = self.pool.get()?;
-        ingest::identical_report(&mut *client, asset, branch, target, sha256)
+        ingest::identical_report(&mut client, asset, branch, target, sha256)
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
@@ -170,17 +170,17 @@ impl Store for PostgresStore {
 
     fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError> {
         let mut client = self.pool.get()?;
-        query::triage(&mut *client, change)
+        query::triage(&mut client, change)
     }
 
     fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError> {
         let mut client = self.pool.get()?;
-        decisions::merge(&mut *client, decision)
+        decisions::merge(&mut client, decision)
     }
 
     fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError> {
         let mut client = self.pool.get()?;
-        decisions::split(&mut *client, decision)
+        decisions::split(&mut client, decision)
     }
 
     fn suggestions(
@@ -197,27 +197,27 @@ impl Store for PostgresStore {
         decision: SuggestionDecision,
     ) -> Result<SuggestionRecord, StoreError> {
         let mut client = self.pool.get()?;
-        decisions::decide_suggestion(&mut *client, decision)
+        decisions::decide_suggestion(&mut client, decision)
     }
 
     fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError> {
         let mut client = self.pool.get()?;
-        feeds::import_kev(&mut *client, catalog)
+        feeds::import_kev(&mut client, catalog)
     }
 
     fn import_epss(&self, feed: EpssImport) -> Result<FeedImportRecord, StoreError> {
         let mut client = self.pool.get()?;
-        feeds::import_epss(&mut *client, feed)
+        feeds::import_epss(&mut client, feed)
     }
 
     fn feed_facts(&self, cves: &[String]) -> Result<HashMap<String, FeedFacts>, StoreError> {
         let mut client = self.pool.get()?;
-        feeds::feed_facts(&mut *client, cves)
+        feeds::feed_facts(&mut client, cves)
     }
 
     fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        feeds::feed_imports(&mut *client)
+        feeds::feed_imports(&mut client)
     }
 
     fn runtime_components(
@@ -225,7 +225,7 @@ impl Store for PostgresStore {
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        runtime::runtime_components(&mut *client, assets)
+        runtime::runtime_components(&mut client, assets)
     }
 
     fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
