@@ -74,6 +74,13 @@ pub enum Command {
     /// and severity, open criticals past SLA, finding density, scanner coverage, opened vs
     /// fixed per week and regressions.
     Metrics(MetricsArgs),
+    /// The CI gate: ingest the given reports (or read what is stored) for an asset and branch,
+    /// evaluate the policy on the findings new relative to the baseline branch (or all), honour
+    /// approved exceptions. Exit 0 pass, 1 the policy blocks, 2 error.
+    Gate(Box<GateArgs>),
+    /// Policies as code: check a policy file, or backtest it over the stored history.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// List the report formats Posture reads.
     Formats(FormatsArgs),
     /// Generate a realistic demo portfolio (six services, four teams, months of weekly scans
@@ -475,6 +482,89 @@ pub struct AssetsSetArgs {
     /// Path of a CODEOWNERS file, relative to the configuration file.
     #[arg(long)]
     pub codeowners: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Reports to ingest first (any supported format); none: evaluate what is stored.
+    pub reports: Vec<PathBuf>,
+    /// The asset (application or service).
+    #[arg(long)]
+    pub asset: String,
+    /// The branch under test.
+    #[arg(long, default_value = "main")]
+    pub branch: String,
+    /// The branch findings are compared with: a finding is new when the baseline has no open
+    /// occurrence of it.
+    #[arg(long, default_value = "main")]
+    pub baseline: String,
+    /// Evaluate every finding open on the branch, not only the new ones.
+    #[arg(long)]
+    pub all: bool,
+    /// The policy file [default: `[policy] file` of posture.toml].
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Write a Markdown summary (for a pull-request comment).
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Write SARIF 2.1.0 (for code scanning upload).
+    #[arg(long)]
+    pub sarif: Option<PathBuf>,
+    /// Write JUnit XML (one failing test case per blocked finding).
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// The commit of the reports.
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// What the reports cover when it is part of the asset (see `posture ingest --target`).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Read the reports as this format instead of detecting it.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Refuse reports larger than this many bytes.
+    #[arg(long, default_value_t = posture_app::DEFAULT_MAX_REPORT_BYTES)]
+    pub max_report_size: u64,
+    /// The time of the scan and of the evaluation (RFC 3339); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// `json` for the whole outcome; default a text report, finding by finding.
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file: every error at once, with file, line and column (exit 2 on errors).
+    Check(PolicyCheckArgs),
+    /// Replay a policy over the stored history: which past gate runs would have failed, which
+    /// findings would have been escalated, and how SLA figures would change.
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// The policy file [default: `[policy] file` of posture.toml].
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// The policy file [default: `[policy] file` of posture.toml].
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Only this asset's history.
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// The baseline branch of the replayed gate runs.
+    #[arg(long, default_value = "main")]
+    pub baseline: String,
+    /// "Now" for the SLA figures (RFC 3339); default now.
+    #[arg(long)]
+    pub at: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

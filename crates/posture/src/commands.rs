@@ -34,8 +34,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Suggestions(a) => suggestions(database, a),
         Command::Evaluate(a) => evaluate(a),
         Command::Scans(a) => scans(database, a),
-        Command::Triage(a) => crate::workflow::triage(database, a),
+        Command::Triage(a) => crate::workflow::triage(database, config, a),
         Command::Metrics(a) => crate::workflow::metrics(database, config, a),
+        Command::Gate(a) => crate::gate::gate(database, config, *a),
+        Command::Policy(c) => crate::gate::policy(database, config, c),
         Command::Assets(c) => crate::assets::run(config, c),
         Command::Demo(_) => unreachable!("handled above"),
     }

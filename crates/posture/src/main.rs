@@ -8,6 +8,7 @@ mod assets;
 mod cli;
 mod commands;
 mod demo;
+mod gate;
 mod output;
 mod risk;
 mod workflow;

@@ -39,7 +39,11 @@ fn actor_or_user(actor: Option<String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-pub fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
+pub fn triage(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: TriageArgs,
+) -> anyhow::Result<ExitCode> {
     if let Some(TriageCommand::Expire(e)) = a.command {
         return expire(database, e);
     }
@@ -69,6 +73,12 @@ pub fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
         .context("--until")?;
     let store = open_store(database)?;
     posture_app::workflow::expire(store.as_ref(), at)?;
+    // The policy named by posture.toml `[policy] file` decides who must approve.
+    let policy_rules = crate::gate::approval_rules(store.as_ref(), config, id, at)?;
+    let approval: &dyn posture_app::workflow::ApprovalRule = match &policy_rules {
+        Some(rules) => rules,
+        None => &NoApprovalRequired,
+    };
     let decided = posture_app::workflow::decide(
         store.as_ref(),
         DecisionRequest {
@@ -82,7 +92,7 @@ pub fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
             at,
         },
         &DecisionRules {
-            approval: &NoApprovalRequired,
+            approval,
             acceptance_needs_expiry: true,
         },
     )?;
