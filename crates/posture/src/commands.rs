@@ -249,7 +249,9 @@ fn findings(
     // stored scores, bands and teams shown in the list are brought up to date first
     posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
     let mut list = store.findings(&query)?;
-    if let Some(code) = crate::workflow::findings_sla(store.as_ref(), &mut list, &a, by_risk)? {
+    if let Some(code) =
+        crate::workflow::findings_sla(store.as_ref(), config.as_ref(), &mut list, &a, by_risk)?
+    {
         return Ok(code);
     }
     if by_risk || config.is_some() || !store.feed_imports()?.is_empty() {

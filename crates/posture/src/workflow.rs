@@ -8,7 +8,9 @@ use crate::output::{self, clip};
 use anyhow::{Context, bail};
 use posture_app::metrics::{MetricsReport, MetricsRequest};
 use posture_app::sla::{Sla, SlaState};
-use posture_app::workflow::{DecisionRequest, DecisionRules, DefaultSla, NoApprovalRequired};
+use posture_app::workflow::{
+    DecisionRequest, DecisionRules, DefaultSla, NoApprovalRequired, SlaRule,
+};
 use posture_app::{Clock, SystemClock};
 use posture_model::{FindingStatus, Timestamp};
 use posture_store::{EventQuery, EventRecord, FindingRecord, Store};
@@ -45,7 +47,7 @@ pub fn triage(
     a: TriageArgs,
 ) -> anyhow::Result<ExitCode> {
     if let Some(TriageCommand::Expire(e)) = a.command {
-        return expire(database, e);
+        return expire(database, config, e);
     }
     let (Some(id), Some(state), Some(reason)) = (a.id, a.state, a.reason) else {
         bail!("posture triage needs a finding id, --state and --reason (or `triage expire`)");
@@ -121,8 +123,34 @@ pub fn triage(
     Ok(ExitCode::SUCCESS)
 }
 
-fn expire(database: &str, a: TriageExpireArgs) -> anyhow::Result<ExitCode> {
+/// The SLA rule: the policy named by the configuration (`[policy] file`, its `set_sla` rules
+/// over these findings' assessed context), else the defaults.
+fn sla_rule(
+    store: &dyn Store,
+    config: Option<&posture_app::risk::RiskConfig>,
+    findings: &[FindingRecord],
+    now: Timestamp,
+) -> anyhow::Result<Box<dyn SlaRule>> {
+    let Some(path) = posture_app::policy::policy_path(None, config) else {
+        return Ok(Box::new(DefaultSla));
+    };
+    let policy = posture_app::policy::load_policy(&path)?;
+    let assessed = posture_app::risk::assess_findings(store, config, findings.to_vec())?;
+    Ok(Box::new(posture_app::policy::PolicyRules::new(
+        policy,
+        config.cloned(),
+        &assessed,
+        now,
+    )))
+}
+
+fn expire(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: TriageExpireArgs,
+) -> anyhow::Result<ExitCode> {
     let at = now_or(a.at.as_deref())?;
+    let config = crate::risk::load(config)?;
     let store = open_store(database)?;
     let expired = posture_app::workflow::expire(store.as_ref(), at)?;
     // the same sweep records SLA breaches of every unresolved finding
@@ -135,7 +163,8 @@ fn expire(database: &str, a: TriageExpireArgs) -> anyhow::Result<ExitCode> {
         ]),
         ..Default::default()
     })?;
-    let breaches = record_breaches(store.as_ref(), &open, at)?;
+    let rule = sla_rule(store.as_ref(), config.as_ref(), &open, at)?;
+    let breaches = record_breaches(store.as_ref(), &open, rule.as_ref(), at)?;
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&serde_json::json!({
             "at": at, "expired": expired, "sla_breaches_recorded": breaches,
@@ -177,10 +206,11 @@ fn events_of(store: &dyn Store, list: &[FindingRecord]) -> anyhow::Result<Vec<Ev
 fn record_breaches(
     store: &dyn Store,
     list: &[FindingRecord],
+    rule: &dyn SlaRule,
     at: Timestamp,
 ) -> anyhow::Result<usize> {
     let events = events_of(store, list)?;
-    let new = posture_app::sla::breaches_to_record(list, &events, &DefaultSla, at);
+    let new = posture_app::sla::breaches_to_record(list, &events, rule, at);
     Ok(store.append_events(new)?)
 }
 
@@ -196,13 +226,15 @@ pub fn sweep_before_listing(store: &dyn Store) -> anyhow::Result<()> {
 /// prints the filtered list). Returns `None` when another printer should run.
 pub fn findings_sla(
     store: &dyn Store,
+    config: Option<&posture_app::risk::RiskConfig>,
     list: &mut Vec<FindingRecord>,
     a: &FindingsArgs,
     by_risk: bool,
 ) -> anyhow::Result<Option<ExitCode>> {
     let now = SystemClock.now();
     let events = events_of(store, list)?;
-    let new = posture_app::sla::breaches_to_record(list, &events, &DefaultSla, now);
+    let rule = sla_rule(store, config, list, now)?;
+    let new = posture_app::sla::breaches_to_record(list, &events, rule.as_ref(), now);
     store.append_events(new)?;
     if a.sla.is_empty() {
         return Ok(None);
@@ -223,7 +255,7 @@ pub fn findings_sla(
             let sla = posture_app::sla::sla_at(
                 &f,
                 by_finding.get(&f.id).unwrap_or(&empty),
-                &DefaultSla,
+                rule.as_ref(),
                 now,
             );
             (f, sla)
@@ -316,17 +348,15 @@ pub fn metrics(
     let store = open_store(database)?;
     // expiries up to the date are part of the history
     posture_app::workflow::expire(store.as_ref(), as_of.min(SystemClock.now()))?;
-    let report = posture_app::metrics::metrics(
-        store.as_ref(),
-        config.as_ref(),
-        &DefaultSla,
-        &MetricsRequest {
-            as_of,
-            days: a.days,
-            asset: a.asset,
-            team: a.team,
-        },
-    )?;
+    let request = MetricsRequest {
+        as_of,
+        days: a.days,
+        asset: a.asset,
+        team: a.team,
+    };
+    let input = posture_app::metrics::load(store.as_ref(), config.as_ref(), &request)?;
+    let rule = sla_rule(store.as_ref(), config.as_ref(), &input.findings, as_of)?;
+    let report = posture_app::metrics::compute(&input, rule.as_ref(), &request);
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&report)?,
         OutputFormat::Csv => output::csv(
