@@ -17,7 +17,8 @@ use crate::risk::{AssessedFinding, RiskConfig};
 use posture_model::{FindingStatus, Timestamp};
 use posture_policy::{Action, Mode, Policy, RuleMatch};
 use posture_store::{
-    DecisionRecord, FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery, Store,
+    DecisionRecord, EventQuery, EventRecord, FindingQuery, FindingRecord, OccurrenceRecord,
+    ScanQuery, Store,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -249,12 +250,13 @@ fn open_on(f: &FindingRecord, branch: &str) -> bool {
 fn judge(
     policy: &Policy,
     af: &AssessedFinding,
+    events: &[EventRecord],
     config: Option<&RiskConfig>,
     now: Timestamp,
     new: bool,
     decision: Option<&Decision>,
 ) -> (Option<GateFinding>, Vec<GateError>) {
-    let (ctx, _) = full_context(Some(policy), af, config, now, new);
+    let (ctx, _) = full_context(Some(policy), af, events, config, now, new);
     let eval = policy.evaluate_checked(&ctx, now);
     let errors = eval
         .errors
@@ -301,6 +303,21 @@ fn judge(
         record: f.clone(),
     };
     (Some(gf), errors)
+}
+
+/// The event logs of the findings a query selects, in one read.
+fn events_by_finding(
+    store: &dyn Store,
+    query: EventQuery,
+) -> Result<HashMap<i64, Vec<EventRecord>>, AppError> {
+    if query.finding_ids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(HashMap::new());
+    }
+    let mut out: HashMap<i64, Vec<EventRecord>> = HashMap::new();
+    for e in store.event_log(&query)? {
+        out.entry(e.finding_id).or_default().push(e);
+    }
+    Ok(out)
 }
 
 /// Runs the gate over what the store holds for the asset and branch.
@@ -364,12 +381,20 @@ pub fn run_gate(
         .into_iter()
         .map(|d| (d.finding_id, d))
         .collect();
+    let events = events_by_finding(
+        store,
+        EventQuery {
+            finding_ids: Some(assessed.iter().map(|a| a.finding.id).collect()),
+            ..EventQuery::default()
+        },
+    )?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for af in &assessed {
         let new = new_by_id.get(&af.finding.id).copied().unwrap_or(true);
         let decision = decision_of(&af.finding, recorded.get(&af.finding.id));
-        let (gf, errs) = judge(policy, af, config, req.now, new, decision.as_ref());
+        let ev = events.get(&af.finding.id).map(Vec::as_slice).unwrap_or(&[]);
+        let (gf, errs) = judge(policy, af, ev, config, req.now, new, decision.as_ref());
         errors.extend(errs);
         out.extend(gf);
     }
@@ -533,10 +558,13 @@ pub fn backtest(
         status: None,
         ..FindingQuery::default()
     })?;
-    let mut events = HashMap::new();
-    for f in &findings {
-        events.insert(f.id, store.events(f.id)?);
-    }
+    let events = events_by_finding(
+        store,
+        EventQuery {
+            asset: asset.map(str::to_string),
+            ..EventQuery::default()
+        },
+    )?;
     let assessed = crate::risk::assess_findings(store, config, findings)?;
     let mut by_asset: HashMap<&str, Vec<&AssessedFinding>> = HashMap::new();
     for af in &assessed {
@@ -583,7 +611,8 @@ pub fn backtest(
                 .iter()
                 .any(|o| o.branch == baseline && open_at(o, at));
             let new = branch == baseline || !on_baseline;
-            let (finding_then, decision) = as_of(f, events.get(&f.id).unwrap_or(&no_events), at);
+            let ev = events.get(&f.id).unwrap_or(&no_events);
+            let (finding_then, decision) = as_of(f, ev, at);
             let then = AssessedFinding {
                 finding: finding_then,
                 ..(*af).clone()
@@ -591,7 +620,7 @@ pub fn backtest(
             if then.finding.status == FindingStatus::Fixed {
                 continue;
             }
-            let (ctx, _) = full_context(Some(policy), &then, config, at, new);
+            let (ctx, _) = full_context(Some(policy), &then, ev, config, at, new);
             let eval = policy.evaluate_checked(&ctx, at);
             for m in &eval.matches {
                 if let Action::Escalate { target, .. } = &m.action {
@@ -638,10 +667,11 @@ pub fn backtest(
             continue;
         }
         sla.open += 1;
+        let ev = events.get(&f.id).unwrap_or(&no_events);
         let default_days = posture_policy::default_sla_days(f.severity.as_str());
-        let chosen = crate::policy::choose_sla(Some(policy), af, config, now, true);
-        let d = past_sla(f, default_days, now);
-        let p = past_sla(f, chosen.days, now);
+        let chosen = crate::policy::choose_sla(Some(policy), af, ev, config, now, true);
+        let d = past_sla(f, ev, default_days, now);
+        let p = past_sla(f, ev, chosen.days, now);
         sla.past_sla_default += usize::from(d);
         sla.past_sla_policy += usize::from(p);
         if chosen.days != default_days {

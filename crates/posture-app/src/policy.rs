@@ -7,10 +7,11 @@
 
 use crate::AppError;
 use crate::risk::{AssessedFinding, RiskConfig};
+use crate::sla::SlaState;
 use posture_model::{FindingStatus, Timestamp};
 use posture_policy::{Policy, PolicyContext, RenderStyle, SlaContext};
 use posture_risk::Reachability;
-use posture_store::FindingRecord;
+use posture_store::{EventRecord, FindingRecord};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -66,36 +67,40 @@ pub struct SlaChoice {
     pub source: String,
 }
 
-/// The SLA figures of a finding with `days` allowed, as of `now`.
-pub fn sla_context(f: &FindingRecord, days: Option<u32>, now: Timestamp) -> SlaContext {
-    let Some(days) = days else {
+/// The SLA figures of a finding with `days` allowed, as of `now`, from its event log
+/// (`crate::sla`: the same clock, pauses and breaches as `posture findings --sla` and the
+/// metrics).
+pub fn sla_context(
+    f: &FindingRecord,
+    events: &[EventRecord],
+    days: Option<u32>,
+    now: Timestamp,
+) -> SlaContext {
+    let sla = crate::sla::sla_with_days(f, events, days, now);
+    if sla.state == SlaState::None {
         return SlaContext {
-            state: "none".into(),
+            state: SlaState::None.as_str().to_string(),
             ..SlaContext::default()
         };
-    };
-    let due = f
-        .first_seen
-        .checked_add(jiff::SignedDuration::from_hours(i64::from(days) * 24))
-        .unwrap_or(f.first_seen);
-    let state = match f.status {
-        FindingStatus::Fixed => "closed",
-        FindingStatus::Accepted => "paused",
-        FindingStatus::FalsePositive | FindingStatus::NotAffected => "closed",
-        _ if now > due => "breached",
-        _ => "within",
-    };
+    }
     SlaContext {
-        days: Some(i64::from(days)),
-        due: Some(due.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()),
-        state: state.into(),
-        days_left: Some(days_between(now, due)),
+        days: sla.days.map(i64::from),
+        due: sla
+            .due
+            .map(|d| d.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()),
+        state: sla.state.as_str().to_string(),
+        days_left: sla.remaining_ms.map(|ms| ms.div_euclid(86_400_000)),
     }
 }
 
-/// Whether a finding is past its SLA at `now` (unresolved and due before now).
-pub fn past_sla(f: &FindingRecord, days: Option<u32>, now: Timestamp) -> bool {
-    sla_context(f, days, now).state == "breached"
+/// Whether a finding is past its SLA at `now`.
+pub fn past_sla(
+    f: &FindingRecord,
+    events: &[EventRecord],
+    days: Option<u32>,
+    now: Timestamp,
+) -> bool {
+    crate::sla::sla_with_days(f, events, days, now).state == SlaState::Breached
 }
 
 /// Builds the policy context of an assessed finding, as of `now`.
@@ -104,6 +109,7 @@ pub fn past_sla(f: &FindingRecord, days: Option<u32>, now: Timestamp) -> bool {
 /// that apply (see [`choose_sla`]).
 pub fn context_of(
     af: &AssessedFinding,
+    events: &[EventRecord],
     config: Option<&RiskConfig>,
     now: Timestamp,
     new: bool,
@@ -162,7 +168,7 @@ pub fn context_of(
         age_days: days_between(f.first_seen, now).max(0),
         status: f.status.as_str().to_string(),
         new,
-        sla: sla_context(f, sla_days, now),
+        sla: sla_context(f, events, sla_days, now),
     };
     let mut ctx = PolicyContext {
         finding,
@@ -200,13 +206,14 @@ pub fn context_of(
 pub fn choose_sla(
     policy: Option<&Policy>,
     af: &AssessedFinding,
+    events: &[EventRecord],
     config: Option<&RiskConfig>,
     now: Timestamp,
     new: bool,
 ) -> SlaChoice {
     let default = posture_policy::default_sla_days(af.finding.severity.as_str());
     if let Some(p) = policy {
-        let ctx = context_of(af, config, now, new, default);
+        let ctx = context_of(af, events, config, now, new, default);
         if let Some((days, rule)) = p.sla_days(&ctx, now) {
             return SlaChoice {
                 days: Some(days),
@@ -224,18 +231,19 @@ pub fn choose_sla(
 pub fn full_context(
     policy: Option<&Policy>,
     af: &AssessedFinding,
+    events: &[EventRecord],
     config: Option<&RiskConfig>,
     now: Timestamp,
     new: bool,
 ) -> (PolicyContext, SlaChoice) {
-    let sla = choose_sla(policy, af, config, now, new);
-    (context_of(af, config, now, new, sla.days), sla)
+    let sla = choose_sla(policy, af, events, config, now, new);
+    (context_of(af, events, config, now, new, sla.days), sla)
 }
 
 /// The policy as the triage workflow's SLA and approval rules, over findings assessed in
 /// advance (the workflow's seams see a `FindingRecord` only; risk needs the store's feeds).
 /// A finding that was not assessed in advance is seen with its severity, asset and owner
-/// only (risk 0, no feed facts).
+/// only (risk from severity alone, no feed facts, no SLA history).
 pub struct PolicyRules {
     policy: Policy,
     config: Option<RiskConfig>,
@@ -244,17 +252,19 @@ pub struct PolicyRules {
 }
 
 impl PolicyRules {
-    /// Prepares the rules over these assessed findings, as of `now`.
+    /// Prepares the rules over these assessed findings (with their event logs), as of `now`.
     pub fn new(
         policy: Policy,
         config: Option<RiskConfig>,
         assessed: &[AssessedFinding],
+        events: &HashMap<i64, Vec<EventRecord>>,
         now: Timestamp,
     ) -> Self {
         let contexts = assessed
             .iter()
             .map(|af| {
-                let (ctx, _) = full_context(Some(&policy), af, config.as_ref(), now, true);
+                let ev = events.get(&af.finding.id).map(Vec::as_slice).unwrap_or(&[]);
+                let (ctx, _) = full_context(Some(&policy), af, ev, config.as_ref(), now, true);
                 (af.finding.id, ctx)
             })
             .collect();
@@ -284,6 +294,7 @@ impl PolicyRules {
         full_context(
             Some(&self.policy),
             &af,
+            &[],
             self.config.as_ref(),
             self.now,
             true,

@@ -1,4 +1,4 @@
-//! The triage workflow on a real SQLite store: the state machine (every allowed and refused
+//! The triage workflow on a real store (SQLite, and PostgreSQL when reachable): the state machine (every allowed and refused
 //! move), acceptance with expiry and approval, expiry reopening findings, SLA pauses, and VEX
 //! statements applied at ingest. Times are injected (no clock).
 
@@ -8,19 +8,15 @@ use posture_app::workflow::{
 };
 use posture_app::{AppError, IngestRequest, ReportSource, ingest};
 use posture_model::{FindingStatus, Severity, Timestamp};
-use posture_store::{EventQuery, FindingQuery, FindingRecord, SqliteStore, Store, WorkflowStore};
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
+use posture_store::{EventQuery, FindingQuery, FindingRecord, Store};
 
 const DAY: i64 = 86_400_000;
 
 fn day(n: i64) -> Timestamp {
     // 2026-01-05T00:00:00Z, a Monday
     Timestamp::from_millisecond(1_767_571_200_000 + n * DAY).expect("time")
-}
-
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let s = SqliteStore::open(dir.path().join("w.db").to_str().expect("utf8")).expect("open");
-    (dir, s)
 }
 
 /// A Trivy filesystem report: one vulnerability per (CVE, severity, PyPI package).
@@ -111,9 +107,8 @@ fn expected_allowed(from: FindingStatus, to: FindingStatus) -> bool {
     }
 }
 
-#[test]
-fn every_allowed_and_refused_transition_through_the_store() {
-    let (_d, s) = store();
+fn every_allowed_and_refused_transition_through_the_store(b: &TestBackend) {
+    let s = b.store();
     // one finding per (from, to) pair: 7 x 7 = 49 vulnerabilities
     let pairs: Vec<(FindingStatus, FindingStatus)> = FindingStatus::ALL
         .iter()
@@ -131,23 +126,23 @@ fn every_allowed_and_refused_transition_through_the_store() {
             .collect();
         trivy(&v)
     };
-    scan(&s, "r1.json", report(&|_| true), day(0));
+    scan(&*s, "r1.json", report(&|_| true), day(0));
     // the `fixed` starting states: left out of the second scan
     scan(
-        &s,
+        &*s,
         "r2.json",
         report(&|i| pairs[i].0 != FindingStatus::Fixed),
         day(1),
     );
     let rules = DecisionRules::default();
     for (i, (from, to)) in pairs.iter().enumerate() {
-        let f = by_cve(&s, &cve(i));
+        let f = by_cve(&*s, &cve(i));
         if !matches!(from, FindingStatus::Open | FindingStatus::Fixed) {
-            decide(&s, request(f.id, *from, day(2)), &rules).expect("set the starting state");
+            decide(&*s, request(f.id, *from, day(2)), &rules).expect("set the starting state");
         }
-        let f = by_cve(&s, &cve(i));
+        let f = by_cve(&*s, &cve(i));
         assert_eq!(f.status, *from, "starting state of pair {from} -> {to}");
-        let result = decide(&s, request(f.id, *to, day(3)), &rules);
+        let result = decide(&*s, request(f.id, *to, day(3)), &rules);
         assert_eq!(
             allowed_transitions(*from).contains(to),
             expected_allowed(*from, *to),
@@ -177,7 +172,11 @@ fn every_allowed_and_refused_transition_through_the_store() {
                 }
                 other => panic!("{from} -> {to} should be refused, got {other:?}"),
             }
-            assert_eq!(by_cve(&s, &cve(i)).status, *from, "unchanged after refusal");
+            assert_eq!(
+                by_cve(&*s, &cve(i)).status,
+                *from,
+                "unchanged after refusal"
+            );
         }
     }
 }
@@ -192,11 +191,10 @@ impl ApprovalRule for VpApprovesCriticalAcceptance {
     }
 }
 
-#[test]
-fn acceptance_needs_expiry_and_the_required_approver_and_is_audited() {
-    let (_d, s) = store();
+fn acceptance_needs_expiry_and_the_required_approver_and_is_audited(b: &TestBackend) {
+    let s = b.store();
     scan(
-        &s,
+        &*s,
         "r1.json",
         trivy(&[
             ("CVE-2026-0001", "CRITICAL", "requests"),
@@ -204,8 +202,8 @@ fn acceptance_needs_expiry_and_the_required_approver_and_is_audited() {
         ]),
         day(0),
     );
-    let crit = by_cve(&s, "CVE-2026-0001");
-    let low = by_cve(&s, "CVE-2026-0002");
+    let crit = by_cve(&*s, "CVE-2026-0001");
+    let low = by_cve(&*s, "CVE-2026-0002");
     let rules = DecisionRules {
         approval: &VpApprovesCriticalAcceptance,
         acceptance_needs_expiry: true,
@@ -222,7 +220,7 @@ fn acceptance_needs_expiry_and_the_required_approver_and_is_audited() {
     };
     // no expiry
     let e = decide(
-        &s,
+        &*s,
         accept(crit.id, Some("victor"), Some("vp"), None),
         &rules,
     )
@@ -230,19 +228,19 @@ fn acceptance_needs_expiry_and_the_required_approver_and_is_audited() {
     assert!(e.to_string().contains("expiry"), "{e}");
     // expiry in the past
     let e = decide(
-        &s,
+        &*s,
         accept(crit.id, Some("victor"), Some("vp"), Some(day(0))),
         &rules,
     )
     .expect_err("past expiry");
     assert!(e.to_string().contains("not in the future"), "{e}");
     // no approver
-    let e = decide(&s, accept(crit.id, None, None, Some(day(30))), &rules).expect_err("approver");
+    let e = decide(&*s, accept(crit.id, None, None, Some(day(30))), &rules).expect_err("approver");
     assert!(matches!(e, AppError::Approval { .. }), "{e}");
     assert!(e.to_string().contains("`vp` role"), "{e}");
     // the wrong role
     let e = decide(
-        &s,
+        &*s,
         accept(crit.id, Some("mallory"), Some("team-lead"), Some(day(30))),
         &rules,
     )
@@ -250,18 +248,18 @@ fn acceptance_needs_expiry_and_the_required_approver_and_is_audited() {
     assert!(e.to_string().contains("`team-lead`"), "{e}");
     // self-approval
     let e = decide(
-        &s,
+        &*s,
         accept(crit.id, Some("Alice"), Some("vp"), Some(day(30))),
         &rules,
     )
     .expect_err("four eyes");
     assert!(e.to_string().contains("another person"), "{e}");
-    assert_eq!(by_cve(&s, "CVE-2026-0001").status, FindingStatus::Open);
+    assert_eq!(by_cve(&*s, "CVE-2026-0001").status, FindingStatus::Open);
     // the low one needs no approval
-    decide(&s, accept(low.id, None, None, Some(day(30))), &rules).expect("low accepted");
+    decide(&*s, accept(low.id, None, None, Some(day(30))), &rules).expect("low accepted");
     // the right approver and role (case-insensitive role)
     let d = decide(
-        &s,
+        &*s,
         accept(crit.id, Some("victor"), Some("VP"), Some(day(30))),
         &rules,
     )
@@ -295,38 +293,37 @@ fn acceptance_needs_expiry_and_the_required_approver_and_is_audited() {
     // --until on another state is refused
     let mut r = request(low.id, FindingStatus::Confirmed, day(2));
     r.until = Some(day(9));
-    assert!(decide(&s, r, &rules).is_err());
+    assert!(decide(&*s, r, &rules).is_err());
 }
 
-#[test]
-fn expiry_reopens_as_of_the_injected_clock_and_ingest_runs_it() {
-    let (_d, s) = store();
+fn expiry_reopens_as_of_the_injected_clock_and_ingest_runs_it(b: &TestBackend) {
+    let s = b.store();
     let report = trivy(&[
         ("CVE-2026-0001", "HIGH", "requests"),
         ("CVE-2026-0002", "HIGH", "six"),
     ]);
-    scan(&s, "r1.json", report.clone(), day(0));
-    let a = by_cve(&s, "CVE-2026-0001");
-    let b = by_cve(&s, "CVE-2026-0002");
+    scan(&*s, "r1.json", report.clone(), day(0));
+    let a = by_cve(&*s, "CVE-2026-0001");
+    let b = by_cve(&*s, "CVE-2026-0002");
     let rules = DecisionRules::default();
     let mut r = request(a.id, FindingStatus::Accepted, day(1));
     r.until = Some(day(10));
-    decide(&s, r, &rules).expect("accept a");
+    decide(&*s, r, &rules).expect("accept a");
     let mut r = request(b.id, FindingStatus::Accepted, day(1));
     r.until = Some(day(20));
-    decide(&s, r, &rules).expect("accept b");
+    decide(&*s, r, &rules).expect("accept b");
 
     assert!(
-        posture_app::workflow::expire(&s, day(9))
+        posture_app::workflow::expire(&*s, day(9))
             .expect("sweep")
             .is_empty()
     );
-    assert_eq!(by_cve(&s, "CVE-2026-0001").status, FindingStatus::Accepted);
-    let expired = posture_app::workflow::expire(&s, day(10)).expect("sweep");
+    assert_eq!(by_cve(&*s, "CVE-2026-0001").status, FindingStatus::Accepted);
+    let expired = posture_app::workflow::expire(&*s, day(10)).expect("sweep");
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].finding_id, a.id);
     assert_eq!(expired[0].expired_at, day(10));
-    assert_eq!(by_cve(&s, "CVE-2026-0001").status, FindingStatus::Open);
+    assert_eq!(by_cve(&*s, "CVE-2026-0001").status, FindingStatus::Open);
     assert_eq!(s.decision(a.id).expect("decision"), None);
     let last = s.events(a.id).expect("events").pop().expect("event");
     assert_eq!(last.kind, "expired");
@@ -336,14 +333,14 @@ fn expiry_reopens_as_of_the_injected_clock_and_ingest_runs_it() {
     assert!(last.reason.as_deref().unwrap_or("").contains("to accepted"));
     // a second sweep changes nothing
     assert!(
-        posture_app::workflow::expire(&s, day(11))
+        posture_app::workflow::expire(&*s, day(11))
             .expect("sweep")
             .is_empty()
     );
 
     // an ingest after b's expiry reopens it before comparing
-    scan(&s, "r2.json", report, day(25));
-    assert_eq!(by_cve(&s, "CVE-2026-0002").status, FindingStatus::Open);
+    scan(&*s, "r2.json", report, day(25));
+    assert_eq!(by_cve(&*s, "CVE-2026-0002").status, FindingStatus::Open);
     let kinds: Vec<String> = s
         .events(b.id)
         .expect("events")
@@ -353,20 +350,19 @@ fn expiry_reopens_as_of_the_injected_clock_and_ingest_runs_it() {
     assert_eq!(kinds, ["opened", "triaged", "expired"]);
 }
 
-#[test]
-fn acceptance_pauses_the_sla_clock() {
-    let (_d, s) = store();
+fn acceptance_pauses_the_sla_clock(b: &TestBackend) {
+    let s = b.store();
     scan(
-        &s,
+        &*s,
         "r1.json",
         trivy(&[("CVE-2026-0001", "CRITICAL", "requests")]),
         day(0),
     );
-    let f = by_cve(&s, "CVE-2026-0001");
+    let f = by_cve(&*s, "CVE-2026-0001");
     let mut r = request(f.id, FindingStatus::Accepted, day(2));
     r.until = Some(day(12));
-    decide(&s, r, &DecisionRules::default()).expect("accept");
-    posture_app::workflow::expire(&s, day(12)).expect("expire");
+    decide(&*s, r, &DecisionRules::default()).expect("accept");
+    posture_app::workflow::expire(&*s, day(12)).expect("expire");
     let events = s.event_log(&EventQuery::default()).expect("events");
     let sla = |t: Timestamp| sla_at(&f, &events, &DefaultSla, t);
     // day 1: 1 of 7 days used
@@ -407,11 +403,10 @@ fn acceptance_pauses_the_sla_clock() {
     assert!(posture_app::sla::breaches_to_record(&list, &events, &DefaultSla, day(21)).is_empty());
 }
 
-#[test]
-fn vex_statements_apply_at_ingest() {
-    let (_d, s) = store();
+fn vex_statements_apply_at_ingest(b: &TestBackend) {
+    let s = b.store();
     scan(
-        &s,
+        &*s,
         "trivy.json",
         trivy(&[
             ("CVE-2026-1001", "HIGH", "requests"),
@@ -423,9 +418,9 @@ fn vex_statements_apply_at_ingest() {
         day(0),
     );
     // a person decided on flask before the VEX document came
-    let flask = by_cve(&s, "CVE-2026-1004");
+    let flask = by_cve(&*s, "CVE-2026-1004");
     decide(
-        &s,
+        &*s,
         request(flask.id, FindingStatus::Confirmed, day(1)),
         &DecisionRules::default(),
     )
@@ -435,7 +430,7 @@ fn vex_statements_apply_at_ingest() {
     )
     .expect("fixture");
     let (_, summaries) = ingest(
-        &s,
+        &*s,
         &[ReportSource {
             name: "shop.openvex.json".into(),
             bytes: vex,
@@ -461,7 +456,7 @@ fn vex_statements_apply_at_ingest() {
     assert_eq!(outcome.kept, 1, "the person's decision on flask is kept");
 
     // not_affected for requests 2.0.0: applied, with the justification and the actor
-    let requests = by_cve(&s, "CVE-2026-1001");
+    let requests = by_cve(&*s, "CVE-2026-1001");
     assert_eq!(requests.status, FindingStatus::NotAffected);
     let e = s.events(requests.id).expect("events").pop().expect("event");
     assert_eq!(e.kind, "triaged");
@@ -473,13 +468,19 @@ fn vex_statements_apply_at_ingest() {
     );
     assert!(reason.contains("fixed internal URLs"), "{reason}");
     // not_affected for another version of urllib3: not applied
-    assert_eq!(by_cve(&s, "CVE-2026-1002").status, FindingStatus::Open);
+    assert_eq!(by_cve(&*s, "CVE-2026-1002").status, FindingStatus::Open);
     // affected -> confirmed (nobody had decided)
-    assert_eq!(by_cve(&s, "CVE-2026-1003").status, FindingStatus::Confirmed);
+    assert_eq!(
+        by_cve(&*s, "CVE-2026-1003").status,
+        FindingStatus::Confirmed
+    );
     // under_investigation on flask: the person's decision stays
-    assert_eq!(by_cve(&s, "CVE-2026-1004").status, FindingStatus::Confirmed);
+    assert_eq!(
+        by_cve(&*s, "CVE-2026-1004").status,
+        FindingStatus::Confirmed
+    );
     // fixed -> a note, no state change
-    let pyyaml = by_cve(&s, "CVE-2026-1005");
+    let pyyaml = by_cve(&*s, "CVE-2026-1005");
     assert_eq!(pyyaml.status, FindingStatus::Open);
     let note = s.events(pyyaml.id).expect("events").pop().expect("event");
     assert_eq!(note.kind, "noted");
@@ -496,3 +497,11 @@ fn vex_statements_apply_at_ingest() {
         "urllib3 and pyyaml are open; the others are decided"
     );
 }
+
+on_both_backends!(
+    every_allowed_and_refused_transition_through_the_store,
+    acceptance_needs_expiry_and_the_required_approver_and_is_audited,
+    expiry_reopens_as_of_the_injected_clock_and_ingest_runs_it,
+    acceptance_pauses_the_sla_clock,
+    vex_statements_apply_at_ingest,
+);

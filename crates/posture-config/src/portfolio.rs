@@ -130,6 +130,7 @@ pub struct Portfolio {
     pub(crate) risk: serde_json::Map<String, serde_json::Value>,
     pub(crate) correlation: CorrelationConfig,
     /// `[policy] file`: the policy file, relative to the configuration file.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) policy_file: Option<String>,
     pub(crate) teams: Vec<Team>,
     pub(crate) assets: Vec<Asset>,

@@ -337,10 +337,9 @@ impl<'t> Checker<'t> {
             &span,
             "write the condition in CEL: `when = 'finding.severity == \"critical\"'`",
         );
-        let program = when.as_ref().and_then(|(src, when_span)| {
-            let when_val = t.get_key_value("when").map(|(_, v)| v);
-            self.compile(src, when_span.clone(), when_val)
-        });
+        let program = when
+            .as_ref()
+            .and_then(|(src, when_span)| self.compile(src, when_span.clone()));
         let action_word = self.required_string(
             t,
             "action",
@@ -520,12 +519,7 @@ impl<'t> Checker<'t> {
     }
 
     /// Compiles and type-checks one `when` expression.
-    fn compile(
-        &mut self,
-        src: &str,
-        span: Range<usize>,
-        _val: Option<&Val<'_>>,
-    ) -> Option<cel::Program> {
+    fn compile(&mut self, src: &str, span: Range<usize>) -> Option<cel::Program> {
         let origin = self.expression_origin(src, &span);
         let program = match self.env.compile(src) {
             Ok(p) => p,

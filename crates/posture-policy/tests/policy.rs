@@ -314,3 +314,46 @@ fn structural_errors() {
     assert_eq!(err.codes()[0], "P001");
     assert_eq!(err.diagnostics()[0].line, 1);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Any text as a policy file: parsed or refused with diagnostics inside the text.
+        #[test]
+        fn on_any_file(text in "\\PC{0,200}") {
+            match Policy::parse(&text, "p.toml") {
+                Ok(_) => {}
+                Err(e) => {
+                    prop_assert!(!e.diagnostics().is_empty());
+                    for d in e.diagnostics() {
+                        prop_assert!(d.span.end <= text.len());
+                    }
+                    let _ = e.render(RenderStyle::Plain);
+                }
+            }
+        }
+
+        /// Any expression in `when`: compiled and checked, or refused with a position.
+        #[test]
+        fn on_any_expression(expr in "[a-z_.()\\[\\]\"' <>=!&|+*0-9,]{0,60}") {
+            let text = format!("[[rule]]\nid = \"r\"\nwhen = '''{expr}'''\naction = \"warn\"\n");
+            match Policy::parse(&text, "p.toml") {
+                Ok(p) => {
+                    // evaluation never panics either
+                    let _ = p.evaluate_checked(&PolicyContext::sample(), now());
+                    let _ = p.evaluate_checked(&PolicyContext::default(), now());
+                }
+                Err(e) => {
+                    for d in e.diagnostics() {
+                        prop_assert!(d.span.end <= text.len());
+                        prop_assert!(d.line >= 1 && d.line <= 5, "{}", e);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -34,3 +34,40 @@ impl StoreError {
         }
     }
 }
+
+/// A PostgreSQL error as one readable message: the server's severity, message, detail and
+/// SQLSTATE when the server answered, the client's description otherwise.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct PgMessage(pub(crate) String);
+
+impl StoreError {
+    pub(crate) fn pg(context: &'static str) -> impl Fn(postgres::Error) -> StoreError + Copy {
+        move |e| StoreError::Database {
+            context,
+            source: Box::new(PgMessage(pg_message(&e))),
+        }
+    }
+}
+
+pub(crate) fn pg_message(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut m = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            m.push_str(&format!("; {detail}"));
+        }
+        return m;
+    }
+    let mut m = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        m.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    m
+}

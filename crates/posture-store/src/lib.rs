@@ -1,8 +1,9 @@
 //! Storage for scans, occurrences, findings and the event log, behind one trait.
 //!
 //! [`Store`] is the only way the rest of Posture reaches the database. Its signatures carry
-//! Posture's own types, never a database driver's, so a PostgreSQL back end fits beside the
-//! SQLite one without changing callers. It is bulk-oriented: an ingest is one call that
+//! Posture's own types, never a database driver's: the embedded SQLite back end
+//! ([`SqliteStore`]) and the PostgreSQL one ([`PostgresStore`], for teams) implement it alike
+//! and pass the same tests. It is bulk-oriented: an ingest is one call that
 //! writes a whole scan in one transaction, loads the scope's state in one query, lets
 //! `posture-engine` decide every change in memory, then writes the plan with prepared
 //! statements (no per-finding round trips for reads).
@@ -15,11 +16,16 @@
 //! lifecycle transition itself: the engine does, so both back ends behave the same.
 
 mod error;
+mod ingest_flow;
+mod postgres;
 mod sqlite;
+mod stored;
+pub mod testing;
 mod types;
 mod workflow;
 mod workflow_types;
 
+pub use crate::postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -121,14 +127,17 @@ pub trait Store: WorkflowStore + Send + Sync {
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError>;
 }
 
-/// Opens the store a `--database` value names: a SQLite file path (created on first use).
-/// `postgres://` URLs are refused with a clear message until that back end lands.
+/// Opens the store a `--database` value names: a `postgres://` or `postgresql://` URL opens
+/// the PostgreSQL back end (the schema is created or migrated on first use); anything else is
+/// a SQLite file path (created on first use).
 pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        return Err(StoreError::Unsupported(
-            "the PostgreSQL back end is not available in this build yet; use a SQLite file path"
-                .to_string(),
-        ));
+    if is_postgres_url(location) {
+        return Ok(Box::new(PostgresStore::open(location)?));
     }
     Ok(Box::new(SqliteStore::open(location)?))
+}
+
+/// Whether a `--database` value names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
 }

@@ -1,7 +1,9 @@
-//! Threat feeds in the SQLite store: an import replaces the previous data of its feed, lookups
+//! Threat feeds in the store (SQLite, and PostgreSQL when reachable): an import replaces the previous data of its feed, lookups
 //! are set-based, imports are recorded.
 
-use posture_store::{EpssImport, EpssRow, KevImport, KevRow, SqliteStore, Store};
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
+use posture_store::{EpssImport, EpssRow, KevImport, KevRow};
 
 fn kev(cve: &str, ransomware: bool) -> KevRow {
     KevRow {
@@ -13,10 +15,8 @@ fn kev(cve: &str, ransomware: bool) -> KevRow {
     }
 }
 
-#[test]
-fn imports_replace_and_facts_join() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(dir.path().join("p.db").to_str().expect("utf-8")).expect("open");
+fn imports_replace_and_facts_join(b: &TestBackend) {
+    let store = b.store();
     store
         .import_kev(KevImport {
             catalog_version: Some("2025.01.01".into()),
@@ -65,3 +65,5 @@ fn imports_replace_and_facts_join() {
     assert_eq!(kinds, ["epss", "kev", "kev"]);
     assert_eq!(imports[1].entries, 1);
 }
+
+on_both_backends!(imports_replace_and_facts_join);

@@ -1,13 +1,14 @@
-//! Re-import semantics end to end on a real SQLite database: unchanged, fixed, reopened,
+//! Re-import semantics end to end on a real database (SQLite, and PostgreSQL when reachable): unchanged, fixed, reopened,
 //! moved lines, triage kept, identical re-ingest, several tools and branches.
 
 use posture_engine::identify;
 use posture_model::{
     Category, FindingStatus, Location, Occurrence, Package, Severity, Timestamp, ToolInfo,
 };
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
 use posture_store::{
-    FindingQuery, IngestBatch, IngestOutcome, ReportInput, ScanKind, SqliteStore, Store,
-    TriageChange,
+    FindingQuery, IngestBatch, IngestOutcome, ReportInput, ScanKind, Store, TriageChange,
 };
 
 fn day(n: i64) -> Timestamp {
@@ -79,11 +80,11 @@ fn batch(
     }
 }
 
-fn all(store: &SqliteStore) -> Vec<posture_store::FindingRecord> {
+fn all(store: &dyn Store) -> Vec<posture_store::FindingRecord> {
     store.findings(&FindingQuery::default()).expect("query")
 }
 
-fn status_of(store: &SqliteStore, title: &str) -> FindingStatus {
+fn status_of(store: &dyn Store, title: &str) -> FindingStatus {
     all(store)
         .into_iter()
         .find(|f| f.title == title)
@@ -91,20 +92,12 @@ fn status_of(store: &SqliteStore, title: &str) -> FindingStatus {
         .unwrap_or_else(|| panic!("no finding titled {title}"))
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("t.db");
-    let s = SqliteStore::open(path.to_str().expect("utf8")).expect("open");
-    (dir, s)
-}
-
 fn totals(o: &IngestOutcome) -> posture_engine::PlanSummary {
     o.total()
 }
 
-#[test]
-fn new_then_unchanged_then_fixed_then_reopened() {
-    let (_d, s) = store();
+fn new_then_unchanged_then_fixed_then_reopened(b: &TestBackend) {
+    let s = b.store();
     let a = sast("eval", "app.py", 10, "eval(request.args['q'])");
     let b = sast("sqli", "db.py", 20, "cursor.execute(q % x)");
 
@@ -118,7 +111,7 @@ fn new_then_unchanged_then_fixed_then_reopened() {
         ))
         .expect("ingest");
     assert_eq!(totals(&o1).new, 2);
-    assert_eq!(all(&s).len(), 2);
+    assert_eq!(all(&*s).len(), 2);
 
     // same content, different file name: a full comparison, nothing changes
     let o2 = s
@@ -139,7 +132,7 @@ fn new_then_unchanged_then_fixed_then_reopened() {
         .expect("ingest");
     let t3 = totals(&o3);
     assert_eq!((t3.new, t3.unchanged, t3.fixed, t3.closed), (0, 1, 1, 1));
-    let fixed = all(&s)
+    let fixed = all(&*s)
         .into_iter()
         .find(|f| f.title == "sqli issue")
         .expect("b");
@@ -163,7 +156,7 @@ fn new_then_unchanged_then_fixed_then_reopened() {
         .expect("ingest");
     let t4 = totals(&o4);
     assert_eq!((t4.new, t4.reopened), (0, 1));
-    let back = all(&s)
+    let back = all(&*s)
         .into_iter()
         .find(|f| f.title == "sqli issue")
         .expect("b");
@@ -181,9 +174,8 @@ fn new_then_unchanged_then_fixed_then_reopened() {
     assert_eq!(kinds, vec!["opened", "fixed", "reopened"]);
 }
 
-#[test]
-fn moved_lines_keep_identity_and_update_the_location() {
-    let (_d, s) = store();
+fn moved_lines_keep_identity_and_update_the_location(b: &TestBackend) {
+    let s = b.store();
     let a = sast("eval", "app.py", 10, "eval(x)");
     s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a.clone()]))
         .expect("ingest");
@@ -195,19 +187,18 @@ fn moved_lines_keep_identity_and_update_the_location() {
         .expect("ingest");
     let t = totals(&o);
     assert_eq!((t.new, t.unchanged, t.updated, t.fixed), (0, 1, 1, 0));
-    let f = &all(&s)[0];
+    let f = &all(&*s)[0];
     assert_eq!(f.occurrences[0].data.location.start_line, Some(57));
     assert_eq!(f.occurrences[0].report, "r2.json");
     assert_eq!(f.first_seen, day(0));
 }
 
-#[test]
-fn identical_report_changes_nothing() {
-    let (_d, s) = store();
+fn identical_report_changes_nothing(b: &TestBackend) {
+    let s = b.store();
     let occs = vec![sast("eval", "app.py", 10, "eval(x)")];
     s.ingest(batch("semgrep", "main", day(0), "r.json", occs.clone()))
         .expect("ingest");
-    let before = serde_json::to_string(&all(&s)).expect("json");
+    let before = serde_json::to_string(&all(&*s)).expect("json");
     let o = s
         .ingest(batch("semgrep", "main", day(5), "r.json", occs))
         .expect("ingest");
@@ -216,17 +207,16 @@ fn identical_report_changes_nothing() {
         o.scopes[0].scan_ids.is_empty(),
         "no scan recorded for an identical report"
     );
-    let after = serde_json::to_string(&all(&s)).expect("json");
+    let after = serde_json::to_string(&all(&*s)).expect("json");
     assert_eq!(before, after);
 }
 
-#[test]
-fn triage_survives_reimports_and_fixes() {
-    let (_d, s) = store();
+fn triage_survives_reimports_and_fixes(b: &TestBackend) {
+    let s = b.store();
     let a = sast("eval", "app.py", 10, "eval(x)");
     s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a.clone()]))
         .expect("ingest");
-    let id = all(&s)[0].id;
+    let id = all(&*s)[0].id;
     let f = s
         .triage(TriageChange {
             finding_id: id,
@@ -248,15 +238,15 @@ fn triage_survives_reimports_and_fixes() {
         vec![moved.clone()],
     ))
     .expect("ingest");
-    assert_eq!(status_of(&s, "eval issue"), FindingStatus::FalsePositive);
+    assert_eq!(status_of(&*s, "eval issue"), FindingStatus::FalsePositive);
 
     // gone: fixed; back: the decision is still there
     s.ingest(batch("semgrep", "main", day(3), "r3.json", vec![]))
         .expect("ingest");
-    assert_eq!(status_of(&s, "eval issue"), FindingStatus::Fixed);
+    assert_eq!(status_of(&*s, "eval issue"), FindingStatus::Fixed);
     s.ingest(batch("semgrep", "main", day(4), "r4.json", vec![moved]))
         .expect("ingest");
-    let f = all(&s).into_iter().next().expect("one");
+    let f = all(&*s).into_iter().next().expect("one");
     assert_eq!(f.status, FindingStatus::FalsePositive);
     assert_eq!(f.triage_reason.as_deref(), Some("test code only"));
     let triaged: Vec<_> = s
@@ -288,9 +278,8 @@ fn triage_survives_reimports_and_fixes() {
     );
 }
 
-#[test]
-fn a_finding_stays_open_while_another_tool_or_branch_reports_it() {
-    let (_d, s) = store();
+fn a_finding_stays_open_while_another_tool_or_branch_reports_it(b: &TestBackend) {
+    let s = b.store();
     let d = dep("CVE-2021-23337", "lodash", "4.17.20");
     s.ingest(batch(
         "trivy",
@@ -314,15 +303,15 @@ fn a_finding_stays_open_while_another_tool_or_branch_reports_it() {
         1,
         "same CVE + package from another tool joins the finding"
     );
-    assert_eq!(all(&s).len(), 1);
-    assert_eq!(all(&s)[0].occurrences.len(), 2);
+    assert_eq!(all(&*s).len(), 1);
+    assert_eq!(all(&*s)[0].occurrences.len(), 2);
 
     // trivy stops reporting it: grype still does, so the finding stays open
     let o = s
         .ingest(batch("trivy", "main", day(1), "trivy2.json", vec![]))
         .expect("ingest");
     assert_eq!((totals(&o).closed, totals(&o).fixed), (1, 0));
-    assert_eq!(all(&s)[0].status, FindingStatus::Open);
+    assert_eq!(all(&*s)[0].status, FindingStatus::Open);
 
     // a feature branch reports it too; main's grype stops: still open via the branch
     s.ingest(batch(
@@ -335,12 +324,12 @@ fn a_finding_stays_open_while_another_tool_or_branch_reports_it() {
     .expect("ingest");
     s.ingest(batch("grype", "main", day(3), "g4.json", vec![]))
         .expect("ingest");
-    assert_eq!(all(&s)[0].status, FindingStatus::Open);
+    assert_eq!(all(&*s)[0].status, FindingStatus::Open);
     let o = s
         .ingest(batch("grype", "feature/x", day(4), "g5.json", vec![]))
         .expect("ingest");
     assert_eq!(totals(&o).fixed, 1);
-    assert_eq!(all(&s)[0].status, FindingStatus::Fixed);
+    assert_eq!(all(&*s)[0].status, FindingStatus::Fixed);
 
     // a bump to another vulnerable version is the same finding, reopened
     let o = s
@@ -355,9 +344,8 @@ fn a_finding_stays_open_while_another_tool_or_branch_reports_it() {
     assert_eq!((totals(&o).new, totals(&o).reopened), (0, 1));
 }
 
-#[test]
-fn a_failed_ingest_stores_nothing() {
-    let (_d, s) = store();
+fn a_failed_ingest_stores_nothing(b: &TestBackend) {
+    let s = b.store();
     s.ingest(batch(
         "semgrep",
         "main",
@@ -366,17 +354,16 @@ fn a_failed_ingest_stores_nothing() {
         vec![sast("r", "a.py", 1, "x")],
     ))
     .expect("ingest");
-    let before = serde_json::to_string(&all(&s)).expect("json");
+    let before = serde_json::to_string(&all(&*s)).expect("json");
     let mut bad = batch("semgrep", "main", day(1), "bad.json", vec![]);
     bad.asset = "  ".into();
     assert!(s.ingest(bad).is_err());
-    assert_eq!(serde_json::to_string(&all(&s)).expect("json"), before);
+    assert_eq!(serde_json::to_string(&all(&*s)).expect("json"), before);
     assert_eq!(s.scans(&Default::default()).expect("scans").len(), 1);
 }
 
-#[test]
-fn collapsed_duplicates_are_counted() {
-    let (_d, s) = store();
+fn collapsed_duplicates_are_counted(b: &TestBackend) {
+    let s = b.store();
     let a = sast("r", "a.py", 3, "x = 1");
     let o = s
         .ingest(batch(
@@ -391,9 +378,8 @@ fn collapsed_duplicates_are_counted() {
     assert_eq!(totals(&o).new, 1);
 }
 
-#[test]
-fn identical_report_lookup_only_matches_the_latest_scan_of_every_scope() {
-    let (_d, s) = store();
+fn identical_report_lookup_only_matches_the_latest_scan_of_every_scope(b: &TestBackend) {
+    let s = b.store();
     let a = vec![sast("eval", "app.py", 10, "eval(x)")];
     let sha_a = batch("semgrep", "main", day(0), "a.json", a.clone()).reports[0]
         .sha256
@@ -440,9 +426,8 @@ fn identical_report_lookup_only_matches_the_latest_scan_of_every_scope() {
     assert_eq!(o.total().reopened, 1);
 }
 
-#[test]
-fn per_target_scans_of_one_tool_do_not_close_each_other() {
-    let (_d, s) = store();
+fn per_target_scans_of_one_tool_do_not_close_each_other(b: &TestBackend) {
+    let s = b.store();
     let mut a = batch(
         "pip-audit",
         "main",
@@ -463,7 +448,7 @@ fn per_target_scans_of_one_tool_do_not_close_each_other() {
     let o = s.ingest(b).expect("ingest");
     assert_eq!(o.total().closed, 0, "another target's scan closes nothing");
     assert_eq!(o.scopes[0].target, "packages/sub/requirements.txt");
-    let all = all(&s);
+    let all = all(&*s);
     assert_eq!(all.iter().map(|f| f.occurrences.len()).sum::<usize>(), 2);
 }
 
@@ -474,9 +459,8 @@ fn dep_from(tool_id: &str, ids: &[&str], pkg: &str) -> Occurrence {
     o
 }
 
-#[test]
-fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge() {
-    let (_d, s) = store();
+fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge(b: &TestBackend) {
+    let s = b.store();
     // two tools name one vulnerability by different primary ids: correlation joins them
     let trivy = vec![dep_from("CVE-2021-23337", &["CVE-2021-23337"], "lodash")];
     let grype = vec![dep_from(
@@ -490,7 +474,7 @@ fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge() 
         .ingest(batch("grype", "main", day(0), "g.json", grype.clone()))
         .expect("ingest");
     assert_eq!(o.total().correlated, 1);
-    let f = all(&s);
+    let f = all(&*s);
     assert_eq!(f.len(), 1);
     let linked = f[0]
         .occurrences
@@ -507,7 +491,7 @@ fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge() 
         b.force = true;
         s.ingest(b).expect("ingest");
     }
-    assert_eq!(all(&s).len(), 1);
+    assert_eq!(all(&*s).len(), 1);
 
     // a person splits grype's occurrence out: two findings, and re-imports keep them apart
     let split = s
@@ -518,18 +502,18 @@ fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge() 
             at: day(2),
         })
         .expect("split");
-    assert_eq!(all(&s).len(), 2);
+    assert_eq!(all(&*s).len(), 2);
     for (tool, name, occs) in [("trivy", "t2.json", &trivy), ("grype", "g2.json", &grype)] {
         s.ingest(batch(tool, "main", day(3), name, occs.clone()))
             .expect("ingest");
     }
-    assert_eq!(all(&s).len(), 2, "a split survives re-ingest");
+    assert_eq!(all(&*s).len(), 2, "a split survives re-ingest");
     // even when the occurrence closes and a new scan reports it again
     s.ingest(batch("grype", "main", day(4), "g3.json", vec![]))
         .expect("ingest");
     s.ingest(batch("grype", "main", day(5), "g4.json", grype.clone()))
         .expect("ingest");
-    let now = all(&s);
+    let now = all(&*s);
     assert_eq!(now.len(), 2);
     assert!(
         now.iter()
@@ -552,7 +536,7 @@ fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge() 
         s.ingest(batch(tool, "main", day(7), name, occs.clone()))
             .expect("ingest");
     }
-    let end = all(&s);
+    let end = all(&*s);
     assert_eq!(end.len(), 1, "a person's merge survives re-ingest");
     let kinds: Vec<String> = s
         .events(keep)
@@ -573,9 +557,8 @@ fn correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge() 
     );
 }
 
-#[test]
-fn suggestions_can_be_accepted_or_rejected() {
-    let (_d, s) = store();
+fn suggestions_can_be_accepted_or_rejected(b: &TestBackend) {
+    let s = b.store();
     // an IaC policy on a block that holds a secret: a suggestion, not a merge
     let mut secret = Occurrence::new(Category::Secret, "aws-key", "AWS key", Severity::High, "/0");
     secret.location = Location {
@@ -621,13 +604,12 @@ fn suggestions_can_be_accepted_or_rejected() {
         })
         .expect("accept");
     assert_eq!(decided.state, "accepted");
-    assert_eq!(all(&s).len(), 1);
+    assert_eq!(all(&*s).len(), 1);
     assert!(s.suggestions(Some("shop"), true).expect("list").is_empty());
 }
 
-#[test]
-fn a_renamed_file_keeps_its_occurrences() {
-    let (_d, s) = store();
+fn a_renamed_file_keeps_its_occurrences(b: &TestBackend) {
+    let s = b.store();
     let a = sast(
         "eval",
         "src/handlers/user.py",
@@ -643,7 +625,7 @@ fn a_renamed_file_keeps_its_occurrences() {
         vec![a.clone(), b.clone()],
     ))
     .expect("ingest");
-    let before: Vec<(i64, String)> = all(&s).into_iter().map(|f| (f.id, f.title)).collect();
+    let before: Vec<(i64, String)> = all(&*s).into_iter().map(|f| (f.id, f.title)).collect();
     // user.py becomes accounts.py with the same code (and it moved down a few lines)
     let mut renamed = a.clone();
     renamed.location.path = Some("src/handlers/accounts.py".into());
@@ -663,7 +645,7 @@ fn a_renamed_file_keeps_its_occurrences() {
         (0, 0, 0, 2),
         "{t:?}"
     );
-    let after = all(&s);
+    let after = all(&*s);
     assert_eq!(
         after
             .iter()
@@ -701,9 +683,8 @@ fn a_renamed_file_keeps_its_occurrences() {
     assert_eq!(o.total().new, 0);
 }
 
-#[test]
-fn a_report_with_skipped_items_closes_nothing() {
-    let (_d, s) = store();
+fn a_report_with_skipped_items_closes_nothing(b: &TestBackend) {
+    let s = b.store();
     let a = sast("eval", "app.py", 10, "eval(x)");
     s.ingest(batch("semgrep", "main", day(0), "r1.json", vec![a]))
         .expect("ingest");
@@ -720,10 +701,26 @@ fn a_report_with_skipped_items_closes_nothing() {
     let t = o.total();
     assert!(t.partial);
     assert_eq!((t.closed, t.fixed), (0, 0));
-    assert_eq!(all(&s)[0].status, FindingStatus::Open);
+    assert_eq!(all(&*s)[0].status, FindingStatus::Open);
     // a complete report that lacks it does close it
     let o = s
         .ingest(batch("semgrep", "main", day(2), "r3.json", vec![]))
         .expect("ingest");
     assert_eq!(o.total().fixed, 1);
 }
+
+on_both_backends!(
+    new_then_unchanged_then_fixed_then_reopened,
+    moved_lines_keep_identity_and_update_the_location,
+    identical_report_changes_nothing,
+    triage_survives_reimports_and_fixes,
+    a_finding_stays_open_while_another_tool_or_branch_reports_it,
+    a_failed_ingest_stores_nothing,
+    collapsed_duplicates_are_counted,
+    identical_report_lookup_only_matches_the_latest_scan_of_every_scope,
+    per_target_scans_of_one_tool_do_not_close_each_other,
+    correlated_findings_stay_merged_on_reimport_and_people_can_split_and_merge,
+    suggestions_can_be_accepted_or_rejected,
+    a_renamed_file_keeps_its_occurrences,
+    a_report_with_skipped_items_closes_nothing,
+);

@@ -4,9 +4,11 @@
 
 use posture_engine::identify;
 use posture_model::{Category, Occurrence, Package, Severity, Timestamp, ToolInfo};
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
 use posture_store::{
     FindingCursor, FindingQuery, FindingSort, IngestBatch, KevImport, KevRow, ReportInput,
-    ScanKind, SqliteStore, Store, StoredRisk,
+    ScanKind, Store, StoredRisk,
 };
 
 fn day(n: i64) -> Timestamp {
@@ -52,15 +54,13 @@ fn batch(at: Timestamp, name: &str, occs: Vec<Occurrence>) -> IngestBatch {
     }
 }
 
-fn store_with(n: usize) -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("p.db");
-    let store = SqliteStore::open(path.to_str().expect("utf-8 path")).expect("open");
+fn store_with(b: &TestBackend, n: usize) -> Box<dyn Store> {
+    let store = b.store();
     let occs = (0..n)
         .map(|i| dep(&format!("CVE-2024-{i:04}"), &format!("pkg{i}"), "1.0.0"))
         .collect();
     store.ingest(batch(day(0), "r1", occs)).expect("ingest");
-    (dir, store)
+    store
 }
 
 /// Scores with many ties, so the id tie-break matters.
@@ -68,7 +68,7 @@ fn score_of(id: i64) -> f64 {
     ((id * 37) % 11) as f64 * 7.5
 }
 
-fn assess_all(store: &SqliteStore) -> usize {
+fn assess_all(store: &dyn Store) -> usize {
     let todo = store.unassessed_findings(10_000).expect("unassessed");
     let rows: Vec<StoredRisk> = todo
         .iter()
@@ -82,7 +82,7 @@ fn assess_all(store: &SqliteStore) -> usize {
     store.store_risk(rows).expect("store risk")
 }
 
-fn page_through(store: &SqliteStore, q: FindingQuery, size: usize) -> Vec<i64> {
+fn page_through(store: &dyn Store, q: FindingQuery, size: usize) -> Vec<i64> {
     let mut seen = Vec::new();
     let mut after: Option<FindingCursor> = None;
     loop {
@@ -100,11 +100,10 @@ fn page_through(store: &SqliteStore, q: FindingQuery, size: usize) -> Vec<i64> {
     seen
 }
 
-#[test]
-fn new_findings_are_unassessed_until_stored() {
-    let (_d, store) = store_with(12);
+fn new_findings_are_unassessed_until_stored(b: &TestBackend) {
+    let store = store_with(b, 12);
     assert_eq!(store.unassessed_findings(100).expect("read").len(), 12);
-    assert_eq!(assess_all(&store), 12);
+    assert_eq!(assess_all(&*store), 12);
     assert!(store.unassessed_findings(100).expect("read").is_empty());
     let all = store.findings(&FindingQuery::default()).expect("list");
     for f in &all {
@@ -113,10 +112,9 @@ fn new_findings_are_unassessed_until_stored() {
     }
 }
 
-#[test]
-fn risk_order_is_score_then_id_and_pages_neither_skip_nor_repeat() {
-    let (_d, store) = store_with(40);
-    assess_all(&store);
+fn risk_order_is_score_then_id_and_pages_neither_skip_nor_repeat(b: &TestBackend) {
+    let store = store_with(b, 40);
+    assess_all(&*store);
     let q = FindingQuery {
         sort: FindingSort::Risk,
         ..FindingQuery::default()
@@ -128,7 +126,7 @@ fn risk_order_is_score_then_id_and_pages_neither_skip_nor_repeat() {
     assert_eq!(full.iter().map(|f| f.id).collect::<Vec<_>>(), expected);
     for size in [1, 3, 7, 40, 100] {
         assert_eq!(
-            page_through(&store, q.clone(), size),
+            page_through(&*store, q.clone(), size),
             expected,
             "page size {size}"
         );
@@ -145,14 +143,13 @@ fn risk_order_is_score_then_id_and_pages_neither_skip_nor_repeat() {
             .iter()
             .map(|f| f.id)
             .collect();
-        assert_eq!(page_through(&store, q, 6), full, "{sort:?}");
+        assert_eq!(page_through(&*store, q, 6), full, "{sort:?}");
     }
 }
 
-#[test]
-fn unassessed_findings_sort_last_and_are_paged_too() {
-    let (_d, store) = store_with(10);
-    assess_all(&store);
+fn unassessed_findings_sort_last_and_are_paged_too(b: &TestBackend) {
+    let store = store_with(b, 10);
+    assess_all(&*store);
     // a second scan adds two findings, not yet assessed
     let occs = (0..12)
         .map(|i| dep(&format!("CVE-2024-{i:04}"), &format!("pkg{i}"), "1.0.0"))
@@ -162,7 +159,7 @@ fn unassessed_findings_sort_last_and_are_paged_too() {
         sort: FindingSort::Risk,
         ..FindingQuery::default()
     };
-    let ids = page_through(&store, q, 4);
+    let ids = page_through(&*store, q, 4);
     assert_eq!(ids.len(), 12);
     let unassessed: Vec<i64> = store
         .unassessed_findings(100)
@@ -174,10 +171,9 @@ fn unassessed_findings_sort_last_and_are_paged_too() {
     assert_eq!(&ids[10..], &unassessed[..], "unassessed come last, by id");
 }
 
-#[test]
-fn filters_by_band_and_team() {
-    let (_d, store) = store_with(20);
-    assess_all(&store);
+fn filters_by_band_and_team(b: &TestBackend) {
+    let store = store_with(b, 20);
+    assess_all(&*store);
     let p1 = store
         .findings(&FindingQuery {
             band: Some(vec!["p1".into()]),
@@ -196,10 +192,9 @@ fn filters_by_band_and_team() {
     assert!(pay.iter().all(|f| f.id % 2 == 0));
 }
 
-#[test]
-fn changes_mark_findings_to_assess_again() {
-    let (_d, store) = store_with(5);
-    assess_all(&store);
+fn changes_mark_findings_to_assess_again(b: &TestBackend) {
+    let store = store_with(b, 5);
+    assess_all(&*store);
     // a changed occurrence (new version) touches only its finding
     let mut occs: Vec<Occurrence> = (0..5)
         .map(|i| dep(&format!("CVE-2024-{i:04}"), &format!("pkg{i}"), "1.0.0"))
@@ -207,7 +202,7 @@ fn changes_mark_findings_to_assess_again() {
     occs[2].title = "CVE-2024-0002 in pkg2, now with a new title".into();
     store.ingest(batch(day(1), "r2", occs)).expect("ingest");
     assert_eq!(store.unassessed_findings(100).expect("read").len(), 1);
-    assess_all(&store);
+    assess_all(&*store);
     // a feed import touches every finding
     store
         .import_kev(KevImport {
@@ -224,7 +219,7 @@ fn changes_mark_findings_to_assess_again() {
         })
         .expect("kev");
     assert_eq!(store.unassessed_findings(100).expect("read").len(), 5);
-    assess_all(&store);
+    assess_all(&*store);
     // a new basis resets all
     assert_eq!(store.risk_basis().expect("basis"), None);
     assert_eq!(store.reset_risk("config:abc").expect("reset"), 5);
@@ -235,9 +230,8 @@ fn changes_mark_findings_to_assess_again() {
     assert_eq!(store.unassessed_findings(100).expect("read").len(), 5);
 }
 
-#[test]
-fn a_score_that_is_not_a_score_is_refused() {
-    let (_d, store) = store_with(1);
+fn a_score_that_is_not_a_score_is_refused(b: &TestBackend) {
+    let store = store_with(b, 1);
     let id = store.unassessed_findings(1).expect("read")[0].id;
     for bad in [f64::NAN, -3.0, f64::INFINITY] {
         let r = store.store_risk(vec![StoredRisk {
@@ -249,3 +243,12 @@ fn a_score_that_is_not_a_score_is_refused() {
         assert!(r.is_err(), "{bad} accepted");
     }
 }
+
+on_both_backends!(
+    new_findings_are_unassessed_until_stored,
+    risk_order_is_score_then_id_and_pages_neither_skip_nor_repeat,
+    unassessed_findings_sort_last_and_are_paged_too,
+    filters_by_band_and_team,
+    changes_mark_findings_to_assess_again,
+    a_score_that_is_not_a_score_is_refused,
+);

@@ -43,9 +43,42 @@ pub fn approval_rules(
     let Some(f) = store.finding(finding_id)? else {
         return Ok(None);
     };
+    let events = std::collections::HashMap::from([(finding_id, store.events(finding_id)?)]);
     let assessed = posture_app::risk::assess_findings(store, config.as_ref(), vec![f])?;
     Ok(Some(posture_app::policy::PolicyRules::new(
-        policy, config, &assessed, now,
+        policy, config, &assessed, &events, now,
+    )))
+}
+
+/// The SLA rule for these findings: the policy of posture.toml's `[policy] file` (its
+/// `set_sla` rules, over the findings assessed with their event logs), else the defaults.
+pub fn sla_rule(
+    store: &dyn posture_store::Store,
+    config: Option<&RiskConfig>,
+    findings: &[posture_store::FindingRecord],
+    now: jiff::Timestamp,
+) -> anyhow::Result<Box<dyn posture_app::workflow::SlaRule>> {
+    let Some(path) = posture_app::policy::policy_path(None, config) else {
+        return Ok(Box::new(posture_app::workflow::DefaultSla));
+    };
+    let policy = posture_app::policy::load_policy(&path)?;
+    let mut events: std::collections::HashMap<i64, Vec<posture_store::EventRecord>> =
+        std::collections::HashMap::new();
+    if !findings.is_empty() {
+        for e in store.event_log(&posture_store::EventQuery {
+            finding_ids: Some(findings.iter().map(|f| f.id).collect()),
+            ..posture_store::EventQuery::default()
+        })? {
+            events.entry(e.finding_id).or_default().push(e);
+        }
+    }
+    let assessed = posture_app::risk::assess_findings(store, config, findings.to_vec())?;
+    Ok(Box::new(posture_app::policy::PolicyRules::new(
+        policy,
+        config.cloned(),
+        &assessed,
+        &events,
+        now,
     )))
 }
 
@@ -103,7 +136,7 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
     }
     match a.output {
         Some(OutputFormat::Json) => output::json(&outcome)?,
-        _ => print_gate(&outcome),
+        _ => print_gate(&outcome)?,
     }
     Ok(if !outcome.errors.is_empty() {
         ExitCode::from(2)
@@ -114,7 +147,11 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
     })
 }
 
-fn print_gate(o: &GateOutcome) {
+/// The gate's text report, finding by finding (written at once, so a closed pipe is an
+/// error `main` recognises rather than a panic).
+fn print_gate(o: &GateOutcome) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    let mut s = String::new();
     let verdict_word = if !o.errors.is_empty() {
         "ERROR"
     } else if o.passed {
@@ -122,11 +159,13 @@ fn print_gate(o: &GateOutcome) {
     } else {
         "FAILED"
     };
-    println!(
+    let _ = writeln!(
+        s,
         "posture gate {verdict_word}: asset {} branch {} (baseline {}), policy {}",
         o.asset, o.branch, o.baseline, o.policy
     );
-    println!(
+    let _ = writeln!(
+        s,
         "{} finding(s) open on the branch, {} evaluated ({}): {} blocking, {} reported, {} excepted",
         o.open_on_branch,
         o.evaluated,
@@ -140,7 +179,7 @@ fn print_gate(o: &GateOutcome) {
         o.excepted
     );
     for n in &o.notes {
-        println!("note: {n}");
+        let _ = writeln!(s, "note: {n}");
     }
     for g in &o.findings {
         let tag = if g.blocked {
@@ -150,7 +189,8 @@ fn print_gate(o: &GateOutcome) {
         } else {
             "REPORT"
         };
-        println!(
+        let _ = writeln!(
+            s,
             "\n{tag} finding #{} [{}] {} at {}{}",
             g.id,
             g.severity,
@@ -163,7 +203,8 @@ fn print_gate(o: &GateOutcome) {
             if g.new { "" } else { " (not new)" }
         );
         for m in &g.matches {
-            println!(
+            let _ = writeln!(
+                s,
                 "  rule {} (line {}): {}{}",
                 m.rule_id,
                 m.line,
@@ -176,15 +217,19 @@ fn print_gate(o: &GateOutcome) {
         }
         let e = exception_text(&g.exception);
         if !e.is_empty() {
-            println!("  {e}");
+            let _ = writeln!(s, "  {e}");
         }
     }
     for e in &o.errors {
-        println!(
+        let _ = writeln!(
+            s,
             "\nerror: rule {} (line {}) could not be evaluated on finding #{}: {}",
             e.rule_id, e.line, e.finding_id, e.message
         );
     }
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, s.as_bytes())?;
+    std::io::Write::flush(&mut out)
 }
 
 pub fn policy(database: &str, config: Option<&Path>, c: PolicyCommand) -> anyhow::Result<ExitCode> {

@@ -8,9 +8,7 @@ use crate::output::{self, clip};
 use anyhow::{Context, bail};
 use posture_app::metrics::{MetricsReport, MetricsRequest};
 use posture_app::sla::{Sla, SlaState};
-use posture_app::workflow::{
-    DecisionRequest, DecisionRules, DefaultSla, NoApprovalRequired, SlaRule,
-};
+use posture_app::workflow::{DecisionRequest, DecisionRules, NoApprovalRequired, SlaRule};
 use posture_app::{Clock, SystemClock};
 use posture_model::{FindingStatus, Timestamp};
 use posture_store::{EventQuery, EventRecord, FindingRecord, Store};
@@ -123,27 +121,6 @@ pub fn triage(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The SLA rule: the policy named by the configuration (`[policy] file`, its `set_sla` rules
-/// over these findings' assessed context), else the defaults.
-fn sla_rule(
-    store: &dyn Store,
-    config: Option<&posture_app::risk::RiskConfig>,
-    findings: &[FindingRecord],
-    now: Timestamp,
-) -> anyhow::Result<Box<dyn SlaRule>> {
-    let Some(path) = posture_app::policy::policy_path(None, config) else {
-        return Ok(Box::new(DefaultSla));
-    };
-    let policy = posture_app::policy::load_policy(&path)?;
-    let assessed = posture_app::risk::assess_findings(store, config, findings.to_vec())?;
-    Ok(Box::new(posture_app::policy::PolicyRules::new(
-        policy,
-        config.cloned(),
-        &assessed,
-        now,
-    )))
-}
-
 fn expire(
     database: &str,
     config: Option<&std::path::Path>,
@@ -163,7 +140,7 @@ fn expire(
         ]),
         ..Default::default()
     })?;
-    let rule = sla_rule(store.as_ref(), config.as_ref(), &open, at)?;
+    let rule = crate::gate::sla_rule(store.as_ref(), config.as_ref(), &open, at)?;
     let breaches = record_breaches(store.as_ref(), &open, rule.as_ref(), at)?;
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&serde_json::json!({
@@ -233,7 +210,8 @@ pub fn findings_sla(
 ) -> anyhow::Result<Option<ExitCode>> {
     let now = SystemClock.now();
     let events = events_of(store, list)?;
-    let rule = sla_rule(store, config, list, now)?;
+    // SLA days chosen by the policy of posture.toml `[policy] file`, else the defaults.
+    let rule = crate::gate::sla_rule(store, config, list, now)?;
     let new = posture_app::sla::breaches_to_record(list, &events, rule.as_ref(), now);
     store.append_events(new)?;
     if a.sla.is_empty() {
@@ -355,7 +333,8 @@ pub fn metrics(
         team: a.team,
     };
     let input = posture_app::metrics::load(store.as_ref(), config.as_ref(), &request)?;
-    let rule = sla_rule(store.as_ref(), config.as_ref(), &input.findings, as_of)?;
+    // SLA days chosen by the policy of posture.toml `[policy] file`, else the defaults.
+    let rule = crate::gate::sla_rule(store.as_ref(), config.as_ref(), &input.findings, as_of)?;
     let report = posture_app::metrics::compute(&input, rule.as_ref(), &request);
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&report)?,

@@ -1,8 +1,12 @@
-//! End-to-end tests of the real `posture` binary on a real SQLite file.
+//! End-to-end tests of the real `posture` binary on a real database: a SQLite file, and (for
+//! the core lifecycle cases, through `on_both_backends!`) a PostgreSQL database when one is
+//! reachable.
 
 use assert_cmd::Command;
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
 use predicates::prelude::*;
-use std::path::Path;
+use std::ffi::OsStr;
 
 const SECRET: &str = "AKIAQQQQQQQQQQQQQQQQ";
 
@@ -18,13 +22,13 @@ fn leaks(entries: &[(&str, u32)]) -> String {
     format!("[{}]", items.join(","))
 }
 
-fn posture(db: &Path) -> Command {
+fn posture(db: impl AsRef<OsStr>) -> Command {
     let mut c = Command::cargo_bin("posture").expect("binary");
     c.arg("--database").arg(db).env_remove("POSTURE_DATABASE");
     c
 }
 
-fn findings_json(db: &Path, extra: &[&str]) -> serde_json::Value {
+fn findings_json(db: impl AsRef<OsStr>, extra: &[&str]) -> serde_json::Value {
     let out = posture(db)
         .args(["findings", "--output", "json"])
         .args(extra)
@@ -38,10 +42,9 @@ fn findings_json(db: &Path, extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON array")
 }
 
-#[test]
-fn ingest_list_fix_and_reopen_through_the_cli() {
+fn ingest_list_fix_and_reopen_through_the_cli(b: &TestBackend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("p.db");
+    let db = b.location();
     let r1 = dir.path().join("gitleaks-1.json");
     std::fs::write(&r1, leaks(&[("config.py", 3), ("deploy/env.sh", 9)])).expect("write");
 
@@ -162,12 +165,12 @@ fn ingest_list_fix_and_reopen_through_the_cli() {
     assert_eq!(text.lines().count(), 3);
 
     // the secret never reaches the database file or any output
-    let mut raw = std::fs::read(&db).expect("db");
-    for ext in ["-wal", "-shm"] {
-        if let Ok(more) = std::fs::read(format!("{}{ext}", db.display())) {
-            raw.extend(more);
-        }
-    }
+    let raw = b.raw_contents();
+    assert!(
+        raw.windows(b"payments-api".len())
+            .any(|w| w == b"payments-api"),
+        "the database dump holds the stored data"
+    );
     assert!(
         !raw.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
         "plaintext secret stored"
@@ -175,10 +178,9 @@ fn ingest_list_fix_and_reopen_through_the_cli() {
     assert!(!serde_json::to_string(&all).expect("json").contains(SECRET));
 }
 
-#[test]
-fn bad_input_exits_2_names_the_file_and_stores_nothing() {
+fn bad_input_exits_2_names_the_file_and_stores_nothing(b: &TestBackend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("p.db");
+    let db = b.location();
     let good = dir.path().join("good.json");
     std::fs::write(&good, leaks(&[("a.py", 1)])).expect("write");
     let truncated = dir.path().join("truncated.json");
@@ -268,10 +270,9 @@ fn formats_lists_every_parser() {
     }
 }
 
-#[test]
-fn triage_through_the_cli_is_kept_and_audited() {
+fn triage_through_the_cli_is_kept_and_audited(b: &TestBackend) {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("p.db");
+    let db = b.location();
     let r = dir.path().join("r.json");
     std::fs::write(&r, leaks(&[("test/fixtures/keys.py", 1)])).expect("write");
     posture(&db)
@@ -371,3 +372,9 @@ fn owners_with_a_codeowners_file_given_on_the_command_line() {
         .unwrap_or(usize::MAX);
     assert_eq!(unowned, 0, "{text}");
 }
+
+on_both_backends!(
+    ingest_list_fix_and_reopen_through_the_cli,
+    bad_input_exits_2_names_the_file_and_stores_nothing,
+    triage_through_the_cli_is_kept_and_audited,
+);

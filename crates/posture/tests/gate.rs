@@ -666,3 +666,92 @@ fn policy_test_replays_the_history() {
             "past SLA 0 under the defaults, 1 under the policy",
         ));
 }
+
+#[test]
+fn sla_days_chosen_by_policy_drive_the_sla_state_rules_see() {
+    let env = Env::new();
+    let r = env.report("r.json", &[("CVE-2026-4001", "pyjwt", "MEDIUM")]);
+    env.ingest(&r, "shop", "main", Some(&days_ago(3)));
+    let base = r#"
+[[rule]]
+id = "breached-blocks"
+when = 'finding.sla.state == "breached"'
+action = "block"
+"#;
+    std::fs::write(env.path("sla.toml"), base).unwrap();
+    // default SLA for a medium: 90 days, 3 used
+    let v = env.gate_json(&["--asset", "shop", "--all", "--policy", "sla.toml"]);
+    assert_eq!(v["passed"], true, "{v:#}");
+    // a policy SLA of 2 days for this asset: breached a day ago
+    let strict = format!(
+        "{base}\n[[rule]]\nid = \"shop-2-days\"\nwhen = 'asset.name == \"shop\"'\naction = \"set_sla\"\ndays = 2\n"
+    );
+    std::fs::write(env.path("sla.toml"), strict).unwrap();
+    let (code, out, err) = env.gate(&["--asset", "shop", "--all", "--policy", "sla.toml"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("rule breached-blocks (line 2): blocks"),
+        "{out}"
+    );
+    // a rule that cannot be evaluated on a real finding is an error (exit 2), not a pass
+    std::fs::write(
+        env.path("null.toml"),
+        "[[rule]]\nid = \"late\"\nwhen = 'finding.sla.days_left < 0'\naction = \"block\"\n",
+    )
+    .unwrap();
+    let info = env.report("info.json", &[("CVE-2026-4002", "six", "UNKNOWN")]);
+    env.ingest(&info, "customers", "main", None);
+    let (code, out, err) = env.gate(&["--asset", "customers", "--all", "--policy", "null.toml"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("posture gate ERROR"), "{out}");
+    assert!(
+        out.contains("error: rule late (line 1) could not be evaluated on finding #2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_policy_of_posture_toml_sets_the_sla_of_findings_and_metrics() {
+    let env = Env::new();
+    // payments is internet-facing: the example policy gives its criticals 3 days (default 7)
+    let r = env.report("r.json", &[("CVE-2026-5001", "lxml", "CRITICAL")]);
+    env.ingest(&r, "payments", "main", Some(&days_ago(5)));
+    let breached = |config: &str| -> usize {
+        let out = env
+            .cmd()
+            .args([
+                "--config", config, "findings", "--sla", "breached", "--output", "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array().unwrap().len()
+    };
+    std::fs::write(
+        env.path("no-policy.toml"),
+        PORTFOLIO.replace("[policy]\nfile = \"policy.toml\"", ""),
+    )
+    .unwrap();
+    assert_eq!(breached("no-policy.toml"), 0);
+    assert_eq!(breached("posture.toml"), 1);
+    let metrics = |config: &str| -> Value {
+        let out = env
+            .cmd()
+            .args(["--config", config, "metrics", "--output", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["criticals_past_sla"].clone()
+    };
+    assert_eq!(metrics("no-policy.toml")["past_sla"], 0);
+    assert_eq!(metrics("posture.toml")["past_sla"], 1);
+}

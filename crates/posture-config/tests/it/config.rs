@@ -324,3 +324,20 @@ fn never_panics_on_odd_input() {
         let _ = parse_portfolio("posture.toml", text).map_err(|e| e.to_string());
     }
 }
+
+#[test]
+fn the_policy_file_of_the_gate_is_named_under_policy() {
+    let p = posture_config::parse_portfolio("posture.toml", "[policy]\nfile = \"policy.toml\"\n")
+        .unwrap();
+    assert_eq!(p.policy_file(), Some("policy.toml"));
+    let none = posture_config::parse_portfolio("posture.toml", "").unwrap();
+    assert_eq!(none.policy_file(), None);
+    let err = posture_config::parse_portfolio(
+        "posture.toml",
+        "[policy]\nfiel = \"policy.toml\"\n\n[[asset]]\nname = \"a\"\n\npolicy = 3\n",
+    )
+    .unwrap_err();
+    assert!(err.codes().contains(&"config::unknown-key"), "{err}");
+    let err = posture_config::parse_portfolio("posture.toml", "[policy]\nfile = 3\n").unwrap_err();
+    assert_eq!(err.codes(), ["config::wrong-type"], "{err}");
+}

@@ -104,13 +104,7 @@ pub(super) fn split(conn: &mut Connection, d: SplitDecision) -> Result<FindingRe
         )));
     }
     // the new finding's key: the occurrence's fingerprint, made distinct from the old key
-    let key = {
-        let mut h = blake3::Hasher::new();
-        h.update(b"posture-split\0");
-        h.update(&fp);
-        h.update(&d.occurrence_id.to_le_bytes());
-        h.finalize().as_bytes()[..16].to_vec()
-    };
+    let key = crate::ingest_flow::split_key(&fp, d.occurrence_id);
     tx.execute(
         "INSERT INTO findings (asset_id, key, category, severity, title, rule_id, status, triage, triage_reason, first_seen, fixed_at)
          SELECT asset_id, ?1, category, (SELECT severity FROM occurrences WHERE id = ?2),

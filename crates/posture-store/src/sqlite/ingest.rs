@@ -1,228 +1,58 @@
-//! The ingest transaction on SQLite: load the scope in one query, let the engine plan, write
-//! the plan with cached prepared statements, all inside one `BEGIN IMMEDIATE` transaction.
+//! The ingest transaction on SQLite: the SQL of each step of [`crate::ingest_flow`], inside
+//! one `BEGIN IMMEDIATE` transaction; the plan is written with cached prepared statements.
 
-use super::to_ms;
-use crate::{IngestBatch, IngestOutcome, ScanKind, ScopeOutcome, StoreError};
+use crate::ingest_flow::{
+    self, ApplyCtx, IngestTx, NewScan, ScopeState, blob16, creates_finding, resolve_new_ids,
+};
+use crate::{IngestBatch, IngestOutcome, ScopeOutcome, StoreError};
 use posture_engine::{
     CorrelationCandidate, CorrelationInput, ExistingFinding, ExistingOccurrence, FindingRef,
-    Fingerprint, Identified, IngestPlan, OccurrenceRef, Thresholds, diff_scope, plan,
+    IngestPlan, OccurrenceRef, Thresholds,
 };
-use posture_model::ToolInfo;
+use posture_model::Component;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
-use std::collections::{BTreeMap, HashMap};
-
-/// The reports of one batch that share a tool, hence a scope.
-struct ToolGroup {
-    tool: ToolInfo,
-    /// One of the reports had items skipped.
-    parts_partial: bool,
-    /// (report index in the batch, identified occurrences)
-    parts: Vec<(usize, Identified)>,
-}
+use std::collections::HashMap;
 
 pub(super) fn ingest(
     conn: &mut Connection,
     batch: IngestBatch,
 ) -> Result<IngestOutcome, StoreError> {
-    let asset = batch.asset.trim().to_string();
-    if asset.is_empty() {
-        return Err(StoreError::Invalid("the asset name is empty".into()));
-    }
-    let branch = batch.branch.trim().to_string();
-    if branch.is_empty() {
-        return Err(StoreError::Invalid("the branch name is empty".into()));
-    }
-    let target = batch.target.trim().to_string();
-    let now = to_ms(batch.at);
+    ingest_flow::batch_scope(&batch)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(StoreError::db("starting the ingest transaction"))?;
-
-    tx.execute(
-        "INSERT INTO assets (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-        params![asset, now],
-    )
-    .map_err(StoreError::db("recording the asset"))?;
-    let asset_id: i64 = tx
-        .query_row("SELECT id FROM assets WHERE name = ?1", [&asset], |r| {
-            r.get(0)
-        })
-        .map_err(StoreError::db("recording the asset"))?;
-
-    // Group the runs of every report by tool: one scope, one comparison per tool.
-    let mut groups: BTreeMap<String, ToolGroup> = BTreeMap::new();
-    let mut reports_meta = Vec::with_capacity(batch.reports.len());
-    let mut report_components = Vec::with_capacity(batch.reports.len());
-    let mut report_scans: HashMap<usize, i64> = HashMap::new();
-    for (ri, report) in batch.reports.into_iter().enumerate() {
-        report_components.push(report.components);
-        for (tool, identified) in report.runs {
-            let g = groups
-                .entry(tool.name.clone())
-                .or_insert_with(|| ToolGroup {
-                    tool: tool.clone(),
-                    parts_partial: false,
-                    parts: Vec::new(),
-                });
-            g.parts_partial |= report
-                .diagnostics
-                .iter()
-                .any(|d| d.level == posture_model::DiagnosticLevel::Skipped);
-            if g.tool.version.is_none() {
-                g.tool.version = tool.version.clone();
-            }
-            g.parts.push((ri, identified));
-        }
-        reports_meta.push((
-            report.name,
-            report.sha256,
-            report.format,
-            report.diagnostics,
-        ));
-    }
-
-    let mut outcome = IngestOutcome {
-        asset: asset.clone(),
-        scopes: Vec::new(),
-    };
-    for (tool_name, group) in groups {
-        let scope = ScopeCtx::upsert(&tx, asset_id, &tool_name, &branch, &target)?;
-        let mut shas: Vec<&str> = group
-            .parts
-            .iter()
-            .filter_map(|(ri, _)| reports_meta.get(*ri).map(|m| m.1.as_str()))
-            .collect();
-        shas.sort_unstable();
-        let digest = shas.join(",");
-        let occurrence_total: usize = group.parts.iter().map(|(_, i)| i.occurrences.len()).sum();
-
-        if !batch.force && scope.last_digest.as_deref() == Some(digest.as_str()) {
-            outcome.scopes.push(ScopeOutcome {
-                tool: tool_name,
-                branch: branch.clone(),
-                target: target.clone(),
-                scan_ids: Vec::new(),
-                identical: true,
-                occurrences: occurrence_total,
-                summary: posture_engine::PlanSummary {
-                    unchanged: occurrence_total,
-                    ..Default::default()
-                },
-            });
-            continue;
-        }
-
-        // One scan row per report of the group.
-        let mut scan_ids: HashMap<usize, i64> = HashMap::new();
-        let mut scan_id_list = Vec::new();
-        for (ri, identified) in &group.parts {
-            let Some((name, sha, format, diags)) = reports_meta.get(*ri) else {
-                continue;
-            };
-            tx.execute(
-                "INSERT INTO scans (scope_id, tool_version, format, commit_sha, kind, report_name,
-                                    report_sha256, at, occurrences, summary, diagnostics)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '{}', ?10)",
-                params![
-                    scope.id,
-                    group.tool.version,
-                    format,
-                    batch.commit,
-                    batch.kind.as_str(),
-                    name,
-                    sha,
-                    now,
-                    identified.occurrences.len() as i64,
-                    serde_json::to_string(diags).unwrap_or_else(|_| "[]".into()),
-                ],
-            )
-            .map_err(StoreError::db("recording the scan"))?;
-            let id = tx.last_insert_rowid();
-            scan_ids.insert(*ri, id);
-            report_scans.entry(*ri).or_insert(id);
-            scan_id_list.push(id);
-        }
-        let first_scan = scan_id_list.first().copied().unwrap_or(0);
-
-        // Merge the parts (several files of one tool) into one identified set.
-        let (combined, origin) = combine(group.parts, &scan_ids, first_scan);
-
-        let existing = load_scope(&tx, scope.id)?;
-        let mut diff = diff_scope(&existing, &combined);
-        // A report with skipped items is partial: what it lacks may be what it could not read,
-        // so it closes nothing (it still records what it did read).
-        let partial = group.parts_partial;
-        if partial {
-            diff.closed.clear();
-        }
-        let findings = if diff.needs_findings() {
-            load_findings(&tx, asset_id, scope.id)?
-        } else {
-            Vec::new()
-        };
-        let correlation = if diff.new.is_empty() {
-            CorrelationInput::default()
-        } else {
-            load_correlation(&tx, asset_id, batch.thresholds)?
-        };
-        let mut the_plan = plan(&diff, &combined, &findings, &correlation);
-        the_plan.summary.partial = partial;
-        apply(
-            &tx, asset_id, &scope, now, &combined, &origin, first_scan, &the_plan,
-        )?;
-
-        tx.execute(
-            "UPDATE scopes SET last_scan_at = ?1, last_digest = ?2 WHERE id = ?3",
-            params![now, digest, scope.id],
-        )
-        .map_err(StoreError::db("updating the scope"))?;
-        let summary_json = serde_json::to_string(&the_plan.summary).unwrap_or_else(|_| "{}".into());
-        for id in &scan_id_list {
-            tx.execute(
-                "UPDATE scans SET summary = ?1 WHERE id = ?2",
-                params![summary_json, id],
-            )
-            .map_err(StoreError::db("recording the scan summary"))?;
-        }
-        outcome.scopes.push(ScopeOutcome {
-            tool: tool_name,
-            branch: branch.clone(),
-            target: target.clone(),
-            scan_ids: scan_id_list,
-            identical: false,
-            occurrences: combined.occurrences.len(),
-            summary: the_plan.summary,
-        });
-    }
-    if batch.kind == ScanKind::Runtime && !report_scans.is_empty() {
-        super::runtime::replace(
-            &tx,
-            asset_id,
-            &target,
-            now,
-            &report_components,
-            &report_scans,
-        )?;
-    }
+    let outcome = ingest_flow::run(&mut SqliteIngest(&tx), batch)?;
     tx.commit()
         .map_err(StoreError::db("committing the ingest"))?;
     Ok(outcome)
 }
 
-struct ScopeCtx {
-    id: i64,
-    last_scan_at: Option<i64>,
-    last_digest: Option<String>,
-}
+/// The ingest steps on an open SQLite transaction.
+struct SqliteIngest<'a>(&'a Transaction<'a>);
 
-impl ScopeCtx {
-    fn upsert(
-        tx: &Transaction<'_>,
+impl IngestTx for SqliteIngest<'_> {
+    fn asset_id(&mut self, name: &str, now: i64) -> Result<i64, StoreError> {
+        self.0
+            .execute(
+                "INSERT INTO assets (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, now],
+            )
+            .map_err(StoreError::db("recording the asset"))?;
+        self.0
+            .query_row("SELECT id FROM assets WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .map_err(StoreError::db("recording the asset"))
+    }
+
+    fn scope(
+        &mut self,
         asset_id: i64,
         tool: &str,
         branch: &str,
         target: &str,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<ScopeState, StoreError> {
+        let tx = self.0;
         tx.execute(
             "INSERT INTO scopes (asset_id, tool, branch, target) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (asset_id, tool, branch, target) DO NOTHING",
@@ -234,7 +64,7 @@ impl ScopeCtx {
              WHERE asset_id = ?1 AND tool = ?2 AND branch = ?3 AND target = ?4",
             params![asset_id, tool, branch, target],
             |r| {
-                Ok(ScopeCtx {
+                Ok(ScopeState {
                     id: r.get(0)?,
                     last_scan_at: r.get(1)?,
                     last_digest: r.get(2)?,
@@ -243,52 +73,89 @@ impl ScopeCtx {
         )
         .map_err(StoreError::db("recording the scope"))
     }
-}
 
-/// Concatenates the identified occurrences of several reports of one tool, dropping a
-/// fingerprint already seen in an earlier report (counted as collapsed). Returns the set and,
-/// per occurrence, the scan it comes from.
-fn combine(
-    parts: Vec<(usize, Identified)>,
-    scan_ids: &HashMap<usize, i64>,
-    fallback_scan: i64,
-) -> (Identified, Vec<i64>) {
-    let mut parts = parts;
-    if parts.len() == 1
-        && let Some((ri, identified)) = parts.pop()
-    {
-        let sid = scan_ids.get(&ri).copied().unwrap_or(fallback_scan);
-        let origin = vec![sid; identified.occurrences.len()];
-        return (identified, origin);
+    fn insert_scan(&mut self, s: &NewScan<'_>) -> Result<i64, StoreError> {
+        self.0
+            .execute(
+                "INSERT INTO scans (scope_id, tool_version, format, commit_sha, kind, report_name,
+                                    report_sha256, at, occurrences, summary, diagnostics)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '{}', ?10)",
+                params![
+                    s.scope_id,
+                    s.tool_version,
+                    s.format,
+                    s.commit,
+                    s.kind,
+                    s.report_name,
+                    s.report_sha256,
+                    s.at,
+                    s.occurrences,
+                    s.diagnostics_json,
+                ],
+            )
+            .map_err(StoreError::db("recording the scan"))?;
+        Ok(self.0.last_insert_rowid())
     }
-    let mut combined = Identified::default();
-    let mut origin = Vec::new();
-    let mut seen: HashMap<Fingerprint, ()> = HashMap::new();
-    for (ri, identified) in parts {
-        let sid = scan_ids.get(&ri).copied().unwrap_or(fallback_scan);
-        combined.collapsed += identified.collapsed;
-        combined.collapsed_into.extend(identified.collapsed_into);
-        for occ in identified.occurrences {
-            if seen.insert(occ.fingerprint, ()).is_some() {
-                combined.collapsed += 1;
-                combined
-                    .collapsed_into
-                    .push((occ.summary.locator.clone(), occ.fingerprint));
-                continue;
-            }
-            combined.occurrences.push(occ);
-            origin.push(sid);
+
+    fn load_scope(&mut self, scope_id: i64) -> Result<Vec<ExistingOccurrence>, StoreError> {
+        load_scope(self.0, scope_id)
+    }
+
+    fn load_findings(
+        &mut self,
+        asset_id: i64,
+        scope_id: i64,
+    ) -> Result<Vec<ExistingFinding>, StoreError> {
+        load_findings(self.0, asset_id, scope_id)
+    }
+
+    fn load_correlation(
+        &mut self,
+        asset_id: i64,
+        thresholds: Thresholds,
+    ) -> Result<CorrelationInput, StoreError> {
+        load_correlation(self.0, asset_id, thresholds)
+    }
+
+    fn apply(&mut self, ctx: &ApplyCtx<'_>, plan: &IngestPlan) -> Result<(), StoreError> {
+        apply(self.0, ctx, plan)
+    }
+
+    fn finish_scope(
+        &mut self,
+        scope_id: i64,
+        now: i64,
+        digest: &str,
+        scan_ids: &[i64],
+        summary_json: &str,
+    ) -> Result<(), StoreError> {
+        self.0
+            .execute(
+                "UPDATE scopes SET last_scan_at = ?1, last_digest = ?2 WHERE id = ?3",
+                params![now, digest, scope_id],
+            )
+            .map_err(StoreError::db("updating the scope"))?;
+        for id in scan_ids {
+            self.0
+                .execute(
+                    "UPDATE scans SET summary = ?1 WHERE id = ?2",
+                    params![summary_json, id],
+                )
+                .map_err(StoreError::db("recording the scan summary"))?;
         }
+        Ok(())
     }
-    (combined, origin)
-}
 
-fn blob16(b: &[u8]) -> Fingerprint {
-    let mut out = [0u8; 16];
-    if b.len() == 16 {
-        out.copy_from_slice(b);
+    fn replace_runtime(
+        &mut self,
+        asset_id: i64,
+        target: &str,
+        now: i64,
+        components: &[Vec<Component>],
+        report_scans: &HashMap<usize, i64>,
+    ) -> Result<(), StoreError> {
+        super::runtime::replace(self.0, asset_id, target, now, components, report_scans)
     }
-    Fingerprint(out)
 }
 
 fn load_scope(tx: &Transaction<'_>, scope_id: i64) -> Result<Vec<ExistingOccurrence>, StoreError> {
@@ -411,17 +278,9 @@ fn load_findings(
         .map_err(StoreError::db("loading the asset's findings"))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn apply(
-    tx: &Transaction<'_>,
-    asset_id: i64,
-    scope: &ScopeCtx,
-    now: i64,
-    report: &Identified,
-    origin: &[i64],
-    first_scan: i64,
-    p: &IngestPlan,
-) -> Result<(), StoreError> {
+fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(), StoreError> {
+    let (asset_id, scope, now, report, first_scan) =
+        (ctx.asset_id, ctx.scope, ctx.now, ctx.report, ctx.first_scan);
     let db = StoreError::db;
     // 1. New findings, and their `opened` events in one set-based statement.
     let max_before: i64 = tx
@@ -439,7 +298,7 @@ fn apply(
             )
             .map_err(db("creating findings"))?;
         for (k, &idx) in p.new_findings.iter().enumerate() {
-            if p.resolve(FindingRef::New(k)) != FindingRef::New(k) {
+            if !creates_finding(p, k) {
                 continue; // merged into another finding before being created
             }
             let Some(o) = report.occurrences.get(idx) else {
@@ -458,14 +317,7 @@ fn apply(
             .map_err(db("creating findings"))?;
             new_ids[k] = tx.last_insert_rowid();
         }
-        for k in 0..new_ids.len() {
-            if new_ids[k] == 0 {
-                new_ids[k] = match p.resolve(FindingRef::New(k)) {
-                    FindingRef::Existing(id) => id,
-                    FindingRef::New(j) => new_ids.get(j).copied().unwrap_or(0),
-                };
-            }
-        }
+        resolve_new_ids(p, &mut new_ids);
     }
     let new_finding_rows = new_ids.iter().filter(|id| **id > max_before).count();
     if new_finding_rows > 0 {
@@ -527,7 +379,7 @@ fn apply(
                 &o.fingerprint.0[..],
                 o.tier.as_str(),
                 now,
-                origin.get(n.index).copied().unwrap_or(first_scan),
+                ctx.scan_of(n.index),
                 &o.data_hash.0[..],
                 o.summary.severity as i64,
                 o.data,
@@ -606,7 +458,7 @@ fn apply(
             upd.execute(params![
                 o.data,
                 &o.data_hash.0[..],
-                origin.get(idx).copied().unwrap_or(first_scan),
+                ctx.scan_of(idx),
                 o.summary.severity as i64,
                 id,
                 &o.fingerprint.0[..],

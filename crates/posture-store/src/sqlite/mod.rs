@@ -9,6 +9,7 @@ mod runtime;
 mod schema;
 mod workflow;
 
+pub(crate) use crate::stored::{from_ms, to_ms};
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
     WorkflowStore,
@@ -59,10 +60,16 @@ impl SqliteStore {
 
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.lock()?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(StoreError::db("reading the schema version"))?;
         let known = schema::MIGRATIONS.len() as i64;
+        if user_version(&conn)? == known {
+            return Ok(());
+        }
+        // Several processes may open a new database at once: the version is read again
+        // under the write lock (`BEGIN IMMEDIATE` waits for the other migration).
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::db("migrating the schema"))?;
+        let version = user_version(&tx)?;
         if version > known {
             return Err(StoreError::SchemaTooNew {
                 path: self.path.clone(),
@@ -71,17 +78,12 @@ impl SqliteStore {
             });
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn
-                .transaction()
-                .map_err(StoreError::db("migrating the schema"))?;
             tx.execute_batch(sql)
                 .map_err(StoreError::db("migrating the schema"))?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(StoreError::db("migrating the schema"))?;
-            tx.commit()
-                .map_err(StoreError::db("migrating the schema"))?;
         }
-        Ok(())
+        tx.commit().map_err(StoreError::db("migrating the schema"))
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
@@ -91,13 +93,9 @@ impl SqliteStore {
     }
 }
 
-/// Timestamps are stored as integer milliseconds since the Unix epoch (UTC).
-pub(crate) fn to_ms(t: Timestamp) -> i64 {
-    t.as_millisecond()
-}
-
-pub(crate) fn from_ms(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+fn user_version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(StoreError::db("reading the schema version"))
 }
 
 impl Store for SqliteStore {

@@ -1,35 +1,16 @@
 //! Reads (findings, events, scans) and triage writes on SQLite.
 
 use super::{from_ms, to_ms};
+pub(super) use crate::stored::display_status;
+use crate::stored::{check_triage, hex, severity_from_rank};
 use crate::{
     CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort, OccurrenceRecord,
     ScanQuery, ScanRecord, StoreError, TriageChange,
 };
-use posture_model::{Category, FindingStatus, Occurrence, Severity};
+use posture_model::{Category, FindingStatus, Occurrence};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 use std::collections::HashMap;
-
-fn severity_from_rank(r: i64) -> Severity {
-    match r {
-        4 => Severity::Critical,
-        3 => Severity::High,
-        2 => Severity::Medium,
-        1 => Severity::Low,
-        _ => Severity::Info,
-    }
-}
-
-/// The status shown to people: `fixed` when no scan reports it, else the triage decision, else
-/// `open`.
-pub(super) fn display_status(status: &str, triage: Option<&str>) -> FindingStatus {
-    if status == "fixed" {
-        return FindingStatus::Fixed;
-    }
-    triage
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(FindingStatus::Open)
-}
 
 fn status_condition(s: FindingStatus) -> (&'static str, Option<&'static str>) {
     match s {
@@ -282,7 +263,7 @@ fn attach_occurrences(
                     report: r.get(4)?,
                     scan_id: r.get(5)?,
                     open: r.get::<_, i64>(6)? != 0,
-                    fingerprint: fp.iter().map(|b| format!("{b:02x}")).collect(),
+                    fingerprint: hex(&fp),
                     identity_tier: r.get(8)?,
                     first_seen,
                     last_seen: r
@@ -404,16 +385,7 @@ pub(super) fn scans(conn: &Connection, q: &ScanQuery) -> Result<Vec<ScanRecord>,
 }
 
 pub(super) fn triage(conn: &mut Connection, c: TriageChange) -> Result<FindingRecord, StoreError> {
-    if c.state == FindingStatus::Fixed {
-        return Err(StoreError::Invalid(
-            "`fixed` is decided by scans, not by triage".into(),
-        ));
-    }
-    if c.reason.trim().is_empty() {
-        return Err(StoreError::Invalid(
-            "a triage decision needs a reason".into(),
-        ));
-    }
+    check_triage(&c)?;
     let tx = conn
         .transaction()
         .map_err(StoreError::db("recording the triage decision"))?;

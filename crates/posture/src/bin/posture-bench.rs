@@ -15,10 +15,15 @@
 //!   every occurrence goes through correlation (candidate lookup and scoring), not only exact
 //!   identity. Its throughput against `fresh` is the cost of correlation.
 //!
-//! Usage: `cargo run --release -p posture --bin posture-bench -- [--n 100000] [--out DIR]`.
+//! Usage: `cargo run --release -p posture --bin posture-bench -- [--n 100000] [--out DIR]
+//! [--formats trivy,sarif] [--database postgres://USER@HOST:PORT/DB]`.
+//!
+//! `--database` with a PostgreSQL URL measures the PostgreSQL back end instead of a SQLite
+//! file: each format gets a fresh database `posture_test_<random>` created on that server (the
+//! URL's database is only used to run `CREATE DATABASE`), dropped at the end.
 
 use posture_app::{IngestRequest, read_report_file};
-use posture_store::{ScanKind, SqliteStore};
+use posture_store::ScanKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -35,7 +40,7 @@ fn peak_rss_kib() -> u64 {
 }
 
 /// Runs one phase in this process and prints `secs occurrences peak_kib` on stdout.
-fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
+fn child(phase: &str, file: &Path, db: &str) -> Result<(), String> {
     let start = Instant::now();
     let count = match phase {
         "parse-value" => {
@@ -49,10 +54,9 @@ fn child(phase: &str, file: &Path, db: &Path) -> Result<(), String> {
             let src = read_report_file(file, posture_app::DEFAULT_MAX_REPORT_BYTES)
                 .map_err(|e| e.to_string())?;
             let t_read = t0.elapsed().as_secs_f64();
-            let store = SqliteStore::open(db.to_str().ok_or("non-UTF-8 path")?)
-                .map_err(|e| e.to_string())?;
+            let store = posture_store::open(db).map_err(|e| e.to_string())?;
             let (outcome, reports) = posture_app::ingest(
-                &store,
+                &*store,
                 &[src],
                 IngestRequest {
                     asset: "bench".into(),
@@ -95,7 +99,7 @@ struct Figures {
     peak_kib: u64,
 }
 
-fn run_child(phase: &str, file: &Path, db: &Path) -> Result<Figures, String> {
+fn run_child(phase: &str, file: &Path, db: &str) -> Result<Figures, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = Command::new(exe)
         .args(["--child", phase])
@@ -210,11 +214,12 @@ fn main() -> Result<(), String> {
         let (Some(phase), Some(file), Some(db)) = (args.get(2), args.get(3), args.get(4)) else {
             return Err("usage: --child PHASE FILE DB".into());
         };
-        return child(phase, Path::new(file), Path::new(db));
+        return child(phase, Path::new(file), db);
     }
     let mut n: usize = 100_000;
     let mut out = PathBuf::from("target/bench-data");
     let mut formats = vec!["trivy".to_string(), "sarif".to_string()];
+    let mut server: Option<String> = None;
     let mut i = 1;
     while i < args.len() {
         match args[i].as_str() {
@@ -233,6 +238,15 @@ fn main() -> Result<(), String> {
                     .map(String::from)
                     .collect()
             }
+            "--database" => {
+                let url = args.get(i + 1).ok_or("--database needs a PostgreSQL URL")?;
+                if !posture_store::is_postgres_url(url) {
+                    return Err(format!(
+                        "--database takes a postgres:// URL (SQLite files are the default): {url}"
+                    ));
+                }
+                server = Some(url.clone());
+            }
             other => return Err(format!("unknown argument {other}")),
         }
         i += 2;
@@ -246,10 +260,15 @@ fn main() -> Result<(), String> {
     }
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     println!(
-        "posture-bench: {n} findings per report, {} core(s)",
+        "posture-bench: {n} findings per report, {} core(s), {}",
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1)
+            .unwrap_or(1),
+        if server.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     );
     println!(
         "{:<7} {:<17} {:>9} {:>12} {:>14} {:>9} {:>11} {:>8}",
@@ -267,10 +286,22 @@ fn main() -> Result<(), String> {
             generate(&script, &[fmt, &ns, "--drop", "10"], &moved)?;
         }
         let size = std::fs::metadata(&base).map_err(|e| e.to_string())?.len();
-        let db = out.join(format!("{fmt}-bench.db"));
+        let sqlite_file = out.join(format!("{fmt}-bench.db"));
         for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_file.display()));
         }
+        // a fresh PostgreSQL database per format, dropped when this iteration ends
+        let pg = match &server {
+            Some(url) => Some(posture_store::testing::TestDatabase::create_on(url)?),
+            None => None,
+        };
+        let db: String = match &pg {
+            Some(pg) => pg.url().to_string(),
+            None => sqlite_file
+                .to_str()
+                .ok_or("non-UTF-8 bench folder")?
+                .to_string(),
+        };
         let parse = run_child("parse-value", &base, &db)?;
         let phases = [
             ("fresh", &base),

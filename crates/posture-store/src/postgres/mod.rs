@@ -1,0 +1,331 @@
+//! The PostgreSQL back end, for teams: several `posture serve` processes and CI uploads share
+//! one database.
+//!
+//! Why it looks like this: the [`Store`] trait is synchronous (the server calls it from
+//! `spawn_blocking`), so the driver is the synchronous `postgres` crate, with a small pool of
+//! connections ([`pool`]). The schema mirrors SQLite's column for column (BIGINT ids and
+//! unix-millisecond timestamps, BYTEA keys, JSON kept as TEXT), so both back ends read into the
+//! same records. Writers of one asset are serialized across processes with a transaction-level
+//! advisory lock on the asset's name ([`asset_lock`]); the ingest's steps are
+//! [`crate::ingest_flow`]'s, so the engine decides every lifecycle change on both back ends;
+//! bulk rows go in with `COPY ... FROM STDIN BINARY` and set-based statements over arrays.
+
+mod decisions;
+mod feeds;
+mod ingest;
+mod pool;
+mod query;
+mod risk;
+mod runtime;
+mod schema;
+mod workflow;
+
+use crate::{
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
+};
+use crate::{
+    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
+    IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
+    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
+    SuggestionRecord, TriageChange,
+};
+use pool::Pool;
+use posture_model::Timestamp;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// How many connections one store keeps at most (each server worker thread borrows one per
+/// call).
+pub const DEFAULT_POOL_SIZE: usize = 8;
+
+/// A PostgreSQL database, reached by URL (`postgres://user@host:port/dbname`).
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects, and creates or migrates the schema.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with_pool_size(url, DEFAULT_POOL_SIZE)
+    }
+
+    /// [`PostgresStore::open`] with at most `max_connections` connections.
+    pub fn open_with_pool_size(url: &str, max_connections: usize) -> Result<Self, StoreError> {
+        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            StoreError::Invalid(format!(
+                "{} is not a PostgreSQL connection URL: {e}",
+                redact_url(url)
+            ))
+        })?;
+        let mut config = config;
+        if config.get_application_name().is_none() {
+            config.application_name("posture");
+        }
+        let store = PostgresStore {
+            pool: Pool::new(config, redact_url(url), max_connections.max(1)),
+        };
+        let mut client = store.pool.get()?;
+        schema::migrate(&mut *client, store.pool.name())?;
+        drop(client);
+        Ok(store)
+    }
+}
+
+/// The URL with its password hidden, for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_string(),
+    }
+}
+
+/// The advisory lock key that serializes every writer of one asset (ingests and people's
+/// correlation decisions) across connections and processes.
+pub(crate) fn asset_lock(asset: &str) -> i64 {
+    let mut h = blake3::Hasher::new();
+    h.update(b"posture-asset-writer\0");
+    h.update(asset.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&h.finalize().as_bytes()[..8]);
+    i64::from_le_bytes(bytes)
+}
+
+/// The advisory lock key of a feed's import.
+pub(crate) fn feed_lock(kind: &str) -> i64 {
+    asset_lock(&format!("\0feed {kind}"))
+}
+
+pub(crate) fn lock(
+    tx: &mut postgres::Transaction<'_>,
+    key: i64,
+    context: &'static str,
+) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
+        .map_err(StoreError::pg(context))?;
+    Ok(())
+}
+
+/// PostgreSQL text cannot hold NUL characters (SQLite can): a NUL in a scanner's text is
+/// stored as U+FFFD. JSON columns never need this (serde_json escapes control characters).
+pub(crate) fn text(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+pub(crate) fn opt_text(s: Option<&str>) -> Option<Cow<'_, str>> {
+    s.map(text)
+}
+
+impl Store for PostgresStore {
+    fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        let mut client = self.pool.get()?;
+        ingest::ingest(&mut *client, batch)
+    }
+
+    fn identical_report(
+        &self,
+        asset: &str,
+        branch: &str,
+        target: &str,
+        sha256: &str,
+    ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
+        let mut client = self.pool.get()?;
+        ingest::identical_report(&mut *client, asset, branch, target, sha256)
+    }
+
+    fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        query::findings(&mut *client, query)
+    }
+
+    fn finding(&self, id: i64) -> Result<Option<FindingRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        query::finding(&mut *client, id)
+    }
+
+    fn events(&self, finding_id: i64) -> Result<Vec<EventRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        query::events(&mut *client, finding_id)
+    }
+
+    fn scans(&self, query: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        query::scans(&mut *client, query)
+    }
+
+    fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError> {
+        let mut client = self.pool.get()?;
+        query::triage(&mut *client, change)
+    }
+
+    fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError> {
+        let mut client = self.pool.get()?;
+        decisions::merge(&mut *client, decision)
+    }
+
+    fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError> {
+        let mut client = self.pool.get()?;
+        decisions::split(&mut *client, decision)
+    }
+
+    fn suggestions(
+        &self,
+        asset: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<SuggestionRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        decisions::suggestions(&mut *client, asset, open_only, None)
+    }
+
+    fn decide_suggestion(
+        &self,
+        decision: SuggestionDecision,
+    ) -> Result<SuggestionRecord, StoreError> {
+        let mut client = self.pool.get()?;
+        decisions::decide_suggestion(&mut *client, decision)
+    }
+
+    fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError> {
+        let mut client = self.pool.get()?;
+        feeds::import_kev(&mut *client, catalog)
+    }
+
+    fn import_epss(&self, feed: EpssImport) -> Result<FeedImportRecord, StoreError> {
+        let mut client = self.pool.get()?;
+        feeds::import_epss(&mut *client, feed)
+    }
+
+    fn feed_facts(&self, cves: &[String]) -> Result<HashMap<String, FeedFacts>, StoreError> {
+        let mut client = self.pool.get()?;
+        feeds::feed_facts(&mut *client, cves)
+    }
+
+    fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        feeds::feed_imports(&mut *client)
+    }
+
+    fn runtime_components(
+        &self,
+        assets: &[String],
+    ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        runtime::runtime_components(&mut *client, assets)
+    }
+
+    fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        query::unassessed_findings(&mut *client, limit)
+    }
+
+    fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        risk::store_risk(&mut client, &rows)
+    }
+
+    fn risk_basis(&self) -> Result<Option<String>, StoreError> {
+        let mut client = self.pool.get()?;
+        risk::risk_basis(&mut client)
+    }
+
+    fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        risk::reset_risk(&mut client, basis)
+    }
+}
+
+impl WorkflowStore for PostgresStore {
+    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::record_decisions(&mut client, changes)
+    }
+
+    fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::decision(&mut client, finding_id)
+    }
+
+    fn decisions(&self, asset: Option<&str>) -> Result<Vec<DecisionRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::decisions(&mut client, asset)
+    }
+
+    fn expire_decisions(&self, now: Timestamp) -> Result<Vec<ExpiredDecision>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::expire_decisions(&mut client, now)
+    }
+
+    fn event_log(&self, query: &EventQuery) -> Result<Vec<EventRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::event_log(&mut client, query)
+    }
+
+    fn append_events(&self, events: Vec<NewEvent>) -> Result<usize, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::append_events(&mut client, events)
+    }
+
+    fn scan_coverage(
+        &self,
+        asset: Option<&str>,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<ScanCoverageRow>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::scan_coverage(&mut client, asset, since, until)
+    }
+
+    fn asset_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut client = self.pool.get()?;
+        workflow::asset_names(&mut client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/posture"),
+            "postgres://app:***@db:5432/posture"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(
+            redact_url("postgresql://h/db?user=a"),
+            "postgresql://h/db?user=a"
+        );
+    }
+
+    #[test]
+    fn lock_keys_differ_by_asset_and_kind() {
+        assert_ne!(asset_lock("a"), asset_lock("b"));
+        assert_eq!(asset_lock("shop"), asset_lock("shop"));
+        assert_ne!(feed_lock("kev"), feed_lock("epss"));
+    }
+
+    #[test]
+    fn nul_becomes_replacement_character() {
+        assert_eq!(text("a\0b"), "a\u{FFFD}b");
+        assert!(matches!(text("plain"), Cow::Borrowed(_)));
+    }
+}

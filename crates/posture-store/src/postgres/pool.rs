@@ -1,0 +1,152 @@
+//! A small blocking connection pool: at most `max` connections, opened on demand, reused, and
+//! dropped when the server closed them.
+//!
+//! Why our own: the store is synchronous and needs only borrow-and-return; a caller that finds
+//! every connection busy waits (up to [`WAIT`]) instead of opening more than the database
+//! allows. A connection is returned only if it is still usable and no transaction is left
+//! open on it (the driver's `Transaction` rolls back when dropped).
+
+use crate::StoreError;
+use postgres::{Client, Config, NoTls};
+use std::ops::{Deref, DerefMut};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// How long a caller waits for a free connection before giving up.
+const WAIT: Duration = Duration::from_secs(60);
+
+pub(crate) struct Pool {
+    config: Config,
+    /// The URL without its password, for messages.
+    name: String,
+    max: usize,
+    state: Mutex<State>,
+    freed: Condvar,
+}
+
+struct State {
+    idle: Vec<Client>,
+    /// Connections open now, idle or lent.
+    open: usize,
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Corrupt("a previous database call panicked".to_string())
+}
+
+impl Pool {
+    pub(crate) fn new(config: Config, name: String, max: usize) -> Self {
+        Pool {
+            config,
+            name,
+            max,
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Borrows a connection: an idle one, a new one while fewer than `max` are open, or the
+    /// next one returned.
+    pub(crate) fn get(&self) -> Result<PooledClient<'_>, StoreError> {
+        let mut state = self.state.lock().map_err(poisoned)?;
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            while let Some(client) = state.idle.pop() {
+                if client.is_closed() {
+                    state.open = state.open.saturating_sub(1);
+                    continue;
+                }
+                return Ok(PooledClient {
+                    client: Some(client),
+                    pool: self,
+                });
+            }
+            if state.open < self.max {
+                state.open += 1;
+                drop(state);
+                return match self.config.connect(NoTls) {
+                    Ok(client) => Ok(PooledClient {
+                        client: Some(client),
+                        pool: self,
+                    }),
+                    Err(e) => {
+                        if let Ok(mut state) = self.state.lock() {
+                            state.open = state.open.saturating_sub(1);
+                        }
+                        self.freed.notify_one();
+                        Err(StoreError::Database {
+                            context: "connecting to PostgreSQL",
+                            source: Box::new(crate::error::PgMessage(format!(
+                                "{}: {}",
+                                self.name,
+                                crate::error::pg_message(&e)
+                            ))),
+                        })
+                    }
+                };
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Unsupported(format!(
+                    "no free connection to {} after {} s ({} in use)",
+                    self.name,
+                    WAIT.as_secs(),
+                    self.max
+                )));
+            }
+            state = self
+                .freed
+                .wait_timeout(state, deadline - now)
+                .map_err(poisoned)?
+                .0;
+        }
+    }
+
+    fn give_back(&self, client: Client) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if client.is_closed() {
+            state.open = state.open.saturating_sub(1);
+        } else {
+            state.idle.push(client);
+        }
+        drop(state);
+        self.freed.notify_one();
+    }
+}
+
+/// A borrowed connection, returned to the pool when dropped.
+pub(crate) struct PooledClient<'a> {
+    client: Option<Client>,
+    pool: &'a Pool,
+}
+
+impl Deref for PooledClient<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        // `client` is `Some` from creation until drop
+        self.client.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl DerefMut for PooledClient<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for PooledClient<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            self.pool.give_back(client);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! PostgreSQL schema migrations, applied in order on open; `posture_schema.version` records how
+//! many have run. Entry N does what SQLite's migration N does (`src/sqlite/schema.rs`), in
+//! PostgreSQL's types: BIGSERIAL/BIGINT ids, BIGINT unix-millisecond timestamps, BYTEA keys,
+//! BOOLEAN flags, DOUBLE PRECISION, and JSON as TEXT (JSONB refuses the `\u0000` escape that
+//! scanner text may carry; Posture reads JSON in Rust, never in SQL). Never edit a released
+//! migration: append a new one, on both back ends.
+//!
+//! Several processes may open one database at once: the migration runs under an advisory lock,
+//! and the version is read again once the lock is held.
+
+use crate::StoreError;
+use postgres::Client;
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the foundation
+    r#"
+CREATE TABLE assets (
+    id          BIGSERIAL PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL
+);
+CREATE TABLE scopes (
+    id            BIGSERIAL PRIMARY KEY,
+    asset_id      BIGINT NOT NULL REFERENCES assets(id),
+    tool          TEXT NOT NULL,
+    branch        TEXT NOT NULL,
+    target        TEXT NOT NULL DEFAULT '',
+    last_scan_at  BIGINT,
+    last_digest   TEXT,
+    UNIQUE (asset_id, tool, branch, target)
+);
+CREATE TABLE scans (
+    id             BIGSERIAL PRIMARY KEY,
+    scope_id       BIGINT NOT NULL REFERENCES scopes(id),
+    tool_version   TEXT,
+    format         TEXT NOT NULL,
+    commit_sha     TEXT,
+    kind           TEXT NOT NULL,
+    report_name    TEXT NOT NULL,
+    report_sha256  TEXT NOT NULL,
+    at             BIGINT NOT NULL,
+    occurrences    BIGINT NOT NULL,
+    summary        TEXT NOT NULL,
+    diagnostics    TEXT NOT NULL
+);
+CREATE INDEX scans_scope ON scans (scope_id, at);
+CREATE TABLE findings (
+    id             BIGSERIAL PRIMARY KEY,
+    asset_id       BIGINT NOT NULL REFERENCES assets(id),
+    key            BYTEA NOT NULL,
+    category       TEXT NOT NULL,
+    severity       BIGINT NOT NULL,
+    title          TEXT NOT NULL,
+    rule_id        TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('open', 'fixed')),
+    triage         TEXT,
+    triage_reason  TEXT,
+    first_seen     BIGINT NOT NULL,
+    fixed_at       BIGINT,
+    reopened       BIGINT NOT NULL DEFAULT 0,
+    merged_into    BIGINT REFERENCES findings(id),
+    UNIQUE (asset_id, key)
+);
+CREATE INDEX findings_list ON findings (asset_id, status, severity);
+CREATE INDEX findings_merged ON findings (merged_into) WHERE merged_into IS NOT NULL;
+CREATE TABLE occurrences (
+    id           BIGSERIAL PRIMARY KEY,
+    scope_id     BIGINT NOT NULL REFERENCES scopes(id),
+    finding_id   BIGINT NOT NULL REFERENCES findings(id),
+    fingerprint  BYTEA NOT NULL,
+    tier         TEXT NOT NULL,
+    open         BOOLEAN NOT NULL,
+    first_seen   BIGINT NOT NULL,
+    last_seen    BIGINT,
+    closed_at    BIGINT,
+    scan_id      BIGINT NOT NULL REFERENCES scans(id),
+    data_hash    BYTEA NOT NULL,
+    severity     BIGINT NOT NULL,
+    data         TEXT NOT NULL,
+    features     TEXT NOT NULL,
+    relocation_key   BYTEA,
+    link_confidence  DOUBLE PRECISION,
+    link_reason      TEXT,
+    link_occurrence  BIGINT,
+    UNIQUE (scope_id, fingerprint)
+);
+CREATE INDEX occurrences_finding ON occurrences (finding_id);
+CREATE INDEX occurrences_scan ON occurrences (scan_id);
+CREATE TABLE events (
+    id           BIGSERIAL PRIMARY KEY,
+    finding_id   BIGINT NOT NULL REFERENCES findings(id),
+    scan_id      BIGINT REFERENCES scans(id),
+    at           BIGINT NOT NULL,
+    kind         TEXT NOT NULL,
+    actor        TEXT,
+    from_status  TEXT,
+    to_status    TEXT,
+    reason       TEXT
+);
+CREATE INDEX events_finding ON events (finding_id, at);
+CREATE INDEX events_time ON events (at);
+CREATE TABLE suggestions (
+    id               BIGSERIAL PRIMARY KEY,
+    asset_id         BIGINT NOT NULL REFERENCES assets(id),
+    finding_id       BIGINT NOT NULL REFERENCES findings(id),
+    other_finding_id BIGINT NOT NULL REFERENCES findings(id),
+    confidence       DOUBLE PRECISION NOT NULL,
+    reason           TEXT NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'rejected')),
+    created_at       BIGINT NOT NULL,
+    decided_at       BIGINT,
+    decided_by       TEXT
+);
+CREATE INDEX suggestions_asset ON suggestions (asset_id, state);
+CREATE TABLE separations (
+    asset_id    BIGINT NOT NULL REFERENCES assets(id),
+    fp_a        BYTEA NOT NULL,
+    fp_b        BYTEA NOT NULL,
+    created_at  BIGINT NOT NULL,
+    actor       TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    PRIMARY KEY (asset_id, fp_a, fp_b)
+);
+"#,
+    // 2: threat feeds (CISA KEV, FIRST EPSS), replaced whole on each import
+    r#"
+CREATE TABLE kev (
+    cve              TEXT PRIMARY KEY,
+    date_added       TEXT,
+    ransomware       BOOLEAN NOT NULL,
+    catalog_version  TEXT,
+    due_date         TEXT
+);
+CREATE TABLE epss (
+    cve            TEXT PRIMARY KEY,
+    probability    DOUBLE PRECISION NOT NULL,
+    percentile     DOUBLE PRECISION NOT NULL,
+    model_version  TEXT,
+    score_date     TEXT
+);
+CREATE TABLE feed_imports (
+    id           BIGSERIAL PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('kev', 'epss')),
+    version      TEXT,
+    date         TEXT,
+    imported_at  BIGINT NOT NULL,
+    entries      BIGINT NOT NULL
+);
+"#,
+    // 3: runtime inventory, replaced per (asset, target) on each runtime ingest
+    r#"
+CREATE TABLE runtime_components (
+    asset_id   BIGINT NOT NULL REFERENCES assets(id),
+    target     TEXT NOT NULL DEFAULT '',
+    ecosystem  TEXT,
+    name       TEXT NOT NULL,
+    version    TEXT,
+    purl       TEXT,
+    scan_id    BIGINT NOT NULL REFERENCES scans(id),
+    seen_at    BIGINT NOT NULL
+);
+CREATE INDEX runtime_components_asset ON runtime_components (asset_id, target);
+"#,
+    // 4: each finding's risk as last assessed (score, band, owning team) so lists sort and
+    // page by risk with an index; a negative score means "to assess"; `risk_state` remembers
+    // which configuration scored them
+    r#"
+ALTER TABLE findings ADD COLUMN risk_score DOUBLE PRECISION NOT NULL DEFAULT -1;
+ALTER TABLE findings ADD COLUMN risk_band TEXT;
+ALTER TABLE findings ADD COLUMN team TEXT;
+CREATE INDEX findings_by_risk ON findings (risk_score DESC, id);
+CREATE INDEX findings_asset_risk ON findings (asset_id, risk_score DESC, id);
+CREATE INDEX findings_unscored ON findings (id) WHERE risk_score < 0 AND merged_into IS NULL;
+CREATE TABLE risk_state (
+    id     BIGINT PRIMARY KEY CHECK (id = 1),
+    basis  TEXT NOT NULL
+);
+"#,
+    // 5: triage workflow: who decided, when, the approver and role, the expiry of an
+    // acceptance (on the finding, and on each event of the log)
+    r#"
+ALTER TABLE findings ADD COLUMN triage_actor TEXT;
+ALTER TABLE findings ADD COLUMN triage_at BIGINT;
+ALTER TABLE findings ADD COLUMN triage_expires_at BIGINT;
+ALTER TABLE findings ADD COLUMN triage_approver TEXT;
+ALTER TABLE findings ADD COLUMN triage_role TEXT;
+ALTER TABLE events ADD COLUMN approver TEXT;
+ALTER TABLE events ADD COLUMN role TEXT;
+ALTER TABLE events ADD COLUMN expires_at BIGINT;
+CREATE INDEX findings_triage_expiry ON findings (triage_expires_at);
+CREATE INDEX events_kind ON events (kind, at);
+"#,
+];
+
+/// The advisory lock key held while migrating.
+const MIGRATION_LOCK: i64 = 0x706f_7374_7572_6501; // "posture\x01"
+
+/// Creates the version table if needed and applies every migration not yet applied, each in
+/// its own transaction; refuses a database written by a newer Posture.
+pub(super) fn migrate(client: &mut Client, name: &str) -> Result<(), StoreError> {
+    let e = StoreError::pg("migrating the schema");
+    let known = MIGRATIONS.len() as i64;
+    // Fast path: an up-to-date database needs no lock.
+    if let Some(found) = current_version(client)?
+        && found == known
+    {
+        return Ok(());
+    }
+    let mut tx = client.transaction().map_err(e)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(e)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS posture_schema (
+             only_row  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+             version   BIGINT NOT NULL
+         );
+         INSERT INTO posture_schema (version) VALUES (0) ON CONFLICT DO NOTHING;",
+    )
+    .map_err(e)?;
+    let found: i64 = tx
+        .query_one("SELECT version FROM posture_schema", &[])
+        .map_err(e)?
+        .get(0);
+    if found > known {
+        return Err(StoreError::SchemaTooNew {
+            path: name.to_string(),
+            found,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        tx.batch_execute(sql).map_err(e)?;
+        tx.execute(
+            "UPDATE posture_schema SET version = $1",
+            &[&((i + 1) as i64)],
+        )
+        .map_err(e)?;
+    }
+    tx.commit().map_err(e)
+}
+
+/// The recorded version, or `None` before the first migration.
+fn current_version(client: &mut Client) -> Result<Option<i64>, StoreError> {
+    let e = StoreError::pg("reading the schema version");
+    let exists: bool = client
+        .query_one("SELECT to_regclass('posture_schema') IS NOT NULL", &[])
+        .map_err(e)?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt("SELECT version FROM posture_schema", &[])
+        .map_err(e)?;
+    Ok(row.map(|r| r.get(0)))
+}
