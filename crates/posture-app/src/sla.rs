@@ -354,3 +354,132 @@ pub fn breaches_to_record(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_model::{Category, Severity};
+    use proptest::prelude::*;
+
+    const DAY: i64 = DAY_MS;
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_millisecond(1_767_571_200_000 + ms).expect("time")
+    }
+
+    fn finding() -> FindingRecord {
+        FindingRecord {
+            id: 1,
+            asset: "a".into(),
+            status: FindingStatus::Open,
+            severity: Severity::Critical,
+            category: Category::Sca,
+            title: "f".into(),
+            rule_id: "r".into(),
+            first_seen: t(0),
+            last_seen: t(0),
+            fixed_at: None,
+            reopened: 0,
+            triage: None,
+            triage_reason: None,
+            risk_score: None,
+            risk_band: None,
+            team: None,
+            occurrences: Vec::new(),
+        }
+    }
+
+    fn ev(id: i64, at: i64, kind: &str, to: Option<&str>) -> EventRecord {
+        EventRecord {
+            id,
+            finding_id: 1,
+            at: t(at),
+            kind: kind.into(),
+            scan_id: None,
+            actor: None,
+            from_status: None,
+            to_status: to.map(str::to_string),
+            reason: None,
+            approver: None,
+            role: None,
+            expires_at: None,
+        }
+    }
+
+    /// Events: opened at 0, then acceptances as (start offset, length) pairs laid end to
+    /// end with gaps, each ended by a decision back to confirmed (or still running).
+    fn history(pauses: &[(i64, i64)], last_open: bool) -> (Vec<EventRecord>, i64) {
+        let mut events = vec![ev(1, 0, "opened", Some("open"))];
+        let mut cursor = 0;
+        let mut id = 2;
+        for (i, (gap, len)) in pauses.iter().enumerate() {
+            cursor += gap;
+            events.push(ev(id, cursor, "triaged", Some("accepted")));
+            id += 1;
+            if i + 1 < pauses.len() || !last_open {
+                cursor += len;
+                events.push(ev(id, cursor, "triaged", Some("confirmed")));
+                id += 1;
+            }
+        }
+        (events, cursor)
+    }
+
+    proptest! {
+        #[test]
+        fn pauses_only_delay_a_breach_and_time_adds_up(
+            pauses in proptest::collection::vec((1i64..5 * DAY, 1i64..5 * DAY), 0..5),
+            last_open in any::<bool>(),
+            extra in 0i64..20 * DAY,
+        ) {
+            let f = finding();
+            let (events, end) = history(&pauses, last_open);
+            let at = t(end + extra);
+            let with = sla_with_days(&f, &events, Some(7), at);
+            let without = sla_with_days(&f, &events[..1], Some(7), at);
+            let elapsed = end + extra;
+            // running time + paused time = elapsed time since the start
+            let used = 7 * DAY - with.remaining_ms.unwrap_or_default();
+            prop_assert_eq!(used + with.paused_ms, elapsed);
+            // a pause never brings a breach forward
+            match (with.breached_at, without.breached_at) {
+                (Some(w), Some(wo)) => prop_assert!(w >= wo),
+                (Some(_), None) => prop_assert!(false, "breach only with pauses"),
+                _ => {}
+            }
+            // the state says paused exactly while accepted
+            let accepted_now = last_open && !pauses.is_empty();
+            prop_assert_eq!(with.state == SlaState::Paused, accepted_now);
+            if !accepted_now {
+                prop_assert_eq!(with.state == SlaState::Breached, used >= 7 * DAY);
+            }
+        }
+    }
+
+    #[test]
+    fn a_reopened_finding_gets_a_fresh_clock_and_resolution_stops_it() {
+        let f = finding();
+        let events = vec![
+            ev(1, 0, "opened", Some("open")),
+            ev(2, 10 * DAY, "fixed", Some("fixed")),
+            ev(3, 20 * DAY, "reopened", Some("open")),
+        ];
+        // fixed on day 10 (late): no SLA runs while fixed
+        assert_eq!(
+            sla_with_days(&f, &events, Some(7), t(15 * DAY)).state,
+            SlaState::None
+        );
+        // reopened on day 20: a fresh 7 days
+        let s = sla_with_days(&f, &events, Some(7), t(22 * DAY));
+        assert_eq!(s.state, SlaState::Within);
+        assert_eq!(s.started, Some(t(20 * DAY)));
+        assert_eq!(s.due, Some(t(27 * DAY)));
+        // no SLA for info
+        assert_eq!(
+            sla_with_days(&f, &events, None, t(22 * DAY)).state,
+            SlaState::None
+        );
+        // before it existed
+        assert_eq!(replay(&f, &events[..0], t(-1)).status, None);
+    }
+}

@@ -8,7 +8,7 @@ use crate::output::{self, clip};
 use anyhow::{Context, bail};
 use posture_app::metrics::{MetricsReport, MetricsRequest};
 use posture_app::sla::{Sla, SlaState};
-use posture_app::workflow::{DecisionRequest, DecisionRules, DefaultSla, NoApprovalRequired};
+use posture_app::workflow::{DecisionRequest, DecisionRules, NoApprovalRequired, SlaRule};
 use posture_app::{Clock, SystemClock};
 use posture_model::{FindingStatus, Timestamp};
 use posture_store::{EventQuery, EventRecord, FindingRecord, Store};
@@ -45,7 +45,7 @@ pub fn triage(
     a: TriageArgs,
 ) -> anyhow::Result<ExitCode> {
     if let Some(TriageCommand::Expire(e)) = a.command {
-        return expire(database, e);
+        return expire(database, config, e);
     }
     let (Some(id), Some(state), Some(reason)) = (a.id, a.state, a.reason) else {
         bail!("posture triage needs a finding id, --state and --reason (or `triage expire`)");
@@ -121,8 +121,13 @@ pub fn triage(
     Ok(ExitCode::SUCCESS)
 }
 
-fn expire(database: &str, a: TriageExpireArgs) -> anyhow::Result<ExitCode> {
+fn expire(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: TriageExpireArgs,
+) -> anyhow::Result<ExitCode> {
     let at = now_or(a.at.as_deref())?;
+    let config = crate::risk::load(config)?;
     let store = open_store(database)?;
     let expired = posture_app::workflow::expire(store.as_ref(), at)?;
     // the same sweep records SLA breaches of every unresolved finding
@@ -135,7 +140,8 @@ fn expire(database: &str, a: TriageExpireArgs) -> anyhow::Result<ExitCode> {
         ]),
         ..Default::default()
     })?;
-    let breaches = record_breaches(store.as_ref(), &open, at)?;
+    let rule = crate::gate::sla_rule(store.as_ref(), config.as_ref(), &open, at)?;
+    let breaches = record_breaches(store.as_ref(), &open, rule.as_ref(), at)?;
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&serde_json::json!({
             "at": at, "expired": expired, "sla_breaches_recorded": breaches,
@@ -177,10 +183,11 @@ fn events_of(store: &dyn Store, list: &[FindingRecord]) -> anyhow::Result<Vec<Ev
 fn record_breaches(
     store: &dyn Store,
     list: &[FindingRecord],
+    rule: &dyn SlaRule,
     at: Timestamp,
 ) -> anyhow::Result<usize> {
     let events = events_of(store, list)?;
-    let new = posture_app::sla::breaches_to_record(list, &events, &DefaultSla, at);
+    let new = posture_app::sla::breaches_to_record(list, &events, rule, at);
     Ok(store.append_events(new)?)
 }
 
@@ -319,24 +326,16 @@ pub fn metrics(
     let store = open_store(database)?;
     // expiries up to the date are part of the history
     posture_app::workflow::expire(store.as_ref(), as_of.min(SystemClock.now()))?;
+    let request = MetricsRequest {
+        as_of,
+        days: a.days,
+        asset: a.asset,
+        team: a.team,
+    };
+    let input = posture_app::metrics::load(store.as_ref(), config.as_ref(), &request)?;
     // SLA days chosen by the policy of posture.toml `[policy] file`, else the defaults.
-    let in_scope = store.findings(&posture_store::FindingQuery {
-        asset: a.asset.clone(),
-        status: None,
-        ..posture_store::FindingQuery::default()
-    })?;
-    let rule = crate::gate::sla_rule(store.as_ref(), config.as_ref(), &in_scope, as_of)?;
-    let report = posture_app::metrics::metrics(
-        store.as_ref(),
-        config.as_ref(),
-        rule.as_ref(),
-        &MetricsRequest {
-            as_of,
-            days: a.days,
-            asset: a.asset,
-            team: a.team,
-        },
-    )?;
+    let rule = crate::gate::sla_rule(store.as_ref(), config.as_ref(), &input.findings, as_of)?;
+    let report = posture_app::metrics::compute(&input, rule.as_ref(), &request);
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&report)?,
         OutputFormat::Csv => output::csv(

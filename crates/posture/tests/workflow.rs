@@ -541,3 +541,34 @@ fn triage_states_expiry_and_sla_through_the_cli() {
         .code(2)
         .stderr(predicate::str::contains("unknown SLA state `late`"));
 }
+
+#[test]
+fn a_policy_set_sla_rule_changes_the_sla_metrics() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("p.db");
+    history(&db, dir.path());
+    // the same portfolio, with a policy that gives criticals 100 days
+    let config = std::fs::read_to_string(dir.path().join("posture.toml")).expect("config");
+    std::fs::write(
+        dir.path().join("with-policy.toml"),
+        format!("[policy]\nfile = \"sla.toml\"\n\n{config}"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("sla.toml"),
+        "[[rule]]\nid = \"critical-100-days\"\nwhen = 'finding.severity == \"critical\"'\naction = \"set_sla\"\ndays = 100\n",
+    )
+    .expect("write");
+    let with_policy = json(
+        posture(&db)
+            .arg("--config")
+            .arg(dir.path().join("with-policy.toml"))
+            .args(["metrics", "--as-of", "2026-01-25", "--output", "json"]),
+    );
+    // C (open since D0) is 20 days into a 100-day SLA: nothing past SLA
+    assert_eq!(with_policy["criticals_past_sla"]["open"], 3);
+    assert_eq!(with_policy["criticals_past_sla"]["past_sla"], 0);
+    // the defaults (7 days) without the policy
+    let defaults = metrics(&db, dir.path(), &["--as-of", "2026-01-25"]);
+    assert_eq!(defaults["criticals_past_sla"]["past_sla"], 1);
+}
