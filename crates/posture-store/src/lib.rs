@@ -14,10 +14,14 @@
 //! Architecture invariant: no parser and no terminal code here; the store never decides a
 //! lifecycle transition itself: the engine does, so both back ends behave the same.
 
+mod access;
+mod access_types;
 mod error;
 mod sqlite;
 mod types;
 
+pub use access::AccessStore;
+pub use access_types::*;
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -104,6 +108,18 @@ pub trait Store: Send + Sync {
 /// Opens the store a `--database` value names: a SQLite file path (created on first use).
 /// `postgres://` URLs are refused with a clear message until that back end lands.
 pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Err(StoreError::Unsupported(
+            "the PostgreSQL back end is not available in this build yet; use a SQLite file path"
+                .to_string(),
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(location)?))
+}
+
+/// Opens the store a `--database` value names with access control (the server's handle):
+/// one object for [`Store`] and [`AccessStore`].
+pub fn open_with_access(location: &str) -> Result<Box<dyn AccessStore>, StoreError> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
         return Err(StoreError::Unsupported(
             "the PostgreSQL back end is not available in this build yet; use a SQLite file path"

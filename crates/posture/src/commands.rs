@@ -16,7 +16,11 @@ pub const DEFAULT_DATABASE: &str = "posture.db";
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Demo(a) = cli.command {
-        return crate::demo::run(cli.database.as_deref().unwrap_or("posture-demo.db"), a);
+        return crate::demo::run(
+            cli.database.as_deref().unwrap_or("posture-demo.db"),
+            cli.config.as_deref(),
+            a,
+        );
     }
     let database = cli.database.as_deref().unwrap_or(DEFAULT_DATABASE);
     let config = cli.config.as_deref();
@@ -36,6 +40,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scans(a) => scans(database, a),
         Command::Triage(a) => triage(database, a),
         Command::Assets(c) => crate::assets::run(config, c),
+        Command::Serve(a) => crate::serve::serve(database, config, a),
+        Command::Token(c) => crate::serve::token(database, c),
         Command::Demo(_) => unreachable!("handled above"),
     }
 }

@@ -10,6 +10,7 @@ mod commands;
 mod demo;
 mod output;
 mod risk;
+mod serve;
 
 use clap::Parser as _;
 use std::process::ExitCode;

@@ -150,4 +150,59 @@ CREATE TABLE runtime_components (
 );
 CREATE INDEX runtime_components_asset ON runtime_components (asset_id, target);
 "#,
+    // 6: access control: users, teams, API tokens (SHA-256 hashes only), dashboard sessions
+    // (hashed ids), the audit log of every write
+    r#"
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE teams (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE team_members (
+    team_id  INTEGER NOT NULL REFERENCES teams(id),
+    user_id  INTEGER NOT NULL REFERENCES users(id),
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'appsec', 'developer', 'reader', 'ci')),
+    prefix        TEXT NOT NULL,
+    secret_hash   TEXT NOT NULL UNIQUE,
+    created_at    INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    expires_at    INTEGER,
+    revoked_at    INTEGER,
+    last_used_at  INTEGER
+);
+CREATE TABLE token_assets (
+    token_id  INTEGER NOT NULL REFERENCES api_tokens(id),
+    asset     TEXT NOT NULL,
+    PRIMARY KEY (token_id, asset)
+);
+CREATE TABLE sessions (
+    id           INTEGER PRIMARY KEY,
+    secret_hash  TEXT NOT NULL UNIQUE,
+    token_id     INTEGER NOT NULL REFERENCES api_tokens(id),
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    token_id  INTEGER,
+    client    TEXT,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    detail    TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+"#,
 ];
