@@ -11,7 +11,7 @@ use std::time::Instant;
 
 pub fn run(
     database: &str,
-    config: Option<&std::path::Path>,
+    config_arg: Option<&std::path::Path>,
     a: DemoArgs,
 ) -> anyhow::Result<ExitCode> {
     let until = match &a.until {
@@ -153,7 +153,7 @@ pub fn run(
         return Ok(ExitCode::SUCCESS);
     }
     drop(store);
-    serve_dashboard(database, config.unwrap_or(&config_path), &a.listen)
+    serve_dashboard(database, config_arg.unwrap_or(&config_path), &a.listen)
 }
 
 /// The end of the demo: the dashboard on localhost, with a sign-in token made for it.
