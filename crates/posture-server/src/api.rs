@@ -102,8 +102,10 @@ fn audit(
     Ok(())
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::Internal(format!("cannot serialize: {e}")))
+/// Serialized JSON, as the CLI prints it (field order kept).
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|e| ApiError::Internal(format!("cannot serialize: {e}")))
 }
 
 /// Routes of the API.
@@ -294,6 +296,15 @@ async fn read_upload(
     }
 }
 
+/// What `posture ingest --output json` prints.
+#[derive(Serialize)]
+struct IngestSummary<'a, Total: Serialize> {
+    asset: &'a str,
+    reports: &'a [posture_app::PreparedSummary],
+    scopes: &'a [posture_store::ScopeOutcome],
+    total: &'a Total,
+}
+
 /// Upload a report (raw body, or multipart field `file`). Same ingest as `posture ingest`:
 /// the format is detected from the content, and the report is stored whole or not at all.
 #[utoipa::path(
@@ -369,12 +380,12 @@ async fn upload_scan(
             let name = source.name.clone();
             let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &[source], request)?;
             let total = outcome.total();
-            let summary = serde_json::json!({
-                "asset": outcome.asset,
-                "reports": reports,
-                "scopes": outcome.scopes,
-                "total": total,
-            });
+            let summary = to_json(&IngestSummary {
+                asset: &outcome.asset,
+                reports: &reports,
+                scopes: &outcome.scopes,
+                total: &total,
+            })?;
             audit(
                 s,
                 &actor,
@@ -579,12 +590,22 @@ async fn get_finding(
     Ok(Json(FindingJson(f)))
 }
 
+/// What `posture explain --output json` prints.
+#[derive(Serialize)]
+struct Explanation<'a> {
+    finding: &'a AssessedFinding,
+    suggestions: Vec<posture_store::SuggestionRecord>,
+    events: Vec<posture_store::EventRecord>,
+    risk: &'a posture_risk::RiskAssessment,
+    owner: &'a Option<posture_app::risk::OwnerView>,
+}
+
 /// The explanation of a finding for a caller (as `posture explain --output json`).
 pub fn explanation(
     shared: &Shared,
     principal: &Principal,
     id: i64,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<Box<serde_json::value::RawValue>, ApiError> {
     let assessed = readable_finding(shared, principal, id)?;
     let events = shared.store.events(id)?;
     let suggestions: Vec<_> = shared
@@ -593,13 +614,13 @@ pub fn explanation(
         .into_iter()
         .filter(|s| s.finding_id == id || s.other_finding_id == id)
         .collect();
-    Ok(serde_json::json!({
-        "finding": to_json(&assessed)?,
-        "suggestions": suggestions,
-        "events": events,
-        "risk": assessed.risk,
-        "owner": assessed.owner,
-    }))
+    to_json(&Explanation {
+        finding: &assessed,
+        suggestions,
+        events,
+        risk: &assessed.risk,
+        owner: &assessed.owner,
+    })
 }
 
 /// Everything about a finding: occurrences across tools, why each belongs (correlation rule,

@@ -1,7 +1,8 @@
 //! OpenAPI schemas of the JSON the API shares with the CLI (`posture findings --output json`,
 //! `posture explain`, `posture ingest --output json`...): those values come from the store and
 //! the app as they are, so their schemas are written here, next to each other, and the API
-//! tests validate real answers against them.
+//! tests validate real answers against them. The values are kept as serialized JSON (in the
+//! field order the CLI prints), never rebuilt as maps.
 
 use serde::Serialize;
 use serde_json::json;
@@ -20,7 +21,7 @@ macro_rules! json_schema_type {
         $(#[$doc])*
         #[derive(Debug, Clone, Serialize)]
         #[serde(transparent)]
-        pub struct $name(pub serde_json::Value);
+        pub struct $name(pub Box<serde_json::value::RawValue>);
 
         impl $name {
             /// The schema as JSON (also used by the unit test).

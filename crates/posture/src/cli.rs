@@ -129,6 +129,7 @@ pub struct TokenCreateArgs {
     /// Expiry: YYYY-MM-DD (end of day UTC) or RFC 3339; default never.
     #[arg(long)]
     pub expires: Option<String>,
+    /// `json` prints the token with its record; otherwise the bare token (details on stderr).
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

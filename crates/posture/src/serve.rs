@@ -151,8 +151,10 @@ fn create(store: &dyn AccessStore, a: TokenCreateArgs, by: &Actor) -> anyhow::Re
         by,
         SystemClock.now(),
     )?;
-    match output::resolve(a.output) {
-        OutputFormat::Json => {
+    // The bare token on stdout by default, so that `TOKEN=$(posture token create ...)` works;
+    // `--output json` for the record too.
+    match a.output {
+        Some(OutputFormat::Json) => {
             output::json(&serde_json::json!({ "token": value, "record": record }))?
         }
         _ => {

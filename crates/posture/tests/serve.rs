@@ -1,4 +1,4 @@
-//! Browser end-to-end test: a real headless Chromium (Debian's `chromium` + `chromium-driver`)
+//! The real `posture serve` binary end to end. Browser test: a real headless Chromium (Debian's `chromium` + `chromium-driver`)
 //! drives the real `posture serve` binary on a loopback port over the demo portfolio: sign in
 //! with a token, see the dashboard, filter findings, open one, accept its risk with an expiry,
 //! and see the metric change.
@@ -306,4 +306,156 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
     .await;
     let _ = driver.quit().await;
     result.unwrap_or_else(|e| panic!("browser test: {e}"));
+}
+
+/// A minimal HTTP/1.1 exchange over a loopback socket (no client library needed).
+fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("{host}: {e}"));
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.write_all(body).unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("s.db");
+    let config = dir.path().join("posture.toml");
+    std::fs::write(&config, "[[team]]\nname = \"payments\"\n\n[[asset]]\nname = \"payments-api\"\nteam = \"payments\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // First start: a bootstrap admin token, printed once.
+    let mut child = Command::new(posture_bin())
+        .arg("--database")
+        .arg(&db)
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-upload-size",
+            "4096",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
+    let _guard = Guard(child);
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let done = line.starts_with("Press Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = printed.join("\n");
+    let base = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(|w| w.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| panic!("no URL: {text}"));
+    let admin = text
+        .split_whitespace()
+        .find(|w| w.starts_with("pst_"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no bootstrap token: {text}"));
+
+    assert_eq!(http(&base, "GET", "/api/v1/findings", None, b"").0, 401);
+    assert_eq!(
+        http(&base, "GET", "/api/v1/findings", Some("pst_0000"), b"").0,
+        401
+    );
+    let (status, body) = http(&base, "GET", "/api/v1/findings", Some(&admin), b"");
+    assert_eq!(status, 200, "{body}");
+
+    // A ci token from the CLI (the server reads the same database), printed once.
+    let ci = run_posture(
+        &db,
+        &[
+            "token",
+            "create",
+            "--role",
+            "ci",
+            "--asset",
+            "payments-api",
+            "--name",
+            "pipeline",
+        ],
+    )
+    .trim()
+    .to_string();
+    assert!(ci.starts_with("pst_"));
+    let listed = run_posture(&db, &["token", "list", "--output", "json"]);
+    assert!(
+        !listed.contains(&ci) && !listed.contains(&admin),
+        "token values are never listed"
+    );
+    assert!(listed.contains("\"pipeline\""));
+
+    let report = br#"[{"RuleID":"generic-api-key","Description":"Generic API Key","StartLine":3,"EndLine":3,"StartColumn":1,"EndColumn":20,"Match":"key = abcdef0123456789abcdef","Secret":"abcdef0123456789abcdef","File":"app/config.py","Commit":"abc","Tags":[]}]"#;
+    let (status, body) = http(
+        &base,
+        "POST",
+        "/api/v1/scans?asset=payments-api&format=gitleaks-json&name=gitleaks.json",
+        Some(&ci),
+        report,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"new\":1"), "{body}");
+    let (status, _) = http(
+        &base,
+        "POST",
+        "/api/v1/scans?asset=other-api",
+        Some(&ci),
+        report,
+    );
+    assert_eq!(status, 403);
+    let (status, _) = http(&base, "GET", "/api/v1/findings", Some(&ci), b"");
+    assert_eq!(status, 403, "a ci token reads nothing");
+    let big = vec![b' '; 5000];
+    let (status, body) = http(
+        &base,
+        "POST",
+        "/api/v1/scans?asset=payments-api",
+        Some(&ci),
+        &big,
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("payload_too_large"));
+    let (_, body) = http(&base, "GET", "/api/v1/findings", Some(&admin), b"");
+    assert!(
+        !body.contains("abcdef0123456789abcdef"),
+        "the secret is not shown"
+    );
+    // The upload is audited with the client address.
+    let (_, audit) = http(&base, "GET", "/api/v1/audit", Some(&admin), b"");
+    assert!(
+        audit.contains("scan.upload") && audit.contains("127.0.0.1"),
+        "{audit}"
+    );
 }
