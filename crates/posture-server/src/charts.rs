@@ -39,7 +39,7 @@ pub fn horizontal_bars(title: &str, bars: &[Bar]) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
         t = esc(title)
     );
     for (i, b) in bars.iter().enumerate() {
@@ -88,8 +88,8 @@ pub fn grouped_bars(
     names: (&str, &str),
     colors: (&str, &str),
 ) -> String {
-    let width = 640.0;
-    let height = 240.0;
+    let width = 1200.0;
+    let height = 260.0;
     let (left, right, top, bottom) = (36.0, 8.0, 28.0, 40.0);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
@@ -104,7 +104,7 @@ pub fn grouped_bars(
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
         t = esc(title)
     );
     // Legend.
@@ -134,7 +134,7 @@ pub fn grouped_bars(
     }
     let n = periods.len().max(1) as f64;
     let group = plot_w / n;
-    let bar = (group * 0.36).min(18.0);
+    let bar = (group * 0.36).min(28.0);
     for (i, (label, a, b)) in periods.iter().enumerate() {
         let x0 = left + group * i as f64 + (group - 2.0 * bar - 2.0) / 2.0;
         for (j, (value, color, name)) in [(*a, colors.0, names.0), (*b, colors.1, names.1)]
@@ -152,7 +152,7 @@ pub fn grouped_bars(
                 n = esc(name)
             );
         }
-        if i % 2 == 0 || periods.len() <= 8 {
+        if i % 2 == 0 || periods.len() <= 16 {
             let _ = write!(
                 svg,
                 r##"<text x="{x:.1}" y="{y}" font-size="11" text-anchor="middle" fill="#52606d">{l}</text>"##,
@@ -170,7 +170,7 @@ pub fn grouped_bars(
 pub fn percent_bar(title: &str, percent: f64, color: &str) -> String {
     let p = percent.clamp(0.0, 100.0);
     format!(
-        r##"<svg class="chart gauge" viewBox="0 0 300 40" width="100%" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><rect x="0" y="10" width="300" height="20" rx="10" fill="#e4e7eb"/><rect x="0" y="10" width="{w:.1}" height="20" rx="10" fill="{color}"/></svg>"##,
+        r##"<svg class="chart gauge" viewBox="0 0 300 40" width="300" height="40" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><rect x="0" y="10" width="300" height="20" rx="10" fill="#e4e7eb"/><rect x="0" y="10" width="{w:.1}" height="20" rx="10" fill="{color}"/></svg>"##,
         t = esc(title),
         w = 3.0 * p
     )

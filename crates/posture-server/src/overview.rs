@@ -63,6 +63,8 @@ pub struct Overview {
     pub past_sla: usize,
     /// `past_sla / with_sla` in percent, one decimal.
     pub past_sla_percent: f64,
+    /// Per severity with an SLA (critical first): (severity, SLA days, open, past SLA).
+    pub sla_by_severity: Vec<(String, i64, usize, usize)>,
     pub coverage: Vec<CoverageRow>,
 }
 
@@ -214,6 +216,19 @@ pub fn compute(
         .filter(|f| sla_days(f.finding.severity).is_some())
         .count();
     let past = open.iter().filter(|f| past_sla(f, now)).count();
+    let sla_by_severity = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let days = sla_days(*s)?;
+            let mine: Vec<_> = open.iter().filter(|f| f.finding.severity == *s).collect();
+            Some((
+                s.as_str().to_string(),
+                days,
+                mine.len(),
+                mine.iter().filter(|f| past_sla(f, now)).count(),
+            ))
+        })
+        .collect();
     let past_sla_percent = if with_sla == 0 {
         0.0
     } else {
@@ -260,6 +275,7 @@ pub fn compute(
         with_sla,
         past_sla: past,
         past_sla_percent,
+        sla_by_severity,
         coverage,
     }
 }
