@@ -30,6 +30,19 @@ pub enum AppError {
     UnknownFormat { given: String, known: String },
     #[error("{0}")]
     Invalid(String),
+    /// The triage state machine does not allow this move.
+    #[error(
+        "finding {finding}: cannot go from {from} to {to} (from {from} a finding can go to: {allowed})"
+    )]
+    Transition {
+        finding: i64,
+        from: posture_model::FindingStatus,
+        to: posture_model::FindingStatus,
+        allowed: String,
+    },
+    /// The decision needs an approver in a role it does not have.
+    #[error("finding {finding}: {message}")]
+    Approval { finding: i64, message: String },
     #[error("{0}")]
     Store(StoreError),
 }

@@ -72,6 +72,9 @@ pub struct PreparedReport {
     pub parsed: usize,
     /// Seconds spent hashing, parsing and identifying.
     pub timings: Timings,
+    /// VEX statements the report carries (applied to the asset's findings after the store's
+    /// ingest, see [`crate::workflow::apply_vex`]).
+    pub vex: Vec<posture_model::VexStatement>,
 }
 
 /// Where an ingest spent its time, in seconds (shown by `--output json` and the benchmark).
@@ -193,6 +196,7 @@ fn prepare(
         skipped,
         parsed,
         timings,
+        vex: report.vex,
     })
 }
 
@@ -229,6 +233,9 @@ pub fn ingest(
     }
     // The common CI case of re-uploading an unchanged report: recognise it by its SHA-256
     // before spending time on parsing it.
+    // Acceptances that expired by the time of this scan open again first, so the scan sees
+    // (and its summary counts) them as open.
+    crate::workflow::expire(store, req.at)?;
     let mut known_sha = None;
     if let [single] = sources
         && !req.force
@@ -256,12 +263,14 @@ pub fn ingest(
                     sha256: sha_secs,
                     ..Timings::default()
                 },
+                vex: None,
             };
             return Ok((outcome, vec![summary]));
         }
         known_sha = Some(sha);
     }
     let mut reports = Vec::with_capacity(sources.len());
+    let mut vex = Vec::with_capacity(sources.len());
     let mut summaries = Vec::with_capacity(sources.len());
     for s in sources {
         let target = req
@@ -277,10 +286,13 @@ pub fn ingest(
             skipped: prepared.skipped,
             diagnostics: prepared.input.diagnostics.clone(),
             timings: prepared.timings,
+            vex: None,
         });
+        vex.push(prepared.vex);
         reports.push(prepared.input);
     }
     let t = Instant::now();
+    let asset = req.asset.trim().to_string();
     let outcome = store.ingest(IngestBatch {
         asset: req.asset,
         branch: req.branch,
@@ -292,6 +304,19 @@ pub fn ingest(
         force: req.force,
         thresholds: req.thresholds,
     })?;
+    // VEX statements apply after the findings they speak of are stored (a separate
+    // transaction: the scan stays recorded even if a statement cannot be applied).
+    for (summary, statements) in summaries.iter_mut().zip(&vex) {
+        if !statements.is_empty() {
+            summary.vex = Some(crate::workflow::apply_vex(
+                store,
+                &asset,
+                &summary.name,
+                statements,
+                req.at,
+            )?);
+        }
+    }
     let store_secs = t.elapsed().as_secs_f64();
     for s in &mut summaries {
         s.timings.store = store_secs;
@@ -309,6 +334,9 @@ pub struct PreparedSummary {
     pub diagnostics: Vec<posture_model::Diagnostic>,
     /// Time spent; `store` is the whole transaction (shared by the reports of one ingest).
     pub timings: Timings,
+    /// What the report's VEX statements did, when it had some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vex: Option<crate::workflow::VexOutcome>,
 }
 
 /// When a report is not recognized, says where its JSON breaks, if it is meant to be JSON: a

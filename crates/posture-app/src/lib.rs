@@ -7,8 +7,15 @@
 pub mod assets;
 mod error;
 pub mod evaluate;
+pub mod gate;
+pub mod gate_report;
 mod ingest;
+pub mod metrics;
+pub mod policy;
 pub mod risk;
+pub mod sarif_out;
+pub mod sla;
+pub mod workflow;
 
 pub use error::AppError;
 pub use ingest::{

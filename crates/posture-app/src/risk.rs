@@ -20,9 +20,10 @@ use posture_risk::{
 };
 use posture_store::{
     EpssImport, EpssRow, FeedFacts, FeedImportRecord, FindingRecord, KevImport, KevRow,
-    RuntimeComponentRecord, Store,
+    RuntimeComponentRecord, Store, StoredRisk,
 };
 use serde::Serialize;
+use sha2::Digest;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,9 @@ pub struct RiskConfig {
     /// CODEOWNERS of each asset that names one.
     pub codeowners: HashMap<String, CodeOwners>,
     pub weights: RiskWeights,
+    /// A fingerprint of everything above as read (file texts, model version): stored risk
+    /// computed under another basis is assessed again.
+    pub basis: String,
 }
 
 /// Reads and validates `posture.toml` and the CODEOWNERS files its assets name (relative to
@@ -49,6 +53,10 @@ pub fn load_config(path: &Path) -> Result<RiskConfig, AppError> {
     })?;
     let portfolio = posture_config::parse_portfolio(&name, &text)
         .map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))?;
+    let mut basis = sha2::Sha256::new();
+    basis.update(posture_risk::MODEL_VERSION.as_bytes());
+    basis.update(b"\0posture.toml\0");
+    basis.update(text.as_bytes());
     let base = path.parent().unwrap_or(Path::new("."));
     let mut codeowners = HashMap::new();
     for asset in portfolio.assets() {
@@ -63,6 +71,10 @@ pub fn load_config(path: &Path) -> Result<RiskConfig, AppError> {
         })?;
         let co = CodeOwners::parse(&file_name, &text)
             .map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))?;
+        basis.update(b"\0codeowners\0");
+        basis.update(asset.name.as_bytes());
+        basis.update(b"\0");
+        basis.update(text.as_bytes());
         codeowners.insert(asset.name.clone(), co);
     }
     let weights = weights_from(&name, portfolio.risk())?;
@@ -71,6 +83,7 @@ pub fn load_config(path: &Path) -> Result<RiskConfig, AppError> {
         portfolio,
         codeowners,
         weights,
+        basis: format!("config:{}", hex::encode(basis.finalize())),
     })
 }
 
@@ -429,6 +442,63 @@ pub fn assess_findings(
             risk,
             input,
         });
+    }
+    Ok(out)
+}
+
+/// The basis of stored risk computed without a portfolio configuration.
+fn default_basis() -> String {
+    format!("default:{}", posture_risk::MODEL_VERSION)
+}
+
+/// What [`refresh_stored_risk`] did.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct RiskRefresh {
+    /// Whether the configuration changed since the stored scores were computed (all were
+    /// assessed again).
+    pub basis_changed: bool,
+    pub assessed: usize,
+}
+
+/// How many findings one refresh step reads, assesses and stores at a time.
+const REFRESH_BATCH: usize = 5_000;
+
+/// Brings the stored risk (score, band, owning team) of every finding up to date: all of
+/// them when the configuration changed, else only those an ingest, feed import, runtime
+/// inventory, merge or split touched since. Cheap when nothing changed (one indexed read).
+/// Lists sorted by risk read the stored values, so call this before them.
+pub fn refresh_stored_risk(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+) -> Result<RiskRefresh, AppError> {
+    let basis = config
+        .map(|c| c.basis.clone())
+        .unwrap_or_else(default_basis);
+    let mut out = RiskRefresh::default();
+    if store.risk_basis()?.as_deref() != Some(basis.as_str()) {
+        store.reset_risk(&basis)?;
+        out.basis_changed = true;
+    }
+    loop {
+        let batch = store.unassessed_findings(REFRESH_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let n = batch.len();
+        let rows: Vec<StoredRisk> = assess_findings(store, config, batch)?
+            .into_iter()
+            .map(|a| StoredRisk {
+                finding_id: a.finding.id,
+                score: a.risk.score.max(0.0),
+                band: a.risk.band.as_str().to_string(),
+                team: a.owner.and_then(|o| o.team),
+            })
+            .collect();
+        store.store_risk(rows)?;
+        out.assessed += n;
+        if n < REFRESH_BATCH {
+            break;
+        }
     }
     Ok(out)
 }

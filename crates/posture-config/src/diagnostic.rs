@@ -46,7 +46,8 @@ pub enum RenderStyle {
 }
 
 impl ConfigErrors {
-    pub(crate) fn new(source_name: &str, source: &str, mut diagnostics: Vec<Diagnostic>) -> Self {
+    /// Collects diagnostics of one file (sorted by position, duplicates dropped).
+    pub fn new(source_name: &str, source: &str, mut diagnostics: Vec<Diagnostic>) -> Self {
         diagnostics.sort_by(|a, b| {
             (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code))
         });
@@ -116,21 +117,21 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-/// Collects diagnostics against one source text.
-pub(crate) struct Sink<'t> {
+/// Collects diagnostics against one source text (also used by `posture-policy`).
+pub struct Sink<'t> {
     text: &'t str,
-    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl<'t> Sink<'t> {
-    pub(crate) fn new(text: &'t str) -> Self {
+    pub fn new(text: &'t str) -> Self {
         Sink {
             text,
             diagnostics: Vec::new(),
         }
     }
 
-    pub(crate) fn push(
+    pub fn push(
         &mut self,
         code: &'static str,
         span: Range<usize>,
@@ -151,7 +152,7 @@ impl<'t> Sink<'t> {
         });
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.diagnostics.is_empty()
     }
 }
@@ -170,7 +171,7 @@ fn clamp(text: &str, span: Range<usize>) -> Range<usize> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -184,7 +185,7 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// "did you mean `x`?" for the closest candidate, if it is close enough.
-pub(crate) fn did_you_mean<'a>(
+pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {

@@ -12,6 +12,8 @@
 //! [correlation]          # optional: thresholds in [0, 1], suggest <= merge
 //! merge = 0.75
 //! suggest = 0.5
+//! [policy]               # optional: the policy file of `posture gate` (relative to posture.toml)
+//! file = "policy.toml"
 //!
 //! [[team]]
 //! name = "payments"
@@ -103,7 +105,7 @@ mod pattern;
 mod portfolio;
 
 pub use codeowners::{CodeOwners, Match, Owner, Rule, Section};
-pub use diagnostic::{ConfigErrors, Diagnostic, RenderStyle};
+pub use diagnostic::{ConfigErrors, Diagnostic, RenderStyle, Sink, did_you_mean, line_column};
 pub use edit::upsert_asset;
 pub use owner::{OwnerDecision, OwnerSource, resolve_owner};
 pub use parse::{parse_portfolio, parse_risk_weights};

@@ -18,7 +18,8 @@ use crate::portfolio::{
 type Key<'i> = Spanned<Cow<'i, str>>;
 type Val<'i> = Spanned<DeValue<'i>>;
 
-const TOP_KEYS: &[&str] = &["risk", "correlation", "team", "asset", "owner"];
+const TOP_KEYS: &[&str] = &["risk", "correlation", "team", "asset", "owner", "policy"];
+const POLICY_KEYS: &[&str] = &["file"];
 const CORRELATION_KEYS: &[&str] = &["merge", "suggest"];
 const TEAM_KEYS: &[&str] = &["name", "members", "aliases"];
 pub(crate) const ASSET_KEYS: &[&str] = &[
@@ -94,6 +95,23 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
             }
         },
         None => CorrelationConfig::default(),
+    };
+
+    let policy_file = match root.get_key_value("policy") {
+        Some((_, val)) => match val.get_ref() {
+            DeValue::Table(t) => v.policy(t),
+            other => {
+                v.wrong_type(
+                    "policy",
+                    val.span(),
+                    "a table",
+                    other,
+                    Some("write `[policy]` with `file = \"policy.toml\"`".into()),
+                );
+                None
+            }
+        },
+        None => None,
     };
 
     let mut teams = Vec::new();
@@ -273,6 +291,7 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         source_name: source_name.to_string(),
         risk,
         correlation,
+        policy_file,
         teams,
         assets,
         asset_lines,
@@ -611,6 +630,13 @@ impl<'t> Validator<'t> {
             Some(help),
         );
         None
+    }
+
+    /// `[policy]`: `file`, the policy file (relative to posture.toml; the caller reads it).
+    fn policy(&mut self, t: &DeTable<'_>) -> Option<String> {
+        self.check_keys(t, POLICY_KEYS, "[policy]");
+        let (_, val) = t.get_key_value("file")?;
+        self.string_value("file", val)
     }
 
     fn correlation(&mut self, t: &DeTable<'_>) -> CorrelationConfig {

@@ -129,6 +129,8 @@ pub struct Portfolio {
     pub(crate) source_name: String,
     pub(crate) risk: serde_json::Map<String, serde_json::Value>,
     pub(crate) correlation: CorrelationConfig,
+    /// `[policy] file`: the policy file, relative to the configuration file.
+    pub(crate) policy_file: Option<String>,
     pub(crate) teams: Vec<Team>,
     pub(crate) assets: Vec<Asset>,
     #[serde(skip)]
@@ -151,6 +153,12 @@ impl Portfolio {
 
     pub fn correlation(&self) -> CorrelationConfig {
         self.correlation
+    }
+
+    /// `[policy] file`: the policy file the CI gate uses, relative to the configuration file
+    /// (the caller reads it).
+    pub fn policy_file(&self) -> Option<&str> {
+        self.policy_file.as_deref()
     }
 
     pub fn teams(&self) -> &[Team] {

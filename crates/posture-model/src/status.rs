@@ -82,8 +82,14 @@ pub enum EventKind {
     Fixed,
     /// A fixed finding was reported again (a regression).
     Reopened,
-    /// A person changed its triage state.
+    /// A person changed its triage state (or a VEX statement did, actor `vex:<report>`).
     Triaged,
+    /// A risk acceptance (or deferral) reached its expiry date: the finding is open again.
+    Expired,
+    /// The finding passed its SLA due date (recorded once per open cycle, at the due time).
+    SlaBreached,
+    /// A fact recorded without a state change (a VEX `fixed` statement).
+    Noted,
 }
 
 impl EventKind {
@@ -93,6 +99,9 @@ impl EventKind {
             EventKind::Fixed => "fixed",
             EventKind::Reopened => "reopened",
             EventKind::Triaged => "triaged",
+            EventKind::Expired => "expired",
+            EventKind::SlaBreached => "sla-breached",
+            EventKind::Noted => "noted",
         }
     }
 }
@@ -105,6 +114,9 @@ impl FromStr for EventKind {
             "fixed" => EventKind::Fixed,
             "reopened" => EventKind::Reopened,
             "triaged" => EventKind::Triaged,
+            "expired" => EventKind::Expired,
+            "sla-breached" => EventKind::SlaBreached,
+            "noted" => EventKind::Noted,
             other => return Err(format!("unknown event kind `{other}`")),
         })
     }

@@ -16,9 +16,7 @@ use axum::{Json, Router};
 use posture_app::risk::AssessedFinding;
 use posture_app::{IngestRequest, ReportSource};
 use posture_model::{FindingStatus, Severity, Timestamp};
-use posture_store::{
-    AuditEntry, Principal, Right, Role, ScanKind, ScanQuery, TokenRecord, TriageChange,
-};
+use posture_store::{AuditEntry, Principal, Right, Role, ScanKind, ScanQuery, TokenRecord};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -678,13 +676,13 @@ pub struct TriageRequest {
     pub state: String,
     /// Why (kept in the history and the audit log).
     pub reason: String,
-    /// For `accepted`: until when the risk is accepted (YYYY-MM-DD or RFC 3339, in the
-    /// future).
+    /// For `accepted` (required there): until when the risk is accepted (YYYY-MM-DD, that day
+    /// 00:00 UTC, or RFC 3339; in the future).
     #[serde(default)]
     pub expires: Option<String>,
 }
 
-/// Parses an expiry date (`YYYY-MM-DD` = the end of that day UTC, or RFC 3339).
+/// Parses an expiry date (`YYYY-MM-DD` = that day at 00:00 UTC, or RFC 3339).
 pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Timestamp, ApiError> {
     let text = text.trim();
     let at = if let Ok(date) = text.parse::<jiff::civil::Date>() {
@@ -747,19 +745,22 @@ pub fn apply_triage(
     };
     let finding = readable_finding(shared, principal, id)?;
     Scope::new(principal, shared.portfolio.as_ref()).require_triage(&finding)?;
-    // The store records the decision and its reason; the expiry travels in the reason (and the
-    // audit log) until the store keeps acceptance expiries of its own (workflow issue).
-    let stored_reason = match expires {
-        Some(at) => format!("{reason} (accepted until {})", at.strftime("%Y-%m-%d")),
-        None => reason.clone(),
-    };
-    shared.store.triage(TriageChange {
-        finding_id: id,
-        state,
-        reason: stored_reason,
-        actor: principal.user.clone(),
-        at: now,
-    })?;
+    // The workflow's state machine and acceptance rules (an acceptance needs an expiry), as
+    // `posture triage`.
+    posture_app::workflow::decide(
+        shared.store.as_ref(),
+        posture_app::workflow::DecisionRequest {
+            finding_id: id,
+            state,
+            reason: reason.clone(),
+            actor: principal.user.clone(),
+            until: expires,
+            approver: None,
+            role: None,
+            at: now,
+        },
+        &posture_app::workflow::DecisionRules::default(),
+    )?;
     shared.store.record_audit(AuditEntry {
         at: now,
         actor: principal.user.clone(),

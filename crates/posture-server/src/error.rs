@@ -113,7 +113,7 @@ impl From<AppError> for ApiError {
             AppError::Detect { .. } | AppError::Parse { .. } => {
                 ApiError::Unprocessable(e.to_string())
             }
-            AppError::UnknownFormat { .. } | AppError::Invalid(_) => {
+            AppError::UnknownFormat { .. } | AppError::Invalid(_) | AppError::Transition { .. } => {
                 ApiError::BadRequest(e.to_string())
             }
             AppError::Store(s) => s.into(),

@@ -166,6 +166,7 @@ pub fn visible_findings(
         tool: filter.tool.clone(),
         category: filter.category,
         limit: None,
+        ..Default::default()
     };
     let list = shared.store.findings(&query)?;
     let mut list =

@@ -700,7 +700,8 @@ fn finding_context(
         .map(|e| {
             serde_json::json!({
                 "at": when(e.at), "kind": e.kind, "to_status": e.to_status,
-                "actor": e.actor, "reason": e.reason,
+                "actor": e.actor, "reason": e.reason, "expires": e.expires_at.map(date),
+                "approver": e.approver,
             })
         })
         .collect();

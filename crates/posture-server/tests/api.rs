@@ -262,18 +262,6 @@ async fn the_401_403_matrix_per_role() {
             [200, 200, 200, 200, 403],
         ),
         (
-            Method::POST,
-            format!("/api/v1/findings/{web}/triage"),
-            Some(triage.clone()),
-            [200, 200, 403, 403, 403],
-        ),
-        (
-            Method::POST,
-            format!("/api/v1/findings/{pay}/triage"),
-            Some(triage.clone()),
-            [200, 200, 200, 403, 403],
-        ),
-        (
             Method::GET,
             "/api/v1/assets".into(),
             None,
@@ -333,6 +321,73 @@ async fn the_401_403_matrix_per_role() {
             );
         }
     }
+    // Triage: one finding per role (a decision is a state change: the same one twice is not).
+    let all = e.store.findings(&Default::default()).unwrap_or_default();
+    let pay_ids: Vec<i64> = all
+        .iter()
+        .filter(|f| f.asset == "payments-api")
+        .map(|f| f.id)
+        .collect();
+    let web_ids: Vec<i64> = all
+        .iter()
+        .filter(|f| f.asset == "web-app")
+        .map(|f| f.id)
+        .collect();
+    for (i, ((role, token), (on_web, on_pay))) in tokens
+        .iter()
+        .zip([(200, 200), (200, 200), (403, 200), (403, 403), (403, 403)])
+        .enumerate()
+    {
+        for (ids, want) in [(&web_ids, on_web), (&pay_ids, on_pay)] {
+            let id = ids[i % ids.len()];
+            let uri = format!("/api/v1/findings/{id}/triage");
+            let a = call(
+                &e.app,
+                Method::POST,
+                &uri,
+                Some(token),
+                Some(triage.clone()),
+            )
+            .await;
+            assert_eq!(a.status.as_u16(), want, "{role} POST {uri}: {}", a.text());
+            let anon = call(&e.app, Method::POST, &uri, None, Some(triage.clone())).await;
+            assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    // The workflow's state machine applies: confirmed twice is refused, naming what is allowed.
+    let again = call(
+        &e.app,
+        Method::POST,
+        &format!("/api/v1/findings/{}/triage", pay_ids[0]),
+        Some(&e.admin),
+        Some(triage.clone()),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.text());
+    // An acceptance needs an expiry.
+    let no_expiry = call(
+        &e.app,
+        Method::POST,
+        &format!("/api/v1/findings/{}/triage", pay_ids[5]),
+        Some(&e.admin),
+        Some(json!({"state": "accepted", "reason": "r"})),
+    )
+    .await;
+    assert_eq!(
+        no_expiry.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_expiry.text()
+    );
+    let past = call(
+        &e.app,
+        Method::POST,
+        &format!("/api/v1/findings/{}/triage", pay_ids[5]),
+        Some(&e.admin),
+        Some(json!({"state": "accepted", "reason": "r", "expires": "2020-01-01"})),
+    )
+    .await;
+    assert_eq!(past.status, StatusCode::BAD_REQUEST, "{}", past.text());
     // Uploads: ci only to its asset; developer and reader never.
     let report = bandit(1, "up");
     for ((role, token), want) in tokens.iter().zip([200, 200, 403, 403, 200]) {
@@ -741,12 +796,21 @@ async fn answers_conform_to_the_openapi_document() {
     let t = t.json();
     conforms(&doc, "Finding", &t);
     assert_eq!(t["status"], "accepted");
-    assert!(
-        t["triage_reason"]
-            .as_str()
-            .unwrap_or("")
-            .contains("accepted until 2026-12-31")
-    );
+    let events = call(
+        &e.app,
+        Method::GET,
+        &format!("/api/v1/findings/{pay}/events"),
+        Some(&e.admin),
+        None,
+    )
+    .await
+    .json();
+    let last = events
+        .as_array()
+        .and_then(|a| a.last().cloned())
+        .unwrap_or_default();
+    assert_eq!(last["to_status"], "accepted");
+    assert_eq!(last["expires_at"], "2026-12-31T00:00:00Z", "{last}");
     for (uri, item) in [
         (format!("/api/v1/findings/{pay}/events"), "Event"),
         ("/api/v1/scans".to_string(), "Scan"),

@@ -19,15 +19,19 @@ mod access_types;
 mod error;
 mod sqlite;
 mod types;
+mod workflow;
+mod workflow_types;
 
 pub use access::AccessStore;
 pub use access_types::*;
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use types::*;
+pub use workflow::WorkflowStore;
+pub use workflow_types::*;
 
 /// Everything Posture stores, as one bulk-oriented interface.
-pub trait Store: Send + Sync {
+pub trait Store: WorkflowStore + Send + Sync {
     /// Writes one ingest (one or more reports for one asset and branch) in one transaction:
     /// all or nothing.
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;
@@ -103,6 +107,22 @@ pub trait Store: Send + Sync {
         &self,
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError>;
+
+    /// Up to `limit` findings whose stored risk is to (re)assess: never assessed, or touched
+    /// since by an ingest, a feed import, a runtime inventory, a merge or a split. Oldest
+    /// first, with occurrences.
+    fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError>;
+
+    /// Stores assessed risk (score, band, owning team) in one transaction; returns how many
+    /// findings were updated.
+    fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError>;
+
+    /// The fingerprint of the configuration (portfolio, CODEOWNERS, weights, model) the
+    /// stored scores were computed under; `None` before any assessment.
+    fn risk_basis(&self) -> Result<Option<String>, StoreError>;
+
+    /// Marks every finding "to assess" under a new basis (the configuration changed).
+    fn reset_risk(&self, basis: &str) -> Result<usize, StoreError>;
 }
 
 /// Opens the store a `--database` value names: a SQLite file path (created on first use).

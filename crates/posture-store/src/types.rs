@@ -113,7 +113,58 @@ pub struct FindingQuery {
     pub severity: Option<Vec<Severity>>,
     pub tool: Option<String>,
     pub category: Option<Category>,
+    /// Stored risk bands (`P1` .. `P4`, any case), as last assessed.
+    pub band: Option<Vec<String>>,
+    /// The owning team, as last assessed.
+    pub team: Option<String>,
+    pub sort: FindingSort,
+    /// Keyset pagination: only findings after this one in `sort` order.
+    pub after: Option<FindingCursor>,
     pub limit: Option<usize>,
+}
+
+/// The order of a findings list. Every order ends with the id, so pages never overlap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingSort {
+    /// Severity, highest first, then id.
+    #[default]
+    Severity,
+    /// Stored risk score, highest first (not yet assessed last), then id.
+    Risk,
+    /// Id, oldest first.
+    Id,
+}
+
+/// Where a page ends: the sort key and id of its last finding.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct FindingCursor {
+    /// The sort key of the last finding: its risk score (`None`: not assessed) for
+    /// [`FindingSort::Risk`], its severity rank (0 info .. 4 critical) for
+    /// [`FindingSort::Severity`], unused for [`FindingSort::Id`].
+    pub key: Option<f64>,
+    pub id: i64,
+}
+
+impl FindingCursor {
+    /// The cursor after `f` in `sort` order.
+    pub fn after(f: &FindingRecord, sort: FindingSort) -> Self {
+        let key = match sort {
+            FindingSort::Risk => f.risk_score,
+            FindingSort::Severity => Some(f.severity as i64 as f64),
+            FindingSort::Id => None,
+        };
+        FindingCursor { key, id: f.id }
+    }
+}
+
+/// A finding's risk as assessed by the application, stored so lists can sort by it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRisk {
+    pub finding_id: i64,
+    pub score: f64,
+    pub band: String,
+    pub team: Option<String>,
 }
 
 /// One occurrence as stored and shown.
@@ -170,6 +221,14 @@ pub struct FindingRecord {
     /// The person's triage decision, kept across re-imports (also when fixed).
     pub triage: Option<FindingStatus>,
     pub triage_reason: Option<String>,
+    /// Risk score (0-100) as last assessed and stored; `None` until assessed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_band: Option<String>,
+    /// The owning team as last assessed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     pub occurrences: Vec<OccurrenceRecord>,
 }
 
@@ -185,6 +244,14 @@ pub struct EventRecord {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub reason: Option<String>,
+    /// Who approved a triage decision, and in which role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// For an acceptance: when it expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default)]

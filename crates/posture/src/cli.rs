@@ -67,8 +67,20 @@ pub enum Command {
     /// them, or add or change one (comments and order of the file are kept).
     #[command(subcommand)]
     Assets(AssetsCommand),
-    /// Record a triage decision on a finding (kept across re-imports).
+    /// Record a triage decision on a finding (kept across re-imports): the state machine,
+    /// risk acceptance with expiry and approver; `triage expire` reopens expired acceptances.
     Triage(TriageArgs),
+    /// Programme metrics computed from the event log, as of any date: MTTR by service, team
+    /// and severity, open criticals past SLA, finding density, scanner coverage, opened vs
+    /// fixed per week and regressions.
+    Metrics(MetricsArgs),
+    /// The CI gate: ingest the given reports (or read what is stored) for an asset and branch,
+    /// evaluate the policy on the findings new relative to the baseline branch (or all), honour
+    /// approved exceptions. Exit 0 pass, 1 the policy blocks, 2 error.
+    Gate(Box<GateArgs>),
+    /// Policies as code: check a policy file, or backtest it over the stored history.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// List the report formats Posture reads.
     Formats(FormatsArgs),
     /// Generate a realistic demo portfolio (six services, four teams, months of weekly scans
@@ -263,6 +275,10 @@ pub struct FindingsArgs {
     /// verdict, or the package is in the asset's runtime inventory).
     #[arg(long)]
     pub reachable: bool,
+    /// Only findings in these SLA states (within, due-soon, breached, paused, none),
+    /// comma-separated; shows the due date, most overdue first.
+    #[arg(long, value_delimiter = ',')]
+    pub sla: Vec<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }
@@ -407,19 +423,77 @@ pub struct ScansArgs {
     pub output: Option<OutputFormat>,
 }
 
+/// Allowed moves (see `posture_app::workflow::allowed_transitions`): open -> any decision;
+/// confirmed/in-progress -> each other, open, false-positive, accepted, not-affected;
+/// accepted -> any (accepted again renews it); false-positive -> open, confirmed;
+/// not-affected -> open, confirmed, in-progress; fixed (decided by scans) -> false-positive,
+/// not-affected.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct TriageArgs {
+    #[command(subcommand)]
+    pub command: Option<TriageCommand>,
     /// The finding id.
-    pub id: i64,
-    /// confirmed, in-progress, false-positive, accepted, not-affected, or open to clear.
-    #[arg(long)]
-    pub state: String,
+    #[arg(required = true)]
+    pub id: Option<i64>,
+    /// confirmed, in-progress, false-positive, accepted (risk accepted), deferred (an
+    /// acceptance whose reason is recorded as `deferral: ...`), not-affected, or open to clear
+    /// the decision.
+    #[arg(long, required = true)]
+    pub state: Option<String>,
     /// Why (kept in the audit trail).
+    #[arg(long, required = true)]
+    pub reason: Option<String>,
+    /// For accepted (required): when the acceptance expires and the finding opens again
+    /// (YYYY-MM-DD = 00:00 UTC that day, or RFC 3339).
     #[arg(long)]
-    pub reason: String,
+    pub until: Option<String>,
+    /// Who approved the decision (required when a policy asks for a role's approval).
+    #[arg(long)]
+    pub approver: Option<String>,
+    /// The approver's role.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// When the decision was made (RFC 3339 or date), for back-filling; default now.
+    #[arg(long)]
+    pub at: Option<String>,
     /// Who decides (default: $USER).
     #[arg(long, env = "POSTURE_ACTOR")]
     pub actor: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriageCommand {
+    /// Reopen every risk acceptance whose expiry has passed (an `expired` event each) and
+    /// record the SLA breaches not recorded yet. Ingest and `findings` do the expiry too.
+    Expire(TriageExpireArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TriageExpireArgs {
+    /// As of this time (RFC 3339 or date); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// The date (YYYY-MM-DD: the end of that day UTC) or time (RFC 3339) the metrics are
+    /// computed as of, from the event log; default now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Scanner coverage window: scans in the N days before the date count.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Only this team's findings and services (needs a portfolio configuration).
+    #[arg(long)]
+    pub team: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }
@@ -484,6 +558,89 @@ pub struct AssetsSetArgs {
     /// Path of a CODEOWNERS file, relative to the configuration file.
     #[arg(long)]
     pub codeowners: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Reports to ingest first (any supported format); none: evaluate what is stored.
+    pub reports: Vec<PathBuf>,
+    /// The asset (application or service).
+    #[arg(long)]
+    pub asset: String,
+    /// The branch under test.
+    #[arg(long, default_value = "main")]
+    pub branch: String,
+    /// The branch findings are compared with: a finding is new when the baseline has no open
+    /// occurrence of it.
+    #[arg(long, default_value = "main")]
+    pub baseline: String,
+    /// Evaluate every finding open on the branch, not only the new ones.
+    #[arg(long)]
+    pub all: bool,
+    /// The policy file [default: `[policy] file` of posture.toml].
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Write a Markdown summary (for a pull-request comment).
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Write SARIF 2.1.0 (for code scanning upload).
+    #[arg(long)]
+    pub sarif: Option<PathBuf>,
+    /// Write JUnit XML (one failing test case per blocked finding).
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// The commit of the reports.
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// What the reports cover when it is part of the asset (see `posture ingest --target`).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Read the reports as this format instead of detecting it.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Refuse reports larger than this many bytes.
+    #[arg(long, default_value_t = posture_app::DEFAULT_MAX_REPORT_BYTES)]
+    pub max_report_size: u64,
+    /// The time of the scan and of the evaluation (RFC 3339); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// `json` for the whole outcome; default a text report, finding by finding.
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file: every error at once, with file, line and column (exit 2 on errors).
+    Check(PolicyCheckArgs),
+    /// Replay a policy over the stored history: which past gate runs would have failed, which
+    /// findings would have been escalated, and how SLA figures would change.
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// The policy file [default: `[policy] file` of posture.toml].
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// The policy file [default: `[policy] file` of posture.toml].
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Only this asset's history.
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// The baseline branch of the replayed gate runs.
+    #[arg(long, default_value = "main")]
+    pub baseline: String,
+    /// "Now" for the SLA figures (RFC 3339); default now.
+    #[arg(long)]
+    pub at: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

@@ -7,7 +7,7 @@ use posture_app::{Clock, IngestRequest, SystemClock};
 use posture_model::{Category, FindingStatus, Severity, Timestamp};
 use posture_store::{
     FindingQuery, FindingRecord, MergeDecision, ScanKind, ScanQuery, SplitDecision, Store,
-    SuggestionDecision, TriageChange,
+    SuggestionDecision,
 };
 use std::process::ExitCode;
 
@@ -38,7 +38,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Suggestions(a) => suggestions(database, a),
         Command::Evaluate(a) => evaluate(a),
         Command::Scans(a) => scans(database, a),
-        Command::Triage(a) => triage(database, a),
+        Command::Triage(a) => crate::workflow::triage(database, config, a),
+        Command::Metrics(a) => crate::workflow::metrics(database, config, a),
+        Command::Gate(a) => crate::gate::gate(database, config, *a),
+        Command::Policy(c) => crate::gate::policy(database, config, c),
         Command::Assets(c) => crate::assets::run(config, c),
         Command::Serve(a) => crate::serve::serve(database, config, a),
         Command::Token(c) => crate::serve::token(database, c),
@@ -238,12 +241,23 @@ fn findings(
         severity,
         tool: a.tool.clone(),
         category,
-        // Risk filters and order apply after the assessment, so the limit does too.
-        limit: if by_risk { None } else { a.limit },
+        // Risk and SLA filters and order apply after the assessment, so the limit does too.
+        limit: if by_risk || !a.sla.is_empty() {
+            None
+        } else {
+            a.limit
+        },
+        ..FindingQuery::default()
     };
     let config = crate::risk::load(config)?;
     let store = open_store(database)?;
-    let list = store.findings(&query)?;
+    crate::workflow::sweep_before_listing(store.as_ref())?;
+    // stored scores, bands and teams shown in the list are brought up to date first
+    posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
+    let mut list = store.findings(&query)?;
+    if let Some(code) = crate::workflow::findings_sla(store.as_ref(), &mut list, &a, by_risk)? {
+        return Ok(code);
+    }
     if by_risk || config.is_some() || !store.feed_imports()?.is_empty() {
         return crate::risk::findings(store.as_ref(), config.as_ref(), list, &a);
     }
@@ -438,27 +452,6 @@ fn scans(database: &str, a: ScansArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             output::rows(fmt, &header, rows)?
         }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn triage(database: &str, a: TriageArgs) -> anyhow::Result<ExitCode> {
-    let state: FindingStatus = a.state.parse().map_err(anyhow::Error::msg)?;
-    let actor = a
-        .actor
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into());
-    let store = open_store(database)?;
-    let f = store.triage(TriageChange {
-        finding_id: a.id,
-        state,
-        reason: a.reason,
-        actor,
-        at: SystemClock.now(),
-    })?;
-    match output::resolve(a.output) {
-        OutputFormat::Json => output::json(&f)?,
-        _ => println!("finding #{} is now {}", f.id, f.status),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -719,5 +712,17 @@ fn print_history(events: &[posture_store::EventRecord]) {
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default()
         );
+        if let Some(ap) = &e.approver {
+            println!(
+                "      approved by {ap}{}",
+                e.role
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+        }
+        if let Some(until) = e.expires_at {
+            println!("      expires {until}");
+        }
     }
 }

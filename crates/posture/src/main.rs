@@ -8,9 +8,11 @@ mod assets;
 mod cli;
 mod commands;
 mod demo;
+mod gate;
 mod output;
 mod risk;
 mod serve;
+mod workflow;
 
 use clap::Parser as _;
 use std::process::ExitCode;

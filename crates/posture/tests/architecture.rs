@@ -43,6 +43,7 @@ fn crate_dependencies_go_one_way() {
         ("posture-demo", &["posture-model"]),
         ("posture-risk", &["posture-model"]),
         ("posture-config", &["posture-model"]),
+        ("posture-policy", &["posture-config"]),
         ("posture-store", &["posture-engine", "posture-model"]),
         (
             "posture-app",
@@ -51,6 +52,7 @@ fn crate_dependencies_go_one_way() {
                 "posture-engine",
                 "posture-model",
                 "posture-parsers",
+                "posture-policy",
                 "posture-risk",
                 "posture-store",
             ],
@@ -126,6 +128,7 @@ fn pure_crates_do_no_io() {
         "posture-demo",
         "posture-risk",
         "posture-config",
+        "posture-policy",
     ] {
         let mut files = Vec::new();
         rust_files(

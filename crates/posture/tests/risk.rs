@@ -269,6 +269,10 @@ fn sort_filters_and_explanations() {
             assert!(!f["risk"][key].is_null(), "risk.{key} in {f}");
         }
         assert!(f["owner"].get("source").is_some(), "owner in {f}");
+        // the stored risk (what lists sort and page by) is the assessment shown
+        assert_eq!(f["risk_score"], f["risk"]["score"], "stored score in {f}");
+        assert_eq!(f["risk_band"], f["risk"]["band"], "stored band in {f}");
+        assert_eq!(f["team"], f["owner"]["team"], "stored team in {f}");
     }
 
     // Bands and teams filter.

@@ -145,6 +145,12 @@ pub(super) fn split(conn: &mut Connection, d: SplitDecision) -> Result<FindingRe
         params![new_id, d.occurrence_id],
     )
     .map_err(db("splitting a finding"))?;
+    // the old finding lost evidence: assess it again (the new one starts unassessed)
+    tx.execute(
+        "UPDATE findings SET risk_score = -1 WHERE id = ?1",
+        [finding_id],
+    )
+    .map_err(db("splitting a finding"))?;
     // the old finding is fixed if nothing of it is open any more
     tx.execute(
         "UPDATE findings SET status = 'fixed', fixed_at = ?1

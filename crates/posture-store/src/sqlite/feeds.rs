@@ -9,6 +9,14 @@ fn err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
     move |e| StoreError::db(context)(e)
 }
 
+/// New feed facts can move any finding's risk: every finding is to assess again.
+fn invalidate_all_risk(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<usize> {
+    tx.execute(
+        "UPDATE findings SET risk_score = -1 WHERE risk_score >= 0",
+        [],
+    )
+}
+
 fn record(
     tx: &rusqlite::Transaction<'_>,
     kind: &str,
@@ -39,6 +47,7 @@ pub(super) fn import_kev(
     let e = err("importing the KEV catalog");
     let tx = conn.transaction().map_err(e)?;
     tx.execute("DELETE FROM kev", []).map_err(e)?;
+    invalidate_all_risk(&tx).map_err(e)?;
     {
         let mut ins = tx
             .prepare_cached(
@@ -78,6 +87,7 @@ pub(super) fn import_epss(
     let e = err("importing the EPSS scores");
     let tx = conn.transaction().map_err(e)?;
     tx.execute("DELETE FROM epss", []).map_err(e)?;
+    invalidate_all_risk(&tx).map_err(e)?;
     {
         let mut ins = tx
             .prepare_cached(

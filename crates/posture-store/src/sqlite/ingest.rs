@@ -490,7 +490,10 @@ fn apply(
             )
             .map_err(db("recording occurrences"))?;
         let mut bump = tx
-            .prepare_cached("UPDATE findings SET severity = MAX(severity, ?1) WHERE id = ?2")
+            // a new occurrence can change the finding's risk: assess it again
+            .prepare_cached(
+                "UPDATE findings SET severity = MAX(severity, ?1), risk_score = -1 WHERE id = ?2",
+            )
             .map_err(db("recording occurrences"))?;
         for n in &p.new_occurrences {
             let Some(o) = report.occurrences.get(n.index) else {
@@ -589,6 +592,13 @@ fn apply(
                   WHERE id = ?5",
             )
             .map_err(db("updating occurrences"))?;
+        // changed evidence (a new path, another rating) can change owner and risk
+        let mut stale = tx
+            .prepare_cached(
+                "UPDATE findings SET risk_score = -1
+                  WHERE id = (SELECT finding_id FROM occurrences WHERE id = ?1) AND risk_score >= 0",
+            )
+            .map_err(db("updating occurrences"))?;
         for &(id, idx) in &p.changed_occurrences {
             let Some(o) = report.occurrences.get(idx) else {
                 return Err(StoreError::Corrupt("plan points past the report".into()));
@@ -604,6 +614,7 @@ fn apply(
                 o.features_json,
             ])
             .map_err(db("updating occurrences"))?;
+            stale.execute([id]).map_err(db("updating occurrences"))?;
         }
     }
 
@@ -743,6 +754,8 @@ pub(super) fn merge_findings(
         params![into, from],
     )
     .map_err(StoreError::db("merging findings"))?;
+    tx.execute("UPDATE findings SET risk_score = -1 WHERE id = ?1", [into])
+        .map_err(StoreError::db("merging findings"))?;
     // the surviving finding is open if any of its occurrences is
     tx.execute(
         "UPDATE findings SET status = 'open', fixed_at = NULL

@@ -5,14 +5,20 @@ mod decisions;
 mod feeds;
 mod ingest;
 mod query;
+mod risk;
 mod runtime;
 mod schema;
+mod workflow;
 
+use crate::{
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
+};
 use crate::{
     EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
     IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
-    ScopeOutcome, SplitDecision, Store, StoreError, SuggestionDecision, SuggestionRecord,
-    TriageChange,
+    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
+    SuggestionRecord, TriageChange,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -190,5 +196,72 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let conn = self.lock()?;
         runtime::runtime_components(&conn, assets)
+    }
+
+    fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
+        let conn = self.lock()?;
+        query::unassessed_findings(&conn, limit)
+    }
+
+    fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        risk::store_risk(&mut conn, &rows)
+    }
+
+    fn risk_basis(&self) -> Result<Option<String>, StoreError> {
+        let conn = self.lock()?;
+        risk::risk_basis(&conn)
+    }
+
+    fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        risk::reset_risk(&mut conn, basis)
+    }
+}
+
+impl WorkflowStore for SqliteStore {
+    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        workflow::record_decisions(&mut conn, changes)
+    }
+
+    fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError> {
+        let conn = self.lock()?;
+        workflow::decision(&conn, finding_id)
+    }
+
+    fn decisions(&self, asset: Option<&str>) -> Result<Vec<DecisionRecord>, StoreError> {
+        let conn = self.lock()?;
+        workflow::decisions(&conn, asset)
+    }
+
+    fn expire_decisions(&self, now: Timestamp) -> Result<Vec<ExpiredDecision>, StoreError> {
+        let mut conn = self.lock()?;
+        workflow::expire_decisions(&mut conn, now)
+    }
+
+    fn event_log(&self, query: &EventQuery) -> Result<Vec<EventRecord>, StoreError> {
+        let conn = self.lock()?;
+        workflow::event_log(&conn, query)
+    }
+
+    fn append_events(&self, events: Vec<NewEvent>) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        workflow::append_events(&mut conn, events)
+    }
+
+    fn scan_coverage(
+        &self,
+        asset: Option<&str>,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<ScanCoverageRow>, StoreError> {
+        let conn = self.lock()?;
+        workflow::scan_coverage(&conn, asset, since, until)
+    }
+
+    fn asset_names(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.lock()?;
+        workflow::asset_names(&conn)
     }
 }

@@ -2,8 +2,8 @@
 
 use super::{from_ms, to_ms};
 use crate::{
-    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, OccurrenceRecord, ScanQuery,
-    ScanRecord, StoreError, TriageChange,
+    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort, OccurrenceRecord,
+    ScanQuery, ScanRecord, StoreError, TriageChange,
 };
 use posture_model::{Category, FindingStatus, Occurrence, Severity};
 use rusqlite::types::Value;
@@ -22,7 +22,7 @@ fn severity_from_rank(r: i64) -> Severity {
 
 /// The status shown to people: `fixed` when no scan reports it, else the triage decision, else
 /// `open`.
-fn display_status(status: &str, triage: Option<&str>) -> FindingStatus {
+pub(super) fn display_status(status: &str, triage: Option<&str>) -> FindingStatus {
     if status == "fixed" {
         return FindingStatus::Fixed;
     }
@@ -75,6 +75,47 @@ fn where_clause(q: &FindingQuery) -> (String, Vec<Value>) {
         conds.push("f.category = ?".into());
         args.push(Value::Text(c.as_str().to_string()));
     }
+    if let Some(bands) = &q.band {
+        let marks = vec!["?"; bands.len().max(1)].join(", ");
+        conds.push(format!("f.risk_band IN ({marks})"));
+        if bands.is_empty() {
+            args.push(Value::Null);
+        }
+        for b in bands {
+            args.push(Value::Text(b.to_ascii_uppercase()));
+        }
+    }
+    if let Some(team) = &q.team {
+        conds.push("f.team = ?".into());
+        args.push(Value::Text(team.clone()));
+    }
+    if let Some(cursor) = &q.after {
+        match (q.sort, cursor.key) {
+            (FindingSort::Id, _) => {
+                conds.push("f.id > ?".into());
+                args.push(Value::Integer(cursor.id));
+            }
+            // Not-yet-assessed findings are stored with a negative score: they come last.
+            (FindingSort::Risk, key) => {
+                let score = key.unwrap_or(-1.0);
+                conds.push("f.risk_score <= ? AND (f.risk_score < ? OR f.id > ?)".into());
+                args.extend([
+                    Value::Real(score),
+                    Value::Real(score),
+                    Value::Integer(cursor.id),
+                ]);
+            }
+            (FindingSort::Severity, key) => {
+                let rank = key.unwrap_or(0.0) as i64;
+                conds.push("(f.severity < ? OR (f.severity = ? AND f.id > ?))".into());
+                args.extend([
+                    Value::Integer(rank),
+                    Value::Integer(rank),
+                    Value::Integer(cursor.id),
+                ]);
+            }
+        }
+    }
     if let Some(tool) = &q.tool {
         conds.push(
             "EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
@@ -97,16 +138,20 @@ pub(super) fn findings(
 ) -> Result<Vec<FindingRecord>, StoreError> {
     let (clause, args) = where_clause(q);
     let limit = q.limit.map(|l| format!("LIMIT {l}")).unwrap_or_default();
+    let order = match q.sort {
+        FindingSort::Severity => "f.severity DESC, f.id",
+        FindingSort::Risk => "f.risk_score DESC, f.id",
+        FindingSort::Id => "f.id",
+    };
     let ids_sql = format!(
         "SELECT f.id FROM findings f JOIN assets a ON a.id = f.asset_id {clause}
-         ORDER BY f.severity DESC, f.id {limit}"
+         ORDER BY {order} {limit}"
     );
     let sql = format!(
-        "SELECT f.id, a.name, f.status, f.triage, f.triage_reason, f.severity, f.category, f.title,
-                f.rule_id, f.first_seen, f.fixed_at, f.reopened
+        "SELECT {FINDING_COLUMNS}
            FROM findings f JOIN assets a ON a.id = f.asset_id
           WHERE f.id IN ({ids_sql})
-          ORDER BY f.severity DESC, f.id"
+          ORDER BY {order}"
     );
     let mut records = read_findings(conn, &sql, &args)?;
     let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
@@ -115,13 +160,41 @@ pub(super) fn findings(
 }
 
 pub(super) fn finding(conn: &Connection, id: i64) -> Result<Option<FindingRecord>, StoreError> {
-    let sql = "SELECT f.id, a.name, f.status, f.triage, f.triage_reason, f.severity, f.category,
-                      f.title, f.rule_id, f.first_seen, f.fixed_at, f.reopened
-                 FROM findings f JOIN assets a ON a.id = f.asset_id WHERE f.id = ?";
+    let sql = format!(
+        "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset_id WHERE f.id = ?"
+    );
     let args = vec![Value::Integer(id)];
-    let mut records = read_findings(conn, sql, &args)?;
+    let mut records = read_findings(conn, &sql, &args)?;
     attach_occurrences(conn, "WHERE o.finding_id = ?", &args, &mut records)?;
     Ok(records.pop())
+}
+
+/// The columns [`read_findings`] reads, in its order.
+const FINDING_COLUMNS: &str = "f.id, a.name, f.status, f.triage, f.triage_reason, f.severity,
+    f.category, f.title, f.rule_id, f.first_seen, f.fixed_at, f.reopened, f.risk_score,
+    f.risk_band, f.team";
+
+/// Findings with a stored risk to (re)compute: never assessed, or changed since.
+pub(super) fn unassessed_findings(
+    conn: &Connection,
+    limit: usize,
+) -> Result<Vec<FindingRecord>, StoreError> {
+    let ids_sql = format!(
+        "SELECT f.id FROM findings f
+          WHERE f.risk_score < 0 AND f.merged_into IS NULL ORDER BY f.id LIMIT {limit}"
+    );
+    let sql = format!(
+        "SELECT {FINDING_COLUMNS} FROM findings f JOIN assets a ON a.id = f.asset_id
+          WHERE f.id IN ({ids_sql}) ORDER BY f.id"
+    );
+    let mut records = read_findings(conn, &sql, &[])?;
+    attach_occurrences(
+        conn,
+        &format!("WHERE o.finding_id IN ({ids_sql})"),
+        &[],
+        &mut records,
+    )?;
+    Ok(records)
 }
 
 fn read_findings(
@@ -153,6 +226,9 @@ fn read_findings(
                 last_seen: first_seen,
                 fixed_at: r.get::<_, Option<i64>>(10)?.map(from_ms),
                 reopened: r.get::<_, i64>(11)?.max(0) as u32,
+                risk_score: Some(r.get::<_, f64>(12)?).filter(|s| *s >= 0.0),
+                risk_band: r.get(13)?,
+                team: r.get(14)?,
                 occurrences: Vec::new(),
             })
         })
@@ -244,27 +320,35 @@ fn attach_occurrences(
 pub(super) fn events(conn: &Connection, finding_id: i64) -> Result<Vec<EventRecord>, StoreError> {
     let mut stmt = conn
         .prepare(
-            "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason
+            "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason,
+                    approver, role, expires_at
                FROM events WHERE finding_id = ?1 ORDER BY at, id",
         )
         .map_err(StoreError::db("reading events"))?;
     let rows = stmt
-        .query_map([finding_id], |r| {
-            Ok(EventRecord {
-                id: r.get(0)?,
-                finding_id: r.get(1)?,
-                at: from_ms(r.get(2)?),
-                kind: r.get(3)?,
-                scan_id: r.get(4)?,
-                actor: r.get(5)?,
-                from_status: r.get(6)?,
-                to_status: r.get(7)?,
-                reason: r.get(8)?,
-            })
-        })
+        .query_map([finding_id], event_row)
         .map_err(StoreError::db("reading events"))?;
     rows.collect::<Result<Vec<_>, _>>()
         .map_err(StoreError::db("reading events"))
+}
+
+/// Reads an event row selected as `id, finding_id, at, kind, scan_id, actor, from_status,
+/// to_status, reason, approver, role, expires_at`.
+pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRecord> {
+    Ok(EventRecord {
+        id: r.get(0)?,
+        finding_id: r.get(1)?,
+        at: from_ms(r.get(2)?),
+        kind: r.get(3)?,
+        scan_id: r.get(4)?,
+        actor: r.get(5)?,
+        from_status: r.get(6)?,
+        to_status: r.get(7)?,
+        reason: r.get(8)?,
+        approver: r.get(9)?,
+        role: r.get(10)?,
+        expires_at: r.get::<_, Option<i64>>(11)?.map(from_ms),
+    })
 }
 
 pub(super) fn scans(conn: &Connection, q: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError> {
@@ -351,8 +435,10 @@ pub(super) fn triage(conn: &mut Connection, c: TriageChange) -> Result<FindingRe
     let from = display_status(&status, triage.as_deref());
     let new_triage = (c.state != FindingStatus::Open).then(|| c.state.as_str());
     tx.execute(
-        "UPDATE findings SET triage = ?1, triage_reason = ?2 WHERE id = ?3",
-        params![new_triage, c.reason, c.finding_id],
+        "UPDATE findings SET triage = ?1, triage_reason = ?2, triage_actor = ?4, triage_at = ?5,
+                triage_expires_at = NULL, triage_approver = NULL, triage_role = NULL
+          WHERE id = ?3",
+        params![new_triage, c.reason, c.finding_id, c.actor, to_ms(c.at)],
     )
     .map_err(StoreError::db("recording the triage decision"))?;
     tx.execute(

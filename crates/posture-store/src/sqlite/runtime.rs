@@ -27,6 +27,12 @@ pub(super) fn replace(
         params![asset_id, target],
     )
     .map_err(e)?;
+    // reachability comes from the inventory: the asset's findings are to assess again
+    tx.execute(
+        "UPDATE findings SET risk_score = -1 WHERE asset_id = ?1 AND risk_score >= 0",
+        [asset_id],
+    )
+    .map_err(e)?;
     let mut st = tx
         .prepare(
             "INSERT INTO runtime_components (asset_id, target, ecosystem, name, version, purl, scan_id, seen_at)

@@ -150,6 +150,36 @@ CREATE TABLE runtime_components (
 );
 CREATE INDEX runtime_components_asset ON runtime_components (asset_id, target);
 "#,
+    // 4: each finding's risk as last assessed (score, band, owning team) so lists sort and
+    // page by risk with an index; a negative score means "to assess" (new or changed since,
+    // or the feeds/configuration moved): it sorts last and keeps keyset conditions simple.
+    // `risk_state` remembers which configuration scored them.
+    r#"
+ALTER TABLE findings ADD COLUMN risk_score REAL NOT NULL DEFAULT -1;
+ALTER TABLE findings ADD COLUMN risk_band TEXT;
+ALTER TABLE findings ADD COLUMN team TEXT;
+CREATE INDEX findings_by_risk ON findings (risk_score DESC, id);
+CREATE INDEX findings_asset_risk ON findings (asset_id, risk_score DESC, id);
+CREATE INDEX findings_unscored ON findings (id) WHERE risk_score < 0 AND merged_into IS NULL;
+CREATE TABLE risk_state (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    basis  TEXT NOT NULL
+);
+"#,
+    // 5: triage workflow: who decided, when, the approver and role, the expiry of an
+    // acceptance (on the finding, and on each event of the log)
+    r#"
+ALTER TABLE findings ADD COLUMN triage_actor TEXT;
+ALTER TABLE findings ADD COLUMN triage_at INTEGER;
+ALTER TABLE findings ADD COLUMN triage_expires_at INTEGER;
+ALTER TABLE findings ADD COLUMN triage_approver TEXT;
+ALTER TABLE findings ADD COLUMN triage_role TEXT;
+ALTER TABLE events ADD COLUMN approver TEXT;
+ALTER TABLE events ADD COLUMN role TEXT;
+ALTER TABLE events ADD COLUMN expires_at INTEGER;
+CREATE INDEX findings_triage_expiry ON findings (triage_expires_at);
+CREATE INDEX events_kind ON events (kind, at);
+"#,
     // 6: access control: users, teams, API tokens (SHA-256 hashes only), dashboard sessions
     // (hashed ids), the audit log of every write
     r#"

@@ -1,0 +1,327 @@
+//! The gate's reports: Markdown (a pull-request comment), JUnit XML (CI test reports) and
+//! SARIF (code scanning, through [`crate::sarif_out`]).
+
+use crate::gate::{Exception, GateFinding, GateOutcome};
+use crate::sarif_out::{SarifResult, sarif_log};
+use posture_policy::{Action, Mode, RuleMatch};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use serde_json::{Value, json};
+
+/// One line saying what a match means: `block`, `warn`, `would block (log-only)`...
+pub fn verdict(m: &RuleMatch) -> String {
+    let what = match &m.action {
+        Action::Block => "blocks".to_string(),
+        Action::Warn => "warns".to_string(),
+        Action::RequireApproval { role, .. } => format!("needs approval by role `{role}` to defer"),
+        Action::Escalate { target, .. } => match target {
+            Some(t) => format!("escalates to {t}"),
+            None => "escalates".to_string(),
+        },
+        Action::SetSla { days } => format!("sets SLA {days} days"),
+    };
+    match m.mode {
+        Mode::Enforce => what,
+        Mode::LogOnly => format!("would have: {what} (log-only)"),
+    }
+}
+
+/// What a finding's exception means, in words (empty when none).
+pub fn exception_text(e: &Exception) -> String {
+    match e {
+        Exception::None => String::new(),
+        Exception::Honoured {
+            state,
+            reason,
+            approver,
+        } => {
+            let mut s = format!("excepted: triaged {state}");
+            if let Some(a) = approver {
+                s.push_str(&format!(", approved by {a}"));
+            }
+            if let Some(r) = reason {
+                s.push_str(&format!(" ({r})"));
+            }
+            s
+        }
+        Exception::NeedsApproval {
+            state,
+            role,
+            rule_id,
+        } => format!(
+            "triaged {state}, but rule `{rule_id}` needs approval by role `{role}`: not an exception"
+        ),
+        Exception::Expired { state } => format!("triaged {state}, but the decision expired"),
+    }
+}
+
+fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn rules_cell(g: &GateFinding) -> String {
+    g.matches
+        .iter()
+        .map(|m| format!("`{}` {}", m.rule_id, md_escape(&verdict(m))))
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+/// The gate's outcome as Markdown for a pull-request comment.
+pub fn markdown(o: &GateOutcome) -> String {
+    let mut s = String::new();
+    let head = if !o.errors.is_empty() {
+        "❌ **Posture gate: error**"
+    } else if o.passed {
+        "✅ **Posture gate passed**"
+    } else {
+        "❌ **Posture gate failed**"
+    };
+    s.push_str(&format!(
+        "### {head}\n\n`{}` on `{}` (baseline `{}`), policy `{}`: {} finding(s) evaluated ({}), {} blocking, {} reported, {} excepted.\n",
+        md_escape(&o.asset),
+        md_escape(&o.branch),
+        md_escape(&o.baseline),
+        md_escape(&o.policy),
+        o.evaluated,
+        if o.scope == "all" { "all open on the branch" } else { "new relative to the baseline" },
+        o.blocked,
+        o.warnings,
+        o.excepted,
+    ));
+    for n in &o.notes {
+        s.push_str(&format!("\n> {}\n", md_escape(n)));
+    }
+    let section = |s: &mut String, title: &str, rows: Vec<&GateFinding>| {
+        if rows.is_empty() {
+            return;
+        }
+        s.push_str(&format!(
+            "\n#### {title}\n\n| Finding | Severity | Title | Location | Rules |\n|---|---|---|---|---|\n"
+        ));
+        for g in rows {
+            s.push_str(&format!(
+                "| #{} | {} | {} | `{}` | {} |\n",
+                g.id,
+                g.severity,
+                md_escape(&g.title),
+                g.location.replace('`', "'"),
+                rules_cell(g)
+            ));
+        }
+    };
+    section(
+        &mut s,
+        "Blocking",
+        o.findings.iter().filter(|g| g.blocked).collect(),
+    );
+    section(
+        &mut s,
+        "Reported",
+        o.findings
+            .iter()
+            .filter(|g| !g.blocked && !matches!(g.exception, Exception::Honoured { .. }))
+            .collect(),
+    );
+    let excepted: Vec<&GateFinding> = o
+        .findings
+        .iter()
+        .filter(|g| matches!(g.exception, Exception::Honoured { .. }))
+        .collect();
+    if !excepted.is_empty() {
+        s.push_str("\n#### Exceptions\n\n| Finding | Title | Decision |\n|---|---|---|\n");
+        for g in excepted {
+            s.push_str(&format!(
+                "| #{} | {} | {} |\n",
+                g.id,
+                md_escape(&g.title),
+                md_escape(&exception_text(&g.exception))
+            ));
+        }
+    }
+    if !o.errors.is_empty() {
+        s.push_str("\n#### Rules that could not be evaluated\n\n");
+        for e in &o.errors {
+            s.push_str(&format!(
+                "- rule `{}` (line {}) on finding #{}: {}\n",
+                e.rule_id,
+                e.line,
+                e.finding_id,
+                md_escape(&e.message)
+            ));
+        }
+    }
+    s
+}
+
+/// The gate's outcome as SARIF 2.1.0: one result per finding the policy said something
+/// about; level `error` when it blocks, `warning` when reported, `note` when excepted.
+pub fn sarif(o: &GateOutcome, version: &str) -> Value {
+    let results: Vec<SarifResult<'_>> = o
+        .findings
+        .iter()
+        .map(|g| {
+            let mut r = SarifResult::of(&g.record);
+            let why: Vec<String> = g
+                .matches
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} ({}): {}",
+                        m.rule_id,
+                        verdict(m),
+                        m.description.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            let mut message = format!("{}. Policy: {}", g.title, why.join("; "));
+            let exception = exception_text(&g.exception);
+            if !exception.is_empty() {
+                message.push_str(&format!(". {exception}"));
+            }
+            r.message = Some(message);
+            r.level = Some(if g.blocked {
+                "error"
+            } else if matches!(g.exception, Exception::Honoured { .. }) {
+                "note"
+            } else {
+                "warning"
+            });
+            r.properties.insert(
+                "policyRules".into(),
+                json!(g.matches.iter().map(|m| &m.rule_id).collect::<Vec<_>>()),
+            );
+            r.properties.insert("blocked".into(), json!(g.blocked));
+            r.properties.insert("new".into(), json!(g.new));
+            r
+        })
+        .collect();
+    sarif_log(version, &results)
+}
+
+/// The gate's outcome as JUnit XML: one test case for the gate itself, and one failing test
+/// case per blocked finding (reported and excepted findings are listed as passing cases
+/// with their reasons in `system-out`).
+pub fn junit(o: &GateOutcome) -> Result<String, std::io::Error> {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let tests = 1 + o.findings.len();
+    let failures = o.blocked;
+    let errors = usize::from(!o.errors.is_empty());
+    let suite = format!("posture gate {} {}", o.asset, o.branch);
+    w.create_element("testsuites")
+        .with_attributes([
+            ("name", "posture gate"),
+            ("tests", tests.to_string().as_str()),
+            ("failures", failures.to_string().as_str()),
+            ("errors", errors.to_string().as_str()),
+        ])
+        .write_inner_content(|w| {
+            w.create_element("testsuite")
+                .with_attributes([
+                    ("name", suite.as_str()),
+                    ("tests", tests.to_string().as_str()),
+                    ("failures", failures.to_string().as_str()),
+                    ("errors", errors.to_string().as_str()),
+                ])
+                .write_inner_content(|w| {
+                    let gate_case = w.create_element("testcase").with_attributes([
+                        ("classname", "posture.gate"),
+                        ("name", format!("policy {}", o.policy).as_str()),
+                    ]);
+                    if o.errors.is_empty() {
+                        gate_case.write_empty()?;
+                    } else {
+                        let text: Vec<String> = o
+                            .errors
+                            .iter()
+                            .map(|e| {
+                                format!(
+                                    "rule {} (line {}) on finding #{}: {}",
+                                    e.rule_id, e.line, e.finding_id, e.message
+                                )
+                            })
+                            .collect();
+                        gate_case.write_inner_content(|w| {
+                            w.create_element("error")
+                                .with_attribute(("message", "rules could not be evaluated"))
+                                .write_text_content(BytesText::new(&text.join("\n")))?;
+                            Ok(())
+                        })?;
+                    }
+                    for g in &o.findings {
+                        let classname = format!(
+                            "posture.gate.{}",
+                            g.matches
+                                .first()
+                                .map(|m| m.rule_id.as_str())
+                                .unwrap_or("policy")
+                        );
+                        let name = format!("#{} {} ({})", g.id, g.title, g.location);
+                        let reasons: Vec<String> = g
+                            .matches
+                            .iter()
+                            .map(|m| {
+                                format!(
+                                    "{}: {}{}",
+                                    m.rule_id,
+                                    verdict(m),
+                                    m.description
+                                        .as_deref()
+                                        .map(|d| format!(" ({d})"))
+                                        .unwrap_or_default()
+                                )
+                            })
+                            .collect();
+                        let mut body = reasons.join("\n");
+                        let exception = exception_text(&g.exception);
+                        if !exception.is_empty() {
+                            body.push('\n');
+                            body.push_str(&exception);
+                        }
+                        w.create_element("testcase")
+                            .with_attributes([
+                                ("classname", classname.as_str()),
+                                ("name", name.as_str()),
+                            ])
+                            .write_inner_content(|w| {
+                                if g.blocked {
+                                    let rule = g
+                                        .matches
+                                        .iter()
+                                        .find(|m| m.blocks())
+                                        .map(|m| m.rule_id.clone())
+                                        .unwrap_or_default();
+                                    w.create_element("failure")
+                                        .with_attributes([
+                                            (
+                                                "message",
+                                                format!("blocked by policy rule {rule}").as_str(),
+                                            ),
+                                            ("type", "policy-violation"),
+                                        ])
+                                        .write_text_content(BytesText::new(&body))?;
+                                } else {
+                                    w.create_element("system-out")
+                                        .write_text_content(BytesText::new(&body))?;
+                                }
+                                Ok(())
+                            })?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
+    String::from_utf8(w.into_inner()).map_err(std::io::Error::other)
+}

@@ -1,0 +1,327 @@
+//! Policies applied to stored findings: the [`PolicyContext`] of each finding (built from the
+//! risk assessment, the portfolio and the owner), SLA days chosen by policy, the approval a
+//! triage decision needs, and loading a policy file with its diagnostics.
+//!
+//! It exists so the gate, the backtest and the triage workflow (through [`PolicyRules`]) see
+//! a finding the same way.
+
+use crate::AppError;
+use crate::risk::{AssessedFinding, RiskConfig};
+use posture_model::{FindingStatus, Timestamp};
+use posture_policy::{Policy, PolicyContext, RenderStyle, SlaContext};
+use posture_risk::Reachability;
+use posture_store::FindingRecord;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The largest policy file read.
+pub const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads and checks a policy file; every diagnostic is rendered rustc-style.
+pub fn load_policy(path: &Path) -> Result<Policy, AppError> {
+    let name = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|error| AppError::Read {
+            file: name.clone(),
+            error,
+        })?
+        .len();
+    if size > MAX_POLICY_BYTES {
+        return Err(AppError::TooLarge {
+            file: name,
+            size,
+            limit: MAX_POLICY_BYTES,
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|error| AppError::Read {
+        file: name.clone(),
+        error,
+    })?;
+    Policy::parse(&text, &name).map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))
+}
+
+/// The policy file to use: `--policy` when given, else `[policy] file` of the portfolio
+/// configuration (relative to it).
+pub fn policy_path(explicit: Option<&Path>, config: Option<&RiskConfig>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let config = config?;
+    let file = config.portfolio.policy_file()?;
+    let base = config.path.parent().unwrap_or(Path::new("."));
+    Some(base.join(file))
+}
+
+/// Whole days from `from` to `to` (negative when `to` is earlier), rounded toward zero.
+pub fn days_between(from: Timestamp, to: Timestamp) -> i64 {
+    to.duration_since(from).as_secs() / 86_400
+}
+
+/// Where a finding's SLA days came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlaChoice {
+    pub days: Option<u32>,
+    /// `default` or the id of the `set_sla` rule.
+    pub source: String,
+}
+
+/// The SLA figures of a finding with `days` allowed, as of `now`.
+pub fn sla_context(f: &FindingRecord, days: Option<u32>, now: Timestamp) -> SlaContext {
+    let Some(days) = days else {
+        return SlaContext {
+            state: "none".into(),
+            ..SlaContext::default()
+        };
+    };
+    let due = f
+        .first_seen
+        .checked_add(jiff::SignedDuration::from_hours(i64::from(days) * 24))
+        .unwrap_or(f.first_seen);
+    let state = match f.status {
+        FindingStatus::Fixed => "closed",
+        FindingStatus::Accepted => "paused",
+        FindingStatus::FalsePositive | FindingStatus::NotAffected => "closed",
+        _ if now > due => "breached",
+        _ => "within",
+    };
+    SlaContext {
+        days: Some(i64::from(days)),
+        due: Some(due.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()),
+        state: state.into(),
+        days_left: Some(days_between(now, due)),
+    }
+}
+
+/// Whether a finding is past its SLA at `now` (unresolved and due before now).
+pub fn past_sla(f: &FindingRecord, days: Option<u32>, now: Timestamp) -> bool {
+    sla_context(f, days, now).state == "breached"
+}
+
+/// Builds the policy context of an assessed finding, as of `now`.
+///
+/// `new` says whether it is new relative to the gate's baseline; `sla_days` are the SLA days
+/// that apply (see [`choose_sla`]).
+pub fn context_of(
+    af: &AssessedFinding,
+    config: Option<&RiskConfig>,
+    now: Timestamp,
+    new: bool,
+    sla_days: Option<u32>,
+) -> PolicyContext {
+    let f = &af.finding;
+    let mut tools: Vec<String> = Vec::new();
+    for o in &f.occurrences {
+        if !tools.contains(&o.tool) {
+            tools.push(o.tool.clone());
+        }
+    }
+    let mut cwe: Vec<String> = f
+        .occurrences
+        .iter()
+        .flat_map(|o| o.data.cwes.iter().map(|c| format!("CWE-{c}")))
+        .collect();
+    cwe.sort();
+    cwe.dedup();
+    let mut cve: Vec<String> = f
+        .occurrences
+        .iter()
+        .flat_map(|o| o.data.vulnerability_ids.iter())
+        .map(|id| id.trim().to_ascii_uppercase())
+        .filter(|id| id.starts_with("CVE-"))
+        .collect();
+    cve.sort();
+    cve.dedup();
+    let path = f
+        .occurrences
+        .iter()
+        .find_map(|o| o.data.location.path.clone())
+        .unwrap_or_default();
+    let finding = posture_policy::FindingContext {
+        id: f.id,
+        title: f.title.clone(),
+        severity: f.severity.as_str().to_string(),
+        severity_rank: posture_policy::severity_rank(f.severity.as_str()),
+        risk: af.risk.score,
+        band: af.risk.band.as_str().to_string(),
+        ssvc: af.risk.ssvc.decision.as_str().to_string(),
+        category: f.category.as_str().to_string(),
+        tool: tools.first().cloned().unwrap_or_default(),
+        tools,
+        rule_id: f.rule_id.clone(),
+        path,
+        cwe,
+        cve,
+        kev: af.in_kev,
+        epss: af.input.epss.as_ref().map_or(0.0, |e| e.probability),
+        reachable: match af.input.reachability {
+            Reachability::Reachable => Some(true),
+            Reachability::Unreachable => Some(false),
+            _ => None,
+        },
+        age_days: days_between(f.first_seen, now).max(0),
+        status: f.status.as_str().to_string(),
+        new,
+        sla: sla_context(f, sla_days, now),
+    };
+    let mut ctx = PolicyContext {
+        finding,
+        ..PolicyContext::default()
+    };
+    ctx.asset.name = f.asset.clone();
+    if let Some(a) = config.and_then(|c| c.portfolio.asset(&f.asset)) {
+        ctx.asset.tags = a.tags.clone();
+        ctx.asset.criticality = a
+            .criticality
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default();
+        ctx.asset.exposure = a
+            .exposure
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default();
+        ctx.asset.environment = a
+            .environment
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default();
+        ctx.asset.data = a.data.clone();
+        ctx.asset.compliance = a.compliance.clone();
+    }
+    ctx.owner.team = af
+        .owner
+        .as_ref()
+        .and_then(|o| o.team.clone())
+        .unwrap_or_default();
+    ctx
+}
+
+/// The SLA days of a finding: the first enforced `set_sla` rule of the policy that holds
+/// (its condition sees `finding.sla` under the defaults), else the defaults (critical 7,
+/// high 30, medium 90, low 180, info none).
+pub fn choose_sla(
+    policy: Option<&Policy>,
+    af: &AssessedFinding,
+    config: Option<&RiskConfig>,
+    now: Timestamp,
+    new: bool,
+) -> SlaChoice {
+    let default = posture_policy::default_sla_days(af.finding.severity.as_str());
+    if let Some(p) = policy {
+        let ctx = context_of(af, config, now, new, default);
+        if let Some((days, rule)) = p.sla_days(&ctx, now) {
+            return SlaChoice {
+                days: Some(days),
+                source: rule,
+            };
+        }
+    }
+    SlaChoice {
+        days: default,
+        source: "default".into(),
+    }
+}
+
+/// The full context of a finding: SLA chosen by the policy, then every field.
+pub fn full_context(
+    policy: Option<&Policy>,
+    af: &AssessedFinding,
+    config: Option<&RiskConfig>,
+    now: Timestamp,
+    new: bool,
+) -> (PolicyContext, SlaChoice) {
+    let sla = choose_sla(policy, af, config, now, new);
+    (context_of(af, config, now, new, sla.days), sla)
+}
+
+/// The policy as the triage workflow's SLA and approval rules, over findings assessed in
+/// advance (the workflow's seams see a `FindingRecord` only; risk needs the store's feeds).
+/// A finding that was not assessed in advance is seen with its severity, asset and owner
+/// only (risk 0, no feed facts).
+pub struct PolicyRules {
+    policy: Policy,
+    config: Option<RiskConfig>,
+    now: Timestamp,
+    contexts: HashMap<i64, PolicyContext>,
+}
+
+impl PolicyRules {
+    /// Prepares the rules over these assessed findings, as of `now`.
+    pub fn new(
+        policy: Policy,
+        config: Option<RiskConfig>,
+        assessed: &[AssessedFinding],
+        now: Timestamp,
+    ) -> Self {
+        let contexts = assessed
+            .iter()
+            .map(|af| {
+                let (ctx, _) = full_context(Some(&policy), af, config.as_ref(), now, true);
+                (af.finding.id, ctx)
+            })
+            .collect();
+        PolicyRules {
+            policy,
+            config,
+            now,
+            contexts,
+        }
+    }
+
+    fn context(&self, f: &FindingRecord) -> PolicyContext {
+        if let Some(c) = self.contexts.get(&f.id) {
+            return c.clone();
+        }
+        let af = AssessedFinding {
+            finding: f.clone(),
+            owner: self.config.as_ref().map(|c| crate::risk::owner_of(c, f)),
+            risk: posture_risk::assess(
+                &posture_risk::RiskInput::new(f.severity),
+                &posture_risk::RiskWeights::default(),
+            ),
+            in_kev: false,
+            reachable: false,
+            input: posture_risk::RiskInput::new(f.severity),
+        };
+        full_context(
+            Some(&self.policy),
+            &af,
+            self.config.as_ref(),
+            self.now,
+            true,
+        )
+        .0
+    }
+
+    /// SLA days for a finding (policy `set_sla`, else the defaults).
+    pub fn sla_days_for(&self, f: &FindingRecord) -> Option<u32> {
+        let ctx = self.context(f);
+        match self.policy.sla_days(&ctx, self.now) {
+            Some((days, _)) => Some(days),
+            None => posture_policy::default_sla_days(f.severity.as_str()),
+        }
+    }
+
+    /// The role whose approval a triage decision to `to` needs, when a `require_approval`
+    /// rule holds (the first in file order).
+    pub fn required_role_for(&self, f: &FindingRecord, to: FindingStatus) -> Option<String> {
+        let ctx = self.context(f);
+        self.policy
+            .required_roles(&ctx, to.as_str(), self.now)
+            .into_iter()
+            .find_map(|m| match m.action {
+                posture_policy::Action::RequireApproval { role, .. } => Some(role),
+                _ => None,
+            })
+    }
+}
+
+impl crate::workflow::SlaRule for PolicyRules {
+    fn sla_days(&self, finding: &FindingRecord) -> Option<u32> {
+        self.sla_days_for(finding)
+    }
+}
+
+impl crate::workflow::ApprovalRule for PolicyRules {
+    fn required_role(&self, finding: &FindingRecord, to: FindingStatus) -> Option<String> {
+        self.required_role_for(finding, to)
+    }
+}

@@ -1,0 +1,70 @@
+//! Stored risk: the application assesses findings (`posture-app`'s risk module, which knows
+//! the feeds, the portfolio and the weights) and stores each score, band and owning team here
+//! so lists sort and page by risk from an index. The store only remembers and invalidates:
+//! an ingest, a feed import, a runtime inventory or a merge marks what it touched as "to
+//! assess" (a negative score); the application re-assesses those before it reads by risk.
+
+use crate::{StoreError, StoredRisk};
+use rusqlite::{Connection, OptionalExtension, params};
+
+fn err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
+    move |e| StoreError::db(context)(e)
+}
+
+/// The configuration fingerprint the stored scores were computed under, if any.
+pub(super) fn risk_basis(conn: &Connection) -> Result<Option<String>, StoreError> {
+    conn.query_row("SELECT basis FROM risk_state WHERE id = 1", [], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(err("reading the risk basis"))
+}
+
+/// Marks every finding "to assess" and records the new basis, in one transaction.
+pub(super) fn reset_risk(conn: &mut Connection, basis: &str) -> Result<usize, StoreError> {
+    let e = err("resetting stored risk");
+    let tx = conn.transaction().map_err(e)?;
+    let n = tx
+        .execute(
+            "UPDATE findings SET risk_score = -1 WHERE risk_score >= 0",
+            [],
+        )
+        .map_err(e)?;
+    tx.execute(
+        "INSERT INTO risk_state (id, basis) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET basis = excluded.basis",
+        [basis],
+    )
+    .map_err(e)?;
+    tx.commit().map_err(e)?;
+    Ok(n)
+}
+
+/// Stores assessed scores (one transaction). A finding that changed since it was read for
+/// assessment keeps its "to assess" mark only if the caller reads it again: the write is
+/// unconditional, as assessments are cheap to redo and always follow a read.
+pub(super) fn store_risk(conn: &mut Connection, rows: &[StoredRisk]) -> Result<usize, StoreError> {
+    let e = err("storing assessed risk");
+    let tx = conn.transaction().map_err(e)?;
+    let mut n = 0;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "UPDATE findings SET risk_score = ?1, risk_band = ?2, team = ?3 WHERE id = ?4",
+            )
+            .map_err(e)?;
+        for r in rows {
+            if !r.score.is_finite() || r.score < 0.0 {
+                return Err(StoreError::Invalid(format!(
+                    "risk score {} of finding {} is not a score",
+                    r.score, r.finding_id
+                )));
+            }
+            n += st
+                .execute(params![r.score, r.band, r.team, r.finding_id])
+                .map_err(e)?;
+        }
+    }
+    tx.commit().map_err(e)?;
+    Ok(n)
+}

@@ -1,0 +1,251 @@
+//! Stored risk and keyset pagination: the application stores each finding's assessed risk;
+//! lists sort and page by it without gaps or repeats; whatever an ingest, a merge or a feed
+//! import touches is marked "to assess" again.
+
+use posture_engine::identify;
+use posture_model::{Category, Occurrence, Package, Severity, Timestamp, ToolInfo};
+use posture_store::{
+    FindingCursor, FindingQuery, FindingSort, IngestBatch, KevImport, KevRow, ReportInput,
+    ScanKind, SqliteStore, Store, StoredRisk,
+};
+
+fn day(n: i64) -> Timestamp {
+    Timestamp::from_second(1_767_225_600 + n * 86_400).expect("valid time")
+}
+
+fn dep(cve: &str, pkg: &str, version: &str) -> Occurrence {
+    let mut o = Occurrence::new(
+        Category::Sca,
+        cve,
+        format!("{cve} in {pkg}"),
+        Severity::High,
+        "/Results/0",
+    );
+    o.vulnerability_ids = vec![cve.into()];
+    o.package = Some(Package {
+        ecosystem: Some("npm".into()),
+        name: pkg.into(),
+        version: Some(version.into()),
+        ..Default::default()
+    });
+    o
+}
+
+fn batch(at: Timestamp, name: &str, occs: Vec<Occurrence>) -> IngestBatch {
+    IngestBatch {
+        asset: "shop".into(),
+        branch: "main".into(),
+        target: String::new(),
+        commit: None,
+        kind: ScanKind::Findings,
+        at,
+        force: false,
+        thresholds: Default::default(),
+        reports: vec![ReportInput {
+            name: name.into(),
+            sha256: format!("sha-{name}-{}", occs.len()),
+            format: "test".into(),
+            runs: vec![(ToolInfo::new("trivy", None), identify("trivy", occs))],
+            diagnostics: vec![],
+            components: Vec::new(),
+        }],
+    }
+}
+
+fn store_with(n: usize) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("p.db");
+    let store = SqliteStore::open(path.to_str().expect("utf-8 path")).expect("open");
+    let occs = (0..n)
+        .map(|i| dep(&format!("CVE-2024-{i:04}"), &format!("pkg{i}"), "1.0.0"))
+        .collect();
+    store.ingest(batch(day(0), "r1", occs)).expect("ingest");
+    (dir, store)
+}
+
+/// Scores with many ties, so the id tie-break matters.
+fn score_of(id: i64) -> f64 {
+    ((id * 37) % 11) as f64 * 7.5
+}
+
+fn assess_all(store: &SqliteStore) -> usize {
+    let todo = store.unassessed_findings(10_000).expect("unassessed");
+    let rows: Vec<StoredRisk> = todo
+        .iter()
+        .map(|f| StoredRisk {
+            finding_id: f.id,
+            score: score_of(f.id),
+            band: if score_of(f.id) >= 50.0 { "P1" } else { "P3" }.into(),
+            team: Some(if f.id % 2 == 0 { "payments" } else { "web" }.into()),
+        })
+        .collect();
+    store.store_risk(rows).expect("store risk")
+}
+
+fn page_through(store: &SqliteStore, q: FindingQuery, size: usize) -> Vec<i64> {
+    let mut seen = Vec::new();
+    let mut after: Option<FindingCursor> = None;
+    loop {
+        let page = store
+            .findings(&FindingQuery {
+                after,
+                limit: Some(size),
+                ..q.clone()
+            })
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some(FindingCursor::after(last, q.sort));
+        seen.extend(page.iter().map(|f| f.id));
+    }
+    seen
+}
+
+#[test]
+fn new_findings_are_unassessed_until_stored() {
+    let (_d, store) = store_with(12);
+    assert_eq!(store.unassessed_findings(100).expect("read").len(), 12);
+    assert_eq!(assess_all(&store), 12);
+    assert!(store.unassessed_findings(100).expect("read").is_empty());
+    let all = store.findings(&FindingQuery::default()).expect("list");
+    for f in &all {
+        assert_eq!(f.risk_score, Some(score_of(f.id)));
+        assert!(f.team.is_some() && f.risk_band.is_some());
+    }
+}
+
+#[test]
+fn risk_order_is_score_then_id_and_pages_neither_skip_nor_repeat() {
+    let (_d, store) = store_with(40);
+    assess_all(&store);
+    let q = FindingQuery {
+        sort: FindingSort::Risk,
+        ..FindingQuery::default()
+    };
+    let full = store.findings(&q).expect("full list");
+    let mut expected: Vec<(f64, i64)> = full.iter().map(|f| (score_of(f.id), f.id)).collect();
+    expected.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let expected: Vec<i64> = expected.into_iter().map(|(_, id)| id).collect();
+    assert_eq!(full.iter().map(|f| f.id).collect::<Vec<_>>(), expected);
+    for size in [1, 3, 7, 40, 100] {
+        assert_eq!(
+            page_through(&store, q.clone(), size),
+            expected,
+            "page size {size}"
+        );
+    }
+    // severity and id orders page the same way
+    for sort in [FindingSort::Severity, FindingSort::Id] {
+        let q = FindingQuery {
+            sort,
+            ..FindingQuery::default()
+        };
+        let full: Vec<i64> = store
+            .findings(&q)
+            .expect("list")
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(page_through(&store, q, 6), full, "{sort:?}");
+    }
+}
+
+#[test]
+fn unassessed_findings_sort_last_and_are_paged_too() {
+    let (_d, store) = store_with(10);
+    assess_all(&store);
+    // a second scan adds two findings, not yet assessed
+    let occs = (0..12)
+        .map(|i| dep(&format!("CVE-2024-{i:04}"), &format!("pkg{i}"), "1.0.0"))
+        .collect();
+    store.ingest(batch(day(1), "r2", occs)).expect("ingest");
+    let q = FindingQuery {
+        sort: FindingSort::Risk,
+        ..FindingQuery::default()
+    };
+    let ids = page_through(&store, q, 4);
+    assert_eq!(ids.len(), 12);
+    let unassessed: Vec<i64> = store
+        .unassessed_findings(100)
+        .expect("read")
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(unassessed.len(), 2);
+    assert_eq!(&ids[10..], &unassessed[..], "unassessed come last, by id");
+}
+
+#[test]
+fn filters_by_band_and_team() {
+    let (_d, store) = store_with(20);
+    assess_all(&store);
+    let p1 = store
+        .findings(&FindingQuery {
+            band: Some(vec!["p1".into()]),
+            ..FindingQuery::default()
+        })
+        .expect("list");
+    assert!(!p1.is_empty());
+    assert!(p1.iter().all(|f| score_of(f.id) >= 50.0));
+    let pay = store
+        .findings(&FindingQuery {
+            team: Some("payments".into()),
+            ..FindingQuery::default()
+        })
+        .expect("list");
+    assert_eq!(pay.len(), 10);
+    assert!(pay.iter().all(|f| f.id % 2 == 0));
+}
+
+#[test]
+fn changes_mark_findings_to_assess_again() {
+    let (_d, store) = store_with(5);
+    assess_all(&store);
+    // a changed occurrence (new version) touches only its finding
+    let mut occs: Vec<Occurrence> = (0..5)
+        .map(|i| dep(&format!("CVE-2024-{i:04}"), &format!("pkg{i}"), "1.0.0"))
+        .collect();
+    occs[2].title = "CVE-2024-0002 in pkg2, now with a new title".into();
+    store.ingest(batch(day(1), "r2", occs)).expect("ingest");
+    assert_eq!(store.unassessed_findings(100).expect("read").len(), 1);
+    assess_all(&store);
+    // a feed import touches every finding
+    store
+        .import_kev(KevImport {
+            catalog_version: Some("1".into()),
+            date: None,
+            at: day(2),
+            entries: vec![KevRow {
+                cve: "CVE-2024-0001".into(),
+                date_added: None,
+                ransomware: false,
+                catalog_version: None,
+                due_date: None,
+            }],
+        })
+        .expect("kev");
+    assert_eq!(store.unassessed_findings(100).expect("read").len(), 5);
+    assess_all(&store);
+    // a new basis resets all
+    assert_eq!(store.risk_basis().expect("basis"), None);
+    assert_eq!(store.reset_risk("config:abc").expect("reset"), 5);
+    assert_eq!(
+        store.risk_basis().expect("basis").as_deref(),
+        Some("config:abc")
+    );
+    assert_eq!(store.unassessed_findings(100).expect("read").len(), 5);
+}
+
+#[test]
+fn a_score_that_is_not_a_score_is_refused() {
+    let (_d, store) = store_with(1);
+    let id = store.unassessed_findings(1).expect("read")[0].id;
+    for bad in [f64::NAN, -3.0, f64::INFINITY] {
+        let r = store.store_risk(vec![StoredRisk {
+            finding_id: id,
+            score: bad,
+            band: "P1".into(),
+            team: None,
+        }]);
+        assert!(r.is_err(), "{bad} accepted");
+    }
+}

@@ -1,0 +1,317 @@
+//! `posture gate` (the CI gate) and `posture policy check|test`.
+
+use crate::cli::{GateArgs, OutputFormat, PolicyCheckArgs, PolicyCommand, PolicyTestArgs};
+use crate::commands::{open_store, parse_time};
+use crate::output::{self, clip};
+use anyhow::{Context, bail};
+use posture_app::gate::{Exception, GateOutcome, GateRequest};
+use posture_app::gate_report::{exception_text, verdict};
+use posture_app::risk::RiskConfig;
+use posture_app::{Clock, IngestRequest, SystemClock};
+use posture_policy::Policy;
+use posture_store::ScanKind;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn load_policy(explicit: Option<&Path>, config: Option<&RiskConfig>) -> anyhow::Result<Policy> {
+    let Some(path) = posture_app::policy::policy_path(explicit, config) else {
+        bail!(
+            "no policy: give --policy FILE, or `[policy] file = \"...\"` in the portfolio configuration ({})",
+            crate::risk::DEFAULT_CONFIG
+        );
+    };
+    Ok(posture_app::policy::load_policy(&path)?)
+}
+
+fn write_file(path: &PathBuf, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The policy of posture.toml's `[policy] file` as the approval rules of one finding's triage
+/// decision (`None` when no policy is configured there).
+pub fn approval_rules(
+    store: &dyn posture_store::Store,
+    config: Option<&Path>,
+    finding_id: i64,
+    now: jiff::Timestamp,
+) -> anyhow::Result<Option<posture_app::policy::PolicyRules>> {
+    let config = crate::risk::load(config)?;
+    let Some(path) = posture_app::policy::policy_path(None, config.as_ref()) else {
+        return Ok(None);
+    };
+    let policy = posture_app::policy::load_policy(&path)?;
+    let Some(f) = store.finding(finding_id)? else {
+        return Ok(None);
+    };
+    let assessed = posture_app::risk::assess_findings(store, config.as_ref(), vec![f])?;
+    Ok(Some(posture_app::policy::PolicyRules::new(
+        policy, config, &assessed, now,
+    )))
+}
+
+/// `posture gate`.
+pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Result<ExitCode> {
+    let config = crate::risk::load(config)?;
+    let policy = load_policy(a.policy.as_deref(), config.as_ref())?;
+    let now = match &a.at {
+        Some(s) => parse_time(s)?,
+        None => SystemClock.now(),
+    };
+    let mut sources = Vec::with_capacity(a.reports.len());
+    for f in &a.reports {
+        sources.push(posture_app::read_report_file(f, a.max_report_size)?);
+    }
+    let store = open_store(database)?;
+    if !sources.is_empty() {
+        posture_app::ingest(
+            store.as_ref(),
+            &sources,
+            IngestRequest {
+                asset: a.asset.clone(),
+                target: a.target.clone(),
+                branch: a.branch.clone(),
+                commit: a.commit.clone(),
+                format: a.format.clone(),
+                kind: ScanKind::Findings,
+                at: now,
+                force: false,
+                thresholds: Default::default(),
+            },
+        )?;
+    }
+    let outcome = posture_app::gate::run_gate(
+        store.as_ref(),
+        config.as_ref(),
+        &policy,
+        &GateRequest {
+            asset: a.asset.clone(),
+            branch: a.branch.clone(),
+            baseline: a.baseline.clone(),
+            all: a.all,
+            now,
+        },
+    )?;
+    if let Some(p) = &a.markdown {
+        write_file(p, &posture_app::gate_report::markdown(&outcome))?;
+    }
+    if let Some(p) = &a.sarif {
+        let log = posture_app::gate_report::sarif(&outcome, env!("CARGO_PKG_VERSION"));
+        write_file(p, &serde_json::to_string_pretty(&log)?)?;
+    }
+    if let Some(p) = &a.junit {
+        write_file(p, &posture_app::gate_report::junit(&outcome)?)?;
+    }
+    match a.output {
+        Some(OutputFormat::Json) => output::json(&outcome)?,
+        _ => print_gate(&outcome),
+    }
+    Ok(if !outcome.errors.is_empty() {
+        ExitCode::from(2)
+    } else if outcome.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_gate(o: &GateOutcome) {
+    let verdict_word = if !o.errors.is_empty() {
+        "ERROR"
+    } else if o.passed {
+        "PASSED"
+    } else {
+        "FAILED"
+    };
+    println!(
+        "posture gate {verdict_word}: asset {} branch {} (baseline {}), policy {}",
+        o.asset, o.branch, o.baseline, o.policy
+    );
+    println!(
+        "{} finding(s) open on the branch, {} evaluated ({}): {} blocking, {} reported, {} excepted",
+        o.open_on_branch,
+        o.evaluated,
+        if o.scope == "all" {
+            "all"
+        } else {
+            "new relative to the baseline"
+        },
+        o.blocked,
+        o.warnings,
+        o.excepted
+    );
+    for n in &o.notes {
+        println!("note: {n}");
+    }
+    for g in &o.findings {
+        let tag = if g.blocked {
+            "BLOCK"
+        } else if matches!(g.exception, Exception::Honoured { .. }) {
+            "EXCEPTED"
+        } else {
+            "REPORT"
+        };
+        println!(
+            "\n{tag} finding #{} [{}] {} at {}{}",
+            g.id,
+            g.severity,
+            g.title,
+            if g.location.is_empty() {
+                "-"
+            } else {
+                g.location.as_str()
+            },
+            if g.new { "" } else { " (not new)" }
+        );
+        for m in &g.matches {
+            println!(
+                "  rule {} (line {}): {}{}",
+                m.rule_id,
+                m.line,
+                verdict(m),
+                m.description
+                    .as_deref()
+                    .map(|d| format!(" — {d}"))
+                    .unwrap_or_default()
+            );
+        }
+        let e = exception_text(&g.exception);
+        if !e.is_empty() {
+            println!("  {e}");
+        }
+    }
+    for e in &o.errors {
+        println!(
+            "\nerror: rule {} (line {}) could not be evaluated on finding #{}: {}",
+            e.rule_id, e.line, e.finding_id, e.message
+        );
+    }
+}
+
+pub fn policy(database: &str, config: Option<&Path>, c: PolicyCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        PolicyCommand::Check(a) => check(config, a),
+        PolicyCommand::Test(a) => test(database, config, a),
+    }
+}
+
+fn check(config: Option<&Path>, a: PolicyCheckArgs) -> anyhow::Result<ExitCode> {
+    let config = crate::risk::load(config)?;
+    let policy = load_policy(a.policy.as_deref(), config.as_ref())?;
+    println!(
+        "{}: {} rule(s), no errors",
+        policy.source_name(),
+        policy.rules().len()
+    );
+    for r in policy.rules() {
+        println!(
+            "  {:<36} {:<17} {:<9} line {}",
+            r.id,
+            r.action.as_str(),
+            match r.mode {
+                posture_policy::Mode::Enforce => "enforce",
+                posture_policy::Mode::LogOnly => "log-only",
+            },
+            r.line
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test(database: &str, config: Option<&Path>, a: PolicyTestArgs) -> anyhow::Result<ExitCode> {
+    let config = crate::risk::load(config)?;
+    let policy = load_policy(a.policy.as_deref(), config.as_ref())?;
+    let now = match &a.at {
+        Some(s) => parse_time(s)?,
+        None => SystemClock.now(),
+    };
+    let store = open_store(database)?;
+    let bt = posture_app::gate::backtest(
+        store.as_ref(),
+        config.as_ref(),
+        &policy,
+        a.asset.as_deref(),
+        &a.baseline,
+        now,
+    )?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&bt)?,
+        _ => {
+            let rows = bt
+                .runs
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.at.to_string(),
+                        r.asset.clone(),
+                        r.branch.clone(),
+                        r.evaluated.to_string(),
+                        if r.failed { "FAIL" } else { "pass" }.to_string(),
+                        clip(
+                            &r.blocked
+                                .iter()
+                                .map(|i| format!("#{i}"))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                            40,
+                        ),
+                        r.reported.len().to_string(),
+                    ]
+                })
+                .collect();
+            output::table(
+                &[
+                    "SCAN TIME",
+                    "ASSET",
+                    "BRANCH",
+                    "EVALUATED",
+                    "GATE",
+                    "BLOCKED",
+                    "REPORTED",
+                ],
+                rows,
+            )?;
+            println!(
+                "{} of {} gate run(s) would have failed (baseline {})",
+                bt.gates_failed,
+                bt.runs.len(),
+                bt.baseline
+            );
+            println!(
+                "\n{} finding(s) would have been escalated",
+                bt.escalations.len()
+            );
+            if !bt.escalations.is_empty() {
+                output::table(
+                    &[
+                        "FINDING", "ASSET", "TITLE", "RULE", "TARGET", "FIRST AT", "MODE",
+                    ],
+                    bt.escalations
+                        .iter()
+                        .map(|e| {
+                            vec![
+                                format!("#{}", e.finding_id),
+                                e.asset.clone(),
+                                clip(&e.title, 40),
+                                e.rule_id.clone(),
+                                e.target.clone().unwrap_or_default(),
+                                e.first_at.to_string(),
+                                match e.mode {
+                                    posture_policy::Mode::Enforce => "enforce".into(),
+                                    posture_policy::Mode::LogOnly => "log-only".into(),
+                                },
+                            ]
+                        })
+                        .collect(),
+                )?;
+            }
+            println!(
+                "\nSLA now: {} open finding(s); past SLA {} under the defaults, {} under the policy ({} with other SLA days)",
+                bt.sla.open,
+                bt.sla.past_sla_default,
+                bt.sla.past_sla_policy,
+                bt.sla.changed.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

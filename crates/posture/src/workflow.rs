@@ -1,0 +1,572 @@
+//! `posture triage` (decisions with expiry and approver, `triage expire`), `posture metrics`,
+//! and the SLA view of `posture findings --sla`: argument handling and rendering over
+//! `posture_app::{workflow, sla, metrics}`.
+
+use crate::cli::*;
+use crate::commands::{open_store, parse_time};
+use crate::output::{self, clip};
+use anyhow::{Context, bail};
+use posture_app::metrics::{MetricsReport, MetricsRequest};
+use posture_app::sla::{Sla, SlaState};
+use posture_app::workflow::{DecisionRequest, DecisionRules, DefaultSla, NoApprovalRequired};
+use posture_app::{Clock, SystemClock};
+use posture_model::{FindingStatus, Timestamp};
+use posture_store::{EventQuery, EventRecord, FindingRecord, Store};
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+/// Reads a date (`2026-03-31`: 00:00 UTC that day) or an RFC 3339 time.
+pub fn parse_date_or_time(s: &str) -> anyhow::Result<Timestamp> {
+    if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .with_context(|| format!("`{s}` is out of range"));
+    }
+    parse_time(s).with_context(|| format!("`{s}` is neither a date (YYYY-MM-DD) nor a time"))
+}
+
+fn now_or(at: Option<&str>) -> anyhow::Result<Timestamp> {
+    match at {
+        Some(s) => parse_date_or_time(s),
+        None => Ok(SystemClock.now()),
+    }
+}
+
+fn actor_or_user(actor: Option<String>) -> String {
+    actor
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn triage(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: TriageArgs,
+) -> anyhow::Result<ExitCode> {
+    if let Some(TriageCommand::Expire(e)) = a.command {
+        return expire(database, e);
+    }
+    let (Some(id), Some(state), Some(reason)) = (a.id, a.state, a.reason) else {
+        bail!("posture triage needs a finding id, --state and --reason (or `triage expire`)");
+    };
+    // A deferral is an acceptance with an expiry whose reason says it is a deferral (fix
+    // later, not "won't fix"), so the audit trail tells them apart.
+    let deferral = matches!(
+        state.trim().to_ascii_lowercase().as_str(),
+        "deferred" | "defer"
+    );
+    let (state, reason) = if deferral {
+        (
+            FindingStatus::Accepted,
+            format!("deferral: {}", reason.trim()),
+        )
+    } else {
+        (state.parse().map_err(anyhow::Error::msg)?, reason)
+    };
+    let at = now_or(a.at.as_deref())?;
+    let until = a
+        .until
+        .as_deref()
+        .map(parse_date_or_time)
+        .transpose()
+        .context("--until")?;
+    let store = open_store(database)?;
+    posture_app::workflow::expire(store.as_ref(), at)?;
+    // The policy named by posture.toml `[policy] file` decides who must approve.
+    let policy_rules = crate::gate::approval_rules(store.as_ref(), config, id, at)?;
+    let approval: &dyn posture_app::workflow::ApprovalRule = match &policy_rules {
+        Some(rules) => rules,
+        None => &NoApprovalRequired,
+    };
+    let decided = posture_app::workflow::decide(
+        store.as_ref(),
+        DecisionRequest {
+            finding_id: id,
+            state,
+            reason,
+            actor: actor_or_user(a.actor),
+            until,
+            approver: a.approver,
+            role: a.role,
+            at,
+        },
+        &DecisionRules {
+            approval,
+            acceptance_needs_expiry: true,
+        },
+    )?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&decided.finding)?,
+        _ => {
+            let f = &decided.finding;
+            let mut line = format!("finding #{} is now {}", f.id, f.status);
+            if let Some(d) = &decided.decision {
+                if let Some(u) = d.expires_at {
+                    line.push_str(&format!(" until {u}"));
+                }
+                if let Some(ap) = &d.approver {
+                    line.push_str(&format!(
+                        ", approved by {ap}{}",
+                        d.role
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn expire(database: &str, a: TriageExpireArgs) -> anyhow::Result<ExitCode> {
+    let at = now_or(a.at.as_deref())?;
+    let store = open_store(database)?;
+    let expired = posture_app::workflow::expire(store.as_ref(), at)?;
+    // the same sweep records SLA breaches of every unresolved finding
+    let open = store.findings(&posture_store::FindingQuery {
+        status: Some(vec![
+            FindingStatus::Open,
+            FindingStatus::Confirmed,
+            FindingStatus::InProgress,
+            FindingStatus::Accepted,
+        ]),
+        ..Default::default()
+    })?;
+    let breaches = record_breaches(store.as_ref(), &open, at)?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&serde_json::json!({
+            "at": at, "expired": expired, "sla_breaches_recorded": breaches,
+        }))?,
+        _ => {
+            for e in &expired {
+                println!(
+                    "finding #{}: risk acceptance expired {} — open again",
+                    e.finding_id, e.expired_at
+                );
+            }
+            println!(
+                "{} acceptance(s) expired, {} SLA breach(es) recorded",
+                expired.len(),
+                breaches
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The events of these findings (one query per 500 findings; one query for big lists).
+fn events_of(store: &dyn Store, list: &[FindingRecord]) -> anyhow::Result<Vec<EventRecord>> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = if list.len() > 5000 {
+        EventQuery::default()
+    } else {
+        EventQuery {
+            finding_ids: Some(list.iter().map(|f| f.id).collect()),
+            ..EventQuery::default()
+        }
+    };
+    Ok(store.event_log(&query)?)
+}
+
+/// Records `sla-breached` events not recorded yet; returns how many.
+fn record_breaches(
+    store: &dyn Store,
+    list: &[FindingRecord],
+    at: Timestamp,
+) -> anyhow::Result<usize> {
+    let events = events_of(store, list)?;
+    let new = posture_app::sla::breaches_to_record(list, &events, &DefaultSla, at);
+    Ok(store.append_events(new)?)
+}
+
+/// What `posture findings` does first: expired acceptances open again, and SLA breaches of the
+/// listed findings are recorded once.
+pub fn sweep_before_listing(store: &dyn Store) -> anyhow::Result<()> {
+    posture_app::workflow::expire(store, SystemClock.now())?;
+    Ok(())
+}
+
+/// Records breaches of the listed findings, then filters by SLA state when `--sla` is given
+/// and prints the SLA view (unless risk filters or order were asked for: then the risk view
+/// prints the filtered list). Returns `None` when another printer should run.
+pub fn findings_sla(
+    store: &dyn Store,
+    list: &mut Vec<FindingRecord>,
+    a: &FindingsArgs,
+    by_risk: bool,
+) -> anyhow::Result<Option<ExitCode>> {
+    let now = SystemClock.now();
+    let events = events_of(store, list)?;
+    let new = posture_app::sla::breaches_to_record(list, &events, &DefaultSla, now);
+    store.append_events(new)?;
+    if a.sla.is_empty() {
+        return Ok(None);
+    }
+    let wanted: Vec<SlaState> = a
+        .sla
+        .iter()
+        .map(|s| s.parse::<SlaState>().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<_>>()?;
+    let mut by_finding: HashMap<i64, Vec<EventRecord>> = HashMap::new();
+    for e in events {
+        by_finding.entry(e.finding_id).or_default().push(e);
+    }
+    let empty = Vec::new();
+    let mut rows: Vec<(FindingRecord, Sla)> = std::mem::take(list)
+        .into_iter()
+        .map(|f| {
+            let sla = posture_app::sla::sla_at(
+                &f,
+                by_finding.get(&f.id).unwrap_or(&empty),
+                &DefaultSla,
+                now,
+            );
+            (f, sla)
+        })
+        .filter(|(_, s)| wanted.contains(&s.state))
+        .collect();
+    if by_risk {
+        *list = rows.into_iter().map(|(f, _)| f).collect();
+        return Ok(None);
+    }
+    // most overdue first
+    rows.sort_by_key(|(f, s)| (s.due.unwrap_or(Timestamp::MAX), f.id));
+    if let Some(l) = a.limit {
+        rows.truncate(l);
+    }
+    match output::resolve(a.output) {
+        OutputFormat::Json => {
+            let v: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(f, s)| {
+                    let mut v = serde_json::to_value(f).unwrap_or_default();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("sla".into(), serde_json::to_value(s).unwrap_or_default());
+                    }
+                    v
+                })
+                .collect();
+            output::json(&v)?;
+        }
+        fmt => {
+            let header = [
+                "ID",
+                "SEVERITY",
+                "STATUS",
+                "ASSET",
+                "TITLE",
+                "SLA",
+                "DUE",
+                "DAYS LEFT",
+            ];
+            let body = rows
+                .iter()
+                .map(|(f, s)| {
+                    vec![
+                        f.id.to_string(),
+                        f.severity.to_string(),
+                        f.status.to_string(),
+                        f.asset.clone(),
+                        clip(&f.title, 50),
+                        s.state.to_string(),
+                        s.due
+                            .map(|d| d.strftime("%Y-%m-%d").to_string())
+                            .unwrap_or_default(),
+                        s.remaining_ms
+                            .map(|r| format!("{:.1}", r as f64 / 86_400_000.0))
+                            .unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            output::rows(fmt, &header, body)?;
+            if fmt == OutputFormat::Table {
+                println!("{} finding(s)", rows.len());
+            }
+        }
+    }
+    Ok(Some(ExitCode::SUCCESS))
+}
+
+pub fn metrics(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: MetricsArgs,
+) -> anyhow::Result<ExitCode> {
+    let as_of = match a.as_of.as_deref() {
+        // a date means the end of that day
+        Some(s) => match s.trim().parse::<jiff::civil::Date>() {
+            Ok(d) => d
+                .tomorrow()
+                .and_then(|t| t.to_zoned(jiff::tz::TimeZone::UTC))
+                .map(|z| z.timestamp() - jiff::SignedDuration::from_millis(1))
+                .with_context(|| format!("--as-of `{s}` is out of range"))?,
+            Err(_) => parse_time(s).context("--as-of")?,
+        },
+        None => SystemClock.now(),
+    };
+    if a.days == 0 {
+        bail!("--days must be at least 1");
+    }
+    let config = crate::risk::load(config)?;
+    let store = open_store(database)?;
+    // expiries up to the date are part of the history
+    posture_app::workflow::expire(store.as_ref(), as_of.min(SystemClock.now()))?;
+    let report = posture_app::metrics::metrics(
+        store.as_ref(),
+        config.as_ref(),
+        &DefaultSla,
+        &MetricsRequest {
+            as_of,
+            days: a.days,
+            asset: a.asset,
+            team: a.team,
+        },
+    )?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&report)?,
+        OutputFormat::Csv => output::csv(
+            &["section", "dimension", "group", "measure", "value"],
+            csv_rows(&report),
+        )?,
+        OutputFormat::Table => print_metrics(&report)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into())
+}
+
+fn csv_rows(r: &MetricsReport) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut push = |s: &str, d: &str, g: &str, m: &str, v: String| {
+        rows.push(vec![s.into(), d.into(), g.into(), m.into(), v]);
+    };
+    for (dim, list) in [
+        ("all", std::slice::from_ref(&r.mttr.overall)),
+        ("service", r.mttr.by_service.as_slice()),
+        ("team", r.mttr.by_team.as_slice()),
+        ("severity", r.mttr.by_severity.as_slice()),
+    ] {
+        for m in list {
+            push("mttr", dim, &m.group, "fixes", m.fixes.to_string());
+            push("mttr", dim, &m.group, "mean_days", opt(m.mean_days));
+            push("mttr", dim, &m.group, "median_days", opt(m.median_days));
+        }
+    }
+    let c = &r.criticals_past_sla;
+    push(
+        "criticals_past_sla",
+        "all",
+        "all",
+        "open",
+        c.open.to_string(),
+    );
+    push(
+        "criticals_past_sla",
+        "all",
+        "all",
+        "past_sla",
+        c.past_sla.to_string(),
+    );
+    push(
+        "criticals_past_sla",
+        "all",
+        "all",
+        "percent",
+        opt(c.percent),
+    );
+    for d in &r.density {
+        push("density", "service", &d.service, "open", d.open.to_string());
+        push(
+            "density",
+            "service",
+            &d.service,
+            "critical",
+            d.critical.to_string(),
+        );
+        push("density", "service", &d.service, "high", d.high.to_string());
+        push(
+            "density",
+            "service",
+            &d.service,
+            "medium",
+            d.medium.to_string(),
+        );
+        push("density", "service", &d.service, "low", d.low.to_string());
+    }
+    for row in &r.coverage.rows {
+        let cats = |v: &[posture_model::Category]| {
+            v.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(" ")
+        };
+        push(
+            "coverage",
+            "service",
+            &row.service,
+            "covered",
+            cats(&row.covered),
+        );
+        push(
+            "coverage",
+            "service",
+            &row.service,
+            "missing",
+            cats(&row.missing),
+        );
+        push(
+            "coverage",
+            "service",
+            &row.service,
+            "full_suite",
+            row.full_suite.to_string(),
+        );
+    }
+    push(
+        "coverage",
+        "all",
+        "all",
+        "full_suite_percent",
+        opt(r.coverage.full_suite_percent),
+    );
+    for w in &r.weekly {
+        push("weekly", "week", &w.week, "opened", w.opened.to_string());
+        push("weekly", "week", &w.week, "fixed", w.fixed.to_string());
+        push(
+            "weekly",
+            "week",
+            &w.week,
+            "reopened",
+            w.reopened.to_string(),
+        );
+    }
+    rows
+}
+
+fn print_metrics(r: &MetricsReport) -> anyhow::Result<()> {
+    println!(
+        "metrics as of {}{}{}: {} finding(s), {} open",
+        r.as_of.strftime("%Y-%m-%d %H:%M UTC"),
+        r.asset
+            .as_deref()
+            .map(|a| format!(", asset {a}"))
+            .unwrap_or_default(),
+        r.team
+            .as_deref()
+            .map(|t| format!(", team {t}"))
+            .unwrap_or_default(),
+        r.findings,
+        r.open
+    );
+    let c = &r.criticals_past_sla;
+    println!(
+        "open criticals past SLA: {} of {} ({})\n",
+        c.past_sla,
+        c.open,
+        c.percent
+            .map(|p| format!("{p:.1}%"))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    println!("MTTR (days, opened -> fixed, each reopen cycle counted):");
+    let mut rows = vec![vec![
+        "all".to_string(),
+        "all".to_string(),
+        r.mttr.overall.fixes.to_string(),
+        opt(r.mttr.overall.mean_days),
+        opt(r.mttr.overall.median_days),
+    ]];
+    for (dim, list) in [
+        ("service", &r.mttr.by_service),
+        ("team", &r.mttr.by_team),
+        ("severity", &r.mttr.by_severity),
+    ] {
+        for m in list {
+            rows.push(vec![
+                dim.to_string(),
+                m.group.clone(),
+                m.fixes.to_string(),
+                opt(m.mean_days),
+                opt(m.median_days),
+            ]);
+        }
+    }
+    output::table(&["BY", "GROUP", "FIXES", "MEAN", "MEDIAN"], rows)?;
+    println!(
+        "\nfinding density and scanner coverage (last {} days):",
+        r.coverage.days
+    );
+    let rows = r
+        .density
+        .iter()
+        .zip(&r.coverage.rows)
+        .map(|(d, c)| {
+            vec![
+                d.service.clone(),
+                d.open.to_string(),
+                format!("{}/{}/{}/{}", d.critical, d.high, d.medium, d.low),
+                c.covered
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                c.missing
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                c.last_scan
+                    .map(|t| t.strftime("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "SERVICE",
+            "OPEN",
+            "C/H/M/L",
+            "COVERED",
+            "MISSING",
+            "LAST SCAN",
+        ],
+        rows,
+    )?;
+    println!(
+        "services covered by the full suite (SAST, SCA, secrets, IaC, container, DAST): {} of {} ({})",
+        r.coverage.full_suite_services,
+        r.coverage.services,
+        r.coverage
+            .full_suite_percent
+            .map(|p| format!("{p:.1}%"))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    const SHOWN: usize = 16;
+    let skip = r.weekly.len().saturating_sub(SHOWN);
+    println!(
+        "\nopened vs fixed per ISO week{}:",
+        if skip > 0 {
+            format!(" (last {SHOWN}; {skip} earlier in --output json/csv)")
+        } else {
+            String::new()
+        }
+    );
+    let rows = r
+        .weekly
+        .iter()
+        .skip(skip)
+        .map(|w| {
+            vec![
+                w.week.clone(),
+                w.opened.to_string(),
+                w.fixed.to_string(),
+                w.reopened.to_string(),
+            ]
+        })
+        .collect();
+    output::table(&["WEEK", "OPENED", "FIXED", "REGRESSIONS"], rows)?;
+    Ok(())
+}
