@@ -122,6 +122,23 @@ async fn number(driver: &WebDriver, css: &str) -> i64 {
         .unwrap_or_else(|_| panic!("{css} is not a number: `{text}`"))
 }
 
+/// Waits until the browser's URL satisfies `done` (a click returns before the next page loads).
+async fn wait_for_url(driver: &WebDriver, what: &str, done: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = driver
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        if done(&url) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: still at {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn shoot(driver: &WebDriver, dir: Option<&Path>, name: &str) {
     let Some(dir) = dir else { return };
     for (w, h) in [(1440u32, 1000u32), (1024, 800)] {
@@ -209,6 +226,7 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
             .send_keys(&token)
             .await?;
         driver.find(By::Id("sign-in")).await?.click().await?;
+        wait_for_url(&driver, "sign-in", |u| !u.contains("/login")).await;
 
         // The dashboard.
         let h1 = driver.find(By::Tag("h1")).await?.text().await?;
@@ -231,6 +249,22 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
             .select_by_value("critical")
             .await?;
         driver.find(By::Id("apply-filters")).await?.click().await?;
+        // The click returns before the next page may have loaded: wait for it.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !driver
+            .current_url()
+            .await?
+            .as_str()
+            .contains("severity=critical")
+        {
+            assert!(Instant::now() < deadline, "the filter form did not submit");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        driver
+            .find(By::Css(
+                "#filters select[name=severity] option[value=critical][selected]",
+            ))
+            .await?;
         let critical = number(&driver, "#result-count").await;
         assert!(
             critical > 0 && critical < all,
@@ -282,6 +316,7 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
             .send_keys("compensating control: WAF rule 942100")
             .await?;
         driver.find(By::Id("triage-submit")).await?.click().await?;
+        wait_for_url(&driver, "triage", |u| u.contains("done=1")).await;
         let notice = driver.find(By::Css("p.notice")).await?.text().await?;
         assert_eq!(notice, "Decision recorded.");
         assert_eq!(
