@@ -19,6 +19,21 @@ if ! command -v python3 >/dev/null 2>&1; then
     echo "NOTICE: python3 not found; the benchmark workload generator will be unavailable (tests do not need it)."
 fi
 
+# The browser tests drive Debian's headless Chromium through chromedriver: install them when
+# missing (root with apt-get), then require them so that a missing browser fails the run.
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        say "installing chromium and chromium-driver for the browser tests"
+        apt-get update -qq >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+    fi
+fi
+if command -v chromedriver >/dev/null 2>&1; then
+    export POSTURE_REQUIRE_BROWSER=1
+else
+    echo "NOTICE: chromedriver not found and not installable here: browser tests will be SKIPPED."
+fi
+
 corpus="${POSTURE_CORPUS:-$(cd .. && pwd)/shared/corpus}"
 if [ -d "$corpus" ]; then
     echo "corpus: $corpus"

@@ -15,6 +15,8 @@
 //! Architecture invariant: no parser and no terminal code here; the store never decides a
 //! lifecycle transition itself: the engine does, so both back ends behave the same.
 
+mod access;
+mod access_types;
 mod error;
 mod ingest_flow;
 mod postgres;
@@ -28,6 +30,8 @@ mod workflow;
 mod workflow_types;
 
 pub use crate::postgres::{DEFAULT_POOL_SIZE, PostgresStore};
+pub use access::AccessStore;
+pub use access_types::*;
 pub use error::StoreError;
 pub use integration_store::IntegrationStore;
 pub use integration_types::*;
@@ -149,4 +153,17 @@ pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
 /// Whether a `--database` value names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// Opens the store a `--database` value names with access control (the server's handle):
+/// one object for [`Store`] and [`AccessStore`].
+pub fn open_with_access(location: &str) -> Result<Box<dyn AccessStore>, StoreError> {
+    if is_postgres_url(location) {
+        return Err(StoreError::Unsupported(
+            "access control (tokens, sessions, audit) is not yet available on the PostgreSQL \
+             back end: serve from a SQLite file"
+                .to_string(),
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(location)?))
 }

@@ -92,8 +92,78 @@ pub enum Command {
     #[command(subcommand)]
     Jira(crate::integrations::JiraCommand),
     /// Generate a realistic demo portfolio (six services, four teams, months of weekly scans
-    /// by five scanners), ingest it into a fresh database and show what to try next.
+    /// by five scanners), ingest it into a fresh database, then serve the dashboard on
+    /// localhost (the URL and a sign-in token are printed; --no-serve to stop after ingest).
     Demo(DemoArgs),
+    /// Serve the REST API (/api/v1, bearer tokens) and the web dashboard. On a first start
+    /// (no token yet) an admin token is created and printed once.
+    Serve(ServeArgs),
+    /// API tokens: create one (printed once; stored only as a hash), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Refuse uploads larger than this many bytes (413).
+    #[arg(long, default_value_t = posture_server::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_size: u64,
+    /// How long a dashboard sign-in lasts.
+    #[arg(long, default_value_t = 12)]
+    pub session_hours: i64,
+    /// Mark cookies Secure (when served behind HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (stdout; the details go to stderr).
+    Create(TokenCreateArgs),
+    /// List tokens (never their values).
+    List(TokenListArgs),
+    /// Revoke a token (its dashboard sessions end too).
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// admin, appsec, developer (needs --team), reader, or ci (needs --asset).
+    #[arg(long)]
+    pub role: String,
+    /// The developer's team (a membership of the user).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// An asset a ci token may upload to; repeat or comma-separate for several.
+    #[arg(long, value_delimiter = ',')]
+    pub asset: Vec<String>,
+    /// A label for the token (default: the role).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The person or pipeline it is for (default: the name).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Expiry: YYYY-MM-DD (end of day UTC) or RFC 3339; default never.
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// `json` prints the token with its record; otherwise the bare token (details on stderr).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token id (see `posture token list`).
+    pub id: i64,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +183,12 @@ pub struct DemoArgs {
     /// Also write the generated reports to this folder (to try `posture ingest` on them).
     #[arg(long)]
     pub write_reports: Option<std::path::PathBuf>,
+    /// Stop after ingesting (do not serve the dashboard).
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where to serve the dashboard.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -16,7 +16,11 @@ pub const DEFAULT_DATABASE: &str = "posture.db";
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Demo(a) = cli.command {
-        return crate::demo::run(cli.database.as_deref().unwrap_or("posture-demo.db"), a);
+        return crate::demo::run(
+            cli.database.as_deref().unwrap_or("posture-demo.db"),
+            cli.config.as_deref(),
+            a,
+        );
     }
     let database = cli.database.as_deref().unwrap_or(DEFAULT_DATABASE);
     let config = cli.config.as_deref();
@@ -42,6 +46,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => crate::integrations::export(database, config, a),
         Command::Notify(a) => crate::integrations::notify(database, config, a),
         Command::Jira(c) => crate::integrations::jira(database, config, c),
+        Command::Serve(a) => crate::serve::serve(database, config, a),
+        Command::Token(c) => crate::serve::token(database, c),
         Command::Demo(_) => unreachable!("handled above"),
     }
 }

@@ -9,7 +9,11 @@ use posture_store::{FindingQuery, ScanKind};
 use std::process::ExitCode;
 use std::time::Instant;
 
-pub fn run(database: &str, a: DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    database: &str,
+    config_arg: Option<&std::path::Path>,
+    a: DemoArgs,
+) -> anyhow::Result<ExitCode> {
     let until = match &a.until {
         Some(s) => parse_time(s)?,
         None => SystemClock.now(),
@@ -144,6 +148,51 @@ pub fn run(database: &str, a: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     println!("  posture --database {db} scans --asset mobile-bff");
     println!("  posture --database {db} findings --status fixed --output json");
+    if a.no_serve {
+        println!("  posture --database {db} --config {config} serve");
+        return Ok(ExitCode::SUCCESS);
+    }
+    drop(store);
+    serve_dashboard(database, config_arg.unwrap_or(&config_path), &a.listen)
+}
+
+/// The end of the demo: the dashboard on localhost, with a sign-in token made for it.
+fn serve_dashboard(
+    database: &str,
+    config: &std::path::Path,
+    listen: &str,
+) -> anyhow::Result<ExitCode> {
+    let store = crate::serve::open_access_store(database)?;
+    let (token, _) = posture_server::create_token(
+        store.as_ref(),
+        posture_server::TokenRequest {
+            role: posture_store::Role::Admin,
+            user: Some("demo".into()),
+            name: Some("demo dashboard".into()),
+            team: None,
+            assets: Vec::new(),
+            expires_at: None,
+        },
+        &posture_server::Actor {
+            name: "posture demo".into(),
+            token_id: None,
+            client: None,
+        },
+        SystemClock.now(),
+    )?;
+    crate::serve::run_server(
+        store,
+        Some(config),
+        listen,
+        posture_server::ServerSettings::default(),
+        |addr| {
+            println!("\nThe dashboard is served on http://{addr}/");
+            println!("Sign in with this admin token (shown only this once):\n  {token}");
+            println!(
+                "The API is under http://{addr}/api/v1 (OpenAPI: /api/v1/openapi.json). Press Ctrl-C to stop."
+            );
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,6 +12,7 @@ mod gate;
 mod integrations;
 mod output;
 mod risk;
+mod serve;
 mod workflow;
 
 use clap::Parser as _;

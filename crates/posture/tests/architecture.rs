@@ -61,6 +61,17 @@ fn crate_dependencies_go_one_way() {
                 "posture-store",
             ],
         ),
+        (
+            "posture-server",
+            &[
+                "posture-app",
+                "posture-config",
+                "posture-model",
+                "posture-parsers",
+                "posture-risk",
+                "posture-store",
+            ],
+        ),
     ];
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(workspace().join("crates")).expect("crates dir") {

@@ -1,5 +1,6 @@
 //! The embedded SQLite back end: one file, created on first use, WAL journal.
 
+mod access;
 mod decisions;
 mod feeds;
 mod ingest;

@@ -180,7 +180,7 @@ ALTER TABLE events ADD COLUMN expires_at INTEGER;
 CREATE INDEX findings_triage_expiry ON findings (triage_expires_at);
 CREATE INDEX events_kind ON events (kind, at);
 "#,
-    // 7: integrations: the notification outbox (one row per event and destination), the
+    // 6: integrations: the notification outbox (one row per event and destination), the
     // event-log cursors that feed it, the Jira links (group of findings <-> issue) and the
     // conflict log (disagreements with another system a person must settle)
     r#"
@@ -222,5 +222,60 @@ CREATE TABLE integration_conflicts (
     resolved_at  INTEGER
 );
 CREATE INDEX integration_conflicts_subject ON integration_conflicts (system, subject);
+"#,
+    // 7: access control: users, teams, API tokens (SHA-256 hashes only), dashboard sessions
+    // (hashed ids), the audit log of every write
+    r#"
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE teams (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE team_members (
+    team_id  INTEGER NOT NULL REFERENCES teams(id),
+    user_id  INTEGER NOT NULL REFERENCES users(id),
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE TABLE api_tokens (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'appsec', 'developer', 'reader', 'ci')),
+    prefix        TEXT NOT NULL,
+    secret_hash   TEXT NOT NULL UNIQUE,
+    created_at    INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    expires_at    INTEGER,
+    revoked_at    INTEGER,
+    last_used_at  INTEGER
+);
+CREATE TABLE token_assets (
+    token_id  INTEGER NOT NULL REFERENCES api_tokens(id),
+    asset     TEXT NOT NULL,
+    PRIMARY KEY (token_id, asset)
+);
+CREATE TABLE sessions (
+    id           INTEGER PRIMARY KEY,
+    secret_hash  TEXT NOT NULL UNIQUE,
+    token_id     INTEGER NOT NULL REFERENCES api_tokens(id),
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    token_id  INTEGER,
+    client    TEXT,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    detail    TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
 "#,
 ];

@@ -1,0 +1,124 @@
+//! The server's one error type: every failure becomes a JSON body `{"error": {...}}` with the
+//! HTTP status that says whose fault it is (API), or an HTML page (dashboard).
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use posture_app::AppError;
+use posture_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token, an unknown token, an expired or revoked one.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid token without the right for this request.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A malformed request (bad parameter, bad cursor, missing field).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The upload is over the size cap.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The upload is not a report Posture can read (names the upload and the place).
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// The HTTP status code.
+    pub status: u16,
+    /// A machine-readable kind: unauthorized, forbidden, not_found, bad_request,
+    /// payload_too_large, unprocessable, internal.
+    pub kind: String,
+    /// What went wrong, naming the upload and the place when it is about a report.
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: status.as_u16(),
+                kind: self.kind().to_string(),
+                message: self.to_string(),
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"posture\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::NotFound(format!("not found: {what}")),
+            StoreError::Invalid(what) => ApiError::BadRequest(what),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
+            AppError::Detect { .. } | AppError::Parse { .. } => {
+                ApiError::Unprocessable(e.to_string())
+            }
+            AppError::UnknownFormat { .. } | AppError::Invalid(_) | AppError::Transition { .. } => {
+                ApiError::BadRequest(e.to_string())
+            }
+            AppError::Store(s) => s.into(),
+            AppError::Read { .. } | AppError::Write { .. } => ApiError::Internal(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

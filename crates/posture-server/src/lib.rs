@@ -1,0 +1,320 @@
+//! `posture serve`: the shared place where pipelines upload reports, people triage and
+//! leaders read the dashboard.
+//!
+//! * [`api`]: the REST API under `/api/v1` (bearer tokens), described by an OpenAPI 3 document
+//!   generated from the code at `/api/v1/openapi.json`.
+//! * [`web`]: the server-rendered dashboard (no scripts at all, a strict CSP, escaped
+//!   templates, CSRF tokens on every form, session cookies).
+//! * [`auth`]: tokens, sessions, roles and scopes; every write is recorded in the audit log.
+//!
+//! The store is synchronous; every call goes through [`AppState::blocking`]
+//! (`tokio::task::spawn_blocking`). Ingest goes through `posture_app::ingest`, exactly as the
+//! CLI does (same detection, size cap and all-or-nothing transaction).
+
+pub mod api;
+pub mod auth;
+mod charts;
+mod error;
+pub mod listing;
+pub mod overview;
+mod pages;
+pub mod schemas;
+pub mod web;
+
+pub use error::{ApiError, ErrorBody};
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use posture_app::Clock;
+use posture_app::risk::RiskConfig;
+use posture_model::Timestamp;
+use posture_store::{AccessStore, AuditEntry, NewToken, Role, TokenRecord};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The content security policy of every answer: nothing but this origin, no scripts at all,
+/// no framing, forms post only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Uploads larger than this are refused with 413 unless `--max-upload-size` says otherwise.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Knobs of a server.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// The largest report accepted by `POST /api/v1/scans` (413 above).
+    pub max_upload_bytes: u64,
+    /// How long a dashboard session lasts.
+    pub session_hours: i64,
+    /// Mark cookies `Secure` (set when served behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            session_hours: 12,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct Shared {
+    pub store: Arc<dyn AccessStore>,
+    /// `posture.toml` (assets, teams, ownership, risk weights), when given.
+    pub portfolio: Option<RiskConfig>,
+    pub settings: ServerSettings,
+    pub clock: Arc<dyn Clock>,
+    templates: minijinja::Environment<'static>,
+}
+
+/// The server's state: cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn AccessStore>,
+        portfolio: Option<RiskConfig>,
+        settings: ServerSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServerError> {
+        Ok(AppState(Arc::new(Shared {
+            store,
+            portfolio,
+            settings,
+            clock,
+            templates: pages::templates().map_err(|e| ServerError::Templates(e.to_string()))?,
+        })))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs blocking work (the store) off the async threads.
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Shared) -> Result<T, ApiError> + Send + 'static,
+    {
+        let state = self.0.clone();
+        tokio::task::spawn_blocking(move || work(&state))
+            .await
+            .map_err(|e| ApiError::Internal(format!("a worker failed: {e}")))?
+    }
+}
+
+/// Errors of starting or running the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {error}")]
+    Bind { addr: String, error: std::io::Error },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+    #[error("the dashboard templates do not compile: {0}")]
+    Templates(String),
+    #[error("{0}")]
+    Api(#[from] ApiError),
+}
+
+/// The whole application: API, dashboard, static files, with security headers on every
+/// answer.
+pub fn router(state: AppState) -> Router {
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+    };
+    Router::new()
+        .merge(api::routes())
+        .merge(web::routes())
+        .fallback(not_found)
+        .with_state(state)
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+}
+
+/// 404: JSON under `/api/`, a page elsewhere.
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let error = ApiError::NotFound(format!("nothing at {}", uri.path()));
+    if uri.path().starts_with("/api/") {
+        error.into_response()
+    } else {
+        web::error_page(&state, None, &error)
+    }
+}
+
+/// What a new token is for (the CLI's `posture token create` and `POST /api/v1/tokens`).
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub role: Role,
+    pub user: Option<String>,
+    pub name: Option<String>,
+    pub team: Option<String>,
+    pub assets: Vec<String>,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub token_id: Option<i64>,
+    pub client: Option<String>,
+}
+
+/// Creates a token: returns its value (to show once) and its record. Audited.
+pub fn create_token(
+    store: &dyn AccessStore,
+    request: TokenRequest,
+    by: &Actor,
+    now: Timestamp,
+) -> Result<(String, TokenRecord), ApiError> {
+    let secret = auth::new_secret(auth::TOKEN_PREFIX)?;
+    let name = request
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("{} token", request.role));
+    let user = request
+        .user
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| name.clone());
+    if request.expires_at.is_some_and(|t| t <= now) {
+        return Err(ApiError::BadRequest(
+            "the token's expiry is in the past".into(),
+        ));
+    }
+    let record = store.create_token(NewToken {
+        user,
+        name,
+        role: request.role,
+        team: request.team.clone(),
+        assets: request.assets.clone(),
+        secret_hash: secret.hash,
+        prefix: secret.prefix,
+        expires_at: request.expires_at,
+        created_by: by.name.clone(),
+        at: now,
+    })?;
+    store.record_audit(AuditEntry {
+        at: now,
+        actor: by.name.clone(),
+        token_id: by.token_id,
+        client: by.client.clone(),
+        action: "token.create".into(),
+        target: format!("token {}", record.id),
+        detail: serde_json::json!({
+            "role": record.role, "user": record.user, "name": record.name,
+            "teams": record.teams, "assets": record.assets, "prefix": record.prefix,
+            "expires_at": record.expires_at,
+        }),
+    })?;
+    Ok((secret.value, record))
+}
+
+/// Secure default for a first start: when no usable token exists, creates an admin token
+/// (returned once, to print) so that the server is never open.
+pub fn bootstrap_token(
+    store: &dyn AccessStore,
+    now: Timestamp,
+) -> Result<Option<String>, ApiError> {
+    if store.active_token_count(now)? > 0 {
+        return Ok(None);
+    }
+    let (value, _) = create_token(
+        store,
+        TokenRequest {
+            role: Role::Admin,
+            user: Some("admin".into()),
+            name: Some("bootstrap".into()),
+            team: None,
+            assets: Vec::new(),
+            expires_at: None,
+        },
+        &Actor {
+            name: "bootstrap".into(),
+            token_id: None,
+            client: None,
+        },
+        now,
+    )?;
+    Ok(Some(value))
+}
+
+/// Serves until Ctrl-C (or SIGTERM).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(ServerError::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// For synchronous callers (the CLI): starts a runtime, binds `listen`, calls `ready` with the
+/// bound address (port 0 picks a free one), then serves until stopped.
+pub fn run(
+    listen: &str,
+    state: AppState,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServerError::Serve)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| ServerError::Bind {
+                addr: listen.to_string(),
+                error,
+            })?;
+        let addr = listener.local_addr().map_err(ServerError::Serve)?;
+        ready(addr);
+        serve(listener, state).await
+    })
+}

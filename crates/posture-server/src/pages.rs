@@ -1,0 +1,48 @@
+//! The dashboard's templates, embedded in the binary and compiled once. Autoescape is on for
+//! every template (they all end in `.html`); the only unescaped values are the SVG charts,
+//! which [`crate::charts`] builds with every label escaped.
+
+use minijinja::{AutoEscape, Environment};
+
+const TEMPLATES: [(&str, &str); 9] = [
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("error.html", include_str!("../templates/error.html")),
+    ("overview.html", include_str!("../templates/overview.html")),
+    ("findings.html", include_str!("../templates/findings.html")),
+    ("finding.html", include_str!("../templates/finding.html")),
+    ("asset.html", include_str!("../templates/asset.html")),
+    ("team.html", include_str!("../templates/team.html")),
+];
+
+/// The stylesheet, served at `/static/style.css`.
+pub const STYLE_CSS: &str = include_str!("../static/style.css");
+
+pub fn templates() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_compile_and_escape() {
+        let env = templates().unwrap_or_else(|e| panic!("{e}"));
+        let t = env
+            .get_template("error.html")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let html = t
+            .render(minijinja::context! { status => 404, message => "<script>alert(1)</script>" })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;"), "{html}");
+        assert!(!html.contains("<script>"));
+    }
+}

@@ -1,0 +1,957 @@
+//! The dashboard: server-rendered pages over the same functions as the API, for people.
+//!
+//! Security: no script at all (the CSP forbids them), every value escaped by the templates,
+//! sign-in trades an API token for a session (random id in an HttpOnly, SameSite=Strict
+//! cookie, stored hashed), and every form carries a CSRF token (derived from the session id,
+//! or a double-submit cookie on the sign-in form) that is checked before anything is done.
+
+use crate::api::{self, TriageRequest};
+use crate::auth::{Scope, constant_time_eq, csrf_for_session, hash_secret, new_secret};
+use crate::charts::{self, Bar};
+use crate::error::ApiError;
+use crate::listing::{self, FindingFilter};
+use crate::overview::{self, COVERAGE_CATEGORIES};
+use crate::pages::STYLE_CSS;
+use crate::{AppState, Shared};
+use axum::Form;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::Value;
+use posture_app::risk::AssessedFinding;
+use posture_model::{Severity, Timestamp};
+use posture_store::{AuditEntry, NewSession, Principal, Right, ScanQuery};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const SESSION_COOKIE: &str = "posture_session";
+const LOGIN_CSRF_COOKIE: &str = "posture_login_csrf";
+const PAGE_SIZE: usize = 50;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview_page))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/findings", get(findings_page))
+        .route("/findings/{id}", get(finding_page))
+        .route("/findings/{id}/triage", post(triage_form))
+        .route("/assets/{name}", get(asset_page))
+        .route("/teams/{name}", get(team_page))
+        .route("/static/style.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        STYLE_CSS,
+    )
+        .into_response()
+}
+
+/// A signed-in person.
+pub struct Viewer {
+    pub principal: Principal,
+    pub csrf: String,
+    session_id: String,
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || Redirect::to("/login").into_response();
+        let Some(session_id) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
+            return Err(to_login());
+        };
+        let hash = hash_secret(&session_id);
+        let now = state.now();
+        match state
+            .blocking(move |s| Ok(s.store.session_principal(&hash, now)?))
+            .await
+        {
+            Ok(Some(principal)) => Ok(Viewer {
+                csrf: csrf_for_session(&session_id),
+                principal,
+                session_id,
+            }),
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(error_page(state, None, &e)),
+        }
+    }
+}
+
+/// The client's address of a request (from the connection).
+struct Client(Option<String>);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client(api::client_of(parts)))
+    }
+}
+
+fn viewer_context(shared: &Shared, viewer: &Viewer) -> Value {
+    let scope = Scope::new(&viewer.principal, shared.portfolio.as_ref());
+    sv(serde_json::json!({
+        "user": viewer.principal.user,
+        "role": viewer.principal.role,
+        "teams": scope.teams(),
+    }))
+}
+
+fn render(shared: &Shared, name: &str, ctx: Value) -> Response {
+    match shared
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the page {name} cannot be drawn: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+/// An error as a page (with the navigation when someone is signed in).
+pub fn error_page(shared: &Shared, viewer: Option<&Viewer>, error: &ApiError) -> Response {
+    let ctx = minijinja::context! {
+        status => error.status().as_u16(),
+        message => error.to_string(),
+        viewer => viewer.map(|v| viewer_context(shared, v)),
+        csrf => viewer.map(|v| v.csrf.clone()),
+    };
+    let mut response = render(shared, "error.html", ctx);
+    *response.status_mut() = error.status();
+    response
+}
+
+fn when(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+fn date(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d").to_string()
+}
+
+/// Percent-encodes a query value.
+fn enc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// One row of a findings table.
+#[derive(Serialize)]
+struct FindingRow {
+    id: i64,
+    band: String,
+    score: String,
+    severity: String,
+    title: String,
+    place: String,
+    asset: String,
+    team: Option<String>,
+    tools: String,
+    status: String,
+    past_sla: bool,
+    age: String,
+}
+
+fn place_of(f: &AssessedFinding) -> String {
+    let o = f
+        .finding
+        .occurrences
+        .iter()
+        .find(|o| o.open)
+        .or(f.finding.occurrences.first());
+    o.map(|o| {
+        let loc = o.data.location.short();
+        match &o.data.package {
+            Some(p) => format!(
+                "{}@{}{}",
+                p.name,
+                p.version.as_deref().unwrap_or("?"),
+                if loc.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {loc}")
+                }
+            ),
+            None => loc,
+        }
+    })
+    .unwrap_or_default()
+}
+
+fn row(f: &AssessedFinding, now: Timestamp) -> FindingRow {
+    let mut tools: Vec<&str> = f
+        .finding
+        .occurrences
+        .iter()
+        .map(|o| o.tool.as_str())
+        .collect();
+    tools.sort_unstable();
+    tools.dedup();
+    let days = (now.as_millisecond() - f.finding.first_seen.as_millisecond()) / 86_400_000;
+    FindingRow {
+        id: f.finding.id,
+        band: f.risk.band.as_str().to_string(),
+        score: format!("{:.1}", f.risk.score),
+        severity: f.finding.severity.as_str().to_string(),
+        title: f.finding.title.clone(),
+        place: place_of(f),
+        asset: f.finding.asset.clone(),
+        team: f.owner.as_ref().and_then(|o| o.team.clone()),
+        tools: tools.join(", "),
+        status: f.finding.status.as_str().to_string(),
+        past_sla: overview::is_actionable(f.finding.status) && overview::past_sla(f, now),
+        age: format!("{} d", days.max(0)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign-in
+
+async fn login_page(State(state): State<AppState>) -> Response {
+    login_form(&state, None, StatusCode::OK)
+}
+
+fn login_form(shared: &Shared, error: Option<&str>, status: StatusCode) -> Response {
+    let secret = match new_secret("") {
+        Ok(s) => s.value,
+        Err(e) => return error_page(shared, None, &e),
+    };
+    let mut response = render(
+        shared,
+        "login.html",
+        minijinja::context! { login_csrf => secret.clone(), error => error },
+    );
+    *response.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_CSRF_COOKIE}={secret}; Path=/login; HttpOnly; SameSite=Strict{}",
+        secure(shared)
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+fn secure(shared: &Shared) -> &'static str {
+    if shared.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if expected.is_empty() || !constant_time_eq(expected, form.csrf.trim()) {
+        return login_form(
+            &state,
+            Some("The sign-in form expired (or came from another site): please try again."),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let hash = hash_secret(&form.token);
+    let now = state.now();
+    let hours = state.settings.session_hours.max(1);
+    let result = state
+        .blocking(move |s| {
+            let Some(principal) = s.store.authenticate(&hash, now)? else {
+                return Ok(None);
+            };
+            if !principal.role.can(Right::Read) {
+                return Err(ApiError::Forbidden(format!(
+                    "a {} token cannot use the dashboard",
+                    principal.role
+                )));
+            }
+            let session = new_secret("pss_")?;
+            let expires_at = now
+                .checked_add(jiff::SignedDuration::from_hours(hours))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            s.store.create_session(NewSession {
+                secret_hash: session.hash,
+                token_id: principal.token_id,
+                at: now,
+                expires_at,
+            })?;
+            s.store.record_audit(AuditEntry {
+                at: now,
+                actor: principal.user.clone(),
+                token_id: Some(principal.token_id),
+                client,
+                action: "session.create".into(),
+                target: format!("token {}", principal.token_id),
+                detail: serde_json::json!({ "expires_at": expires_at }),
+            })?;
+            Ok(Some(session.value))
+        })
+        .await;
+    match result {
+        Ok(Some(session)) => {
+            let mut response = Redirect::to("/").into_response();
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            let cookies = [
+                format!(
+                    "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                    hours * 3600,
+                    secure(&state)
+                ),
+                format!("{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0"),
+            ];
+            for c in cookies {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    response.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            response
+        }
+        Ok(None) => login_form(
+            &state,
+            Some("That token is unknown, expired or revoked."),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(e) => login_form(&state, Some(&e.to_string()), e.status()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+fn check_csrf(viewer: &Viewer, given: &str) -> Result<(), ApiError> {
+    if constant_time_eq(&viewer.csrf, given.trim()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "the form's CSRF token is missing or wrong: reload the page and try again".into(),
+        ))
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Client(client): Client,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&viewer, &form.csrf) {
+        return error_page(&state, Some(&viewer), &e);
+    }
+    let hash = hash_secret(&viewer.session_id);
+    let principal = viewer.principal.clone();
+    let now = state.now();
+    let done = state
+        .blocking(move |s| {
+            s.store.delete_session(&hash)?;
+            s.store.record_audit(AuditEntry {
+                at: now,
+                actor: principal.user.clone(),
+                token_id: Some(principal.token_id),
+                client,
+                action: "session.delete".into(),
+                target: format!("token {}", principal.token_id),
+                detail: serde_json::json!({}),
+            })?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = done {
+        return error_page(&state, Some(&viewer), &e);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages
+
+const BAND_COLORS: [(&str, &str); 4] = [
+    ("P1", "#c81e1e"),
+    ("P2", "#e8590c"),
+    ("P3", "#d4a106"),
+    ("P4", "#5f7d95"),
+];
+
+async fn overview_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let principal = viewer.principal.clone();
+    let data = state
+        .blocking(move |s| {
+            let scope = Scope::new(&principal, s.portfolio.as_ref());
+            let all = listing::visible_findings(
+                s,
+                &scope,
+                &FindingFilter {
+                    status: None,
+                    risk_order: true,
+                    ..Default::default()
+                },
+            )?;
+            let scans: Vec<_> = s
+                .store
+                .scans(&ScanQuery::default())?
+                .into_iter()
+                .filter(|x| scope.may_read_asset(&x.asset))
+                .collect();
+            let now = s.clock.now();
+            let o = overview::compute(&all, &scans, s.portfolio.as_ref(), now);
+            let top: Vec<FindingRow> = all
+                .iter()
+                .filter(|f| overview::is_actionable(f.finding.status))
+                .take(10)
+                .map(|f| row(f, now))
+                .collect();
+            Ok((o, top))
+        })
+        .await;
+    let (o, top) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&state, Some(&viewer), &e),
+    };
+    let bars: Vec<Bar> = o
+        .open_by_band
+        .iter()
+        .map(|(band, n)| Bar {
+            label: band.clone(),
+            value: *n,
+            color: BAND_COLORS
+                .iter()
+                .find(|(b, _)| b == band)
+                .map(|(_, c)| *c)
+                .unwrap_or("#5f7d95"),
+            href: Some(format!("/findings?sort=risk&band={band}")),
+        })
+        .collect();
+    let trend: Vec<(String, usize, usize)> = o
+        .trend
+        .iter()
+        .map(|w| (w.week.clone(), w.opened, w.fixed))
+        .collect();
+    let p1 = o
+        .open_by_band
+        .iter()
+        .find(|(b, _)| b == "P1")
+        .map(|(_, n)| *n)
+        .unwrap_or(0);
+    let coverage: Vec<serde_json::Value> = o
+        .coverage
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or_default();
+            v["last_scan_text"] =
+                serde_json::Value::String(c.last_scan.map(when).unwrap_or_else(|| "never".into()));
+            v
+        })
+        .collect();
+    let mut o_json = serde_json::to_value(&o).unwrap_or_default();
+    o_json["coverage"] = serde_json::Value::Array(coverage);
+    let ctx = minijinja::context! {
+        nav => "overview",
+        viewer => viewer_context(&state, &viewer),
+        csrf => viewer.csrf.clone(),
+        o => sv(&o_json),
+        p1 => p1,
+        top => sv(&top),
+        severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        categories => COVERAGE_CATEGORIES.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        band_chart => Value::from_safe_string(charts::horizontal_bars("Open findings by risk band", &bars)),
+        trend_chart => Value::from_safe_string(charts::grouped_bars(
+            "Findings opened and fixed per week",
+            &trend,
+            ("opened", "fixed"),
+            ("#c2410c", "#2f855a"),
+        )),
+        sla_chart => Value::from_safe_string(charts::percent_bar(
+            "Share of open findings past SLA",
+            o.past_sla_percent,
+            if o.past_sla_percent > 25.0 { "#c81e1e" } else { "#dd6b20" },
+        )),
+    };
+    render(&state, "overview.html", ctx)
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct FindingsPageParams {
+    #[serde(default)]
+    asset: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    band: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    tool: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+impl FindingsPageParams {
+    fn query(&self, cursor: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("asset", &self.asset),
+            ("severity", &self.severity),
+            ("band", &self.band),
+            ("status", &self.status),
+            ("team", &self.team),
+            ("tool", &self.tool),
+            ("sort", &self.sort),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", enc(v)));
+            }
+        }
+        if let Some(c) = cursor {
+            parts.push(format!("cursor={}", enc(c)));
+        }
+        format!("/findings?{}", parts.join("&"))
+    }
+}
+
+async fn findings_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<FindingsPageParams>,
+) -> Response {
+    let principal = viewer.principal.clone();
+    let p = serde_json::to_value(&params).unwrap_or_default();
+    let filter = listing::parse_filter(
+        Some(&params.asset),
+        Some(&params.status),
+        Some(&params.severity),
+        Some(&params.tool),
+        None,
+        Some(&params.band),
+        Some(&params.team),
+        false,
+        false,
+        None,
+        Some(if params.sort.is_empty() {
+            "risk"
+        } else {
+            &params.sort
+        }),
+    );
+    let filter = match filter {
+        Ok(f) => f,
+        Err(e) => return error_page(&state, Some(&viewer), &e),
+    };
+    let cursor = params.cursor.clone();
+    let data = state
+        .blocking(move |s| {
+            let scope = Scope::new(&principal, s.portfolio.as_ref());
+            let list = listing::visible_findings(s, &scope, &filter)?;
+            let total = list.len();
+            let page = listing::page(list, filter.sort(), Some(&cursor), PAGE_SIZE)?;
+            let now = s.clock.now();
+            let rows: Vec<FindingRow> = page.items.iter().map(|f| row(f, now)).collect();
+            let assets: Vec<String> = api::assets_for(s, &principal)?
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            let teams: Vec<String> = api::teams_for(s, &principal)?
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            Ok((rows, total, page.next_cursor, assets, teams))
+        })
+        .await;
+    let (rows, total, next, assets, teams) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&state, Some(&viewer), &e),
+    };
+    let mut f = p;
+    if params.sort.is_empty() {
+        f["sort"] = "risk".into();
+    }
+    if params.status.is_empty() {
+        f["status"] = "open".into();
+    }
+    let ctx = minijinja::context! {
+        nav => "findings",
+        viewer => viewer_context(&state, &viewer),
+        csrf => viewer.csrf.clone(),
+        findings => sv(&rows),
+        total => total,
+        f => sv(&f),
+        assets => assets,
+        teams => teams,
+        severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        statuses => ["open", "all", "fixed", "confirmed", "in-progress", "false-positive", "accepted", "not-affected"],
+        next_href => next.map(|c| params.query(Some(&c))),
+        first_href => (!params.cursor.is_empty()).then(|| params.query(None)),
+    };
+    render(&state, "findings.html", ctx)
+}
+
+#[derive(Deserialize, Default)]
+struct FindingPageParams {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+fn finding_context(
+    shared: &Shared,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<minijinja::Value, ApiError> {
+    let f = api::readable_finding(shared, &viewer.principal, id)?;
+    let events = shared.store.events(id)?;
+    let suggestions: Vec<serde_json::Value> = shared
+        .store
+        .suggestions(Some(&f.finding.asset), false)?
+        .into_iter()
+        .filter(|s| s.finding_id == id || s.other_finding_id == id)
+        .map(|s| {
+            serde_json::json!({
+                "other": if s.finding_id == id { s.other_finding_id } else { s.finding_id },
+                "confidence": format!("{:.2}", s.confidence),
+                "reason": s.reason,
+                "state": s.state,
+            })
+        })
+        .collect();
+    let scope = Scope::new(&viewer.principal, shared.portfolio.as_ref());
+    let can_triage = scope.require_triage(&f).is_ok();
+    let now = shared.clock.now();
+    let occurrences: Vec<serde_json::Value> = f
+        .finding
+        .occurrences
+        .iter()
+        .map(|o| {
+            let loc = o.data.location.short();
+            let place = match &o.data.package {
+                Some(p) => format!(
+                    "{}@{}{}",
+                    p.name,
+                    p.version.as_deref().unwrap_or("?"),
+                    if loc.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {loc}")
+                    }
+                ),
+                None => loc,
+            };
+            serde_json::json!({
+                "tool": o.tool, "rule_id": o.data.rule_id, "branch": o.branch, "open": o.open,
+                "place": place, "report": o.report, "locator": o.data.locator,
+                "identity_tier": o.identity_tier,
+                "correlation": o.correlation.as_ref().map(|c| serde_json::json!({
+                    "confidence": format!("{:.2}", c.confidence), "reason": c.reason,
+                })),
+            })
+        })
+        .collect();
+    let events: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "at": when(e.at), "kind": e.kind, "to_status": e.to_status,
+                "actor": e.actor, "reason": e.reason, "expires": e.expires_at.map(date),
+                "approver": e.approver,
+            })
+        })
+        .collect();
+    let sla_due = overview::sla_days(f.finding.severity).and_then(|d| {
+        f.finding
+            .first_seen
+            .checked_add(jiff::SignedDuration::from_hours(d * 24))
+            .ok()
+            .map(date)
+    });
+    let tomorrow = now
+        .checked_add(jiff::SignedDuration::from_hours(24))
+        .map(date)
+        .unwrap_or_default();
+    Ok(sv(serde_json::json!({
+        "f": f.finding,
+        "risk": f.risk,
+        "owner": f.owner,
+        "first_seen": when(f.finding.first_seen),
+        "last_seen": when(f.finding.last_seen),
+        "fixed_at": f.finding.fixed_at.map(when),
+        "sla_due": sla_due,
+        "past_sla": overview::is_actionable(f.finding.status) && overview::past_sla(&f, now),
+        "occurrences": occurrences,
+        "events": events,
+        "suggestions": suggestions,
+        "can_triage": can_triage,
+        "tomorrow": tomorrow,
+        "triage_states": ["confirmed", "in-progress", "false-positive", "accepted", "not-affected", "open"],
+    })))
+}
+
+async fn finding_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(params): Query<FindingPageParams>,
+) -> Response {
+    let (state2, viewer_principal, csrf, session) = (
+        state.clone(),
+        viewer.principal.clone(),
+        viewer.csrf.clone(),
+        viewer.session_id.clone(),
+    );
+    let data = state
+        .blocking(move |s| {
+            let v = Viewer {
+                principal: viewer_principal,
+                csrf,
+                session_id: session,
+            };
+            finding_context(s, &v, id)
+        })
+        .await;
+    match data {
+        Ok(ctx) => render(
+            &state2,
+            "finding.html",
+            minijinja::context! {
+                nav => "findings",
+                viewer => viewer_context(&state2, &viewer),
+                csrf => viewer.csrf.clone(),
+                notice => params.done.as_ref().map(|_| "Decision recorded."),
+                ..ctx
+            },
+        ),
+        Err(e) => error_page(&state2, Some(&viewer), &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TriageForm {
+    csrf: String,
+    state: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    expires: String,
+}
+
+async fn triage_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Client(client): Client,
+    Path(id): Path<i64>,
+    Form(form): Form<TriageForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&viewer, &form.csrf) {
+        return error_page(&state, Some(&viewer), &e);
+    }
+    let principal = viewer.principal.clone();
+    let done = state
+        .blocking(move |s| {
+            api::apply_triage(
+                s,
+                &principal,
+                client,
+                id,
+                TriageRequest {
+                    state: form.state,
+                    reason: form.reason,
+                    expires: Some(form.expires),
+                },
+            )
+        })
+        .await;
+    match done {
+        Ok(_) => {
+            let mut r = Redirect::to(&format!("/findings/{id}?done=1")).into_response();
+            *r.status_mut() = StatusCode::SEE_OTHER;
+            r
+        }
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+async fn asset_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+) -> Response {
+    let principal = viewer.principal.clone();
+    let data = state
+        .blocking(move |s| {
+            let scope = Scope::new(&principal, s.portfolio.as_ref());
+            if !scope.may_read_asset(&name) {
+                scope.require(Right::Read)?;
+                return Err(ApiError::Forbidden(format!(
+                    "asset {name} is not one of your teams'"
+                )));
+            }
+            let asset = api::assets_for(s, &principal)?
+                .into_iter()
+                .find(|a| a.name == name)
+                .ok_or_else(|| ApiError::NotFound(format!("no asset named {name}")))?;
+            let list = listing::visible_findings(
+                s,
+                &scope,
+                &FindingFilter {
+                    asset: Some(name.clone()),
+                    status: Some(vec![
+                        posture_model::FindingStatus::Open,
+                        posture_model::FindingStatus::Confirmed,
+                        posture_model::FindingStatus::InProgress,
+                    ]),
+                    risk_order: true,
+                    ..Default::default()
+                },
+            )?;
+            let now = s.clock.now();
+            let more = list.len() > 25;
+            let rows: Vec<FindingRow> = list.iter().take(25).map(|f| row(f, now)).collect();
+            let scans: Vec<serde_json::Value> = s
+                .store
+                .scans(&ScanQuery {
+                    asset: Some(name.clone()),
+                    tool: None,
+                    limit: Some(12),
+                })?
+                .iter()
+                .map(|x| {
+                    serde_json::json!({
+                        "at": when(x.at), "tool": x.tool, "branch": x.branch,
+                        "format": x.format, "report": x.report, "occurrences": x.occurrences,
+                    })
+                })
+                .collect();
+            Ok((asset, rows, more, scans))
+        })
+        .await;
+    match data {
+        Ok((asset, rows, more, scans)) => render(
+            &state,
+            "asset.html",
+            minijinja::context! {
+                nav => "asset",
+                viewer => viewer_context(&state, &viewer),
+                csrf => viewer.csrf.clone(),
+                a => sv(&asset),
+                findings => sv(&rows),
+                more => more,
+                scans => sv(&scans),
+            },
+        ),
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+async fn team_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(team): Path<String>,
+) -> Response {
+    let principal = viewer.principal.clone();
+    let name = team.clone();
+    let data = state
+        .blocking(move |s| {
+            let scope = Scope::new(&principal, s.portfolio.as_ref());
+            let teams = api::teams_for(s, &principal)?;
+            let t = teams
+                .into_iter()
+                .find(|t| t.name == name)
+                .ok_or_else(|| ApiError::NotFound(format!("no team named {name}")))?;
+            let list = listing::visible_findings(
+                s,
+                &scope,
+                &FindingFilter {
+                    team: Some(name.clone()),
+                    status: Some(vec![
+                        posture_model::FindingStatus::Open,
+                        posture_model::FindingStatus::Confirmed,
+                        posture_model::FindingStatus::InProgress,
+                    ]),
+                    risk_order: true,
+                    ..Default::default()
+                },
+            )?;
+            let now = s.clock.now();
+            let mut per_asset: BTreeMap<String, usize> = BTreeMap::new();
+            for f in &list {
+                *per_asset.entry(f.finding.asset.clone()).or_default() += 1;
+            }
+            let overdue = list.iter().filter(|f| overview::past_sla(f, now)).count();
+            let rows: Vec<FindingRow> = list.iter().take(100).map(|f| row(f, now)).collect();
+            Ok((t, rows, list.len(), overdue, per_asset))
+        })
+        .await;
+    match data {
+        Ok((t, rows, total, overdue, per_asset)) => render(
+            &state,
+            "team.html",
+            minijinja::context! {
+                nav => format!("team:{team}"),
+                viewer => viewer_context(&state, &viewer),
+                csrf => viewer.csrf.clone(),
+                team => t.name,
+                members => t.members,
+                assets => t.assets,
+                per_asset => per_asset,
+                findings => sv(&rows),
+                total => total,
+                more => total > 100,
+                overdue => overdue,
+            },
+        ),
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+/// A serializable value for a template.
+fn sv<T: Serialize>(value: T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}

@@ -1,0 +1,1176 @@
+//! The API and dashboard in process (the real router over a real SQLite file): the 401/403
+//! matrix per role, scopes (ci to its assets, developers to their team), uploads raw and
+//! multipart, the size cap, bad reports, stable pagination, OpenAPI conformance of real
+//! answers, CSRF, CSP and escaping.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use posture_app::FixedClock;
+use posture_server::{Actor, AppState, ServerSettings, TokenRequest};
+use posture_store::{AccessStore, Role, SqliteStore, Store};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const TOML: &str = r#"
+[[team]]
+name = "payments"
+members = ["@pat"]
+
+[[team]]
+name = "web"
+
+[[asset]]
+name = "payments-api"
+team = "payments"
+criticality = "tier-1"
+exposure = "internet-facing"
+
+[[asset]]
+name = "web-app"
+team = "web"
+criticality = "tier-3"
+"#;
+
+/// A Bandit report with `n` distinct findings (titles carry `tag`).
+fn bandit(n: usize, tag: &str) -> String {
+    let results: Vec<Value> = (0..n)
+        .map(|i| {
+            let severity = ["HIGH", "MEDIUM", "LOW"][i % 3];
+            json!({
+                "code": format!("{i} value = run_{tag}_{i}(data)\n"),
+                "filename": format!("app/mod_{i}.py"),
+                "issue_confidence": "HIGH",
+                "issue_severity": severity,
+                "issue_text": format!("{tag} issue number {i}"),
+                "line_number": 10 + i,
+                "line_range": [10 + i],
+                "test_id": format!("B6{:02}", i % 20),
+                "test_name": "check",
+            })
+        })
+        .collect();
+    json!({ "errors": [], "results": results }).to_string()
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    app: Router,
+    store: Arc<SqliteStore>,
+    admin: String,
+    appsec: String,
+    developer: String,
+    reader: String,
+    ci: String,
+}
+
+fn env_with(settings: ServerSettings) -> Env {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("posture.toml");
+    std::fs::write(&config, TOML).unwrap_or_else(|e| panic!("{e}"));
+    let portfolio = posture_app::risk::load_config(&config).unwrap_or_else(|e| panic!("{e}"));
+    let db = dir.path().join("server.db");
+    let store =
+        Arc::new(SqliteStore::open(&db.display().to_string()).unwrap_or_else(|e| panic!("{e}")));
+    let now: posture_model::Timestamp = "2026-06-01T12:00:00Z"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let by = Actor {
+        name: "test".into(),
+        token_id: None,
+        client: None,
+    };
+    let mk = |role: Role, team: Option<&str>, assets: &[&str], user: &str| {
+        posture_server::create_token(
+            store.as_ref(),
+            TokenRequest {
+                role,
+                user: Some(user.into()),
+                name: None,
+                team: team.map(str::to_string),
+                assets: assets.iter().map(|a| a.to_string()).collect(),
+                expires_at: None,
+            },
+            &by,
+            now,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+    };
+    let admin = mk(Role::Admin, None, &[], "ada");
+    let appsec = mk(Role::Appsec, None, &[], "sam");
+    let developer = mk(Role::Developer, Some("payments"), &[], "dev");
+    let reader = mk(Role::Reader, None, &[], "rita");
+    let ci = mk(Role::Ci, None, &["payments-api"], "pipeline");
+    let shared: Arc<dyn AccessStore> = store.clone();
+    let state = AppState::new(shared, Some(portfolio), settings, Arc::new(FixedClock(now)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    Env {
+        _dir: dir,
+        app: posture_server::router(state),
+        store,
+        admin,
+        appsec,
+        developer,
+        reader,
+        ci,
+    }
+}
+
+fn env() -> Env {
+    env_with(ServerSettings::default())
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Answer {
+    let response = app
+        .clone()
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    send(app, req.body(body).unwrap_or_else(|e| panic!("{e}"))).await
+}
+
+async fn upload(app: &Router, token: &str, asset: &str, report: &str) -> Answer {
+    let req = Request::post(format!("/api/v1/scans?asset={asset}&name=bandit.json"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(report.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    send(app, req).await
+}
+
+async fn seed(e: &Env) -> (i64, i64) {
+    let a = upload(&e.app, &e.admin, "payments-api", &bandit(6, "pay")).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let b = upload(&e.app, &e.admin, "web-app", &bandit(4, "web")).await;
+    assert_eq!(b.status, StatusCode::OK, "{}", b.text());
+    let all = e.store.findings(&Default::default()).unwrap_or_default();
+    let pay = all
+        .iter()
+        .find(|f| f.asset == "payments-api")
+        .map(|f| f.id)
+        .unwrap_or(0);
+    let web = all
+        .iter()
+        .find(|f| f.asset == "web-app")
+        .map(|f| f.id)
+        .unwrap_or(0);
+    (pay, web)
+}
+
+#[tokio::test]
+async fn the_401_403_matrix_per_role() {
+    let e = env();
+    let (pay, web) = seed(&e).await;
+    let none = call(&e.app, Method::GET, "/api/v1/findings", None, None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert!(none.headers.get(header::WWW_AUTHENTICATE).is_some());
+    assert_eq!(none.json()["error"]["kind"], "unauthorized");
+    let bad = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings",
+        Some("pst_nope"),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+
+    let tokens = [
+        ("admin", &e.admin),
+        ("appsec", &e.appsec),
+        ("developer", &e.developer),
+        ("reader", &e.reader),
+        ("ci", &e.ci),
+    ];
+    let triage = json!({"state": "confirmed", "reason": "seen it"});
+    // (endpoint, expected per role in the order above)
+    let cases: Vec<(Method, String, Option<Value>, [u16; 5])> = vec![
+        (
+            Method::GET,
+            "/api/v1/findings".into(),
+            None,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/findings/{web}"),
+            None,
+            [200, 200, 403, 200, 403],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/findings/{pay}/explain"),
+            None,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/findings/{pay}/events"),
+            None,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/assets".into(),
+            None,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/teams".into(),
+            None,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/scans".into(),
+            None,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/suggestions".into(),
+            None,
+            [200, 200, 200, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/tokens".into(),
+            None,
+            [200, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit".into(),
+            None,
+            [200, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/me".into(),
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+    ];
+    for (method, uri, body, expected) in cases {
+        for ((role, token), want) in tokens.iter().zip(expected) {
+            let a = call(&e.app, method.clone(), &uri, Some(token), body.clone()).await;
+            assert_eq!(
+                a.status.as_u16(),
+                want,
+                "{role} {method} {uri}: {}",
+                a.text()
+            );
+            let again = call(&e.app, method.clone(), &uri, None, body.clone()).await;
+            assert_eq!(
+                again.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri} without a token"
+            );
+        }
+    }
+    // Triage: one finding per role (a decision is a state change: the same one twice is not).
+    let all = e.store.findings(&Default::default()).unwrap_or_default();
+    let pay_ids: Vec<i64> = all
+        .iter()
+        .filter(|f| f.asset == "payments-api")
+        .map(|f| f.id)
+        .collect();
+    let web_ids: Vec<i64> = all
+        .iter()
+        .filter(|f| f.asset == "web-app")
+        .map(|f| f.id)
+        .collect();
+    for (i, ((role, token), (on_web, on_pay))) in tokens
+        .iter()
+        .zip([(200, 200), (200, 200), (403, 200), (403, 403), (403, 403)])
+        .enumerate()
+    {
+        for (ids, want) in [(&web_ids, on_web), (&pay_ids, on_pay)] {
+            let id = ids[i % ids.len()];
+            let uri = format!("/api/v1/findings/{id}/triage");
+            let a = call(
+                &e.app,
+                Method::POST,
+                &uri,
+                Some(token),
+                Some(triage.clone()),
+            )
+            .await;
+            assert_eq!(a.status.as_u16(), want, "{role} POST {uri}: {}", a.text());
+            let anon = call(&e.app, Method::POST, &uri, None, Some(triage.clone())).await;
+            assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    // The workflow's state machine applies: confirmed twice is refused, naming what is allowed.
+    let again = call(
+        &e.app,
+        Method::POST,
+        &format!("/api/v1/findings/{}/triage", pay_ids[0]),
+        Some(&e.admin),
+        Some(triage.clone()),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.text());
+    // An acceptance needs an expiry.
+    let no_expiry = call(
+        &e.app,
+        Method::POST,
+        &format!("/api/v1/findings/{}/triage", pay_ids[5]),
+        Some(&e.admin),
+        Some(json!({"state": "accepted", "reason": "r"})),
+    )
+    .await;
+    assert_eq!(
+        no_expiry.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_expiry.text()
+    );
+    let past = call(
+        &e.app,
+        Method::POST,
+        &format!("/api/v1/findings/{}/triage", pay_ids[5]),
+        Some(&e.admin),
+        Some(json!({"state": "accepted", "reason": "r", "expires": "2020-01-01"})),
+    )
+    .await;
+    assert_eq!(past.status, StatusCode::BAD_REQUEST, "{}", past.text());
+    // Uploads: ci only to its asset; developer and reader never.
+    let report = bandit(1, "up");
+    for ((role, token), want) in tokens.iter().zip([200, 200, 403, 403, 200]) {
+        let a = upload(&e.app, token, "payments-api", &report).await;
+        assert_eq!(a.status.as_u16(), want, "{role} upload: {}", a.text());
+    }
+    let a = upload(&e.app, &e.ci, "web-app", &report).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
+    assert!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("payments-api")
+    );
+    let a = upload(&e.app, "pst_unknown", "payments-api", &report).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_developer_sees_and_triages_only_their_teams_assets() {
+    let e = env();
+    seed(&e).await;
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?status=all&limit=500",
+        Some(&e.developer),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let list = a.json()["findings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 6, "only payments-api's 6 findings");
+    assert!(list.iter().all(|f| f["asset"] == "payments-api"));
+    let assets = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/assets",
+        Some(&e.developer),
+        None,
+    )
+    .await
+    .json();
+    let names: Vec<&str> = assets
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, vec!["payments-api"]);
+    let me = call(&e.app, Method::GET, "/api/v1/me", Some(&e.developer), None)
+        .await
+        .json();
+    assert_eq!(me["teams"], json!(["payments"]));
+    // The reader sees both assets.
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?limit=500",
+        Some(&e.reader),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(a["findings"].as_array().map(Vec::len), Some(10));
+}
+
+#[tokio::test]
+async fn uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited() {
+    let e = env();
+    let raw = upload(&e.app, &e.ci, "payments-api", &bandit(3, "raw")).await;
+    assert_eq!(raw.status, StatusCode::OK, "{}", raw.text());
+    let v = raw.json();
+    assert_eq!(v["asset"], "payments-api");
+    assert_eq!(v["total"]["new"], 3);
+    assert_eq!(v["reports"][0]["format"], "bandit-json");
+    assert_eq!(v["reports"][0]["name"], "bandit.json");
+
+    let boundary = "XposturebOundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan-2.json\"\r\nContent-Type: application/json\r\n\r\n{}\r\n--{boundary}--\r\n",
+        bandit(5, "raw")
+    );
+    let req = Request::post("/api/v1/scans?asset=payments-api&branch=main")
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.ci))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let multi = send(&e.app, req).await;
+    assert_eq!(multi.status, StatusCode::OK, "{}", multi.text());
+    let v = multi.json();
+    assert_eq!(v["reports"][0]["name"], "scan-2.json");
+    assert_eq!(v["total"]["new"], 2, "{v}");
+    assert_eq!(v["total"]["unchanged"], 3, "{v}");
+
+    let scans = e.store.scans(&Default::default()).unwrap_or_default();
+    assert_eq!(scans.len(), 2);
+    let log = e.store.audit_log(10).unwrap_or_default();
+    let uploads: Vec<_> = log.iter().filter(|a| a.action == "scan.upload").collect();
+    assert_eq!(uploads.len(), 2);
+    assert_eq!(uploads[0].actor, "pipeline");
+    assert!(uploads[0].token_id.is_some());
+    assert_eq!(uploads[0].target, "asset payments-api");
+
+    // A multipart body without `file` is a clear 400.
+    let req = Request::post("/api/v1/scans?asset=payments-api")
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.ci))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"report\"\r\n\r\nx\r\n--{boundary}--\r\n")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = send(&e.app, req).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.text().contains("`file`"));
+    // No asset: 400.
+    let req = Request::post("/api/v1/scans")
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.admin))
+        .body(Body::from(bandit(1, "x")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(send(&e.app, req).await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_oversize_upload_is_413_with_a_json_error_and_stores_nothing() {
+    let e = env_with(ServerSettings {
+        max_upload_bytes: 1000,
+        ..ServerSettings::default()
+    });
+    let big = bandit(20, "big");
+    assert!(big.len() > 1000);
+    let a = upload(&e.app, &e.admin, "payments-api", &big).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let v = a.json();
+    assert_eq!(v["error"]["kind"], "payload_too_large");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("bandit.json"),
+        "{v}"
+    );
+    // Multipart too.
+    let boundary = "b0undary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.json\"\r\n\r\n{big}\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/api/v1/scans?asset=payments-api")
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.admin))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = send(&e.app, req).await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.text());
+    assert!(a.text().contains("big.json"));
+    assert!(
+        e.store
+            .scans(&Default::default())
+            .unwrap_or_default()
+            .is_empty()
+    );
+    // Under the cap it goes through.
+    let small = upload(&e.app, &e.admin, "payments-api", &bandit(1, "s")).await;
+    assert_eq!(small.status, StatusCode::OK, "{}", small.text());
+}
+
+#[tokio::test]
+async fn a_bad_report_is_refused_naming_the_place_and_stores_nothing() {
+    let e = env();
+    let good = bandit(3, "ok");
+    let truncated = &good[..good.len() / 2];
+    let a = upload(&e.app, &e.admin, "payments-api", truncated).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    let msg = a.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(msg.starts_with("bandit.json:"), "{msg}");
+    assert!(msg.contains("line 1"), "names the line and column: {msg}");
+    let a = upload(&e.app, &e.admin, "payments-api", "hello, not a report").await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    let req = Request::post("/api/v1/scans?asset=payments-api&format=no-such-format")
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.admin))
+        .body(Body::from(good.clone()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(send(&e.app, req).await.status, StatusCode::BAD_REQUEST);
+    assert!(
+        e.store
+            .scans(&Default::default())
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        e.store
+            .findings(&Default::default())
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        e.store
+            .audit_log(10)
+            .unwrap_or_default()
+            .iter()
+            .all(|a| a.action != "scan.upload")
+    );
+}
+
+async fn all_pages(e: &Env, query: &str, limit: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let uri = match &cursor {
+            Some(c) => format!("/api/v1/findings?{query}&limit={limit}&cursor={c}"),
+            None => format!("/api/v1/findings?{query}&limit={limit}"),
+        };
+        let a = call(&e.app, Method::GET, &uri, Some(&e.reader), None).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        let v = a.json();
+        let page = v["findings"].as_array().cloned().unwrap_or_default();
+        assert!(page.len() <= limit);
+        ids.extend(page.iter().filter_map(|f| f["id"].as_i64()));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return ids,
+        }
+    }
+    panic!("pagination did not end");
+}
+
+#[tokio::test]
+async fn pagination_is_stable_and_complete() {
+    let e = env();
+    let a = upload(&e.app, &e.admin, "payments-api", &bandit(23, "p")).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    upload(&e.app, &e.admin, "web-app", &bandit(9, "w")).await;
+    for sort in ["sort=risk", "sort=severity"] {
+        let whole = all_pages(&e, sort, 500).await;
+        assert_eq!(whole.len(), 32);
+        for limit in [1, 7, 10] {
+            let paged = all_pages(&e, sort, limit).await;
+            assert_eq!(paged, whole, "{sort} limit {limit}");
+        }
+    }
+    // A page boundary survives writes between pages: no duplicates, nothing skipped that was
+    // there before.
+    let first = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?sort=risk&limit=5",
+        Some(&e.reader),
+        None,
+    )
+    .await
+    .json();
+    let cursor = first["next_cursor"].as_str().unwrap_or("").to_string();
+    let before = all_pages(&e, "sort=risk", 500).await;
+    upload(&e.app, &e.admin, "payments-api", &bandit(30, "p")).await;
+    let rest = call(
+        &e.app,
+        Method::GET,
+        &format!("/api/v1/findings?sort=risk&limit=500&cursor={cursor}"),
+        Some(&e.reader),
+        None,
+    )
+    .await
+    .json();
+    let mut seen: Vec<i64> = first["findings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["id"].as_i64()).collect())
+        .unwrap_or_default();
+    seen.extend(
+        rest["findings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f["id"].as_i64())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    );
+    let mut dedup = seen.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(dedup.len(), seen.len(), "no finding twice");
+    assert!(before.iter().all(|id| seen.contains(id)), "nothing skipped");
+    // A cursor of another order, or garbage, is a 400.
+    let bad = call(
+        &e.app,
+        Method::GET,
+        &format!("/api/v1/findings?sort=severity&cursor={cursor}"),
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?cursor=zzz",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?severity=urgent",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["kind"], "bad_request");
+}
+
+/// A validator for `#/components/schemas/{name}` of the served OpenAPI document.
+fn validator(doc: &Value, name: &str) -> jsonschema::Validator {
+    let schema = json!({
+        "$ref": format!("#/components/schemas/{name}"),
+        "components": doc["components"].clone(),
+    });
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema {name}: {e}"))
+}
+
+fn conforms(doc: &Value, name: &str, value: &Value) {
+    let v = validator(doc, name);
+    let errors: Vec<String> = v
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{value}");
+}
+
+#[tokio::test]
+async fn answers_conform_to_the_openapi_document() {
+    let e = env();
+    let (pay, _) = seed(&e).await;
+    let doc = call(&e.app, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = doc.json();
+    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
+    for path in [
+        "/api/v1/scans",
+        "/api/v1/findings",
+        "/api/v1/findings/{id}",
+        "/api/v1/findings/{id}/explain",
+        "/api/v1/findings/{id}/events",
+        "/api/v1/findings/{id}/triage",
+        "/api/v1/assets",
+        "/api/v1/teams",
+        "/api/v1/suggestions",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let upload_answer = upload(&e.app, &e.admin, "payments-api", &bandit(7, "pay"))
+        .await
+        .json();
+    conforms(&doc, "IngestSummary", &upload_answer);
+    let page = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?sort=risk&status=all&limit=3",
+        Some(&e.admin),
+        None,
+    )
+    .await
+    .json();
+    conforms(&doc, "FindingPage", &page);
+    assert!(page["next_cursor"].is_string());
+    let f = call(
+        &e.app,
+        Method::GET,
+        &format!("/api/v1/findings/{pay}"),
+        Some(&e.admin),
+        None,
+    )
+    .await
+    .json();
+    conforms(&doc, "Finding", &f);
+    let x = call(
+        &e.app,
+        Method::GET,
+        &format!("/api/v1/findings/{pay}/explain"),
+        Some(&e.admin),
+        None,
+    )
+    .await
+    .json();
+    conforms(&doc, "Explanation", &x);
+    let t = call(
+        &e.app,
+        Method::POST,
+        &format!("/api/v1/findings/{pay}/triage"),
+        Some(&e.admin),
+        Some(
+            json!({"state": "accepted", "reason": "compensating control", "expires": "2026-12-31"}),
+        ),
+    )
+    .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.text());
+    let t = t.json();
+    conforms(&doc, "Finding", &t);
+    assert_eq!(t["status"], "accepted");
+    let events = call(
+        &e.app,
+        Method::GET,
+        &format!("/api/v1/findings/{pay}/events"),
+        Some(&e.admin),
+        None,
+    )
+    .await
+    .json();
+    let last = events
+        .as_array()
+        .and_then(|a| a.last().cloned())
+        .unwrap_or_default();
+    assert_eq!(last["to_status"], "accepted");
+    assert_eq!(last["expires_at"], "2026-12-31T00:00:00Z", "{last}");
+    for (uri, item) in [
+        (format!("/api/v1/findings/{pay}/events"), "Event"),
+        ("/api/v1/scans".to_string(), "Scan"),
+        ("/api/v1/assets".to_string(), "AssetView"),
+        ("/api/v1/teams".to_string(), "TeamView"),
+        ("/api/v1/suggestions?all=true".to_string(), "Suggestion"),
+        ("/api/v1/tokens".to_string(), "TokenView"),
+        ("/api/v1/audit".to_string(), "AuditView"),
+    ] {
+        let a = call(&e.app, Method::GET, &uri, Some(&e.admin), None).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        let list = a.json();
+        let items = list.as_array().cloned().unwrap_or_default();
+        assert!(!items.is_empty() || item == "Suggestion", "{uri} is empty");
+        for i in &items {
+            conforms(&doc, item, i);
+        }
+    }
+    conforms(
+        &doc,
+        "Me",
+        &call(&e.app, Method::GET, "/api/v1/me", Some(&e.developer), None)
+            .await
+            .json(),
+    );
+    // Errors too.
+    let err = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings/999999",
+        Some(&e.admin),
+        None,
+    )
+    .await;
+    assert_eq!(err.status, StatusCode::NOT_FOUND);
+    conforms(&doc, "ErrorBody", &err.json());
+    conforms(
+        &doc,
+        "ErrorBody",
+        &call(&e.app, Method::GET, "/api/v1/findings", None, None)
+            .await
+            .json(),
+    );
+    // And a wrong answer is caught (the check can fail).
+    let mut broken = f.clone();
+    broken["severity"] = json!("urgent");
+    assert!(!validator(&doc, "Finding").is_valid(&broken));
+    // Token creation shows the token once; its listing never does.
+    let created = call(
+        &e.app,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(&e.admin),
+        Some(json!({"role": "ci", "assets": ["web-app"], "name": "web pipeline"})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text());
+    let created = created.json();
+    conforms(&doc, "TokenCreated", &created);
+    let value = created["token"].as_str().unwrap_or("").to_string();
+    assert!(value.starts_with("pst_"));
+    let listing = call(&e.app, Method::GET, "/api/v1/tokens", Some(&e.admin), None)
+        .await
+        .text();
+    assert!(!listing.contains(&value));
+    let up = upload(&e.app, &value, "web-app", &bandit(1, "new")).await;
+    assert_eq!(up.status, StatusCode::OK);
+    let id = created["record"]["id"].as_i64().unwrap_or(0);
+    let revoked = call(
+        &e.app,
+        Method::DELETE,
+        &format!("/api/v1/tokens/{id}"),
+        Some(&e.admin),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(
+        upload(&e.app, &value, "web-app", &bandit(1, "new"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_database_never_holds_a_token_in_plaintext() {
+    let e = env();
+    seed(&e).await;
+    let dir = e._dir.path().to_path_buf();
+    drop(e.app);
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+    {
+        if entry.file_name().to_string_lossy().starts_with("server.db") {
+            bytes.extend(std::fs::read(entry.path()).unwrap_or_default());
+        }
+    }
+    assert!(!bytes.is_empty());
+    for token in [&e.admin, &e.ci, &e.developer] {
+        let secret = &token[4..];
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "a token is stored in plaintext"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Dashboard
+
+fn set_cookies(a: &Answer) -> Vec<String> {
+    a.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
+}
+
+fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
+    cookies.iter().find_map(|c| {
+        c.split(';')
+            .next()
+            .and_then(|kv| kv.trim().strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+    })
+}
+
+fn hidden_csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn form(app: &Router, uri: &str, cookie: &str, body: &str) -> Answer {
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    send(app, req).await
+}
+
+async fn get_html(app: &Router, uri: &str, cookie: &str) -> Answer {
+    let req = Request::get(uri)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    send(app, req).await
+}
+
+/// Signs in with a token; returns the session cookie pair.
+async fn sign_in(e: &Env, token: &str) -> String {
+    let page = call(&e.app, Method::GET, "/login", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let login_csrf = cookie_value(&set_cookies(&page), "posture_login_csrf").unwrap_or_default();
+    assert_eq!(hidden_csrf(&page.text()), login_csrf);
+    let a = form(
+        &e.app,
+        "/login",
+        &format!("posture_login_csrf={login_csrf}"),
+        &format!("token={token}&csrf={login_csrf}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    let cookies = set_cookies(&a);
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("posture_session="))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+        "{session}"
+    );
+    format!(
+        "posture_session={}",
+        cookie_value(&cookies, "posture_session").unwrap_or_default()
+    )
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_strict_csp_and_no_inline_script() {
+    let e = env();
+    seed(&e).await;
+    let cookie = sign_in(&e, &e.appsec).await;
+    for uri in [
+        "/",
+        "/findings?sort=risk",
+        "/login",
+        "/assets/payments-api",
+        "/teams/payments",
+        "/nowhere",
+    ] {
+        let a = get_html(&e.app, uri, &cookie).await;
+        let csp = a
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'none'"),
+            "{uri}: {csp}"
+        );
+        assert_eq!(
+            a.headers
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .and_then(|v| v.to_str().ok()),
+            Some("nosniff")
+        );
+        let html = a.text();
+        assert!(!html.contains("<script"), "{uri} has a script");
+        assert!(
+            !html.contains(" style=\""),
+            "{uri} has an inline style (blocked by the CSP)"
+        );
+    }
+    let api = call(&e.app, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert!(api.headers.get(header::CONTENT_SECURITY_POLICY).is_some());
+    let overview = get_html(&e.app, "/", &cookie).await.text();
+    assert!(overview.contains("Portfolio overview") && overview.contains("<svg"));
+}
+
+#[tokio::test]
+async fn the_dashboard_needs_a_session_and_csrf_tokens() {
+    let e = env();
+    let (pay, _) = seed(&e).await;
+    // Not signed in: to the sign-in page.
+    let a = get_html(&e.app, "/", "").await;
+    assert!(a.status.is_redirection());
+    assert_eq!(
+        a.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/login")
+    );
+    // Sign-in without the double-submit cookie: refused.
+    let a = form(&e.app, "/login", "", &format!("token={}&csrf=abc", e.admin)).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // A wrong token: 401 and no session.
+    let page = call(&e.app, Method::GET, "/login", None, None).await;
+    let c = cookie_value(&set_cookies(&page), "posture_login_csrf").unwrap_or_default();
+    let a = form(
+        &e.app,
+        "/login",
+        &format!("posture_login_csrf={c}"),
+        &format!("token=pst_wrong&csrf={c}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert!(cookie_value(&set_cookies(&a), "posture_session").is_none());
+    // A ci token cannot use the dashboard.
+    let a = form(
+        &e.app,
+        "/login",
+        &format!("posture_login_csrf={c}"),
+        &format!("token={}&csrf={c}", e.ci),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+
+    let cookie = sign_in(&e, &e.appsec).await;
+    let page = get_html(&e.app, &format!("/findings/{pay}"), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = hidden_csrf(&page.text());
+    assert_eq!(csrf.len(), 64);
+    // Triage without the CSRF token, or with another one: refused, nothing changes.
+    for body in [
+        "state=accepted&reason=x&expires=2026-12-31".to_string(),
+        format!(
+            "state=accepted&reason=x&expires=2026-12-31&csrf={}",
+            "0".repeat(64)
+        ),
+    ] {
+        let a = form(&e.app, &format!("/findings/{pay}/triage"), &cookie, &body).await;
+        assert!(
+            a.status == StatusCode::FORBIDDEN || a.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            a.status
+        );
+    }
+    assert!(
+        e.store
+            .finding(pay)
+            .ok()
+            .flatten()
+            .and_then(|f| f.triage)
+            .is_none()
+    );
+    // With it: recorded, and audited with the actor.
+    let a = form(
+        &e.app,
+        &format!("/findings/{pay}/triage"),
+        &cookie,
+        &format!("state=accepted&reason=vendor+fix+pending&expires=2026-12-31&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    let f = e.store.finding(pay).ok().flatten();
+    assert_eq!(f.as_ref().map(|f| f.status.as_str()), Some("accepted"));
+    let log = e.store.audit_log(5).unwrap_or_default();
+    assert_eq!(log[0].action, "finding.triage");
+    assert_eq!(log[0].actor, "sam");
+    // Sign out needs the token too, then the session is gone.
+    let a = form(&e.app, "/logout", &cookie, "csrf=nope").await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = form(&e.app, "/logout", &cookie, &format!("csrf={csrf}")).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(get_html(&e.app, "/", &cookie).await.status.is_redirection());
+}
+
+#[tokio::test]
+async fn a_script_in_a_title_is_shown_as_text() {
+    let e = env();
+    let evil = bandit(1, "<script>alert('x')</script>");
+    let a = upload(&e.app, &e.admin, "payments-api", &evil).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let id = e.store.findings(&Default::default()).unwrap_or_default()[0].id;
+    let cookie = sign_in(&e, &e.reader).await;
+    for uri in [
+        format!("/findings/{id}"),
+        "/findings?sort=risk".into(),
+        "/".into(),
+        "/assets/payments-api".into(),
+    ] {
+        let html = get_html(&e.app, &uri, &cookie).await.text();
+        assert!(
+            html.contains("&lt;script&gt;alert("),
+            "{uri} shows the title escaped"
+        );
+        assert!(!html.contains("<script>"), "{uri} has the raw script");
+    }
+    // Readers see no triage form.
+    let html = get_html(&e.app, &format!("/findings/{id}"), &cookie)
+        .await
+        .text();
+    assert!(!html.contains("triage-form"));
+}
+
+#[tokio::test]
+async fn the_bootstrap_token_is_made_once() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = SqliteStore::open(&dir.path().join("b.db").display().to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let now: posture_model::Timestamp = "2026-06-01T12:00:00Z"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = posture_server::bootstrap_token(&store, now).unwrap_or_else(|e| panic!("{e}"));
+    assert!(first.as_deref().is_some_and(|t| t.starts_with("pst_")));
+    assert!(
+        posture_server::bootstrap_token(&store, now)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    let tokens = store.tokens().unwrap_or_default();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].role, Role::Admin);
+}

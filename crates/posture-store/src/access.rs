@@ -1,0 +1,55 @@
+//! [`AccessStore`]: who may call the server. Users, teams and memberships, API tokens (stored
+//! as SHA-256 hashes with a display prefix, an expiry and a revocation time), dashboard
+//! sessions (hashed ids) and the audit log of every write. A sub-trait of [`Store`], so one
+//! back end object serves both and a server holds a single handle.
+
+use crate::{
+    AuditEntry, AuditRecord, NewSession, NewToken, Principal, Store, StoreError, TeamRecord,
+    TokenRecord,
+};
+use posture_model::Timestamp;
+
+pub trait AccessStore: Store {
+    /// Creates a token (and its user, team and membership when new). The hash must be unique.
+    fn create_token(&self, token: NewToken) -> Result<TokenRecord, StoreError>;
+
+    /// Every token, newest first (revoked and expired ones included).
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// How many tokens could still be used at `now` (neither revoked nor expired).
+    fn active_token_count(&self, now: Timestamp) -> Result<usize, StoreError>;
+
+    /// Revokes a token (and ends its sessions). Revoking twice keeps the first time.
+    fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenRecord, StoreError>;
+
+    /// The caller behind a token hash, when the token exists, is not revoked and has not
+    /// expired at `now`. Notes the use (at most once a minute per token).
+    fn authenticate(
+        &self,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Principal>, StoreError>;
+
+    /// Records a dashboard session.
+    fn create_session(&self, session: NewSession) -> Result<(), StoreError>;
+
+    /// The caller behind a session hash, when the session has not expired and its token is
+    /// still valid at `now`.
+    fn session_principal(
+        &self,
+        secret_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Principal>, StoreError>;
+
+    /// Ends a session (signing out). Unknown hashes are ignored.
+    fn delete_session(&self, secret_hash: &str) -> Result<(), StoreError>;
+
+    /// Appends to the audit log.
+    fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
+
+    /// The audit log, newest first, at most `limit` entries.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Teams known to access control (created by tokens' `--team`), with their members.
+    fn teams(&self) -> Result<Vec<TeamRecord>, StoreError>;
+}

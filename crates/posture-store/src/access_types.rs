@@ -1,0 +1,182 @@
+//! Types of access control: roles, API tokens (only their hashes), sessions, teams and the
+//! audit log. The server hashes every secret before it reaches the store, so a token or a
+//! session id is never stored in plaintext.
+
+use posture_model::Timestamp;
+use serde::Serialize;
+
+/// What a token may do. Ordered from most to least power only for display; rights are
+/// decided by [`Role::can`], never by comparing roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, including tokens and the audit log.
+    Admin,
+    /// Reads and triages every asset, uploads scans.
+    Appsec,
+    /// Reads and triages the assets of their teams.
+    Developer,
+    /// Reads everything, writes nothing.
+    Reader,
+    /// Uploads scans for the assets named on the token, reads nothing else.
+    Ci,
+}
+
+/// One right checked by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Right {
+    /// Read findings, assets, scans (developers: only their teams' assets).
+    Read,
+    /// Record a triage decision (developers: only their teams' assets).
+    Triage,
+    /// Upload a scan (ci: only the token's assets).
+    Upload,
+    /// Create and revoke tokens, read the audit log.
+    Administer,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Appsec,
+        Role::Developer,
+        Role::Reader,
+        Role::Ci,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Appsec => "appsec",
+            Role::Developer => "developer",
+            Role::Reader => "reader",
+            Role::Ci => "ci",
+        }
+    }
+
+    /// Whether the role grants the right at all (the asset scope is checked separately).
+    pub fn can(self, right: Right) -> bool {
+        match right {
+            Right::Read => !matches!(self, Role::Ci),
+            Right::Triage => matches!(self, Role::Admin | Role::Appsec | Role::Developer),
+            Right::Upload => matches!(self, Role::Admin | Role::Appsec | Role::Ci),
+            Right::Administer => matches!(self, Role::Admin),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown role `{s}` (roles are admin, appsec, developer, reader, ci)")
+            })
+    }
+}
+
+/// A token to create. `secret_hash` is the hex SHA-256 of the token; the token itself never
+/// reaches the store.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// The person or pipeline the token is for (a user, created on first use).
+    pub user: String,
+    /// A label to recognise the token by (`gitlab-ci payments`).
+    pub name: String,
+    pub role: Role,
+    /// The team the user belongs to (a developer's scope); recorded as a membership.
+    pub team: Option<String>,
+    /// The assets a `ci` token may upload to.
+    pub assets: Vec<String>,
+    pub secret_hash: String,
+    /// The first characters of the token, kept to recognise it in lists.
+    pub prefix: String,
+    pub expires_at: Option<Timestamp>,
+    pub created_by: String,
+    pub at: Timestamp,
+}
+
+/// A stored token, without any secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user: String,
+    pub name: String,
+    pub role: Role,
+    pub prefix: String,
+    /// The teams of the token's user.
+    pub teams: Vec<String>,
+    /// The assets a `ci` token is limited to.
+    pub assets: Vec<String>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// Who is calling: the token (directly, or behind a dashboard session) and its scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    pub token_id: i64,
+    pub user: String,
+    pub token_name: String,
+    pub role: Role,
+    pub teams: Vec<String>,
+    pub assets: Vec<String>,
+}
+
+/// A dashboard session to create (its id hashed).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub secret_hash: String,
+    pub token_id: i64,
+    pub at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// One write to record in the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    /// The user behind the token (`bootstrap` for the first admin token).
+    pub actor: String,
+    pub token_id: Option<i64>,
+    /// The client's address as the server saw it.
+    pub client: Option<String>,
+    /// What was done (`scan.upload`, `finding.triage`, `token.create`, `session.create`...).
+    pub action: String,
+    /// What it was done to (`finding 42`, `asset payments-api`, `token 3`).
+    pub target: String,
+    /// Details as JSON text (the triage state and reason, the upload's summary...).
+    pub detail: serde_json::Value,
+}
+
+/// A recorded write.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub token_id: Option<i64>,
+    pub client: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
+}
+
+/// A team and the users in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamRecord {
+    pub name: String,
+    pub members: Vec<String>,
+}

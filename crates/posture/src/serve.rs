@@ -1,0 +1,181 @@
+//! `posture serve` and `posture token`: start the server (printing a bootstrap admin token
+//! when no token exists), and create, list or revoke API tokens from the command line.
+
+use crate::cli::{OutputFormat, ServeArgs, TokenCommand, TokenCreateArgs};
+use crate::output;
+use anyhow::Context;
+use posture_app::{Clock, SystemClock};
+use posture_server::{Actor, AppState, ServerSettings, TokenRequest};
+use posture_store::{AccessStore, Role};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn open_access_store(database: &str) -> anyhow::Result<Arc<dyn AccessStore>> {
+    let store = posture_store::open_with_access(database)
+        .with_context(|| format!("cannot open the database {database}"))?;
+    Ok(Arc::from(store))
+}
+
+/// Starts the server on `listen` over an opened store; `banner` runs once it listens.
+pub fn run_server(
+    store: Arc<dyn AccessStore>,
+    config: Option<&Path>,
+    listen: &str,
+    settings: ServerSettings,
+    banner: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let portfolio = crate::risk::load(config)?;
+    let state = AppState::new(store, portfolio, settings, Arc::new(SystemClock))?;
+    posture_server::run(listen, state, banner)?;
+    Ok(())
+}
+
+pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let store = open_access_store(database)?;
+    let bootstrap = posture_server::bootstrap_token(store.as_ref(), SystemClock.now())?;
+    let settings = ServerSettings {
+        max_upload_bytes: a.max_upload_size,
+        session_hours: a.session_hours,
+        secure_cookies: a.secure_cookies,
+    };
+    run_server(store, config, &a.listen, settings, |addr| {
+        println!(
+            "Posture is serving {database} on http://{addr}/ (dashboard) and http://{addr}/api/v1 (API; OpenAPI at /api/v1/openapi.json)"
+        );
+        if let Some(token) = &bootstrap {
+            println!(
+                "No API token existed, so this admin token was created. It is shown only this once; keep it safe:"
+            );
+            println!("  {token}");
+            println!(
+                "Sign in at http://{addr}/login with it, and create others with `posture token create`."
+            );
+        }
+        println!("Press Ctrl-C to stop.");
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_expiry(text: Option<&str>) -> anyhow::Result<Option<posture_model::Timestamp>> {
+    text.filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            posture_server::api::parse_expiry(t, SystemClock.now()).map_err(anyhow::Error::from)
+        })
+        .transpose()
+}
+
+pub fn token(database: &str, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    let store = open_access_store(database)?;
+    let by = Actor {
+        name: format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        ),
+        token_id: None,
+        client: None,
+    };
+    match command {
+        TokenCommand::Create(a) => create(store.as_ref(), a, &by),
+        TokenCommand::List(a) => {
+            let list = store.tokens()?;
+            match output::resolve(a.output) {
+                OutputFormat::Json => output::json(&list)?,
+                fmt => output::rows(
+                    fmt,
+                    &[
+                        "ID", "PREFIX", "ROLE", "USER", "NAME", "TEAMS", "ASSETS", "EXPIRES",
+                        "STATE",
+                    ],
+                    list.iter()
+                        .map(|t| {
+                            vec![
+                                t.id.to_string(),
+                                format!("{}…", t.prefix),
+                                t.role.to_string(),
+                                t.user.clone(),
+                                t.name.clone(),
+                                t.teams.join(","),
+                                t.assets.join(","),
+                                t.expires_at
+                                    .map(|e| e.to_string())
+                                    .unwrap_or_else(|| "never".into()),
+                                if t.revoked_at.is_some() {
+                                    "revoked".into()
+                                } else if t.expires_at.is_some_and(|e| e <= SystemClock.now()) {
+                                    "expired".into()
+                                } else {
+                                    "active".into()
+                                },
+                            ]
+                        })
+                        .collect(),
+                )?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Revoke(a) => {
+            let t = store.revoke_token(a.id, SystemClock.now())?;
+            store.record_audit(posture_store::AuditEntry {
+                at: SystemClock.now(),
+                actor: by.name.clone(),
+                token_id: None,
+                client: None,
+                action: "token.revoke".into(),
+                target: format!("token {}", t.id),
+                detail: serde_json::json!({ "name": t.name, "prefix": t.prefix }),
+            })?;
+            println!("token {} ({}…, {}) is revoked", t.id, t.prefix, t.name);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn create(store: &dyn AccessStore, a: TokenCreateArgs, by: &Actor) -> anyhow::Result<ExitCode> {
+    let role: Role = a.role.parse().map_err(anyhow::Error::msg)?;
+    let (value, record) = posture_server::create_token(
+        store,
+        TokenRequest {
+            role,
+            user: a.user,
+            name: a.name,
+            team: a.team,
+            assets: a
+                .asset
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            expires_at: parse_expiry(a.expires.as_deref())?,
+        },
+        by,
+        SystemClock.now(),
+    )?;
+    // The bare token on stdout by default, so that `TOKEN=$(posture token create ...)` works;
+    // `--output json` for the record too.
+    match a.output {
+        Some(OutputFormat::Json) => {
+            output::json(&serde_json::json!({ "token": value, "record": record }))?
+        }
+        _ => {
+            eprintln!(
+                "Created token {} ({} for {}{}{}). It is shown only this once:",
+                record.id,
+                record.role,
+                record.user,
+                if record.teams.is_empty() {
+                    String::new()
+                } else {
+                    format!(", team {}", record.teams.join(","))
+                },
+                if record.assets.is_empty() {
+                    String::new()
+                } else {
+                    format!(", assets {}", record.assets.join(","))
+                },
+            );
+            println!("{value}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
