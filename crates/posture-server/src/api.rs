@@ -524,9 +524,8 @@ async fn list_findings(
     let page = state
         .blocking(move |s| {
             let scope = Scope::new(&caller.principal, s.portfolio.as_ref());
-            let list = listing::visible_findings(s, &scope, &filter)?;
             let limit = params.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-            let page = listing::page(list, filter.sort(), params.cursor.as_deref(), limit)?;
+            let page = listing::page_findings(s, &scope, &filter, params.cursor.as_deref(), limit)?;
             Ok(FindingPage {
                 findings: page
                     .items

@@ -9,7 +9,7 @@ use crate::auth::Scope;
 use crate::error::ApiError;
 use posture_app::risk::AssessedFinding;
 use posture_model::{Category, FindingStatus, Severity};
-use posture_store::{FindingQuery, Right};
+use posture_store::{FindingCursor, FindingQuery, FindingSort, Right};
 
 /// The order of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,4 +298,131 @@ mod tests {
         sorted.sort();
         assert_eq!(bits, sorted);
     }
+}
+
+/// How many rows one store read fetches while filling a page whose filters the store cannot
+/// apply itself (scope, SSVC, KEV, reachability): a page's worth and a margin.
+fn chunk_for(limit: usize) -> usize {
+    (limit + 1).max(64)
+}
+
+fn encode_store_cursor(sort: Sort, c: &FindingCursor) -> String {
+    let tag = match sort {
+        Sort::Risk => 'R',
+        Sort::Severity => 'S',
+    };
+    let key = c
+        .key
+        .map(f64::to_bits)
+        .map_or("-".to_string(), |k| k.to_string());
+    hex::encode(format!("{tag}:{key}:{}", c.id))
+}
+
+fn decode_store_cursor(cursor: &str, sort: Sort) -> Result<FindingCursor, ApiError> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "cursor `{cursor}` is not a cursor of this list (take next_cursor from the previous page, with the same sort)"
+        ))
+    };
+    let text = hex::decode(cursor.trim()).map_err(|_| bad())?;
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let mut parts = text.splitn(3, ':');
+    let expected = match sort {
+        Sort::Risk => "R",
+        Sort::Severity => "S",
+    };
+    if parts.next() != Some(expected) {
+        return Err(bad());
+    }
+    let key = match parts.next().ok_or_else(bad)? {
+        "-" => None,
+        k => Some(f64::from_bits(k.parse().map_err(|_| bad())?)),
+    };
+    let id = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
+    Ok(FindingCursor { key, id })
+}
+
+/// One page of findings the caller may read, in the filter's order, read page by page from
+/// the store: the stored risk (brought up to date first, cheap when nothing changed) orders
+/// and filters by band and team in SQL with keyset pagination, so the cost of a page does
+/// not grow with the portfolio. Only the page's findings are assessed (for the explanation
+/// shown with each); filters the store cannot apply are applied to successive chunks.
+pub fn page_findings(
+    shared: &Shared,
+    scope: &Scope<'_>,
+    filter: &FindingFilter,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<Page<AssessedFinding>, ApiError> {
+    scope.require(Right::Read)?;
+    if let Some(asset) = &filter.asset
+        && !scope.may_read_asset(asset)
+        && scope.reads_everything()
+    {
+        return Err(ApiError::Forbidden(format!(
+            "asset {asset} is out of your scope"
+        )));
+    }
+    posture_app::risk::refresh_stored_risk(shared.store.as_ref(), shared.portfolio.as_ref())?;
+    let limit = limit.max(1);
+    let sort = filter.sort();
+    let store_sort = match sort {
+        Sort::Risk => FindingSort::Risk,
+        Sort::Severity => FindingSort::Severity,
+    };
+    let mut after = cursor
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| decode_store_cursor(c, sort))
+        .transpose()?;
+    let mut items: Vec<AssessedFinding> = Vec::with_capacity(limit + 1);
+    let chunk = chunk_for(limit);
+    loop {
+        let rows = shared.store.findings(&FindingQuery {
+            asset: filter.asset.clone(),
+            status: filter.status.clone(),
+            severity: (!filter.severity.is_empty()).then(|| filter.severity.clone()),
+            tool: filter.tool.clone(),
+            category: filter.category,
+            band: (!filter.bands.is_empty()).then(|| filter.bands.clone()),
+            team: filter.team.clone(),
+            sort: store_sort,
+            after,
+            limit: Some(chunk),
+        })?;
+        let exhausted = rows.len() < chunk;
+        after = rows.last().map(|f| FindingCursor::after(f, store_sort));
+        let assessed = posture_app::risk::assess_findings(
+            shared.store.as_ref(),
+            shared.portfolio.as_ref(),
+            rows,
+        )?;
+        for f in assessed {
+            let keep = scope.may_read_finding(&f)
+                && (filter.ssvc.is_empty()
+                    || filter
+                        .ssvc
+                        .iter()
+                        .any(|d| d.eq_ignore_ascii_case(f.risk.ssvc.decision.as_str())))
+                && (!filter.kev || f.in_kev)
+                && (!filter.reachable || f.reachable);
+            if keep {
+                items.push(f);
+                if items.len() > limit {
+                    break;
+                }
+            }
+        }
+        if items.len() > limit || exhausted || after.is_none() {
+            break;
+        }
+    }
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items
+            .last()
+            .map(|f| encode_store_cursor(sort, &FindingCursor::after(&f.finding, store_sort)))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
 }
