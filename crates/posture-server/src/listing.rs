@@ -273,33 +273,6 @@ pub fn page(
     Ok(Page { items, next_cursor })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_other_orders() {
-        let c = encode_cursor(Sort::Risk, (42.5f64.to_bits(), 7));
-        assert_eq!(
-            decode_cursor(&c, Sort::Risk).ok(),
-            Some((42.5f64.to_bits(), 7))
-        );
-        assert!(decode_cursor(&c, Sort::Severity).is_err());
-        assert!(decode_cursor("zz", Sort::Risk).is_err());
-        assert!(decode_cursor(&hex::encode("r:x:1"), Sort::Risk).is_err());
-    }
-
-    #[test]
-    fn score_bits_order_like_scores() {
-        let mut scores = [0.0f64, 0.1, 3.0, 42.5, 99.9, 100.0];
-        scores.sort_by(|a, b| a.total_cmp(b));
-        let bits: Vec<u64> = scores.iter().map(|s| s.to_bits()).collect();
-        let mut sorted = bits.clone();
-        sorted.sort();
-        assert_eq!(bits, sorted);
-    }
-}
-
 /// How many rows one store read fetches while filling a page whose filters the store cannot
 /// apply itself (scope, SSVC, KEV, reachability): a page's worth and a margin.
 fn chunk_for(limit: usize) -> usize {
@@ -425,4 +398,48 @@ pub fn page_findings(
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_other_orders() {
+        let c = encode_cursor(Sort::Risk, (42.5f64.to_bits(), 7));
+        assert_eq!(
+            decode_cursor(&c, Sort::Risk).ok(),
+            Some((42.5f64.to_bits(), 7))
+        );
+        assert!(decode_cursor(&c, Sort::Severity).is_err());
+        assert!(decode_cursor("zz", Sort::Risk).is_err());
+        assert!(decode_cursor(&hex::encode("r:x:1"), Sort::Risk).is_err());
+    }
+
+    #[test]
+    fn score_bits_order_like_scores() {
+        let mut scores = [0.0f64, 0.1, 3.0, 42.5, 99.9, 100.0];
+        scores.sort_by(|a, b| a.total_cmp(b));
+        let bits: Vec<u64> = scores.iter().map(|s| s.to_bits()).collect();
+        let mut sorted = bits.clone();
+        sorted.sort();
+        assert_eq!(bits, sorted);
+    }
+
+    #[test]
+    fn store_cursors_round_trip_and_refuse_other_orders() {
+        for c in [
+            FindingCursor {
+                key: Some(42.5),
+                id: 7,
+            },
+            FindingCursor { key: None, id: 9 },
+        ] {
+            let text = encode_store_cursor(Sort::Risk, &c);
+            assert_eq!(decode_store_cursor(&text, Sort::Risk).ok(), Some(c));
+            assert!(decode_store_cursor(&text, Sort::Severity).is_err());
+        }
+        assert!(decode_store_cursor("zz", Sort::Risk).is_err());
+        assert!(decode_store_cursor(&hex::encode("R:x:1"), Sort::Risk).is_err());
+    }
 }

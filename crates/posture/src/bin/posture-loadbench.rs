@@ -292,7 +292,7 @@ fn main() -> Result<(), String> {
         for k in 0..reports {
             let n = (o.preload - k * 100_000).min(100_000).to_string();
             let seed = (k / 2 + 1).to_string();
-            let (fmt, ext) = if k % 2 == 0 {
+            let (fmt, ext) = if k.is_multiple_of(2) {
                 ("trivy", "json")
             } else {
                 ("sarif", "sarif")
@@ -428,7 +428,10 @@ fn main() -> Result<(), String> {
                 match r {
                     Ok(r) if r.status() == 200 || r.status() == 201 => {
                         s.ms.push(ms);
-                        count.fetch_add(if k % 2 == 0 { 2000 } else { 1800 }, Ordering::Relaxed);
+                        count.fetch_add(
+                            if k.is_multiple_of(2) { 2000 } else { 1800 },
+                            Ordering::Relaxed,
+                        );
                     }
                     _ => s.errors += 1,
                 }
