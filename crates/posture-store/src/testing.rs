@@ -9,7 +9,7 @@
 //! server), where it fails the test. [`on_both_backends!`](crate::on_both_backends) writes the
 //! two tests of each case.
 
-use crate::{PostgresStore, SqliteStore, Store, StoreError};
+use crate::{AccessStore, PostgresStore, SqliteStore, Store, StoreError};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -119,6 +119,24 @@ impl TestBackend {
             }
             TestBackend::Postgres(db) => {
                 PostgresStore::open(db.url()).map(|s| Box::new(s) as Box<dyn Store>)
+            }
+        };
+        match opened {
+            Ok(store) => store,
+            Err(e) => panic!("cannot open the {} test store: {e}", self.kind()),
+        }
+    }
+}
+
+impl TestBackend {
+    /// Opens the store with access control (each call a new handle on the same database).
+    pub fn access_store(&self) -> Box<dyn AccessStore> {
+        let opened: Result<Box<dyn AccessStore>, StoreError> = match self {
+            TestBackend::Sqlite { path, .. } => {
+                SqliteStore::open(path).map(|s| Box::new(s) as Box<dyn AccessStore>)
+            }
+            TestBackend::Postgres(db) => {
+                PostgresStore::open(db.url()).map(|s| Box::new(s) as Box<dyn AccessStore>)
             }
         };
         match opened {

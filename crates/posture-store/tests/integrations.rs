@@ -1,12 +1,12 @@
-//! The integrations' tables (migration 7) on SQLite: the outbox queues each (destination,
-//! event) once, moves its cursor in the same transaction, keeps failed entries for a later
-//! attempt and never re-delivers a delivered one; Jira links upsert; a conflict is recorded once
-//! until resolved. (The PostgreSQL back end runs the same behaviour.)
+//! The integrations' tables (migration 6) on both back ends: the outbox queues each
+//! (destination, event) once, moves its cursor in the same transaction, keeps failed entries
+//! for a later attempt and never re-delivers a delivered one; Jira links upsert; a conflict is
+//! recorded once until resolved.
 
 use posture_model::Timestamp;
-use posture_store::{
-    CursorAdvance, DeliveryOutcome, JiraLink, NewConflict, OutboxEntry, SqliteStore, Store,
-};
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
+use posture_store::{CursorAdvance, DeliveryOutcome, JiraLink, NewConflict, OutboxEntry};
 
 fn t(s: &str) -> Timestamp {
     s.parse().expect("time")
@@ -22,16 +22,14 @@ fn entry(dest: &str, key: &str) -> OutboxEntry {
     }
 }
 
-fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(dir.path().join("p.db").to_str().expect("utf-8")).expect("open");
-    (dir, store)
-}
+on_both_backends!(
+    outbox_queues_once_retries_and_delivers_once,
+    jira_links_upsert_and_conflicts_are_recorded_once,
+);
 
-#[test]
-fn outbox_queues_once_retries_and_delivers_once() {
-    let (_dir, store) = open();
-    let out = store.integrations().expect("sqlite has integrations");
+fn outbox_queues_once_retries_and_delivers_once(b: &TestBackend) {
+    let store = b.store();
+    let out = store.integrations().expect("the back end has integrations");
     assert_eq!(out.cursor("notify").expect("cursor"), None);
     let n = out
         .enqueue(
@@ -88,9 +86,8 @@ fn outbox_queues_once_retries_and_delivers_once() {
     assert_eq!(out.outbox(false, 10).expect("all").len(), 2);
 }
 
-#[test]
-fn jira_links_upsert_and_conflicts_are_recorded_once() {
-    let (_dir, store) = open();
+fn jira_links_upsert_and_conflicts_are_recorded_once(b: &TestBackend) {
+    let store = b.store();
     let out = store.integrations().expect("integrations");
     let link = JiraLink {
         group_key: "package:shop:npm/lodash@1.0.0".into(),
