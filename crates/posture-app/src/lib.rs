@@ -7,9 +7,9 @@
 pub mod assets;
 mod error;
 pub mod evaluate;
+pub mod export;
 pub mod gate;
 pub mod gate_report;
-pub mod export;
 mod ingest;
 pub mod integrations;
 pub mod metrics;

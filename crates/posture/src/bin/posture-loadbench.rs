@@ -48,7 +48,11 @@ fn parse_options() -> Result<Options, String> {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
-    let value = |i: usize| args.get(i + 1).cloned().ok_or(format!("{} needs a value", args[i]));
+    let value = |i: usize| {
+        args.get(i + 1)
+            .cloned()
+            .ok_or(format!("{} needs a value", args[i]))
+    };
     let number = |i: usize| -> Result<usize, String> {
         value(i)?
             .replace('_', "")
@@ -288,12 +292,20 @@ fn main() -> Result<(), String> {
         for k in 0..reports {
             let n = (o.preload - k * 100_000).min(100_000).to_string();
             let seed = (k / 2 + 1).to_string();
-            let (fmt, ext) = if k % 2 == 0 { ("trivy", "json") } else { ("sarif", "sarif") };
+            let (fmt, ext) = if k % 2 == 0 {
+                ("trivy", "json")
+            } else {
+                ("sarif", "sarif")
+            };
             let file = o.out.join(format!("preload-{fmt}-{n}-{seed}.{ext}"));
             generate(&script, &[fmt, &n, "--seed", &seed], &file)?;
             let file = file.display().to_string();
             let asset = format!("service-{k:02}");
-            run_posture(&bin, &db, &["ingest", "--asset", &asset, &file, "--output", "json"])?;
+            run_posture(
+                &bin,
+                &db,
+                &["ingest", "--asset", &asset, &file, "--output", "json"],
+            )?;
             // the reports are large: keep the disk for the database
             let _ = std::fs::remove_file(&file);
         }
@@ -304,9 +316,13 @@ fn main() -> Result<(), String> {
         );
     }
 
-    let token = run_posture(&bin, &db, &["token", "create", "--role", "admin", "--name", "loadbench"])?
-        .trim()
-        .to_string();
+    let token = run_posture(
+        &bin,
+        &db,
+        &["token", "create", "--role", "admin", "--name", "loadbench"],
+    )?
+    .trim()
+    .to_string();
     let server = start_server(&bin, &db, &token)?;
     let base = server.base.clone();
     let a = agent();
@@ -314,7 +330,9 @@ fn main() -> Result<(), String> {
 
     let first = format!("{base}/api/v1/findings?sort=risk&limit=50");
     let (ms, status, body) = timed_get(&a, &first, &auth);
-    println!("first risk-sorted list (assesses and stores every finding's risk): {ms:.0} ms, HTTP {status}");
+    println!(
+        "first risk-sorted list (assesses and stores every finding's risk): {ms:.0} ms, HTTP {status}"
+    );
     // a cursor ten pages deep
     let mut deep = next_cursor(&body);
     for _ in 0..9 {
@@ -337,7 +355,11 @@ fn main() -> Result<(), String> {
             &auth,
         ),
         ("GET / (dashboard)", format!("{base}/"), &page_auth),
-        ("GET /findings?sort=risk (page)", format!("{base}/findings?sort=risk"), &page_auth),
+        (
+            "GET /findings?sort=risk (page)",
+            format!("{base}/findings?sort=risk"),
+            &page_auth,
+        ),
     ];
     println!("\nquiet: one client, {} calls each", o.samples);
     println!("{}", header());
@@ -362,7 +384,11 @@ fn main() -> Result<(), String> {
         let full = o.out.join(format!("pipeline-{i}.json"));
         let fixed = o.out.join(format!("pipeline-{i}-fixed.json"));
         generate(&script, &["trivy", "2000", "--seed", &seed], &full)?;
-        generate(&script, &["trivy", "2000", "--seed", &seed, "--drop", "10"], &fixed)?;
+        generate(
+            &script,
+            &["trivy", "2000", "--seed", &seed, "--drop", "10"],
+            &fixed,
+        )?;
         uploads.push((full, fixed));
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -376,12 +402,19 @@ fn main() -> Result<(), String> {
             std::fs::read(&full).map_err(|e| e.to_string())?,
             std::fs::read(&fixed).map_err(|e| e.to_string())?,
         ];
-        let (stop, samples, count) = (stop.clone(), upload_samples.clone(), findings_uploaded.clone());
+        let (stop, samples, count) = (
+            stop.clone(),
+            upload_samples.clone(),
+            findings_uploaded.clone(),
+        );
         let (base, token) = (base.clone(), token.clone());
         threads.push(std::thread::spawn(move || {
             let a = agent();
             // four services, each built by four pipelines (per-target scopes)
-            let url = format!("{base}/api/v1/scans?asset=load-{}&target=pipeline-{i}", i % 4);
+            let url = format!(
+                "{base}/api/v1/scans?asset=load-{}&target=pipeline-{i}",
+                i % 4
+            );
             let mut k = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 let body = &bodies[k % 2];
