@@ -129,17 +129,10 @@ impl TestBackend {
 }
 
 impl TestBackend {
-    /// Opens the store with access control (each call a new handle on the same database).
+    /// Opens the store with access control through [`crate::open_with_access`], as the
+    /// server does (each call a new handle on the same database).
     pub fn access_store(&self) -> Box<dyn AccessStore> {
-        let opened: Result<Box<dyn AccessStore>, StoreError> = match self {
-            TestBackend::Sqlite { path, .. } => {
-                SqliteStore::open(path).map(|s| Box::new(s) as Box<dyn AccessStore>)
-            }
-            TestBackend::Postgres(db) => {
-                PostgresStore::open(db.url()).map(|s| Box::new(s) as Box<dyn AccessStore>)
-            }
-        };
-        match opened {
+        match crate::open_with_access(self.location()) {
             Ok(store) => store,
             Err(e) => panic!("cannot open the {} test store: {e}", self.kind()),
         }

@@ -25,6 +25,7 @@ fn entry(dest: &str, key: &str) -> OutboxEntry {
 on_both_backends!(
     outbox_queues_once_retries_and_delivers_once,
     jira_links_upsert_and_conflicts_are_recorded_once,
+    a_conflict_seen_by_several_servers_at_once_is_recorded_once,
 );
 
 fn outbox_queues_once_retries_and_delivers_once(b: &TestBackend) {
@@ -134,4 +135,45 @@ fn jira_links_upsert_and_conflicts_are_recorded_once(b: &TestBackend) {
     let (_, new) = out.record_conflict(c).expect("a new one after resolution");
     assert!(new);
     assert_eq!(out.conflicts(false).expect("all").len(), 2);
+}
+
+fn a_conflict_seen_by_several_servers_at_once_is_recorded_once(b: &TestBackend) {
+    let conflict = NewConflict {
+        system: "jira".into(),
+        subject: "package:shop:npm/lodash@1.0.0".into(),
+        reference: "SEC-9".into(),
+        kind: "closed-while-open".into(),
+        detail: "closed as Done".into(),
+        at: t("2026-03-02T10:00:00Z"),
+    };
+    // Each thread is its own handle (its own connection), as separate servers would be.
+    let stores: Vec<_> = (0..4).map(|_| b.store()).collect();
+    let results: Vec<(i64, bool)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = stores
+            .iter()
+            .map(|store| {
+                let c = conflict.clone();
+                scope.spawn(move || {
+                    let (record, new) = store
+                        .integrations()
+                        .expect("integrations")
+                        .record_conflict(c)
+                        .expect("record");
+                    (record.id, new)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(results.iter().filter(|(_, new)| *new).count(), 1);
+    assert!(results.iter().all(|(id, _)| *id == results[0].0));
+    let open = stores[0]
+        .integrations()
+        .expect("integrations")
+        .conflicts(true)
+        .expect("open");
+    assert_eq!(open.len(), 1);
 }
