@@ -159,11 +159,7 @@ pub fn is_postgres_url(location: &str) -> bool {
 /// one object for [`Store`] and [`AccessStore`].
 pub fn open_with_access(location: &str) -> Result<Box<dyn AccessStore>, StoreError> {
     if is_postgres_url(location) {
-        return Err(StoreError::Unsupported(
-            "access control (tokens, sessions, audit) is not yet available on the PostgreSQL \
-             back end: serve from a SQLite file"
-                .to_string(),
-        ));
+        return Ok(Box::new(PostgresStore::open(location)?));
     }
     Ok(Box::new(SqliteStore::open(location)?))
 }

@@ -9,7 +9,7 @@
 //! server), where it fails the test. [`on_both_backends!`](crate::on_both_backends) writes the
 //! two tests of each case.
 
-use crate::{PostgresStore, SqliteStore, Store, StoreError};
+use crate::{AccessStore, PostgresStore, SqliteStore, Store, StoreError};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -122,6 +122,17 @@ impl TestBackend {
             }
         };
         match opened {
+            Ok(store) => store,
+            Err(e) => panic!("cannot open the {} test store: {e}", self.kind()),
+        }
+    }
+}
+
+impl TestBackend {
+    /// Opens the store with access control through [`crate::open_with_access`], as the
+    /// server does (each call a new handle on the same database).
+    pub fn access_store(&self) -> Box<dyn AccessStore> {
+        match crate::open_with_access(self.location()) {
             Ok(store) => store,
             Err(e) => panic!("cannot open the {} test store: {e}", self.kind()),
         }

@@ -1,8 +1,10 @@
 //! Access control storage: tokens only as hashes, expiry and revocation, sessions, teams,
-//! the audit log.
+//! the audit log, on both back ends.
 
 use posture_model::Timestamp;
-use posture_store::{AccessStore, AuditEntry, NewSession, NewToken, Role, SqliteStore};
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
+use posture_store::{AuditEntry, NewSession, NewToken, Role};
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -23,16 +25,15 @@ fn token(hash: &str, role: Role) -> NewToken {
     }
 }
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let path = dir.path().join("a.db");
-    let s = SqliteStore::open(&path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
-    (dir, s)
-}
+on_both_backends!(
+    a_token_authenticates_by_hash_until_revoked_or_expired,
+    scoped_roles_need_their_scope,
+    sessions_expire_and_end_with_their_token,
+    the_audit_log_keeps_every_entry_newest_first,
+);
 
-#[test]
-fn a_token_authenticates_by_hash_until_revoked_or_expired() {
-    let (_d, s) = store();
+fn a_token_authenticates_by_hash_until_revoked_or_expired(b: &TestBackend) {
+    let s = b.access_store();
     let now = at("2026-02-01T00:00:00Z");
     assert_eq!(s.active_token_count(now).unwrap_or(99), 0);
     let t = s
@@ -75,9 +76,8 @@ fn a_token_authenticates_by_hash_until_revoked_or_expired() {
     assert!(s.revoke_token(9999, now).is_err());
 }
 
-#[test]
-fn scoped_roles_need_their_scope() {
-    let (_d, s) = store();
+fn scoped_roles_need_their_scope(b: &TestBackend) {
+    let s = b.access_store();
     assert!(
         s.create_token(token("c", Role::Ci)).is_err(),
         "ci without assets"
@@ -108,9 +108,8 @@ fn scoped_roles_need_their_scope() {
     assert!(s.create_token(dup).is_err());
 }
 
-#[test]
-fn sessions_expire_and_end_with_their_token() {
-    let (_d, s) = store();
+fn sessions_expire_and_end_with_their_token(b: &TestBackend) {
+    let s = b.access_store();
     let t = s
         .create_token(token("h", Role::Reader))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -153,9 +152,8 @@ fn sessions_expire_and_end_with_their_token() {
     );
 }
 
-#[test]
-fn the_audit_log_keeps_every_entry_newest_first() {
-    let (_d, s) = store();
+fn the_audit_log_keeps_every_entry_newest_first(b: &TestBackend) {
+    let s = b.access_store();
     for (i, action) in ["scan.upload", "finding.triage"].iter().enumerate() {
         s.record_audit(AuditEntry {
             at: at("2026-01-01T00:00:00Z"),

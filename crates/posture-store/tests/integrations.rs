@@ -1,12 +1,12 @@
-//! The integrations' tables (migration 7) on SQLite: the outbox queues each (destination,
-//! event) once, moves its cursor in the same transaction, keeps failed entries for a later
-//! attempt and never re-delivers a delivered one; Jira links upsert; a conflict is recorded once
-//! until resolved. (The PostgreSQL back end runs the same behaviour.)
+//! The integrations' tables (migration 6) on both back ends: the outbox queues each
+//! (destination, event) once, moves its cursor in the same transaction, keeps failed entries
+//! for a later attempt and never re-delivers a delivered one; Jira links upsert; a conflict is
+//! recorded once until resolved.
 
 use posture_model::Timestamp;
-use posture_store::{
-    CursorAdvance, DeliveryOutcome, JiraLink, NewConflict, OutboxEntry, SqliteStore, Store,
-};
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
+use posture_store::{CursorAdvance, DeliveryOutcome, JiraLink, NewConflict, OutboxEntry};
 
 fn t(s: &str) -> Timestamp {
     s.parse().expect("time")
@@ -22,16 +22,15 @@ fn entry(dest: &str, key: &str) -> OutboxEntry {
     }
 }
 
-fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(dir.path().join("p.db").to_str().expect("utf-8")).expect("open");
-    (dir, store)
-}
+on_both_backends!(
+    outbox_queues_once_retries_and_delivers_once,
+    jira_links_upsert_and_conflicts_are_recorded_once,
+    a_conflict_seen_by_several_servers_at_once_is_recorded_once,
+);
 
-#[test]
-fn outbox_queues_once_retries_and_delivers_once() {
-    let (_dir, store) = open();
-    let out = store.integrations().expect("sqlite has integrations");
+fn outbox_queues_once_retries_and_delivers_once(b: &TestBackend) {
+    let store = b.store();
+    let out = store.integrations().expect("the back end has integrations");
     assert_eq!(out.cursor("notify").expect("cursor"), None);
     let n = out
         .enqueue(
@@ -88,9 +87,8 @@ fn outbox_queues_once_retries_and_delivers_once() {
     assert_eq!(out.outbox(false, 10).expect("all").len(), 2);
 }
 
-#[test]
-fn jira_links_upsert_and_conflicts_are_recorded_once() {
-    let (_dir, store) = open();
+fn jira_links_upsert_and_conflicts_are_recorded_once(b: &TestBackend) {
+    let store = b.store();
     let out = store.integrations().expect("integrations");
     let link = JiraLink {
         group_key: "package:shop:npm/lodash@1.0.0".into(),
@@ -137,4 +135,45 @@ fn jira_links_upsert_and_conflicts_are_recorded_once() {
     let (_, new) = out.record_conflict(c).expect("a new one after resolution");
     assert!(new);
     assert_eq!(out.conflicts(false).expect("all").len(), 2);
+}
+
+fn a_conflict_seen_by_several_servers_at_once_is_recorded_once(b: &TestBackend) {
+    let conflict = NewConflict {
+        system: "jira".into(),
+        subject: "package:shop:npm/lodash@1.0.0".into(),
+        reference: "SEC-9".into(),
+        kind: "closed-while-open".into(),
+        detail: "closed as Done".into(),
+        at: t("2026-03-02T10:00:00Z"),
+    };
+    // Each thread is its own handle (its own connection), as separate servers would be.
+    let stores: Vec<_> = (0..4).map(|_| b.store()).collect();
+    let results: Vec<(i64, bool)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = stores
+            .iter()
+            .map(|store| {
+                let c = conflict.clone();
+                scope.spawn(move || {
+                    let (record, new) = store
+                        .integrations()
+                        .expect("integrations")
+                        .record_conflict(c)
+                        .expect("record");
+                    (record.id, new)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(results.iter().filter(|(_, new)| *new).count(), 1);
+    assert!(results.iter().all(|(id, _)| *id == results[0].0));
+    let open = stores[0]
+        .integrations()
+        .expect("integrations")
+        .conflicts(true)
+        .expect("open");
+    assert_eq!(open.len(), 1);
 }

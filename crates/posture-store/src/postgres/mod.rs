@@ -10,9 +10,11 @@
 //! [`crate::ingest_flow`]'s, so the engine decides every lifecycle change on both back ends;
 //! bulk rows go in with `COPY ... FROM STDIN BINARY` and set-based statements over arrays.
 
+mod access;
 mod decisions;
 mod feeds;
 mod ingest;
+mod integrations;
 mod pool;
 mod query;
 mod risk;
@@ -20,6 +22,7 @@ mod runtime;
 mod schema;
 mod workflow;
 
+use crate::IntegrationStore;
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
     WorkflowStore,
@@ -246,6 +249,10 @@ impl Store for PostgresStore {
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
         let mut client = self.pool.get()?;
         risk::reset_risk(&mut client, basis)
+    }
+
+    fn integrations(&self) -> Option<&dyn IntegrationStore> {
+        Some(self)
     }
 }
 

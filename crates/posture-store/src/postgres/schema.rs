@@ -190,6 +190,104 @@ ALTER TABLE events ADD COLUMN expires_at BIGINT;
 CREATE INDEX findings_triage_expiry ON findings (triage_expires_at);
 CREATE INDEX events_kind ON events (kind, at);
 "#,
+    // 6: integrations: the notification outbox (one row per event and destination), the
+    // event-log cursors that feed it, the Jira links (group of findings <-> issue) and the
+    // conflict log (disagreements with another system a person must settle)
+    r#"
+CREATE TABLE outbox (
+    id               BIGSERIAL PRIMARY KEY,
+    event            TEXT NOT NULL,
+    dedup_key        TEXT NOT NULL,
+    destination      TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    attempts         BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at  BIGINT NOT NULL,
+    delivered_at     BIGINT,
+    last_error       TEXT,
+    UNIQUE (destination, dedup_key)
+);
+CREATE INDEX outbox_due ON outbox (delivered_at, next_attempt_at);
+CREATE TABLE integration_cursors (
+    name      TEXT PRIMARY KEY,
+    position  BIGINT NOT NULL
+);
+CREATE TABLE jira_links (
+    group_key           TEXT PRIMARY KEY,
+    issue_key           TEXT NOT NULL,
+    state_hash          TEXT NOT NULL,
+    closed_by_sync      BOOLEAN NOT NULL DEFAULT FALSE,
+    previous_issue_key  TEXT,
+    created_at          BIGINT NOT NULL,
+    synced_at           BIGINT NOT NULL
+);
+CREATE TABLE integration_conflicts (
+    id           BIGSERIAL PRIMARY KEY,
+    system       TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    reference    TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    resolved_at  BIGINT
+);
+CREATE INDEX integration_conflicts_subject ON integration_conflicts (system, subject);
+"#,
+    // 7: access control: users, teams, API tokens (SHA-256 hashes only), dashboard sessions
+    // (hashed ids), the audit log of every write
+    r#"
+CREATE TABLE users (
+    id          BIGSERIAL PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL
+);
+CREATE TABLE teams (
+    id          BIGSERIAL PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL
+);
+CREATE TABLE team_members (
+    team_id  BIGINT NOT NULL REFERENCES teams(id),
+    user_id  BIGINT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE TABLE api_tokens (
+    id            BIGSERIAL PRIMARY KEY,
+    user_id       BIGINT NOT NULL REFERENCES users(id),
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'appsec', 'developer', 'reader', 'ci')),
+    prefix        TEXT NOT NULL,
+    secret_hash   TEXT NOT NULL UNIQUE,
+    created_at    BIGINT NOT NULL,
+    created_by    TEXT NOT NULL,
+    expires_at    BIGINT,
+    revoked_at    BIGINT,
+    last_used_at  BIGINT
+);
+CREATE TABLE token_assets (
+    token_id  BIGINT NOT NULL REFERENCES api_tokens(id),
+    asset     TEXT NOT NULL,
+    PRIMARY KEY (token_id, asset)
+);
+CREATE TABLE sessions (
+    id           BIGSERIAL PRIMARY KEY,
+    secret_hash  TEXT NOT NULL UNIQUE,
+    token_id     BIGINT NOT NULL REFERENCES api_tokens(id),
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL
+);
+CREATE TABLE audit_log (
+    id        BIGSERIAL PRIMARY KEY,
+    at        BIGINT NOT NULL,
+    actor     TEXT NOT NULL,
+    token_id  BIGINT,
+    client    TEXT,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    detail    TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+"#,
 ];
 
 /// The advisory lock key held while migrating.
