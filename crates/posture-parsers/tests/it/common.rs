@@ -107,6 +107,9 @@ pub fn snapshot_settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"));
     s.set_prepend_module_to_snapshot(false);
+    // Object keys in sorted order whatever serde_json's `preserve_order` (which a
+    // dev-dependency elsewhere in the workspace turns on for workspace-wide test builds).
+    s.set_sort_maps(true);
     s
 }
 
