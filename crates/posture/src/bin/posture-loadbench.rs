@@ -16,7 +16,8 @@
 //!    by risk (50 a page, 10 pages, then again).
 //!
 //! Usage: `cargo run --release -p posture --bin posture-loadbench -- [--database DB]
-//! [--preload 1000000] [--uploaders 16] [--readers 32] [--seconds 20] [--out DIR]`.
+//! [--preload 1000000] [--uploaders 16] [--readers 32] [--seconds 20] [--samples 200]
+//! [--page-samples 20] [--out DIR]`.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -33,6 +34,8 @@ struct Options {
     readers: usize,
     seconds: u64,
     samples: usize,
+    /// Calls of each dashboard page in the quiet phase (they cost more at large sizes).
+    page_samples: usize,
     out: PathBuf,
 }
 
@@ -44,6 +47,7 @@ fn parse_options() -> Result<Options, String> {
         readers: 32,
         seconds: 20,
         samples: 200,
+        page_samples: 20,
         out: std::env::temp_dir().join("posture-loadbench"),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -67,6 +71,7 @@ fn parse_options() -> Result<Options, String> {
             "--readers" => o.readers = number(i)?,
             "--seconds" => o.seconds = number(i)? as u64,
             "--samples" => o.samples = number(i)?.max(1),
+            "--page-samples" => o.page_samples = number(i)?,
             "--out" => o.out = PathBuf::from(value(i)?),
             other => return Err(format!("unknown option {other}")),
         }
@@ -361,12 +366,19 @@ fn main() -> Result<(), String> {
             &page_auth,
         ),
     ];
-    println!("\nquiet: one client, {} calls each", o.samples);
+    println!(
+        "\nquiet: one client, {} calls of each API list, {} of each page",
+        o.samples, o.page_samples
+    );
     println!("{}", header());
-    for (name, url, auth) in &quiet {
+    for (k, (name, url, auth)) in quiet.iter().enumerate() {
+        let calls = if k < 2 { o.samples } else { o.page_samples };
+        if calls == 0 {
+            continue;
+        }
         let mut s = Samples::default();
         let t = Instant::now();
-        for _ in 0..o.samples {
+        for _ in 0..calls {
             let (ms, status, _) = timed_get(&a, url, auth);
             if status == 200 {
                 s.ms.push(ms);
