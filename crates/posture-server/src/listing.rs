@@ -134,6 +134,20 @@ pub fn parse_filter(
 }
 
 impl FindingFilter {
+    /// The work still to do (open, confirmed, in progress), riskiest first: an asset's or a
+    /// team's queue.
+    pub fn work_queue() -> Self {
+        FindingFilter {
+            status: Some(vec![
+                FindingStatus::Open,
+                FindingStatus::Confirmed,
+                FindingStatus::InProgress,
+            ]),
+            risk_order: true,
+            ..Default::default()
+        }
+    }
+
     pub fn sort(&self) -> Sort {
         if self.risk_order {
             Sort::Risk

@@ -842,13 +842,7 @@ async fn asset_page(
                 &scope,
                 &FindingFilter {
                     asset: Some(name.clone()),
-                    status: Some(vec![
-                        posture_model::FindingStatus::Open,
-                        posture_model::FindingStatus::Confirmed,
-                        posture_model::FindingStatus::InProgress,
-                    ]),
-                    risk_order: true,
-                    ..Default::default()
+                    ..FindingFilter::work_queue()
                 },
             )?;
             let now = s.clock.now();
@@ -910,13 +904,7 @@ async fn team_page(
                 &scope,
                 &FindingFilter {
                     team: Some(name.clone()),
-                    status: Some(vec![
-                        posture_model::FindingStatus::Open,
-                        posture_model::FindingStatus::Confirmed,
-                        posture_model::FindingStatus::InProgress,
-                    ]),
-                    risk_order: true,
-                    ..Default::default()
+                    ..FindingFilter::work_queue()
                 },
             )?;
             let now = s.clock.now();
