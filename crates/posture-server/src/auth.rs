@@ -155,6 +155,18 @@ impl<'a> Scope<'a> {
             .is_some_and(|t| teams.contains(t))
     }
 
+    /// Whether the caller may read findings of this asset owned by this team (a group of the
+    /// store's summary): as [`Scope::may_read_finding`], from the stored owning team.
+    pub fn may_read_group(&self, asset: &str, team: Option<&str>) -> bool {
+        if self.may_read_asset(asset) {
+            return true;
+        }
+        if self.principal.role != Role::Developer {
+            return false;
+        }
+        team.is_some_and(|t| self.teams().iter().any(|mine| mine == t))
+    }
+
     /// 403 unless the caller may triage this finding.
     pub fn require_triage(&self, f: &AssessedFinding) -> Result<(), ApiError> {
         self.require(Right::Triage)?;

@@ -68,6 +68,8 @@ pub struct Shared {
     pub portfolio: Option<RiskConfig>,
     pub settings: ServerSettings,
     pub clock: Arc<dyn Clock>,
+    /// The dashboard's last portfolio summary (see [`overview::SummaryCache`]).
+    pub summary: overview::SummaryCache,
     templates: minijinja::Environment<'static>,
 }
 
@@ -94,6 +96,7 @@ impl AppState {
             portfolio,
             settings,
             clock,
+            summary: overview::SummaryCache::default(),
             templates: pages::templates().map_err(|e| ServerError::Templates(e.to_string()))?,
         })))
     }

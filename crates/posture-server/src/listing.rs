@@ -1,8 +1,10 @@
 //! Listing findings for a caller: the store's filters, the risk filters and order (as
 //! `posture findings`), the caller's scope, and keyset pagination with an opaque cursor.
 //!
-//! The cursor logic is all in [`page`]: when the store pages by risk itself (stored scores and
-//! keyset pagination in `FindingQuery`), only this module changes.
+//! Pages come from the store ([`page_findings`]): the stored risk orders them and a keyset
+//! cursor (the last position of the previous page, never an offset) continues them, so a page
+//! costs the same at a hundred findings or a million. Counts come from the store's summary
+//! (`overview::count_matching`), not from listing everything.
 
 use crate::Shared;
 use crate::auth::Scope;
@@ -157,134 +159,11 @@ impl FindingFilter {
     }
 }
 
-/// Every finding matching the filter that the caller may read, assessed (risk and owner),
-/// in the filter's order.
-pub fn visible_findings(
-    shared: &Shared,
-    scope: &Scope<'_>,
-    filter: &FindingFilter,
-) -> Result<Vec<AssessedFinding>, ApiError> {
-    scope.require(Right::Read)?;
-    if let Some(asset) = &filter.asset
-        && !scope.may_read_asset(asset)
-        && scope.reads_everything()
-    {
-        return Err(ApiError::Forbidden(format!(
-            "asset {asset} is out of your scope"
-        )));
-    }
-    let query = FindingQuery {
-        asset: filter.asset.clone(),
-        status: filter.status.clone(),
-        severity: (!filter.severity.is_empty()).then(|| filter.severity.clone()),
-        tool: filter.tool.clone(),
-        category: filter.category,
-        limit: None,
-        ..Default::default()
-    };
-    let list = shared.store.findings(&query)?;
-    let mut list =
-        posture_app::risk::assess_findings(shared.store.as_ref(), shared.portfolio.as_ref(), list)?;
-    list.retain(|f| {
-        scope.may_read_finding(f)
-            && (filter.bands.is_empty() || filter.bands.iter().any(|b| b == f.risk.band.as_str()))
-            && (filter.ssvc.is_empty()
-                || filter
-                    .ssvc
-                    .iter()
-                    .any(|d| d.eq_ignore_ascii_case(f.risk.ssvc.decision.as_str())))
-            && (!filter.kev || f.in_kev)
-            && (!filter.reachable || f.reachable)
-            && filter.team.as_ref().is_none_or(|t| {
-                f.owner
-                    .as_ref()
-                    .is_some_and(|o| o.team.as_deref() == Some(t))
-            })
-    });
-    if filter.risk_order {
-        posture_app::risk::sort_by_risk(&mut list);
-    }
-    Ok(list)
-}
-
 /// One page of a list.
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Where the next page starts; `None` on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// The position of a finding in an order: compared as (key descending, id ascending).
-fn key_of(f: &AssessedFinding, sort: Sort) -> (u64, i64) {
-    let key = match sort {
-        // Non-negative finite scores: their bit patterns order like the numbers.
-        Sort::Risk => f.risk.score.max(0.0).to_bits(),
-        Sort::Severity => f.finding.severity as u64,
-    };
-    (key, f.finding.id)
-}
-
-fn encode_cursor(sort: Sort, (key, id): (u64, i64)) -> String {
-    let tag = match sort {
-        Sort::Risk => 'r',
-        Sort::Severity => 's',
-    };
-    hex::encode(format!("{tag}:{key}:{id}"))
-}
-
-fn decode_cursor(cursor: &str, sort: Sort) -> Result<(u64, i64), ApiError> {
-    let bad = || {
-        ApiError::BadRequest(format!(
-            "cursor `{cursor}` is not a cursor of this list (take next_cursor from the previous page, with the same sort)"
-        ))
-    };
-    let text = hex::decode(cursor.trim()).map_err(|_| bad())?;
-    let text = String::from_utf8(text).map_err(|_| bad())?;
-    let mut parts = text.splitn(3, ':');
-    let tag = parts.next().ok_or_else(bad)?;
-    let expected = match sort {
-        Sort::Risk => "r",
-        Sort::Severity => "s",
-    };
-    if tag != expected {
-        return Err(bad());
-    }
-    let key = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
-    let id = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
-    Ok((key, id))
-}
-
-/// Keyset pagination over a sorted list: the page after `cursor` (the last position of the
-/// previous page), at most `limit` long. Stable under inserts and deletes between pages: a
-/// cursor is a position in the order, not an offset.
-pub fn page(
-    list: Vec<AssessedFinding>,
-    sort: Sort,
-    cursor: Option<&str>,
-    limit: usize,
-) -> Result<Page<AssessedFinding>, ApiError> {
-    let limit = limit.max(1);
-    let after = cursor
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| decode_cursor(c, sort))
-        .transpose()?;
-    let mut items: Vec<AssessedFinding> = list
-        .into_iter()
-        .filter(|f| {
-            after.is_none_or(|(key, id)| {
-                let (k, i) = key_of(f, sort);
-                k < key || (k == key && i > id)
-            })
-        })
-        .take(limit + 1)
-        .collect();
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|f| encode_cursor(sort, key_of(f, sort)))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
 }
 
 /// How many rows one store read fetches while filling a page whose filters the store cannot
@@ -417,28 +296,6 @@ pub fn page_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_other_orders() {
-        let c = encode_cursor(Sort::Risk, (42.5f64.to_bits(), 7));
-        assert_eq!(
-            decode_cursor(&c, Sort::Risk).ok(),
-            Some((42.5f64.to_bits(), 7))
-        );
-        assert!(decode_cursor(&c, Sort::Severity).is_err());
-        assert!(decode_cursor("zz", Sort::Risk).is_err());
-        assert!(decode_cursor(&hex::encode("r:x:1"), Sort::Risk).is_err());
-    }
-
-    #[test]
-    fn score_bits_order_like_scores() {
-        let mut scores = [0.0f64, 0.1, 3.0, 42.5, 99.9, 100.0];
-        scores.sort_by(|a, b| a.total_cmp(b));
-        let bits: Vec<u64> = scores.iter().map(|s| s.to_bits()).collect();
-        let mut sorted = bits.clone();
-        sorted.sort();
-        assert_eq!(bits, sorted);
-    }
 
     #[test]
     fn store_cursors_round_trip_and_refuse_other_orders() {

@@ -1,16 +1,24 @@
 //! The portfolio at a glance: open findings by risk band, opened vs fixed per week, MTTR by
 //! team and severity, the share past SLA, and scanner coverage per service.
 //!
-//! Computed here from the findings (first seen, fixed at, owner, risk) and the scans, behind
-//! the one function [`compute`]. When the metrics module of the workflow issue (computed from
-//! the event log, with SLA pauses and per-policy SLAs) is in, `compute` delegates to it and
-//! the dashboard does not change.
+//! Computed from the store's grouped counts ([`posture_store::FindingSummary`], one pass of
+//! the database over an index, a few thousand groups whatever the portfolio's size) filtered
+//! to what the viewer may read, never from the findings one by one: at a million findings
+//! that took 40 seconds. [`SummaryCache`] keeps the last summary until the store's data
+//! version changes (any commit, by this server or another process) or the minute turns (the
+//! SLA clock and the weekly buckets move with time), so a dashboard read costs a version
+//! check while nothing changes.
+//!
+//! The programme metrics replayed from the event log (`posture metrics`, `GET
+//! /api/v1/metrics`) answer "as of any date" and count remediation cycles; this overview
+//! answers "now", per finding, from its current columns.
 
 use posture_app::risk::{AssessedFinding, RiskConfig};
 use posture_model::{Category, FindingStatus, Severity, Timestamp};
-use posture_store::ScanRecord;
+use posture_store::{FindingSummary, Store, StoreError, SummaryGroup, SummaryQuery};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const WEEK_MS: i64 = 7 * DAY_MS;
@@ -114,118 +122,165 @@ pub fn past_sla(f: &AssessedFinding, now: Timestamp) -> bool {
     })
 }
 
-/// The overview of these findings (all statuses) and scans, as of `now`.
+/// The instant the summary is computed as of: `now` to the minute (a cached summary serves
+/// the whole minute).
+pub fn as_of_minute(now: Timestamp) -> Timestamp {
+    let ms = now.as_millisecond();
+    Timestamp::from_millisecond(ms - ms.rem_euclid(60_000)).unwrap_or(now)
+}
+
+/// The weekly ranges of the trend, oldest first: weeks end at `now`; the last one also holds
+/// the minute after `now` (see [`as_of_minute`]).
+fn trend_ranges(now: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+    let now_ms = now.as_millisecond();
+    let first_start = now_ms - TREND_WEEKS as i64 * WEEK_MS;
+    let at = |ms: i64| Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH);
+    (0..TREND_WEEKS as i64)
+        .map(|i| {
+            let end = if i + 1 == TREND_WEEKS as i64 {
+                now_ms + 60_000
+            } else {
+                first_start + (i + 1) * WEEK_MS
+            };
+            (at(first_start + i * WEEK_MS), at(end))
+        })
+        .collect()
+}
+
+/// What to ask the store for an overview as of `now`.
+pub fn summary_query(now: Timestamp) -> SummaryQuery {
+    let now_ms = now.as_millisecond();
+    SummaryQuery {
+        sla_cutoffs: Severity::ALL
+            .iter()
+            .filter_map(|s| {
+                let days = sla_days(*s)?;
+                Some((
+                    *s,
+                    Timestamp::from_millisecond(now_ms - days * DAY_MS)
+                        .unwrap_or(Timestamp::UNIX_EPOCH),
+                ))
+            })
+            .collect(),
+        buckets: trend_ranges(now),
+    }
+}
+
+/// The last summary read from the store, good while the data version and the minute stay.
+#[derive(Default)]
+pub struct SummaryCache {
+    last: Mutex<Option<(String, Timestamp, Arc<FindingSummary>)>>,
+}
+
+impl SummaryCache {
+    /// The summary as of `as_of` (a minute, see [`as_of_minute`]): the cached one when no
+    /// commit happened since it was read, else a fresh one. The version is read before the
+    /// summary, so a commit between the two makes the next call read again (never a stale
+    /// hit).
+    pub fn get(
+        &self,
+        store: &dyn Store,
+        as_of: Timestamp,
+    ) -> Result<Arc<FindingSummary>, StoreError> {
+        let version = store.data_version()?;
+        if let Ok(last) = self.last.lock()
+            && let Some((v, at, summary)) = last.as_ref()
+            && *v == version
+            && *at == as_of
+        {
+            return Ok(summary.clone());
+        }
+        let summary = Arc::new(store.finding_summary(&summary_query(as_of))?);
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((version, as_of, summary.clone()));
+        }
+        Ok(summary)
+    }
+}
+
+fn mean_days(ms_sum: f64, n: u64) -> Option<f64> {
+    (n > 0).then(|| (ms_sum / n as f64 / DAY_MS as f64 * 10.0).round() / 10.0)
+}
+
+/// The overview of the summary's groups and scans the viewer may read (`visible(asset,
+/// team)`, for groups; `asset_visible(asset)` for scans and assets), as of `now`.
 pub fn compute(
-    findings: &[AssessedFinding],
-    scans: &[ScanRecord],
+    summary: &FindingSummary,
+    visible: impl Fn(&SummaryGroup) -> bool,
+    asset_visible: impl Fn(&str) -> bool,
     portfolio: Option<&RiskConfig>,
     now: Timestamp,
 ) -> Overview {
-    let open: Vec<&AssessedFinding> = findings
-        .iter()
-        .filter(|f| is_actionable(f.finding.status))
-        .collect();
+    let groups: Vec<&SummaryGroup> = summary.groups.iter().filter(|g| visible(g)).collect();
+    let open: Vec<&&SummaryGroup> = groups.iter().filter(|g| is_actionable(g.status)).collect();
+    let sum = |pred: &dyn Fn(&SummaryGroup) -> bool| -> usize {
+        open.iter()
+            .filter(|g| pred(g))
+            .map(|g| g.count as usize)
+            .sum()
+    };
     let open_by_band = ["P1", "P2", "P3", "P4"]
         .iter()
-        .map(|b| {
-            (
-                b.to_string(),
-                open.iter().filter(|f| f.risk.band.as_str() == *b).count(),
-            )
-        })
+        .map(|b| (b.to_string(), sum(&|g| g.band.as_deref() == Some(*b))))
         .collect();
     let open_by_severity = Severity::ALL
         .iter()
-        .map(|s| {
-            (
-                s.as_str().to_string(),
-                open.iter().filter(|f| f.finding.severity == *s).count(),
-            )
-        })
+        .map(|s| (s.as_str().to_string(), sum(&|g| g.severity == *s)))
         .collect();
-    let accepted = findings
+    let accepted = groups
         .iter()
-        .filter(|f| f.finding.status == FindingStatus::Accepted)
-        .count();
+        .filter(|g| g.status == FindingStatus::Accepted)
+        .map(|g| g.count as usize)
+        .sum();
 
-    // Weeks end at `now`: the last bucket is the last seven days.
-    let now_ms = now.as_millisecond();
-    let first_start = now_ms - TREND_WEEKS as i64 * WEEK_MS;
-    let mut trend: Vec<WeekPoint> = (0..TREND_WEEKS)
-        .map(|i| WeekPoint {
-            week: day(
-                Timestamp::from_millisecond(first_start + i as i64 * WEEK_MS)
-                    .unwrap_or(Timestamp::UNIX_EPOCH),
-            ),
+    let mut trend: Vec<WeekPoint> = trend_ranges(now)
+        .iter()
+        .map(|(start, _)| WeekPoint {
+            week: day(*start),
             opened: 0,
             fixed: 0,
         })
         .collect();
-    let bucket = |t: Timestamp| -> Option<usize> {
-        let ms = t.as_millisecond();
-        if ms < first_start || ms > now_ms {
-            return None;
-        }
-        Some((((ms - first_start) / WEEK_MS) as usize).min(TREND_WEEKS - 1))
-    };
-    for f in findings {
-        if let Some(i) = bucket(f.finding.first_seen) {
-            trend[i].opened += 1;
-        }
-        if let Some(i) = f.finding.fixed_at.and_then(bucket) {
-            trend[i].fixed += 1;
+    for g in &groups {
+        for (i, point) in trend.iter_mut().enumerate() {
+            point.opened += g.opened_in.get(i).copied().unwrap_or(0) as usize;
+            point.fixed += g.fixed_in.get(i).copied().unwrap_or(0) as usize;
         }
     }
 
-    let mut fix_days: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
-    for f in findings {
-        let Some(fixed) = f.finding.fixed_at else {
-            continue;
-        };
-        let team = f
-            .owner
-            .as_ref()
-            .and_then(|o| o.team.clone())
-            .unwrap_or_else(|| "(unowned)".to_string());
-        let days =
-            (fixed.as_millisecond() - f.finding.first_seen.as_millisecond()) as f64 / DAY_MS as f64;
-        let row = fix_days
+    // Per team, per severity: (fixed, sum of days to fix in ms).
+    let mut fixes: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
+    for g in groups.iter().filter(|g| g.fixed > 0) {
+        let team = g.team.clone().unwrap_or_else(|| "(unowned)".to_string());
+        let row = fixes
             .entry(team)
-            .or_insert_with(|| vec![Vec::new(); Severity::ALL.len()]);
-        if let Some(i) = Severity::ALL.iter().position(|s| *s == f.finding.severity) {
-            row[i].push(days.max(0.0));
+            .or_insert_with(|| vec![(0, 0.0); Severity::ALL.len()]);
+        if let Some(i) = Severity::ALL.iter().position(|s| *s == g.severity) {
+            row[i].0 += g.fixed;
+            row[i].1 += g.fixed_ms_sum;
         }
     }
-    let mttr = fix_days
+    let mttr = fixes
         .into_iter()
         .map(|(team, per)| MttrRow {
             team,
-            fixed: per.iter().map(Vec::len).sum(),
-            days: per
-                .iter()
-                .map(|d| {
-                    (!d.is_empty())
-                        .then(|| (d.iter().sum::<f64>() / d.len() as f64 * 10.0).round() / 10.0)
-                })
-                .collect(),
+            fixed: per.iter().map(|(n, _)| *n as usize).sum(),
+            days: per.iter().map(|(n, ms)| mean_days(*ms, *n)).collect(),
         })
         .collect();
 
-    let with_sla = open
-        .iter()
-        .filter(|f| sla_days(f.finding.severity).is_some())
-        .count();
-    let past = open.iter().filter(|f| past_sla(f, now)).count();
+    let with_sla = sum(&|g| sla_days(g.severity).is_some());
+    let past: usize = open.iter().map(|g| g.past_cutoff as usize).sum();
     let sla_by_severity = Severity::ALL
         .iter()
         .filter_map(|s| {
             let days = sla_days(*s)?;
-            let mine: Vec<_> = open.iter().filter(|f| f.finding.severity == *s).collect();
+            let mine: Vec<_> = open.iter().filter(|g| g.severity == *s).collect();
             Some((
                 s.as_str().to_string(),
                 days,
-                mine.len(),
-                mine.iter().filter(|f| past_sla(f, now)).count(),
+                mine.iter().map(|g| g.count as usize).sum(),
+                mine.iter().map(|g| g.past_cutoff as usize).sum(),
             ))
         })
         .collect();
@@ -235,15 +290,21 @@ pub fn compute(
         (past as f64 * 1000.0 / with_sla as f64).round() / 10.0
     };
 
-    let mut assets: BTreeSet<String> = findings.iter().map(|f| f.finding.asset.clone()).collect();
-    assets.extend(scans.iter().map(|s| s.asset.clone()));
+    let mut assets: BTreeSet<String> = groups.iter().map(|g| g.asset.clone()).collect();
+    assets.extend(summary.assets.iter().filter(|a| asset_visible(a)).cloned());
     if let Some(c) = portfolio {
-        assets.extend(c.portfolio.assets().iter().map(|a| a.name.clone()));
+        assets.extend(
+            c.portfolio
+                .assets()
+                .iter()
+                .filter(|a| asset_visible(&a.name))
+                .map(|a| a.name.clone()),
+        );
     }
     let coverage = assets
         .into_iter()
         .map(|asset| {
-            let mine: Vec<&ScanRecord> = scans.iter().filter(|s| s.asset == asset).collect();
+            let mine: Vec<_> = summary.scans.iter().filter(|s| s.asset == asset).collect();
             let mut covered = vec![false; COVERAGE_CATEGORIES.len()];
             for s in &mine {
                 for c in format_categories(&s.format) {
@@ -257,7 +318,7 @@ pub fn compute(
                 team: portfolio
                     .and_then(|c| c.portfolio.asset(&asset))
                     .and_then(|a| a.team.clone()),
-                last_scan: mine.iter().map(|s| s.at).max(),
+                last_scan: mine.iter().map(|s| s.last_at).max(),
                 asset,
                 covered,
                 tools: tools.into_iter().collect(),
@@ -266,7 +327,7 @@ pub fn compute(
         .collect();
 
     Overview {
-        open_total: open.len(),
+        open_total: open.iter().map(|g| g.count as usize).sum(),
         open_by_band,
         open_by_severity,
         accepted,
@@ -277,5 +338,66 @@ pub fn compute(
         past_sla_percent,
         sla_by_severity,
         coverage,
+    }
+}
+
+/// How many findings of the summary match these filters (`None` for a filter the summary
+/// cannot answer: tool, category, KEV, reachability, SSVC).
+pub fn count_matching(
+    summary: &FindingSummary,
+    filter: &crate::listing::FindingFilter,
+    visible: impl Fn(&SummaryGroup) -> bool,
+) -> Option<usize> {
+    if filter.tool.is_some()
+        || filter.category.is_some()
+        || filter.kev
+        || filter.reachable
+        || !filter.ssvc.is_empty()
+    {
+        return None;
+    }
+    Some(
+        summary
+            .groups
+            .iter()
+            .filter(|g| {
+                filter.asset.as_ref().is_none_or(|a| *a == g.asset)
+                    && filter.status.as_ref().is_none_or(|s| s.contains(&g.status))
+                    && (filter.severity.is_empty() || filter.severity.contains(&g.severity))
+                    && (filter.bands.is_empty()
+                        || g.band.as_ref().is_some_and(|b| filter.bands.contains(b)))
+                    && filter
+                        .team
+                        .as_ref()
+                        .is_none_or(|t| g.team.as_deref() == Some(t.as_str()))
+                    && visible(g)
+            })
+            .map(|g| g.count as usize)
+            .sum(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(text: &str) -> Timestamp {
+        text.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn trend_ranges_tile_twelve_weeks_ending_after_now() {
+        let now = ts("2026-06-01T12:00:00Z");
+        let r = trend_ranges(now);
+        assert_eq!(r.len(), TREND_WEEKS);
+        for w in r.windows(2) {
+            assert_eq!(w[0].1, w[1].0, "ranges must touch");
+        }
+        assert_eq!(r[0].0.as_millisecond(), now.as_millisecond() - 12 * WEEK_MS);
+        assert_eq!(r[11].1.as_millisecond(), now.as_millisecond() + 60_000);
+        assert_eq!(
+            as_of_minute(ts("2026-06-01T12:00:59.999Z")),
+            ts("2026-06-01T12:00:00Z")
+        );
     }
 }

@@ -425,29 +425,26 @@ async fn overview_page(State(state): State<AppState>, viewer: Viewer) -> Respons
     let data = state
         .blocking(move |s| {
             let scope = Scope::new(&principal, s.portfolio.as_ref());
-            let all = listing::visible_findings(
-                s,
-                &scope,
-                &FindingFilter {
-                    status: None,
-                    risk_order: true,
-                    ..Default::default()
-                },
-            )?;
-            let scans: Vec<_> = s
-                .store
-                .scans(&ScanQuery::default())?
-                .into_iter()
-                .filter(|x| scope.may_read_asset(&x.asset))
-                .collect();
+            scope.require(Right::Read)?;
+            // The top risks first: listing brings the stored risk up to date, so the summary
+            // read next groups by current bands.
             let now = s.clock.now();
-            let o = overview::compute(&all, &scans, s.portfolio.as_ref(), now);
-            let top: Vec<FindingRow> = all
-                .iter()
-                .filter(|f| overview::is_actionable(f.finding.status))
-                .take(10)
-                .map(|f| row(f, now))
-                .collect();
+            let top: Vec<FindingRow> =
+                listing::page_findings(s, &scope, &FindingFilter::work_queue(), None, 10)?
+                    .items
+                    .iter()
+                    .map(|f| row(f, now))
+                    .collect();
+            let summary = s
+                .summary
+                .get(s.store.as_ref(), overview::as_of_minute(now))?;
+            let o = overview::compute(
+                &summary,
+                |g| scope.may_read_group(&g.asset, g.team.as_deref()),
+                |asset| scope.may_read_asset(asset),
+                s.portfolio.as_ref(),
+                overview::as_of_minute(now),
+            );
             Ok((o, top))
         })
         .await;
@@ -592,10 +589,16 @@ async fn findings_page(
     let data = state
         .blocking(move |s| {
             let scope = Scope::new(&principal, s.portfolio.as_ref());
-            let list = listing::visible_findings(s, &scope, &filter)?;
-            let total = list.len();
-            let page = listing::page(list, filter.sort(), Some(&cursor), PAGE_SIZE)?;
+            // One page from the store (risk order and keyset cursor in SQL); the total from
+            // the cached summary when the filters are ones it groups by.
+            let page = listing::page_findings(s, &scope, &filter, Some(&cursor), PAGE_SIZE)?;
             let now = s.clock.now();
+            let summary = s
+                .summary
+                .get(s.store.as_ref(), overview::as_of_minute(now))?;
+            let total = overview::count_matching(&summary, &filter, |g| {
+                scope.may_read_group(&g.asset, g.team.as_deref())
+            });
             let rows: Vec<FindingRow> = page.items.iter().map(|f| row(f, now)).collect();
             let assets: Vec<String> = api::assets_for(s, &principal)?
                 .into_iter()
@@ -837,17 +840,19 @@ async fn asset_page(
                 .into_iter()
                 .find(|a| a.name == name)
                 .ok_or_else(|| ApiError::NotFound(format!("no asset named {name}")))?;
-            let list = listing::visible_findings(
+            let page = listing::page_findings(
                 s,
                 &scope,
                 &FindingFilter {
                     asset: Some(name.clone()),
                     ..FindingFilter::work_queue()
                 },
+                None,
+                25,
             )?;
             let now = s.clock.now();
-            let more = list.len() > 25;
-            let rows: Vec<FindingRow> = list.iter().take(25).map(|f| row(f, now)).collect();
+            let more = page.next_cursor.is_some();
+            let rows: Vec<FindingRow> = page.items.iter().map(|f| row(f, now)).collect();
             let scans: Vec<serde_json::Value> = s
                 .store
                 .scans(&ScanQuery {
@@ -899,22 +904,34 @@ async fn team_page(
                 .into_iter()
                 .find(|t| t.name == name)
                 .ok_or_else(|| ApiError::NotFound(format!("no team named {name}")))?;
-            let list = listing::visible_findings(
+            let page = listing::page_findings(
                 s,
                 &scope,
                 &FindingFilter {
                     team: Some(name.clone()),
                     ..FindingFilter::work_queue()
                 },
+                None,
+                100,
             )?;
             let now = s.clock.now();
+            let rows: Vec<FindingRow> = page.items.iter().map(|f| row(f, now)).collect();
+            // Counts from the summary (the team's work queue, as the viewer may read it).
+            let summary = s
+                .summary
+                .get(s.store.as_ref(), overview::as_of_minute(now))?;
             let mut per_asset: BTreeMap<String, usize> = BTreeMap::new();
-            for f in &list {
-                *per_asset.entry(f.finding.asset.clone()).or_default() += 1;
+            let mut overdue = 0;
+            for g in summary.groups.iter().filter(|g| {
+                g.team.as_deref() == Some(name.as_str())
+                    && overview::is_actionable(g.status)
+                    && scope.may_read_group(&g.asset, g.team.as_deref())
+            }) {
+                *per_asset.entry(g.asset.clone()).or_default() += g.count as usize;
+                overdue += g.past_cutoff as usize;
             }
-            let overdue = list.iter().filter(|f| overview::past_sla(f, now)).count();
-            let rows: Vec<FindingRow> = list.iter().take(100).map(|f| row(f, now)).collect();
-            Ok((t, rows, list.len(), overdue, per_asset))
+            let total = per_asset.values().sum::<usize>();
+            Ok((t, rows, total, overdue, per_asset))
         })
         .await;
     match data {

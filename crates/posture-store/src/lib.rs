@@ -24,6 +24,7 @@ mod integration_types;
 mod postgres;
 mod sqlite;
 mod stored;
+mod summary;
 pub mod testing;
 mod types;
 mod workflow;
@@ -36,6 +37,7 @@ pub use error::StoreError;
 pub use integration_store::IntegrationStore;
 pub use integration_types::*;
 pub use sqlite::SqliteStore;
+pub use summary::{FindingSummary, ScanGroup, SummaryGroup, SummaryQuery};
 pub use types::*;
 pub use workflow::WorkflowStore;
 pub use workflow_types::*;
@@ -133,6 +135,15 @@ pub trait Store: WorkflowStore + Send + Sync {
 
     /// Marks every finding "to assess" under a new basis (the configuration changed).
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError>;
+
+    /// Grouped counts of every finding (not merged away) and of the scans: the dashboard's
+    /// overview, computed by the database in one pass (see the `summary` module).
+    fn finding_summary(&self, query: &SummaryQuery) -> Result<FindingSummary, StoreError>;
+
+    /// A token that changes whenever data was committed (by this process or any other)
+    /// since it was last read: equal tokens mean nothing changed, so a cache computed after
+    /// reading a token is good while the token stays the same. Compare for equality only.
+    fn data_version(&self) -> Result<String, StoreError>;
 
     /// The integrations' storage (outbox, Jira links, conflicts), when this back end has it.
     fn integrations(&self) -> Option<&dyn IntegrationStore> {

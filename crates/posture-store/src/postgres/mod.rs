@@ -20,6 +20,7 @@ mod query;
 mod risk;
 mod runtime;
 mod schema;
+mod summary;
 mod workflow;
 
 use crate::IntegrationStore;
@@ -249,6 +250,19 @@ impl Store for PostgresStore {
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
         let mut client = self.pool.get()?;
         risk::reset_risk(&mut client, basis)
+    }
+
+    fn finding_summary(
+        &self,
+        query: &crate::SummaryQuery,
+    ) -> Result<crate::FindingSummary, StoreError> {
+        let mut client = self.pool.get()?;
+        summary::finding_summary(&mut client, query)
+    }
+
+    fn data_version(&self) -> Result<String, StoreError> {
+        let mut client = self.pool.get()?;
+        summary::data_version(&mut client)
     }
 
     fn integrations(&self) -> Option<&dyn IntegrationStore> {

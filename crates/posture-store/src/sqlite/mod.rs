@@ -9,6 +9,7 @@ mod query;
 mod risk;
 mod runtime;
 mod schema;
+mod summary;
 mod workflow;
 
 pub(crate) use crate::stored::{from_ms, to_ms};
@@ -31,6 +32,9 @@ use std::sync::Mutex;
 pub struct SqliteStore {
     path: String,
     conn: Mutex<Connection>,
+    /// A connection that never writes, opened on first use, whose `PRAGMA data_version`
+    /// tells when anyone committed (`Store::data_version`).
+    watch: Mutex<Option<Connection>>,
 }
 
 impl SqliteStore {
@@ -55,6 +59,7 @@ impl SqliteStore {
         let store = SqliteStore {
             path: path.to_string(),
             conn: Mutex::new(conn),
+            watch: Mutex::new(None),
         };
         store.migrate()?;
         Ok(store)
@@ -93,6 +98,11 @@ impl SqliteStore {
             .lock()
             .map_err(|_| StoreError::Corrupt("a previous database call panicked".to_string()))
     }
+}
+
+/// Whether `path` names a database only this connection can see.
+fn in_memory(path: &str) -> bool {
+    path == ":memory:" || path.is_empty() || path.contains("mode=memory")
 }
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -215,6 +225,39 @@ impl Store for SqliteStore {
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
         let mut conn = self.lock()?;
         risk::reset_risk(&mut conn, basis)
+    }
+
+    fn finding_summary(
+        &self,
+        query: &crate::SummaryQuery,
+    ) -> Result<crate::FindingSummary, StoreError> {
+        let conn = self.lock()?;
+        summary::finding_summary(&conn, query)
+    }
+
+    fn data_version(&self) -> Result<String, StoreError> {
+        if in_memory(&self.path) {
+            // One connection sees everything: its own change count is the version.
+            let conn = self.lock()?;
+            return Ok(format!("changes:{}", conn.total_changes()));
+        }
+        let mut watch = self
+            .watch
+            .lock()
+            .map_err(|_| StoreError::Corrupt("a previous database call panicked".to_string()))?;
+        if watch.is_none() {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI;
+            *watch = Some(
+                Connection::open_with_flags(&self.path, flags)
+                    .map_err(StoreError::db("opening the database"))?,
+            );
+        }
+        match watch.as_ref() {
+            Some(conn) => Ok(format!("data:{}", summary::data_version(conn)?)),
+            None => Err(StoreError::Corrupt("no watch connection".to_string())),
+        }
     }
 
     fn integrations(&self) -> Option<&dyn crate::IntegrationStore> {
