@@ -41,9 +41,10 @@ else
     echo "NOTICE: no corpus at $corpus: corpus tests will be SKIPPED (set POSTURE_CORPUS)."
 fi
 
-# PostgreSQL: every storage test also runs against it (a fresh database per test, dropped at
-# the end). Make sure a server listens, then require it, so a missing server fails the run
-# instead of skipping those tests. POSTURE_TEST_POSTGRES names another server.
+# PostgreSQL: the storage tests, the core CLI cases, the API tests and the real-binary and
+# browser tests also run against it (a fresh database per test, dropped at the end). Make sure
+# a server listens, then require it, so a missing server fails the run instead of skipping
+# those tests. POSTURE_TEST_POSTGRES names another server.
 pg_url="${POSTURE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
 pg_ready() {
     if command -v pg_isready >/dev/null 2>&1; then
@@ -75,7 +76,7 @@ if [ -z "${POSTURE_TEST_POSTGRES:-}" ] && ! pg_ready; then
     for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
 fi
 if pg_ready; then
-    echo "PostgreSQL: $pg_url (storage tests run on SQLite and PostgreSQL)"
+    echo "PostgreSQL: $pg_url (storage, API and browser tests run on SQLite and PostgreSQL)"
     export POSTURE_REQUIRE_POSTGRES=1
 else
     echo "NOTICE: no PostgreSQL at $pg_url: PostgreSQL storage tests will be SKIPPED."

@@ -1,7 +1,18 @@
-//! The API and dashboard in process (the real router over a real SQLite file): the 401/403
-//! matrix per role, scopes (ci to its assets, developers to their team), uploads raw and
-//! multipart, the size cap, bad reports, stable pagination, OpenAPI conformance of real
-//! answers, CSRF, CSP and escaping.
+//! The API and dashboard in process (the real router over a real store, on SQLite and on
+//! PostgreSQL): the 401/403 matrix per role, scopes (ci to its assets, developers to their
+//! team), uploads raw and multipart, the size cap, bad reports, stable pagination, OpenAPI
+//! conformance of real answers, CSRF, CSP and escaping.
+//!
+//! Every case runs twice, once per back end ([`on_both_backends_async!`]), with a fresh
+//! database each (`posture_store::testing::TestBackend`: the PostgreSQL run is skipped with a
+//! notice when no server is reachable, and fails when `POSTURE_REQUIRE_POSTGRES=1`).
+//!
+//! Why the cases are not `#[tokio::test]`: the PostgreSQL store is the synchronous `postgres`
+//! crate, whose connections own a small Tokio runtime of their own; using, opening or dropping
+//! one on a Tokio worker panics ("Cannot start a runtime from within a runtime"). So the
+//! environment is built and dropped outside any runtime, each case runs in a runtime of its
+//! own, and the cases reach the store directly only through [`Env::db`], on a plain thread,
+//! as the server itself does through `Shared::blocking`.
 
 use axum::Router;
 use axum::body::Body;
@@ -9,7 +20,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use posture_app::FixedClock;
 use posture_server::{Actor, AppState, ServerSettings, TokenRequest};
-use posture_store::{AccessStore, Role, SqliteStore, Store};
+use posture_store::testing::TestBackend;
+use posture_store::{AccessStore, Role};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -55,25 +67,43 @@ fn bandit(n: usize, tag: &str) -> String {
     json!({ "errors": [], "results": results }).to_string()
 }
 
+/// One case's server: the router over a fresh store, with a token per role. Fields drop in
+/// order: the router and store (closing their connections) before the database.
 struct Env {
-    _dir: tempfile::TempDir,
     app: Router,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn AccessStore>,
     admin: String,
     appsec: String,
     developer: String,
     reader: String,
     ci: String,
+    _config_dir: tempfile::TempDir,
+    backend: TestBackend,
 }
 
-fn env_with(settings: ServerSettings) -> Env {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let config = dir.path().join("posture.toml");
+impl Env {
+    /// Runs `work` on the store from a plain thread (never on a Tokio worker: see the module
+    /// docs), and answers what it answers.
+    fn db<T: Send>(&self, work: impl FnOnce(&dyn AccessStore) -> T + Send) -> T {
+        on_thread(|| work(self.store.as_ref()))
+    }
+}
+
+/// Runs `work` on a new thread outside any Tokio runtime, re-raising its panic.
+fn on_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(work).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// Builds the server over `backend` (call outside a runtime).
+fn env_with(backend: TestBackend, settings: ServerSettings) -> Env {
+    let config_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = config_dir.path().join("posture.toml");
     std::fs::write(&config, TOML).unwrap_or_else(|e| panic!("{e}"));
     let portfolio = posture_app::risk::load_config(&config).unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.path().join("server.db");
-    let store =
-        Arc::new(SqliteStore::open(&db.display().to_string()).unwrap_or_else(|e| panic!("{e}")));
+    let store: Arc<dyn AccessStore> = Arc::from(backend.access_store());
     let now: posture_model::Timestamp = "2026-06-01T12:00:00Z"
         .parse()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -104,11 +134,14 @@ fn env_with(settings: ServerSettings) -> Env {
     let developer = mk(Role::Developer, Some("payments"), &[], "dev");
     let reader = mk(Role::Reader, None, &[], "rita");
     let ci = mk(Role::Ci, None, &["payments-api"], "pipeline");
-    let shared: Arc<dyn AccessStore> = store.clone();
-    let state = AppState::new(shared, Some(portfolio), settings, Arc::new(FixedClock(now)))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let state = AppState::new(
+        store.clone(),
+        Some(portfolio),
+        settings,
+        Arc::new(FixedClock(now)),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     Env {
-        _dir: dir,
         app: posture_server::router(state),
         store,
         admin,
@@ -116,12 +149,70 @@ fn env_with(settings: ServerSettings) -> Env {
         developer,
         reader,
         ci,
+        _config_dir: config_dir,
+        backend,
     }
 }
 
-fn env() -> Env {
-    env_with(ServerSettings::default())
+/// Runs one case in a runtime of its own (dropped before the environment is).
+fn block_on<F: std::future::Future>(case: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build a Tokio runtime: {e}"));
+    runtime.block_on(case)
 }
+
+/// Writes, for each `async fn case(e: &Env)` (optionally `case(settings)`), a module of the
+/// same name with two tests: `sqlite` (always) and `postgres` (when a server is reachable or
+/// required), each over a fresh database.
+macro_rules! on_both_backends_async {
+    ($($case:ident $(($settings:expr))?),* $(,)?) => {
+        $(
+            mod $case {
+                use super::*;
+
+                fn settings() -> ServerSettings {
+                    #[allow(unused_variables)]
+                    let s = ServerSettings::default();
+                    $(let s = $settings;)?
+                    s
+                }
+
+                #[test]
+                fn sqlite() {
+                    let e = env_with(TestBackend::sqlite(), settings());
+                    block_on(super::$case(&e));
+                }
+
+                #[test]
+                fn postgres() {
+                    if let Some(backend) = TestBackend::postgres(module_path!()) {
+                        let e = env_with(backend, settings());
+                        block_on(super::$case(&e));
+                    }
+                }
+            }
+        )*
+    };
+}
+
+on_both_backends_async!(
+    the_401_403_matrix_per_role,
+    a_developer_sees_and_triages_only_their_teams_assets,
+    uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited,
+    an_oversize_upload_is_413_with_a_json_error_and_stores_nothing(ServerSettings {
+        max_upload_bytes: 1000,
+        ..ServerSettings::default()
+    }),
+    a_bad_report_is_refused_naming_the_place_and_stores_nothing,
+    pagination_is_stable_and_complete,
+    answers_conform_to_the_openapi_document,
+    the_database_never_holds_a_token_in_plaintext,
+    every_answer_carries_a_strict_csp_and_no_inline_script,
+    the_dashboard_needs_a_session_and_csrf_tokens,
+    a_script_in_a_title_is_shown_as_text,
+);
 
 struct Answer {
     status: StatusCode,
@@ -195,7 +286,7 @@ async fn seed(e: &Env) -> (i64, i64) {
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let b = upload(&e.app, &e.admin, "web-app", &bandit(4, "web")).await;
     assert_eq!(b.status, StatusCode::OK, "{}", b.text());
-    let all = e.store.findings(&Default::default()).unwrap_or_default();
+    let all = e.db(|s| s.findings(&Default::default()).unwrap_or_default());
     let pay = all
         .iter()
         .find(|f| f.asset == "payments-api")
@@ -209,10 +300,8 @@ async fn seed(e: &Env) -> (i64, i64) {
     (pay, web)
 }
 
-#[tokio::test]
-async fn the_401_403_matrix_per_role() {
-    let e = env();
-    let (pay, web) = seed(&e).await;
+async fn the_401_403_matrix_per_role(e: &Env) {
+    let (pay, web) = seed(e).await;
     let none = call(&e.app, Method::GET, "/api/v1/findings", None, None).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
     assert!(none.headers.get(header::WWW_AUTHENTICATE).is_some());
@@ -322,7 +411,7 @@ async fn the_401_403_matrix_per_role() {
         }
     }
     // Triage: one finding per role (a decision is a state change: the same one twice is not).
-    let all = e.store.findings(&Default::default()).unwrap_or_default();
+    let all = e.db(|s| s.findings(&Default::default()).unwrap_or_default());
     let pay_ids: Vec<i64> = all
         .iter()
         .filter(|f| f.asset == "payments-api")
@@ -406,10 +495,8 @@ async fn the_401_403_matrix_per_role() {
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn a_developer_sees_and_triages_only_their_teams_assets() {
-    let e = env();
-    seed(&e).await;
+async fn a_developer_sees_and_triages_only_their_teams_assets(e: &Env) {
+    seed(e).await;
     let a = call(
         &e.app,
         Method::GET,
@@ -453,9 +540,7 @@ async fn a_developer_sees_and_triages_only_their_teams_assets() {
     assert_eq!(a["findings"].as_array().map(Vec::len), Some(10));
 }
 
-#[tokio::test]
-async fn uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited() {
-    let e = env();
+async fn uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited(e: &Env) {
     let raw = upload(&e.app, &e.ci, "payments-api", &bandit(3, "raw")).await;
     assert_eq!(raw.status, StatusCode::OK, "{}", raw.text());
     let v = raw.json();
@@ -484,9 +569,9 @@ async fn uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited() {
     assert_eq!(v["total"]["new"], 2, "{v}");
     assert_eq!(v["total"]["unchanged"], 3, "{v}");
 
-    let scans = e.store.scans(&Default::default()).unwrap_or_default();
+    let scans = e.db(|s| s.scans(&Default::default()).unwrap_or_default());
     assert_eq!(scans.len(), 2);
-    let log = e.store.audit_log(10).unwrap_or_default();
+    let log = e.db(|s| s.audit_log(10).unwrap_or_default());
     let uploads: Vec<_> = log.iter().filter(|a| a.action == "scan.upload").collect();
     assert_eq!(uploads.len(), 2);
     assert_eq!(uploads[0].actor, "pipeline");
@@ -510,12 +595,7 @@ async fn uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited() {
     assert_eq!(send(&e.app, req).await.status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn an_oversize_upload_is_413_with_a_json_error_and_stores_nothing() {
-    let e = env_with(ServerSettings {
-        max_upload_bytes: 1000,
-        ..ServerSettings::default()
-    });
+async fn an_oversize_upload_is_413_with_a_json_error_and_stores_nothing(e: &Env) {
     let big = bandit(20, "big");
     assert!(big.len() > 1000);
     let a = upload(&e.app, &e.admin, "payments-api", &big).await;
@@ -545,20 +625,13 @@ async fn an_oversize_upload_is_413_with_a_json_error_and_stores_nothing() {
     let a = send(&e.app, req).await;
     assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.text());
     assert!(a.text().contains("big.json"));
-    assert!(
-        e.store
-            .scans(&Default::default())
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert!(e.db(|s| s.scans(&Default::default()).unwrap_or_default().is_empty()));
     // Under the cap it goes through.
     let small = upload(&e.app, &e.admin, "payments-api", &bandit(1, "s")).await;
     assert_eq!(small.status, StatusCode::OK, "{}", small.text());
 }
 
-#[tokio::test]
-async fn a_bad_report_is_refused_naming_the_place_and_stores_nothing() {
-    let e = env();
+async fn a_bad_report_is_refused_naming_the_place_and_stores_nothing(e: &Env) {
     let good = bandit(3, "ok");
     let truncated = &good[..good.len() / 2];
     let a = upload(&e.app, &e.admin, "payments-api", truncated).await;
@@ -576,25 +649,18 @@ async fn a_bad_report_is_refused_naming_the_place_and_stores_nothing() {
         .body(Body::from(good.clone()))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(send(&e.app, req).await.status, StatusCode::BAD_REQUEST);
-    assert!(
-        e.store
-            .scans(&Default::default())
+    assert!(e.db(|s| s.scans(&Default::default()).unwrap_or_default().is_empty()));
+    assert!(e.db(|s| {
+        s.findings(&Default::default())
             .unwrap_or_default()
             .is_empty()
-    );
-    assert!(
-        e.store
-            .findings(&Default::default())
-            .unwrap_or_default()
-            .is_empty()
-    );
-    assert!(
-        e.store
-            .audit_log(10)
+    }));
+    assert!(e.db(|s| {
+        s.audit_log(10)
             .unwrap_or_default()
             .iter()
             .all(|a| a.action != "scan.upload")
-    );
+    }));
 }
 
 async fn all_pages(e: &Env, query: &str, limit: usize) -> Vec<i64> {
@@ -619,17 +685,15 @@ async fn all_pages(e: &Env, query: &str, limit: usize) -> Vec<i64> {
     panic!("pagination did not end");
 }
 
-#[tokio::test]
-async fn pagination_is_stable_and_complete() {
-    let e = env();
+async fn pagination_is_stable_and_complete(e: &Env) {
     let a = upload(&e.app, &e.admin, "payments-api", &bandit(23, "p")).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     upload(&e.app, &e.admin, "web-app", &bandit(9, "w")).await;
     for sort in ["sort=risk", "sort=severity"] {
-        let whole = all_pages(&e, sort, 500).await;
+        let whole = all_pages(e, sort, 500).await;
         assert_eq!(whole.len(), 32);
         for limit in [1, 7, 10] {
-            let paged = all_pages(&e, sort, limit).await;
+            let paged = all_pages(e, sort, limit).await;
             assert_eq!(paged, whole, "{sort} limit {limit}");
         }
     }
@@ -645,7 +709,7 @@ async fn pagination_is_stable_and_complete() {
     .await
     .json();
     let cursor = first["next_cursor"].as_str().unwrap_or("").to_string();
-    let before = all_pages(&e, "sort=risk", 500).await;
+    let before = all_pages(e, "sort=risk", 500).await;
     upload(&e.app, &e.admin, "payments-api", &bandit(30, "p")).await;
     let rest = call(
         &e.app,
@@ -724,10 +788,8 @@ fn conforms(doc: &Value, name: &str, value: &Value) {
     assert!(errors.is_empty(), "{name}: {errors:#?}\n{value}");
 }
 
-#[tokio::test]
-async fn answers_conform_to_the_openapi_document() {
-    let e = env();
-    let (pay, _) = seed(&e).await;
+async fn answers_conform_to_the_openapi_document(e: &Env) {
+    let (pay, _) = seed(e).await;
     let doc = call(&e.app, Method::GET, "/api/v1/openapi.json", None, None).await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc = doc.json();
@@ -896,22 +958,13 @@ async fn answers_conform_to_the_openapi_document() {
     );
 }
 
-#[tokio::test]
-async fn the_database_never_holds_a_token_in_plaintext() {
-    let e = env();
-    seed(&e).await;
-    let dir = e._dir.path().to_path_buf();
-    drop(e.app);
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-    {
-        if entry.file_name().to_string_lossy().starts_with("server.db") {
-            bytes.extend(std::fs::read(entry.path()).unwrap_or_default());
-        }
-    }
+async fn the_database_never_holds_a_token_in_plaintext(e: &Env) {
+    seed(e).await;
+    // Everything stored: the SQLite file with its WAL, or every PostgreSQL row as text.
+    let bytes = on_thread(|| e.backend.raw_contents());
     assert!(!bytes.is_empty());
+    // The check can fail: what the server stores in plaintext (an asset name) is found.
+    assert!(bytes.windows(12).any(|w| w == b"payments-api"));
     for token in [&e.admin, &e.ci, &e.developer] {
         let secret = &token[4..];
         assert!(
@@ -997,11 +1050,9 @@ async fn sign_in(e: &Env, token: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn every_answer_carries_a_strict_csp_and_no_inline_script() {
-    let e = env();
-    seed(&e).await;
-    let cookie = sign_in(&e, &e.appsec).await;
+async fn every_answer_carries_a_strict_csp_and_no_inline_script(e: &Env) {
+    seed(e).await;
+    let cookie = sign_in(e, &e.appsec).await;
     for uri in [
         "/",
         "/findings?sort=risk",
@@ -1039,10 +1090,8 @@ async fn every_answer_carries_a_strict_csp_and_no_inline_script() {
     assert!(overview.contains("Portfolio overview") && overview.contains("<svg"));
 }
 
-#[tokio::test]
-async fn the_dashboard_needs_a_session_and_csrf_tokens() {
-    let e = env();
-    let (pay, _) = seed(&e).await;
+async fn the_dashboard_needs_a_session_and_csrf_tokens(e: &Env) {
+    let (pay, _) = seed(e).await;
     // Not signed in: to the sign-in page.
     let a = get_html(&e.app, "/", "").await;
     assert!(a.status.is_redirection());
@@ -1077,7 +1126,7 @@ async fn the_dashboard_needs_a_session_and_csrf_tokens() {
     .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
 
-    let cookie = sign_in(&e, &e.appsec).await;
+    let cookie = sign_in(e, &e.appsec).await;
     let page = get_html(&e.app, &format!("/findings/{pay}"), &cookie).await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = hidden_csrf(&page.text());
@@ -1097,14 +1146,13 @@ async fn the_dashboard_needs_a_session_and_csrf_tokens() {
             a.status
         );
     }
-    assert!(
-        e.store
-            .finding(pay)
+    assert!(e.db(|s| {
+        s.finding(pay)
             .ok()
             .flatten()
             .and_then(|f| f.triage)
             .is_none()
-    );
+    }));
     // With it: recorded, and audited with the actor.
     let a = form(
         &e.app,
@@ -1114,9 +1162,9 @@ async fn the_dashboard_needs_a_session_and_csrf_tokens() {
     )
     .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
-    let f = e.store.finding(pay).ok().flatten();
+    let f = e.db(|s| s.finding(pay).ok().flatten());
     assert_eq!(f.as_ref().map(|f| f.status.as_str()), Some("accepted"));
-    let log = e.store.audit_log(5).unwrap_or_default();
+    let log = e.db(|s| s.audit_log(5).unwrap_or_default());
     assert_eq!(log[0].action, "finding.triage");
     assert_eq!(log[0].actor, "sam");
     // Sign out needs the token too, then the session is gone.
@@ -1127,14 +1175,12 @@ async fn the_dashboard_needs_a_session_and_csrf_tokens() {
     assert!(get_html(&e.app, "/", &cookie).await.status.is_redirection());
 }
 
-#[tokio::test]
-async fn a_script_in_a_title_is_shown_as_text() {
-    let e = env();
+async fn a_script_in_a_title_is_shown_as_text(e: &Env) {
     let evil = bandit(1, "<script>alert('x')</script>");
     let a = upload(&e.app, &e.admin, "payments-api", &evil).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-    let id = e.store.findings(&Default::default()).unwrap_or_default()[0].id;
-    let cookie = sign_in(&e, &e.reader).await;
+    let id = e.db(|s| s.findings(&Default::default()).unwrap_or_default())[0].id;
+    let cookie = sign_in(e, &e.reader).await;
     for uri in [
         format!("/findings/{id}"),
         "/findings?sort=risk".into(),
@@ -1155,18 +1201,16 @@ async fn a_script_in_a_title_is_shown_as_text() {
     assert!(!html.contains("triage-form"));
 }
 
-#[tokio::test]
-async fn the_bootstrap_token_is_made_once() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let store = SqliteStore::open(&dir.path().join("b.db").display().to_string())
-        .unwrap_or_else(|e| panic!("{e}"));
+fn the_bootstrap_token_is_made_once(b: &TestBackend) {
+    let store = b.access_store();
     let now: posture_model::Timestamp = "2026-06-01T12:00:00Z"
         .parse()
         .unwrap_or_else(|e| panic!("{e}"));
-    let first = posture_server::bootstrap_token(&store, now).unwrap_or_else(|e| panic!("{e}"));
+    let first =
+        posture_server::bootstrap_token(store.as_ref(), now).unwrap_or_else(|e| panic!("{e}"));
     assert!(first.as_deref().is_some_and(|t| t.starts_with("pst_")));
     assert!(
-        posture_server::bootstrap_token(&store, now)
+        posture_server::bootstrap_token(store.as_ref(), now)
             .unwrap_or_else(|e| panic!("{e}"))
             .is_none()
     );
@@ -1174,3 +1218,5 @@ async fn the_bootstrap_token_is_made_once() {
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].role, Role::Admin);
 }
+
+posture_store::on_both_backends!(the_bootstrap_token_is_made_once);

@@ -1,5 +1,9 @@
 //! `posture demo`: generate the demo portfolio, ingest it week by week into a fresh database,
 //! and tell the user what to try next.
+//!
+//! The database is a SQLite file (replaced with `--force`) or an empty PostgreSQL database
+//! (`--database postgres://...`). A URL has no folder to write `posture.toml` beside, so
+//! there it goes where `--config` says, else in the current directory.
 
 use crate::cli::DemoArgs;
 use crate::commands::{open_store, parse_time};
@@ -18,7 +22,8 @@ pub fn run(
         Some(s) => parse_time(s)?,
         None => SystemClock.now(),
     };
-    if std::path::Path::new(database).exists() {
+    let postgres = posture_store::is_postgres_url(database);
+    if !postgres && std::path::Path::new(database).exists() {
         if !a.force {
             bail!(
                 "{database} exists; the demo needs a fresh database: pass --force to replace it, or --database OTHER.db"
@@ -42,6 +47,11 @@ pub fn run(
         }
     }
     let store = open_store(database)?;
+    if postgres && !store.scans(&Default::default())?.is_empty() {
+        bail!(
+            "the PostgreSQL database already holds scans; the demo needs a fresh database: create an empty one and pass its URL (--force replaces only a SQLite file)"
+        );
+    }
     let total_bytes: usize = portfolio.reports.iter().map(|r| r.bytes.len()).sum();
     println!(
         "Generating the demo portfolio: {} services, {} reports ({:.1} MB) over {} weeks...",
@@ -108,10 +118,16 @@ pub fn run(
             asset.tags.join(", ")
         );
     }
-    let config_path = std::path::Path::new(database)
-        .parent()
-        .unwrap_or(std::path::Path::new(""))
-        .join("posture.toml");
+    let config_path = if postgres {
+        config_arg
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| std::path::PathBuf::from("posture.toml"))
+    } else {
+        std::path::Path::new(database)
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join("posture.toml")
+    };
     if config_path.exists() {
         println!(
             "\n{} exists: kept (the demo writes one only where there is none).",

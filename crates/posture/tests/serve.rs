@@ -1,12 +1,22 @@
-//! The real `posture serve` binary end to end. Browser test: a real headless Chromium (Debian's `chromium` + `chromium-driver`)
-//! drives the real `posture serve` binary on a loopback port over the demo portfolio: sign in
-//! with a token, see the dashboard, filter findings, open one, accept its risk with an expiry,
-//! and see the metric change.
+//! The real `posture serve` binary end to end, on each back end (`on_both_backends!`: a
+//! SQLite file, and a fresh PostgreSQL database when a server is reachable, required with
+//! `POSTURE_REQUIRE_POSTGRES=1`). Browser test: a real headless Chromium (Debian's `chromium` +
+//! `chromium-driver`) drives the real `posture serve` binary on a loopback port over the demo
+//! portfolio (`posture demo --no-serve` into that database): sign in with a token, see the
+//! dashboard, filter findings, open one, accept its risk with an expiry, and see the metric
+//! change. Raw-HTTP test: bootstrap token, 401/403, ci uploads, the size cap and the audit.
 //!
-//! Skipped with a visible notice when chromedriver is absent, unless
+//! The browser test is skipped with a visible notice when chromedriver is absent, unless
 //! `POSTURE_REQUIRE_BROWSER=1` (scripts/test.sh sets it after installing them). With
-//! `POSTURE_SCREENSHOTS=DIR` it also saves screenshots of the pages at 1440 and 1024 px.
+//! `POSTURE_SCREENSHOTS=DIR` its SQLite run also saves screenshots of the pages at 1440 and
+//! 1024 px.
+//!
+//! The cases are plain `#[test]`s (the browser one runs its WebDriver session in a runtime of
+//! its own): creating and dropping the PostgreSQL test database uses the synchronous `postgres`
+//! client, which cannot run on a Tokio worker.
 
+use posture_store::on_both_backends;
+use posture_store::testing::TestBackend;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -44,7 +54,7 @@ fn posture_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_posture"))
 }
 
-fn run_posture(db: &Path, args: &[&str]) -> String {
+fn run_posture(db: &str, args: &[&str]) -> String {
     let out = Command::new(posture_bin())
         .arg("--database")
         .arg(db)
@@ -62,7 +72,7 @@ fn run_posture(db: &Path, args: &[&str]) -> String {
 }
 
 /// Starts `posture serve` on a free port; returns the guard and the base URL.
-fn start_server(db: &Path, config: &Path) -> (Guard, String) {
+fn start_server(db: &str, config: &Path) -> (Guard, String) {
     let mut child = Command::new(posture_bin())
         .arg("--database")
         .arg(db)
@@ -152,8 +162,11 @@ async fn shoot(driver: &WebDriver, dir: Option<&Path>, name: &str) {
     let _ = driver.set_window_rect(0, 0, 1440, 1000).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_filter_open_accept_and_see_the_metric_change() {
+/// One browser session at a time: two Chromiums with a server each on a busy machine make the
+/// page-load waits flaky, and the runs do not need to overlap.
+static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn sign_in_filter_open_accept_and_see_the_metric_change(b: &TestBackend) {
     let Some(chromedriver) = find_program("chromedriver") else {
         if std::env::var("POSTURE_REQUIRE_BROWSER").as_deref() == Ok("1") {
             panic!("POSTURE_REQUIRE_BROWSER=1 but chromedriver is not installed");
@@ -164,18 +177,33 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
         return;
     };
     let browser = find_program("chromium").or_else(|| find_program("chromium-browser"));
-    let screenshots = std::env::var_os("POSTURE_SCREENSHOTS").map(PathBuf::from);
+    // Screenshots of one run (the pages look the same on both back ends).
+    let screenshots = std::env::var_os("POSTURE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .filter(|_| b.kind() == "sqlite");
     if let Some(d) = &screenshots {
         std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("{e}"));
     }
 
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.path().join("demo.db");
-    run_posture(&db, &["demo", "--no-serve", "--weeks", "8"]);
-    let config = dir.path().join("posture.toml");
+    // The demo writes posture.toml beside a SQLite file, or where --config says for a URL.
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = b.dir().unwrap_or(work.path()).join("posture.toml");
+    let db = b.location();
+    let config_arg = config.display().to_string();
+    run_posture(
+        db,
+        &[
+            "--config",
+            &config_arg,
+            "demo",
+            "--no-serve",
+            "--weeks",
+            "8",
+        ],
+    );
     assert!(config.is_file(), "the demo writes posture.toml");
     let token = run_posture(
-        &db,
+        db,
         &[
             "token",
             "create",
@@ -190,9 +218,32 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
     .trim()
     .to_string();
     assert!(token.starts_with("pst_"), "{token}");
-    let (_server, base) = start_server(&db, &config);
+    let _one_at_a_time = BROWSER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (_server, base) = start_server(db, &config);
     let (_driver_process, driver_url) = start_chromedriver(&chromedriver);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build a Tokio runtime: {e}"));
+    runtime.block_on(drive_the_browser(
+        &driver_url,
+        browser.as_deref(),
+        &base,
+        &token,
+        screenshots.as_deref(),
+    ));
+}
 
+async fn drive_the_browser(
+    driver_url: &str,
+    browser: Option<&Path>,
+    base: &str,
+    token: &str,
+    screenshots: Option<&Path>,
+) {
     let mut caps = DesiredCapabilities::chrome();
     for arg in [
         "--headless",
@@ -208,23 +259,19 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
     ] {
         caps.add_arg(arg).unwrap_or_else(|e| panic!("{e}"));
     }
-    if let Some(b) = &browser {
+    if let Some(b) = browser {
         caps.set_binary(&b.display().to_string())
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let driver = WebDriver::new(&driver_url, caps)
+    let driver = WebDriver::new(driver_url, caps)
         .await
         .unwrap_or_else(|e| panic!("cannot start Chromium through chromedriver: {e}"));
     let result = async {
         // Not signed in: the sign-in page.
         driver.goto(format!("{base}/")).await?;
         assert!(driver.current_url().await?.as_str().ends_with("/login"));
-        shoot(&driver, screenshots.as_deref(), "login").await;
-        driver
-            .find(By::Id("token"))
-            .await?
-            .send_keys(&token)
-            .await?;
+        shoot(&driver, screenshots, "login").await;
+        driver.find(By::Id("token")).await?.send_keys(token).await?;
         driver.find(By::Id("sign-in")).await?.click().await?;
         wait_for_url(&driver, "sign-in", |u| !u.contains("/login")).await;
 
@@ -238,7 +285,7 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
         let open_before = number(&driver, "#kpi-open .n").await;
         let accepted_before = number(&driver, "#kpi-accepted .n").await;
         assert!(open_before > 0);
-        shoot(&driver, screenshots.as_deref(), "overview").await;
+        shoot(&driver, screenshots, "overview").await;
 
         // Filter the findings: critical only.
         driver.goto(format!("{base}/findings?sort=risk")).await?;
@@ -280,7 +327,7 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
                 .as_str()
                 .contains("severity=critical")
         );
-        shoot(&driver, screenshots.as_deref(), "findings").await;
+        shoot(&driver, screenshots, "findings").await;
 
         // Open the riskiest one.
         driver
@@ -296,7 +343,7 @@ async fn sign_in_filter_open_accept_and_see_the_metric_change() {
                 .await?
                 .is_empty()
         );
-        shoot(&driver, screenshots.as_deref(), "finding").await;
+        shoot(&driver, screenshots, "finding").await;
 
         // Accept its risk until the end of next year.
         let state = driver.find(By::Id("state")).await?;
@@ -373,17 +420,16 @@ fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) 
     (status, body)
 }
 
-#[test]
-fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens() {
+fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.path().join("s.db");
+    let db = b.location();
     let config = dir.path().join("posture.toml");
     std::fs::write(&config, "[[team]]\nname = \"payments\"\n\n[[asset]]\nname = \"payments-api\"\nteam = \"payments\"\n")
         .unwrap_or_else(|e| panic!("{e}"));
     // First start: a bootstrap admin token, printed once.
     let mut child = Command::new(posture_bin())
         .arg("--database")
-        .arg(&db)
+        .arg(db)
         .arg("--config")
         .arg(&config)
         .args([
@@ -430,7 +476,7 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens() {
 
     // A ci token from the CLI (the server reads the same database), printed once.
     let ci = run_posture(
-        &db,
+        db,
         &[
             "token",
             "create",
@@ -445,7 +491,7 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens() {
     .trim()
     .to_string();
     assert!(ci.starts_with("pst_"));
-    let listed = run_posture(&db, &["token", "list", "--output", "json"]);
+    let listed = run_posture(db, &["token", "list", "--output", "json"]);
     assert!(
         !listed.contains(&ci) && !listed.contains(&admin),
         "token values are never listed"
@@ -494,3 +540,8 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens() {
         "{audit}"
     );
 }
+
+on_both_backends!(
+    sign_in_filter_open_accept_and_see_the_metric_change,
+    posture_serve_starts_secure_and_takes_uploads_from_ci_tokens,
+);
