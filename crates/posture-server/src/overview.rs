@@ -167,12 +167,22 @@ pub fn summary_query(now: Timestamp) -> SummaryQuery {
 }
 
 /// The last summary read from the store, good while the data version and the minute stay.
+/// One reader computes at a time; the others wait for it and take its answer when it is of
+/// the version they need (at a million findings a summary costs the better part of a
+/// second, and a dashboard full of people should not multiply that).
 #[derive(Default)]
 pub struct SummaryCache {
     last: Mutex<Option<(String, Timestamp, Arc<FindingSummary>)>>,
+    computing: Mutex<()>,
 }
 
 impl SummaryCache {
+    fn cached(&self, version: &str, as_of: Timestamp) -> Option<Arc<FindingSummary>> {
+        let last = self.last.lock().ok()?;
+        let (v, at, summary) = last.as_ref()?;
+        (v == version && *at == as_of).then(|| summary.clone())
+    }
+
     /// The summary as of `as_of` (a minute, see [`as_of_minute`]): the cached one when no
     /// commit happened since it was read, else a fresh one. The version is read before the
     /// summary, so a commit between the two makes the next call read again (never a stale
@@ -183,13 +193,37 @@ impl SummaryCache {
         as_of: Timestamp,
     ) -> Result<Arc<FindingSummary>, StoreError> {
         let version = store.data_version()?;
-        if let Ok(last) = self.last.lock()
-            && let Some((v, at, summary)) = last.as_ref()
-            && *v == version
-            && *at == as_of
-        {
-            return Ok(summary.clone());
+        if let Some(hit) = self.cached(&version, as_of) {
+            return Ok(hit);
         }
+        let _turn = self.computing.lock();
+        // Whoever computed while this one waited may have read the same version.
+        let version = store.data_version()?;
+        if let Some(hit) = self.cached(&version, as_of) {
+            return Ok(hit);
+        }
+        self.compute(store, version, as_of)
+    }
+
+    /// Brings the cache up to date unless someone is already computing (after a write, so
+    /// the next reader finds it warm; a busy cache is left alone rather than queued up).
+    pub fn warm(&self, store: &dyn Store, as_of: Timestamp) -> Result<(), StoreError> {
+        let Ok(_turn) = self.computing.try_lock() else {
+            return Ok(());
+        };
+        let version = store.data_version()?;
+        if self.cached(&version, as_of).is_none() {
+            self.compute(store, version, as_of)?;
+        }
+        Ok(())
+    }
+
+    fn compute(
+        &self,
+        store: &dyn Store,
+        version: String,
+        as_of: Timestamp,
+    ) -> Result<Arc<FindingSummary>, StoreError> {
         let summary = Arc::new(store.finding_summary(&summary_query(as_of))?);
         if let Ok(mut last) = self.last.lock() {
             *last = Some((version, as_of, summary.clone()));
@@ -383,6 +417,96 @@ mod tests {
 
     fn ts(text: &str) -> Timestamp {
         text.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn bandit(n: usize) -> Vec<u8> {
+        let results: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({
+                    "code": format!("{i} x = run_{i}(data)\n"),
+                    "filename": format!("app/mod_{i}.py"),
+                    "issue_confidence": "HIGH",
+                    "issue_severity": "HIGH",
+                    "issue_text": format!("issue {i}"),
+                    "line_number": 10 + i,
+                    "line_range": [10 + i],
+                    "test_id": "B602",
+                    "test_name": "check",
+                })
+            })
+            .collect();
+        serde_json::json!({ "errors": [], "results": results })
+            .to_string()
+            .into_bytes()
+    }
+
+    fn ingest(store: &dyn Store, n: usize, at: Timestamp) {
+        posture_app::ingest(
+            store,
+            &[posture_app::ReportSource {
+                name: format!("bandit-{n}.json"),
+                bytes: bandit(n),
+            }],
+            posture_app::IngestRequest {
+                asset: "shop".into(),
+                branch: "main".into(),
+                target: None,
+                commit: None,
+                format: None,
+                kind: posture_store::ScanKind::Findings,
+                at,
+                force: false,
+                thresholds: Default::default(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn the_cache_serves_until_a_commit_or_the_next_minute() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("p.db").display().to_string();
+        let store = posture_store::SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let now = ts("2026-06-01T12:00:00Z");
+        ingest(&store, 3, now);
+        let cache = SummaryCache::default();
+        let open = |s: &FindingSummary| -> u64 {
+            s.groups
+                .iter()
+                .filter(|g| is_actionable(g.status))
+                .map(|g| g.count)
+                .sum()
+        };
+        let first = cache.get(&store, now).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(open(&first), 3);
+        let again = cache.get(&store, now).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "nothing changed: the cached one"
+        );
+        // Another process (another handle on the file) commits: read again.
+        let other = posture_store::SqliteStore::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        ingest(&other, 5, ts("2026-06-01T12:00:30Z"));
+        let after = cache.get(&store, now).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(open(&after), 5);
+        // The next minute: read again (SLA cutoffs and weeks moved).
+        let later = cache
+            .get(&store, ts("2026-06-01T12:01:00Z"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!Arc::ptr_eq(&after, &later));
+        // Warming after a write leaves a hit for the next reader.
+        ingest(&store, 4, ts("2026-06-01T12:01:10Z"));
+        cache
+            .warm(&store, ts("2026-06-01T12:01:00Z"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let warmed = cache
+            .get(&store, ts("2026-06-01T12:01:00Z"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(open(&warmed), 4);
+        let hit = cache
+            .get(&store, ts("2026-06-01T12:01:00Z"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(Arc::ptr_eq(&warmed, &hit));
     }
 
     #[test]
