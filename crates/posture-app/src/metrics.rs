@@ -498,6 +498,25 @@ pub fn compute(input: &MetricsInput, rule: &dyn SlaRule, req: &MetricsRequest) -
     }
 }
 
+/// Reads the date the metrics are computed as of: a date (`YYYY-MM-DD`) means the end of that
+/// day UTC; anything else must be an RFC 3339 time (`posture metrics --as-of`, the API's
+/// `as_of`).
+pub fn parse_as_of(text: &str) -> Result<Timestamp, AppError> {
+    let text = text.trim();
+    match text.parse::<Date>() {
+        Ok(d) => d
+            .tomorrow()
+            .and_then(|t| t.to_zoned(TimeZone::UTC))
+            .map(|z| z.timestamp() - jiff::SignedDuration::from_millis(1))
+            .map_err(|_| AppError::Invalid(format!("as of `{text}`: the date is out of range"))),
+        Err(_) => text.parse::<Timestamp>().map_err(|_| {
+            AppError::Invalid(format!(
+                "as of `{text}`: not a date (YYYY-MM-DD) or an RFC 3339 time such as 2026-01-31T12:00:00Z"
+            ))
+        }),
+    }
+}
+
 /// Loads and computes the metrics.
 pub fn metrics(
     store: &dyn Store,

@@ -9,9 +9,13 @@ use crate::AppError;
 use crate::risk::{AssessedFinding, RiskConfig};
 use crate::sla::SlaState;
 use posture_model::{FindingStatus, Timestamp};
-use posture_policy::{Policy, PolicyContext, RenderStyle, SlaContext};
+// The policy language's types, re-exported for callers that do not depend on
+// `posture-policy` themselves (the server).
+pub use posture_policy::{
+    Action, Diagnostic, Diagnostics, Mode, Policy, PolicyContext, RenderStyle, Rule, SlaContext,
+};
 use posture_risk::Reachability;
-use posture_store::{EventRecord, FindingRecord};
+use posture_store::{EventQuery, EventRecord, FindingRecord, Store};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +25,13 @@ pub const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads and checks a policy file; every diagnostic is rendered rustc-style.
 pub fn load_policy(path: &Path) -> Result<Policy, AppError> {
+    read_policy(path)?.map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))
+}
+
+/// Reads a policy file (at most [`MAX_POLICY_BYTES`]) and checks it. The outer error is about
+/// reading the file; the inner one holds every diagnostic of its content, for callers that
+/// show them one by one (the server's `GET /api/v1/policy`).
+pub fn read_policy(path: &Path) -> Result<Result<Policy, posture_policy::Diagnostics>, AppError> {
     let name = path.display().to_string();
     let size = std::fs::metadata(path)
         .map_err(|error| AppError::Read {
@@ -39,7 +50,7 @@ pub fn load_policy(path: &Path) -> Result<Policy, AppError> {
         file: name.clone(),
         error,
     })?;
-    Policy::parse(&text, &name).map_err(|e| AppError::Invalid(e.render(RenderStyle::Plain)))
+    Ok(Policy::parse(&text, &name))
 }
 
 /// The policy file to use: `--policy` when given, else `[policy] file` of the portfolio
@@ -52,6 +63,61 @@ pub fn policy_path(explicit: Option<&Path>, config: Option<&RiskConfig>) -> Opti
     let file = config.portfolio.policy_file()?;
     let base = config.path.parent().unwrap_or(Path::new("."));
     Some(base.join(file))
+}
+
+/// The policy as the approval rules of one finding's triage decision (`posture triage`, the
+/// server's triage): the finding assessed with its event log, as of `now`. `None` when there
+/// is no such finding (the decision then fails on its own).
+pub fn approval_rules(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    policy: Policy,
+    finding_id: i64,
+    now: Timestamp,
+) -> Result<Option<PolicyRules>, AppError> {
+    let Some(f) = store.finding(finding_id)? else {
+        return Ok(None);
+    };
+    let events = HashMap::from([(finding_id, store.events(finding_id)?)]);
+    let assessed = crate::risk::assess_findings(store, config, vec![f])?;
+    Ok(Some(PolicyRules::new(
+        policy,
+        config.cloned(),
+        &assessed,
+        &events,
+        now,
+    )))
+}
+
+/// The SLA rule for these findings (`posture metrics`, `GET /api/v1/metrics`): the policy's
+/// `set_sla` rules over the findings assessed with their event logs, else the defaults.
+pub fn sla_rule(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    policy: Option<Policy>,
+    findings: &[FindingRecord],
+    now: Timestamp,
+) -> Result<Box<dyn crate::workflow::SlaRule>, AppError> {
+    let Some(policy) = policy else {
+        return Ok(Box::new(crate::workflow::DefaultSla));
+    };
+    let mut events: HashMap<i64, Vec<EventRecord>> = HashMap::new();
+    if !findings.is_empty() {
+        for e in store.event_log(&EventQuery {
+            finding_ids: Some(findings.iter().map(|f| f.id).collect()),
+            ..EventQuery::default()
+        })? {
+            events.entry(e.finding_id).or_default().push(e);
+        }
+    }
+    let assessed = crate::risk::assess_findings(store, config, findings.to_vec())?;
+    Ok(Box::new(PolicyRules::new(
+        policy,
+        config.cloned(),
+        &assessed,
+        &events,
+        now,
+    )))
 }
 
 /// Whole days from `from` to `to` (negative when `to` is earlier), rounded toward zero.

@@ -81,7 +81,7 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn audit(
+pub(crate) fn audit(
     shared: &Shared,
     actor: &Actor,
     action: &str,
@@ -101,7 +101,9 @@ fn audit(
 }
 
 /// Serialized JSON, as the CLI prints it (field order kept).
-fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+pub(crate) fn to_json<T: Serialize + ?Sized>(
+    value: &T,
+) -> Result<Box<serde_json::value::RawValue>, ApiError> {
     serde_json::value::to_raw_value(value)
         .map_err(|e| ApiError::Internal(format!("cannot serialize: {e}")))
 }
@@ -136,19 +138,24 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     info(
         title = "Posture API",
-        description = "Upload scanner reports, list and triage findings, read assets, teams and scans. Every request needs `Authorization: Bearer <token>` (`posture token create`). 401: no valid token; 403: the token's role or scope does not allow it.",
+        description = "Upload scanner reports, list and triage findings, read assets, teams and scans, run the CI gate, read the policy and programme metrics. Every request needs `Authorization: Bearer <token>` (`posture token create`). 401: no valid token; 403: the token's role or scope does not allow it.",
         license(name = "Apache-2.0")
     ),
     paths(
         upload_scan, list_scans, list_findings, get_finding, explain_finding, finding_events,
         triage_finding, list_assets, list_teams, list_suggestions, list_tokens, create_token,
-        revoke_token, audit_log, me
+        revoke_token, audit_log, me,
+        crate::governance::get_metrics, crate::governance::run_gate,
+        crate::governance::get_policy, crate::governance::check_policy
     ),
     components(schemas(
         ErrorBody, FindingJson, OccurrenceJson, RiskJson, EventJson, SuggestionJson,
         ExplanationJson, ScanJson, IngestSummaryJson, SeverityJson, StatusJson, FindingPage,
         TriageRequest, AssetView, TeamView, TokenView, TokenCreateRequest, TokenCreated,
-        AuditView, Me, UploadForm
+        AuditView, Me, UploadForm,
+        MetricsJson, GateJson, SarifJson, crate::governance::PolicyView,
+        crate::governance::PolicyRuleView, crate::governance::PolicyDiagnostic,
+        crate::governance::PolicyCheck
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -156,7 +163,8 @@ pub fn routes() -> Router<AppState> {
         (name = "scans", description = "Report uploads and the scan history"),
         (name = "findings", description = "Findings, their evidence, history and triage"),
         (name = "portfolio", description = "Assets, teams, suggested duplicates"),
-        (name = "access", description = "Tokens and the audit log (admin)")
+        (name = "access", description = "Tokens and the audit log (admin)"),
+        (name = "governance", description = "The policy, the CI gate and programme metrics (as `posture policy check`, `posture gate`, `posture metrics`)")
     )
 )]
 pub struct ApiDoc;
@@ -216,7 +224,7 @@ pub struct UploadForm {
 }
 
 /// Reads the upload (raw body or multipart `file`), refusing it past `limit` bytes.
-async fn read_upload(
+pub(crate) async fn read_upload(
     state: &AppState,
     request: Request,
     name: Option<String>,
@@ -679,6 +687,13 @@ pub struct TriageRequest {
     /// 00:00 UTC, or RFC 3339; in the future).
     #[serde(default)]
     pub expires: Option<String>,
+    /// Who approved the decision, when the policy's `require_approval` rule asks for one
+    /// (another person than the caller).
+    #[serde(default)]
+    pub approver: Option<String>,
+    /// The approver's role (the `role` of the `require_approval` rule).
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 /// Parses an expiry date (`YYYY-MM-DD` = that day at 00:00 UTC, or RFC 3339).
@@ -744,8 +759,26 @@ pub fn apply_triage(
     };
     let finding = readable_finding(shared, principal, id)?;
     Scope::new(principal, shared.portfolio.as_ref()).require_triage(&finding)?;
-    // The workflow's state machine and acceptance rules (an acceptance needs an expiry), as
-    // `posture triage`.
+    // The policy of `posture.toml` decides who must approve (its `require_approval` rules),
+    // as for `posture triage`; without a policy nobody needs to.
+    let policy_rules = match shared.policy()? {
+        Some(policy) => posture_app::policy::approval_rules(
+            shared.store.as_ref(),
+            shared.portfolio.as_ref(),
+            policy,
+            id,
+            now,
+        )?,
+        None => None,
+    };
+    let approval: &dyn posture_app::workflow::ApprovalRule = match &policy_rules {
+        Some(rules) => rules,
+        None => &posture_app::workflow::NoApprovalRequired,
+    };
+    let approver = request.approver.clone();
+    let role = request.role.clone();
+    // The workflow's state machine, acceptance rules (an acceptance needs an expiry) and
+    // approvals, as `posture triage`.
     posture_app::workflow::decide(
         shared.store.as_ref(),
         posture_app::workflow::DecisionRequest {
@@ -754,11 +787,14 @@ pub fn apply_triage(
             reason: reason.clone(),
             actor: principal.user.clone(),
             until: expires,
-            approver: None,
-            role: None,
+            approver: approver.clone(),
+            role: role.clone(),
             at: now,
         },
-        &posture_app::workflow::DecisionRules::default(),
+        &posture_app::workflow::DecisionRules {
+            approval,
+            acceptance_needs_expiry: true,
+        },
     )?;
     shared.store.record_audit(AuditEntry {
         at: now,
@@ -770,6 +806,7 @@ pub fn apply_triage(
         detail: serde_json::json!({
             "from": finding.finding.status, "to": state, "reason": reason,
             "expires": expires, "asset": finding.finding.asset,
+            "approver": approver, "role": role,
         }),
     })?;
     readable_finding(shared, principal, id)

@@ -22,6 +22,10 @@ pub enum ApiError {
     /// A malformed request (bad parameter, bad cursor, missing field).
     #[error("{0}")]
     BadRequest(String),
+    /// The server's configuration does not allow the request (no policy configured, or a
+    /// policy file that does not check).
+    #[error("{0}")]
+    Conflict(String),
     /// The upload is over the size cap.
     #[error("{0}")]
     TooLarge(String),
@@ -42,7 +46,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// The HTTP status code.
     pub status: u16,
-    /// A machine-readable kind: unauthorized, forbidden, not_found, bad_request,
+    /// A machine-readable kind: unauthorized, forbidden, not_found, bad_request, conflict,
     /// payload_too_large, unprocessable, internal.
     pub kind: String,
     /// What went wrong, naming the upload and the place when it is about a report.
@@ -56,6 +60,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -68,6 +73,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Internal(_) => "internal",
@@ -113,9 +119,10 @@ impl From<AppError> for ApiError {
             AppError::Detect { .. } | AppError::Parse { .. } => {
                 ApiError::Unprocessable(e.to_string())
             }
-            AppError::UnknownFormat { .. } | AppError::Invalid(_) | AppError::Transition { .. } => {
-                ApiError::BadRequest(e.to_string())
-            }
+            AppError::UnknownFormat { .. }
+            | AppError::Invalid(_)
+            | AppError::Transition { .. }
+            | AppError::Approval { .. } => ApiError::BadRequest(e.to_string()),
             AppError::Store(s) => s.into(),
             AppError::Read { .. } | AppError::Write { .. } => ApiError::Internal(e.to_string()),
             other => ApiError::Internal(other.to_string()),

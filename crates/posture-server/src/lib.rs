@@ -6,6 +6,8 @@
 //! * [`web`]: the server-rendered dashboard (no scripts at all, a strict CSP, escaped
 //!   templates, CSRF tokens on every form, session cookies).
 //! * [`auth`]: tokens, sessions, roles and scopes; every write is recorded in the audit log.
+//! * [`governance`]: the policy (`[policy] file` of `posture.toml`), the CI gate and the
+//!   programme metrics over HTTP, through the same `posture_app` functions as the CLI.
 //!
 //! The store is synchronous; every call goes through [`AppState::blocking`]
 //! (`tokio::task::spawn_blocking`). Ingest goes through `posture_app::ingest`, exactly as the
@@ -15,6 +17,7 @@ pub mod api;
 pub mod auth;
 mod charts;
 mod error;
+pub mod governance;
 pub mod listing;
 pub mod overview;
 mod pages;
@@ -30,6 +33,7 @@ use posture_app::risk::RiskConfig;
 use posture_model::Timestamp;
 use posture_store::{AccessStore, AuditEntry, NewToken, Role, TokenRecord};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -66,6 +70,10 @@ pub struct Shared {
     pub store: Arc<dyn AccessStore>,
     /// `posture.toml` (assets, teams, ownership, risk weights), when given.
     pub portfolio: Option<RiskConfig>,
+    /// The policy file named by `posture.toml`'s `[policy] file` (relative to it), as the CLI
+    /// finds it. It is read on each use, so an edited policy applies without a restart, and a
+    /// broken one is refused where it is needed (409) rather than stopping the server.
+    pub policy_file: Option<PathBuf>,
     pub settings: ServerSettings,
     pub clock: Arc<dyn Clock>,
     /// The dashboard's last portfolio summary (see [`overview::SummaryCache`]).
@@ -93,6 +101,7 @@ impl AppState {
     ) -> Result<Self, ServerError> {
         Ok(AppState(Arc::new(Shared {
             store,
+            policy_file: posture_app::policy::policy_path(None, portfolio.as_ref()),
             portfolio,
             settings,
             clock,
@@ -118,6 +127,27 @@ impl AppState {
     }
 }
 
+impl Shared {
+    /// The configured policy, read and checked now: `None` when `posture.toml` names none; 409
+    /// when the named file cannot be read or does not check (the message holds every
+    /// diagnostic, rustc-style).
+    pub fn policy(&self) -> Result<Option<posture_app::policy::Policy>, ApiError> {
+        let Some(path) = &self.policy_file else {
+            return Ok(None);
+        };
+        match posture_app::policy::read_policy(path) {
+            Ok(Ok(policy)) => Ok(Some(policy)),
+            Ok(Err(diagnostics)) => Err(ApiError::Conflict(format!(
+                "the server's policy is invalid (check it with `posture policy check` or GET /api/v1/policy):\n{}",
+                diagnostics.render(posture_app::policy::RenderStyle::Plain)
+            ))),
+            Err(e) => Err(ApiError::Conflict(format!(
+                "the server's policy cannot be read: {e}"
+            ))),
+        }
+    }
+}
+
 /// Errors of starting or running the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -139,6 +169,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .merge(api::routes())
+        .merge(governance::routes())
         .merge(web::routes())
         .fallback(not_found)
         .with_state(state)

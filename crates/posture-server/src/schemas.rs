@@ -316,6 +316,222 @@ json_schema_type!(
     json!({ "type": "string", "enum": ["open", "confirmed", "in-progress", "false-positive", "accepted", "not-affected", "fixed"] })
 );
 
+fn mttr_row() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "required": ["group", "fixes", "mean_days", "median_days"],
+        "properties": {
+            "group": { "type": "string" },
+            "fixes": { "type": "integer", "minimum": 0, "description": "Remediation cycles that ended by the date." },
+            "mean_days": nullable("number"),
+            "median_days": nullable("number")
+        }
+    })
+}
+
+fn categories() -> serde_json::Value {
+    json!({ "type": "array", "items": { "type": "string", "enum": ["sast", "sca", "dast", "iac", "secret", "container", "runtime"] } })
+}
+
+json_schema_type!(
+    /// Programme metrics as `posture metrics --output json` prints them.
+    MetricsJson,
+    "Metrics",
+    json!({
+        "type": "object",
+        "description": "Programme metrics replayed from the event log as of a date.",
+        "required": ["as_of", "findings", "open", "mttr", "criticals_past_sla", "density", "coverage", "weekly"],
+        "properties": {
+            "as_of": time(),
+            "asset": { "type": "string" },
+            "team": { "type": "string" },
+            "findings": { "type": "integer", "minimum": 0, "description": "Findings that existed by the date." },
+            "open": { "type": "integer", "minimum": 0 },
+            "mttr": {
+                "type": "object",
+                "required": ["overall", "by_service", "by_team", "by_severity"],
+                "properties": {
+                    "overall": mttr_row(),
+                    "by_service": { "type": "array", "items": mttr_row() },
+                    "by_team": { "type": "array", "items": mttr_row() },
+                    "by_severity": { "type": "array", "items": mttr_row() }
+                }
+            },
+            "criticals_past_sla": {
+                "type": "object",
+                "required": ["open", "past_sla", "percent"],
+                "properties": {
+                    "open": { "type": "integer", "minimum": 0 },
+                    "past_sla": { "type": "integer", "minimum": 0 },
+                    "percent": nullable("number")
+                }
+            },
+            "density": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["service", "open", "critical", "high", "medium", "low", "info", "per_kloc"],
+                    "properties": {
+                        "service": { "type": "string" },
+                        "open": { "type": "integer", "minimum": 0 },
+                        "critical": { "type": "integer", "minimum": 0 },
+                        "high": { "type": "integer", "minimum": 0 },
+                        "medium": { "type": "integer", "minimum": 0 },
+                        "low": { "type": "integer", "minimum": 0 },
+                        "info": { "type": "integer", "minimum": 0 },
+                        "per_kloc": nullable("number")
+                    }
+                }
+            },
+            "coverage": {
+                "type": "object",
+                "required": ["days", "services", "full_suite_services", "full_suite_percent", "rows"],
+                "properties": {
+                    "days": { "type": "integer", "minimum": 1 },
+                    "services": { "type": "integer", "minimum": 0 },
+                    "full_suite_services": { "type": "integer", "minimum": 0 },
+                    "full_suite_percent": nullable("number"),
+                    "rows": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["service", "covered", "missing", "full_suite", "scans", "last_scan"],
+                            "properties": {
+                                "service": { "type": "string" },
+                                "covered": categories(),
+                                "missing": categories(),
+                                "full_suite": { "type": "boolean" },
+                                "scans": { "type": "integer", "minimum": 0 },
+                                "last_scan": { "type": ["string", "null"], "format": "date-time" }
+                            }
+                        }
+                    }
+                }
+            },
+            "weekly": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["week", "starts", "opened", "fixed", "reopened"],
+                    "properties": {
+                        "week": { "type": "string", "pattern": "^[0-9]{4}-W[0-9]{2}$" },
+                        "starts": { "type": "string", "format": "date" },
+                        "opened": { "type": "integer", "minimum": 0 },
+                        "fixed": { "type": "integer", "minimum": 0 },
+                        "reopened": { "type": "integer", "minimum": 0, "description": "Regressions: fixed findings reported again." }
+                    }
+                }
+            }
+        }
+    })
+);
+
+fn rule_match() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "required": ["rule_id", "description", "action", "mode", "line"],
+        "properties": {
+            "rule_id": { "type": "string" },
+            "description": nullable("string"),
+            "action": {
+                "type": "object",
+                "required": ["kind"],
+                "properties": { "kind": { "type": "string", "enum": ["block", "warn", "require_approval", "escalate", "set_sla"] } }
+            },
+            "mode": { "type": "string", "enum": ["enforce", "log-only"] },
+            "line": { "type": "integer", "minimum": 1 }
+        }
+    })
+}
+
+fn gate_finding() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "required": ["id", "title", "severity", "category", "rule_id", "tool", "location", "new", "risk", "band", "matches", "exception", "blocked", "fingerprint"],
+        "properties": {
+            "id": { "type": "integer", "format": "int64" },
+            "title": { "type": "string" },
+            "severity": { "$ref": "#/components/schemas/Severity" },
+            "category": { "type": "string" },
+            "rule_id": { "type": "string", "description": "The scanner's rule." },
+            "tool": { "type": "string" },
+            "location": { "type": "string" },
+            "new": { "type": "boolean" },
+            "risk": { "type": "number" },
+            "band": { "type": "string" },
+            "matches": { "type": "array", "description": "The policy rules that held, with why.", "items": rule_match() },
+            "exception": {
+                "type": "object",
+                "required": ["exception"],
+                "properties": { "exception": { "type": "string", "enum": ["none", "honoured", "needs-approval", "expired"] } }
+            },
+            "blocked": { "type": "boolean" },
+            "fingerprint": { "type": "string" }
+        }
+    })
+}
+
+json_schema_type!(
+    /// The gate's verdict: `verdict` and `exit_code`, then what `posture gate --output json`
+    /// prints.
+    GateJson,
+    "GateOutcome",
+    json!({
+        "type": "object",
+        "required": ["verdict", "exit_code", "asset", "branch", "baseline", "policy", "scope", "open_on_branch", "evaluated", "passed", "blocked", "warnings", "excepted", "findings", "errors", "notes"],
+        "properties": {
+            "verdict": { "type": "string", "enum": ["passed", "failed", "error"] },
+            "exit_code": { "type": "integer", "enum": [0, 1, 2], "description": "The exit code of `posture gate`: 0 passed, 1 failed, 2 a rule could not be evaluated." },
+            "asset": { "type": "string" },
+            "branch": { "type": "string" },
+            "baseline": { "type": "string" },
+            "policy": { "type": "string", "description": "The policy file." },
+            "scope": { "type": "string", "enum": ["new", "all"] },
+            "open_on_branch": { "type": "integer", "minimum": 0 },
+            "evaluated": { "type": "integer", "minimum": 0 },
+            "passed": { "type": "boolean" },
+            "blocked": { "type": "integer", "minimum": 0 },
+            "warnings": { "type": "integer", "minimum": 0 },
+            "excepted": { "type": "integer", "minimum": 0 },
+            "findings": {
+                "type": "array",
+                "description": "Findings the policy said something about, blocked first.",
+                "items": gate_finding()
+            },
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["finding_id", "rule_id", "line", "message"],
+                    "properties": {
+                        "finding_id": { "type": "integer", "format": "int64" },
+                        "rule_id": { "type": "string" },
+                        "line": { "type": "integer" },
+                        "message": { "type": "string" }
+                    }
+                }
+            },
+            "notes": { "type": "array", "items": { "type": "string" } }
+        }
+    })
+);
+
+json_schema_type!(
+    /// A SARIF 2.1.0 log (the gate's `format=sarif`; validated against the OASIS schema in
+    /// the CLI's tests).
+    SarifJson,
+    "SarifLog",
+    json!({
+        "type": "object",
+        "required": ["version", "runs"],
+        "properties": {
+            "$schema": { "type": "string" },
+            "version": { "type": "string", "enum": ["2.1.0"] },
+            "runs": { "type": "array", "items": { "type": "object" } }
+        }
+    })
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +549,9 @@ mod tests {
             ("IngestSummary", IngestSummaryJson::schema_json()),
             ("Severity", SeverityJson::schema_json()),
             ("Status", StatusJson::schema_json()),
+            ("Metrics", MetricsJson::schema_json()),
+            ("GateOutcome", GateJson::schema_json()),
+            ("SarifLog", SarifJson::schema_json()),
         ] {
             if let Err(e) = serde_json::from_value::<RefOr<Schema>>(s) {
                 panic!("schema {name} does not parse as an OpenAPI schema: {e}");

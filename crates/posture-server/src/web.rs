@@ -783,6 +783,10 @@ struct TriageForm {
     reason: String,
     #[serde(default)]
     expires: String,
+    #[serde(default)]
+    approver: String,
+    #[serde(default)]
+    role: String,
 }
 
 async fn triage_form(
@@ -807,6 +811,8 @@ async fn triage_form(
                     state: form.state,
                     reason: form.reason,
                     expires: Some(form.expires),
+                    approver: Some(form.approver).filter(|a| !a.trim().is_empty()),
+                    role: Some(form.role).filter(|r| !r.trim().is_empty()),
                 },
             )
         })

@@ -40,14 +40,13 @@ pub fn approval_rules(
         return Ok(None);
     };
     let policy = posture_app::policy::load_policy(&path)?;
-    let Some(f) = store.finding(finding_id)? else {
-        return Ok(None);
-    };
-    let events = std::collections::HashMap::from([(finding_id, store.events(finding_id)?)]);
-    let assessed = posture_app::risk::assess_findings(store, config.as_ref(), vec![f])?;
-    Ok(Some(posture_app::policy::PolicyRules::new(
-        policy, config, &assessed, &events, now,
-    )))
+    Ok(posture_app::policy::approval_rules(
+        store,
+        config.as_ref(),
+        policy,
+        finding_id,
+        now,
+    )?)
 }
 
 /// The SLA rule for these findings: the policy of posture.toml's `[policy] file` (its
@@ -58,28 +57,12 @@ pub fn sla_rule(
     findings: &[posture_store::FindingRecord],
     now: jiff::Timestamp,
 ) -> anyhow::Result<Box<dyn posture_app::workflow::SlaRule>> {
-    let Some(path) = posture_app::policy::policy_path(None, config) else {
-        return Ok(Box::new(posture_app::workflow::DefaultSla));
-    };
-    let policy = posture_app::policy::load_policy(&path)?;
-    let mut events: std::collections::HashMap<i64, Vec<posture_store::EventRecord>> =
-        std::collections::HashMap::new();
-    if !findings.is_empty() {
-        for e in store.event_log(&posture_store::EventQuery {
-            finding_ids: Some(findings.iter().map(|f| f.id).collect()),
-            ..posture_store::EventQuery::default()
-        })? {
-            events.entry(e.finding_id).or_default().push(e);
-        }
-    }
-    let assessed = posture_app::risk::assess_findings(store, config, findings.to_vec())?;
-    Ok(Box::new(posture_app::policy::PolicyRules::new(
-        policy,
-        config.cloned(),
-        &assessed,
-        &events,
-        now,
-    )))
+    let policy = posture_app::policy::policy_path(None, config)
+        .map(|path| posture_app::policy::load_policy(&path))
+        .transpose()?;
+    Ok(posture_app::policy::sla_rule(
+        store, config, policy, findings, now,
+    )?)
 }
 
 /// `posture gate`.

@@ -309,14 +309,7 @@ pub fn metrics(
 ) -> anyhow::Result<ExitCode> {
     let as_of = match a.as_of.as_deref() {
         // a date means the end of that day
-        Some(s) => match s.trim().parse::<jiff::civil::Date>() {
-            Ok(d) => d
-                .tomorrow()
-                .and_then(|t| t.to_zoned(jiff::tz::TimeZone::UTC))
-                .map(|z| z.timestamp() - jiff::SignedDuration::from_millis(1))
-                .with_context(|| format!("--as-of `{s}` is out of range"))?,
-            Err(_) => parse_time(s).context("--as-of")?,
-        },
+        Some(s) => posture_app::metrics::parse_as_of(s).context("--as-of")?,
         None => SystemClock.now(),
     };
     if a.days == 0 {
