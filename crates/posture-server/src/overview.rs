@@ -170,13 +170,33 @@ pub fn summary_query(now: Timestamp) -> SummaryQuery {
 /// One reader computes at a time; the others wait for it and take its answer when it is of
 /// the version they need (at a million findings a summary costs the better part of a
 /// second, and a dashboard full of people should not multiply that).
-#[derive(Default)]
 pub struct SummaryCache {
     last: Mutex<Option<(String, Timestamp, Arc<FindingSummary>)>>,
-    computing: Mutex<()>,
+    /// Held while computing; holds when the last computation ended.
+    computing: Mutex<Option<std::time::Instant>>,
+    warm_interval: std::time::Duration,
 }
 
+impl Default for SummaryCache {
+    fn default() -> Self {
+        SummaryCache::with_warm_interval(WARM_INTERVAL)
+    }
+}
+
+/// [`SummaryCache::warm`] computes at most this often: under a stream of uploads the
+/// summary is not recomputed after every one (a reader pays for it only when it comes).
+const WARM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl SummaryCache {
+    /// A cache whose [`SummaryCache::warm`] computes at most once per `interval`.
+    pub fn with_warm_interval(interval: std::time::Duration) -> Self {
+        SummaryCache {
+            last: Mutex::new(None),
+            computing: Mutex::new(None),
+            warm_interval: interval,
+        }
+    }
+
     fn cached(&self, version: &str, as_of: Timestamp) -> Option<Arc<FindingSummary>> {
         let last = self.last.lock().ok()?;
         let (v, at, summary) = last.as_ref()?;
@@ -196,24 +216,34 @@ impl SummaryCache {
         if let Some(hit) = self.cached(&version, as_of) {
             return Ok(hit);
         }
-        let _turn = self.computing.lock();
+        let mut turn = self
+            .computing
+            .lock()
+            .map_err(|_| StoreError::Corrupt("a summary computation panicked".into()))?;
         // Whoever computed while this one waited may have read the same version.
         let version = store.data_version()?;
         if let Some(hit) = self.cached(&version, as_of) {
             return Ok(hit);
         }
-        self.compute(store, version, as_of)
+        let summary = self.compute(store, version, as_of);
+        *turn = Some(std::time::Instant::now());
+        summary
     }
 
-    /// Brings the cache up to date unless someone is already computing (after a write, so
-    /// the next reader finds it warm; a busy cache is left alone rather than queued up).
+    /// Brings the cache up to date unless someone is already computing or the last
+    /// computation ended less than [`WARM_INTERVAL`] ago (after a write, so the next reader
+    /// usually finds it warm; a busy cache is left alone rather than queued up).
     pub fn warm(&self, store: &dyn Store, as_of: Timestamp) -> Result<(), StoreError> {
-        let Ok(_turn) = self.computing.try_lock() else {
+        let Ok(mut turn) = self.computing.try_lock() else {
             return Ok(());
         };
+        if turn.is_some_and(|ended| ended.elapsed() < self.warm_interval) {
+            return Ok(());
+        }
         let version = store.data_version()?;
         if self.cached(&version, as_of).is_none() {
             self.compute(store, version, as_of)?;
+            *turn = Some(std::time::Instant::now());
         }
         Ok(())
     }
@@ -494,19 +524,20 @@ mod tests {
             .get(&store, ts("2026-06-01T12:01:00Z"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!Arc::ptr_eq(&after, &later));
-        // Warming after a write leaves a hit for the next reader.
+        // Warming right after a computation is skipped (the default interval): the next
+        // reader computes.
+        let minute = ts("2026-06-01T12:01:00Z");
         ingest(&store, 4, ts("2026-06-01T12:01:10Z"));
-        cache
-            .warm(&store, ts("2026-06-01T12:01:00Z"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let warmed = cache
-            .get(&store, ts("2026-06-01T12:01:00Z"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(open(&warmed), 4);
-        let hit = cache
-            .get(&store, ts("2026-06-01T12:01:00Z"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(Arc::ptr_eq(&warmed, &hit));
+        cache.warm(&store, minute).unwrap_or_else(|e| panic!("{e}"));
+        let read = cache.get(&store, minute).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(open(&read), 4);
+        // Without the interval, warming after a write leaves a hit for the next reader.
+        let eager = SummaryCache::with_warm_interval(std::time::Duration::ZERO);
+        eager.warm(&store, minute).unwrap_or_else(|e| panic!("{e}"));
+        ingest(&store, 6, ts("2026-06-01T12:01:20Z"));
+        eager.warm(&store, minute).unwrap_or_else(|e| panic!("{e}"));
+        let warmed = eager.cached(&store.data_version().unwrap_or_default(), minute);
+        assert_eq!(warmed.as_deref().map(open), Some(6));
     }
 
     #[test]
