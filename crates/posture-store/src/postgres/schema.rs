@@ -290,9 +290,11 @@ CREATE INDEX audit_log_at ON audit_log (at);
 "#,
     // 8: the dashboard's summary (`Store::finding_summary`) reads this index alone, in its
     // order: every column the overview groups or sums by, for findings not merged away
+    // (`merged_into` too: SQLite reads a partial index alone only when it holds every column
+    // the query names, its own condition's included)
     r#"
 CREATE INDEX findings_summary ON findings
-    (asset_id, status, triage, severity, risk_band, team, first_seen, fixed_at)
+    (asset_id, status, triage, severity, risk_band, team, first_seen, fixed_at, merged_into)
     WHERE merged_into IS NULL;
 "#,
 ];
