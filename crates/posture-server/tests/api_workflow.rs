@@ -5,19 +5,25 @@
 //! metrics equal to `posture_app`'s for the same store (a developer's restricted to their
 //! team), policy diagnostics with positions, triage under the policy's approval rules, and
 //! OpenAPI conformance of the answers.
+//!
+//! Every case runs twice, once per back end (`on_both_backends_async!`), with a fresh
+//! database each (`posture_store::testing::TestBackend`: the PostgreSQL run is skipped with a
+//! notice when no server is reachable, and fails when `POSTURE_REQUIRE_POSTGRES=1`). Why the
+//! cases are not `#[tokio::test]`, and how they reach the store: see `common`.
+
+#[macro_use]
+mod common;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use posture_app::FixedClock;
+use axum::http::{Method, Request, StatusCode, header};
+use common::*;
 use posture_app::metrics::MetricsRequest;
-use posture_server::{Actor, AppState, ServerSettings, TokenRequest};
-use posture_store::{AccessStore, Role, SqliteStore, Store};
+use posture_server::ServerSettings;
+use posture_store::Store;
+use posture_store::testing::TestBackend;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::sync::Arc;
-use tower::ServiceExt;
 
 const PORTFOLIO: &str = r#"
 [policy]
@@ -60,8 +66,6 @@ when = 'true'
 action = "escalte"
 "#;
 
-const NOW: &str = "2026-06-01T12:00:00Z";
-
 /// A Trivy filesystem report of `(cve, package, severity)` vulnerabilities.
 fn trivy(vulns: &[(&str, &str, &str)]) -> String {
     let items: Vec<Value> = vulns
@@ -91,96 +95,30 @@ fn trivy(vulns: &[(&str, &str, &str)]) -> String {
     .to_string()
 }
 
-struct Env {
-    dir: tempfile::TempDir,
-    app: Router,
-    store: Arc<SqliteStore>,
-    portfolio: posture_app::risk::RiskConfig,
-    admin: String,
-    appsec: String,
-    developer: String,
-    reader: String,
-    ci: String,
-}
-
-impl Env {
-    fn token(&self, role: &str) -> &str {
-        match role {
-            "admin" => &self.admin,
-            "appsec" => &self.appsec,
-            "developer" => &self.developer,
-            "reader" => &self.reader,
-            _ => &self.ci,
-        }
-    }
-}
-
 const ROLES: [&str; 5] = ["admin", "appsec", "developer", "reader", "ci"];
 
 /// A server over a fresh database; `policy` is written as `policy.toml` (None: the
 /// portfolio names no policy at all).
-fn env_with(policy: Option<&str>) -> Env {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let config = dir.path().join("posture.toml");
-    let toml = match policy {
-        Some(text) => {
-            std::fs::write(dir.path().join("policy.toml"), text).unwrap_or_else(|e| panic!("{e}"));
-            PORTFOLIO.to_string()
-        }
-        None => PORTFOLIO.replace("[policy]\nfile = \"policy.toml\"", ""),
+fn env_with(backend: TestBackend, policy: Option<&str>) -> Env {
+    let (toml, files) = match policy {
+        Some(text) => (
+            PORTFOLIO.to_string(),
+            vec![("policy.toml", text.to_string())],
+        ),
+        None => (
+            PORTFOLIO.replace("[policy]\nfile = \"policy.toml\"", ""),
+            Vec::new(),
+        ),
     };
-    std::fs::write(&config, toml).unwrap_or_else(|e| panic!("{e}"));
-    let portfolio = posture_app::risk::load_config(&config).unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.path().join("server.db");
-    let store =
-        Arc::new(SqliteStore::open(&db.display().to_string()).unwrap_or_else(|e| panic!("{e}")));
-    let now: posture_model::Timestamp = NOW.parse().unwrap_or_else(|e| panic!("{e}"));
-    let by = Actor {
-        name: "test".into(),
-        token_id: None,
-        client: None,
-    };
-    let mk = |role: Role, team: Option<&str>, assets: &[&str], user: &str| {
-        posture_server::create_token(
-            store.as_ref(),
-            TokenRequest {
-                role,
-                user: Some(user.into()),
-                name: None,
-                team: team.map(str::to_string),
-                assets: assets.iter().map(|a| a.to_string()).collect(),
-                expires_at: None,
-            },
-            &by,
-            now,
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .0
-    };
-    let admin = mk(Role::Admin, None, &[], "ada");
-    let appsec = mk(Role::Appsec, None, &[], "sam");
-    let developer = mk(Role::Developer, Some("payments"), &[], "dev");
-    let reader = mk(Role::Reader, None, &[], "rita");
-    let ci = mk(Role::Ci, None, &["customers"], "pipeline");
-    let shared: Arc<dyn AccessStore> = store.clone();
-    let state = AppState::new(
-        shared,
-        Some(portfolio.clone()),
-        ServerSettings::default(),
-        Arc::new(FixedClock(now)),
+    common::build(
+        backend,
+        Setup {
+            toml: &toml,
+            files,
+            ci_assets: &["customers"],
+            settings: ServerSettings::default(),
+        },
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    Env {
-        dir,
-        app: posture_server::router(state),
-        store,
-        portfolio,
-        admin,
-        appsec,
-        developer,
-        reader,
-        ci,
-    }
 }
 
 fn example_policy() -> String {
@@ -188,52 +126,8 @@ fn example_policy() -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn env() -> Env {
-    env_with(Some(&example_policy()))
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).to_string()
-    }
-    fn header(&self, name: &str) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Answer {
-    let response = app
-        .clone()
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+fn env(backend: TestBackend) -> Env {
+    env_with(backend, Some(&example_policy()))
 }
 
 /// A request with an optional bearer token and a raw body of `content_type`.
@@ -316,14 +210,23 @@ async fn seed(e: &Env) {
 }
 
 fn finding_id(e: &Env, asset: &str, title: &str) -> i64 {
-    e.store
-        .findings(&Default::default())
-        .unwrap_or_default()
+    e.db(|s| s.findings(&Default::default()).unwrap_or_default())
         .iter()
         .find(|f| f.asset == asset && f.title.contains(title))
         .map(|f| f.id)
         .unwrap_or_else(|| panic!("no finding {title} in {asset}"))
 }
+
+on_both_backends_async!(
+    env, env_with;
+    each_endpoint_answers_401_and_403_per_role,
+    the_gate_fails_then_passes_after_a_vp_approved_exception,
+    the_gate_renders_sarif_markdown_and_junit,
+    without_a_usable_policy_the_gate_is_a_conflict(None),
+    policy_check_reports_every_position_and_the_active_policy_its_rules,
+    metrics_are_the_apps_and_a_developer_sees_only_their_team,
+    answers_conform_to_the_openapi_document,
+);
 
 fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
     v["findings"]
@@ -347,9 +250,7 @@ fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
         .collect()
 }
 
-#[tokio::test]
-async fn each_endpoint_answers_401_and_403_per_role() {
-    let e = env();
+async fn each_endpoint_answers_401_and_403_per_role(e: &Env) {
     seed(&e).await;
     let good_policy = example_policy();
     // (method, uri, body, expected for admin, appsec, developer, reader, ci)
@@ -475,9 +376,7 @@ async fn each_endpoint_answers_401_and_403_per_role() {
     );
 }
 
-#[tokio::test]
-async fn the_gate_fails_then_passes_after_a_vp_approved_exception() {
-    let e = env();
+async fn the_gate_fails_then_passes_after_a_vp_approved_exception(e: &Env) {
     let pr = trivy(&[
         ("CVE-2026-2001", "pyyaml", "CRITICAL"),
         ("CVE-2026-2002", "idna", "HIGH"),
@@ -619,9 +518,7 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception() {
     assert_eq!(f["exception"]["approver"], "vic", "{f}");
 }
 
-#[tokio::test]
-async fn the_gate_renders_sarif_markdown_and_junit() {
-    let e = env();
+async fn the_gate_renders_sarif_markdown_and_junit(e: &Env) {
     seed(&e).await;
     let q = "asset=customers&branch=feature/export";
     let sarif = gate(&e.app, &e.admin, &format!("{q}&format=sarif"), "").await;
@@ -669,11 +566,9 @@ async fn the_gate_renders_sarif_markdown_and_junit() {
     assert!(no_asset.text().contains("name the asset"));
 }
 
-#[tokio::test]
-async fn without_a_usable_policy_the_gate_is_a_conflict() {
+async fn without_a_usable_policy_the_gate_is_a_conflict(e: &Env) {
     // No policy named in posture.toml: the gate refuses (as `posture gate` without --policy),
     // the policy endpoint says so, and triage needs no approval.
-    let e = env_with(None);
     seed(&e).await;
     let a = gate(
         &e.app,
@@ -702,7 +597,7 @@ async fn without_a_usable_policy_the_gate_is_a_conflict() {
 
     // A policy that does not check: the gate and triage refuse (409) rather than guess, and
     // the policy endpoint shows every diagnostic.
-    let e = env_with(Some(BROKEN));
+    let e = e.another(|b| env_with(b, Some(BROKEN)));
     seed(&e).await;
     let a = gate(&e.app, &e.ci, "asset=customers&branch=feature/export", "").await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
@@ -729,11 +624,7 @@ async fn without_a_usable_policy_the_gate_is_a_conflict() {
     );
     assert_eq!(p["diagnostics"].as_array().map(Vec::len), Some(4), "{p}");
     // Nothing was ingested by a refused gate with a report.
-    let before = e
-        .store
-        .findings(&Default::default())
-        .unwrap_or_default()
-        .len();
+    let before = e.db(|s| s.findings(&Default::default()).unwrap_or_default().len());
     let a = gate(
         &e.app,
         &e.ci,
@@ -742,17 +633,11 @@ async fn without_a_usable_policy_the_gate_is_a_conflict() {
     )
     .await;
     assert_eq!(a.status, StatusCode::CONFLICT);
-    let after = e
-        .store
-        .findings(&Default::default())
-        .unwrap_or_default()
-        .len();
+    let after = e.db(|s| s.findings(&Default::default()).unwrap_or_default().len());
     assert_eq!(before, after);
 }
 
-#[tokio::test]
-async fn policy_check_reports_every_position_and_the_active_policy_its_rules() {
-    let e = env();
+async fn policy_check_reports_every_position_and_the_active_policy_its_rules(e: &Env) {
     let a = raw(
         &e.app,
         Method::POST,
@@ -861,7 +746,8 @@ async fn policy_check_reports_every_position_and_the_active_policy_its_rules() {
         (Some("log-only"), Some("2027-12-31"), Some(true))
     );
     // The file on disk is read on each use: an edit shows at once.
-    std::fs::write(e.dir.path().join("policy.toml"), BROKEN).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(e.config_dir.path().join("policy.toml"), BROKEN)
+        .unwrap_or_else(|e| panic!("{e}"));
     let edited = get(&e.app, "/api/v1/policy", Some(&e.reader)).await.json();
     assert_eq!(edited["valid"], false);
 }
@@ -869,14 +755,23 @@ async fn policy_check_reports_every_position_and_the_active_policy_its_rules() {
 /// What `posture_app` computes for the same store, as the CLI's `posture metrics` does (the
 /// SLA rule from the same policy).
 fn app_metrics(e: &Env, as_of: &str, team: Option<&str>, asset: Option<&str>) -> Value {
-    let store: &dyn Store = e.store.as_ref();
+    e.db(|s| app_metrics_of(s, &e.portfolio, as_of, team, asset))
+}
+
+fn app_metrics_of(
+    store: &dyn Store,
+    portfolio: &posture_app::risk::RiskConfig,
+    as_of: &str,
+    team: Option<&str>,
+    asset: Option<&str>,
+) -> Value {
     let request = MetricsRequest {
         as_of: posture_app::metrics::parse_as_of(as_of).unwrap_or_else(|e| panic!("{e}")),
         days: 30,
         asset: asset.map(str::to_string),
         team: team.map(str::to_string),
     };
-    let config = Some(&e.portfolio);
+    let config = Some(portfolio);
     let input =
         posture_app::metrics::load(store, config, &request).unwrap_or_else(|e| panic!("{e}"));
     let policy = posture_app::policy::policy_path(None, config)
@@ -891,11 +786,16 @@ fn app_metrics(e: &Env, as_of: &str, team: Option<&str>, asset: Option<&str>) ->
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-#[tokio::test]
-async fn metrics_are_the_apps_and_a_developer_sees_only_their_team() {
-    for policy in [Some(example_policy()), None] {
-        let e = env_with(policy.as_deref());
-        seed(&e).await;
+async fn metrics_are_the_apps_and_a_developer_sees_only_their_team(e: &Env) {
+    // With the example policy (its SLA rules), then without any policy.
+    metrics_agree(e, true).await;
+    let bare = e.another(|b| env_with(b, None));
+    metrics_agree(&bare, false).await;
+}
+
+async fn metrics_agree(e: &Env, with_policy: bool) {
+    {
+        seed(e).await;
         // A fix, so that MTTR has something to measure.
         upload(
             &e.app,
@@ -910,20 +810,22 @@ async fn metrics_are_the_apps_and_a_developer_sees_only_their_team() {
         let admin = admin.json();
         assert_eq!(admin, app_metrics(&e, "2026-06-01", None, None));
         // Independent of the seam: the plain default-SLA metrics agree when no policy.
-        if policy.is_none() {
-            let plain = posture_app::metrics::metrics(
-                e.store.as_ref(),
-                Some(&e.portfolio),
-                &posture_app::workflow::DefaultSla,
-                &MetricsRequest {
-                    as_of: posture_app::metrics::parse_as_of("2026-06-01")
-                        .unwrap_or_else(|e| panic!("{e}")),
-                    days: 30,
-                    asset: None,
-                    team: None,
-                },
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+        if !with_policy {
+            let plain = e.db(|s| {
+                posture_app::metrics::metrics(
+                    s,
+                    Some(&e.portfolio),
+                    &posture_app::workflow::DefaultSla,
+                    &MetricsRequest {
+                        as_of: posture_app::metrics::parse_as_of("2026-06-01")
+                            .unwrap_or_else(|e| panic!("{e}")),
+                        days: 30,
+                        asset: None,
+                        team: None,
+                    },
+                )
+                .unwrap_or_else(|e| panic!("{e}"))
+            });
             assert_eq!(admin, serde_json::to_value(plain).unwrap_or_default());
         }
         assert_eq!(admin["findings"], 4, "{admin}");
@@ -989,9 +891,7 @@ fn conforms(doc: &Value, name: &str, value: &Value) {
     assert!(errors.is_empty(), "{name}: {errors:#?}\n{value}");
 }
 
-#[tokio::test]
-async fn answers_conform_to_the_openapi_document() {
-    let e = env();
+async fn answers_conform_to_the_openapi_document(e: &Env) {
     seed(&e).await;
     let doc = get(&e.app, "/api/v1/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
@@ -1066,7 +966,7 @@ async fn answers_conform_to_the_openapi_document() {
         .json();
     conforms(&doc, "ErrorBody", &forbidden);
 
-    let e = env_with(None);
+    let e = e.another(|b| env_with(b, None));
     let conflict = gate(&e.app, &e.admin, "asset=shop", "").await.json();
     conforms(&doc, "ErrorBody", &conflict);
     let none = get(&e.app, "/api/v1/policy", Some(&e.admin)).await.json();
