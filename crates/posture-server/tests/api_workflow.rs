@@ -226,6 +226,8 @@ on_both_backends_async!(
     policy_check_reports_every_position_and_the_active_policy_its_rules,
     metrics_are_the_apps_and_a_developer_sees_only_their_team,
     answers_conform_to_the_openapi_document,
+    the_dashboard_triage_form_asks_for_the_approver_the_policy_names,
+    reading_metrics_applies_due_expiries_and_audits_them_as_the_system,
 );
 
 fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
@@ -971,4 +973,197 @@ async fn answers_conform_to_the_openapi_document(e: &Env) {
     conforms(&doc, "ErrorBody", &conflict);
     let none = get(&e.app, "/api/v1/policy", Some(&e.admin)).await.json();
     conforms(&doc, "PolicyView", &none);
+}
+
+async fn the_dashboard_triage_form_asks_for_the_approver_the_policy_names(e: &Env) {
+    seed(e).await;
+    let critical = finding_id(e, "customers", "pyyaml");
+    let cookie = sign_in(e, &e.appsec).await;
+    let page = get_html(&e.app, &format!("/findings/{critical}"), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("name=\"approver\"") && html.contains("name=\"role\""),
+        "the form has the approver's fields"
+    );
+    let csrf = hidden_csrf(&html);
+    assert_eq!(csrf.len(), 64);
+    let uri = format!("/findings/{critical}/triage");
+    let accept = "state=accepted&reason=WAF+rule+42&expires=2026-08-01";
+
+    // Without an approver (the fields left empty, as a browser sends them): a readable page
+    // that says what the policy asks for, and nothing recorded.
+    for (extra, says) in [
+        ("", "needs the approval of the `vp` role"),
+        ("&approver=&role=", "needs the approval of the `vp` role"),
+        (
+            "&approver=+&role=vp",
+            "a role was given without an approver",
+        ),
+    ] {
+        let refused = form(
+            &e.app,
+            &uri,
+            &cookie,
+            &format!("{accept}{extra}&csrf={csrf}"),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{extra}");
+        assert!(
+            refused.header("content-type").starts_with("text/html"),
+            "an error page, not JSON"
+        );
+        let text = refused.text();
+        assert!(
+            text.contains("role=\"alert\"") && text.contains(says),
+            "{text}"
+        );
+        assert!(!text.contains("\"error\":"), "{text}");
+    }
+    // An approver in the wrong role, or the appsec engineer approving their own decision.
+    for (extra, says) in [
+        (
+            "&approver=lee&role=security-lead",
+            // the page escapes the apostrophe
+            "the approver&#x27;s role is `security-lead`",
+        ),
+        ("&approver=sam&role=vp", "cannot approve their own decision"),
+    ] {
+        let refused = form(
+            &e.app,
+            &uri,
+            &cookie,
+            &format!("{accept}{extra}&csrf={csrf}"),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{extra}");
+        assert!(refused.text().contains(says), "{}", refused.text());
+    }
+    let untouched = e.db(|s| s.finding(critical).ok().flatten());
+    assert_eq!(
+        untouched
+            .as_ref()
+            .map(|f| (f.status.as_str(), f.triage.is_none())),
+        Some(("open", true)),
+        "a refused form records nothing"
+    );
+    assert!(
+        !e.db(|s| s.audit_log(50).unwrap_or_default())
+            .iter()
+            .any(|a| a.action == "finding.triage")
+    );
+
+    // With the approver in the role the policy names: recorded and audited with both.
+    let accepted = form(
+        &e.app,
+        &uri,
+        &cookie,
+        &format!("{accept}&approver=vic&role=vp&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        accepted.text()
+    );
+    let f = e.db(|s| s.finding(critical).ok().flatten());
+    assert_eq!(f.as_ref().map(|f| f.status.as_str()), Some("accepted"));
+    let log = e.db(|s| s.audit_log(5).unwrap_or_default());
+    assert_eq!(
+        (
+            log[0].action.as_str(),
+            log[0].actor.as_str(),
+            log[0].target.as_str()
+        ),
+        (
+            "finding.triage",
+            "sam",
+            format!("finding {critical}").as_str()
+        )
+    );
+    assert_eq!(
+        (&log[0].detail["approver"], &log[0].detail["role"]),
+        (&json!("vic"), &json!("vp")),
+        "{}",
+        log[0].detail
+    );
+    // The finding's history shows who approved it.
+    let page = get_html(&e.app, &format!("/findings/{critical}"), &cookie)
+        .await
+        .text();
+    assert!(page.contains("approved by vic"), "{page}");
+}
+
+async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &Env) {
+    seed(e).await;
+    let critical = finding_id(e, "customers", "pyyaml");
+    let accepted = post_json(
+        &e.app,
+        &format!("/api/v1/findings/{critical}/triage"),
+        &e.appsec,
+        json!({
+            "state": "accepted", "reason": "WAF rule 42", "expires": "2026-06-15",
+            "approver": "vic", "role": "vp",
+        }),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    let expiries = |e: &Env| {
+        e.db(|s| s.audit_log(100).unwrap_or_default())
+            .into_iter()
+            .filter(|a| a.action == "finding.expire")
+            .collect::<Vec<_>>()
+    };
+    // Before the expiry nothing is due: a read writes nothing.
+    let before = get(&e.app, "/api/v1/metrics", Some(&e.reader)).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text());
+    assert_eq!(before.json()["criticals_past_sla"]["past_sla"], 0);
+    assert!(expiries(e).is_empty());
+
+    // A month later the acceptance has lapsed: the critical's SLA (7 days, paused while it
+    // was accepted) runs again from 2026-06-15, so it is past SLA by 2026-07-01.
+    e.clock.set(at("2026-07-01T00:00:00Z"));
+    let after = get(&e.app, "/api/v1/metrics?as_of=2026-07-01", Some(&e.reader)).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.text());
+    let after = after.json();
+    assert_eq!(after["criticals_past_sla"]["past_sla"], 1, "{after}");
+    assert_eq!(
+        after,
+        app_metrics(e, "2026-07-01", None, None),
+        "what the CLI computes after its own sweep"
+    );
+    // The write a reader's GET caused is on record, as the system's, naming who asked.
+    let audited = expiries(e);
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    let entry = &audited[0];
+    assert_eq!(
+        (entry.actor.as_str(), entry.token_id, entry.target.as_str()),
+        ("posture", None, format!("finding {critical}").as_str())
+    );
+    assert_eq!(
+        entry.detail["findings"][0]["id"], critical,
+        "{}",
+        entry.detail
+    );
+    assert_eq!(entry.detail["requested_by"], "rita", "{}", entry.detail);
+    assert_eq!(
+        entry.detail["via"], "GET /api/v1/metrics",
+        "{}",
+        entry.detail
+    );
+    let events = e.db(|s| {
+        s.event_log(&posture_store::EventQuery {
+            finding_ids: Some(vec![critical]),
+            ..Default::default()
+        })
+        .unwrap_or_default()
+    });
+    let expired: Vec<_> = events.iter().filter(|x| x.kind == "expired").collect();
+    assert_eq!(expired.len(), 1, "{events:?}");
+    assert_eq!(expired[0].actor.as_deref(), Some("posture"));
+    // The sweep is done: another read neither writes nor audits again.
+    let again = get(&e.app, "/api/v1/metrics", Some(&e.developer)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(expiries(e).len(), 1);
 }
