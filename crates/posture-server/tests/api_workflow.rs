@@ -253,7 +253,7 @@ fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
 }
 
 async fn each_endpoint_answers_401_and_403_per_role(e: &Env) {
-    seed(&e).await;
+    seed(e).await;
     let good_policy = example_policy();
     // (method, uri, body, expected for admin, appsec, developer, reader, ci)
     let cases: Vec<(Method, &str, String, [u16; 5])> = vec![
@@ -413,7 +413,7 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception(e: &Env) {
             .contains("the baseline branch `main` has no scans of asset `customers`"),
         "{v}"
     );
-    let critical = finding_id(&e, "customers", "pyyaml");
+    let critical = finding_id(e, "customers", "pyyaml");
     assert_eq!(
         blocked_rules(&v),
         vec![(
@@ -521,7 +521,7 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception(e: &Env) {
 }
 
 async fn the_gate_renders_sarif_markdown_and_junit(e: &Env) {
-    seed(&e).await;
+    seed(e).await;
     let q = "asset=customers&branch=feature/export";
     let sarif = gate(&e.app, &e.admin, &format!("{q}&format=sarif"), "").await;
     assert_eq!(sarif.status, StatusCode::OK, "{}", sarif.text());
@@ -571,7 +571,7 @@ async fn the_gate_renders_sarif_markdown_and_junit(e: &Env) {
 async fn without_a_usable_policy_the_gate_is_a_conflict(e: &Env) {
     // No policy named in posture.toml: the gate refuses (as `posture gate` without --policy),
     // the policy endpoint says so, and triage needs no approval.
-    seed(&e).await;
+    seed(e).await;
     let a = gate(
         &e.app,
         &e.admin,
@@ -587,7 +587,7 @@ async fn without_a_usable_policy_the_gate_is_a_conflict(e: &Env) {
         (p["configured"].as_bool(), p["valid"].as_bool()),
         (Some(false), Some(false))
     );
-    let critical = finding_id(&e, "customers", "pyyaml");
+    let critical = finding_id(e, "customers", "pyyaml");
     let t = post_json(
         &e.app,
         &format!("/api/v1/findings/{critical}/triage"),
@@ -810,7 +810,7 @@ async fn metrics_agree(e: &Env, with_policy: bool) {
         let admin = get(&e.app, "/api/v1/metrics?as_of=2026-06-01", Some(&e.admin)).await;
         assert_eq!(admin.status, StatusCode::OK, "{}", admin.text());
         let admin = admin.json();
-        assert_eq!(admin, app_metrics(&e, "2026-06-01", None, None));
+        assert_eq!(admin, app_metrics(e, "2026-06-01", None, None));
         // Independent of the seam: the plain default-SLA metrics agree when no policy.
         if !with_policy {
             let plain = e.db(|s| {
@@ -851,7 +851,7 @@ async fn metrics_agree(e: &Env, with_policy: bool) {
         )
         .await
         .json();
-        assert_eq!(dev, app_metrics(&e, "2026-06-01", Some("payments"), None));
+        assert_eq!(dev, app_metrics(e, "2026-06-01", Some("payments"), None));
         assert_eq!(dev["team"], "payments");
         assert_eq!(services(&dev), vec!["customers"], "{dev}");
         assert_eq!(dev["findings"], 2, "{dev}");
@@ -865,7 +865,7 @@ async fn metrics_agree(e: &Env, with_policy: bool) {
         .json();
         assert_eq!(
             dev_asset,
-            app_metrics(&e, "2026-06-01", None, Some("customers"))
+            app_metrics(e, "2026-06-01", None, Some("customers"))
         );
 
         let bad = get(&e.app, "/api/v1/metrics?as_of=yesterday", Some(&e.admin)).await;
@@ -894,7 +894,7 @@ fn conforms(doc: &Value, name: &str, value: &Value) {
 }
 
 async fn answers_conform_to_the_openapi_document(e: &Env) {
-    seed(&e).await;
+    seed(e).await;
     let doc = get(&e.app, "/api/v1/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc = doc.json();
