@@ -16,7 +16,10 @@
 //! * metrics: every role that reads. A developer sees their teams' findings only: `team=` must
 //!   be one of their teams, `asset=` (without `team=`) one of their teams' assets, and without
 //!   either the metrics are restricted to their team (when they have exactly one; with several
-//!   they must name one, 400, since the metrics restrict to one team at a time).
+//!   they must name one, 400, since the metrics restrict to one team at a time). Reading them
+//!   applies the acceptances that expired by the date first, as `posture metrics` does (the
+//!   metrics replay `expired` events, not `expires_at`); that write is the system's, audited
+//!   as `finding.expire` by `posture` with the reader who triggered it.
 //! * gate: admin and appsec on any asset, ci tokens on their named assets, developers on their
 //!   teams' assets, readers never. Sending a report (which ingests it first, audited as an
 //!   upload) needs the upload right on the asset, so a developer gates what is stored.
@@ -27,7 +30,7 @@ use crate::api::{Caller, audit, read_upload, to_json};
 use crate::auth::Scope;
 use crate::error::{ApiError, ErrorBody};
 use crate::schemas::{GateJson, MetricsJson, SarifJson};
-use crate::{AppState, Shared};
+use crate::{Actor, AppState, Shared};
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
@@ -39,7 +42,7 @@ use posture_app::gate::{GateOutcome, GateRequest};
 use posture_app::metrics::MetricsRequest;
 use posture_app::policy::{Action, Diagnostic, Mode, Policy, RenderStyle, Rule};
 use posture_model::Timestamp;
-use posture_store::{Right, Role, ScanKind};
+use posture_store::{ExpiredDecision, Right, Role, ScanKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -164,8 +167,13 @@ pub fn metrics_for(
     }
     let store = shared.store.as_ref();
     let config = shared.portfolio.as_ref();
-    // expiries up to the date are part of the history (as `posture metrics`)
-    posture_app::workflow::expire(store, as_of.min(now))?;
+    // Expiries up to the date are part of the history (as `posture metrics`): the replay
+    // reads `expired` events and ignores a decision's `expires_at`, so the sweep must run
+    // first. It writes each event at the acceptance's own expiry time, so the history does
+    // not depend on who swept or when; a read by any role may therefore trigger it, and the
+    // audit log records the write as the system's, naming who asked.
+    let expired = posture_app::workflow::expire(store, as_of.min(now))?;
+    audit_expiries(shared, scope, &expired)?;
     let request = MetricsRequest {
         as_of,
         days,
@@ -180,6 +188,46 @@ pub fn metrics_for(
         rule.as_ref(),
         &request,
     ))
+}
+
+/// The name the system acts under in the audit log (the actor of the `expired` events too).
+const SYSTEM_ACTOR: &str = "posture";
+
+/// Records a sweep that expired decisions (nothing when it expired none) as a system action:
+/// `finding.expire`, the findings with their expiry times, and who asked through what.
+fn audit_expiries(
+    shared: &Shared,
+    scope: &Scope<'_>,
+    expired: &[ExpiredDecision],
+) -> Result<(), ApiError> {
+    if expired.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = expired.iter().map(|d| d.finding_id.to_string()).collect();
+    let target = match ids.as_slice() {
+        [one] => format!("finding {one}"),
+        many => format!("findings {}", many.join(", ")),
+    };
+    let findings: Vec<serde_json::Value> = expired
+        .iter()
+        .map(|d| serde_json::json!({ "id": d.finding_id, "expired_at": d.expired_at }))
+        .collect();
+    audit(
+        shared,
+        &Actor {
+            name: SYSTEM_ACTOR.into(),
+            token_id: None,
+            client: None,
+        },
+        "finding.expire",
+        target,
+        serde_json::json!({
+            "findings": findings,
+            "via": "GET /api/v1/metrics",
+            "requested_by": scope.principal.user,
+            "token_id": scope.principal.token_id,
+        }),
+    )
 }
 
 /// Programme metrics computed from the event log as of a date (as `posture metrics --output

@@ -7,24 +7,19 @@
 //! database each (`posture_store::testing::TestBackend`: the PostgreSQL run is skipped with a
 //! notice when no server is reachable, and fails when `POSTURE_REQUIRE_POSTGRES=1`).
 //!
-//! Why the cases are not `#[tokio::test]`: the PostgreSQL store is the synchronous `postgres`
-//! crate, whose connections own a small Tokio runtime of their own; using, opening or dropping
-//! one on a Tokio worker panics ("Cannot start a runtime from within a runtime"). So the
-//! environment is built and dropped outside any runtime, each case runs in a runtime of its
-//! own, and the cases reach the store directly only through [`Env::db`], on a plain thread,
-//! as the server itself does through `Shared::blocking`.
+//! Why the cases are not `#[tokio::test]`, and how they reach the store: see `common`.
+
+#[macro_use]
+mod common;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use posture_app::FixedClock;
-use posture_server::{Actor, AppState, ServerSettings, TokenRequest};
+use axum::http::{Method, Request, StatusCode, header};
+use common::*;
+use posture_server::ServerSettings;
+use posture_store::Role;
 use posture_store::testing::TestBackend;
-use posture_store::{AccessStore, Role};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use tower::ServiceExt;
 
 const TOML: &str = r#"
 [[team]]
@@ -67,137 +62,24 @@ fn bandit(n: usize, tag: &str) -> String {
     json!({ "errors": [], "results": results }).to_string()
 }
 
-/// One case's server: the router over a fresh store, with a token per role. Fields drop in
-/// order: the router and store (closing their connections) before the database.
-struct Env {
-    app: Router,
-    store: Arc<dyn AccessStore>,
-    admin: String,
-    appsec: String,
-    developer: String,
-    reader: String,
-    ci: String,
-    _config_dir: tempfile::TempDir,
-    backend: TestBackend,
-}
-
-impl Env {
-    /// Runs `work` on the store from a plain thread (never on a Tokio worker: see the module
-    /// docs), and answers what it answers.
-    fn db<T: Send>(&self, work: impl FnOnce(&dyn AccessStore) -> T + Send) -> T {
-        on_thread(|| work(self.store.as_ref()))
-    }
-}
-
-/// Runs `work` on a new thread outside any Tokio runtime, re-raising its panic.
-fn on_thread<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| match s.spawn(work).join() {
-        Ok(value) => value,
-        Err(panic) => std::panic::resume_unwind(panic),
-    })
-}
-
-/// Builds the server over `backend` (call outside a runtime).
 fn env_with(backend: TestBackend, settings: ServerSettings) -> Env {
-    let config_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let config = config_dir.path().join("posture.toml");
-    std::fs::write(&config, TOML).unwrap_or_else(|e| panic!("{e}"));
-    let portfolio = posture_app::risk::load_config(&config).unwrap_or_else(|e| panic!("{e}"));
-    let store: Arc<dyn AccessStore> = Arc::from(backend.access_store());
-    let now: posture_model::Timestamp = "2026-06-01T12:00:00Z"
-        .parse()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let by = Actor {
-        name: "test".into(),
-        token_id: None,
-        client: None,
-    };
-    let mk = |role: Role, team: Option<&str>, assets: &[&str], user: &str| {
-        posture_server::create_token(
-            store.as_ref(),
-            TokenRequest {
-                role,
-                user: Some(user.into()),
-                name: None,
-                team: team.map(str::to_string),
-                assets: assets.iter().map(|a| a.to_string()).collect(),
-                expires_at: None,
-            },
-            &by,
-            now,
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .0
-    };
-    let admin = mk(Role::Admin, None, &[], "ada");
-    let appsec = mk(Role::Appsec, None, &[], "sam");
-    let developer = mk(Role::Developer, Some("payments"), &[], "dev");
-    let reader = mk(Role::Reader, None, &[], "rita");
-    let ci = mk(Role::Ci, None, &["payments-api"], "pipeline");
-    let state = AppState::new(
-        store.clone(),
-        Some(portfolio),
-        settings,
-        Arc::new(FixedClock(now)),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    Env {
-        app: posture_server::router(state),
-        store,
-        admin,
-        appsec,
-        developer,
-        reader,
-        ci,
-        _config_dir: config_dir,
+    common::build(
         backend,
-    }
+        Setup {
+            toml: TOML,
+            files: Vec::new(),
+            ci_assets: &["payments-api"],
+            settings,
+        },
+    )
 }
 
-/// Runs one case in a runtime of its own (dropped before the environment is).
-fn block_on<F: std::future::Future>(case: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a Tokio runtime: {e}"));
-    runtime.block_on(case)
-}
-
-/// Writes, for each `async fn case(e: &Env)` (optionally `case(settings)`), a module of the
-/// same name with two tests: `sqlite` (always) and `postgres` (when a server is reachable or
-/// required), each over a fresh database.
-macro_rules! on_both_backends_async {
-    ($($case:ident $(($settings:expr))?),* $(,)?) => {
-        $(
-            mod $case {
-                use super::*;
-
-                fn settings() -> ServerSettings {
-                    #[allow(unused_variables)]
-                    let s = ServerSettings::default();
-                    $(let s = $settings;)?
-                    s
-                }
-
-                #[test]
-                fn sqlite() {
-                    let e = env_with(TestBackend::sqlite(), settings());
-                    block_on(super::$case(&e));
-                }
-
-                #[test]
-                fn postgres() {
-                    if let Some(backend) = TestBackend::postgres(module_path!()) {
-                        let e = env_with(backend, settings());
-                        block_on(super::$case(&e));
-                    }
-                }
-            }
-        )*
-    };
+fn env(backend: TestBackend) -> Env {
+    env_with(backend, ServerSettings::default())
 }
 
 on_both_backends_async!(
+    env, env_with;
     the_401_403_matrix_per_role,
     a_developer_sees_and_triages_only_their_teams_assets,
     uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited,
@@ -213,64 +95,6 @@ on_both_backends_async!(
     the_dashboard_needs_a_session_and_csrf_tokens,
     a_script_in_a_title_is_shown_as_text,
 );
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).to_string()
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Answer {
-    let response = app
-        .clone()
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn call(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> Answer {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    send(app, req.body(body).unwrap_or_else(|e| panic!("{e}"))).await
-}
 
 async fn upload(app: &Router, token: &str, asset: &str, report: &str) -> Answer {
     let req = Request::post(format!("/api/v1/scans?asset={asset}&name=bandit.json"))
@@ -976,79 +800,6 @@ async fn the_database_never_holds_a_token_in_plaintext(e: &Env) {
 
 // ---------------------------------------------------------------------------------------
 // Dashboard
-
-fn set_cookies(a: &Answer) -> Vec<String> {
-    a.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_string)
-        .collect()
-}
-
-fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
-    cookies.iter().find_map(|c| {
-        c.split(';')
-            .next()
-            .and_then(|kv| kv.trim().strip_prefix(&format!("{name}=")))
-            .map(str::to_string)
-    })
-}
-
-fn hidden_csrf(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .unwrap_or("")
-        .to_string()
-}
-
-async fn form(app: &Router, uri: &str, cookie: &str, body: &str) -> Answer {
-    let req = Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(body.to_string()))
-        .unwrap_or_else(|e| panic!("{e}"));
-    send(app, req).await
-}
-
-async fn get_html(app: &Router, uri: &str, cookie: &str) -> Answer {
-    let req = Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap_or_else(|e| panic!("{e}"));
-    send(app, req).await
-}
-
-/// Signs in with a token; returns the session cookie pair.
-async fn sign_in(e: &Env, token: &str) -> String {
-    let page = call(&e.app, Method::GET, "/login", None, None).await;
-    assert_eq!(page.status, StatusCode::OK);
-    let login_csrf = cookie_value(&set_cookies(&page), "posture_login_csrf").unwrap_or_default();
-    assert_eq!(hidden_csrf(&page.text()), login_csrf);
-    let a = form(
-        &e.app,
-        "/login",
-        &format!("posture_login_csrf={login_csrf}"),
-        &format!("token={token}&csrf={login_csrf}"),
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
-    let cookies = set_cookies(&a);
-    let session = cookies
-        .iter()
-        .find(|c| c.starts_with("posture_session="))
-        .cloned()
-        .unwrap_or_default();
-    assert!(
-        session.contains("HttpOnly") && session.contains("SameSite=Strict"),
-        "{session}"
-    );
-    format!(
-        "posture_session={}",
-        cookie_value(&cookies, "posture_session").unwrap_or_default()
-    )
-}
 
 async fn every_answer_carries_a_strict_csp_and_no_inline_script(e: &Env) {
     seed(e).await;

@@ -5,19 +5,25 @@
 //! metrics equal to `posture_app`'s for the same store (a developer's restricted to their
 //! team), policy diagnostics with positions, triage under the policy's approval rules, and
 //! OpenAPI conformance of the answers.
+//!
+//! Every case runs twice, once per back end (`on_both_backends_async!`), with a fresh
+//! database each (`posture_store::testing::TestBackend`: the PostgreSQL run is skipped with a
+//! notice when no server is reachable, and fails when `POSTURE_REQUIRE_POSTGRES=1`). Why the
+//! cases are not `#[tokio::test]`, and how they reach the store: see `common`.
+
+#[macro_use]
+mod common;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use posture_app::FixedClock;
+use axum::http::{Method, Request, StatusCode, header};
+use common::*;
 use posture_app::metrics::MetricsRequest;
-use posture_server::{Actor, AppState, ServerSettings, TokenRequest};
-use posture_store::{AccessStore, Role, SqliteStore, Store};
+use posture_server::ServerSettings;
+use posture_store::Store;
+use posture_store::testing::TestBackend;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::sync::Arc;
-use tower::ServiceExt;
 
 const PORTFOLIO: &str = r#"
 [policy]
@@ -60,8 +66,6 @@ when = 'true'
 action = "escalte"
 "#;
 
-const NOW: &str = "2026-06-01T12:00:00Z";
-
 /// A Trivy filesystem report of `(cve, package, severity)` vulnerabilities.
 fn trivy(vulns: &[(&str, &str, &str)]) -> String {
     let items: Vec<Value> = vulns
@@ -91,96 +95,30 @@ fn trivy(vulns: &[(&str, &str, &str)]) -> String {
     .to_string()
 }
 
-struct Env {
-    dir: tempfile::TempDir,
-    app: Router,
-    store: Arc<SqliteStore>,
-    portfolio: posture_app::risk::RiskConfig,
-    admin: String,
-    appsec: String,
-    developer: String,
-    reader: String,
-    ci: String,
-}
-
-impl Env {
-    fn token(&self, role: &str) -> &str {
-        match role {
-            "admin" => &self.admin,
-            "appsec" => &self.appsec,
-            "developer" => &self.developer,
-            "reader" => &self.reader,
-            _ => &self.ci,
-        }
-    }
-}
-
 const ROLES: [&str; 5] = ["admin", "appsec", "developer", "reader", "ci"];
 
 /// A server over a fresh database; `policy` is written as `policy.toml` (None: the
 /// portfolio names no policy at all).
-fn env_with(policy: Option<&str>) -> Env {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let config = dir.path().join("posture.toml");
-    let toml = match policy {
-        Some(text) => {
-            std::fs::write(dir.path().join("policy.toml"), text).unwrap_or_else(|e| panic!("{e}"));
-            PORTFOLIO.to_string()
-        }
-        None => PORTFOLIO.replace("[policy]\nfile = \"policy.toml\"", ""),
+fn env_with(backend: TestBackend, policy: Option<&str>) -> Env {
+    let (toml, files) = match policy {
+        Some(text) => (
+            PORTFOLIO.to_string(),
+            vec![("policy.toml", text.to_string())],
+        ),
+        None => (
+            PORTFOLIO.replace("[policy]\nfile = \"policy.toml\"", ""),
+            Vec::new(),
+        ),
     };
-    std::fs::write(&config, toml).unwrap_or_else(|e| panic!("{e}"));
-    let portfolio = posture_app::risk::load_config(&config).unwrap_or_else(|e| panic!("{e}"));
-    let db = dir.path().join("server.db");
-    let store =
-        Arc::new(SqliteStore::open(&db.display().to_string()).unwrap_or_else(|e| panic!("{e}")));
-    let now: posture_model::Timestamp = NOW.parse().unwrap_or_else(|e| panic!("{e}"));
-    let by = Actor {
-        name: "test".into(),
-        token_id: None,
-        client: None,
-    };
-    let mk = |role: Role, team: Option<&str>, assets: &[&str], user: &str| {
-        posture_server::create_token(
-            store.as_ref(),
-            TokenRequest {
-                role,
-                user: Some(user.into()),
-                name: None,
-                team: team.map(str::to_string),
-                assets: assets.iter().map(|a| a.to_string()).collect(),
-                expires_at: None,
-            },
-            &by,
-            now,
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-        .0
-    };
-    let admin = mk(Role::Admin, None, &[], "ada");
-    let appsec = mk(Role::Appsec, None, &[], "sam");
-    let developer = mk(Role::Developer, Some("payments"), &[], "dev");
-    let reader = mk(Role::Reader, None, &[], "rita");
-    let ci = mk(Role::Ci, None, &["customers"], "pipeline");
-    let shared: Arc<dyn AccessStore> = store.clone();
-    let state = AppState::new(
-        shared,
-        Some(portfolio.clone()),
-        ServerSettings::default(),
-        Arc::new(FixedClock(now)),
+    common::build(
+        backend,
+        Setup {
+            toml: &toml,
+            files,
+            ci_assets: &["customers"],
+            settings: ServerSettings::default(),
+        },
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    Env {
-        dir,
-        app: posture_server::router(state),
-        store,
-        portfolio,
-        admin,
-        appsec,
-        developer,
-        reader,
-        ci,
-    }
 }
 
 fn example_policy() -> String {
@@ -188,52 +126,8 @@ fn example_policy() -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn env() -> Env {
-    env_with(Some(&example_policy()))
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).to_string()
-    }
-    fn header(&self, name: &str) -> String {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Answer {
-    let response = app
-        .clone()
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+fn env(backend: TestBackend) -> Env {
+    env_with(backend, Some(&example_policy()))
 }
 
 /// A request with an optional bearer token and a raw body of `content_type`.
@@ -316,14 +210,25 @@ async fn seed(e: &Env) {
 }
 
 fn finding_id(e: &Env, asset: &str, title: &str) -> i64 {
-    e.store
-        .findings(&Default::default())
-        .unwrap_or_default()
+    e.db(|s| s.findings(&Default::default()).unwrap_or_default())
         .iter()
         .find(|f| f.asset == asset && f.title.contains(title))
         .map(|f| f.id)
         .unwrap_or_else(|| panic!("no finding {title} in {asset}"))
 }
+
+on_both_backends_async!(
+    env, env_with;
+    each_endpoint_answers_401_and_403_per_role,
+    the_gate_fails_then_passes_after_a_vp_approved_exception,
+    the_gate_renders_sarif_markdown_and_junit,
+    without_a_usable_policy_the_gate_is_a_conflict(None),
+    policy_check_reports_every_position_and_the_active_policy_its_rules,
+    metrics_are_the_apps_and_a_developer_sees_only_their_team,
+    answers_conform_to_the_openapi_document,
+    the_dashboard_triage_form_asks_for_the_approver_the_policy_names,
+    reading_metrics_applies_due_expiries_and_audits_them_as_the_system,
+);
 
 fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
     v["findings"]
@@ -347,10 +252,8 @@ fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
         .collect()
 }
 
-#[tokio::test]
-async fn each_endpoint_answers_401_and_403_per_role() {
-    let e = env();
-    seed(&e).await;
+async fn each_endpoint_answers_401_and_403_per_role(e: &Env) {
+    seed(e).await;
     let good_policy = example_policy();
     // (method, uri, body, expected for admin, appsec, developer, reader, ci)
     let cases: Vec<(Method, &str, String, [u16; 5])> = vec![
@@ -475,9 +378,7 @@ async fn each_endpoint_answers_401_and_403_per_role() {
     );
 }
 
-#[tokio::test]
-async fn the_gate_fails_then_passes_after_a_vp_approved_exception() {
-    let e = env();
+async fn the_gate_fails_then_passes_after_a_vp_approved_exception(e: &Env) {
     let pr = trivy(&[
         ("CVE-2026-2001", "pyyaml", "CRITICAL"),
         ("CVE-2026-2002", "idna", "HIGH"),
@@ -512,7 +413,7 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception() {
             .contains("the baseline branch `main` has no scans of asset `customers`"),
         "{v}"
     );
-    let critical = finding_id(&e, "customers", "pyyaml");
+    let critical = finding_id(e, "customers", "pyyaml");
     assert_eq!(
         blocked_rules(&v),
         vec![(
@@ -619,10 +520,8 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception() {
     assert_eq!(f["exception"]["approver"], "vic", "{f}");
 }
 
-#[tokio::test]
-async fn the_gate_renders_sarif_markdown_and_junit() {
-    let e = env();
-    seed(&e).await;
+async fn the_gate_renders_sarif_markdown_and_junit(e: &Env) {
+    seed(e).await;
     let q = "asset=customers&branch=feature/export";
     let sarif = gate(&e.app, &e.admin, &format!("{q}&format=sarif"), "").await;
     assert_eq!(sarif.status, StatusCode::OK, "{}", sarif.text());
@@ -669,12 +568,10 @@ async fn the_gate_renders_sarif_markdown_and_junit() {
     assert!(no_asset.text().contains("name the asset"));
 }
 
-#[tokio::test]
-async fn without_a_usable_policy_the_gate_is_a_conflict() {
+async fn without_a_usable_policy_the_gate_is_a_conflict(e: &Env) {
     // No policy named in posture.toml: the gate refuses (as `posture gate` without --policy),
     // the policy endpoint says so, and triage needs no approval.
-    let e = env_with(None);
-    seed(&e).await;
+    seed(e).await;
     let a = gate(
         &e.app,
         &e.admin,
@@ -690,7 +587,7 @@ async fn without_a_usable_policy_the_gate_is_a_conflict() {
         (p["configured"].as_bool(), p["valid"].as_bool()),
         (Some(false), Some(false))
     );
-    let critical = finding_id(&e, "customers", "pyyaml");
+    let critical = finding_id(e, "customers", "pyyaml");
     let t = post_json(
         &e.app,
         &format!("/api/v1/findings/{critical}/triage"),
@@ -702,7 +599,7 @@ async fn without_a_usable_policy_the_gate_is_a_conflict() {
 
     // A policy that does not check: the gate and triage refuse (409) rather than guess, and
     // the policy endpoint shows every diagnostic.
-    let e = env_with(Some(BROKEN));
+    let e = e.another(|b| env_with(b, Some(BROKEN)));
     seed(&e).await;
     let a = gate(&e.app, &e.ci, "asset=customers&branch=feature/export", "").await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
@@ -729,11 +626,7 @@ async fn without_a_usable_policy_the_gate_is_a_conflict() {
     );
     assert_eq!(p["diagnostics"].as_array().map(Vec::len), Some(4), "{p}");
     // Nothing was ingested by a refused gate with a report.
-    let before = e
-        .store
-        .findings(&Default::default())
-        .unwrap_or_default()
-        .len();
+    let before = e.db(|s| s.findings(&Default::default()).unwrap_or_default().len());
     let a = gate(
         &e.app,
         &e.ci,
@@ -742,17 +635,11 @@ async fn without_a_usable_policy_the_gate_is_a_conflict() {
     )
     .await;
     assert_eq!(a.status, StatusCode::CONFLICT);
-    let after = e
-        .store
-        .findings(&Default::default())
-        .unwrap_or_default()
-        .len();
+    let after = e.db(|s| s.findings(&Default::default()).unwrap_or_default().len());
     assert_eq!(before, after);
 }
 
-#[tokio::test]
-async fn policy_check_reports_every_position_and_the_active_policy_its_rules() {
-    let e = env();
+async fn policy_check_reports_every_position_and_the_active_policy_its_rules(e: &Env) {
     let a = raw(
         &e.app,
         Method::POST,
@@ -861,7 +748,8 @@ async fn policy_check_reports_every_position_and_the_active_policy_its_rules() {
         (Some("log-only"), Some("2027-12-31"), Some(true))
     );
     // The file on disk is read on each use: an edit shows at once.
-    std::fs::write(e.dir.path().join("policy.toml"), BROKEN).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(e.config_dir.path().join("policy.toml"), BROKEN)
+        .unwrap_or_else(|e| panic!("{e}"));
     let edited = get(&e.app, "/api/v1/policy", Some(&e.reader)).await.json();
     assert_eq!(edited["valid"], false);
 }
@@ -869,14 +757,23 @@ async fn policy_check_reports_every_position_and_the_active_policy_its_rules() {
 /// What `posture_app` computes for the same store, as the CLI's `posture metrics` does (the
 /// SLA rule from the same policy).
 fn app_metrics(e: &Env, as_of: &str, team: Option<&str>, asset: Option<&str>) -> Value {
-    let store: &dyn Store = e.store.as_ref();
+    e.db(|s| app_metrics_of(s, &e.portfolio, as_of, team, asset))
+}
+
+fn app_metrics_of(
+    store: &dyn Store,
+    portfolio: &posture_app::risk::RiskConfig,
+    as_of: &str,
+    team: Option<&str>,
+    asset: Option<&str>,
+) -> Value {
     let request = MetricsRequest {
         as_of: posture_app::metrics::parse_as_of(as_of).unwrap_or_else(|e| panic!("{e}")),
         days: 30,
         asset: asset.map(str::to_string),
         team: team.map(str::to_string),
     };
-    let config = Some(&e.portfolio);
+    let config = Some(portfolio);
     let input =
         posture_app::metrics::load(store, config, &request).unwrap_or_else(|e| panic!("{e}"));
     let policy = posture_app::policy::policy_path(None, config)
@@ -891,11 +788,16 @@ fn app_metrics(e: &Env, as_of: &str, team: Option<&str>, asset: Option<&str>) ->
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-#[tokio::test]
-async fn metrics_are_the_apps_and_a_developer_sees_only_their_team() {
-    for policy in [Some(example_policy()), None] {
-        let e = env_with(policy.as_deref());
-        seed(&e).await;
+async fn metrics_are_the_apps_and_a_developer_sees_only_their_team(e: &Env) {
+    // With the example policy (its SLA rules), then without any policy.
+    metrics_agree(e, true).await;
+    let bare = e.another(|b| env_with(b, None));
+    metrics_agree(&bare, false).await;
+}
+
+async fn metrics_agree(e: &Env, with_policy: bool) {
+    {
+        seed(e).await;
         // A fix, so that MTTR has something to measure.
         upload(
             &e.app,
@@ -908,22 +810,24 @@ async fn metrics_are_the_apps_and_a_developer_sees_only_their_team() {
         let admin = get(&e.app, "/api/v1/metrics?as_of=2026-06-01", Some(&e.admin)).await;
         assert_eq!(admin.status, StatusCode::OK, "{}", admin.text());
         let admin = admin.json();
-        assert_eq!(admin, app_metrics(&e, "2026-06-01", None, None));
+        assert_eq!(admin, app_metrics(e, "2026-06-01", None, None));
         // Independent of the seam: the plain default-SLA metrics agree when no policy.
-        if policy.is_none() {
-            let plain = posture_app::metrics::metrics(
-                e.store.as_ref(),
-                Some(&e.portfolio),
-                &posture_app::workflow::DefaultSla,
-                &MetricsRequest {
-                    as_of: posture_app::metrics::parse_as_of("2026-06-01")
-                        .unwrap_or_else(|e| panic!("{e}")),
-                    days: 30,
-                    asset: None,
-                    team: None,
-                },
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+        if !with_policy {
+            let plain = e.db(|s| {
+                posture_app::metrics::metrics(
+                    s,
+                    Some(&e.portfolio),
+                    &posture_app::workflow::DefaultSla,
+                    &MetricsRequest {
+                        as_of: posture_app::metrics::parse_as_of("2026-06-01")
+                            .unwrap_or_else(|e| panic!("{e}")),
+                        days: 30,
+                        asset: None,
+                        team: None,
+                    },
+                )
+                .unwrap_or_else(|e| panic!("{e}"))
+            });
             assert_eq!(admin, serde_json::to_value(plain).unwrap_or_default());
         }
         assert_eq!(admin["findings"], 4, "{admin}");
@@ -947,7 +851,7 @@ async fn metrics_are_the_apps_and_a_developer_sees_only_their_team() {
         )
         .await
         .json();
-        assert_eq!(dev, app_metrics(&e, "2026-06-01", Some("payments"), None));
+        assert_eq!(dev, app_metrics(e, "2026-06-01", Some("payments"), None));
         assert_eq!(dev["team"], "payments");
         assert_eq!(services(&dev), vec!["customers"], "{dev}");
         assert_eq!(dev["findings"], 2, "{dev}");
@@ -961,7 +865,7 @@ async fn metrics_are_the_apps_and_a_developer_sees_only_their_team() {
         .json();
         assert_eq!(
             dev_asset,
-            app_metrics(&e, "2026-06-01", None, Some("customers"))
+            app_metrics(e, "2026-06-01", None, Some("customers"))
         );
 
         let bad = get(&e.app, "/api/v1/metrics?as_of=yesterday", Some(&e.admin)).await;
@@ -989,10 +893,8 @@ fn conforms(doc: &Value, name: &str, value: &Value) {
     assert!(errors.is_empty(), "{name}: {errors:#?}\n{value}");
 }
 
-#[tokio::test]
-async fn answers_conform_to_the_openapi_document() {
-    let e = env();
-    seed(&e).await;
+async fn answers_conform_to_the_openapi_document(e: &Env) {
+    seed(e).await;
     let doc = get(&e.app, "/api/v1/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     let doc = doc.json();
@@ -1066,9 +968,202 @@ async fn answers_conform_to_the_openapi_document() {
         .json();
     conforms(&doc, "ErrorBody", &forbidden);
 
-    let e = env_with(None);
+    let e = e.another(|b| env_with(b, None));
     let conflict = gate(&e.app, &e.admin, "asset=shop", "").await.json();
     conforms(&doc, "ErrorBody", &conflict);
     let none = get(&e.app, "/api/v1/policy", Some(&e.admin)).await.json();
     conforms(&doc, "PolicyView", &none);
+}
+
+async fn the_dashboard_triage_form_asks_for_the_approver_the_policy_names(e: &Env) {
+    seed(e).await;
+    let critical = finding_id(e, "customers", "pyyaml");
+    let cookie = sign_in(e, &e.appsec).await;
+    let page = get_html(&e.app, &format!("/findings/{critical}"), &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("name=\"approver\"") && html.contains("name=\"role\""),
+        "the form has the approver's fields"
+    );
+    let csrf = hidden_csrf(&html);
+    assert_eq!(csrf.len(), 64);
+    let uri = format!("/findings/{critical}/triage");
+    let accept = "state=accepted&reason=WAF+rule+42&expires=2026-08-01";
+
+    // Without an approver (the fields left empty, as a browser sends them): a readable page
+    // that says what the policy asks for, and nothing recorded.
+    for (extra, says) in [
+        ("", "needs the approval of the `vp` role"),
+        ("&approver=&role=", "needs the approval of the `vp` role"),
+        (
+            "&approver=+&role=vp",
+            "a role was given without an approver",
+        ),
+    ] {
+        let refused = form(
+            &e.app,
+            &uri,
+            &cookie,
+            &format!("{accept}{extra}&csrf={csrf}"),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{extra}");
+        assert!(
+            refused.header("content-type").starts_with("text/html"),
+            "an error page, not JSON"
+        );
+        let text = refused.text();
+        assert!(
+            text.contains("role=\"alert\"") && text.contains(says),
+            "{text}"
+        );
+        assert!(!text.contains("\"error\":"), "{text}");
+    }
+    // An approver in the wrong role, or the appsec engineer approving their own decision.
+    for (extra, says) in [
+        (
+            "&approver=lee&role=security-lead",
+            // the page escapes the apostrophe
+            "the approver&#x27;s role is `security-lead`",
+        ),
+        ("&approver=sam&role=vp", "cannot approve their own decision"),
+    ] {
+        let refused = form(
+            &e.app,
+            &uri,
+            &cookie,
+            &format!("{accept}{extra}&csrf={csrf}"),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{extra}");
+        assert!(refused.text().contains(says), "{}", refused.text());
+    }
+    let untouched = e.db(|s| s.finding(critical).ok().flatten());
+    assert_eq!(
+        untouched
+            .as_ref()
+            .map(|f| (f.status.as_str(), f.triage.is_none())),
+        Some(("open", true)),
+        "a refused form records nothing"
+    );
+    assert!(
+        !e.db(|s| s.audit_log(50).unwrap_or_default())
+            .iter()
+            .any(|a| a.action == "finding.triage")
+    );
+
+    // With the approver in the role the policy names: recorded and audited with both.
+    let accepted = form(
+        &e.app,
+        &uri,
+        &cookie,
+        &format!("{accept}&approver=vic&role=vp&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        accepted.text()
+    );
+    let f = e.db(|s| s.finding(critical).ok().flatten());
+    assert_eq!(f.as_ref().map(|f| f.status.as_str()), Some("accepted"));
+    let log = e.db(|s| s.audit_log(5).unwrap_or_default());
+    assert_eq!(
+        (
+            log[0].action.as_str(),
+            log[0].actor.as_str(),
+            log[0].target.as_str()
+        ),
+        (
+            "finding.triage",
+            "sam",
+            format!("finding {critical}").as_str()
+        )
+    );
+    assert_eq!(
+        (&log[0].detail["approver"], &log[0].detail["role"]),
+        (&json!("vic"), &json!("vp")),
+        "{}",
+        log[0].detail
+    );
+    // The finding's history shows who approved it.
+    let page = get_html(&e.app, &format!("/findings/{critical}"), &cookie)
+        .await
+        .text();
+    assert!(page.contains("approved by vic"), "{page}");
+}
+
+async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &Env) {
+    seed(e).await;
+    let critical = finding_id(e, "customers", "pyyaml");
+    let accepted = post_json(
+        &e.app,
+        &format!("/api/v1/findings/{critical}/triage"),
+        &e.appsec,
+        json!({
+            "state": "accepted", "reason": "WAF rule 42", "expires": "2026-06-15",
+            "approver": "vic", "role": "vp",
+        }),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    let expiries = |e: &Env| {
+        e.db(|s| s.audit_log(100).unwrap_or_default())
+            .into_iter()
+            .filter(|a| a.action == "finding.expire")
+            .collect::<Vec<_>>()
+    };
+    // Before the expiry nothing is due: a read writes nothing.
+    let before = get(&e.app, "/api/v1/metrics", Some(&e.reader)).await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text());
+    assert_eq!(before.json()["criticals_past_sla"]["past_sla"], 0);
+    assert!(expiries(e).is_empty());
+
+    // A month later the acceptance has lapsed: the critical's SLA (7 days, paused while it
+    // was accepted) runs again from 2026-06-15, so it is past SLA by 2026-07-01.
+    e.clock.set(at("2026-07-01T00:00:00Z"));
+    let after = get(&e.app, "/api/v1/metrics?as_of=2026-07-01", Some(&e.reader)).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.text());
+    let after = after.json();
+    assert_eq!(after["criticals_past_sla"]["past_sla"], 1, "{after}");
+    assert_eq!(
+        after,
+        app_metrics(e, "2026-07-01", None, None),
+        "what the CLI computes after its own sweep"
+    );
+    // The write a reader's GET caused is on record, as the system's, naming who asked.
+    let audited = expiries(e);
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    let entry = &audited[0];
+    assert_eq!(
+        (entry.actor.as_str(), entry.token_id, entry.target.as_str()),
+        ("posture", None, format!("finding {critical}").as_str())
+    );
+    assert_eq!(
+        entry.detail["findings"][0]["id"], critical,
+        "{}",
+        entry.detail
+    );
+    assert_eq!(entry.detail["requested_by"], "rita", "{}", entry.detail);
+    assert_eq!(
+        entry.detail["via"], "GET /api/v1/metrics",
+        "{}",
+        entry.detail
+    );
+    let events = e.db(|s| {
+        s.event_log(&posture_store::EventQuery {
+            finding_ids: Some(vec![critical]),
+            ..Default::default()
+        })
+        .unwrap_or_default()
+    });
+    let expired: Vec<_> = events.iter().filter(|x| x.kind == "expired").collect();
+    assert_eq!(expired.len(), 1, "{events:?}");
+    assert_eq!(expired[0].actor.as_deref(), Some("posture"));
+    // The sweep is done: another read neither writes nor audits again.
+    let again = get(&e.app, "/api/v1/metrics", Some(&e.developer)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(expiries(e).len(), 1);
 }
