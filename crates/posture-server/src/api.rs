@@ -872,11 +872,13 @@ pub struct SeverityCount {
 pub fn assets_for(shared: &Shared, principal: &Principal) -> Result<Vec<AssetView>, ApiError> {
     let scope = Scope::new(principal, shared.portfolio.as_ref());
     scope.require(Right::Read)?;
-    let findings = shared.store.findings(&Default::default())?;
-    let scans = shared.store.scans(&ScanQuery::default())?;
-    let mut names: std::collections::BTreeSet<String> =
-        findings.iter().map(|f| f.asset.clone()).collect();
-    names.extend(scans.iter().map(|s| s.asset.clone()));
+    // Counts from the store's summary (cached per data version), never from listing every
+    // finding: this list is on every findings page.
+    let summary = shared.summary.get(
+        shared.store.as_ref(),
+        crate::overview::as_of_minute(shared.clock.now()),
+    )?;
+    let mut names: std::collections::BTreeSet<String> = summary.assets.iter().cloned().collect();
     if let Some(c) = &shared.portfolio {
         names.extend(c.portfolio.assets().iter().map(|a| a.name.clone()));
     }
@@ -888,10 +890,10 @@ pub fn assets_for(shared: &Shared, principal: &Principal) -> Result<Vec<AssetVie
                 .portfolio
                 .as_ref()
                 .and_then(|c| c.portfolio.asset(&name));
-            let mine: Vec<_> = findings.iter().filter(|f| f.asset == name).collect();
+            let mine: Vec<_> = summary.groups.iter().filter(|g| g.asset == name).collect();
             let open: Vec<_> = mine
                 .iter()
-                .filter(|f| crate::overview::is_actionable(f.status))
+                .filter(|g| crate::overview::is_actionable(g.status))
                 .collect();
             AssetView {
                 team: declared.and_then(|a| a.team.clone()),
@@ -905,16 +907,25 @@ pub fn assets_for(shared: &Shared, principal: &Principal) -> Result<Vec<AssetVie
                     .and_then(|a| a.exposure)
                     .map(|e| e.as_str().to_string()),
                 declared: declared.is_some(),
-                open: open.len(),
+                open: open.iter().map(|g| g.count as usize).sum(),
                 open_by_severity: Severity::ALL
                     .iter()
                     .map(|s| SeverityCount {
                         severity: *s,
-                        count: open.iter().filter(|f| f.severity == *s).count(),
+                        count: open
+                            .iter()
+                            .filter(|g| g.severity == *s)
+                            .map(|g| g.count as usize)
+                            .sum(),
                     })
                     .collect(),
-                findings: mine.len(),
-                last_scan: scans.iter().filter(|s| s.asset == name).map(|s| s.at).max(),
+                findings: mine.iter().map(|g| g.count as usize).sum(),
+                last_scan: summary
+                    .scans
+                    .iter()
+                    .filter(|s| s.asset == name)
+                    .map(|s| s.last_at)
+                    .max(),
                 name,
             }
         })
