@@ -466,7 +466,10 @@ const REFRESH_BATCH: usize = 5_000;
 /// Brings the stored risk (score, band, owning team) of every finding up to date: all of
 /// them when the configuration changed, else only those an ingest, feed import, runtime
 /// inventory, merge or split touched since. Cheap when nothing changed (one indexed read).
-/// Lists sorted by risk read the stored values, so call this before them.
+/// Lists sorted by risk read the stored values, so call this before them. A finding marked
+/// again while it was being assessed keeps its mark (the store checks the version read), and
+/// so does one a concurrent writer holds on PostgreSQL: the next refresh assesses it. Where
+/// many threads refresh one store (the server), go through a [`RiskRefresher`].
 pub fn refresh_stored_risk(
     store: &dyn Store,
     config: Option<&RiskConfig>,
@@ -492,15 +495,138 @@ pub fn refresh_stored_risk(
                 score: a.risk.score.max(0.0),
                 band: a.risk.band.as_str().to_string(),
                 team: a.owner.and_then(|o| o.team),
+                version: a.finding.risk_version,
             })
             .collect();
-        store.store_risk(rows)?;
-        out.assessed += n;
-        if n < REFRESH_BATCH {
+        let stored = store.store_risk(rows)?;
+        out.assessed += stored;
+        // A full batch of which nothing could be stored (all marked again, or held by
+        // writers) would come back as is: leave it to the next refresh.
+        if n < REFRESH_BATCH || stored == 0 {
             break;
         }
     }
     Ok(out)
+}
+
+/// One stored-risk refresh at a time over one store, shared by every thread that would run
+/// one (the server keeps one per store handle).
+///
+/// Why: after an upload, every reader of a risk-sorted list would otherwise assess the same
+/// marked findings at once (and on PostgreSQL store them over each other). Two ways in:
+/// [`RiskRefresher::refresh`] returns only after a refresh that started after the call
+/// (callers that arrive during a refresh share the next one, so no work is done twice), for
+/// writers that must answer with their changes ordered; [`RiskRefresher::refresh_if_idle`]
+/// does not wait when a refresh is running (it returns `None`), for readers: their list then
+/// reflects every write committed before the last refresh that ran.
+#[derive(Debug, Default)]
+pub struct RiskRefresher {
+    state: std::sync::Mutex<RefresherState>,
+    finished: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct RefresherState {
+    running: bool,
+    /// Refreshes started so far (the number of the last one started).
+    started: u64,
+    /// The number of the last refresh that succeeded, and what it did.
+    last_ok: u64,
+    last: RiskRefresh,
+}
+
+/// Ends a refresh in the shared state, also when the refresh panicked.
+struct RunningRefresh<'a> {
+    owner: &'a RiskRefresher,
+    number: u64,
+    outcome: Option<RiskRefresh>,
+}
+
+impl Drop for RunningRefresh<'_> {
+    fn drop(&mut self) {
+        let mut state = self
+            .owner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.running = false;
+        if let Some(done) = self.outcome {
+            state.last_ok = self.number;
+            state.last = done;
+        }
+        drop(state);
+        self.owner.finished.notify_all();
+    }
+}
+
+impl RiskRefresher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RefresherState> {
+        // the state is plain counters, consistent after any panic (see `RunningRefresh`)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs refresh number `state.started + 1` with the lock released.
+    fn run(
+        &self,
+        mut state: std::sync::MutexGuard<'_, RefresherState>,
+        store: &dyn Store,
+        config: Option<&RiskConfig>,
+    ) -> Result<RiskRefresh, AppError> {
+        state.running = true;
+        state.started += 1;
+        let mut running = RunningRefresh {
+            owner: self,
+            number: state.started,
+            outcome: None,
+        };
+        drop(state);
+        let done = refresh_stored_risk(store, config)?;
+        running.outcome = Some(done);
+        Ok(done)
+    }
+
+    /// Brings stored risk up to date with every write committed before this call: runs a
+    /// refresh, or waits for one that started after this call began. A refresh that failed
+    /// is not shared: its waiters run their own.
+    pub fn refresh(
+        &self,
+        store: &dyn Store,
+        config: Option<&RiskConfig>,
+    ) -> Result<RiskRefresh, AppError> {
+        let mut state = self.lock();
+        let wanted = state.started + 1;
+        loop {
+            if state.last_ok >= wanted {
+                return Ok(state.last);
+            }
+            if !state.running {
+                return self.run(state, store, config);
+            }
+            state = self
+                .finished
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// Runs a refresh unless one is running; `None` when one was (it did not wait).
+    pub fn refresh_if_idle(
+        &self,
+        store: &dyn Store,
+        config: Option<&RiskConfig>,
+    ) -> Result<Option<RiskRefresh>, AppError> {
+        let state = self.lock();
+        if state.running {
+            return Ok(None);
+        }
+        self.run(state, store, config).map(Some)
+    }
 }
 
 /// Orders by risk score, highest first (ties: lower id first).

@@ -68,6 +68,8 @@ pub struct Shared {
     pub portfolio: Option<RiskConfig>,
     pub settings: ServerSettings,
     pub clock: Arc<dyn Clock>,
+    /// One stored-risk refresh at a time over `store` (uploads wait for theirs, lists do not).
+    pub risk_refresh: posture_app::risk::RiskRefresher,
     templates: minijinja::Environment<'static>,
 }
 
@@ -94,6 +96,7 @@ impl AppState {
             portfolio,
             settings,
             clock,
+            risk_refresh: Default::default(),
             templates: pages::templates().map_err(|e| ServerError::Templates(e.to_string()))?,
         })))
     }
