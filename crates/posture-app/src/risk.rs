@@ -513,50 +513,15 @@ pub fn refresh_stored_risk(
 /// one (the server keeps one per store handle).
 ///
 /// Why: after an upload, every reader of a risk-sorted list would otherwise assess the same
-/// marked findings at once (and on PostgreSQL store them over each other). Two ways in:
-/// [`RiskRefresher::refresh`] returns only after a refresh that started after the call
-/// (callers that arrive during a refresh share the next one, so no work is done twice), for
-/// writers that must answer with their changes ordered; [`RiskRefresher::refresh_if_idle`]
-/// does not wait when a refresh is running (it returns `None`), for readers: their list then
-/// reflects every write committed before the last refresh that ran.
+/// marked findings at once (and on PostgreSQL store them over each other). A caller that
+/// finds a refresh running does not wait for it and does not start a second one: the
+/// findings it has not stored yet stay marked "to assess" (listed last in risk order, never
+/// in a stale place), and the next refresh, the next caller's, assesses them. Waiting
+/// instead made every upload under load wait for a refresh whose writes queued behind the
+/// other uploads' ingests (the SQLite writer): uploads answered all at once, 60% later.
 #[derive(Debug, Default)]
 pub struct RiskRefresher {
-    state: std::sync::Mutex<RefresherState>,
-    finished: std::sync::Condvar,
-}
-
-#[derive(Debug, Default)]
-struct RefresherState {
-    running: bool,
-    /// Refreshes started so far (the number of the last one started).
-    started: u64,
-    /// The number of the last refresh that succeeded, and what it did.
-    last_ok: u64,
-    last: RiskRefresh,
-}
-
-/// Ends a refresh in the shared state, also when the refresh panicked.
-struct RunningRefresh<'a> {
-    owner: &'a RiskRefresher,
-    number: u64,
-    outcome: Option<RiskRefresh>,
-}
-
-impl Drop for RunningRefresh<'_> {
-    fn drop(&mut self) {
-        let mut state = self
-            .owner
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.running = false;
-        if let Some(done) = self.outcome {
-            state.last_ok = self.number;
-            state.last = done;
-        }
-        drop(state);
-        self.owner.finished.notify_all();
-    }
+    running: std::sync::Mutex<()>,
 }
 
 impl RiskRefresher {
@@ -564,68 +529,50 @@ impl RiskRefresher {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, RefresherState> {
-        // the state is plain counters, consistent after any panic (see `RunningRefresh`)
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Runs refresh number `state.started + 1` with the lock released.
-    fn run(
-        &self,
-        mut state: std::sync::MutexGuard<'_, RefresherState>,
-        store: &dyn Store,
-        config: Option<&RiskConfig>,
-    ) -> Result<RiskRefresh, AppError> {
-        state.running = true;
-        state.started += 1;
-        let mut running = RunningRefresh {
-            owner: self,
-            number: state.started,
-            outcome: None,
-        };
-        drop(state);
-        let done = refresh_stored_risk(store, config)?;
-        running.outcome = Some(done);
-        Ok(done)
-    }
-
-    /// Brings stored risk up to date with every write committed before this call: runs a
-    /// refresh, or waits for one that started after this call began. A refresh that failed
-    /// is not shared: its waiters run their own.
-    pub fn refresh(
-        &self,
-        store: &dyn Store,
-        config: Option<&RiskConfig>,
-    ) -> Result<RiskRefresh, AppError> {
-        let mut state = self.lock();
-        let wanted = state.started + 1;
-        loop {
-            if state.last_ok >= wanted {
-                return Ok(state.last);
-            }
-            if !state.running {
-                return self.run(state, store, config);
-            }
-            state = self
-                .finished
-                .wait(state)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-    }
-
-    /// Runs a refresh unless one is running; `None` when one was (it did not wait).
+    /// Runs [`refresh_stored_risk`] unless a refresh is running; `None` when one was (it did
+    /// not wait). Cheap when nothing is marked (one indexed read).
     pub fn refresh_if_idle(
         &self,
         store: &dyn Store,
         config: Option<&RiskConfig>,
     ) -> Result<Option<RiskRefresh>, AppError> {
-        let state = self.lock();
-        if state.running {
-            return Ok(None);
-        }
-        self.run(state, store, config).map(Some)
+        let _running = match self.running.try_lock() {
+            Ok(guard) => guard,
+            // a refresh panicked: the lock guards no data, so it is free again
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        refresh_stored_risk(store, config).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod refresher_tests {
+    use super::*;
+
+    /// A second caller never starts a refresh while one runs, and never waits for it.
+    #[test]
+    fn a_running_refresh_is_neither_repeated_nor_waited_for() {
+        let store = posture_store::SqliteStore::open(":memory:").expect("store");
+        let refresher = RiskRefresher::new();
+        let done = refresher.refresh_if_idle(&store, None).expect("refresh");
+        assert!(done.is_some(), "an idle refresher refreshes");
+        let running = refresher.running.lock().expect("lock");
+        let started = std::time::Instant::now();
+        assert!(
+            refresher
+                .refresh_if_idle(&store, None)
+                .expect("refresh")
+                .is_none()
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        drop(running);
+        assert!(
+            refresher
+                .refresh_if_idle(&store, None)
+                .expect("refresh")
+                .is_some()
+        );
     }
 }
 

@@ -68,7 +68,7 @@ pub struct Shared {
     pub portfolio: Option<RiskConfig>,
     pub settings: ServerSettings,
     pub clock: Arc<dyn Clock>,
-    /// One stored-risk refresh at a time over `store` (uploads wait for theirs, lists do not).
+    /// One stored-risk refresh at a time over `store` (after uploads, before lists).
     pub risk_refresh: posture_app::risk::RiskRefresher,
     templates: minijinja::Environment<'static>,
 }

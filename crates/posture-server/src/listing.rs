@@ -350,8 +350,8 @@ pub fn page_findings(
             "asset {asset} is out of your scope"
         )));
     }
-    // Uploads refresh before they answer; here only writes made elsewhere (the CLI, another
-    // server) are left, and a refresh already running is not waited for.
+    // Uploads refresh after their ingest; a refresh already running is not waited for (what
+    // it has not stored yet is listed as "to assess", last in risk order).
     shared
         .risk_refresh
         .refresh_if_idle(shared.store.as_ref(), shared.portfolio.as_ref())?;

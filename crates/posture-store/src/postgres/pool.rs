@@ -180,3 +180,45 @@ impl Drop for PooledClient<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waiters get connections in the order they asked (a plain condition variable let a
+    /// caller lose every race and give up after [`WAIT`]).
+    #[test]
+    fn waiters_are_served_first_come_first_served() {
+        let Some(db) = crate::testing::TestBackend::postgres("pool_fifo") else {
+            return;
+        };
+        let config: Config = db.location().parse().expect("url");
+        let pool = Pool::new(config, "test".into(), 1);
+        let held = pool.get().expect("first connection");
+        let order = Mutex::new(Vec::new());
+        let queued = |n: usize| {
+            for _ in 0..1000 {
+                if pool.state.lock().map(|s| s.queue.len()).unwrap_or(0) == n {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            panic!("{n} waiters never queued");
+        };
+        std::thread::scope(|s| {
+            for i in 0..5 {
+                let (pool, order) = (&pool, &order);
+                s.spawn(move || {
+                    let client = pool.get().expect("a connection");
+                    order.lock().expect("order").push(i);
+                    std::thread::sleep(Duration::from_millis(20));
+                    drop(client);
+                });
+                queued(i + 1);
+            }
+            drop(held);
+        });
+        assert_eq!(*order.lock().expect("order"), vec![0, 1, 2, 3, 4]);
+        assert_eq!(pool.state.lock().expect("state").open, 1);
+    }
+}
