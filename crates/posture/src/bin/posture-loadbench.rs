@@ -15,6 +15,9 @@
 //!    changes state) for `--seconds`, while `--readers` threads page through findings sorted
 //!    by risk (50 a page, 10 pages, then again).
 //!
+//! A failed call counts as an error; the first few distinct answers (status and body) of
+//! each kind are printed after the figures, so a failure under load can be told apart.
+//!
 //! Usage: `cargo run --release -p posture --bin posture-loadbench -- [--database DB]
 //! [--preload 1000000] [--uploaders 16] [--readers 32] [--seconds 20] [--samples 200]
 //! [--page-samples 20] [--out DIR]`.
