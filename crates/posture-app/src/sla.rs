@@ -385,6 +385,7 @@ mod tests {
             risk_score: None,
             risk_band: None,
             team: None,
+            risk_version: 0,
             occurrences: Vec::new(),
         }
     }

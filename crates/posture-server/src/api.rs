@@ -403,6 +403,13 @@ async fn upload_scan(
                     "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
                 }),
             )?;
+            // Assess what the ingest marked, unless a refresh is running (the next one, a
+            // list's or an upload's, assesses it; until then its findings are listed as "to
+            // assess"). The ingest is committed either way: should the refresh fail, its
+            // findings stay marked, and the next refresh reports the error to its caller.
+            let _ = s
+                .risk_refresh
+                .refresh_if_idle(s.store.as_ref(), s.portfolio.as_ref());
             Ok(summary)
         })
         .await?;

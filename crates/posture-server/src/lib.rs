@@ -78,6 +78,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// The dashboard's last portfolio summary (see [`overview::SummaryCache`]).
     pub summary: overview::SummaryCache,
+    /// One stored-risk refresh at a time over `store` (after uploads, before lists).
+    pub risk_refresh: posture_app::risk::RiskRefresher,
     templates: minijinja::Environment<'static>,
 }
 
@@ -106,6 +108,7 @@ impl AppState {
             settings,
             clock,
             summary: overview::SummaryCache::default(),
+            risk_refresh: Default::default(),
             templates: pages::templates().map_err(|e| ServerError::Templates(e.to_string()))?,
         })))
     }

@@ -229,7 +229,11 @@ pub fn page_findings(
             "asset {asset} is out of your scope"
         )));
     }
-    posture_app::risk::refresh_stored_risk(shared.store.as_ref(), shared.portfolio.as_ref())?;
+    // Uploads refresh after their ingest; a refresh already running is not waited for (what
+    // it has not stored yet is listed as "to assess", last in risk order).
+    shared
+        .risk_refresh
+        .refresh_if_idle(shared.store.as_ref(), shared.portfolio.as_ref())?;
     let limit = limit.max(1);
     let sort = filter.sort();
     let store_sort = match sort {

@@ -36,7 +36,7 @@ pub use access_types::*;
 pub use error::StoreError;
 pub use integration_store::IntegrationStore;
 pub use integration_types::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{DEFAULT_SQLITE_READERS, SqliteStore};
 pub use summary::{FindingSummary, ScanGroup, SummaryGroup, SummaryQuery};
 pub use types::*;
 pub use workflow::WorkflowStore;

@@ -165,6 +165,9 @@ pub struct StoredRisk {
     pub score: f64,
     pub band: String,
     pub team: Option<String>,
+    /// The finding's [`FindingRecord::risk_version`] as read for this assessment: the score
+    /// is stored only while the finding still has it (not marked "to assess" again since).
+    pub version: i64,
 }
 
 /// One occurrence as stored and shown.
@@ -229,6 +232,11 @@ pub struct FindingRecord {
     /// The owning team as last assessed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
+    /// How many times the stored risk was marked "to assess" (opaque, never shown): an
+    /// assessment hands it back in [`StoredRisk::version`], so a score computed from data
+    /// read before a later mark is not stored over that mark.
+    #[serde(skip)]
+    pub risk_version: i64,
     pub occurrences: Vec<OccurrenceRecord>,
 }
 

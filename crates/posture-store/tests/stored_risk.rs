@@ -1,6 +1,7 @@
 //! Stored risk and keyset pagination: the application stores each finding's assessed risk;
 //! lists sort and page by it without gaps or repeats; whatever an ingest, a merge or a feed
-//! import touches is marked "to assess" again.
+//! import touches is marked "to assess" again, and an assessment read before such a mark is
+//! never stored over it.
 
 use posture_engine::identify;
 use posture_model::{Category, Occurrence, Package, Severity, Timestamp, ToolInfo};
@@ -77,6 +78,7 @@ fn assess_all(store: &dyn Store) -> usize {
             score: score_of(f.id),
             band: if score_of(f.id) >= 50.0 { "P1" } else { "P3" }.into(),
             team: Some(if f.id % 2 == 0 { "payments" } else { "web" }.into()),
+            version: f.risk_version,
         })
         .collect();
     store.store_risk(rows).expect("store risk")
@@ -239,12 +241,101 @@ fn a_score_that_is_not_a_score_is_refused(b: &TestBackend) {
             score: bad,
             band: "P1".into(),
             team: None,
+            version: 0,
         }]);
         assert!(r.is_err(), "{bad} accepted");
     }
 }
 
+/// The assessments of `read`, as a refresh would store them.
+fn assessments(read: &[posture_store::FindingRecord]) -> Vec<StoredRisk> {
+    read.iter()
+        .map(|f| StoredRisk {
+            finding_id: f.id,
+            score: 42.0,
+            band: "P2".into(),
+            team: None,
+            version: f.risk_version,
+        })
+        .collect()
+}
+
+fn an_assessment_read_before_a_new_mark_is_not_stored_over_it(b: &TestBackend) {
+    let store = store_with(b, 3);
+    assess_all(&*store);
+    let occs = |title_of_1: &str| -> Vec<Occurrence> {
+        let mut occs: Vec<Occurrence> = (0..3)
+            .map(|i| dep(&format!("CVE-2024-{i:04}"), &format!("pkg{i}"), "1.0.0"))
+            .collect();
+        occs[1].title = title_of_1.into();
+        occs
+    };
+    // an ingest changes finding 1: marked; a refresh reads it...
+    store
+        .ingest(batch(day(1), "r2", occs("first change")))
+        .expect("ingest");
+    let read = store.unassessed_findings(100).expect("read");
+    assert_eq!(read.len(), 1);
+    let id = read[0].id;
+    // ...meanwhile another ingest changes it again (it was already marked: marked again)...
+    store
+        .ingest(batch(day(2), "r3", occs("second change")))
+        .expect("ingest");
+    // ...and the refresh stores what it assessed from the first change: refused
+    assert_eq!(store.store_risk(assessments(&read)).expect("store"), 0);
+    let now = store.finding(id).expect("read").expect("finding");
+    assert_eq!(now.risk_score, None, "the new mark was overwritten");
+    let todo = store.unassessed_findings(100).expect("read");
+    assert_eq!(todo.iter().map(|f| f.id).collect::<Vec<_>>(), vec![id]);
+    // the next refresh reads the second change and stores it
+    assert_eq!(store.store_risk(assessments(&todo)).expect("store"), 1);
+    assert_eq!(
+        store
+            .finding(id)
+            .expect("read")
+            .expect("finding")
+            .risk_score,
+        Some(42.0)
+    );
+
+    // the same with a mark of everything (a feed import) between read and store: only the
+    // findings not marked since are stored
+    store.reset_risk("config:1").expect("reset");
+    let read = store.unassessed_findings(100).expect("read");
+    assert_eq!(read.len(), 3);
+    store
+        .ingest(batch(day(3), "r4", occs("third change")))
+        .expect("ingest");
+    assert_eq!(store.store_risk(assessments(&read)).expect("store"), 2);
+    let todo = store.unassessed_findings(100).expect("read");
+    assert_eq!(todo.iter().map(|f| f.id).collect::<Vec<_>>(), vec![id]);
+}
+
+/// PostgreSQL: storing never waits for a row a writer holds (it deadlocked with concurrent
+/// ingests): that row keeps its mark for the next refresh.
+fn storing_risk_skips_rows_a_writer_holds(b: &TestBackend) {
+    if b.kind() != "postgres" {
+        return;
+    }
+    let store = store_with(b, 3);
+    let read = store.unassessed_findings(100).expect("read");
+    let held = read[0].id;
+    let mut other = postgres::Client::connect(b.location(), postgres::NoTls).expect("connect");
+    let mut tx = other.transaction().expect("begin");
+    tx.execute("SELECT id FROM findings WHERE id = $1 FOR UPDATE", &[&held])
+        .expect("lock");
+    let started = std::time::Instant::now();
+    assert_eq!(store.store_risk(assessments(&read)).expect("store"), 2);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    tx.commit().expect("commit");
+    let todo = store.unassessed_findings(100).expect("read");
+    assert_eq!(todo.iter().map(|f| f.id).collect::<Vec<_>>(), vec![held]);
+    assert_eq!(store.store_risk(assessments(&todo)).expect("store"), 1);
+}
+
 on_both_backends!(
+    an_assessment_read_before_a_new_mark_is_not_stored_over_it,
+    storing_risk_skips_rows_a_writer_holds,
     new_findings_are_unassessed_until_stored,
     risk_order_is_score_then_id_and_pages_neither_skip_nor_repeat,
     unassessed_findings_sort_last_and_are_paged_too,

@@ -12,10 +12,7 @@ use std::collections::HashMap;
 
 /// New feed facts can move any finding's risk: every finding is to assess again.
 fn invalidate_all_risk(tx: &mut Transaction<'_>) -> Result<u64, postgres::Error> {
-    tx.execute(
-        "UPDATE findings SET risk_score = -1 WHERE risk_score >= 0",
-        &[],
-    )
+    tx.execute("UPDATE findings SET risk_score = -1", &[])
 }
 
 fn record(

@@ -557,8 +557,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         // changed evidence (a new path, another rating) can change owner and risk
         tx.execute(
             "UPDATE findings SET risk_score = -1
-              WHERE id IN (SELECT finding_id FROM occurrences WHERE id = ANY($1))
-                AND risk_score >= 0",
+              WHERE id IN (SELECT finding_id FROM occurrences WHERE id = ANY($1))",
             &[&ids],
         )
         .map_err(StoreError::pg("updating occurrences"))?;

@@ -6,7 +6,10 @@
 //! connections ([`pool`]). The schema mirrors SQLite's column for column (BIGINT ids and
 //! unix-millisecond timestamps, BYTEA keys, JSON kept as TEXT), so both back ends read into the
 //! same records. Writers of one asset are serialized across processes with a transaction-level
-//! advisory lock on the asset's name ([`asset_lock`]); the ingest's steps are
+//! advisory lock on the asset's name ([`asset_lock`]), and, within one process, ingests of one
+//! asset queue before they borrow a connection ([`AssetTurns`]), on a pool of their own: an
+//! ingest holds its connection for its whole transaction, so ingests waiting for their asset
+//! would otherwise hold every connection and starve the readers; the ingest's steps are
 //! [`crate::ingest_flow`]'s, so the engine decides every lifecycle change on both back ends;
 //! bulk rows go in with `COPY ... FROM STDIN BINARY` and set-based statements over arrays.
 
@@ -38,14 +41,71 @@ use pool::Pool;
 use posture_model::Timestamp;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
 
-/// How many connections one store keeps at most (each server worker thread borrows one per
-/// call).
+/// How many connections one store keeps at most in each of its two pools, one for ingests
+/// and one for every other call (each server worker thread borrows one per call).
 pub const DEFAULT_POOL_SIZE: usize = 8;
 
 /// A PostgreSQL database, reached by URL (`postgres://user@host:port/dbname`).
 pub struct PostgresStore {
+    /// Every call but ingests.
     pool: Pool,
+    /// Ingests (each holds its connection for its whole transaction).
+    ingest_pool: Pool,
+    /// In-process queue of ingests per asset.
+    turns: AssetTurns,
+}
+
+/// Ingests of one asset in this process, one at a time, first come first served, before
+/// any connection is borrowed (the advisory lock still orders them against other
+/// processes).
+#[derive(Default)]
+struct AssetTurns {
+    /// Per asset being ingested: (next ticket to hand out, ticket being served).
+    queues: Mutex<HashMap<String, (u64, u64)>>,
+    next: Condvar,
+}
+
+/// An asset's turn; the next ingest of the asset goes when it drops.
+struct AssetTurn<'a> {
+    turns: &'a AssetTurns,
+    asset: String,
+}
+
+impl AssetTurns {
+    fn enter(&self, asset: &str) -> Result<AssetTurn<'_>, StoreError> {
+        let poisoned = |_| StoreError::Corrupt("a previous ingest panicked".to_string());
+        let mut queues = self.queues.lock().map_err(poisoned)?;
+        let entry = queues.entry(asset.to_string()).or_insert((0, 0));
+        let ticket = entry.0;
+        entry.0 += 1;
+        while queues.get(asset).is_some_and(|q| q.1 != ticket) {
+            queues = self.next.wait(queues).map_err(poisoned)?;
+        }
+        Ok(AssetTurn {
+            turns: self,
+            asset: asset.to_string(),
+        })
+    }
+}
+
+impl Drop for AssetTurn<'_> {
+    fn drop(&mut self) {
+        let mut queues = self
+            .turns
+            .queues
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(q) = queues.get_mut(&self.asset) {
+            q.1 += 1;
+            if q.1 == q.0 {
+                queues.remove(&self.asset);
+            }
+        }
+        drop(queues);
+        self.turns.next.notify_all();
+    }
 }
 
 impl PostgresStore {
@@ -54,7 +114,8 @@ impl PostgresStore {
         Self::open_with_pool_size(url, DEFAULT_POOL_SIZE)
     }
 
-    /// [`PostgresStore::open`] with at most `max_connections` connections.
+    /// [`PostgresStore::open`] with at most `max_connections` connections in each pool (one
+    /// for ingests, one for everything else).
     pub fn open_with_pool_size(url: &str, max_connections: usize) -> Result<Self, StoreError> {
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             StoreError::Invalid(format!(
@@ -67,7 +128,9 @@ impl PostgresStore {
             config.application_name("posture");
         }
         let store = PostgresStore {
-            pool: Pool::new(config, redact_url(url), max_connections.max(1)),
+            pool: Pool::new(config.clone(), redact_url(url), max_connections.max(1)),
+            ingest_pool: Pool::new(config, redact_url(url), max_connections.max(1)),
+            turns: AssetTurns::default(),
         };
         let mut client = store.pool.get()?;
         schema::migrate(&mut client, store.pool.name())?;
@@ -137,7 +200,8 @@ pub(crate) fn opt_text(s: Option<&str>) -> Option<Cow<'_, str>> {
 
 impl Store for PostgresStore {
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
-        let mut client = self.pool.get()?;
+        let _turn = self.turns.enter(&batch.asset)?;
+        let mut client = self.ingest_pool.get()?;
         ingest::ingest(&mut client, batch)
     }
 

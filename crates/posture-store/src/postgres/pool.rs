@@ -3,11 +3,15 @@
 //!
 //! Why our own: the store is synchronous and needs only borrow-and-return; a caller that finds
 //! every connection busy waits (up to [`WAIT`]) instead of opening more than the database
-//! allows. A connection is returned only if it is still usable and no transaction is left
-//! open on it (the driver's `Transaction` rolls back when dropped).
+//! allows. Waiters are served first come, first served (a ticket queue): with a plain
+//! condition variable a caller could lose every race for a returned connection and give up
+//! after [`WAIT`] while later callers got through (uploads failed that way under load). A
+//! connection is returned only if it is still usable and no transaction is left open on it
+//! (the driver's `Transaction` rolls back when dropped).
 
 use crate::StoreError;
 use postgres::{Client, Config, NoTls};
+use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -28,6 +32,10 @@ struct State {
     idle: Vec<Client>,
     /// Connections open now, idle or lent.
     open: usize,
+    /// Tickets of the callers waiting for a connection, oldest first: only the oldest may
+    /// take one.
+    queue: VecDeque<u64>,
+    next_ticket: u64,
 }
 
 fn poisoned<T>(_: T) -> StoreError {
@@ -43,6 +51,8 @@ impl Pool {
             state: Mutex::new(State {
                 idle: Vec::new(),
                 open: 0,
+                queue: VecDeque::new(),
+                next_ticket: 0,
             }),
             freed: Condvar::new(),
         }
@@ -53,47 +63,42 @@ impl Pool {
     }
 
     /// Borrows a connection: an idle one, a new one while fewer than `max` are open, or the
-    /// next one returned.
+    /// next one returned, in the order callers asked.
     pub(crate) fn get(&self) -> Result<PooledClient<'_>, StoreError> {
         let mut state = self.state.lock().map_err(poisoned)?;
         let deadline = std::time::Instant::now() + WAIT;
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.queue.push_back(ticket);
         loop {
-            while let Some(client) = state.idle.pop() {
-                if client.is_closed() {
-                    state.open = state.open.saturating_sub(1);
-                    continue;
-                }
-                return Ok(PooledClient {
-                    client: Some(client),
-                    pool: self,
-                });
-            }
-            if state.open < self.max {
-                state.open += 1;
-                drop(state);
-                return match self.config.connect(NoTls) {
-                    Ok(client) => Ok(PooledClient {
+            if state.queue.front() == Some(&ticket) {
+                while let Some(client) = state.idle.pop() {
+                    if client.is_closed() {
+                        state.open = state.open.saturating_sub(1);
+                        continue;
+                    }
+                    state.queue.pop_front();
+                    drop(state);
+                    // the next in line may find another idle connection
+                    self.freed.notify_all();
+                    return Ok(PooledClient {
                         client: Some(client),
                         pool: self,
-                    }),
-                    Err(e) => {
-                        if let Ok(mut state) = self.state.lock() {
-                            state.open = state.open.saturating_sub(1);
-                        }
-                        self.freed.notify_one();
-                        Err(StoreError::Database {
-                            context: "connecting to PostgreSQL",
-                            source: Box::new(crate::error::PgMessage(format!(
-                                "{}: {}",
-                                self.name,
-                                crate::error::pg_message(&e)
-                            ))),
-                        })
-                    }
-                };
+                    });
+                }
+                if state.open < self.max {
+                    state.open += 1;
+                    state.queue.pop_front();
+                    drop(state);
+                    self.freed.notify_all();
+                    return self.connect();
+                }
             }
             let now = std::time::Instant::now();
             if now >= deadline {
+                state.queue.retain(|t| *t != ticket);
+                drop(state);
+                self.freed.notify_all();
                 return Err(StoreError::Unsupported(format!(
                     "no free connection to {} after {} s ({} in use)",
                     self.name,
@@ -109,6 +114,30 @@ impl Pool {
         }
     }
 
+    /// Opens a connection counted in `open` already.
+    fn connect(&self) -> Result<PooledClient<'_>, StoreError> {
+        match self.config.connect(NoTls) {
+            Ok(client) => Ok(PooledClient {
+                client: Some(client),
+                pool: self,
+            }),
+            Err(e) => {
+                if let Ok(mut state) = self.state.lock() {
+                    state.open = state.open.saturating_sub(1);
+                }
+                self.freed.notify_all();
+                Err(StoreError::Database {
+                    context: "connecting to PostgreSQL",
+                    source: Box::new(crate::error::PgMessage(format!(
+                        "{}: {}",
+                        self.name,
+                        crate::error::pg_message(&e)
+                    ))),
+                })
+            }
+        }
+    }
+
     fn give_back(&self, client: Client) {
         let Ok(mut state) = self.state.lock() else {
             return;
@@ -119,7 +148,8 @@ impl Pool {
             state.idle.push(client);
         }
         drop(state);
-        self.freed.notify_one();
+        // wake everyone: only the oldest waiter may take it, and it must be woken
+        self.freed.notify_all();
     }
 }
 
@@ -148,5 +178,47 @@ impl Drop for PooledClient<'_> {
         if let Some(client) = self.client.take() {
             self.pool.give_back(client);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waiters get connections in the order they asked (a plain condition variable let a
+    /// caller lose every race and give up after [`WAIT`]).
+    #[test]
+    fn waiters_are_served_first_come_first_served() {
+        let Some(db) = crate::testing::TestBackend::postgres("pool_fifo") else {
+            return;
+        };
+        let config: Config = db.location().parse().expect("url");
+        let pool = Pool::new(config, "test".into(), 1);
+        let held = pool.get().expect("first connection");
+        let order = Mutex::new(Vec::new());
+        let queued = |n: usize| {
+            for _ in 0..1000 {
+                if pool.state.lock().map(|s| s.queue.len()).unwrap_or(0) == n {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            panic!("{n} waiters never queued");
+        };
+        std::thread::scope(|s| {
+            for i in 0..5 {
+                let (pool, order) = (&pool, &order);
+                s.spawn(move || {
+                    let client = pool.get().expect("a connection");
+                    order.lock().expect("order").push(i);
+                    std::thread::sleep(Duration::from_millis(20));
+                    drop(client);
+                });
+                queued(i + 1);
+            }
+            drop(held);
+        });
+        assert_eq!(*order.lock().expect("order"), vec![0, 1, 2, 3, 4]);
+        assert_eq!(pool.state.lock().expect("state").open, 1);
     }
 }

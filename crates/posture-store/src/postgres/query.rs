@@ -110,7 +110,7 @@ fn where_clause(q: &FindingQuery, params: &mut Params) -> String {
 /// The columns [`read_findings`] reads, in its order.
 const FINDING_COLUMNS: &str = "f.id, a.name, f.status, f.triage, f.triage_reason, f.severity,
     f.category, f.title, f.rule_id, f.first_seen, f.fixed_at, f.reopened, f.risk_score,
-    f.risk_band, f.team";
+    f.risk_band, f.team, f.risk_version";
 
 pub(super) fn findings(
     client: &mut impl GenericClient,
@@ -207,6 +207,7 @@ fn read_findings(
                 risk_score: Some(r.get::<_, f64>(12)).filter(|s| *s >= 0.0),
                 risk_band: r.get(13),
                 team: r.get(14),
+                risk_version: r.get(15),
                 occurrences: Vec::new(),
             }
         })

@@ -1,5 +1,8 @@
 //! Stored risk on PostgreSQL (see `src/sqlite/risk.rs` for why the store keeps it): the basis,
-//! the reset, and scores written in one statement over arrays.
+//! the reset, and scores written in one statement over arrays, each only over the
+//! `risk_version` its assessment read. Storing never waits for a row an ingest holds (its
+//! locks last the whole ingest, and waiting on them in another order than the ingest's
+//! deadlocked under concurrent uploads): such a row keeps its mark for the next refresh.
 
 use crate::{StoreError, StoredRisk};
 use postgres::Client;
@@ -16,10 +19,7 @@ pub(super) fn reset_risk(client: &mut Client, basis: &str) -> Result<usize, Stor
     let e = StoreError::pg("resetting stored risk");
     let mut tx = client.transaction().map_err(e)?;
     let n = tx
-        .execute(
-            "UPDATE findings SET risk_score = -1 WHERE risk_score >= 0",
-            &[],
-        )
+        .execute("UPDATE findings SET risk_score = -1", &[])
         .map_err(e)?;
     tx.execute(
         "INSERT INTO risk_state (id, basis) VALUES (1, $1)
@@ -31,7 +31,8 @@ pub(super) fn reset_risk(client: &mut Client, basis: &str) -> Result<usize, Stor
     Ok(n as usize)
 }
 
-/// Stores assessed scores in one statement (one transaction).
+/// Stores assessed scores in one statement (one transaction): only rows still at the version
+/// read and not locked by a writer now; returns how many were stored.
 pub(super) fn store_risk(client: &mut Client, rows: &[StoredRisk]) -> Result<usize, StoreError> {
     if let Some(r) = rows.iter().find(|r| !r.score.is_finite() || r.score < 0.0) {
         return Err(StoreError::Invalid(format!(
@@ -52,16 +53,24 @@ pub(super) fn store_risk(client: &mut Client, rows: &[StoredRisk]) -> Result<usi
         .iter()
         .map(|r| r.team.as_deref().map(|t| super::text(t).into_owned()))
         .collect();
-    // the last row of a finding wins, as one UPDATE per row would have it
+    let versions: Vec<i64> = rows.iter().map(|r| r.version).collect();
+    // the last row of a finding wins, as one UPDATE per row would have it; rows are locked
+    // in id order, skipping those a writer holds
     let n = client
         .execute(
-            "UPDATE findings f SET risk_score = v.score, risk_band = v.band, team = v.team
-               FROM (SELECT DISTINCT ON (id) id, score, band, team
-                       FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::text[])
-                            WITH ORDINALITY AS t(id, score, band, team, n)
-                      ORDER BY id, n DESC) v
-              WHERE f.id = v.id",
-            &[&ids, &scores, &bands, &teams],
+            "WITH v AS (
+                 SELECT DISTINCT ON (id) id, score, band, team, version
+                   FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::text[], $5::bigint[])
+                        WITH ORDINALITY AS t(id, score, band, team, version, n)
+                  ORDER BY id, n DESC),
+             free AS (
+                 SELECT f.id FROM findings f JOIN v ON v.id = f.id AND f.risk_version = v.version
+                  ORDER BY f.id
+                    FOR UPDATE OF f SKIP LOCKED)
+             UPDATE findings f SET risk_score = v.score, risk_band = v.band, team = v.team
+               FROM v JOIN free ON free.id = v.id
+              WHERE f.id = v.id AND f.risk_version = v.version",
+            &[&ids, &scores, &bands, &teams, &versions],
         )
         .map_err(StoreError::pg("storing assessed risk"))?;
     Ok(n as usize)

@@ -297,6 +297,19 @@ CREATE INDEX findings_summary ON findings
     (asset_id, status, triage, severity, risk_band, team, first_seen, fixed_at, merged_into)
     WHERE merged_into IS NULL;
 "#,
+    // 9: a version of each finding's stored risk, moved by every "to assess" mark (a trigger,
+    // as on SQLite): an assessment is stored only over the version it read
+    r#"
+ALTER TABLE findings ADD COLUMN risk_version BIGINT NOT NULL DEFAULT 0;
+CREATE FUNCTION posture_risk_marked() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    NEW.risk_version := OLD.risk_version + 1;
+    RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER findings_risk_marked BEFORE UPDATE OF risk_score ON findings
+FOR EACH ROW WHEN (NEW.risk_score < 0) EXECUTE FUNCTION posture_risk_marked();
+"#,
 ];
 
 /// The advisory lock key held while migrating.

@@ -191,7 +191,7 @@ impl AccessStore for SqliteStore {
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let e = err("listing tokens");
         let mut st = conn
             .prepare(&format!(
@@ -207,7 +207,7 @@ impl AccessStore for SqliteStore {
     }
 
     fn active_token_count(&self, now: Timestamp) -> Result<usize, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let n: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM api_tokens
@@ -243,22 +243,27 @@ impl AccessStore for SqliteStore {
         secret_hash: &str,
         now: Timestamp,
     ) -> Result<Option<Principal>, StoreError> {
-        let conn = self.lock()?;
         let e = err("authenticating");
         let now = to_ms(now);
-        let id: Option<i64> = conn
-            .query_row(
-                "SELECT id FROM api_tokens WHERE secret_hash = ?1",
-                [secret_hash],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(e)?;
-        let Some(id) = id else {
-            return Ok(None);
+        // Every request authenticates: read on a reader, and take the writer only when the
+        // token's last use must move (at most once per LAST_USED_GRANULARITY_MS).
+        let (id, last_used, found) = {
+            let conn = self.read_conn()?;
+            let row: Option<(i64, Option<i64>)> = conn
+                .query_row(
+                    "SELECT id, last_used_at FROM api_tokens WHERE secret_hash = ?1",
+                    [secret_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(e)?;
+            let Some((id, last_used)) = row else {
+                return Ok(None);
+            };
+            (id, last_used, principal(&conn, id, now)?)
         };
-        let found = principal(&conn, id, now)?;
-        if found.is_some() {
+        if found.is_some() && last_used.is_none_or(|t| t < now - LAST_USED_GRANULARITY_MS) {
+            let conn = self.lock()?;
             conn.execute(
                 "UPDATE api_tokens SET last_used_at = ?2
                  WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?3)",
@@ -296,7 +301,7 @@ impl AccessStore for SqliteStore {
         secret_hash: &str,
         now: Timestamp,
     ) -> Result<Option<Principal>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let now = to_ms(now);
         let token: Option<i64> = conn
             .query_row(
@@ -339,7 +344,7 @@ impl AccessStore for SqliteStore {
     }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let e = err("reading the audit log");
         let mut st = conn
             .prepare(
@@ -367,7 +372,7 @@ impl AccessStore for SqliteStore {
     }
 
     fn teams(&self) -> Result<Vec<TeamRecord>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let e = err("listing teams");
         let mut st = conn
             .prepare(

@@ -11,10 +11,7 @@ fn err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
 
 /// New feed facts can move any finding's risk: every finding is to assess again.
 fn invalidate_all_risk(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<usize> {
-    tx.execute(
-        "UPDATE findings SET risk_score = -1 WHERE risk_score >= 0",
-        [],
-    )
+    tx.execute("UPDATE findings SET risk_score = -1", [])
 }
 
 fn record(

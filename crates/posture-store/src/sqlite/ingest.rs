@@ -448,7 +448,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
         let mut stale = tx
             .prepare_cached(
                 "UPDATE findings SET risk_score = -1
-                  WHERE id = (SELECT finding_id FROM occurrences WHERE id = ?1) AND risk_score >= 0",
+                  WHERE id = (SELECT finding_id FROM occurrences WHERE id = ?1)",
             )
             .map_err(db("updating occurrences"))?;
         for &(id, idx) in &p.changed_occurrences {

@@ -50,7 +50,7 @@ fn conflict_row(r: &Row<'_>) -> rusqlite::Result<ConflictRecord> {
 impl IntegrationStore for SqliteStore {
     fn events_after(&self, after: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
         let e = err("reading the event log");
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason,
@@ -65,7 +65,7 @@ impl IntegrationStore for SqliteStore {
     }
 
     fn cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let mut stmt = conn
             .prepare_cached("SELECT position FROM integration_cursors WHERE name = ?1")
             .map_err(err("reading a cursor"))?;
@@ -120,7 +120,7 @@ impl IntegrationStore for SqliteStore {
 
     fn due_outbox(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let e = err("reading the outbox");
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {OUTBOX_COLUMNS} FROM outbox
@@ -136,7 +136,7 @@ impl IntegrationStore for SqliteStore {
 
     fn outbox(&self, pending_only: bool, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let e = err("reading the outbox");
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let filter = if pending_only {
             "WHERE delivered_at IS NULL"
         } else {
@@ -185,7 +185,7 @@ impl IntegrationStore for SqliteStore {
 
     fn jira_links(&self) -> Result<Vec<JiraLink>, StoreError> {
         let e = err("reading the Jira links");
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT group_key, issue_key, state_hash, closed_by_sync, previous_issue_key,
@@ -297,7 +297,7 @@ impl IntegrationStore for SqliteStore {
 
     fn conflicts(&self, open_only: bool) -> Result<Vec<ConflictRecord>, StoreError> {
         let e = err("reading the conflict log");
-        let conn = self.lock()?;
+        let conn = self.read_conn()?;
         let filter = if open_only {
             "WHERE resolved_at IS NULL"
         } else {

@@ -1,4 +1,12 @@
 //! The embedded SQLite back end: one file, created on first use, WAL journal.
+//!
+//! Connections: one writer (every method that writes, behind a mutex: SQLite has one writer
+//! at a time anyway) and a few read-only connections over the same WAL file for the methods
+//! that only read, so a reader never queues behind an ingest (WAL lets readers run while a
+//! writer commits). Each read runs in its own read transaction, so it sees every write
+//! committed before it started and one consistent snapshot across its statements, as it did
+//! on the single connection. An in-memory database cannot be shared between connections:
+//! there the writer serves the reads too.
 
 mod access;
 mod decisions;
@@ -26,27 +34,53 @@ use crate::{
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+
+/// How many read-only connections a store opens by default (besides its writer).
+pub const DEFAULT_SQLITE_READERS: usize = 4;
+
+/// How long a statement waits for a lock another connection or process holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A SQLite database file (or `:memory:`).
 pub struct SqliteStore {
     path: String,
+    /// The writer: every method that writes, and every read of an in-memory database.
     conn: Mutex<Connection>,
+    /// Read-only connections over the same file; empty for an in-memory database.
+    readers: Vec<Mutex<Connection>>,
+    /// Where the next reader that must wait queues (round robin).
+    next_reader: AtomicUsize,
     /// A connection that never writes, opened on first use, whose `PRAGMA data_version`
     /// tells when anyone committed (`Store::data_version`).
     watch: Mutex<Option<Connection>>,
 }
 
+/// Whether `path` names a database that lives in one connection's memory (`:memory:`, an
+/// empty name = a private temporary database, or a `mode=memory` URI): other connections
+/// would see another, empty database.
+fn is_private(path: &str) -> bool {
+    let p = path.trim();
+    p.is_empty() || p == ":memory:" || p.contains("mode=memory") || p.starts_with("file::memory:")
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database.
+    /// Opens (creating if needed) and migrates the database, with
+    /// [`DEFAULT_SQLITE_READERS`] read-only connections.
     pub fn open(path: &str) -> Result<Self, StoreError> {
+        Self::open_with_readers(path, DEFAULT_SQLITE_READERS)
+    }
+
+    /// [`SqliteStore::open`] with `readers` read-only connections (0: the writer reads too).
+    pub fn open_with_readers(path: &str, readers: usize) -> Result<Self, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(StoreError::db("opening the database"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(StoreError::db("configuring the database"))?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -56,12 +90,28 @@ impl SqliteStore {
              PRAGMA cache_size = -65536;",
         )
         .map_err(StoreError::db("configuring the database"))?;
-        let store = SqliteStore {
+        let mut store = SqliteStore {
             path: path.to_string(),
             conn: Mutex::new(conn),
             watch: Mutex::new(None),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
         };
         store.migrate()?;
+        // Readers open after the migration (they never see a half-made schema) and only
+        // over a file in WAL mode (in another journal mode a reader would block the writer).
+        let wal = {
+            let conn = store.lock()?;
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .map_err(StoreError::db("configuring the database"))?;
+            mode.eq_ignore_ascii_case("wal")
+        };
+        if wal && !is_private(path) {
+            for _ in 0..readers {
+                store.readers.push(Mutex::new(open_reader(path)?));
+            }
+        }
         Ok(store)
     }
 
@@ -93,16 +143,98 @@ impl SqliteStore {
         tx.commit().map_err(StoreError::db("migrating the schema"))
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
-        self.conn
-            .lock()
-            .map_err(|_| StoreError::Corrupt("a previous database call panicked".to_string()))
+    /// The writer connection.
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn.lock().map_err(|_| poisoned())
+    }
+
+    /// A read-only connection: a free one, else the next in turn (or the writer when the
+    /// database has no readers).
+    fn reader(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        if self.readers.is_empty() {
+            return self.lock();
+        }
+        for r in &self.readers {
+            match r.try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(TryLockError::WouldBlock) => continue,
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+            }
+        }
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.readers[i].lock().map_err(|_| poisoned())
+    }
+
+    /// A reader inside a fresh read transaction: it sees every write committed before it
+    /// began, and the same snapshot in all of its statements; the transaction ends when the
+    /// guard drops.
+    fn read_conn(&self) -> Result<ReadGuard<'_>, StoreError> {
+        ReadGuard::begin(self.reader()?)
+    }
+
+    /// Runs a read on [`SqliteStore::read_conn`].
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.read_conn()?;
+        f(&conn)
     }
 }
 
-/// Whether `path` names a database only this connection can see.
-fn in_memory(path: &str) -> bool {
-    path == ":memory:" || path.is_empty() || path.contains("mode=memory")
+/// A connection in a read transaction (`BEGIN` on creation, ended on drop).
+pub(super) struct ReadGuard<'a> {
+    conn: MutexGuard<'a, Connection>,
+}
+
+impl<'a> ReadGuard<'a> {
+    fn begin(conn: MutexGuard<'a, Connection>) -> Result<Self, StoreError> {
+        if !conn.is_autocommit() {
+            // a transaction a failed call left open (never expected): end it first
+            conn.execute_batch("ROLLBACK")
+                .map_err(StoreError::db("starting a read"))?;
+        }
+        conn.execute_batch("BEGIN")
+            .map_err(StoreError::db("starting a read"))?;
+        Ok(ReadGuard { conn })
+    }
+}
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        // a read transaction has nothing to keep: ending it releases the snapshot
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Corrupt("a previous database call panicked".to_string())
+}
+
+/// A read-only connection to the database file the writer opened (and migrated).
+fn open_reader(path: &str) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(StoreError::db("opening the database for reading"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(StoreError::db("configuring the database"))?;
+    conn.execute_batch(
+        "PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16384;",
+    )
+    .map_err(StoreError::db("configuring the database"))?;
+    Ok(conn)
 }
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
@@ -123,28 +255,23 @@ impl Store for SqliteStore {
         target: &str,
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
-        let conn = self.lock()?;
-        ingest::identical_report(&conn, asset, branch, target, sha256)
+        self.read(|c| ingest::identical_report(c, asset, branch, target, sha256))
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
-        let conn = self.lock()?;
-        query::findings(&conn, query)
+        self.read(|c| query::findings(c, query))
     }
 
     fn finding(&self, id: i64) -> Result<Option<FindingRecord>, StoreError> {
-        let conn = self.lock()?;
-        query::finding(&conn, id)
+        self.read(|c| query::finding(c, id))
     }
 
     fn events(&self, finding_id: i64) -> Result<Vec<EventRecord>, StoreError> {
-        let conn = self.lock()?;
-        query::events(&conn, finding_id)
+        self.read(|c| query::events(c, finding_id))
     }
 
     fn scans(&self, query: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError> {
-        let conn = self.lock()?;
-        query::scans(&conn, query)
+        self.read(|c| query::scans(c, query))
     }
 
     fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError> {
@@ -167,8 +294,7 @@ impl Store for SqliteStore {
         asset: Option<&str>,
         open_only: bool,
     ) -> Result<Vec<SuggestionRecord>, StoreError> {
-        let conn = self.lock()?;
-        decisions::suggestions(&conn, asset, open_only, None)
+        self.read(|c| decisions::suggestions(c, asset, open_only, None))
     }
 
     fn decide_suggestion(
@@ -190,26 +316,22 @@ impl Store for SqliteStore {
     }
 
     fn feed_facts(&self, cves: &[String]) -> Result<HashMap<String, FeedFacts>, StoreError> {
-        let conn = self.lock()?;
-        feeds::feed_facts(&conn, cves)
+        self.read(|c| feeds::feed_facts(c, cves))
     }
 
     fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError> {
-        let conn = self.lock()?;
-        feeds::feed_imports(&conn)
+        self.read(feeds::feed_imports)
     }
 
     fn runtime_components(
         &self,
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
-        let conn = self.lock()?;
-        runtime::runtime_components(&conn, assets)
+        self.read(|c| runtime::runtime_components(c, assets))
     }
 
     fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
-        let conn = self.lock()?;
-        query::unassessed_findings(&conn, limit)
+        self.read(|c| query::unassessed_findings(c, limit))
     }
 
     fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
@@ -218,8 +340,7 @@ impl Store for SqliteStore {
     }
 
     fn risk_basis(&self) -> Result<Option<String>, StoreError> {
-        let conn = self.lock()?;
-        risk::risk_basis(&conn)
+        self.read(risk::risk_basis)
     }
 
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
@@ -231,12 +352,12 @@ impl Store for SqliteStore {
         &self,
         query: &crate::SummaryQuery,
     ) -> Result<crate::FindingSummary, StoreError> {
-        let conn = self.lock()?;
-        summary::finding_summary(&conn, query)
+        // A reader's transaction: groups, scans and assets are of one moment.
+        self.read(|conn| summary::finding_summary(conn, query))
     }
 
     fn data_version(&self) -> Result<String, StoreError> {
-        if in_memory(&self.path) {
+        if is_private(&self.path) {
             // One connection sees everything: its own change count is the version.
             let conn = self.lock()?;
             return Ok(format!("changes:{}", conn.total_changes()));
@@ -272,13 +393,11 @@ impl WorkflowStore for SqliteStore {
     }
 
     fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError> {
-        let conn = self.lock()?;
-        workflow::decision(&conn, finding_id)
+        self.read(|c| workflow::decision(c, finding_id))
     }
 
     fn decisions(&self, asset: Option<&str>) -> Result<Vec<DecisionRecord>, StoreError> {
-        let conn = self.lock()?;
-        workflow::decisions(&conn, asset)
+        self.read(|c| workflow::decisions(c, asset))
     }
 
     fn expire_decisions(&self, now: Timestamp) -> Result<Vec<ExpiredDecision>, StoreError> {
@@ -287,8 +406,7 @@ impl WorkflowStore for SqliteStore {
     }
 
     fn event_log(&self, query: &EventQuery) -> Result<Vec<EventRecord>, StoreError> {
-        let conn = self.lock()?;
-        workflow::event_log(&conn, query)
+        self.read(|c| workflow::event_log(c, query))
     }
 
     fn append_events(&self, events: Vec<NewEvent>) -> Result<usize, StoreError> {
@@ -302,12 +420,86 @@ impl WorkflowStore for SqliteStore {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<ScanCoverageRow>, StoreError> {
-        let conn = self.lock()?;
-        workflow::scan_coverage(&conn, asset, since, until)
+        self.read(|c| workflow::scan_coverage(c, asset, since, until))
     }
 
     fn asset_names(&self) -> Result<Vec<String>, StoreError> {
-        let conn = self.lock()?;
-        workflow::asset_names(&conn)
+        self.read(workflow::asset_names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn file_store(dir: &tempfile::TempDir, readers: usize) -> SqliteStore {
+        let path = dir.path().join("posture.db");
+        SqliteStore::open_with_readers(&path.to_string_lossy(), readers).expect("open")
+    }
+
+    /// The reason for the readers: a read never queues behind the writer (an ingest holds it
+    /// for its whole transaction). Fails with `open_with_readers(.., 0)`.
+    #[test]
+    fn reads_do_not_wait_for_the_writer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(file_store(&dir, DEFAULT_SQLITE_READERS));
+        store.reset_risk("config:a").expect("write");
+        let writer = store.lock().expect("writer");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reading = store.clone();
+        std::thread::spawn(move || {
+            let basis = reading.risk_basis();
+            let listed = reading.findings(&FindingQuery::default()).map(|l| l.len());
+            let _ = tx.send((basis, listed));
+        });
+        let got = rx.recv_timeout(Duration::from_secs(10));
+        drop(writer);
+        let (basis, listed) = got.expect("a read waited for the writer");
+        assert_eq!(basis.expect("basis").as_deref(), Some("config:a"));
+        assert_eq!(listed.expect("list"), 0);
+    }
+
+    /// Each read is a new read transaction: it sees what was committed before it, never an
+    /// older snapshot the reader kept.
+    #[test]
+    fn readers_see_every_committed_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = file_store(&dir, 2);
+        assert_eq!(store.readers.len(), 2);
+        assert_eq!(store.risk_basis().expect("read"), None);
+        for basis in ["config:a", "config:b", "config:c"] {
+            store.reset_risk(basis).expect("write");
+            assert_eq!(store.risk_basis().expect("read").as_deref(), Some(basis));
+        }
+        // a reader left holding a read transaction would still see the old basis
+        let held = store.read_conn().expect("reader");
+        store.reset_risk("config:d").expect("write");
+        assert_eq!(
+            store.risk_basis().expect("read").as_deref(),
+            Some("config:d"),
+            "the other reader reads the new basis"
+        );
+        drop(held);
+        assert_eq!(
+            store.risk_basis().expect("read").as_deref(),
+            Some("config:d")
+        );
+    }
+
+    /// An in-memory database exists in one connection only: the writer reads too.
+    #[test]
+    fn in_memory_databases_read_on_the_writer() {
+        for path in [":memory:", "file:x?mode=memory&cache=shared", ""] {
+            let store = SqliteStore::open(path).expect("open");
+            assert!(store.readers.is_empty(), "{path}");
+            store.reset_risk("config:m").expect("write");
+            assert_eq!(
+                store.risk_basis().expect("read").as_deref(),
+                Some("config:m"),
+                "{path}"
+            );
+        }
     }
 }

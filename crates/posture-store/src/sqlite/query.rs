@@ -153,7 +153,7 @@ pub(super) fn finding(conn: &Connection, id: i64) -> Result<Option<FindingRecord
 /// The columns [`read_findings`] reads, in its order.
 const FINDING_COLUMNS: &str = "f.id, a.name, f.status, f.triage, f.triage_reason, f.severity,
     f.category, f.title, f.rule_id, f.first_seen, f.fixed_at, f.reopened, f.risk_score,
-    f.risk_band, f.team";
+    f.risk_band, f.team, f.risk_version";
 
 /// Findings with a stored risk to (re)compute: never assessed, or changed since.
 pub(super) fn unassessed_findings(
@@ -210,6 +210,7 @@ fn read_findings(
                 risk_score: Some(r.get::<_, f64>(12)?).filter(|s| *s >= 0.0),
                 risk_band: r.get(13)?,
                 team: r.get(14)?,
+                risk_version: r.get(15)?,
                 occurrences: Vec::new(),
             })
         })

@@ -3,6 +3,9 @@
 //! so lists sort and page by risk from an index. The store only remembers and invalidates:
 //! an ingest, a feed import, a runtime inventory or a merge marks what it touched as "to
 //! assess" (a negative score); the application re-assesses those before it reads by risk.
+//! Every mark also moves the finding's `risk_version` (a trigger, migration 9), and a score
+//! is stored only over the version its assessment read, so a refresh that read a finding
+//! before an ingest marked it again never hides that mark under a stale score.
 
 use crate::{StoreError, StoredRisk};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -25,10 +28,7 @@ pub(super) fn reset_risk(conn: &mut Connection, basis: &str) -> Result<usize, St
     let e = err("resetting stored risk");
     let tx = conn.transaction().map_err(e)?;
     let n = tx
-        .execute(
-            "UPDATE findings SET risk_score = -1 WHERE risk_score >= 0",
-            [],
-        )
+        .execute("UPDATE findings SET risk_score = -1", [])
         .map_err(e)?;
     tx.execute(
         "INSERT INTO risk_state (id, basis) VALUES (1, ?1)
@@ -40,9 +40,10 @@ pub(super) fn reset_risk(conn: &mut Connection, basis: &str) -> Result<usize, St
     Ok(n)
 }
 
-/// Stores assessed scores (one transaction). A finding that changed since it was read for
-/// assessment keeps its "to assess" mark only if the caller reads it again: the write is
-/// unconditional, as assessments are cheap to redo and always follow a read.
+/// Stores assessed scores (one transaction). Each is stored only while its finding still has
+/// the `risk_version` the assessment read: a finding marked "to assess" again since (an
+/// ingest racing the refresh) keeps its mark and is assessed again by the next refresh.
+/// Returns how many were stored.
 pub(super) fn store_risk(conn: &mut Connection, rows: &[StoredRisk]) -> Result<usize, StoreError> {
     let e = err("storing assessed risk");
     let tx = conn.transaction().map_err(e)?;
@@ -50,7 +51,8 @@ pub(super) fn store_risk(conn: &mut Connection, rows: &[StoredRisk]) -> Result<u
     {
         let mut st = tx
             .prepare_cached(
-                "UPDATE findings SET risk_score = ?1, risk_band = ?2, team = ?3 WHERE id = ?4",
+                "UPDATE findings SET risk_score = ?1, risk_band = ?2, team = ?3
+                  WHERE id = ?4 AND risk_version = ?5",
             )
             .map_err(e)?;
         for r in rows {
@@ -61,7 +63,7 @@ pub(super) fn store_risk(conn: &mut Connection, rows: &[StoredRisk]) -> Result<u
                 )));
             }
             n += st
-                .execute(params![r.score, r.band, r.team, r.finding_id])
+                .execute(params![r.score, r.band, r.team, r.finding_id, r.version])
                 .map_err(e)?;
         }
     }

@@ -29,7 +29,7 @@ pub(super) fn replace(
     .map_err(e)?;
     // reachability comes from the inventory: the asset's findings are to assess again
     tx.execute(
-        "UPDATE findings SET risk_score = -1 WHERE asset_id = ?1 AND risk_score >= 0",
+        "UPDATE findings SET risk_score = -1 WHERE asset_id = ?1",
         [asset_id],
     )
     .map_err(e)?;

@@ -287,4 +287,15 @@ CREATE INDEX findings_summary ON findings
     (asset_id, status, triage, severity, risk_band, team, first_seen, fixed_at, merged_into)
     WHERE merged_into IS NULL;
 "#,
+    // 9: a version of each finding's stored risk, moved by every "to assess" mark (a trigger,
+    // so no marking statement can forget it): an assessment is stored only over the version
+    // it read, never over a mark made since (a refresh racing an ingest)
+    r#"
+ALTER TABLE findings ADD COLUMN risk_version INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER findings_risk_marked AFTER UPDATE OF risk_score ON findings
+FOR EACH ROW WHEN NEW.risk_score < 0
+BEGIN
+    UPDATE findings SET risk_version = OLD.risk_version + 1 WHERE id = NEW.id;
+END;
+"#,
 ];

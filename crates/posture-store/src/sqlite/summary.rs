@@ -9,18 +9,13 @@ use crate::summary::{
 };
 use rusqlite::Connection;
 
+/// The summary, read in the caller's read transaction (one moment for groups, scans and
+/// assets).
 pub(super) fn finding_summary(
     conn: &Connection,
     q: &SummaryQuery,
 ) -> Result<FindingSummary, StoreError> {
-    let err = StoreError::db("summarizing the findings");
-    // One read transaction: groups, scans and assets are of the same moment.
-    conn.execute_batch("BEGIN DEFERRED").map_err(err)?;
-    let result = read(conn, q);
-    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    conn.execute_batch(end)
-        .map_err(StoreError::db("summarizing the findings"))?;
-    result
+    read(conn, q)
 }
 
 fn read(conn: &Connection, q: &SummaryQuery) -> Result<FindingSummary, StoreError> {

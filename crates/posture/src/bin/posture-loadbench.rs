@@ -15,6 +15,9 @@
 //!    changes state) for `--seconds`, while `--readers` threads page through findings sorted
 //!    by risk (50 a page, 10 pages, then again).
 //!
+//! A failed call counts as an error; the first few distinct answers (status and body) of
+//! each kind are printed after the figures, so a failure under load can be told apart.
+//!
 //! Usage: `cargo run --release -p posture --bin posture-loadbench -- [--database DB]
 //! [--preload 1000000] [--uploaders 16] [--readers 32] [--seconds 20] [--samples 200]
 //! [--page-samples 20] [--out DIR]`.
@@ -195,9 +198,30 @@ fn start_server(bin: &Path, db: &str, token: &str) -> Result<Server, String> {
 struct Samples {
     ms: Vec<f64>,
     errors: u64,
+    /// The first few distinct errors (status and body), printed after the figures.
+    error_texts: Vec<String>,
 }
 
+/// How many distinct errors of one kind are kept to print.
+const ERRORS_KEPT: usize = 5;
+
 impl Samples {
+    fn error(&mut self, status: u16, body: &[u8]) {
+        self.errors += 1;
+        let mut text = String::from_utf8_lossy(body).into_owned();
+        text.truncate(300);
+        let text = format!("HTTP {status}: {text}");
+        if self.error_texts.len() < ERRORS_KEPT && !self.error_texts.contains(&text) {
+            self.error_texts.push(text);
+        }
+    }
+
+    fn print_errors(&self, name: &str) {
+        for e in &self.error_texts {
+            println!("  {name} error: {e}");
+        }
+    }
+
     fn percentile(sorted: &[f64], p: f64) -> f64 {
         if sorted.is_empty() {
             return f64::NAN;
@@ -237,7 +261,11 @@ fn timed_get(a: &ureq::Agent, url: &str, auth: &(&str, String)) -> (f64, u16, Ve
             let _ = r.body_mut().as_reader().read_to_end(&mut body);
             (t.elapsed().as_secs_f64() * 1e3, status, body)
         }
-        Err(_) => (t.elapsed().as_secs_f64() * 1e3, 0, Vec::new()),
+        Err(e) => (
+            t.elapsed().as_secs_f64() * 1e3,
+            0,
+            e.to_string().into_bytes(),
+        ),
     }
 }
 
@@ -379,14 +407,15 @@ fn main() -> Result<(), String> {
         let mut s = Samples::default();
         let t = Instant::now();
         for _ in 0..calls {
-            let (ms, status, _) = timed_get(&a, url, auth);
+            let (ms, status, body) = timed_get(&a, url, auth);
             if status == 200 {
                 s.ms.push(ms);
             } else {
-                s.errors += 1;
+                s.error(status, &body);
             }
         }
         println!("{}", s.line(name, t.elapsed().as_secs_f64()));
+        s.print_errors(name);
     }
 
     // 3. load
@@ -436,16 +465,25 @@ fn main() -> Result<(), String> {
                     .header("Authorization", format!("Bearer {token}"))
                     .send(&body[..]);
                 let ms = t.elapsed().as_secs_f64() * 1e3;
+                let failed = match r {
+                    Ok(r) if r.status() == 200 || r.status() == 201 => None,
+                    Ok(mut r) => {
+                        let mut body = Vec::new();
+                        let _ = r.body_mut().as_reader().read_to_end(&mut body);
+                        Some((r.status().as_u16(), body))
+                    }
+                    Err(e) => Some((0, e.to_string().into_bytes())),
+                };
                 let mut s = samples.lock().unwrap_or_else(|e| e.into_inner());
-                match r {
-                    Ok(r) if r.status() == 200 || r.status() == 201 => {
+                match failed {
+                    None => {
                         s.ms.push(ms);
                         count.fetch_add(
                             if k.is_multiple_of(2) { 2000 } else { 1800 },
                             Ordering::Relaxed,
                         );
                     }
-                    _ => s.errors += 1,
+                    Some((status, body)) => s.error(status, &body),
                 }
                 k += 1;
             }
@@ -469,7 +507,7 @@ fn main() -> Result<(), String> {
                     if status == 200 {
                         s.ms.push(ms);
                     } else {
-                        s.errors += 1;
+                        s.error(status, &body);
                     }
                     drop(s);
                     cursor = next_cursor(&body);
@@ -495,6 +533,8 @@ fn main() -> Result<(), String> {
     println!("{}", up.line("POST /api/v1/scans (2,000 findings)", secs));
     let rd = read_samples.lock().unwrap_or_else(|e| e.into_inner());
     println!("{}", rd.line("GET /api/v1/findings sort=risk", secs));
+    up.print_errors("upload");
+    rd.print_errors("read");
     println!(
         "ingest throughput under load: {:.0} findings/s",
         findings_uploaded.load(Ordering::Relaxed) as f64 / secs
