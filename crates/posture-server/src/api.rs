@@ -413,6 +413,13 @@ async fn upload_scan(
             Ok(summary)
         })
         .await?;
+    // Off the uploader's time: bring the dashboard's summary up to date, so the next reader
+    // finds it warm (skipped when one is being computed or was a moment ago).
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let as_of = crate::overview::as_of_minute(warm.clock.now());
+        let _ = warm.summary.warm(warm.store.as_ref(), as_of);
+    });
     Ok(Json(IngestSummaryJson(summary)))
 }
 

@@ -104,6 +104,7 @@ fn portfolio(b: &TestBackend) -> Box<dyn Store> {
             score: (f.id % 7) as f64 * 10.0,
             band: ["P1", "P2", "P3", "P4"][(f.id % 4) as usize].into(),
             team: (f.id % 3 != 0).then(|| ["payments", "web"][(f.id % 2) as usize].into()),
+            version: f.risk_version,
         })
         .collect();
     store.store_risk(rows).expect("store risk");
