@@ -140,6 +140,10 @@ impl PostgresStore {
 }
 
 /// The URL with its password hidden, for messages.
+/// An ingest that changed at least this many occurrences refreshes the planner's statistics
+/// of the tables it grew.
+const ANALYZE_AFTER_ROWS: usize = 10_000;
+
 pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
@@ -202,7 +206,17 @@ impl Store for PostgresStore {
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let _turn = self.turns.enter(&batch.asset)?;
         let mut client = self.ingest_pool.get()?;
-        ingest::ingest(&mut client, batch)
+        let outcome = ingest::ingest(&mut client, batch)?;
+        let t = outcome.total();
+        if t.new + t.linked + t.updated + t.closed + t.fixed + t.reopened >= ANALYZE_AFTER_ROWS {
+            // A bulk load leaves the planner's statistics behind (autovacuum gets to it
+            // later, or under load not for a long while): with the table believed empty, a
+            // risk-ordered page of a million findings was sorted in full (1.5 s) instead of
+            // read from `findings_by_risk` (0.4 ms). The ingest is committed; refreshing
+            // the statistics is best effort.
+            let _ = client.batch_execute("ANALYZE findings, occurrences");
+        }
+        Ok(outcome)
     }
 
     fn identical_report(
