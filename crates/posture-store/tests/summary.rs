@@ -118,6 +118,8 @@ type Key = (
     Option<String>,
     Option<String>,
 );
+/// count, past cutoff, fixed, fixed ms, opened per bucket, fixed per bucket
+type Sums = (u64, u64, u64, f64, Vec<u64>, Vec<u64>);
 
 fn summary_agrees_with_counting_one_by_one(b: &TestBackend) {
     let store = portfolio(b);
@@ -134,7 +136,7 @@ fn summary_agrees_with_counting_one_by_one(b: &TestBackend) {
     let all = store.findings(&FindingQuery::default()).expect("list");
     assert!(all.len() >= 60, "{} findings", all.len());
     // Expected per group: count, past cutoff, fixed, fixed ms, opened per bucket, fixed per bucket.
-    let mut expected: BTreeMap<Key, (u64, u64, u64, f64, Vec<u64>, Vec<u64>)> = BTreeMap::new();
+    let mut expected: BTreeMap<Key, Sums> = BTreeMap::new();
     for f in &all {
         let e = expected
             .entry((
@@ -165,7 +167,7 @@ fn summary_agrees_with_counting_one_by_one(b: &TestBackend) {
             }
         }
     }
-    let mut got: BTreeMap<Key, (u64, u64, u64, f64, Vec<u64>, Vec<u64>)> = BTreeMap::new();
+    let mut got: BTreeMap<Key, Sums> = BTreeMap::new();
     for g in &summary.groups {
         let previous = got.insert(
             (
