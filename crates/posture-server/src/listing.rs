@@ -258,6 +258,7 @@ pub fn page_findings(
             sort: store_sort,
             after,
             limit: Some(chunk),
+            without_occurrences: false,
         })?;
         let exhausted = rows.len() < chunk;
         after = rows.last().map(|f| FindingCursor::after(f, store_sort));

@@ -136,7 +136,9 @@ pub(super) fn findings(
     );
     let mut records = read_findings(client, &sql, &params.refs())?;
     let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
-    attach_occurrences(client, &occ_sql, &params.refs(), &mut records)?;
+    if !q.without_occurrences {
+        attach_occurrences(client, &occ_sql, &params.refs(), &mut records)?;
+    }
     Ok(records)
 }
 

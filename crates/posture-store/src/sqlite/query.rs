@@ -136,7 +136,9 @@ pub(super) fn findings(
     );
     let mut records = read_findings(conn, &sql, &args)?;
     let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
-    attach_occurrences(conn, &occ_sql, &args, &mut records)?;
+    if !q.without_occurrences {
+        attach_occurrences(conn, &occ_sql, &args, &mut records)?;
+    }
     Ok(records)
 }
 
