@@ -173,7 +173,7 @@ pub fn metrics_for(
     // not depend on who swept or when; a read by any role may therefore trigger it, and the
     // audit log records the write as the system's, naming who asked.
     let expired = posture_app::workflow::expire(store, as_of.min(now))?;
-    audit_expiries(shared, scope, &expired)?;
+    audit_expiries(shared, Some(scope), "GET /api/v1/metrics", &expired)?;
     let request = MetricsRequest {
         as_of,
         days,
@@ -197,7 +197,8 @@ const SYSTEM_ACTOR: &str = "posture";
 /// `finding.expire`, the findings with their expiry times, and who asked through what.
 fn audit_expiries(
     shared: &Shared,
-    scope: &Scope<'_>,
+    requested_by: Option<&Scope<'_>>,
+    via: &str,
     expired: &[ExpiredDecision],
 ) -> Result<(), ApiError> {
     if expired.is_empty() {
@@ -223,11 +224,24 @@ fn audit_expiries(
         target,
         serde_json::json!({
             "findings": findings,
-            "via": "GET /api/v1/metrics",
-            "requested_by": scope.principal.user,
-            "token_id": scope.principal.token_id,
+            "via": via,
+            "requested_by": requested_by.map(|s| s.principal.user.clone()),
+            "token_id": requested_by.map(|s| s.principal.token_id),
         }),
     )
+}
+
+/// How often a running server applies the acceptances that expired, so the dashboard and
+/// the lists show a lapsed acceptance as open again without waiting for an upload.
+pub const EXPIRY_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Applies every acceptance that expired by now (one set-based sweep, `expired` events dated
+/// at each expiry, as the CLI's `posture triage expire`), audited as the system's action.
+/// Returns how many expired.
+pub fn sweep_expiries(shared: &Shared) -> Result<usize, ApiError> {
+    let expired = posture_app::workflow::expire(shared.store.as_ref(), shared.clock.now())?;
+    audit_expiries(shared, None, "scheduled sweep", &expired)?;
+    Ok(expired.len())
 }
 
 /// Programme metrics computed from the event log as of a date (as `posture metrics --output

@@ -304,6 +304,18 @@ pub fn bootstrap_token(
 
 /// Serves until Ctrl-C (or SIGTERM).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
+    // Lapsed acceptances reopen on schedule, not only when someone uploads.
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(governance::EXPIRY_SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            // A failed sweep (the database away for a moment) is retried at the next tick.
+            let _ = sweeper
+                .blocking(|s| governance::sweep_expiries(s).map(|_| ()))
+                .await;
+        }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

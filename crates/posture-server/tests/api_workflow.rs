@@ -228,6 +228,7 @@ on_both_backends_async!(
     answers_conform_to_the_openapi_document,
     the_dashboard_triage_form_asks_for_the_approver_the_policy_names,
     reading_metrics_applies_due_expiries_and_audits_them_as_the_system,
+    the_scheduled_sweep_reopens_lapsed_acceptances_and_audits_them,
 );
 
 fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
@@ -1166,4 +1167,51 @@ async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &
     let again = get(&e.app, "/api/v1/metrics", Some(&e.developer)).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(expiries(e).len(), 1);
+}
+
+/// What `posture serve` runs every minute (`governance::sweep_expiries`): a lapsed
+/// acceptance is open again in the lists without any upload or metrics read.
+async fn the_scheduled_sweep_reopens_lapsed_acceptances_and_audits_them(e: &Env) {
+    seed(e).await;
+    let critical = finding_id(e, "customers", "pyyaml");
+    let accepted = post_json(
+        &e.app,
+        &format!("/api/v1/findings/{critical}/triage"),
+        &e.appsec,
+        json!({
+            "state": "accepted", "reason": "WAF rule 42", "expires": "2026-06-15",
+            "approver": "vic", "role": "vp",
+        }),
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    let sweep = |e: &Env| {
+        let state = e.state.clone();
+        async move {
+            state
+                .blocking(posture_server::governance::sweep_expiries)
+                .await
+                .unwrap_or_else(|err| panic!("sweep: {err}"))
+        }
+    };
+    assert_eq!(sweep(e).await, 0, "nothing is due before the expiry");
+    let status = |e: &Env| {
+        e.db(move |s| s.finding(critical).ok().flatten())
+            .map(|f| f.status.as_str().to_string())
+    };
+    assert_eq!(status(e).as_deref(), Some("accepted"));
+
+    e.clock.set(at("2026-07-01T00:00:00Z"));
+    assert_eq!(sweep(e).await, 1);
+    assert_eq!(status(e).as_deref(), Some("open"));
+    let audited: Vec<_> = e
+        .db(|s| s.audit_log(100).unwrap_or_default())
+        .into_iter()
+        .filter(|a| a.action == "finding.expire")
+        .collect();
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0].actor, "posture");
+    assert_eq!(audited[0].detail["via"], "scheduled sweep");
+    assert_eq!(audited[0].detail["requested_by"], Value::Null);
+    assert_eq!(sweep(e).await, 0, "a second sweep finds nothing");
 }

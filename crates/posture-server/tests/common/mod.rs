@@ -64,6 +64,8 @@ pub struct Setup<'a> {
 /// order: the router and store (closing their connections) before the database.
 pub struct Env {
     pub app: Router,
+    /// The state behind `app` (for calling server functions directly).
+    pub state: AppState,
     pub store: Arc<dyn AccessStore>,
     pub admin: String,
     pub appsec: String,
@@ -185,7 +187,8 @@ pub fn build(backend: TestBackend, setup: Setup<'_>) -> Env {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     Env {
-        app: posture_server::router(state),
+        app: posture_server::router(state.clone()),
+        state,
         store,
         admin,
         appsec,
