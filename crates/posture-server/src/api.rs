@@ -382,45 +382,69 @@ async fn upload_scan(
                 force: false,
                 thresholds: Default::default(),
             };
-            let size = source.bytes.len();
-            let name = source.name.clone();
-            let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &[source], request)?;
-            let total = outcome.total();
+            let (outcome, reports) = ingest_upload(s, &actor, source, request, None)?;
             let summary = to_json(&IngestSummary {
                 asset: &outcome.asset,
                 reports: &reports,
                 scopes: &outcome.scopes,
-                total: &total,
+                total: &outcome.total(),
             })?;
-            audit(
-                s,
-                &actor,
-                "scan.upload",
-                format!("asset {asset}"),
-                serde_json::json!({
-                    "report": name, "bytes": size,
-                    "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
-                    "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
-                }),
-            )?;
-            // Assess what the ingest marked, unless a refresh is running (the next one, a
-            // list's or an upload's, assesses it; until then its findings are listed as "to
-            // assess"). The ingest is committed either way: should the refresh fail, its
-            // findings stay marked, and the next refresh reports the error to its caller.
-            let _ = s
-                .risk_refresh
-                .refresh_if_idle(s.store.as_ref(), s.portfolio.as_ref());
             Ok(summary)
         })
         .await?;
-    // Off the uploader's time: bring the dashboard's summary up to date, so the next reader
-    // finds it warm (skipped when one is being computed or was a moment ago).
+    warm_summary(&state);
+    Ok(Json(IngestSummaryJson(summary)))
+}
+
+/// An uploaded report into the store (the CLI's all-or-nothing ingest), audited as
+/// `scan.upload` (with `via` when another endpoint took the upload), then the stored risk of
+/// what it marked assessed unless a refresh is running (the next one, a list's or an
+/// upload's, assesses it; until then its findings are listed as "to assess"). The ingest is
+/// committed either way: should the refresh fail, its findings stay marked, and the next
+/// refresh reports the error to its caller.
+pub(crate) fn ingest_upload(
+    s: &Shared,
+    actor: &Actor,
+    source: ReportSource,
+    request: IngestRequest,
+    via: Option<&str>,
+) -> Result<
+    (
+        posture_store::IngestOutcome,
+        Vec<posture_app::PreparedSummary>,
+    ),
+    ApiError,
+> {
+    let size = source.bytes.len();
+    let name = source.name.clone();
+    let asset = request.asset.clone();
+    let branch = request.branch.clone();
+    let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &[source], request)?;
+    let total = outcome.total();
+    let mut detail = serde_json::json!({
+        "report": name, "bytes": size,
+        "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
+        "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
+    });
+    if let Some(via) = via {
+        detail["via"] = via.into();
+        detail["branch"] = branch.into();
+    }
+    audit(s, actor, "scan.upload", format!("asset {asset}"), detail)?;
+    let _ = s
+        .risk_refresh
+        .refresh_if_idle(s.store.as_ref(), s.portfolio.as_ref());
+    Ok((outcome, reports))
+}
+
+/// Brings the dashboard's summary up to date after a write, off the caller's time, so the
+/// next reader finds it warm (skipped when one is being computed or was a moment ago).
+pub(crate) fn warm_summary(state: &AppState) {
     let warm = state.clone();
     tokio::task::spawn_blocking(move || {
         let as_of = crate::overview::as_of_minute(warm.clock.now());
         let _ = warm.summary.warm(warm.store.as_ref(), as_of);
     });
-    Ok(Json(IngestSummaryJson(summary)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

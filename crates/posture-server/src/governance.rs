@@ -431,6 +431,7 @@ pub async fn run_gate(
     )
     .await?;
     let report = (!source.bytes.is_empty()).then_some(source);
+    let ingests = report.is_some();
     let actor = caller.actor();
     let (outcome, rendered) = state
         .blocking(move |s| {
@@ -459,6 +460,9 @@ pub async fn run_gate(
             Ok((outcome, rendered))
         })
         .await?;
+    if ingests {
+        crate::api::warm_summary(&state);
+    }
     let (verdict, code) = verdict_of(&outcome);
     let content_type = match format {
         GateFormat::Json => "application/json",
@@ -479,7 +483,8 @@ fn no_policy() -> ApiError {
     )
 }
 
-/// Ingests the report sent to the gate, as `POST /api/v1/scans` does, and audits it.
+/// Ingests the report sent to the gate through the upload path of `POST /api/v1/scans`
+/// (audited as `scan.upload` via `gate`).
 fn ingest_for_gate(
     s: &Shared,
     actor: &crate::Actor,
@@ -489,11 +494,10 @@ fn ingest_for_gate(
     source: posture_app::ReportSource,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let size = source.bytes.len();
-    let name = source.name.clone();
-    let (outcome, _) = posture_app::ingest(
-        s.store.as_ref(),
-        &[source],
+    crate::api::ingest_upload(
+        s,
+        actor,
+        source,
         IngestRequest {
             asset: asset.to_string(),
             branch: branch.to_string(),
@@ -505,19 +509,9 @@ fn ingest_for_gate(
             force: false,
             thresholds: Default::default(),
         },
+        Some("gate"),
     )?;
-    let total = outcome.total();
-    audit(
-        s,
-        actor,
-        "scan.upload",
-        format!("asset {asset}"),
-        serde_json::json!({
-            "report": name, "bytes": size, "via": "gate", "branch": branch,
-            "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
-            "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
-        }),
-    )
+    Ok(())
 }
 
 /// The gate's outcome in the asked format (the CLI's `--output json`, `--sarif`,

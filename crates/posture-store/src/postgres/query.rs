@@ -135,8 +135,8 @@ pub(super) fn findings(
           ORDER BY {order}"
     );
     let mut records = read_findings(client, &sql, &params.refs())?;
-    let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
     if !q.without_occurrences {
+        let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
         attach_occurrences(client, &occ_sql, &params.refs(), &mut records)?;
     }
     Ok(records)

@@ -135,8 +135,8 @@ pub(super) fn findings(
           ORDER BY {order}"
     );
     let mut records = read_findings(conn, &sql, &args)?;
-    let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
     if !q.without_occurrences {
+        let occ_sql = format!("WHERE o.finding_id IN ({ids_sql})");
         attach_occurrences(conn, &occ_sql, &args, &mut records)?;
     }
     Ok(records)

@@ -15,10 +15,6 @@ pub(super) fn finding_summary(
     conn: &Connection,
     q: &SummaryQuery,
 ) -> Result<FindingSummary, StoreError> {
-    read(conn, q)
-}
-
-fn read(conn: &Connection, q: &SummaryQuery) -> Result<FindingSummary, StoreError> {
     let err = || StoreError::db("summarizing the findings");
     let n = q.buckets.len();
     let mut stmt = conn.prepare(&summary_sql(q)).map_err(err())?;
