@@ -4,7 +4,11 @@
 //!   reordered results), and the collapsing of duplicates within one report;
 //! * [`lifecycle`]: given what a scope held before and what the new scan says, the plan of
 //!   changes (new, seen again, closed, fixed, reopened) that the store applies in one
-//!   transaction.
+//!   transaction;
+//! * [`correlate`]: what identity cannot join (other ids for one advisory, other rules for one
+//!   weakness, other tools for one control): features, blocking keys, and scored matches, each
+//!   with a confidence and a sentence a person can read;
+//! * [`control_map`]: the reviewed table of equivalent IaC controls across scanners.
 //!
 //! Architecture invariant: no I/O, no clock (times are passed in), no storage types. The store
 //! calls these functions inside its transaction; both SQLite and PostgreSQL back ends therefore

@@ -2,8 +2,8 @@
 //!
 //! 1. Dependencies between Posture's crates go one way:
 //!    model <- parsers, engine <- store <- app <- posture (binary).
-//! 2. The pure crates (model, parsers, engine, demo) do no I/O: no file system, network,
-//!    process, environment or clock access in their sources.
+//! 2. The pure crates (model, parsers, engine, demo, risk, config, policy, export) do no I/O:
+//!    no file system, network, process, environment or clock access in their sources.
 
 use std::path::{Path, PathBuf};
 
@@ -11,27 +11,72 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The Posture crates `krate` depends on in its normal dependencies: `[dependencies]` in every
+/// spelling TOML allows (`posture-x.workspace = true`, a `[dependencies.posture-x]` table) and
+/// every `[target.'cfg(..)'.dependencies]`, read with a real TOML parser.
 fn posture_deps(krate: &str) -> Vec<String> {
-    let manifest =
-        std::fs::read_to_string(workspace().join("crates").join(krate).join("Cargo.toml"))
-            .unwrap_or_else(|e| panic!("{krate}: {e}"));
-    let mut deps = Vec::new();
-    let mut section = String::new();
-    for line in manifest.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            section = t.to_string();
-            continue;
-        }
-        if section == "[dependencies]"
-            && let Some(name) = t.split(['=', '.', ' ']).next()
-            && name.starts_with("posture-")
-        {
-            deps.push(name.to_string());
+    posture_deps_at(&workspace(), krate)
+}
+
+fn posture_deps_at(root: &Path, krate: &str) -> Vec<String> {
+    let path = root.join("crates").join(krate).join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{krate}: {e}"));
+    let doc =
+        toml::de::DeTable::parse(&manifest).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    fn table<'a>(v: &toml::de::DeValue<'a>) -> Option<toml::de::DeTable<'a>> {
+        match v {
+            toml::de::DeValue::Table(t) => Some(t.clone()),
+            _ => None,
         }
     }
+    let mut tables = Vec::new();
+    for (key, value) in doc.get_ref() {
+        match key.get_ref().as_ref() {
+            "dependencies" => tables.extend(table(value.get_ref())),
+            "target" => {
+                for target in table(value.get_ref())
+                    .into_iter()
+                    .flat_map(|t| t.into_iter())
+                {
+                    for (k, v) in table(target.1.get_ref()).into_iter().flatten() {
+                        if k.get_ref() == "dependencies" {
+                            tables.extend(table(v.get_ref()));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut deps: Vec<String> = tables
+        .iter()
+        .flat_map(|t| t.keys())
+        .map(|name| name.get_ref().to_string())
+        .filter(|name| name.starts_with("posture-"))
+        .collect();
     deps.sort();
+    deps.dedup();
     deps
+}
+
+#[test]
+fn manifest_reader_sees_every_spelling() {
+    let doc = r#"
+[dependencies]
+posture-model.workspace = true
+[dependencies.posture-store]
+workspace = true
+[target.'cfg(unix)'.dependencies]
+posture-risk = { path = "../posture-risk" }
+[dev-dependencies]
+posture-demo.workspace = true
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let krate = dir.path().join("crates").join("probe");
+    std::fs::create_dir_all(&krate).expect("mkdir");
+    std::fs::write(krate.join("Cargo.toml"), doc).expect("write");
+    let deps = posture_deps_at(dir.path(), "probe");
+    assert_eq!(deps, ["posture-model", "posture-risk", "posture-store"]);
 }
 
 #[test]
