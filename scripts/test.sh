@@ -88,6 +88,14 @@ cargo fmt --all -- --check
 say "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+say "unused dependencies (cargo machete)"
+# Every dependency a manifest names must be used: an unused one costs build time on every
+# machine and widens the supply chain. Installed from crates.io when missing (about a minute).
+if ! command -v cargo-machete >/dev/null 2>&1; then
+    cargo install --locked --quiet cargo-machete@0.9.2
+fi
+cargo machete
+
 say "cargo test (workspace)"
 # INSTA_UPDATE=no: a snapshot mismatch fails instead of writing a .snap.new
 mkdir -p target

@@ -110,7 +110,6 @@ fn crate_dependencies_go_one_way() {
             "posture-server",
             &[
                 "posture-app",
-                "posture-config",
                 "posture-model",
                 "posture-parsers",
                 "posture-risk",
