@@ -18,7 +18,7 @@
 //! A failed call counts as an error; the first few distinct answers (status and body) of
 //! each kind are printed after the figures, so a failure under load can be told apart.
 //!
-//! Usage: `cargo run --release -p posture --bin posture-loadbench -- [--database DB]
+//! Usage: `cargo run --release -p posture-bench --bin posture-loadbench -- [--database DB]
 //! [--preload 1000000] [--uploaders 16] [--readers 32] [--seconds 20] [--samples 200]
 //! [--page-samples 20] [--out DIR]`.
 

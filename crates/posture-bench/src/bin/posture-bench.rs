@@ -15,7 +15,7 @@
 //!   every occurrence goes through correlation (candidate lookup and scoring), not only exact
 //!   identity. Its throughput against `fresh` is the cost of correlation.
 //!
-//! Usage: `cargo run --release -p posture --bin posture-bench -- [--n 100000] [--out DIR]
+//! Usage: `cargo run --release -p posture-bench --bin posture-bench -- [--n 100000] [--out DIR]
 //! [--formats trivy,sarif] [--database postgres://USER@HOST:PORT/DB]`.
 //!
 //! `--database` with a PostgreSQL URL measures the PostgreSQL back end instead of a SQLite
