@@ -7,12 +7,14 @@
 pub mod assets;
 mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod export;
 pub mod gate;
 pub mod gate_report;
 mod ingest;
 pub mod integrations;
 pub mod metrics;
+pub mod names;
 pub mod policy;
 pub mod risk;
 pub mod sarif_out;
