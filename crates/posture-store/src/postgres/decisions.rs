@@ -85,7 +85,7 @@ pub(super) fn merge(client: &mut Client, d: MergeDecision) -> Result<FindingReco
     )
     .map_err(e)?;
     tx.commit().map_err(e)?;
-    super::query::finding(client, d.into)?
+    crate::sql::query::finding(client, d.into)?
         .ok_or_else(|| StoreError::NotFound(format!("finding {}", d.into)))
 }
 
@@ -229,7 +229,7 @@ pub(super) fn split(client: &mut Client, d: SplitDecision) -> Result<FindingReco
     )
     .map_err(e)?;
     tx.commit().map_err(e)?;
-    super::query::finding(client, new_id)?
+    crate::sql::query::finding(client, new_id)?
         .ok_or_else(|| StoreError::NotFound(format!("finding {new_id}")))
 }
 

@@ -3,8 +3,8 @@
 //! single writer (recording a conflict once), a transaction-level advisory lock on the
 //! conflict's identity serializes concurrent servers.
 
-use super::query::event_row;
 use super::{PostgresStore, asset_lock, lock, opt_text, text};
+use crate::sql;
 use crate::stored::{from_ms, to_ms};
 use crate::{
     ConflictRecord, CursorAdvance, DeliveryOutcome, EventRecord, IntegrationStore, JiraLink,
@@ -61,28 +61,12 @@ fn conflict_lock(c: &NewConflict) -> i64 {
 impl IntegrationStore for PostgresStore {
     fn events_after(&self, after: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        Ok(client
-            .query(
-                "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason,
-                        approver, role, expires_at
-                   FROM events WHERE id > $1 ORDER BY id LIMIT $2",
-                &[&after, &limit_of(limit)],
-            )
-            .map_err(StoreError::pg("reading the event log"))?
-            .iter()
-            .map(event_row)
-            .collect())
+        sql::integrations::events_after(&mut *client, after, limit)
     }
 
     fn cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
         let mut client = self.pool.get()?;
-        Ok(client
-            .query_opt(
-                "SELECT position FROM integration_cursors WHERE name = $1",
-                &[&text(name)],
-            )
-            .map_err(StoreError::pg("reading a cursor"))?
-            .map(|r| r.get(0)))
+        sql::integrations::cursor(&mut *client, name)
     }
 
     fn enqueue(

@@ -65,7 +65,7 @@ pub(super) fn merge(conn: &mut Connection, d: MergeDecision) -> Result<FindingRe
     )
     .map_err(db("merging findings"))?;
     tx.commit().map_err(db("merging findings"))?;
-    super::query::finding(conn, d.into)?
+    crate::sql::query::finding(&mut &*conn, d.into)?
         .ok_or_else(|| StoreError::NotFound(format!("finding {}", d.into)))
 }
 
@@ -179,7 +179,7 @@ pub(super) fn split(conn: &mut Connection, d: SplitDecision) -> Result<FindingRe
     .map_err(db("splitting a finding"))?;
     drop(ev);
     tx.commit().map_err(db("splitting a finding"))?;
-    super::query::finding(conn, new_id)?
+    crate::sql::query::finding(&mut &*conn, new_id)?
         .ok_or_else(|| StoreError::NotFound(format!("finding {new_id}")))
 }
 

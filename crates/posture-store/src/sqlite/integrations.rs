@@ -2,6 +2,7 @@
 //! Plain SQL only (`ON CONFLICT DO NOTHING` / `DO UPDATE` work on PostgreSQL too).
 
 use super::{SqliteStore, from_ms, to_ms};
+use crate::sql;
 use crate::{
     ConflictRecord, CursorAdvance, DeliveryOutcome, EventRecord, IntegrationStore, JiraLink,
     NewConflict, OutboxEntry, OutboxRecord, StoreError,
@@ -49,31 +50,11 @@ fn conflict_row(r: &Row<'_>) -> rusqlite::Result<ConflictRecord> {
 
 impl IntegrationStore for SqliteStore {
     fn events_after(&self, after: i64, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
-        let e = err("reading the event log");
-        let conn = self.read_conn()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, finding_id, at, kind, scan_id, actor, from_status, to_status, reason,
-                        approver, role, expires_at
-                   FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
-            )
-            .map_err(e)?;
-        let rows = stmt
-            .query_map(params![after, limit as i64], super::query::event_row)
-            .map_err(e)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(e)
+        self.read(|c| sql::integrations::events_after(&mut &*c, after, limit))
     }
 
     fn cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        let conn = self.read_conn()?;
-        let mut stmt = conn
-            .prepare_cached("SELECT position FROM integration_cursors WHERE name = ?1")
-            .map_err(err("reading a cursor"))?;
-        let mut rows = stmt.query([name]).map_err(err("reading a cursor"))?;
-        match rows.next().map_err(err("reading a cursor"))? {
-            Some(r) => Ok(Some(r.get(0).map_err(err("reading a cursor"))?)),
-            None => Ok(None),
-        }
+        self.read(|c| sql::integrations::cursor(&mut &*c, name))
     }
 
     fn enqueue(
