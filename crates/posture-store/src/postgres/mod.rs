@@ -240,7 +240,7 @@ impl Store for PostgresStore {
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
         let mut client = self.pool.get()?;
-        ingest::identical_report(&mut client, asset, branch, target, sha256)
+        sql::ingest::identical_report(&mut *client, asset, branch, target, sha256)
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
@@ -273,13 +273,11 @@ impl Store for PostgresStore {
     }
 
     fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError> {
-        let mut client = self.pool.get()?;
-        decisions::merge(&mut client, decision)
+        self.merge_decision(decision)
     }
 
     fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError> {
-        let mut client = self.pool.get()?;
-        decisions::split(&mut client, decision)
+        self.split_decision(decision)
     }
 
     fn suggestions(
@@ -288,15 +286,14 @@ impl Store for PostgresStore {
         open_only: bool,
     ) -> Result<Vec<SuggestionRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        decisions::suggestions(&mut *client, asset, open_only, None)
+        sql::decisions::suggestions(&mut *client, asset, open_only, None)
     }
 
     fn decide_suggestion(
         &self,
         decision: SuggestionDecision,
     ) -> Result<SuggestionRecord, StoreError> {
-        let mut client = self.pool.get()?;
-        decisions::decide_suggestion(&mut client, decision)
+        self.suggestion_decision(decision)
     }
 
     fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError> {

@@ -22,7 +22,9 @@
 //! hold NUL; SQLite keeps them), the one difference of values the port hides.
 
 pub(crate) mod access;
+pub(crate) mod decisions;
 pub(crate) mod feeds;
+pub(crate) mod ingest;
 pub(crate) mod integrations;
 pub(crate) mod query;
 pub(crate) mod risk;

@@ -20,7 +20,7 @@ mod summary;
 mod workflow;
 
 use crate::sql;
-pub(crate) use crate::stored::{from_ms, to_ms};
+pub(crate) use crate::stored::to_ms;
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
     WorkflowStore,
@@ -270,7 +270,7 @@ impl Store for SqliteStore {
         target: &str,
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
-        self.read(|c| ingest::identical_report(c, asset, branch, target, sha256))
+        self.read(|c| sql::ingest::identical_report(&mut &*c, asset, branch, target, sha256))
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
@@ -299,13 +299,11 @@ impl Store for SqliteStore {
     }
 
     fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError> {
-        let mut conn = self.lock()?;
-        decisions::merge(&mut conn, decision)
+        self.merge_decision(decision)
     }
 
     fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError> {
-        let mut conn = self.lock()?;
-        decisions::split(&mut conn, decision)
+        self.split_decision(decision)
     }
 
     fn suggestions(
@@ -313,15 +311,14 @@ impl Store for SqliteStore {
         asset: Option<&str>,
         open_only: bool,
     ) -> Result<Vec<SuggestionRecord>, StoreError> {
-        self.read(|c| decisions::suggestions(c, asset, open_only, None))
+        self.read(|c| sql::decisions::suggestions(&mut &*c, asset, open_only, None))
     }
 
     fn decide_suggestion(
         &self,
         decision: SuggestionDecision,
     ) -> Result<SuggestionRecord, StoreError> {
-        let mut conn = self.lock()?;
-        decisions::decide_suggestion(&mut conn, decision)
+        self.suggestion_decision(decision)
     }
 
     fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError> {
