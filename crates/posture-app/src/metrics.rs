@@ -35,19 +35,11 @@ use jiff::tz::TimeZone;
 use posture_model::{Category, FindingStatus, Severity, Timestamp};
 use posture_store::{EventQuery, EventRecord, FindingQuery, FindingRecord, ScanCoverageRow, Store};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 const DAY_MS: f64 = 86_400_000.0;
 
-/// The categories a full scanner suite covers.
-pub const SUITE: [Category; 6] = [
-    Category::Sast,
-    Category::Sca,
-    Category::Secret,
-    Category::Iac,
-    Category::Container,
-    Category::Dast,
-];
+pub use crate::coverage::SUITE;
 
 /// What to compute.
 #[derive(Debug, Clone)]
@@ -195,10 +187,7 @@ pub fn load(
         asset: req.asset.clone(),
         until: Some(req.as_of),
     })?;
-    let since = req
-        .as_of
-        .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(req.days)))
-        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let since = crate::coverage::window_start(req.as_of, req.days);
     let scans = store.scan_coverage(req.asset.as_deref(), since, req.as_of)?;
     let mut assets = store.asset_names()?;
     let mut finding_teams = HashMap::new();
@@ -428,27 +417,12 @@ pub fn compute(input: &MetricsInput, rule: &dyn SlaRule, req: &MetricsRequest) -
         })
         .collect();
 
-    let mut covered: HashMap<&str, (BTreeSet<Category>, usize, Option<Timestamp>)> = HashMap::new();
-    for s in input.scans.iter().filter(|s| s.at <= as_of) {
-        let cats: Vec<Category> = if s.observed.is_empty() {
-            posture_parsers::parser_by_id(&s.format)
-                .and_then(|p| p.categories().first().copied())
-                .into_iter()
-                .collect()
-        } else {
-            s.observed.clone()
-        };
-        let entry = covered.entry(s.asset.as_str()).or_default();
-        entry
-            .0
-            .extend(cats.into_iter().filter(|c| SUITE.contains(c)));
-        entry.1 += 1;
-        entry.2 = entry.2.max(Some(s.at));
-    }
+    let covered = crate::coverage::by_service(&input.scans, as_of);
     let coverage_rows: Vec<CoverageRow> = services
         .iter()
         .map(|s| {
-            let (cats, scans, last) = covered.get(s.as_str()).cloned().unwrap_or_default();
+            let c = covered.get(s.as_str()).cloned().unwrap_or_default();
+            let (cats, scans, last) = (c.categories, c.scans, c.last_scan);
             let covered: Vec<Category> =
                 SUITE.iter().copied().filter(|c| cats.contains(c)).collect();
             let missing: Vec<Category> = SUITE

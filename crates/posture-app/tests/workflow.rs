@@ -504,4 +504,67 @@ on_both_backends!(
     expiry_reopens_as_of_the_injected_clock_and_ingest_runs_it,
     acceptance_pauses_the_sla_clock,
     vex_statements_apply_at_ingest,
+    coverage_counts_what_each_tool_reported,
 );
+
+/// Issue 14, observation 8: `posture metrics` said the flask app lacks "secret" although
+/// detect-secrets and ripsecrets reported six secrets (their occurrences joined bandit's
+/// findings), and the dashboard ticked every category a parser can emit (a SARIF upload ticked
+/// DAST). Coverage is computed once (`posture_app::coverage`) from what each tool reported.
+fn coverage_counts_what_each_tool_reported(b: &TestBackend) {
+    let dir = std::env::var_os("POSTURE_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        })
+        .join("multiscan/vulnerable-flask-app");
+    if !dir.is_dir() {
+        eprintln!("NOTICE: no corpus at {}: coverage test SKIPPED", dir.display());
+        return;
+    }
+    let store = b.store();
+    let sources: Vec<ReportSource> = ["bandit.json", "detect-secrets.json", "ripsecrets.txt", "semgrep.sarif"]
+        .iter()
+        .map(|f| posture_app::read_report_file(&dir.join(f), posture_app::DEFAULT_MAX_REPORT_BYTES).expect("read"))
+        .collect();
+    ingest(
+        store.as_ref(),
+        &sources,
+        IngestRequest {
+            asset: "flask-app".into(),
+            branch: "main".into(),
+            target: None,
+            commit: None,
+            format: None,
+            kind: posture_store::ScanKind::Findings,
+            at: day(1),
+            force: false,
+            thresholds: Default::default(),
+        },
+    )
+    .expect("ingest");
+    let req = posture_app::metrics::MetricsRequest {
+        as_of: day(2),
+        days: 30,
+        asset: None,
+        team: None,
+    };
+    let input = posture_app::metrics::load(store.as_ref(), None, &req).expect("load");
+    let m = posture_app::metrics::compute(&input, &DefaultSla, &req);
+    let row = m
+        .coverage
+        .rows
+        .iter()
+        .find(|r| r.service == "flask-app")
+        .expect("a coverage row");
+    let names: Vec<&str> = row.covered.iter().map(|c| c.as_str()).collect();
+    assert_eq!(names, ["sast", "secret"], "{row:?}");
+    // The dashboard reads the same function over the same rows.
+    let since = posture_app::coverage::window_start(day(2), 30);
+    let scans = store.scan_coverage(None, since, day(2)).expect("scans");
+    let by = posture_app::coverage::by_service(&scans, day(2));
+    let c = &by["flask-app"];
+    assert!(c.covers(posture_model::Category::Secret));
+    assert!(!c.covers(posture_model::Category::Dast), "a SARIF upload is not DAST");
+    assert_eq!(c.tools.len(), 4, "{:?}", c.tools);
+}

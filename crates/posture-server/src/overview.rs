@@ -48,11 +48,20 @@ pub const COVERAGE_CATEGORIES: [Category; 6] = [
     Category::Dast,
 ];
 
-/// Which scan formats cover which category (the parsers' declared categories).
-pub fn format_categories(format: &str) -> Vec<Category> {
-    posture_parsers::parser_by_id(format)
-        .map(|p| p.categories().to_vec())
-        .unwrap_or_default()
+/// What the dashboard's overview reads, cached together: the store's grouped counts and the
+/// scans of the coverage window (coverage is computed by `posture_app::coverage`, as the
+/// metrics compute it).
+#[derive(Debug)]
+pub struct Summary {
+    pub findings: FindingSummary,
+    pub coverage: Vec<posture_store::ScanCoverageRow>,
+}
+
+impl std::ops::Deref for Summary {
+    type Target = FindingSummary;
+    fn deref(&self) -> &FindingSummary {
+        &self.findings
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,7 +106,8 @@ pub struct MttrRow {
 pub struct CoverageRow {
     pub asset: String,
     pub team: Option<String>,
-    /// One per [`COVERAGE_CATEGORIES`]: whether a scanner of that kind ran on the asset.
+    /// One per [`COVERAGE_CATEGORIES`]: whether a tool that ran on the asset in the coverage
+    /// window reported that category (`posture_app::coverage`).
     pub covered: Vec<bool>,
     pub tools: Vec<String>,
     pub last_scan: Option<Timestamp>,
@@ -171,7 +181,7 @@ pub fn summary_query(now: Timestamp) -> SummaryQuery {
 /// the version they need (at a million findings a summary costs the better part of a
 /// second, and a dashboard full of people should not multiply that).
 pub struct SummaryCache {
-    last: Mutex<Option<(String, Timestamp, Arc<FindingSummary>)>>,
+    last: Mutex<Option<(String, Timestamp, Arc<Summary>)>>,
     /// Held while computing; holds when the last computation ended.
     computing: Mutex<Option<std::time::Instant>>,
     warm_interval: std::time::Duration,
@@ -197,7 +207,7 @@ impl SummaryCache {
         }
     }
 
-    fn cached(&self, version: &str, as_of: Timestamp) -> Option<Arc<FindingSummary>> {
+    fn cached(&self, version: &str, as_of: Timestamp) -> Option<Arc<Summary>> {
         let last = self.last.lock().ok()?;
         let (v, at, summary) = last.as_ref()?;
         (v == version && *at == as_of).then(|| summary.clone())
@@ -211,7 +221,7 @@ impl SummaryCache {
         &self,
         store: &dyn Store,
         as_of: Timestamp,
-    ) -> Result<Arc<FindingSummary>, StoreError> {
+    ) -> Result<Arc<Summary>, StoreError> {
         let version = store.data_version()?;
         if let Some(hit) = self.cached(&version, as_of) {
             return Ok(hit);
@@ -253,8 +263,15 @@ impl SummaryCache {
         store: &dyn Store,
         version: String,
         as_of: Timestamp,
-    ) -> Result<Arc<FindingSummary>, StoreError> {
-        let summary = Arc::new(store.finding_summary(&summary_query(as_of))?);
+    ) -> Result<Arc<Summary>, StoreError> {
+        let summary = Arc::new(Summary {
+            findings: store.finding_summary(&summary_query(as_of))?,
+            coverage: store.scan_coverage(
+                None,
+                posture_app::coverage::window_start(as_of, posture_app::coverage::DEFAULT_DAYS),
+                as_of,
+            )?,
+        });
         if let Ok(mut last) = self.last.lock() {
             *last = Some((version, as_of, summary.clone()));
         }
@@ -269,7 +286,7 @@ fn mean_days(ms_sum: f64, n: u64) -> Option<f64> {
 /// The overview of the summary's groups and scans the viewer may read (`visible(asset,
 /// team)`, for groups; `asset_visible(asset)` for scans and assets), as of `now`.
 pub fn compute(
-    summary: &FindingSummary,
+    summary: &Summary,
     visible: impl Fn(&SummaryGroup) -> bool,
     asset_visible: impl Fn(&str) -> bool,
     portfolio: Option<&RiskConfig>,
@@ -365,27 +382,26 @@ pub fn compute(
                 .map(|a| a.name.clone()),
         );
     }
+    // Coverage as the metrics compute it: the categories of what the tools that ran in the
+    // window reported (a clean scan counts), never every category a parser could emit.
+    let covered = posture_app::coverage::by_service(&summary.coverage, now);
     let coverage = assets
         .into_iter()
         .map(|asset| {
-            let mine: Vec<_> = summary.scans.iter().filter(|s| s.asset == asset).collect();
-            let mut covered = vec![false; COVERAGE_CATEGORIES.len()];
-            for s in &mine {
-                for c in format_categories(&s.format) {
-                    if let Some(i) = COVERAGE_CATEGORIES.iter().position(|x| *x == c) {
-                        covered[i] = true;
-                    }
-                }
-            }
-            let tools: BTreeSet<String> = mine.iter().map(|s| s.tool.clone()).collect();
+            let mine = covered.get(&asset).cloned().unwrap_or_default();
             CoverageRow {
                 team: portfolio
                     .and_then(|c| c.portfolio.asset(&asset))
                     .and_then(|a| a.team.clone()),
-                last_scan: mine.iter().map(|s| s.last_at).max(),
+                last_scan: summary
+                    .scans
+                    .iter()
+                    .filter(|s| s.asset == asset)
+                    .map(|s| s.last_at)
+                    .max(),
+                covered: COVERAGE_CATEGORIES.iter().map(|c| mine.covers(*c)).collect(),
+                tools: mine.tools.into_iter().collect(),
                 asset,
-                covered,
-                tools: tools.into_iter().collect(),
             }
         })
         .collect();
@@ -537,7 +553,7 @@ mod tests {
         ingest(&store, 6, ts("2026-06-01T12:01:20Z"));
         eager.warm(&store, minute).unwrap_or_else(|e| panic!("{e}"));
         let warmed = eager.cached(&store.data_version().unwrap_or_default(), minute);
-        assert_eq!(warmed.as_deref().map(open), Some(6));
+        assert_eq!(warmed.as_deref().map(|s| open(s)), Some(6));
     }
 
     #[test]

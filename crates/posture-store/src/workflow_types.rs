@@ -90,6 +90,7 @@ pub struct ScanCoverageRow {
     /// The parser's format id (to fall back on its categories when the scope reported none).
     pub format: String,
     pub at: Timestamp,
-    /// Categories of the findings the scope's occurrences belong to, ever.
+    /// Categories the scope's own occurrences were reported with, ever (each occurrence's
+    /// category, not that of the finding correlation joined it to).
     pub observed: Vec<Category>,
 }

@@ -16,6 +16,8 @@
 //! * `COLLATE "C"` (byte order, SQLite's own) is dropped on SQLite.
 //! * `FOR UPDATE` (a plain row lock; SQLite's single writer already serializes the
 //!   transaction) is dropped on SQLite.
+//! * `col::json ->> 'key'` reads a key of a JSON text column; SQLite's `->>` reads the text
+//!   itself, so the cast is dropped there.
 //! * booleans are `TRUE`/`FALSE` (SQLite reads them as 1 and 0); casts are `CAST(x AS T)`.
 //!
 //! Text bound on PostgreSQL has its NUL characters stored as U+FFFD (PostgreSQL text cannot
@@ -97,7 +99,8 @@ pub(crate) fn translate(text: &str, dialect: Dialect) -> String {
         Dialect::Sqlite => text
             .replace("= ANY(?)", "IN (SELECT value FROM json_each(?))")
             .replace(" COLLATE \"C\"", "")
-            .replace(" FOR UPDATE", ""),
+            .replace(" FOR UPDATE", "")
+            .replace("::json ->>", " ->>"),
         Dialect::Postgres => text.to_string(),
     };
     let mut out = String::with_capacity(text.len() + 16);

@@ -278,8 +278,8 @@ pub(crate) fn event_log(db: &mut dyn Db, q: &EventQuery) -> Result<Vec<EventReco
 
 static OBSERVED: Sql = Sql::new(
     "reading scan coverage",
-    "SELECT DISTINCT o.scope_id, f.category
-       FROM occurrences o JOIN findings f ON f.id = o.finding_id
+    "SELECT DISTINCT o.scope_id, o.data::json ->> 'category'
+       FROM occurrences o
        JOIN scopes s ON s.id = o.scope_id JOIN assets a ON a.id = s.asset_id
       WHERE CAST(?1 AS TEXT) IS NULL OR a.name = ?1",
 );
