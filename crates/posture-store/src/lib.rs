@@ -26,6 +26,7 @@ mod sql;
 mod sqlite;
 mod stored;
 mod summary;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod types;
 mod workflow;

@@ -53,7 +53,10 @@ fn next_ids(tx: &mut Transaction<'_>, table: &str, n: usize) -> Result<Vec<i64>,
             &[&(n as i64)],
         )
         .map_err(StoreError::pg("allocating row ids"))?;
-    Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())
+    rows.iter()
+        .map(|r| r.try_get::<_, i64>(0))
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::pg("allocating row ids"))
 }
 
 /// Streams rows into `table` with binary COPY.

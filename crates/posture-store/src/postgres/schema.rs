@@ -340,7 +340,8 @@ pub(super) fn migrate(client: &mut Client, name: &str) -> Result<(), StoreError>
     let found: i64 = tx
         .query_one("SELECT version FROM posture_schema", &[])
         .map_err(e)?
-        .get(0);
+        .try_get(0)
+        .map_err(e)?;
     if found > known {
         return Err(StoreError::SchemaTooNew {
             path: name.to_string(),
@@ -365,12 +366,13 @@ fn current_version(client: &mut Client) -> Result<Option<i64>, StoreError> {
     let exists: bool = client
         .query_one("SELECT to_regclass('posture_schema') IS NOT NULL", &[])
         .map_err(e)?
-        .get(0);
+        .try_get(0)
+        .map_err(e)?;
     if !exists {
         return Ok(None);
     }
     let row = client
         .query_opt("SELECT version FROM posture_schema", &[])
         .map_err(e)?;
-    Ok(row.map(|r| r.get(0)))
+    row.map(|r| r.try_get(0)).transpose().map_err(e)
 }
