@@ -5,6 +5,7 @@
 //! all-or-nothing transaction).
 
 pub mod assets;
+pub mod branches;
 mod error;
 pub mod evaluate;
 pub mod export;

@@ -92,6 +92,17 @@ impl IngestTx for PgIngest<'_, '_> {
             .get(0))
     }
 
+    fn default_branch(&mut self, asset_id: i64) -> Result<String, StoreError> {
+        Ok(self
+            .tx
+            .query_one(
+                "SELECT default_branch FROM assets WHERE id = $1",
+                &[&asset_id],
+            )
+            .map_err(StoreError::pg("reading the asset's default branch"))?
+            .get(0))
+    }
+
     fn scope(
         &mut self,
         asset_id: i64,
@@ -151,7 +162,7 @@ impl IngestTx for PgIngest<'_, '_> {
         let rows = self
             .tx
             .query(
-                "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key
+                "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key, place_key
                    FROM occurrences WHERE scope_id = $1",
                 &[&scope_id],
             )
@@ -165,6 +176,7 @@ impl IngestTx for PgIngest<'_, '_> {
                 open: r.get(3),
                 data_hash: blob16(r.get(4)),
                 relocation_key: r.get::<_, Option<&[u8]>>(5).map(blob16),
+                place_key: r.get::<_, Option<&[u8]>>(6).map(blob16),
             })
             .collect())
     }
@@ -178,9 +190,13 @@ impl IngestTx for PgIngest<'_, '_> {
             .tx
             .query(
                 // a merged finding's key leads to the finding it was merged into
+                // open occurrences elsewhere: on the asset's default branch only (the
+                // engine's rule)
                 "SELECT t.id, f.key, t.status,
-                        (SELECT COUNT(*) FROM occurrences o
-                          WHERE o.finding_id = t.id AND o.open AND o.scope_id <> $2)
+                        (SELECT COUNT(*) FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                          WHERE o.finding_id = t.id AND o.open AND o.scope_id <> $2
+                            AND s.branch = (SELECT default_branch FROM assets WHERE id = $1)),
+                        t.on_default
                    FROM findings f JOIN findings t ON t.id = COALESCE(f.merged_into, f.id)
                   WHERE f.asset_id = $1",
                 &[&asset_id, &scope_id],
@@ -193,6 +209,7 @@ impl IngestTx for PgIngest<'_, '_> {
                 key: blob16(r.get(1)),
                 fixed: r.get::<_, &str>(2) == "fixed",
                 open_elsewhere: r.get::<_, i64>(3).clamp(0, i64::from(u32::MAX)) as u32,
+                on_default: r.get(4),
             })
             .collect())
     }
@@ -256,7 +273,7 @@ impl IngestTx for PgIngest<'_, '_> {
     ) -> Result<(), StoreError> {
         self.tx
             .execute(
-                "UPDATE scopes SET last_scan_at = $1, last_digest = $2 WHERE id = $3",
+                "UPDATE scopes SET last_scan_at = $1, last_digest = $2, retired_at = NULL WHERE id = $3",
                 &[&now, &text(digest), &scope_id],
             )
             .map_err(StoreError::pg("updating the scope"))?;
@@ -318,7 +335,8 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
     if !finding_rows.is_empty() {
         copy_rows(
             tx,
-            "COPY findings (id, asset_id, key, category, severity, title, rule_id, status, first_seen)
+            "COPY findings (id, asset_id, key, category, severity, title, rule_id, status, first_seen,
+                            on_default)
              FROM STDIN BINARY",
             &[
                 Type::INT8,
@@ -330,14 +348,28 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                 Type::TEXT,
                 Type::TEXT,
                 Type::INT8,
+                Type::BOOL,
             ],
             finding_rows.iter().map(|r| {
-                let row: Vec<&(dyn ToSql + Sync)> =
-                    vec![&r.0, &asset_id, &r.1, &r.2, &r.3, &r.4, &r.5, &"open", &now];
+                let row: Vec<&(dyn ToSql + Sync)> = vec![
+                    &r.0,
+                    &asset_id,
+                    &r.1,
+                    &r.2,
+                    &r.3,
+                    &r.4,
+                    &r.5,
+                    &"open",
+                    &now,
+                    &p.on_default,
+                ];
                 row
             }),
             "creating findings",
         )?;
+    }
+    // a branch finding is not on the default branch: no `opened` event until it is
+    if !finding_rows.is_empty() && p.on_default {
         let created: Vec<i64> = finding_rows.iter().map(|r| r.0).collect();
         tx.execute(
             "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
@@ -367,6 +399,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         link_reason: Option<std::borrow::Cow<'r, str>>,
         link_occurrence: Option<i64>,
         relocation_key: Option<&'r [u8]>,
+        place_key: Option<&'r [u8]>,
     }
     let mut occ_rows: Vec<OccRow<'_>> = Vec::with_capacity(p.new_occurrences.len());
     for (n, &id) in p.new_occurrences.iter().zip(&occurrence_ids) {
@@ -407,6 +440,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
             link_reason,
             link_occurrence,
             relocation_key: o.relocation_key.as_ref().map(|k| &k.0[..]),
+            place_key: o.place_key.as_ref().map(|k| &k.0[..]),
         });
         new_occurrence_ids.insert(n.index, id);
     }
@@ -427,7 +461,8 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
             tx,
             "COPY occurrences (id, scope_id, finding_id, fingerprint, tier, open, first_seen,
                                scan_id, data_hash, severity, data, features,
-                               link_confidence, link_reason, link_occurrence, relocation_key)
+                               link_confidence, link_reason, link_occurrence, relocation_key,
+                               place_key)
              FROM STDIN BINARY",
             &[
                 Type::INT8,
@@ -445,6 +480,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                 Type::FLOAT8,
                 Type::TEXT,
                 Type::INT8,
+                Type::BYTEA,
                 Type::BYTEA,
             ],
             occ_rows.iter().map(|r| {
@@ -465,6 +501,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                     &r.link_reason,
                     &r.link_occurrence,
                     &r.relocation_key,
+                    &r.place_key,
                 ];
                 row
             }),
@@ -522,6 +559,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         let mut fingerprints = Vec::with_capacity(ids.capacity());
         let mut relocation_keys: Vec<Option<&[u8]>> = Vec::with_capacity(ids.capacity());
         let mut features = Vec::with_capacity(ids.capacity());
+        let mut place_keys: Vec<Option<&[u8]>> = Vec::with_capacity(ids.capacity());
         for &(id, idx) in &p.changed_occurrences {
             let o = occurrence(idx)?;
             ids.push(id);
@@ -532,15 +570,18 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
             fingerprints.push(&o.fingerprint.0[..]);
             relocation_keys.push(o.relocation_key.as_ref().map(|k| &k.0[..]));
             features.push(o.features_json.as_str());
+            place_keys.push(o.place_key.as_ref().map(|k| &k.0[..]));
         }
         tx.execute(
             "UPDATE occurrences o
                 SET data = v.data, data_hash = v.data_hash, scan_id = v.scan_id,
                     severity = v.severity, fingerprint = v.fingerprint,
-                    relocation_key = v.relocation_key, features = v.features
+                    relocation_key = v.relocation_key, features = v.features,
+                    place_key = v.place_key
                FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[],
-                           $6::bytea[], $7::bytea[], $8::text[])
-                    AS v(id, data, data_hash, scan_id, severity, fingerprint, relocation_key, features)
+                           $6::bytea[], $7::bytea[], $8::text[], $9::bytea[])
+                    AS v(id, data, data_hash, scan_id, severity, fingerprint, relocation_key, features,
+                         place_key)
               WHERE o.id = v.id",
             &[
                 &ids,
@@ -551,6 +592,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                 &fingerprints,
                 &relocation_keys,
                 &features,
+                &place_keys,
             ],
         )
         .map_err(StoreError::pg("updating occurrences"))?;
@@ -611,6 +653,24 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
              SELECT id, $2, $3, 'reopened', 'fixed', 'open'
                FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
             &[&p.reopened_findings, &first_scan, &now],
+        )
+        .map_err(e)?;
+    }
+    // 8. Branch findings now reported on the default branch: opened now.
+    if !p.promoted_findings.is_empty() {
+        let e = StoreError::pg("promoting branch findings");
+        tx.execute(
+            "UPDATE findings SET on_default = TRUE, status = 'open', fixed_at = NULL,
+                                 first_seen = $2, risk_score = -1
+              WHERE id = ANY($1)",
+            &[&p.promoted_findings, &now],
+        )
+        .map_err(e)?;
+        tx.execute(
+            "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
+             SELECT id, $2, $3, 'opened', 'open'
+               FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
+            &[&p.promoted_findings, &first_scan, &now],
         )
         .map_err(e)?;
     }
@@ -690,11 +750,20 @@ pub(super) fn merge_findings(
         &[&into],
     )
     .map_err(e)?;
-    // the surviving finding is open if any of its occurrences is
+    // the survivor is on the default branch if either was
+    tx.execute(
+        "UPDATE findings SET on_default = on_default OR (SELECT on_default FROM findings WHERE id = $2)
+          WHERE id = $1",
+        &[&into, &from],
+    )
+    .map_err(e)?;
+    // the surviving finding is open if any of its occurrences on the default branch is
     tx.execute(
         "UPDATE findings SET status = 'open', fixed_at = NULL
           WHERE id = $1 AND status = 'fixed'
-            AND EXISTS (SELECT 1 FROM occurrences WHERE finding_id = $1 AND open)",
+            AND EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                          JOIN assets a ON a.id = s.asset_id
+                         WHERE o.finding_id = $1 AND o.open AND s.branch = a.default_branch)",
         &[&into],
     )
     .map_err(e)?;

@@ -4,8 +4,8 @@
 use super::text;
 use crate::stored::{check_triage, display_status, from_ms, hex, severity_from_rank, to_ms};
 use crate::{
-    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort, OccurrenceRecord,
-    ScanQuery, ScanRecord, StoreError, TriageChange,
+    BranchFilter, CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort,
+    OccurrenceRecord, ScanQuery, ScanRecord, StoreError, TriageChange,
 };
 use postgres::GenericClient;
 use postgres::types::ToSql;
@@ -41,16 +41,32 @@ fn where_clause(q: &FindingQuery, params: &mut Params) -> String {
             params.push(text(asset).into_owned())
         ));
     }
+    let branch_view = matches!(q.branch, BranchFilter::Only(_));
+    match &q.branch {
+        BranchFilter::Default => conds.push("f.on_default".into()),
+        BranchFilter::Only(b) => conds.push(format!(
+            "EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                      WHERE o.finding_id = f.id AND o.open AND s.branch = {})",
+            params.push(text(b.trim()).into_owned())
+        )),
+        BranchFilter::Any => {}
+    }
     if let Some(statuses) = &q.status {
         let mut ors = Vec::new();
         for s in statuses {
-            ors.push(match s {
-                FindingStatus::Fixed => "f.status = 'fixed'".to_string(),
-                FindingStatus::Open => "(f.status = 'open' AND f.triage IS NULL)".to_string(),
-                other => format!(
+            ors.push(match (s, branch_view) {
+                (FindingStatus::Fixed, false) => "f.status = 'fixed'".to_string(),
+                (FindingStatus::Open, false) => {
+                    "(f.status = 'open' AND f.triage IS NULL)".to_string()
+                }
+                (other, false) => format!(
                     "(f.status = 'open' AND f.triage = {})",
                     params.push(other.as_str().to_string())
                 ),
+                // a branch view lists what is open on the branch: the status is the triage state
+                (FindingStatus::Fixed, true) => "FALSE".to_string(),
+                (FindingStatus::Open, true) => "f.triage IS NULL".to_string(),
+                (other, true) => format!("f.triage = {}", params.push(other.as_str().to_string())),
             });
         }
         if ors.is_empty() {

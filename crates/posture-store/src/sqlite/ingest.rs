@@ -45,6 +45,16 @@ impl IngestTx for SqliteIngest<'_> {
             .map_err(StoreError::db("recording the asset"))
     }
 
+    fn default_branch(&mut self, asset_id: i64) -> Result<String, StoreError> {
+        self.0
+            .query_row(
+                "SELECT default_branch FROM assets WHERE id = ?1",
+                [asset_id],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::db("reading the asset's default branch"))
+    }
+
     fn scope(
         &mut self,
         asset_id: i64,
@@ -131,7 +141,7 @@ impl IngestTx for SqliteIngest<'_> {
     ) -> Result<(), StoreError> {
         self.0
             .execute(
-                "UPDATE scopes SET last_scan_at = ?1, last_digest = ?2 WHERE id = ?3",
+                "UPDATE scopes SET last_scan_at = ?1, last_digest = ?2, retired_at = NULL WHERE id = ?3",
                 params![now, digest, scope_id],
             )
             .map_err(StoreError::db("updating the scope"))?;
@@ -161,7 +171,7 @@ impl IngestTx for SqliteIngest<'_> {
 fn load_scope(tx: &Transaction<'_>, scope_id: i64) -> Result<Vec<ExistingOccurrence>, StoreError> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key
+            "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key, place_key
                FROM occurrences WHERE scope_id = ?1",
         )
         .map_err(StoreError::db("loading the scope"))?;
@@ -170,6 +180,7 @@ fn load_scope(tx: &Transaction<'_>, scope_id: i64) -> Result<Vec<ExistingOccurre
             let fp: Vec<u8> = r.get(1)?;
             let dh: Vec<u8> = r.get(4)?;
             let rk: Option<Vec<u8>> = r.get(5)?;
+            let pk: Option<Vec<u8>> = r.get(6)?;
             Ok(ExistingOccurrence {
                 id: r.get(0)?,
                 fingerprint: blob16(&fp),
@@ -177,6 +188,7 @@ fn load_scope(tx: &Transaction<'_>, scope_id: i64) -> Result<Vec<ExistingOccurre
                 open: r.get::<_, i64>(3)? != 0,
                 data_hash: blob16(&dh),
                 relocation_key: rk.as_deref().map(blob16),
+                place_key: pk.as_deref().map(blob16),
             })
         })
         .map_err(StoreError::db("loading the scope"))?;
@@ -255,9 +267,12 @@ fn load_findings(
     let mut stmt = tx
         .prepare_cached(
             // a merged finding's key leads to the finding it was merged into
+            // open occurrences elsewhere: on the asset's default branch only (the engine's rule)
             "SELECT t.id, f.key, t.status,
-                    (SELECT COUNT(*) FROM occurrences o
-                      WHERE o.finding_id = t.id AND o.open = 1 AND o.scope_id <> ?2)
+                    (SELECT COUNT(*) FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                      WHERE o.finding_id = t.id AND o.open = 1 AND o.scope_id <> ?2
+                        AND s.branch = (SELECT default_branch FROM assets WHERE id = ?1)),
+                    t.on_default
                FROM findings f JOIN findings t ON t.id = COALESCE(f.merged_into, f.id)
               WHERE f.asset_id = ?1",
         )
@@ -271,6 +286,7 @@ fn load_findings(
                 key: blob16(&key),
                 fixed: status == "fixed",
                 open_elsewhere: r.get::<_, i64>(3)?.max(0) as u32,
+                on_default: r.get::<_, i64>(4)? != 0,
             })
         })
         .map_err(StoreError::db("loading the asset's findings"))?;
@@ -293,8 +309,9 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
     {
         let mut ins = tx
             .prepare_cached(
-                "INSERT INTO findings (asset_id, key, category, severity, title, rule_id, status, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
+                "INSERT INTO findings (asset_id, key, category, severity, title, rule_id, status, first_seen,
+                                       on_default)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8)",
             )
             .map_err(db("creating findings"))?;
         for (k, &idx) in p.new_findings.iter().enumerate() {
@@ -313,6 +330,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
                 occ.title,
                 occ.rule_id,
                 now,
+                p.on_default,
             ])
             .map_err(db("creating findings"))?;
             new_ids[k] = tx.last_insert_rowid();
@@ -320,7 +338,8 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
         resolve_new_ids(p, &mut new_ids);
     }
     let new_finding_rows = new_ids.iter().filter(|id| **id > max_before).count();
-    if new_finding_rows > 0 {
+    // a branch finding is not on the default branch: no `opened` event until it is
+    if new_finding_rows > 0 && p.on_default {
         tx.execute(
             "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
              SELECT id, ?1, ?2, 'opened', 'open' FROM findings WHERE id > ?3 AND asset_id = ?4",
@@ -337,8 +356,9 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
             .prepare_cached(
                 "INSERT INTO occurrences (scope_id, finding_id, fingerprint, tier, open, first_seen,
                                           scan_id, data_hash, severity, data, features,
-                                          link_confidence, link_reason, link_occurrence, relocation_key)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                          link_confidence, link_reason, link_occurrence, relocation_key,
+                                          place_key)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .map_err(db("recording occurrences"))?;
         let mut bump = tx
@@ -388,6 +408,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
                 link_reason,
                 link_occurrence,
                 o.relocation_key.as_ref().map(|k| k.0.to_vec()),
+                o.place_key.as_ref().map(|k| k.0.to_vec()),
             ])
             .map_err(db("recording occurrences"))?;
             new_occurrence_ids.insert(n.index, tx.last_insert_rowid());
@@ -440,7 +461,8 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
             .prepare_cached(
                 // the fingerprint changes only for an occurrence whose file was renamed
                 "UPDATE occurrences SET data = ?1, data_hash = ?2, scan_id = ?3, severity = ?4,
-                                        fingerprint = ?6, relocation_key = ?7, features = ?8
+                                        fingerprint = ?6, relocation_key = ?7, features = ?8,
+                                        place_key = ?9
                   WHERE id = ?5",
             )
             .map_err(db("updating occurrences"))?;
@@ -464,6 +486,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
                 &o.fingerprint.0[..],
                 o.relocation_key.as_ref().map(|k| k.0.to_vec()),
                 o.features_json,
+                o.place_key.as_ref().map(|k| k.0.to_vec()),
             ])
             .map_err(db("updating occurrences"))?;
             stale.execute([id]).map_err(db("updating occurrences"))?;
@@ -528,6 +551,28 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
             upd.execute([id]).map_err(db("reopening findings"))?;
             ev.execute(params![id, first_scan, now])
                 .map_err(db("reopening findings"))?;
+        }
+    }
+    // 8. Branch findings now reported on the default branch: opened now.
+    if !p.promoted_findings.is_empty() {
+        let mut upd = tx
+            .prepare_cached(
+                "UPDATE findings SET on_default = 1, status = 'open', fixed_at = NULL, first_seen = ?2,
+                                     risk_score = -1
+                  WHERE id = ?1",
+            )
+            .map_err(db("promoting branch findings"))?;
+        let mut ev = tx
+            .prepare_cached(
+                "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
+                 VALUES (?1, ?2, ?3, 'opened', 'open')",
+            )
+            .map_err(db("promoting branch findings"))?;
+        for id in &p.promoted_findings {
+            upd.execute(params![id, now])
+                .map_err(db("promoting branch findings"))?;
+            ev.execute(params![id, first_scan, now])
+                .map_err(db("promoting branch findings"))?;
         }
     }
     Ok(())
@@ -608,11 +653,20 @@ pub(super) fn merge_findings(
     .map_err(StoreError::db("merging findings"))?;
     tx.execute("UPDATE findings SET risk_score = -1 WHERE id = ?1", [into])
         .map_err(StoreError::db("merging findings"))?;
-    // the surviving finding is open if any of its occurrences is
+    // the survivor is on the default branch if either was
+    tx.execute(
+        "UPDATE findings SET on_default = MAX(on_default, (SELECT on_default FROM findings WHERE id = ?2))
+          WHERE id = ?1",
+        params![into, from],
+    )
+    .map_err(StoreError::db("merging findings"))?;
+    // the surviving finding is open if any of its occurrences on the default branch is
     tx.execute(
         "UPDATE findings SET status = 'open', fixed_at = NULL
           WHERE id = ?1 AND status = 'fixed'
-            AND EXISTS (SELECT 1 FROM occurrences WHERE finding_id = ?1 AND open = 1)",
+            AND EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                          JOIN assets a ON a.id = s.asset_id
+                         WHERE o.finding_id = ?1 AND o.open = 1 AND s.branch = a.default_branch)",
         [into],
     )
     .map_err(StoreError::db("merging findings"))?;

@@ -4,19 +4,23 @@ use super::{from_ms, to_ms};
 pub(super) use crate::stored::display_status;
 use crate::stored::{check_triage, hex, severity_from_rank};
 use crate::{
-    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort, OccurrenceRecord,
-    ScanQuery, ScanRecord, StoreError, TriageChange,
+    BranchFilter, CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort,
+    OccurrenceRecord, ScanQuery, ScanRecord, StoreError, TriageChange,
 };
 use posture_model::{Category, FindingStatus, Occurrence};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 use std::collections::HashMap;
 
-fn status_condition(s: FindingStatus) -> (&'static str, Option<&'static str>) {
-    match s {
-        FindingStatus::Fixed => ("f.status = 'fixed'", None),
-        FindingStatus::Open => ("(f.status = 'open' AND f.triage IS NULL)", None),
-        other => ("(f.status = 'open' AND f.triage = ?)", Some(other.as_str())),
+fn status_condition(s: FindingStatus, branch_view: bool) -> (&'static str, Option<&'static str>) {
+    match (s, branch_view) {
+        (FindingStatus::Fixed, false) => ("f.status = 'fixed'", None),
+        (FindingStatus::Open, false) => ("(f.status = 'open' AND f.triage IS NULL)", None),
+        (other, false) => ("(f.status = 'open' AND f.triage = ?)", Some(other.as_str())),
+        // a branch view lists what is open on the branch: the status is the triage state
+        (FindingStatus::Fixed, true) => ("0", None),
+        (FindingStatus::Open, true) => ("f.triage IS NULL", None),
+        (other, true) => ("f.triage = ?", Some(other.as_str())),
     }
 }
 
@@ -28,10 +32,23 @@ fn where_clause(q: &FindingQuery) -> (String, Vec<Value>) {
         conds.push("a.name = ?".into());
         args.push(Value::Text(asset.clone()));
     }
+    let branch_view = matches!(q.branch, BranchFilter::Only(_));
+    match &q.branch {
+        BranchFilter::Default => conds.push("f.on_default = 1".into()),
+        BranchFilter::Only(b) => {
+            conds.push(
+                "EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                          WHERE o.finding_id = f.id AND o.open = 1 AND s.branch = ?)"
+                    .into(),
+            );
+            args.push(Value::Text(b.trim().to_string()));
+        }
+        BranchFilter::Any => {}
+    }
     if let Some(statuses) = &q.status {
         let mut ors = Vec::new();
         for s in statuses {
-            let (sql, arg) = status_condition(*s);
+            let (sql, arg) = status_condition(*s, branch_view);
             ors.push(sql.to_string());
             if let Some(a) = arg {
                 args.push(Value::Text(a.to_string()));
