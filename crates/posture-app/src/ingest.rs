@@ -240,6 +240,14 @@ pub fn ingest(
     // (and its summary counts) them as open.
     crate::workflow::expire(store, req.at)?;
     store.set_default_branch(&req.asset, &req.branches.default_branch, req.at)?;
+    // Branches of the asset idle for too long retire (their occurrences close, no fix); a
+    // retired branch scanned again comes back (its scopes' digests were cleared).
+    crate::branches::retire_idle(
+        store,
+        Some(&req.asset),
+        req.at,
+        req.branches.retire_after_days,
+    )?;
     let mut known_sha = None;
     if let [single] = sources
         && !req.force
@@ -321,8 +329,6 @@ pub fn ingest(
             )?);
         }
     }
-    // Branches of the asset idle for too long retire (their occurrences close, no fix).
-    crate::branches::retire_idle(store, Some(&asset), req.at, req.branches.retire_after_days)?;
     let store_secs = t.elapsed().as_secs_f64();
     for s in &mut summaries {
         s.timings.store = store_secs;

@@ -266,10 +266,13 @@ fn normalize_url(u: &str) -> String {
 }
 
 /// The tool's own identity of a result that does not depend on the report format: tool + rule
-/// + file + line (line 0 or absent = the file's first line). The same tool's JSON and SARIF
-/// reports agree on these where they disagree on the fingerprint (one has the code snippet,
-/// the other not), so a format switch is recognised as the same results (see
-/// `lifecycle::diff_scope`) and the gate compares branches by it. `None` without a file path.
+/// + file + the line where the flagged code ends (else where it starts; 0 or absent = the
+/// file's first line). The same tool's JSON and SARIF reports agree on these where they
+/// disagree on the fingerprint (one has the code snippet, the other not) and on the start
+/// line (Bandit's JSON `line_number` is a multi-line call's last line, its SARIF `startLine`
+/// the first; both end where the call ends), so a format switch is recognised as the same
+/// results (see `lifecycle::diff_scope`) and the gate compares branches by it. `None`
+/// without a file path.
 pub fn place_key(tool: &str, o: &Occurrence) -> Option<Fingerprint> {
     let path = o.location.path.as_deref().map(normalize_path)?;
     let path = path.trim_start_matches('/');
@@ -280,7 +283,14 @@ pub fn place_key(tool: &str, o: &Occurrence) -> Option<Fingerprint> {
     h.field(tool)
         .field(o.rule_id.trim())
         .field(path)
-        .num(u64::from(o.location.start_line.unwrap_or(0).max(1)));
+        .num(u64::from(
+            o.location
+                .end_line
+                .filter(|l| *l > 0)
+                .or(o.location.start_line)
+                .unwrap_or(0)
+                .max(1),
+        ));
     Some(h.finish())
 }
 

@@ -99,6 +99,7 @@ impl IngestOutcome {
             t.correlated += s.summary.correlated;
             t.partial |= s.summary.partial;
             t.suggested += s.summary.suggested;
+            t.promoted += s.summary.promoted;
         }
         t
     }

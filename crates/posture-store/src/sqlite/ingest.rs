@@ -587,7 +587,7 @@ pub(super) fn identical_report(
 ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT s.tool, s.last_digest = ?3,
+            "SELECT s.tool, COALESCE(s.last_digest = ?3, 0),
                     (SELECT occurrences FROM scans WHERE scope_id = s.id ORDER BY id DESC LIMIT 1)
                FROM scopes s JOIN assets a ON a.id = s.asset_id
               WHERE a.name = ?1 AND s.branch = ?2 AND s.target = ?4
