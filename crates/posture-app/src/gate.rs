@@ -147,6 +147,9 @@ pub struct GateRequest {
     /// Every finding of the branch, not only the new ones.
     pub all: bool,
     pub now: Timestamp,
+    /// Gate an asset that has no scans and that posture.toml does not declare (a first run);
+    /// otherwise such a name is an error (a typo must not pass the gate).
+    pub allow_new_asset: bool,
 }
 
 /// One finding the policy said something about.
@@ -361,7 +364,7 @@ fn judge(
 }
 
 /// The event logs of the findings a query selects, in one read.
-fn events_by_finding(
+pub(crate) fn events_by_finding(
     store: &dyn Store,
     query: EventQuery,
 ) -> Result<HashMap<i64, Vec<EventRecord>>, AppError> {
@@ -382,13 +385,29 @@ pub fn run_gate(
     policy: &Policy,
     req: &GateRequest,
 ) -> Result<GateOutcome, AppError> {
+    let mut notes = Vec::new();
+    // Fail closed: a gate on a name Posture does not know would pass on nothing.
+    if !crate::names::has_scans(store, &req.asset)? {
+        let declared = config.is_some_and(|c| c.portfolio.asset(&req.asset).is_some());
+        if !declared && !req.allow_new_asset {
+            let known = crate::names::known_assets(store, config)?;
+            return Err(AppError::Invalid(format!(
+                "asset `{}` has no scans and posture.toml does not declare it{}: the gate would judge nothing. Check the name, give the gate the reports, or allow a first run with --allow-new-asset (API: allow_new_asset=true)",
+                req.asset,
+                crate::names::hint(&req.asset, &known)
+            )));
+        }
+        notes.push(format!(
+            "asset `{}` has no scans yet: nothing was evaluated",
+            req.asset
+        ));
+    }
     let findings = store.findings(&FindingQuery {
         asset: Some(req.asset.clone()),
         branch: BranchFilter::Any,
         status: None,
         ..FindingQuery::default()
     })?;
-    let mut notes = Vec::new();
     let branch_is_baseline = req.branch == req.baseline;
     let all = req.all || branch_is_baseline;
     if branch_is_baseline && !req.all {
@@ -562,6 +581,8 @@ pub struct Backtest {
     pub gates_failed: usize,
     pub escalations: Vec<Escalation>,
     pub sla: SlaFigures,
+    /// What each rule matches among the findings not fixed now.
+    pub rules: Vec<crate::policy::RuleHits>,
 }
 
 /// Whether an occurrence was open at `t` (seen at or before `t`, not closed by then).
@@ -769,6 +790,7 @@ pub fn backtest(
         runs,
         escalations: escalations.into_values().collect(),
         sla,
+        rules: crate::policy::rule_hits(store, config, policy, asset, now)?,
     })
 }
 

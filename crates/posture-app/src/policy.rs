@@ -257,6 +257,18 @@ pub fn context_of(
             .unwrap_or_default();
         ctx.asset.data = a.data.clone();
         ctx.asset.compliance = a.compliance.clone();
+        // Users write "production" as a tag or as `environment = "production"` (the demo and
+        // `posture assets set` write the latter): `asset.tags` holds both spellings, so a rule
+        // written either way fires.
+        for word in [
+            &ctx.asset.environment,
+            &ctx.asset.exposure,
+            &ctx.asset.criticality,
+        ] {
+            if !word.is_empty() && !ctx.asset.tags.contains(word) {
+                ctx.asset.tags.push(word.clone());
+            }
+        }
     }
     ctx.owner.team = af
         .owner
@@ -401,4 +413,105 @@ impl crate::workflow::ApprovalRule for PolicyRules {
     fn required_role(&self, finding: &FindingRecord, to: FindingStatus) -> Option<String> {
         self.required_role_for(finding, to)
     }
+}
+
+/// How many stored findings one rule of a policy matches now: what `posture policy test`
+/// prints per rule, and what `posture policy check` warns about when it is zero (a rule that
+/// matches nothing is often a rule written against a field spelled another way).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleHits {
+    pub rule_id: String,
+    /// Line of the `[[rule]]` header.
+    pub line: usize,
+    pub action: String,
+    /// `enforce` or `log-only`.
+    pub mode: String,
+    /// Whether the rule is inside its validity window now.
+    pub in_force: bool,
+    /// Findings not fixed (open or triaged) the rule holds for now.
+    pub matched: usize,
+    /// The first few of them (ids, ascending).
+    pub examples: Vec<i64>,
+}
+
+/// The hits of every rule of `policy` over the findings not fixed (of one asset when given),
+/// each seen as the gate sees it with `--all` (its risk, asset, owner and SLA as of `now`).
+pub fn rule_hits(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    policy: &Policy,
+    asset: Option<&str>,
+    now: Timestamp,
+) -> Result<Vec<RuleHits>, AppError> {
+    let findings: Vec<FindingRecord> = store
+        .findings(&posture_store::FindingQuery {
+            asset: asset.map(str::to_string),
+            status: None,
+            ..posture_store::FindingQuery::default()
+        })?
+        .into_iter()
+        .filter(|f| f.status != FindingStatus::Fixed)
+        .collect();
+    let events = crate::gate::events_by_finding(
+        store,
+        EventQuery {
+            finding_ids: Some(findings.iter().map(|f| f.id).collect()),
+            ..EventQuery::default()
+        },
+    )?;
+    let assessed = crate::risk::assess_findings(store, config, findings)?;
+    let mut hits: HashMap<&str, Vec<i64>> = HashMap::new();
+    for af in &assessed {
+        let ev = events.get(&af.finding.id).map(Vec::as_slice).unwrap_or(&[]);
+        let (ctx, _) = full_context(Some(policy), af, ev, config, now, false);
+        for m in policy.evaluate(&ctx, now) {
+            if let Some(r) = policy.rules().iter().find(|r| r.id == m.rule_id) {
+                hits.entry(r.id.as_str()).or_default().push(af.finding.id);
+            }
+        }
+    }
+    Ok(policy
+        .rules()
+        .iter()
+        .map(|r| {
+            let mut ids = hits.remove(r.id.as_str()).unwrap_or_default();
+            ids.sort_unstable();
+            ids.dedup();
+            RuleHits {
+                rule_id: r.id.clone(),
+                line: r.line,
+                action: r.action.as_str().to_string(),
+                mode: match r.mode {
+                    Mode::Enforce => "enforce".into(),
+                    Mode::LogOnly => "log-only".into(),
+                },
+                in_force: r.is_valid_at(now),
+                matched: ids.len(),
+                examples: ids.into_iter().take(5).collect(),
+            }
+        })
+        .collect())
+}
+
+/// The warnings `policy check` gives for rules that match nothing stored.
+pub fn unmatched_warnings(hits: &[RuleHits], findings_seen: bool) -> Vec<String> {
+    if !findings_seen {
+        return Vec::new();
+    }
+    hits.iter()
+        .filter(|h| h.matched == 0)
+        .map(|h| {
+            if h.in_force {
+                format!(
+                    "warning: rule `{}` (line {}) matches none of the findings stored: check its condition's field values (for example `\"production\" in asset.tags` against posture.toml)",
+                    h.rule_id, h.line
+                )
+            } else {
+                format!(
+                    "warning: rule `{}` (line {}) is outside its validity window and matches nothing now",
+                    h.rule_id, h.line
+                )
+            }
+        })
+        .collect()
 }

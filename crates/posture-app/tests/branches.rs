@@ -216,6 +216,7 @@ fn gate(store: &dyn Store, branch: &str, all: bool, at: Timestamp) -> GateOutcom
             baseline: "main".into(),
             all,
             now: at,
+            allow_new_asset: false,
         },
     )
     .expect("gate")

@@ -77,6 +77,9 @@ pub struct SlaContext {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AssetContext {
     pub name: String,
+    /// The asset's `tags` of posture.toml, plus its environment, exposure and criticality
+    /// (`production`, `internet-facing`, `tier-1`), so `"production" in asset.tags` holds
+    /// whether posture.toml says `tags = ["production"]` or `environment = "production"`.
     pub tags: Vec<String>,
     /// `tier-1`, `tier-2`, `tier-3` or empty.
     pub criticality: String,

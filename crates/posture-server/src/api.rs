@@ -4,11 +4,12 @@
 //! from these handlers' annotations and served at `/api/v1/openapi.json`.
 
 use crate::auth::{Scope, hash_secret};
+use crate::error::Query;
 use crate::error::{ApiError, ErrorBody};
 use crate::listing::{self, FindingFilter};
 use crate::schemas::*;
 use crate::{Actor, AppState, Shared, TokenRequest};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post};
@@ -207,6 +208,7 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UploadParams {
     /// The asset (service) the report belongs to.
     asset: Option<String>,
@@ -463,6 +465,7 @@ pub(crate) fn warm_summary(state: &AppState) {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ScansParams {
     asset: Option<String>,
     tool: Option<String>,
@@ -509,6 +512,7 @@ async fn list_scans(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FindingsParams {
     /// Only this asset.
     pub asset: Option<String>,
@@ -596,6 +600,23 @@ async fn list_findings(
     let page = state
         .blocking(move |s| {
             let scope = Scope::new(&caller.principal, s.portfolio.as_ref());
+            // A name nobody knows is a 400, never an empty page (without listing the known
+            // names: a caller may not read every asset).
+            if let Some(asset) = &filter.asset {
+                let known = posture_app::names::known_assets(s.store.as_ref(), s.portfolio.as_ref())?;
+                if !known.contains(asset) {
+                    return Err(ApiError::BadRequest(format!(
+                        "asset: no asset `{asset}` (it has no scans and posture.toml does not declare it)"
+                    )));
+                }
+            }
+            if let Some(team) = &filter.team {
+                if s.portfolio.as_ref().and_then(|c| c.portfolio.team(team)).is_none() {
+                    return Err(ApiError::BadRequest(format!(
+                        "team: no team `{team}` in posture.toml"
+                    )));
+                }
+            }
             let limit = params.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
             let page = listing::page_findings(s, &scope, &filter, params.cursor.as_deref(), limit)?;
             Ok(FindingPage {
@@ -619,17 +640,12 @@ pub fn readable_finding(
 ) -> Result<AssessedFinding, ApiError> {
     let scope = Scope::new(principal, shared.portfolio.as_ref());
     scope.require(Right::Read)?;
-    let f = shared
-        .store
-        .finding(id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no finding with id {id}")))?;
-    let assessed = posture_app::risk::assess_findings(
+    let assessed = posture_app::explain::assessed_finding(
         shared.store.as_ref(),
         shared.portfolio.as_ref(),
-        vec![f],
+        id,
     )?
-    .pop()
-    .ok_or_else(|| ApiError::Internal(format!("finding {id} could not be assessed")))?;
+    .ok_or_else(|| ApiError::NotFound(format!("no finding with id {id}")))?;
     if !scope.may_read_finding(&assessed) {
         return Err(ApiError::Forbidden(format!(
             "finding {id} belongs to asset {}, which is not one of your teams'",
@@ -659,37 +675,18 @@ async fn get_finding(
     Ok(Json(FindingJson(f)))
 }
 
-/// What `posture explain --output json` prints.
-#[derive(Serialize)]
-struct Explanation<'a> {
-    finding: &'a AssessedFinding,
-    suggestions: Vec<posture_store::SuggestionRecord>,
-    events: Vec<posture_store::EventRecord>,
-    risk: &'a posture_risk::RiskAssessment,
-    owner: &'a Option<posture_app::risk::OwnerView>,
-}
-
-/// The explanation of a finding for a caller (as `posture explain --output json`).
+/// The explanation of a finding for a caller: the same document as `posture explain --output
+/// json` (one use case, `posture_app::explain`).
 pub fn explanation(
     shared: &Shared,
     principal: &Principal,
     id: i64,
 ) -> Result<Box<serde_json::value::RawValue>, ApiError> {
     let assessed = readable_finding(shared, principal, id)?;
-    let events = shared.store.events(id)?;
-    let suggestions: Vec<_> = shared
-        .store
-        .suggestions(Some(&assessed.finding.asset), false)?
-        .into_iter()
-        .filter(|s| s.finding_id == id || s.other_finding_id == id)
-        .collect();
-    to_json(&Explanation {
-        finding: &assessed,
-        suggestions,
-        events,
-        risk: &assessed.risk,
-        owner: &assessed.owner,
-    })
+    to_json(&posture_app::explain::explanation(
+        shared.store.as_ref(),
+        assessed,
+    )?)
 }
 
 /// Everything about a finding: occurrences across tools, why each belongs (correlation rule,
@@ -1075,6 +1072,7 @@ async fn list_teams(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SuggestionsParams {
     asset: Option<String>,
     /// Also decided suggestions.
@@ -1300,6 +1298,7 @@ pub struct AuditView {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// At most this many entries (default 200).
     limit: Option<usize>,

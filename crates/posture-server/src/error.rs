@@ -49,7 +49,8 @@ pub struct ErrorDetail {
     /// A machine-readable kind: unauthorized, forbidden, not_found, bad_request, conflict,
     /// payload_too_large, unprocessable, internal.
     pub kind: String,
-    /// What went wrong, naming the upload and the place when it is about a report.
+    /// What went wrong, naming the upload and the place when it is about a report. For a 500,
+    /// an error id to quote: the cause is in the server's log under it, never in the answer.
     pub message: String,
 }
 
@@ -81,6 +82,33 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// What the client is told. A 500's cause (a database's error text, a path) is never sent:
+    /// it is logged with a fresh error id, and the client gets that id to quote.
+    pub fn client_message(&self) -> String {
+        match self {
+            ApiError::Internal(cause) => {
+                let id = error_id();
+                tracing::error!(error_id = %id, cause = %cause, "internal error");
+                format!(
+                    "internal error {id}: the server could not complete the request; its log has the cause under this id"
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A fresh, unpredictable id for one internal error (16 hex digits).
+fn error_id() -> String {
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    // RandomState is seeded from the OS's randomness: a random 64-bit value per error.
+    format!("{:016x}", std::hash::RandomState::new().hash_one(n))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -88,7 +116,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 status: status.as_u16(),
                 kind: self.kind().to_string(),
-                message: self.to_string(),
+                message: self.client_message(),
             },
         };
         let mut response = (status, Json(body)).into_response();
@@ -126,6 +154,33 @@ impl From<AppError> for ApiError {
             AppError::Store(s) => s.into(),
             AppError::Read { .. } | AppError::Write { .. } => ApiError::Internal(e.to_string()),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// axum's `Query` with its rejection as an [`ApiError`]: a malformed or unknown query
+/// parameter (`?sevrity=critical`) is a 400 with the JSON error body naming it, never ignored.
+/// The parameter structs say `deny_unknown_fields`.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "query string: {}",
+                e.body_text()
+                    .trim_start_matches("Failed to deserialize query string: ")
+            ))),
         }
     }
 }

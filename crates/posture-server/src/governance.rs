@@ -28,12 +28,13 @@
 
 use crate::api::{Caller, audit, read_upload, to_json};
 use crate::auth::Scope;
+use crate::error::Query;
 use crate::error::{ApiError, ErrorBody};
 use crate::schemas::{GateJson, MetricsJson, SarifJson};
 use crate::{Actor, AppState, Shared};
 use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -76,6 +77,7 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MetricsParams {
     /// The date (YYYY-MM-DD: the end of that day UTC) or time (RFC 3339) the metrics are
     /// computed as of, from the event log; default now.
@@ -276,6 +278,7 @@ pub async fn get_metrics(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct GateParams {
     /// The asset (service) to gate.
     pub asset: Option<String>,
@@ -286,6 +289,10 @@ pub struct GateParams {
     /// Evaluate every finding open on the branch, not only the new ones.
     #[serde(default)]
     pub all: bool,
+    /// Gate an asset that has no scans and that posture.toml does not declare (a first run);
+    /// without it such a name is answered 400 (a typo must not pass).
+    #[serde(default)]
+    pub allow_new_asset: bool,
     /// The answer: `json` (default), `sarif` (SARIF 2.1.0), `markdown` or `junit` (XML).
     pub format: Option<String>,
     /// Read the report sent along as this format instead of detecting it.
@@ -454,6 +461,7 @@ pub async fn run_gate(
                     baseline: non_empty(params.baseline.clone()).unwrap_or_else(|| "main".into()),
                     all: params.all,
                     now,
+                    allow_new_asset: params.allow_new_asset,
                 },
             )?;
             let rendered = render_gate(&outcome, format)?;
@@ -760,6 +768,7 @@ pub async fn get_policy(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyCheckParams {
     /// The name the diagnostics point at (default `policy.toml`).
     pub name: Option<String>,

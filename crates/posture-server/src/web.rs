@@ -136,7 +136,7 @@ fn render(shared: &Shared, name: &str, ctx: Value) -> Response {
 pub fn error_page(shared: &Shared, viewer: Option<&Viewer>, error: &ApiError) -> Response {
     let ctx = minijinja::context! {
         status => error.status().as_u16(),
-        message => error.to_string(),
+        message => error.client_message(),
         viewer => viewer.map(|v| viewer_context(shared, v)),
         csrf => viewer.map(|v| v.csrf.clone()),
     };

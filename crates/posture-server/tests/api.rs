@@ -94,6 +94,7 @@ on_both_backends_async!(
     every_answer_carries_a_strict_csp_and_no_inline_script,
     the_dashboard_needs_a_session_and_csrf_tokens,
     a_script_in_a_title_is_shown_as_text,
+    a_500_answers_an_error_id_and_logs_the_cause_under_it,
 );
 
 async fn upload(app: &Router, token: &str, asset: &str, report: &str) -> Answer {
@@ -971,3 +972,85 @@ fn the_bootstrap_token_is_made_once(b: &TestBackend) {
 }
 
 posture_store::on_both_backends!(the_bootstrap_token_is_made_once);
+
+/// Everything the server logs in this test binary (the 500 case reads it back).
+fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOG: std::sync::OnceLock<std::sync::Mutex<Vec<u8>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        struct Sink;
+        impl std::io::Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                captured_log()
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = tracing_subscriber::fmt()
+            .with_writer(|| Sink)
+            .with_ansi(false)
+            .try_init();
+        std::sync::Mutex::new(Vec::new())
+    })
+}
+
+/// Issue 13: a 500 answered the database's error text and logged nothing. Now the client gets
+/// an error id, never the cause; the log has the cause under that id.
+async fn a_500_answers_an_error_id_and_logs_the_cause_under_it(e: &Env) {
+    let _ = captured_log();
+    let (pay, _) = seed(e).await;
+    // Break the database under the server: the event log's table goes away.
+    let location = e.backend.location().to_string();
+    on_thread(move || {
+        let sql = "ALTER TABLE events RENAME TO events_gone";
+        if location.starts_with("postgres") {
+            let mut c = postgres::Client::connect(&location, postgres::NoTls)
+                .unwrap_or_else(|e| panic!("{e}"));
+            c.batch_execute(sql).unwrap_or_else(|e| panic!("{e}"));
+        } else {
+            let c = rusqlite::Connection::open(&location).unwrap_or_else(|e| panic!("{e}"));
+            c.execute_batch(sql).unwrap_or_else(|e| panic!("{e}"));
+        }
+    });
+    let req = Request::get(format!("/api/v1/findings/{pay}/events"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.admin))
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = send(&e.app, req).await;
+    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", a.text());
+    let v = a.json();
+    assert_eq!(v["error"]["kind"], "internal");
+    let message = v["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.starts_with("internal error "), "{message}");
+    for leak in ["events", "no such table", "does not exist", "relation"] {
+        assert!(
+            !message.contains(leak),
+            "database text in the answer: {message}"
+        );
+    }
+    let id = message
+        .trim_start_matches("internal error ")
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(id.len(), 16, "{message}");
+    let log = String::from_utf8_lossy(
+        &captured_log()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .to_string();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&id))
+        .unwrap_or_else(|| panic!("no log line with {id}: {log}"));
+    assert!(line.contains("events"), "the cause is logged: {line}");
+}

@@ -229,6 +229,7 @@ on_both_backends_async!(
     the_dashboard_triage_form_asks_for_the_approver_the_policy_names,
     reading_metrics_applies_due_expiries_and_audits_them_as_the_system,
     the_scheduled_sweep_reopens_lapsed_acceptances_and_audits_them,
+    unknown_names_and_parameters_are_errors_not_empty_answers,
 );
 
 fn blocked_rules(v: &Value) -> Vec<(i64, Vec<String>)> {
@@ -1214,4 +1215,67 @@ async fn the_scheduled_sweep_reopens_lapsed_acceptances_and_audits_them(e: &Env)
     assert_eq!(audited[0].detail["via"], "scheduled sweep");
     assert_eq!(audited[0].detail["requested_by"], Value::Null);
     assert_eq!(sweep(e).await, 0, "a second sweep finds nothing");
+}
+
+/// Issue 14, observation 4: `POST /api/v1/gate?asset=flask-ap` (a typo) passed, and unknown
+/// filter values or parameters (`?sevrity=critical`) answered every open finding with 200.
+async fn unknown_names_and_parameters_are_errors_not_empty_answers(e: &Env) {
+    upload(
+        &e.app,
+        &e.ci,
+        "customers",
+        "main",
+        &trivy(&[("CVE-2026-2001", "pyyaml", "HIGH")]),
+    )
+    .await;
+    // The gate on a name nobody knows: 400, not "passed".
+    let a = gate(&e.app, &e.admin, "asset=custmers&branch=feature/x", "").await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    let msg = a.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(msg.contains("asset `custmers` has no scans"), "{msg}");
+    assert!(msg.contains("allow_new_asset=true"), "{msg}");
+    // An explicit first run passes on nothing; a declared asset without scans too.
+    let a = gate(
+        &e.app,
+        &e.admin,
+        "asset=brand-new&branch=feature/x&allow_new_asset=true",
+        "",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.header("posture-gate-verdict"), "passed");
+    let a = gate(&e.app, &e.admin, "asset=shop&branch=feature/x", "").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+
+    // A misspelt parameter is named; a misspelt value of a known parameter too.
+    let a = get(&e.app, "/api/v1/findings?sevrity=critical", Some(&e.admin)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    assert_eq!(a.json()["error"]["kind"], "bad_request");
+    assert!(a.text().contains("sevrity"), "{}", a.text());
+    let a = get(&e.app, "/api/v1/findings?severity=critcal", Some(&e.admin)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    let a = get(&e.app, "/api/v1/findings?asset=custmers", Some(&e.admin)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    assert!(a.text().contains("no asset `custmers`"), "{}", a.text());
+    let a = get(&e.app, "/api/v1/findings?team=paymnts", Some(&e.admin)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    let a = get(
+        &e.app,
+        "/api/v1/metrics?asset=customers&bogus=1",
+        Some(&e.admin),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    // The right names still answer.
+    let a = get(
+        &e.app,
+        "/api/v1/findings?asset=customers&team=payments",
+        Some(&e.admin),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["findings"].as_array().map(Vec::len), Some(1));
 }

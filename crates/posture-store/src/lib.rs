@@ -23,6 +23,7 @@ mod ingest_flow;
 mod integration_store;
 mod integration_types;
 mod postgres;
+mod sql;
 mod sqlite;
 mod stored;
 mod summary;

@@ -597,6 +597,10 @@ pub struct GateArgs {
     /// Evaluate every finding open on the branch, not only the new ones.
     #[arg(long)]
     pub all: bool,
+    /// Gate an asset that has no scans and that posture.toml does not declare (a first run).
+    /// Without it such a name exits 2: a typo must not pass the gate.
+    #[arg(long)]
+    pub allow_new_asset: bool,
     /// The policy file [default: `[policy] file` of posture.toml].
     #[arg(long)]
     pub policy: Option<PathBuf>,

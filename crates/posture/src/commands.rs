@@ -273,6 +273,13 @@ fn findings(
     };
     let config = crate::risk::load(config)?;
     let store = open_store(database)?;
+    // A typo in a name is an error naming the closest, never an empty list.
+    if let Some(asset) = &a.asset {
+        posture_app::names::require_known_asset(store.as_ref(), config.as_ref(), asset)?;
+    }
+    if let Some(team) = &a.team {
+        posture_app::names::require_known_team(config.as_ref(), team)?;
+    }
     crate::workflow::sweep_before_listing(store.as_ref())?;
     // stored scores, bands and teams shown in the list are brought up to date first
     posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
@@ -493,24 +500,16 @@ fn explain(
 ) -> anyhow::Result<ExitCode> {
     let config = crate::risk::load(config)?;
     let store = open_store(database)?;
-    let Some(f) = store.finding(a.id)? else {
+    let Some(assessed) =
+        posture_app::explain::assessed_finding(store.as_ref(), config.as_ref(), a.id)?
+    else {
         bail!("no finding with id {}", a.id);
     };
-    let assessed =
-        posture_app::risk::assess_findings(store.as_ref(), config.as_ref(), vec![f.clone()])?
-            .pop()
-            .context("assessing the finding")?;
-    let events = store.events(a.id)?;
-    let suggestions: Vec<_> = store
-        .suggestions(Some(&f.asset), false)?
-        .into_iter()
-        .filter(|s| s.finding_id == f.id || s.other_finding_id == f.id)
-        .collect();
+    let x = posture_app::explain::explanation(store.as_ref(), assessed)?;
+    let (f, assessed, events, suggestions) =
+        (&x.finding.finding, &x.finding, &x.events, &x.suggestions);
     match output::resolve(a.output) {
-        OutputFormat::Json | OutputFormat::Csv => output::json(&serde_json::json!({
-            "finding": f, "suggestions": suggestions, "events": events,
-            "risk": assessed.risk, "owner": assessed.owner,
-        }))?,
+        OutputFormat::Json | OutputFormat::Csv => output::json(&x)?,
         OutputFormat::Table => {
             println!("#{} [{}] {} ({})", f.id, f.severity, f.title, f.status);
             println!("asset {} · {} · rule {}", f.asset, f.category, f.rule_id);
@@ -551,7 +550,7 @@ fn explain(
             }
             if !suggestions.is_empty() {
                 println!("\nsuggested duplicates:");
-                for s in &suggestions {
+                for s in suggestions {
                     let other = if s.finding_id == f.id {
                         s.other_finding_id
                     } else {
@@ -563,8 +562,8 @@ fn explain(
                     );
                 }
             }
-            print_history(&events);
-            crate::risk::print_explanation(&assessed);
+            print_history(events);
+            crate::risk::print_explanation(assessed);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -109,6 +109,7 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
             baseline: a.baseline.clone(),
             all: a.all,
             now,
+            allow_new_asset: a.allow_new_asset,
         },
     )?;
     if let Some(p) = &a.markdown {
@@ -221,22 +222,44 @@ fn print_gate(o: &GateOutcome) -> std::io::Result<()> {
 
 pub fn policy(database: &str, config: Option<&Path>, c: PolicyCommand) -> anyhow::Result<ExitCode> {
     match c {
-        PolicyCommand::Check(a) => check(config, a),
+        PolicyCommand::Check(a) => check(database, config, a),
         PolicyCommand::Test(a) => test(database, config, a),
     }
 }
 
-fn check(config: Option<&Path>, a: PolicyCheckArgs) -> anyhow::Result<ExitCode> {
+fn check(database: &str, config: Option<&Path>, a: PolicyCheckArgs) -> anyhow::Result<ExitCode> {
     let config = crate::risk::load(config)?;
     let policy = load_policy(a.policy.as_deref(), config.as_ref())?;
+    // Rules are tried against what is stored when there is a database (never created here).
+    let hits = if posture_store::is_postgres_url(database) || Path::new(database).is_file() {
+        let store = open_store(database)?;
+        let now = SystemClock.now();
+        let any = !store
+            .findings(&posture_store::FindingQuery {
+                limit: Some(1),
+                status: None,
+                ..posture_store::FindingQuery::default()
+            })?
+            .is_empty();
+        let hits =
+            posture_app::policy::rule_hits(store.as_ref(), config.as_ref(), &policy, None, now)?;
+        Some((hits, any))
+    } else {
+        None
+    };
     println!(
         "{}: {} rule(s), no errors",
         policy.source_name(),
         policy.rules().len()
     );
     for r in policy.rules() {
+        let matched = hits
+            .as_ref()
+            .and_then(|(h, _)| h.iter().find(|h| h.rule_id == r.id))
+            .map(|h| format!("{} finding(s) match now", h.matched))
+            .unwrap_or_default();
         println!(
-            "  {:<36} {:<17} {:<9} line {}",
+            "  {:<36} {:<17} {:<9} line {:<4} {matched}",
             r.id,
             r.action.as_str(),
             match r.mode {
@@ -245,6 +268,16 @@ fn check(config: Option<&Path>, a: PolicyCheckArgs) -> anyhow::Result<ExitCode> 
             },
             r.line
         );
+    }
+    match &hits {
+        Some((hits, any)) => {
+            for w in posture_app::policy::unmatched_warnings(hits, *any) {
+                println!("{w}");
+            }
+        }
+        None => {
+            println!("(no database at {database}: the rules were not tried on stored findings)")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -336,6 +369,31 @@ fn test(database: &str, config: Option<&Path>, a: PolicyTestArgs) -> anyhow::Res
                         .collect(),
                 )?;
             }
+            println!("\nWhat each rule matches now (findings not fixed):");
+            output::table(
+                &["RULE", "LINE", "ACTION", "MODE", "MATCHES", "E.G."],
+                bt.rules
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.rule_id.clone(),
+                            h.line.to_string(),
+                            h.action.clone(),
+                            if h.in_force {
+                                h.mode.clone()
+                            } else {
+                                format!("{} (not in force)", h.mode)
+                            },
+                            h.matched.to_string(),
+                            h.examples
+                                .iter()
+                                .map(|i| format!("#{i}"))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        ]
+                    })
+                    .collect(),
+            )?;
             println!(
                 "\nSLA now: {} open finding(s); past SLA {} under the defaults, {} under the policy ({} with other SLA days)",
                 bt.sla.open,

@@ -17,6 +17,20 @@ pub fn open_access_store(database: &str) -> anyhow::Result<Arc<dyn AccessStore>>
     Ok(Arc::from(store))
 }
 
+/// The server's log on stderr: `POSTURE_LOG` filters it (`info` unless set, e.g.
+/// `POSTURE_LOG=debug` or `POSTURE_LOG=posture_server=warn`). A 500's cause is logged there
+/// under the error id its answer gives.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("POSTURE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second server in one process (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
 /// Starts the server on `listen` over an opened store; `banner` runs once it listens.
 pub fn run_server(
     store: Arc<dyn AccessStore>,
@@ -25,6 +39,7 @@ pub fn run_server(
     settings: ServerSettings,
     banner: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    init_logging();
     let portfolio = crate::risk::load(config)?;
     let state = AppState::new(store, portfolio, settings, Arc::new(SystemClock))?;
     posture_server::run(listen, state, banner)?;

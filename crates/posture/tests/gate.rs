@@ -755,3 +755,215 @@ fn the_policy_of_posture_toml_sets_the_sla_of_findings_and_metrics() {
     assert_eq!(metrics("no-policy.toml")["past_sla"], 0);
     assert_eq!(metrics("posture.toml")["past_sla"], 1);
 }
+
+/// Issue 14, observation 4: `posture gate --asset flask-ap` (a typo: no scans, not in
+/// posture.toml) printed PASSED and exited 0. It must exit 2 naming the closest asset; a first
+/// run is allowed explicitly; a declared asset with no scans yet passes with a note.
+#[test]
+fn a_gate_on_an_unknown_asset_fails_closed() {
+    let env = Env::new();
+    let main = env.report("main.json", &[("CVE-2026-1001", "flask", "HIGH")]);
+    env.ingest(&main, "flask-app", "main", None);
+
+    let (code, out, err) = env.gate(&["--asset", "flask-ap", "--branch", "feature/x"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(!out.contains("PASSED"), "{out}");
+    assert!(
+        err.contains("asset `flask-ap` has no scans and posture.toml does not declare it (did you mean `flask-app`?)"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-new-asset"), "{err}");
+
+    // An explicit first run passes (nothing to judge) and says so.
+    let (code, out, err) = env.gate(&[
+        "--asset",
+        "brand-new",
+        "--branch",
+        "feature/x",
+        "--allow-new-asset",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("asset `brand-new` has no scans yet"), "{out}");
+
+    // Declared in posture.toml, never scanned: passes, with the same note.
+    let (code, out, err) = env.gate(&["--asset", "customers", "--branch", "feature/x"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("asset `customers` has no scans yet"), "{out}");
+
+    // With the reports given to the gate, a new asset is scanned by the gate itself.
+    let pr = env.report("pr.json", &[("CVE-2026-1001", "flask", "HIGH")]);
+    let (code, out, err) = env.gate(&[
+        "--asset",
+        "other-app",
+        "--branch",
+        "main",
+        pr.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // Listings: a misspelt asset or team is an error naming the closest, not an empty list.
+    let out = env
+        .cmd()
+        .args(["findings", "--asset", "flask-ap", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no asset `flask-ap` (did you mean `flask-app`?)"),
+        "{err}"
+    );
+    let out = env
+        .cmd()
+        .args(["findings", "--team", "nobody", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    env.cmd()
+        .args(["findings", "--asset", "flask-app", "--output", "json"])
+        .assert()
+        .success();
+}
+
+/// Issue 14, observation 4: the example policy's headline rule (`"production" in asset.tags`)
+/// matched none of the demo's assets, which posture.toml marks `environment = "production"`:
+/// identity-service (production, tier-1, open criticals) passed `gate --all`. The example
+/// policy is exercised on the demo portfolio here.
+#[test]
+fn the_example_policy_fires_on_the_demo_portfolio() {
+    // Its own folder: the demo writes posture.toml beside the database where there is none.
+    let dir = tempfile::tempdir().unwrap();
+    let posture = |args: &[&str]| {
+        let mut c = Command::cargo_bin("posture").unwrap();
+        c.current_dir(dir.path())
+            .arg("--database")
+            .arg(dir.path().join("posture.db"))
+            .env_remove("POSTURE_DATABASE")
+            .env_remove("POSTURE_CONFIG")
+            .env("POSTURE_ACTOR", "tester")
+            .args(args);
+        c
+    };
+    posture(&["demo", "--no-serve", "--weeks", "4"])
+        .assert()
+        .success();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policy.toml");
+    std::fs::copy(example, dir.path().join("policy.toml")).unwrap();
+    let config = dir.path().join("posture.toml");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("[policy]\nfile = \"policy.toml\"\n\n{toml}"),
+    )
+    .unwrap();
+    let out = posture(&[
+        "gate",
+        "--asset",
+        "identity-service",
+        "--branch",
+        "main",
+        "--all",
+        "--output",
+        "json",
+    ])
+    .output()
+    .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    let blocking_rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["blocked"] == true)
+        .flat_map(|f| f["matches"].as_array().unwrap().iter())
+        .filter_map(|m| m["rule_id"].as_str())
+        .collect();
+    assert!(
+        blocking_rules.contains(&"prod-high-blocks"),
+        "the production rule must fire on the demo's production asset: {blocking_rules:?}"
+    );
+}
+
+/// Issue 14, observation 4: `policy check` said "no errors" for a rule that matched nothing
+/// stored, and `policy test` had no per-rule hit count that would show "0 matches".
+#[test]
+fn policy_check_warns_of_rules_matching_nothing_and_policy_test_counts_hits() {
+    let env = Env::new();
+    let main = env.report("main.json", &[("CVE-2026-1001", "flask", "HIGH")]);
+    env.ingest(&main, "shop", "main", None);
+
+    let out = env.cmd().args(["policy", "check"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let line_of = |id: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(id))
+            .unwrap_or_else(|| panic!("no line for {id}: {text}"))
+            .to_string()
+    };
+    assert!(
+        line_of("prod-high-blocks").contains("1 finding(s) match now"),
+        "{text}"
+    );
+    assert!(
+        line_of("customer-data-critical-blocks").contains("0 finding(s) match now"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: rule `customer-data-critical-blocks` (line "),
+        "{text}"
+    );
+    assert!(!text.contains("warning: rule `prod-high-blocks`"), "{text}");
+
+    let out = env
+        .cmd()
+        .args(["policy", "test", "--output", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hits = |id: &str| {
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule_id"] == id)
+            .unwrap_or_else(|| panic!("no rule {id}: {v:#}"))["matched"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(hits("prod-high-blocks"), 1);
+    assert_eq!(hits("customer-data-critical-blocks"), 0);
+    let table = env
+        .cmd()
+        .args(["policy", "test", "--output", "table"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("What each rule matches now"), "{table}");
+
+    // Without a database, check does not create one and says the rules were not tried.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("posture")
+        .unwrap()
+        .current_dir(env.dir.path())
+        .arg("--database")
+        .arg(fresh.path().join("none.db"))
+        .env_remove("POSTURE_DATABASE")
+        .env_remove("POSTURE_CONFIG")
+        .args(["policy", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("the rules were not tried"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!fresh.path().join("none.db").exists());
+}

@@ -539,6 +539,39 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
         audit.contains("scan.upload") && audit.contains("127.0.0.1"),
         "{audit}"
     );
+
+    // Issue 13: `posture explain N --output json` and `GET /api/v1/findings/N/explain` are
+    // one use case and give the same document (the API added `owner` and `risk` before).
+    let (_, list) = http(&base, "GET", "/api/v1/findings", Some(&admin), b"");
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap_or_else(|e| panic!("{e}"));
+    let id = list["findings"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no finding: {list}"));
+    let (status, api) = http(
+        &base,
+        "GET",
+        &format!("/api/v1/findings/{id}/explain"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(status, 200, "{api}");
+    let out = Command::new(posture_bin())
+        .arg("--database")
+        .arg(db)
+        .arg("--config")
+        .arg(&config)
+        .args(["explain", &id.to_string(), "--output", "json"])
+        .env_remove("POSTURE_DATABASE")
+        .env_remove("POSTURE_CONFIG")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success());
+    let cli: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let api: serde_json::Value = serde_json::from_str(&api).unwrap_or_else(|e| panic!("{e}"));
+    assert!(cli["finding"]["owner"].is_object(), "{cli:#}");
+    assert!(cli["finding"]["risk"]["score"].is_number(), "{cli:#}");
+    assert_eq!(cli, api, "the CLI and the API explain a finding alike");
 }
 
 on_both_backends!(

@@ -1,51 +1,16 @@
 //! Threat feeds on PostgreSQL: an import replaces the previous data of its feed in one
 //! transaction (under the feed's advisory lock, so two imports never interleave) and streams
-//! the rows with binary COPY: an EPSS file has about 300,000 scores.
+//! the rows with binary COPY: an EPSS file has about 300,000 scores. The statements around the
+//! bulk write are `sql::feeds`.
 
 use super::{feed_lock, lock, opt_text, text};
-use crate::stored::{from_ms, to_ms};
-use crate::{EpssImport, EpssRow, FeedFacts, FeedImportRecord, KevImport, KevRow, StoreError};
+use crate::sql::feeds::{self, Feed};
+use crate::stored::to_ms;
+use crate::{EpssImport, FeedImportRecord, KevImport, StoreError};
+use postgres::Client;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Transaction};
 use std::collections::HashMap;
-
-/// New feed facts can move any finding's risk: every finding is to assess again.
-fn invalidate_all_risk(tx: &mut Transaction<'_>) -> Result<u64, postgres::Error> {
-    tx.execute("UPDATE findings SET risk_score = -1", &[])
-}
-
-fn record(
-    tx: &mut Transaction<'_>,
-    kind: &str,
-    version: Option<&str>,
-    date: Option<&str>,
-    at: i64,
-    entries: usize,
-) -> Result<FeedImportRecord, StoreError> {
-    let id: i64 = tx
-        .query_one(
-            "INSERT INTO feed_imports (kind, version, date, imported_at, entries)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            &[
-                &kind,
-                &opt_text(version),
-                &opt_text(date),
-                &at,
-                &(entries as i64),
-            ],
-        )
-        .map_err(StoreError::pg("recording the feed import"))?
-        .get(0);
-    Ok(FeedImportRecord {
-        id,
-        kind: kind.to_string(),
-        version: version.map(str::to_string),
-        date: date.map(str::to_string),
-        imported_at: from_ms(at),
-        entries,
-    })
-}
 
 /// The last entry of each key wins, as `INSERT OR REPLACE` does on SQLite.
 fn last_per_key<T>(rows: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
@@ -70,8 +35,7 @@ pub(super) fn import_kev(
     let e = StoreError::pg("importing the KEV catalog");
     let mut tx = client.transaction().map_err(e)?;
     lock(&mut tx, feed_lock("kev"), "importing the KEV catalog")?;
-    tx.execute("DELETE FROM kev", &[]).map_err(e)?;
-    invalidate_all_risk(&mut tx).map_err(e)?;
+    feeds::clear(&mut tx, Feed::Kev)?;
     {
         let sink = tx
             .copy_in(
@@ -98,9 +62,9 @@ pub(super) fn import_kev(
         }
         w.finish().map_err(e)?;
     }
-    let rec = record(
+    let rec = feeds::record(
         &mut tx,
-        "kev",
+        Feed::Kev,
         catalog.catalog_version.as_deref(),
         catalog.date.as_deref(),
         to_ms(catalog.at),
@@ -117,8 +81,7 @@ pub(super) fn import_epss(
     let e = StoreError::pg("importing the EPSS scores");
     let mut tx = client.transaction().map_err(e)?;
     lock(&mut tx, feed_lock("epss"), "importing the EPSS scores")?;
-    tx.execute("DELETE FROM epss", &[]).map_err(e)?;
-    invalidate_all_risk(&mut tx).map_err(e)?;
+    feeds::clear(&mut tx, Feed::Epss)?;
     {
         let sink = tx
             .copy_in(
@@ -149,9 +112,9 @@ pub(super) fn import_epss(
         }
         w.finish().map_err(e)?;
     }
-    let rec = record(
+    let rec = feeds::record(
         &mut tx,
-        "epss",
+        Feed::Epss,
         feed.model_version.as_deref(),
         feed.score_date.as_deref(),
         to_ms(feed.at),
@@ -159,74 +122,4 @@ pub(super) fn import_epss(
     )?;
     tx.commit().map_err(e)?;
     Ok(rec)
-}
-
-/// Set-based: one query per table, the ids as one array.
-pub(super) fn feed_facts(
-    client: &mut Client,
-    cves: &[String],
-) -> Result<HashMap<String, FeedFacts>, StoreError> {
-    let e = StoreError::pg("reading the feeds");
-    let mut ids: Vec<&str> = cves.iter().map(String::as_str).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out: HashMap<String, FeedFacts> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let rows = client
-        .query(
-            "SELECT cve, date_added, ransomware, catalog_version, due_date FROM kev WHERE cve = ANY($1)",
-            &[&ids],
-        )
-        .map_err(e)?;
-    for r in &rows {
-        let row = KevRow {
-            cve: r.get(0),
-            date_added: r.get(1),
-            ransomware: r.get(2),
-            catalog_version: r.get(3),
-            due_date: r.get(4),
-        };
-        let cve = row.cve.clone();
-        out.entry(cve).or_default().kev = Some(row);
-    }
-    let rows = client
-        .query(
-            "SELECT cve, probability, percentile, model_version, score_date FROM epss WHERE cve = ANY($1)",
-            &[&ids],
-        )
-        .map_err(e)?;
-    for r in &rows {
-        let row = EpssRow {
-            cve: r.get(0),
-            probability: r.get(1),
-            percentile: r.get(2),
-            model_version: r.get(3),
-            score_date: r.get(4),
-        };
-        let cve = row.cve.clone();
-        out.entry(cve).or_default().epss = Some(row);
-    }
-    Ok(out)
-}
-
-pub(super) fn feed_imports(client: &mut Client) -> Result<Vec<FeedImportRecord>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT id, kind, version, date, imported_at, entries FROM feed_imports ORDER BY id DESC",
-            &[],
-        )
-        .map_err(StoreError::pg("reading the feed imports"))?;
-    Ok(rows
-        .iter()
-        .map(|r| FeedImportRecord {
-            id: r.get(0),
-            kind: r.get(1),
-            version: r.get(2),
-            date: r.get(3),
-            imported_at: from_ms(r.get(4)),
-            entries: r.get::<_, i64>(5).max(0) as usize,
-        })
-        .collect())
 }

@@ -6,17 +6,18 @@
 //! from the sequences up front (one `nextval` query per table) and go in with
 //! `COPY ... FROM STDIN BINARY`; updates are one statement per kind over arrays (`unnest`).
 
-use super::{asset_lock, lock, opt_text, text};
+use super::{asset_lock, lock, text};
 use crate::ingest_flow::{
-    self, ApplyCtx, IngestTx, NewScan, ScopeState, blob16, creates_finding, resolve_new_ids,
+    self, ApplyCtx, IngestTx, NewScan, ScopeState, creates_finding, resolve_new_ids,
 };
-use crate::{IngestBatch, IngestOutcome, ScopeOutcome, StoreError};
+use crate::sql::ingest as ingest_sql;
+use crate::{IngestBatch, IngestOutcome, StoreError};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 use posture_engine::{
-    CorrelationCandidate, CorrelationInput, ExistingFinding, ExistingOccurrence, FindingRef,
-    IngestPlan, OccurrenceRef, PlanSummary, Thresholds,
+    CorrelationInput, ExistingFinding, ExistingOccurrence, FindingRef, IngestPlan, OccurrenceRef,
+    Thresholds,
 };
 use posture_model::Component;
 use std::collections::HashMap;
@@ -77,30 +78,11 @@ where
 
 impl IngestTx for PgIngest<'_, '_> {
     fn asset_id(&mut self, name: &str, now: i64) -> Result<i64, StoreError> {
-        let e = StoreError::pg("recording the asset");
-        let name = text(name);
-        self.tx
-            .execute(
-                "INSERT INTO assets (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-                &[&name, &now],
-            )
-            .map_err(e)?;
-        Ok(self
-            .tx
-            .query_one("SELECT id FROM assets WHERE name = $1", &[&name])
-            .map_err(e)?
-            .get(0))
+        ingest_sql::asset_id(&mut *self.tx, name, now)
     }
 
     fn default_branch(&mut self, asset_id: i64) -> Result<String, StoreError> {
-        Ok(self
-            .tx
-            .query_one(
-                "SELECT default_branch FROM assets WHERE id = $1",
-                &[&asset_id],
-            )
-            .map_err(StoreError::pg("reading the asset's default branch"))?
-            .get(0))
+        ingest_sql::default_branch(&mut *self.tx, asset_id)
     }
 
     fn scope(
@@ -110,75 +92,15 @@ impl IngestTx for PgIngest<'_, '_> {
         branch: &str,
         target: &str,
     ) -> Result<ScopeState, StoreError> {
-        let e = StoreError::pg("recording the scope");
-        let (tool, branch, target) = (text(tool), text(branch), text(target));
-        self.tx
-            .execute(
-                "INSERT INTO scopes (asset_id, tool, branch, target) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (asset_id, tool, branch, target) DO NOTHING",
-                &[&asset_id, &tool, &branch, &target],
-            )
-            .map_err(e)?;
-        let r = self
-            .tx
-            .query_one(
-                "SELECT id, last_scan_at, last_digest FROM scopes
-                  WHERE asset_id = $1 AND tool = $2 AND branch = $3 AND target = $4",
-                &[&asset_id, &tool, &branch, &target],
-            )
-            .map_err(e)?;
-        Ok(ScopeState {
-            id: r.get(0),
-            last_scan_at: r.get(1),
-            last_digest: r.get(2),
-        })
+        ingest_sql::scope(&mut *self.tx, asset_id, tool, branch, target)
     }
 
     fn insert_scan(&mut self, s: &NewScan<'_>) -> Result<i64, StoreError> {
-        Ok(self
-            .tx
-            .query_one(
-                "INSERT INTO scans (scope_id, tool_version, format, commit_sha, kind, report_name,
-                                    report_sha256, at, occurrences, summary, diagnostics)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', $10) RETURNING id",
-                &[
-                    &s.scope_id,
-                    &opt_text(s.tool_version),
-                    &text(s.format),
-                    &opt_text(s.commit),
-                    &s.kind,
-                    &text(s.report_name),
-                    &text(s.report_sha256),
-                    &s.at,
-                    &s.occurrences,
-                    &s.diagnostics_json,
-                ],
-            )
-            .map_err(StoreError::pg("recording the scan"))?
-            .get(0))
+        ingest_sql::insert_scan(&mut *self.tx, s)
     }
 
     fn load_scope(&mut self, scope_id: i64) -> Result<Vec<ExistingOccurrence>, StoreError> {
-        let rows = self
-            .tx
-            .query(
-                "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key, place_key
-                   FROM occurrences WHERE scope_id = $1",
-                &[&scope_id],
-            )
-            .map_err(StoreError::pg("loading the scope"))?;
-        Ok(rows
-            .iter()
-            .map(|r| ExistingOccurrence {
-                id: r.get(0),
-                fingerprint: blob16(r.get(1)),
-                finding_id: r.get(2),
-                open: r.get(3),
-                data_hash: blob16(r.get(4)),
-                relocation_key: r.get::<_, Option<&[u8]>>(5).map(blob16),
-                place_key: r.get::<_, Option<&[u8]>>(6).map(blob16),
-            })
-            .collect())
+        ingest_sql::load_scope(&mut *self.tx, scope_id)
     }
 
     fn load_findings(
@@ -186,32 +108,7 @@ impl IngestTx for PgIngest<'_, '_> {
         asset_id: i64,
         scope_id: i64,
     ) -> Result<Vec<ExistingFinding>, StoreError> {
-        let rows = self
-            .tx
-            .query(
-                // a merged finding's key leads to the finding it was merged into
-                // open occurrences elsewhere: on the asset's default branch only (the
-                // engine's rule)
-                "SELECT t.id, f.key, t.status,
-                        (SELECT COUNT(*) FROM occurrences o JOIN scopes s ON s.id = o.scope_id
-                          WHERE o.finding_id = t.id AND o.open AND o.scope_id <> $2
-                            AND s.branch = (SELECT default_branch FROM assets WHERE id = $1)),
-                        t.on_default
-                   FROM findings f JOIN findings t ON t.id = COALESCE(f.merged_into, f.id)
-                  WHERE f.asset_id = $1",
-                &[&asset_id, &scope_id],
-            )
-            .map_err(StoreError::pg("loading the asset's findings"))?;
-        Ok(rows
-            .iter()
-            .map(|r| ExistingFinding {
-                id: r.get(0),
-                key: blob16(r.get(1)),
-                fixed: r.get::<_, &str>(2) == "fixed",
-                open_elsewhere: r.get::<_, i64>(3).clamp(0, i64::from(u32::MAX)) as u32,
-                on_default: r.get(4),
-            })
-            .collect())
+        ingest_sql::load_findings(&mut *self.tx, asset_id, scope_id)
     }
 
     fn load_correlation(
@@ -219,44 +116,7 @@ impl IngestTx for PgIngest<'_, '_> {
         asset_id: i64,
         thresholds: Thresholds,
     ) -> Result<CorrelationInput, StoreError> {
-        let mut input = CorrelationInput {
-            thresholds,
-            ..CorrelationInput::default()
-        };
-        let rows = self
-            .tx
-            .query(
-                "SELECT o.id, o.finding_id, o.fingerprint, o.features
-                   FROM occurrences o
-                   JOIN scopes s ON s.id = o.scope_id
-                   JOIN findings f ON f.id = o.finding_id
-                  WHERE s.asset_id = $1 AND f.merged_into IS NULL
-                  ORDER BY o.id",
-                &[&asset_id],
-            )
-            .map_err(StoreError::pg("loading correlation candidates"))?;
-        for r in &rows {
-            // an occurrence whose features cannot be read is simply not a candidate
-            if let Ok(features) = serde_json::from_str(r.get::<_, &str>(3)) {
-                input.candidates.push(CorrelationCandidate {
-                    occurrence_id: r.get(0),
-                    finding_id: r.get(1),
-                    fingerprint: blob16(r.get(2)),
-                    features,
-                });
-            }
-        }
-        let pairs = self
-            .tx
-            .query(
-                "SELECT fp_a, fp_b FROM separations WHERE asset_id = $1",
-                &[&asset_id],
-            )
-            .map_err(StoreError::pg("loading correlation decisions"))?;
-        input
-            .separated
-            .extend(pairs.iter().map(|r| (blob16(r.get(0)), blob16(r.get(1)))));
-        Ok(input)
+        ingest_sql::load_correlation(&mut *self.tx, asset_id, thresholds)
     }
 
     fn apply(&mut self, ctx: &ApplyCtx<'_>, plan: &IngestPlan) -> Result<(), StoreError> {
@@ -271,19 +131,7 @@ impl IngestTx for PgIngest<'_, '_> {
         scan_ids: &[i64],
         summary_json: &str,
     ) -> Result<(), StoreError> {
-        self.tx
-            .execute(
-                "UPDATE scopes SET last_scan_at = $1, last_digest = $2, retired_at = NULL WHERE id = $3",
-                &[&now, &text(digest), &scope_id],
-            )
-            .map_err(StoreError::pg("updating the scope"))?;
-        self.tx
-            .execute(
-                "UPDATE scans SET summary = $1 WHERE id = ANY($2)",
-                &[&summary_json, &scan_ids],
-            )
-            .map_err(StoreError::pg("recording the scan summary"))?;
-        Ok(())
+        ingest_sql::finish_scope(&mut *self.tx, scope_id, now, digest, scan_ids, summary_json)
     }
 
     fn replace_runtime(
@@ -545,7 +393,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         if from == into {
             continue;
         }
-        merge_findings(tx, from, into, first_scan, now, None, &m.reason)?;
+        ingest_sql::merge_findings(tx, from, into, first_scan, now, None, &m.reason)?;
     }
 
     // 3. Seen again with changed data (moved lines, new locator; the fingerprint changes only
@@ -657,132 +505,6 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         .map_err(e)?;
     }
     // 8. Branch findings now reported on the default branch: opened now.
-    if !p.promoted_findings.is_empty() {
-        let e = StoreError::pg("promoting branch findings");
-        tx.execute(
-            "UPDATE findings SET on_default = TRUE, status = 'open', fixed_at = NULL,
-                                 first_seen = $2, risk_score = -1
-              WHERE id = ANY($1)",
-            &[&p.promoted_findings, &now],
-        )
-        .map_err(e)?;
-        tx.execute(
-            "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
-             SELECT id, $2, $3, 'opened', 'open'
-               FROM unnest($1::bigint[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
-            &[&p.promoted_findings, &first_scan, &now],
-        )
-        .map_err(e)?;
-    }
-    Ok(())
-}
-
-pub(super) fn identical_report(
-    client: &mut Client,
-    asset: &str,
-    branch: &str,
-    target: &str,
-    sha256: &str,
-) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT s.tool, COALESCE(s.last_digest = $3, FALSE),
-                    (SELECT occurrences FROM scans WHERE scope_id = s.id ORDER BY id DESC LIMIT 1)
-               FROM scopes s JOIN assets a ON a.id = s.asset_id
-              WHERE a.name = $1 AND s.branch = $2 AND s.target = $4
-                AND EXISTS (SELECT 1 FROM scans sc WHERE sc.scope_id = s.id AND sc.report_sha256 = $3)
-              ORDER BY s.tool COLLATE \"C\"",
-            &[
-                &text(asset.trim()),
-                &text(branch.trim()),
-                &text(sha256),
-                &text(target.trim()),
-            ],
-        )
-        .map_err(StoreError::pg("looking up the report"))?;
-    if rows.is_empty() || rows.iter().any(|r| !r.get::<_, bool>(1)) {
-        return Ok(None);
-    }
-    Ok(Some(
-        rows.iter()
-            .map(|r| {
-                let occurrences = r.get::<_, Option<i64>>(2).unwrap_or(0).max(0) as usize;
-                ScopeOutcome {
-                    tool: r.get(0),
-                    branch: branch.trim().to_string(),
-                    target: target.trim().to_string(),
-                    scan_ids: Vec::new(),
-                    identical: true,
-                    occurrences,
-                    summary: PlanSummary {
-                        unchanged: occurrences,
-                        ..Default::default()
-                    },
-                }
-            })
-            .collect(),
-    ))
-}
-
-/// Moves every occurrence of `from` to `into`, marks `from` as merged, and logs it on both.
-pub(super) fn merge_findings(
-    tx: &mut Transaction<'_>,
-    from: i64,
-    into: i64,
-    scan_id: i64,
-    now: i64,
-    actor: Option<&str>,
-    reason: &str,
-) -> Result<(), StoreError> {
-    let e = StoreError::pg("merging findings");
-    tx.execute(
-        "UPDATE occurrences SET finding_id = $1 WHERE finding_id = $2",
-        &[&into, &from],
-    )
-    .map_err(e)?;
-    tx.execute(
-        "UPDATE findings SET merged_into = $1 WHERE id = $2 OR merged_into = $2",
-        &[&into, &from],
-    )
-    .map_err(e)?;
-    tx.execute(
-        "UPDATE findings SET risk_score = -1 WHERE id = $1",
-        &[&into],
-    )
-    .map_err(e)?;
-    // the survivor is on the default branch if either was
-    tx.execute(
-        "UPDATE findings SET on_default = on_default OR (SELECT on_default FROM findings WHERE id = $2)
-          WHERE id = $1",
-        &[&into, &from],
-    )
-    .map_err(e)?;
-    // the surviving finding is open if any of its occurrences on the default branch is
-    tx.execute(
-        "UPDATE findings SET status = 'open', fixed_at = NULL
-          WHERE id = $1 AND status = 'fixed'
-            AND EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
-                          JOIN assets a ON a.id = s.asset_id
-                         WHERE o.finding_id = $1 AND o.open AND s.branch = a.default_branch)",
-        &[&into],
-    )
-    .map_err(e)?;
-    let scan = (scan_id > 0).then_some(scan_id);
-    let actor = opt_text(actor);
-    let reason = text(reason);
-    tx.execute(
-        "INSERT INTO events (finding_id, scan_id, at, kind, actor, reason)
-         VALUES ($1, $3, $4, 'merged', $5, $6), ($2, $3, $4, 'merged', $5, $7)",
-        &[
-            &from,
-            &into,
-            &scan,
-            &now,
-            &actor,
-            &format!("merged into finding {into}: {reason}"),
-            &format!("finding {from} merged into it: {reason}"),
-        ],
-    )
-    .map_err(e)?;
+    ingest_sql::promote(&mut *tx, &p.promoted_findings, first_scan, now)?;
     Ok(())
 }

@@ -20,7 +20,6 @@ mod feeds;
 mod ingest;
 mod integrations;
 mod pool;
-mod query;
 mod risk;
 mod runtime;
 mod schema;
@@ -28,6 +27,7 @@ mod summary;
 mod workflow;
 
 use crate::IntegrationStore;
+use crate::sql;
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
     WorkflowStore,
@@ -203,6 +203,19 @@ pub(crate) fn opt_text(s: Option<&str>) -> Option<Cow<'_, str>> {
     s.map(text)
 }
 
+/// Runs `f` in a transaction (committed when `f` succeeds, rolled back otherwise): the
+/// statements of `crate::sql` that write.
+fn write<T>(
+    client: &mut postgres::Client,
+    context: &'static str,
+    f: impl FnOnce(&mut dyn sql::Db) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut tx = client.transaction().map_err(StoreError::pg(context))?;
+    let out = f(&mut tx)?;
+    tx.commit().map_err(StoreError::pg(context))?;
+    Ok(out)
+}
+
 impl Store for PostgresStore {
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let _turn = self.turns.enter(&batch.asset)?;
@@ -228,42 +241,44 @@ impl Store for PostgresStore {
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
         let mut client = self.pool.get()?;
-        ingest::identical_report(&mut client, asset, branch, target, sha256)
+        sql::ingest::identical_report(&mut *client, asset, branch, target, sha256)
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        query::findings(&mut *client, query)
+        sql::query::findings(&mut *client, query)
     }
 
     fn finding(&self, id: i64) -> Result<Option<FindingRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        query::finding(&mut *client, id)
+        sql::query::finding(&mut *client, id)
     }
 
     fn events(&self, finding_id: i64) -> Result<Vec<EventRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        query::events(&mut *client, finding_id)
+        sql::query::events(&mut *client, finding_id)
     }
 
     fn scans(&self, query: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        query::scans(&mut *client, query)
+        sql::query::scans(&mut *client, query)
     }
 
     fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError> {
         let mut client = self.pool.get()?;
-        query::triage(&mut client, change)
+        write(&mut client, "recording the triage decision", |db| {
+            sql::query::triage(db, &change)
+        })?;
+        sql::query::finding(&mut *client, change.finding_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("finding {}", change.finding_id)))
     }
 
     fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError> {
-        let mut client = self.pool.get()?;
-        decisions::merge(&mut client, decision)
+        self.merge_decision(decision)
     }
 
     fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError> {
-        let mut client = self.pool.get()?;
-        decisions::split(&mut client, decision)
+        self.split_decision(decision)
     }
 
     fn suggestions(
@@ -272,15 +287,14 @@ impl Store for PostgresStore {
         open_only: bool,
     ) -> Result<Vec<SuggestionRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        decisions::suggestions(&mut *client, asset, open_only, None)
+        sql::decisions::suggestions(&mut *client, asset, open_only, None)
     }
 
     fn decide_suggestion(
         &self,
         decision: SuggestionDecision,
     ) -> Result<SuggestionRecord, StoreError> {
-        let mut client = self.pool.get()?;
-        decisions::decide_suggestion(&mut client, decision)
+        self.suggestion_decision(decision)
     }
 
     fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError> {
@@ -295,12 +309,12 @@ impl Store for PostgresStore {
 
     fn feed_facts(&self, cves: &[String]) -> Result<HashMap<String, FeedFacts>, StoreError> {
         let mut client = self.pool.get()?;
-        feeds::feed_facts(&mut client, cves)
+        sql::feeds::feed_facts(&mut *client, cves)
     }
 
     fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        feeds::feed_imports(&mut client)
+        sql::feeds::feed_imports(&mut *client)
     }
 
     fn runtime_components(
@@ -308,12 +322,12 @@ impl Store for PostgresStore {
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        runtime::runtime_components(&mut client, assets)
+        sql::runtime::runtime_components(&mut *client, assets)
     }
 
     fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        query::unassessed_findings(&mut *client, limit)
+        sql::query::unassessed_findings(&mut *client, limit)
     }
 
     fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
@@ -323,12 +337,14 @@ impl Store for PostgresStore {
 
     fn risk_basis(&self) -> Result<Option<String>, StoreError> {
         let mut client = self.pool.get()?;
-        risk::risk_basis(&mut client)
+        sql::risk::risk_basis(&mut *client)
     }
 
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
         let mut client = self.pool.get()?;
-        risk::reset_risk(&mut client, basis)
+        write(&mut client, "resetting stored risk", |db| {
+            sql::risk::reset_risk(db, basis)
+        })
     }
 
     fn finding_summary(
@@ -351,28 +367,39 @@ impl Store for PostgresStore {
 
 impl WorkflowStore for PostgresStore {
     fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+        if changes.is_empty() {
+            return Ok(0);
+        }
         let mut client = self.pool.get()?;
-        workflow::record_decisions(&mut client, changes)
+        write(&mut client, "recording triage decisions", |db| {
+            sql::workflow::record_decisions(db, &changes)
+        })
     }
 
     fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        workflow::decision(&mut client, finding_id)
+        sql::workflow::decision(&mut *client, finding_id)
     }
 
     fn decisions(&self, asset: Option<&str>) -> Result<Vec<DecisionRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        workflow::decisions(&mut client, asset)
+        sql::workflow::decisions(&mut *client, asset)
     }
 
     fn expire_decisions(&self, now: Timestamp) -> Result<Vec<ExpiredDecision>, StoreError> {
         let mut client = self.pool.get()?;
-        workflow::expire_decisions(&mut client, now)
+        // The common case (nothing expired) writes nothing.
+        if !sql::workflow::any_expiring(&mut *client, now)? {
+            return Ok(Vec::new());
+        }
+        write(&mut client, "expiring risk acceptances", |db| {
+            sql::workflow::expire_decisions(db, now)
+        })
     }
 
     fn event_log(&self, query: &EventQuery) -> Result<Vec<EventRecord>, StoreError> {
         let mut client = self.pool.get()?;
-        workflow::event_log(&mut client, query)
+        sql::workflow::event_log(&mut *client, query)
     }
 
     fn append_events(&self, events: Vec<NewEvent>) -> Result<usize, StoreError> {
@@ -387,12 +414,12 @@ impl WorkflowStore for PostgresStore {
         until: Timestamp,
     ) -> Result<Vec<ScanCoverageRow>, StoreError> {
         let mut client = self.pool.get()?;
-        workflow::scan_coverage(&mut client, asset, since, until)
+        sql::workflow::scan_coverage(&mut *client, asset, since, until)
     }
 
     fn asset_names(&self) -> Result<Vec<String>, StoreError> {
         let mut client = self.pool.get()?;
-        workflow::asset_names(&mut client)
+        sql::workflow::asset_names(&mut *client)
     }
 }
 

@@ -1,35 +1,11 @@
-//! Stored risk on PostgreSQL (see `src/sqlite/risk.rs` for why the store keeps it): the basis,
-//! the reset, and scores written in one statement over arrays, each only over the
+//! Stored risk on PostgreSQL (see `src/sqlite/risk.rs` for why the store keeps it): scores
+//! written in one statement over arrays (the basis and the reset are `sql::risk`), each only over the
 //! `risk_version` its assessment read. Storing never waits for a row an ingest holds (its
 //! locks last the whole ingest, and waiting on them in another order than the ingest's
 //! deadlocked under concurrent uploads): such a row keeps its mark for the next refresh.
 
 use crate::{StoreError, StoredRisk};
 use postgres::Client;
-
-pub(super) fn risk_basis(client: &mut Client) -> Result<Option<String>, StoreError> {
-    Ok(client
-        .query_opt("SELECT basis FROM risk_state WHERE id = 1", &[])
-        .map_err(StoreError::pg("reading the risk basis"))?
-        .map(|r| r.get(0)))
-}
-
-/// Marks every finding "to assess" and records the new basis, in one transaction.
-pub(super) fn reset_risk(client: &mut Client, basis: &str) -> Result<usize, StoreError> {
-    let e = StoreError::pg("resetting stored risk");
-    let mut tx = client.transaction().map_err(e)?;
-    let n = tx
-        .execute("UPDATE findings SET risk_score = -1", &[])
-        .map_err(e)?;
-    tx.execute(
-        "INSERT INTO risk_state (id, basis) VALUES (1, $1)
-         ON CONFLICT (id) DO UPDATE SET basis = excluded.basis",
-        &[&super::text(basis)],
-    )
-    .map_err(e)?;
-    tx.commit().map_err(e)?;
-    Ok(n as usize)
-}
 
 /// Stores assessed scores in one statement (one transaction): only rows still at the version
 /// read and not locked by a writer now; returns how many were stored.

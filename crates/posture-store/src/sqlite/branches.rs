@@ -1,97 +1,34 @@
-//! The SQL of [`crate::branches`] on SQLite.
+//! [`crate::branches`] on SQLite: the statements are `sql::branches`; the write transaction
+//! (`BEGIN IMMEDIATE`, the single writer) already excludes the asset's ingests.
 
 use super::SqliteStore;
 use crate::StoreError;
 use crate::branches::{self, BranchRecord, BranchRow, BranchStore, BranchTx, RetiredBranch};
+use crate::sql::branches as branch_sql;
 use posture_model::Timestamp;
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 
 struct SqliteBranches<'a>(&'a Connection);
 
 impl BranchTx for SqliteBranches<'_> {
     fn asset(&mut self, name: &str) -> Result<Option<(i64, String)>, StoreError> {
-        let mut stmt = self
-            .0
-            .prepare_cached("SELECT id, default_branch FROM assets WHERE name = ?1")
-            .map_err(StoreError::db("reading the asset"))?;
-        let mut rows = stmt
-            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(StoreError::db("reading the asset"))?;
-        rows.next()
-            .transpose()
-            .map_err(StoreError::db("reading the asset"))
+        branch_sql::asset(&mut &*self.0, name)
     }
 
     fn asset_names(&mut self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self
-            .0
-            .prepare_cached("SELECT name FROM assets ORDER BY name")
-            .map_err(StoreError::db("listing assets"))?;
-        stmt.query_map([], |r| r.get(0))
-            .map_err(StoreError::db("listing assets"))?
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(StoreError::db("listing assets"))
+        branch_sql::asset_names(&mut &*self.0)
     }
 
     fn set_default(&mut self, name: &str, branch: &str, now: i64) -> Result<(), StoreError> {
-        self.0
-            .execute(
-                "INSERT INTO assets (name, created_at, default_branch) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET default_branch = excluded.default_branch
-                  WHERE default_branch <> excluded.default_branch",
-                params![name, now, branch],
-            )
-            .map_err(StoreError::db("recording the default branch"))?;
-        Ok(())
+        branch_sql::set_default(&mut &*self.0, name, branch, now)
     }
 
     fn rows(&mut self, asset_id: i64) -> Result<Vec<BranchRow>, StoreError> {
-        let mut stmt = self
-            .0
-            .prepare_cached(
-                "SELECT s.branch, group_concat(s.tool, char(31)), MAX(s.last_scan_at),
-                        (SELECT COUNT(*) FROM occurrences o JOIN scopes t ON t.id = o.scope_id
-                          WHERE t.asset_id = s.asset_id AND t.branch = s.branch AND o.open = 1),
-                        CASE WHEN COUNT(s.retired_at) = COUNT(*) THEN MAX(s.retired_at) END
-                   FROM scopes s WHERE s.asset_id = ?1
-                  GROUP BY s.branch ORDER BY s.branch",
-            )
-            .map_err(StoreError::db("listing branches"))?;
-        stmt.query_map([asset_id], |r| {
-            let tools: Option<String> = r.get(1)?;
-            let mut tools: Vec<String> = tools
-                .unwrap_or_default()
-                .split('\u{1f}')
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect();
-            tools.sort();
-            tools.dedup();
-            Ok(BranchRow {
-                branch: r.get(0)?,
-                tools,
-                last_scan_at: r.get(2)?,
-                open_occurrences: r.get(3)?,
-                retired_at: r.get(4)?,
-            })
-        })
-        .map_err(StoreError::db("listing branches"))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(StoreError::db("listing branches"))
+        branch_sql::rows(&mut &*self.0, asset_id)
     }
 
     fn open_occurrences(&mut self, asset_id: i64, branch: &str) -> Result<Vec<i64>, StoreError> {
-        let mut stmt = self
-            .0
-            .prepare_cached(
-                "SELECT o.id FROM occurrences o JOIN scopes s ON s.id = o.scope_id
-                  WHERE s.asset_id = ?1 AND s.branch = ?2 AND o.open = 1 ORDER BY o.id",
-            )
-            .map_err(StoreError::db("reading the branch's occurrences"))?;
-        stmt.query_map(params![asset_id, branch], |r| r.get(0))
-            .map_err(StoreError::db("reading the branch's occurrences"))?
-            .collect::<Result<Vec<i64>, _>>()
-            .map_err(StoreError::db("reading the branch's occurrences"))
+        branch_sql::open_occurrences(&mut &*self.0, asset_id, branch)
     }
 
     fn close(
@@ -101,26 +38,7 @@ impl BranchTx for SqliteBranches<'_> {
         occurrences: &[i64],
         now: i64,
     ) -> Result<(), StoreError> {
-        let db = || StoreError::db("retiring the branch");
-        let mut upd = self
-            .0
-            .prepare_cached(
-                "UPDATE occurrences SET open = 0, closed_at = ?2,
-                        last_seen = COALESCE((SELECT last_scan_at FROM scopes WHERE id = occurrences.scope_id), ?2)
-                  WHERE id = ?1",
-            )
-            .map_err(db())?;
-        for id in occurrences {
-            upd.execute(params![id, now]).map_err(db())?;
-        }
-        self.0
-            .execute(
-                "UPDATE scopes SET retired_at = ?3, last_digest = NULL
-                  WHERE asset_id = ?1 AND branch = ?2",
-                params![asset_id, branch, now],
-            )
-            .map_err(db())?;
-        Ok(())
+        branch_sql::close(&mut &*self.0, asset_id, branch, occurrences, now)
     }
 }
 

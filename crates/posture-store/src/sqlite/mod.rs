@@ -14,14 +14,14 @@ mod decisions;
 mod feeds;
 mod ingest;
 mod integrations;
-mod query;
 mod risk;
 mod runtime;
 mod schema;
 mod summary;
 mod workflow;
 
-pub(crate) use crate::stored::{from_ms, to_ms};
+use crate::sql;
+pub(crate) use crate::stored::to_ms;
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
     WorkflowStore,
@@ -217,6 +217,21 @@ impl Drop for ReadGuard<'_> {
     }
 }
 
+/// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) on the writer (committed when `f` succeeds, rolled back
+/// otherwise): the statements of `crate::sql` that write.
+fn write<T>(
+    conn: &mut Connection,
+    context: &'static str,
+    f: impl FnOnce(&mut dyn sql::Db) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(StoreError::db(context))?;
+    let out = f(&mut &*tx)?;
+    tx.commit().map_err(StoreError::db(context))?;
+    Ok(out)
+}
+
 fn poisoned() -> StoreError {
     StoreError::Corrupt("a previous database call panicked".to_string())
 }
@@ -256,38 +271,40 @@ impl Store for SqliteStore {
         target: &str,
         sha256: &str,
     ) -> Result<Option<Vec<ScopeOutcome>>, StoreError> {
-        self.read(|c| ingest::identical_report(c, asset, branch, target, sha256))
+        self.read(|c| sql::ingest::identical_report(&mut &*c, asset, branch, target, sha256))
     }
 
     fn findings(&self, query: &FindingQuery) -> Result<Vec<FindingRecord>, StoreError> {
-        self.read(|c| query::findings(c, query))
+        self.read(|c| sql::query::findings(&mut &*c, query))
     }
 
     fn finding(&self, id: i64) -> Result<Option<FindingRecord>, StoreError> {
-        self.read(|c| query::finding(c, id))
+        self.read(|c| sql::query::finding(&mut &*c, id))
     }
 
     fn events(&self, finding_id: i64) -> Result<Vec<EventRecord>, StoreError> {
-        self.read(|c| query::events(c, finding_id))
+        self.read(|c| sql::query::events(&mut &*c, finding_id))
     }
 
     fn scans(&self, query: &ScanQuery) -> Result<Vec<ScanRecord>, StoreError> {
-        self.read(|c| query::scans(c, query))
+        self.read(|c| sql::query::scans(&mut &*c, query))
     }
 
     fn triage(&self, change: TriageChange) -> Result<FindingRecord, StoreError> {
         let mut conn = self.lock()?;
-        query::triage(&mut conn, change)
+        write(&mut conn, "recording the triage decision", |db| {
+            sql::query::triage(db, &change)
+        })?;
+        sql::query::finding(&mut &*conn, change.finding_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("finding {}", change.finding_id)))
     }
 
     fn merge(&self, decision: MergeDecision) -> Result<FindingRecord, StoreError> {
-        let mut conn = self.lock()?;
-        decisions::merge(&mut conn, decision)
+        self.merge_decision(decision)
     }
 
     fn split(&self, decision: SplitDecision) -> Result<FindingRecord, StoreError> {
-        let mut conn = self.lock()?;
-        decisions::split(&mut conn, decision)
+        self.split_decision(decision)
     }
 
     fn suggestions(
@@ -295,15 +312,14 @@ impl Store for SqliteStore {
         asset: Option<&str>,
         open_only: bool,
     ) -> Result<Vec<SuggestionRecord>, StoreError> {
-        self.read(|c| decisions::suggestions(c, asset, open_only, None))
+        self.read(|c| sql::decisions::suggestions(&mut &*c, asset, open_only, None))
     }
 
     fn decide_suggestion(
         &self,
         decision: SuggestionDecision,
     ) -> Result<SuggestionRecord, StoreError> {
-        let mut conn = self.lock()?;
-        decisions::decide_suggestion(&mut conn, decision)
+        self.suggestion_decision(decision)
     }
 
     fn import_kev(&self, catalog: KevImport) -> Result<FeedImportRecord, StoreError> {
@@ -317,22 +333,22 @@ impl Store for SqliteStore {
     }
 
     fn feed_facts(&self, cves: &[String]) -> Result<HashMap<String, FeedFacts>, StoreError> {
-        self.read(|c| feeds::feed_facts(c, cves))
+        self.read(|c| sql::feeds::feed_facts(&mut &*c, cves))
     }
 
     fn feed_imports(&self) -> Result<Vec<FeedImportRecord>, StoreError> {
-        self.read(feeds::feed_imports)
+        self.read(|c| sql::feeds::feed_imports(&mut &*c))
     }
 
     fn runtime_components(
         &self,
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
-        self.read(|c| runtime::runtime_components(c, assets))
+        self.read(|c| sql::runtime::runtime_components(&mut &*c, assets))
     }
 
     fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {
-        self.read(|c| query::unassessed_findings(c, limit))
+        self.read(|c| sql::query::unassessed_findings(&mut &*c, limit))
     }
 
     fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
@@ -341,12 +357,14 @@ impl Store for SqliteStore {
     }
 
     fn risk_basis(&self) -> Result<Option<String>, StoreError> {
-        self.read(risk::risk_basis)
+        self.read(|c| sql::risk::risk_basis(&mut &*c))
     }
 
     fn reset_risk(&self, basis: &str) -> Result<usize, StoreError> {
         let mut conn = self.lock()?;
-        risk::reset_risk(&mut conn, basis)
+        write(&mut conn, "resetting stored risk", |db| {
+            sql::risk::reset_risk(db, basis)
+        })
     }
 
     fn finding_summary(
@@ -354,7 +372,7 @@ impl Store for SqliteStore {
         query: &crate::SummaryQuery,
     ) -> Result<crate::FindingSummary, StoreError> {
         // A reader's transaction: groups, scans and assets are of one moment.
-        self.read(|conn| summary::finding_summary(conn, query))
+        self.read(|conn| sql::summary::finding_summary(&mut &*conn, query))
     }
 
     fn data_version(&self) -> Result<String, StoreError> {
@@ -389,25 +407,36 @@ impl Store for SqliteStore {
 
 impl WorkflowStore for SqliteStore {
     fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+        if changes.is_empty() {
+            return Ok(0);
+        }
         let mut conn = self.lock()?;
-        workflow::record_decisions(&mut conn, changes)
+        write(&mut conn, "recording triage decisions", |db| {
+            sql::workflow::record_decisions(db, &changes)
+        })
     }
 
     fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError> {
-        self.read(|c| workflow::decision(c, finding_id))
+        self.read(|c| sql::workflow::decision(&mut &*c, finding_id))
     }
 
     fn decisions(&self, asset: Option<&str>) -> Result<Vec<DecisionRecord>, StoreError> {
-        self.read(|c| workflow::decisions(c, asset))
+        self.read(|c| sql::workflow::decisions(&mut &*c, asset))
     }
 
     fn expire_decisions(&self, now: Timestamp) -> Result<Vec<ExpiredDecision>, StoreError> {
         let mut conn = self.lock()?;
-        workflow::expire_decisions(&mut conn, now)
+        // The common case (nothing expired) takes no write lock.
+        if !sql::workflow::any_expiring(&mut &*conn, now)? {
+            return Ok(Vec::new());
+        }
+        write(&mut conn, "expiring risk acceptances", |db| {
+            sql::workflow::expire_decisions(db, now)
+        })
     }
 
     fn event_log(&self, query: &EventQuery) -> Result<Vec<EventRecord>, StoreError> {
-        self.read(|c| workflow::event_log(c, query))
+        self.read(|c| sql::workflow::event_log(&mut &*c, query))
     }
 
     fn append_events(&self, events: Vec<NewEvent>) -> Result<usize, StoreError> {
@@ -421,11 +450,11 @@ impl WorkflowStore for SqliteStore {
         since: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<ScanCoverageRow>, StoreError> {
-        self.read(|c| workflow::scan_coverage(c, asset, since, until))
+        self.read(|c| sql::workflow::scan_coverage(&mut &*c, asset, since, until))
     }
 
     fn asset_names(&self) -> Result<Vec<String>, StoreError> {
-        self.read(workflow::asset_names)
+        self.read(|c| sql::workflow::asset_names(&mut &*c))
     }
 }
 

@@ -8,36 +8,10 @@
 //! before an ingest marked it again never hides that mark under a stale score.
 
 use crate::{StoreError, StoredRisk};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 fn err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
     move |e| StoreError::db(context)(e)
-}
-
-/// The configuration fingerprint the stored scores were computed under, if any.
-pub(super) fn risk_basis(conn: &Connection) -> Result<Option<String>, StoreError> {
-    conn.query_row("SELECT basis FROM risk_state WHERE id = 1", [], |r| {
-        r.get(0)
-    })
-    .optional()
-    .map_err(err("reading the risk basis"))
-}
-
-/// Marks every finding "to assess" and records the new basis, in one transaction.
-pub(super) fn reset_risk(conn: &mut Connection, basis: &str) -> Result<usize, StoreError> {
-    let e = err("resetting stored risk");
-    let tx = conn.transaction().map_err(e)?;
-    let n = tx
-        .execute("UPDATE findings SET risk_score = -1", [])
-        .map_err(e)?;
-    tx.execute(
-        "INSERT INTO risk_state (id, basis) VALUES (1, ?1)
-         ON CONFLICT (id) DO UPDATE SET basis = excluded.basis",
-        [basis],
-    )
-    .map_err(e)?;
-    tx.commit().map_err(e)?;
-    Ok(n)
 }
 
 /// Stores assessed scores (one transaction). Each is stored only while its finding still has

@@ -1,78 +1,8 @@
-//! The portfolio summary on SQLite (the statement is shared: `crate::summary`).
+//! SQLite's data version (the portfolio summary is written once: `crate::sql::summary`), and
+//! the check that the summary reads its covering index.
 
-use super::from_ms;
 use crate::StoreError;
-use crate::stored::{display_status, severity_from_rank};
-use crate::summary::{
-    ASSET_NAMES_SQL, FIXED_COLUMNS, FindingSummary, SCAN_GROUPS_SQL, ScanGroup, SummaryGroup,
-    SummaryQuery, summary_sql,
-};
 use rusqlite::Connection;
-
-/// The summary, read in the caller's read transaction (one moment for groups, scans and
-/// assets).
-pub(super) fn finding_summary(
-    conn: &Connection,
-    q: &SummaryQuery,
-) -> Result<FindingSummary, StoreError> {
-    let err = || StoreError::db("summarizing the findings");
-    let n = q.buckets.len();
-    let mut stmt = conn.prepare(&summary_sql(q)).map_err(err())?;
-    let groups = stmt
-        .query_map([], |r| {
-            let status: String = r.get(1)?;
-            let triage: Option<String> = r.get(2)?;
-            let count = |i: usize| {
-                r.get::<_, Option<i64>>(i)
-                    .map(|v| v.unwrap_or(0).max(0) as u64)
-            };
-            Ok(SummaryGroup {
-                asset: r.get(0)?,
-                status: display_status(&status, triage.as_deref()),
-                severity: severity_from_rank(r.get(3)?),
-                band: r.get(4)?,
-                team: r.get(5)?,
-                count: count(6)?,
-                past_cutoff: count(7)?,
-                fixed: count(8)?,
-                fixed_ms_sum: r.get::<_, Option<f64>>(9)?.unwrap_or(0.0),
-                opened_in: (0..n)
-                    .map(|i| count(FIXED_COLUMNS + i))
-                    .collect::<Result<_, _>>()?,
-                fixed_in: (0..n)
-                    .map(|i| count(FIXED_COLUMNS + n + i))
-                    .collect::<Result<_, _>>()?,
-            })
-        })
-        .map_err(err())?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(err())?;
-    let mut stmt = conn.prepare(SCAN_GROUPS_SQL).map_err(err())?;
-    let scans = stmt
-        .query_map([], |r| {
-            Ok(ScanGroup {
-                asset: r.get(0)?,
-                tool: r.get(1)?,
-                format: r.get(2)?,
-                scans: r.get::<_, i64>(3)?.max(0) as u64,
-                last_at: from_ms(r.get(4)?),
-            })
-        })
-        .map_err(err())?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(err())?;
-    let mut stmt = conn.prepare(ASSET_NAMES_SQL).map_err(err())?;
-    let assets = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(err())?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(err())?;
-    Ok(FindingSummary {
-        groups,
-        scans,
-        assets,
-    })
-}
 
 /// `PRAGMA data_version` of a connection that never writes changes whenever any other
 /// connection (this process's writer, another process) commits.

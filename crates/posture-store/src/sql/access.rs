@@ -1,0 +1,377 @@
+//! Access control: users, teams, tokens (hashes only), sessions, the audit log. `INSERT ... ON
+//! CONFLICT DO NOTHING` then a read, which stays right when two servers create the same user
+//! or team at once.
+
+use super::{Db, Row, Sql, args};
+use crate::stored::{from_ms, to_ms};
+use crate::{
+    AuditEntry, AuditRecord, NewSession, NewToken, Principal, Role, StoreError, TeamRecord,
+    TokenRecord,
+};
+use posture_model::Timestamp;
+
+/// A token is used at most this often (ms) for `last_used_at`: a read API should not turn
+/// every request into a write.
+pub(crate) const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+fn role_of(text: &str) -> Result<Role, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown role `{text}` in api_tokens")))
+}
+
+static NEW_USER: Sql = Sql::new(
+    "recording a user",
+    "INSERT INTO users (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+);
+static USER_ID: Sql = Sql::new("recording a user", "SELECT id FROM users WHERE name = ?");
+static NEW_TEAM: Sql = Sql::new(
+    "recording a team",
+    "INSERT INTO teams (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+);
+static TEAM_ID: Sql = Sql::new("recording a team", "SELECT id FROM teams WHERE name = ?");
+static NEW_MEMBER: Sql = Sql::new(
+    "creating a token",
+    "INSERT INTO team_members (team_id, user_id) VALUES (?, ?)
+     ON CONFLICT (team_id, user_id) DO NOTHING",
+);
+static NEW_TOKEN: Sql = Sql::new(
+    "creating a token",
+    "INSERT INTO api_tokens (user_id, name, role, prefix, secret_hash, created_at,
+                             created_by, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+);
+static NEW_TOKEN_ASSET: Sql = Sql::new(
+    "creating a token",
+    "INSERT INTO token_assets (token_id, asset) VALUES (?, ?)
+     ON CONFLICT (token_id, asset) DO NOTHING",
+);
+static TEAMS_OF_USER: Sql = Sql::new(
+    "reading team memberships",
+    "SELECT t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+      WHERE m.user_id = ? ORDER BY t.name COLLATE \"C\"",
+);
+static ASSETS_OF_TOKEN: Sql = Sql::new(
+    "reading a token's assets",
+    "SELECT asset FROM token_assets WHERE token_id = ? ORDER BY asset COLLATE \"C\"",
+);
+static TOKEN: Sql = Sql::new(
+    "reading a token",
+    "SELECT t.id, u.id, u.name, t.name, t.role, t.prefix, t.created_at,
+            t.created_by, t.expires_at, t.revoked_at, t.last_used_at
+       FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+);
+static TOKENS: Sql = Sql::new(
+    "listing tokens",
+    "SELECT t.id, u.id, u.name, t.name, t.role, t.prefix, t.created_at,
+            t.created_by, t.expires_at, t.revoked_at, t.last_used_at
+       FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC",
+);
+static ACTIVE_TOKENS: Sql = Sql::new(
+    "counting tokens",
+    "SELECT COUNT(*) FROM api_tokens
+      WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+);
+static REVOKE: Sql = Sql::new(
+    "revoking a token",
+    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+);
+static END_TOKEN_SESSIONS: Sql = Sql::new(
+    "revoking a token",
+    "DELETE FROM sessions WHERE token_id = ?",
+);
+static TOKEN_BY_HASH: Sql = Sql::new(
+    "authenticating",
+    "SELECT id, last_used_at FROM api_tokens WHERE secret_hash = ?",
+);
+static PRINCIPAL: Sql = Sql::new(
+    "authenticating",
+    "SELECT u.id, u.name, t.name, t.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+      WHERE t.id = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
+);
+static TOUCH_TOKEN: Sql = Sql::new(
+    "authenticating",
+    "UPDATE api_tokens SET last_used_at = ?2
+      WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?3)",
+);
+static SWEEP_SESSIONS: Sql = Sql::new(
+    "creating a session",
+    "DELETE FROM sessions WHERE expires_at <= ?",
+);
+static NEW_SESSION: Sql = Sql::new(
+    "creating a session",
+    "INSERT INTO sessions (secret_hash, token_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+);
+static SESSION: Sql = Sql::new(
+    "reading a session",
+    "SELECT token_id FROM sessions WHERE secret_hash = ? AND expires_at > ?",
+);
+static END_SESSION: Sql = Sql::new(
+    "ending a session",
+    "DELETE FROM sessions WHERE secret_hash = ?",
+);
+static AUDIT: Sql = Sql::new(
+    "recording the audit log",
+    "INSERT INTO audit_log (at, actor, token_id, client, action, target, detail)
+     VALUES (?, ?, ?, ?, ?, ?, ?)",
+);
+static AUDIT_LOG: Sql = Sql::new(
+    "reading the audit log",
+    "SELECT id, at, actor, token_id, client, action, target, detail
+       FROM audit_log ORDER BY id DESC LIMIT ?",
+);
+static TEAMS: Sql = Sql::new(
+    "listing teams",
+    "SELECT t.name, u.name FROM teams t
+       LEFT JOIN team_members m ON m.team_id = t.id
+       LEFT JOIN users u ON u.id = m.user_id
+      ORDER BY t.name COLLATE \"C\", u.name COLLATE \"C\"",
+);
+
+fn user_id(db: &mut dyn Db, name: &str, at: i64) -> Result<i64, StoreError> {
+    db.execute(&NEW_USER, args![name, at])?;
+    db.one(&USER_ID, args![name], |r| r.get(0))
+}
+
+fn team_id(db: &mut dyn Db, name: &str, at: i64) -> Result<i64, StoreError> {
+    db.execute(&NEW_TEAM, args![name, at])?;
+    db.one(&TEAM_ID, args![name], |r| r.get(0))
+}
+
+/// A token read with [`TOKEN`]'s columns, its teams and assets still to fill.
+fn token_row(r: &Row<'_>) -> Result<(i64, TokenRecord), StoreError> {
+    let role: String = r.get(4)?;
+    Ok((
+        r.get(1)?,
+        TokenRecord {
+            id: r.get(0)?,
+            user: r.get(2)?,
+            name: r.get(3)?,
+            role: role_of(&role)?,
+            prefix: r.get(5)?,
+            teams: Vec::new(),
+            assets: Vec::new(),
+            created_at: r.time(6)?,
+            created_by: r.get(7)?,
+            expires_at: r.get::<Option<i64>>(8)?.map(from_ms),
+            revoked_at: r.get::<Option<i64>>(9)?.map(from_ms),
+            last_used_at: r.get::<Option<i64>>(10)?.map(from_ms),
+        },
+    ))
+}
+
+fn with_grants(
+    db: &mut dyn Db,
+    (user, mut t): (i64, TokenRecord),
+) -> Result<TokenRecord, StoreError> {
+    t.teams = db.rows(&TEAMS_OF_USER, args![user], |r| r.get(0))?;
+    t.assets = db.rows(&ASSETS_OF_TOKEN, args![t.id], |r| r.get(0))?;
+    Ok(t)
+}
+
+pub(crate) fn token_by_id(db: &mut dyn Db, id: i64) -> Result<Option<TokenRecord>, StoreError> {
+    match db.opt(&TOKEN, args![id], token_row)? {
+        Some(row) => with_grants(db, row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Checks a new token before anything is written.
+pub(crate) fn check_token(token: &NewToken) -> Result<(), StoreError> {
+    if token.user.trim().is_empty() {
+        return Err(StoreError::Invalid("a token needs a user name".into()));
+    }
+    if token.role == Role::Ci && token.assets.is_empty() {
+        return Err(StoreError::Invalid(
+            "a ci token must name the assets it may upload to (--asset)".into(),
+        ));
+    }
+    if token.role == Role::Developer && token.team.is_none() {
+        return Err(StoreError::Invalid(
+            "a developer token must name the developer's team (--team)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a token (inside the caller's write transaction); answers its id.
+pub(crate) fn create_token(db: &mut dyn Db, token: &NewToken) -> Result<i64, StoreError> {
+    check_token(token)?;
+    let at = to_ms(token.at);
+    let user = user_id(db, token.user.trim(), at)?;
+    if let Some(team) = token
+        .team
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let team = team_id(db, team, at)?;
+        db.execute(&NEW_MEMBER, args![team, user])?;
+    }
+    let id: i64 = db.one(
+        &NEW_TOKEN,
+        args![
+            user,
+            token.name.as_str(),
+            token.role.as_str(),
+            token.prefix.as_str(),
+            token.secret_hash.as_str(),
+            at,
+            token.created_by.as_str(),
+            token.expires_at.map(to_ms)
+        ],
+        |r| r.get(0),
+    )?;
+    for asset in &token.assets {
+        db.execute(&NEW_TOKEN_ASSET, args![id, asset.trim()])?;
+    }
+    Ok(id)
+}
+
+pub(crate) fn tokens(db: &mut dyn Db) -> Result<Vec<TokenRecord>, StoreError> {
+    let rows = db.rows(&TOKENS, args![], token_row)?;
+    rows.into_iter().map(|row| with_grants(db, row)).collect()
+}
+
+pub(crate) fn active_token_count(db: &mut dyn Db, now: Timestamp) -> Result<usize, StoreError> {
+    db.one(&ACTIVE_TOKENS, args![to_ms(now)], |r| r.count(0))
+}
+
+/// Revokes a token and ends its sessions (inside the caller's write transaction).
+pub(crate) fn revoke_token(db: &mut dyn Db, id: i64, at: Timestamp) -> Result<(), StoreError> {
+    if db.execute(&REVOKE, args![id, to_ms(at)])? == 0 {
+        return Err(StoreError::NotFound(format!("token {id}")));
+    }
+    db.execute(&END_TOKEN_SESSIONS, args![id])?;
+    Ok(())
+}
+
+/// The token with this secret hash: its id and last use.
+pub(crate) fn token_by_hash(
+    db: &mut dyn Db,
+    secret_hash: &str,
+) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+    db.opt(&TOKEN_BY_HASH, args![secret_hash], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+}
+
+/// The principal of a valid token id (not revoked, not expired at `now`).
+pub(crate) fn principal(
+    db: &mut dyn Db,
+    token_id: i64,
+    now: i64,
+) -> Result<Option<Principal>, StoreError> {
+    let row = db.opt(&PRINCIPAL, args![token_id, now], |r| {
+        Ok((
+            r.get::<i64>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<String>(3)?,
+        ))
+    })?;
+    let Some((user_id, user, token_name, role)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Principal {
+        token_id,
+        user,
+        token_name,
+        role: role_of(&role)?,
+        teams: db.rows(&TEAMS_OF_USER, args![user_id], |r| r.get(0))?,
+        assets: db.rows(&ASSETS_OF_TOKEN, args![token_id], |r| r.get(0))?,
+    }))
+}
+
+/// Whether a token last used at `last_used` is to be marked used at `now`.
+pub(crate) fn needs_touch(last_used: Option<i64>, now: i64) -> bool {
+    last_used.is_none_or(|t| t < now - LAST_USED_GRANULARITY_MS)
+}
+
+/// Marks a token used at `now` (at most once per [`LAST_USED_GRANULARITY_MS`]).
+pub(crate) fn touch_token(db: &mut dyn Db, id: i64, now: i64) -> Result<(), StoreError> {
+    db.execute(&TOUCH_TOKEN, args![id, now, now - LAST_USED_GRANULARITY_MS])?;
+    Ok(())
+}
+
+/// Records a session; expired sessions are swept here, where sessions are written anyway.
+pub(crate) fn create_session(db: &mut dyn Db, session: &NewSession) -> Result<(), StoreError> {
+    db.execute(&SWEEP_SESSIONS, args![to_ms(session.at)])?;
+    db.execute(
+        &NEW_SESSION,
+        args![
+            session.secret_hash.as_str(),
+            session.token_id,
+            to_ms(session.at),
+            to_ms(session.expires_at)
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn session_principal(
+    db: &mut dyn Db,
+    secret_hash: &str,
+    now: Timestamp,
+) -> Result<Option<Principal>, StoreError> {
+    let now = to_ms(now);
+    match db.opt(&SESSION, args![secret_hash, now], |r| r.get::<i64>(0))? {
+        Some(id) => principal(db, id, now),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn delete_session(db: &mut dyn Db, secret_hash: &str) -> Result<(), StoreError> {
+    db.execute(&END_SESSION, args![secret_hash])?;
+    Ok(())
+}
+
+pub(crate) fn record_audit(db: &mut dyn Db, entry: &AuditEntry) -> Result<(), StoreError> {
+    db.execute(
+        &AUDIT,
+        args![
+            to_ms(entry.at),
+            entry.actor.as_str(),
+            entry.token_id,
+            entry.client.as_deref(),
+            entry.action.as_str(),
+            entry.target.as_str(),
+            entry.detail.to_string()
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn audit_log(db: &mut dyn Db, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+    db.rows(&AUDIT_LOG, args![limit], |r| {
+        let detail: String = r.get(7)?;
+        Ok(AuditRecord {
+            id: r.get(0)?,
+            at: r.time(1)?,
+            actor: r.get(2)?,
+            token_id: r.get(3)?,
+            client: r.get(4)?,
+            action: r.get(5)?,
+            target: r.get(6)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        })
+    })
+}
+
+pub(crate) fn teams(db: &mut dyn Db) -> Result<Vec<TeamRecord>, StoreError> {
+    let rows = db.rows(&TEAMS, args![], |r| {
+        Ok((r.get::<String>(0)?, r.get::<Option<String>>(1)?))
+    })?;
+    let mut out: Vec<TeamRecord> = Vec::new();
+    for (team, member) in rows {
+        if out.last().is_none_or(|t| t.name != team) {
+            out.push(TeamRecord {
+                name: team,
+                members: Vec::new(),
+            });
+        }
+        if let (Some(m), Some(last)) = (member, out.last_mut()) {
+            last.members.push(m);
+        }
+    }
+    Ok(out)
+}
