@@ -101,6 +101,7 @@ pub struct Asset {
     pub codeowners: Option<String>,
     /// The branch whose scans decide its findings' status (else `[branches] default_branch`,
     /// else `main`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_branch: Option<String>,
 }
 
@@ -134,6 +135,13 @@ pub struct BranchesConfig {
     pub retire_after_days: Option<u32>,
 }
 
+impl BranchesConfig {
+    /// Nothing said: every default applies.
+    pub fn is_unset(&self) -> bool {
+        self.default_branch.is_none() && self.retire_after_days.is_none()
+    }
+}
+
 /// The default branch when neither the asset nor `[branches]` names one.
 pub const DEFAULT_BRANCH: &str = "main";
 /// Days without a scan after which a branch retires, unless `[branches]` says otherwise.
@@ -145,6 +153,7 @@ pub struct Portfolio {
     pub(crate) source_name: String,
     pub(crate) risk: serde_json::Map<String, serde_json::Value>,
     pub(crate) correlation: CorrelationConfig,
+    #[serde(skip_serializing_if = "BranchesConfig::is_unset")]
     pub(crate) branches: BranchesConfig,
     /// `[policy] file`: the policy file, relative to the configuration file.
     #[serde(skip_serializing_if = "Option::is_none")]
