@@ -224,6 +224,7 @@ pub fn evaluate_target(
                 at,
                 force: false,
                 thresholds,
+                branches: Default::default(),
             },
         )?;
         fingerprints.insert(report.clone(), map);
@@ -311,6 +312,7 @@ pub fn evaluate_target(
                     .unwrap_or(at),
                 force: true,
                 thresholds,
+                branches: Default::default(),
             },
         )?;
     }

@@ -6,10 +6,14 @@
 //! history: what each past gate run would have decided, which findings would have been
 //! escalated, and how SLA figures would change. Both read the store only.
 //!
-//! **New relative to the baseline**: a finding is new when the baseline branch has no open
-//! occurrence of it (in any tool's or target's scope); findings are matched across branches
-//! by identity and correlation, so "open on the baseline" means the same issue, not the same
-//! line. Gating the baseline branch itself evaluates every finding.
+//! **New relative to the baseline**, by each tool's own identity: a finding open on the branch
+//! is new when none of its open occurrences there is present on the baseline branch as the
+//! same tool's result, i.e. an open baseline occurrence of the same tool with the same
+//! fingerprint or the same place key (`posture_engine::place_key`: tool, rule, file, line, so
+//! the tool's JSON and SARIF reports agree). It never depends on the order in which
+//! correlation happened to join occurrences into findings on either branch. Triage decisions
+//! on the baseline (accepted, false positive, not affected) apply to the same issue on the
+//! branch. Gating the baseline branch itself evaluates every finding.
 
 use crate::AppError;
 use crate::policy::{full_context, past_sla};
@@ -17,8 +21,8 @@ use crate::risk::{AssessedFinding, RiskConfig};
 use posture_model::{FindingStatus, Timestamp};
 use posture_policy::{Action, Mode, Policy, RuleMatch};
 use posture_store::{
-    DecisionRecord, EventQuery, EventRecord, FindingQuery, FindingRecord, OccurrenceRecord,
-    ScanQuery, Store,
+    BranchFilter, DecisionRecord, EventQuery, EventRecord, FindingQuery, FindingRecord,
+    OccurrenceRecord, ScanQuery, Store,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -249,6 +253,57 @@ fn open_on(f: &FindingRecord, branch: &str) -> bool {
     f.occurrences.iter().any(|o| o.open && o.branch == branch)
 }
 
+/// A tool's own identity of an occurrence: (tool, fingerprint) and (tool, place key).
+fn tool_identities(o: &OccurrenceRecord) -> [Option<(String, String)>; 2] {
+    let place = posture_engine::place_key(&o.tool, &o.data).map(|k| (o.tool.clone(), k.to_hex()));
+    [Some((o.tool.clone(), o.fingerprint.clone())), place]
+}
+
+/// What the baseline branch has open, by each tool's own identity: identity -> the findings
+/// holding it there.
+struct Baseline {
+    by_identity: HashMap<(String, String), Vec<i64>>,
+}
+
+impl Baseline {
+    fn of(findings: &[FindingRecord], baseline: &str) -> Self {
+        let mut by_identity: HashMap<(String, String), Vec<i64>> = HashMap::new();
+        for f in findings {
+            for o in f
+                .occurrences
+                .iter()
+                .filter(|o| o.open && o.branch == baseline)
+            {
+                for id in tool_identities(o).into_iter().flatten() {
+                    let ids = by_identity.entry(id).or_default();
+                    if !ids.contains(&f.id) {
+                        ids.push(f.id);
+                    }
+                }
+            }
+        }
+        Baseline { by_identity }
+    }
+
+    /// The baseline findings holding the same results as `f`'s open occurrences on `branch`
+    /// (empty: `f` is new), lowest id first.
+    fn matches(&self, f: &FindingRecord, branch: &str) -> Vec<i64> {
+        let mut out: Vec<i64> = f
+            .occurrences
+            .iter()
+            .filter(|o| o.open && o.branch == branch)
+            .flat_map(tool_identities)
+            .flatten()
+            .filter_map(|id| self.by_identity.get(&id))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
 /// Evaluates the policy for one finding: its matches, errors and exception.
 fn judge(
     policy: &Policy,
@@ -349,6 +404,7 @@ pub fn run_gate(
     }
     let findings = store.findings(&FindingQuery {
         asset: Some(req.asset.clone()),
+        branch: BranchFilter::Any,
         status: None,
         ..FindingQuery::default()
     })?;
@@ -375,15 +431,25 @@ pub fn run_gate(
             ));
         }
     }
-    let on_branch: Vec<FindingRecord> = findings
-        .into_iter()
-        .filter(|f| f.status != FindingStatus::Fixed && open_on(f, &req.branch))
-        .collect();
+    let baseline = Baseline::of(&findings, &req.baseline);
+    // the baseline's findings matched by each branch finding (their decisions apply to it)
+    let mut baseline_of: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut by_id: HashMap<i64, FindingRecord> = HashMap::new();
+    let mut on_branch: Vec<FindingRecord> = Vec::new();
+    for f in findings {
+        // open on the branch, whatever the default branch says of it (a finding fixed there
+        // but still on a merge request's branch is on that branch)
+        if open_on(&f, &req.branch) {
+            baseline_of.insert(f.id, baseline.matches(&f, &req.branch));
+            on_branch.push(f.clone());
+        }
+        by_id.insert(f.id, f);
+    }
     let open_on_branch = on_branch.len();
     let selected: Vec<(FindingRecord, bool)> = on_branch
         .into_iter()
         .map(|f| {
-            let new = !open_on(&f, &req.baseline) || branch_is_baseline;
+            let new = branch_is_baseline || baseline_of.get(&f.id).is_none_or(Vec::is_empty);
             (f, new)
         })
         .filter(|(_, new)| all || *new)
@@ -411,7 +477,16 @@ pub fn run_gate(
     let mut errors = Vec::new();
     for af in &assessed {
         let new = new_by_id.get(&af.finding.id).copied().unwrap_or(true);
-        let decision = decision_of(&af.finding, recorded.get(&af.finding.id));
+        // its own decision, else one on the same issue on the baseline
+        let decision = decision_of(&af.finding, recorded.get(&af.finding.id)).or_else(|| {
+            baseline_of
+                .get(&af.finding.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| by_id.get(id).map(|b| decision_of(b, recorded.get(id))))
+                .flatten()
+                .find(|d| EXCEPTION_STATES.contains(&d.state))
+        });
         let ev = events.get(&af.finding.id).map(Vec::as_slice).unwrap_or(&[]);
         let (gf, errs) = judge(policy, af, ev, config, req.now, new, decision.as_ref());
         errors.extend(errs);

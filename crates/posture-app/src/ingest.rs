@@ -214,6 +214,9 @@ pub struct IngestRequest {
     pub force: bool,
     /// Correlation thresholds (merge, suggest).
     pub thresholds: posture_engine::Thresholds,
+    /// The asset's default branch (recorded on the asset: only its scans decide a finding's
+    /// status) and when idle branches retire (checked after the ingest, for the asset).
+    pub branches: crate::branches::BranchSettings,
 }
 
 /// Prepares every report first (any bad report fails the whole ingest before anything is
@@ -236,6 +239,15 @@ pub fn ingest(
     // Acceptances that expired by the time of this scan open again first, so the scan sees
     // (and its summary counts) them as open.
     crate::workflow::expire(store, req.at)?;
+    store.set_default_branch(&req.asset, &req.branches.default_branch, req.at)?;
+    // Branches of the asset idle for too long retire (their occurrences close, no fix); a
+    // retired branch scanned again comes back (its scopes' digests were cleared).
+    crate::branches::retire_idle(
+        store,
+        Some(&req.asset),
+        req.at,
+        req.branches.retire_after_days,
+    )?;
     let mut known_sha = None;
     if let [single] = sources
         && !req.force

@@ -5,6 +5,7 @@
 //! all-or-nothing transaction).
 
 pub mod assets;
+pub mod branches;
 pub mod coverage;
 mod error;
 pub mod evaluate;

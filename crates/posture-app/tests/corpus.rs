@@ -183,6 +183,7 @@ fn every_corpus_report_through_the_pipeline() {
                 at,
                 force: true,
                 thresholds: Default::default(),
+                branches: Default::default(),
             },
         );
         let (outcome, occurrences) = match &result {

@@ -53,6 +53,7 @@ fn scan(store: &dyn Store, name: &str, bytes: Vec<u8>, at: Timestamp) {
             at,
             force: false,
             thresholds: Default::default(),
+            branches: Default::default(),
         },
     )
     .expect("ingest");
@@ -445,6 +446,7 @@ fn vex_statements_apply_at_ingest(b: &TestBackend) {
             at: day(2),
             force: false,
             thresholds: Default::default(),
+            branches: Default::default(),
         },
     )
     .expect("vex ingest");

@@ -96,6 +96,7 @@ fn fields(spec: &AssetSpec) -> Vec<(&'static str, Field)> {
         ("images", List(spec.images.clone())),
         ("urls", List(spec.urls.clone())),
         ("codeowners", One(spec.codeowners.clone())),
+        ("default_branch", One(spec.default_branch.clone())),
     ]
 }
 

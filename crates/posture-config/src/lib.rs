@@ -110,6 +110,7 @@ pub use edit::upsert_asset;
 pub use owner::{OwnerDecision, OwnerSource, resolve_owner};
 pub use parse::{parse_portfolio, parse_risk_weights};
 pub use portfolio::{
-    Asset, AssetSpec, CorrelationConfig, Criticality, Environment, Exposure, OwnerRule, Portfolio,
-    Team, normalize_image, normalize_repository, normalize_url,
+    Asset, AssetSpec, BranchesConfig, CorrelationConfig, Criticality, DEFAULT_BRANCH,
+    DEFAULT_RETIRE_AFTER_DAYS, Environment, Exposure, OwnerRule, Portfolio, Team, normalize_image,
+    normalize_repository, normalize_url,
 };

@@ -11,8 +11,8 @@ use crate::codeowners::Owner;
 use crate::diagnostic::{ConfigErrors, Sink, did_you_mean, line_of};
 use crate::pattern::{self, PatternSet};
 use crate::portfolio::{
-    Asset, CorrelationConfig, Criticality, Environment, Exposure, OwnerRule, Portfolio, Team,
-    normalize_image, normalize_repository, normalize_url,
+    Asset, BranchesConfig, CorrelationConfig, Criticality, Environment, Exposure, OwnerRule,
+    Portfolio, Team, normalize_image, normalize_repository, normalize_url,
 };
 
 type Key<'i> = Spanned<Cow<'i, str>>;
@@ -25,12 +25,14 @@ const TOP_KEYS: &[&str] = &[
     "asset",
     "owner",
     "policy",
+    "branches",
     // integrations (kept as JSON, interpreted by posture-integrations)
     "jira",
     "webhook",
 ];
 const POLICY_KEYS: &[&str] = &["file"];
 const CORRELATION_KEYS: &[&str] = &["merge", "suggest"];
+const BRANCHES_KEYS: &[&str] = &["default_branch", "retire_after_days"];
 const TEAM_KEYS: &[&str] = &["name", "members", "aliases"];
 pub(crate) const ASSET_KEYS: &[&str] = &[
     "name",
@@ -45,6 +47,7 @@ pub(crate) const ASSET_KEYS: &[&str] = &[
     "images",
     "urls",
     "codeowners",
+    "default_branch",
 ];
 const OWNER_KEYS: &[&str] = &["asset", "path", "team"];
 
@@ -105,6 +108,23 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
             }
         },
         None => CorrelationConfig::default(),
+    };
+
+    let branches = match root.get_key_value("branches") {
+        Some((_, val)) => match val.get_ref() {
+            DeValue::Table(t) => v.branches(t),
+            other => {
+                v.wrong_type(
+                    "branches",
+                    val.span(),
+                    "a table",
+                    other,
+                    Some("write `[branches]`".into()),
+                );
+                BranchesConfig::default()
+            }
+        },
+        None => BranchesConfig::default(),
     };
 
     let policy_file = match root.get_key_value("policy") {
@@ -212,6 +232,7 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
             images: v.string_list(t, "images"),
             urls: v.string_list(t, "urls"),
             codeowners: v.string(t, "codeowners"),
+            default_branch: v.branch_name(t, "default_branch"),
             name: String::new(),
         };
         let Some((name, name_span)) = name else {
@@ -323,6 +344,7 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         source_name: source_name.to_string(),
         risk,
         correlation,
+        branches,
         policy_file,
         teams,
         assets,
@@ -671,6 +693,59 @@ impl<'t> Validator<'t> {
         self.check_keys(t, POLICY_KEYS, "[policy]");
         let (_, val) = t.get_key_value("file")?;
         self.string_value("file", val)
+    }
+
+    /// A branch name: a non-empty string without surrounding spaces.
+    fn branch_name(&mut self, t: &DeTable<'_>, key: &str) -> Option<String> {
+        let (_, val) = t.get_key_value(key)?;
+        let name = self.string_value(key, val)?;
+        if name.trim() != name {
+            self.sink.push(
+                "config::invalid-value",
+                val.span(),
+                format!("branch name `{name}` has leading or trailing spaces"),
+                "trim this name",
+                None,
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    fn branches(&mut self, t: &DeTable<'_>) -> BranchesConfig {
+        self.check_keys(t, BRANCHES_KEYS, "[branches]");
+        let mut out = BranchesConfig {
+            default_branch: self.branch_name(t, "default_branch"),
+            retire_after_days: None,
+        };
+        if let Some((_, val)) = t.get_key_value("retire_after_days") {
+            match val.get_ref() {
+                DeValue::Integer(i) => {
+                    match i64::from_str_radix(i.as_str(), i.radix())
+                        .ok()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .filter(|n| *n >= 1)
+                    {
+                        Some(n) => out.retire_after_days = Some(n),
+                        None => self.sink.push(
+                            "config::invalid-value",
+                            val.span(),
+                            "`retire_after_days` is out of range".to_string(),
+                            "must be a whole number of days, 1 or more",
+                            Some("a branch with no scan for this many days retires".into()),
+                        ),
+                    }
+                }
+                other => self.wrong_type(
+                    "retire_after_days",
+                    val.span(),
+                    "a whole number of days",
+                    other,
+                    None,
+                ),
+            }
+        }
+        out
     }
 
     fn correlation(&mut self, t: &DeTable<'_>) -> CorrelationConfig {

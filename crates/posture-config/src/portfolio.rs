@@ -99,6 +99,10 @@ pub struct Asset {
     pub urls: Vec<String>,
     /// Path of a CODEOWNERS file, relative to `posture.toml`; the caller reads it.
     pub codeowners: Option<String>,
+    /// The branch whose scans decide its findings' status (else `[branches] default_branch`,
+    /// else `main`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_branch: Option<String>,
 }
 
 /// What [`crate::upsert_asset`] writes: the same fields as a parsed [`Asset`].
@@ -123,12 +127,34 @@ pub struct CorrelationConfig {
     pub suggest: Option<f64>,
 }
 
+/// `[branches]`: the default branch of every asset that names none, and how long a branch
+/// may stay idle (no scan) before it retires by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct BranchesConfig {
+    pub default_branch: Option<String>,
+    pub retire_after_days: Option<u32>,
+}
+
+impl BranchesConfig {
+    /// Nothing said: every default applies.
+    pub fn is_unset(&self) -> bool {
+        self.default_branch.is_none() && self.retire_after_days.is_none()
+    }
+}
+
+/// The default branch when neither the asset nor `[branches]` names one.
+pub const DEFAULT_BRANCH: &str = "main";
+/// Days without a scan after which a branch retires, unless `[branches]` says otherwise.
+pub const DEFAULT_RETIRE_AFTER_DAYS: u32 = 30;
+
 /// The whole of `posture.toml`, validated.
 #[derive(Debug, Clone, Serialize)]
 pub struct Portfolio {
     pub(crate) source_name: String,
     pub(crate) risk: serde_json::Map<String, serde_json::Value>,
     pub(crate) correlation: CorrelationConfig,
+    #[serde(skip_serializing_if = "BranchesConfig::is_unset")]
+    pub(crate) branches: BranchesConfig,
     /// `[policy] file`: the policy file, relative to the configuration file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) policy_file: Option<String>,
@@ -170,6 +196,22 @@ impl Portfolio {
 
     pub fn correlation(&self) -> CorrelationConfig {
         self.correlation
+    }
+
+    /// The asset's default branch: its own `default_branch`, else `[branches]
+    /// default_branch`, else `main`. An asset posture.toml does not list gets the global one.
+    pub fn default_branch(&self, asset: &str) -> &str {
+        self.asset(asset)
+            .and_then(|a| a.default_branch.as_deref())
+            .or(self.branches.default_branch.as_deref())
+            .unwrap_or(DEFAULT_BRANCH)
+    }
+
+    /// `[branches] retire_after_days` (30 unless said).
+    pub fn retire_after_days(&self) -> u32 {
+        self.branches
+            .retire_after_days
+            .unwrap_or(DEFAULT_RETIRE_AFTER_DAYS)
     }
 
     /// `[policy] file`: the policy file the CI gate uses, relative to the configuration file

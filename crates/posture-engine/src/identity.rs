@@ -117,6 +117,8 @@ pub struct IdentifiedOccurrence {
     /// For content-identified occurrences: the identity without the file path, so that a file
     /// renamed with its content keeps its occurrences (see `lifecycle::diff_scope`).
     pub relocation_key: Option<Fingerprint>,
+    /// See [`place_key`]: what the same tool reports at the same place in any of its formats.
+    pub place_key: Option<Fingerprint>,
     /// The occurrence serialized as JSON (what the store keeps).
     pub data: String,
     /// Hash of `data`: tells a changed occurrence (moved lines, new locator) from an identical one.
@@ -263,6 +265,35 @@ fn normalize_url(u: &str) -> String {
     out
 }
 
+/// The tool's own identity of a result that does not depend on the report format: tool + rule
+/// + file + the line where the flagged code ends (else where it starts; 0 or absent = the
+/// file's first line). The same tool's JSON and SARIF reports agree on these where they
+/// disagree on the fingerprint (one has the code snippet, the other not) and on the start
+/// line (Bandit's JSON `line_number` is a multi-line call's last line, its SARIF `startLine`
+/// the first; both end where the call ends), so a format switch is recognised as the same
+/// results (see `lifecycle::diff_scope`) and the gate compares branches by it. `None`
+/// without a file path.
+pub fn place_key(tool: &str, o: &Occurrence) -> Option<Fingerprint> {
+    let path = o.location.path.as_deref().map(normalize_path)?;
+    let path = path.trim_start_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    let mut h = KeyHasher::new("place");
+    h.field(tool)
+        .field(o.rule_id.trim())
+        .field(path)
+        .num(u64::from(
+            o.location
+                .end_line
+                .filter(|l| *l > 0)
+                .or(o.location.start_line)
+                .unwrap_or(0)
+                .max(1),
+        ));
+    Some(h.finish())
+}
+
 /// The identity key of one occurrence before disambiguation by rank.
 fn base_key(tool: &str, o: &Occurrence) -> (IdentityTier, Fingerprint) {
     let path = o.location.path.as_deref().map(normalize_path);
@@ -400,6 +431,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
                 h.finish()
             });
         let features_json = serde_json::to_string(&features).unwrap_or_else(|_| "{}".to_string());
+        let place_key = place_key(tool, &o);
         let summary = OccurrenceSummary {
             category: o.category,
             severity: o.severity,
@@ -418,6 +450,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
                 features,
                 features_json,
                 relocation_key,
+                place_key,
                 data,
                 data_hash,
             },

@@ -20,7 +20,10 @@ pub mod identity;
 pub mod lifecycle;
 
 pub use correlate::{Features, Match, Thresholds};
-pub use identity::{Fingerprint, Identified, IdentifiedOccurrence, IdentityTier, identify};
+pub use identity::{
+    Fingerprint, Identified, IdentifiedOccurrence, IdentityTier, identify, place_key,
+};
+pub use lifecycle::{BranchActivity, RetirePlan, idle_branches, retire_plan};
 pub use lifecycle::{
     CorrelationCandidate, CorrelationInput, ExistingFinding, ExistingOccurrence, FindingRef,
     IngestPlan, Link, NewOccurrence, OccurrenceRef, PlanSummary, ScopeDiff, Suggestion, diff_scope,

@@ -11,8 +11,13 @@
 //! * an occurrence the scope had and the report has again is **seen** (its stored data is
 //!   rewritten only when it changed: moved lines, another locator);
 //! * an occurrence the scope had open and the report lacks is **closed**;
-//! * a finding left with no open occurrence in any scope becomes **fixed**;
-//! * a fixed finding that any scan reports again is **reopened** (a regression, counted).
+//! * a finding left with no open occurrence on the asset's **default branch** becomes
+//!   **fixed**: occurrences on other branches (merge requests) never keep it open;
+//! * a fixed finding that a scan of the default branch reports again is **reopened** (a
+//!   regression, counted); a scan of another branch never reopens it;
+//! * a finding founded by a scan of another branch is a *branch finding* (not on the default
+//!   branch: no `opened` event, not portfolio risk); the first default-branch scan that reports
+//!   it **promotes** it (opened then).
 //!
 //! Triage decisions live on findings and are never touched here, so they survive re-imports.
 
@@ -32,6 +37,8 @@ pub struct ExistingOccurrence {
     pub data_hash: Fingerprint,
     /// See [`crate::IdentifiedOccurrence::relocation_key`].
     pub relocation_key: Option<Fingerprint>,
+    /// See [`crate::identity::place_key`] (`None` for occurrences stored before it existed).
+    pub place_key: Option<Fingerprint>,
 }
 
 /// A finding of the asset, as far as the plan needs to know it.
@@ -40,8 +47,13 @@ pub struct ExistingFinding {
     pub id: i64,
     pub key: Fingerprint,
     pub fixed: bool,
-    /// Open occurrences of this finding in *other* scopes (other tools or branches).
+    /// Open occurrences of this finding in *other* scopes of the asset's default branch (other
+    /// tools or targets). Occurrences on other branches do not count: they never keep a
+    /// finding open.
     pub open_elsewhere: u32,
+    /// The finding has been reported on the asset's default branch (false: a branch finding,
+    /// founded by a scan of another branch and never reported on the default branch).
+    pub on_default: bool,
 }
 
 /// An occurrence reported again.
@@ -143,6 +155,43 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
         false
     });
     gone.retain(|e| !relocated.contains_key(&e.id));
+    // The same tool's other format (JSON <-> SARIF): the fingerprint may differ (one format
+    // has the code snippet, the other not) while the tool, rule, file and line agree. An
+    // unambiguous pair on both sides is one result, seen again: a format switch opens and
+    // closes nothing.
+    let mut gone_places = HashMap::new();
+    for e in &gone {
+        count(&mut gone_places, e.place_key);
+    }
+    let mut new_places = HashMap::new();
+    for &i in &diff.new {
+        count(
+            &mut new_places,
+            report.occurrences.get(i).and_then(|o| o.place_key),
+        );
+    }
+    let mut replaced: HashMap<i64, ()> = HashMap::new();
+    diff.new.retain(|&i| {
+        let Some(k) = report.occurrences.get(i).and_then(|o| o.place_key) else {
+            return true;
+        };
+        if gone_places.get(&k) != Some(&1) || new_places.get(&k) != Some(&1) {
+            return true;
+        }
+        let Some(e) = gone.iter().find(|e| e.place_key == Some(k)) else {
+            return true;
+        };
+        replaced.insert(e.id, ());
+        diff.seen.push(Seen {
+            occurrence_id: e.id,
+            finding_id: e.finding_id,
+            index: i,
+            changed: true,
+            was_closed: false,
+        });
+        false
+    });
+    gone.retain(|e| !replaced.contains_key(&e.id));
     diff.closed = gone.iter().map(|e| (e.id, e.finding_id)).collect();
     diff.closed.sort_unstable();
     diff
@@ -241,6 +290,9 @@ pub struct PlanSummary {
     /// Findings merged into another because a new occurrence showed them to be one issue.
     #[serde(default)]
     pub merged: usize,
+    /// Branch findings reported on the default branch for the first time (opened now).
+    #[serde(default)]
+    pub promoted: usize,
     /// Duplicates within the report collapsed into one occurrence.
     pub collapsed: usize,
 }
@@ -258,6 +310,12 @@ pub struct IngestPlan {
     pub closed_occurrences: Vec<i64>,
     pub fixed_findings: Vec<i64>,
     pub reopened_findings: Vec<i64>,
+    /// Branch findings this default-branch scan reports: they are on the default branch now
+    /// (opened at this scan).
+    pub promoted_findings: Vec<i64>,
+    /// Whether the scan is of the asset's default branch: the findings it founds are on the
+    /// default branch (else they are branch findings).
+    pub on_default: bool,
     pub suggestions: Vec<Suggestion>,
     /// Findings found to be one issue by this scan (`from` joins `into`); resolved with
     /// [`IngestPlan::resolve`].
@@ -300,18 +358,21 @@ impl IngestPlan {
 }
 
 /// Decides every change. `findings` are the asset's findings (may be empty when
-/// [`ScopeDiff::needs_findings`] is false).
+/// [`ScopeDiff::needs_findings`] is false); `on_default` says whether the scope is on the
+/// asset's default branch (only such scans fix, reopen or promote findings).
 pub fn plan(
     diff: &ScopeDiff,
     report: &Identified,
     findings: &[ExistingFinding],
     correlation: &CorrelationInput,
+    on_default: bool,
 ) -> IngestPlan {
     let by_key: HashMap<Fingerprint, &ExistingFinding> =
         findings.iter().map(|f| (f.key, f)).collect();
     let by_id: HashMap<i64, &ExistingFinding> = findings.iter().map(|f| (f.id, f)).collect();
 
     let mut p = IngestPlan {
+        on_default,
         summary: PlanSummary {
             collapsed: report.collapsed,
             ..PlanSummary::default()
@@ -321,6 +382,8 @@ pub fn plan(
     // Open occurrences per existing finding in this scope after the scan.
     let mut open_here: HashMap<i64, u32> = HashMap::new();
     let mut touched_fixed: Vec<i64> = Vec::new();
+    // existing findings this scan reports (whether fixed or branch findings: decided below)
+    let mut touched: Vec<i64> = Vec::new();
 
     for s in &diff.seen {
         p.summary.unchanged += 1;
@@ -332,9 +395,7 @@ pub fn plan(
             p.reopened_occurrences.push(s.occurrence_id);
         }
         *open_here.entry(s.finding_id).or_default() += 1;
-        if by_id.get(&s.finding_id).is_some_and(|f| f.fixed) {
-            touched_fixed.push(s.finding_id);
-        }
+        touched.push(s.finding_id);
     }
 
     let mut new_keys: HashMap<Fingerprint, usize> = HashMap::new();
@@ -360,9 +421,7 @@ pub fn plan(
             });
             p.summary.linked += 1;
             *open_here.entry(f.id).or_default() += 1;
-            if f.fixed {
-                touched_fixed.push(f.id);
-            }
+            touched.push(f.id);
             FindingRef::Existing(f.id)
         } else if let Some(&n) = new_keys.get(&occ.fingerprint) {
             FindingRef::New(n)
@@ -390,9 +449,7 @@ pub fn plan(
                     if let FindingRef::Existing(id) = cand.finding {
                         p.summary.linked += 1;
                         *open_here.entry(id).or_default() += 1;
-                        if by_id.get(&id).is_some_and(|f| f.fixed) {
-                            touched_fixed.push(id);
-                        }
+                        touched.push(id);
                     }
                     link = Some(Link {
                         confidence: m.confidence,
@@ -438,6 +495,22 @@ pub fn plan(
     p.summary.new = p.summary.new.saturating_sub(merged_new);
     p.summary.merged = p.merges.len();
 
+    // Only a scan of the default branch changes a finding's status: it reopens a fixed
+    // finding and promotes a branch finding; a scan of another branch leaves both as they are.
+    let mut promoted: Vec<i64> = Vec::new();
+    if on_default {
+        for id in touched {
+            match by_id.get(&id) {
+                Some(f) if !f.on_default => promoted.push(id),
+                Some(f) if f.fixed => touched_fixed.push(id),
+                _ => {}
+            }
+        }
+    }
+    promoted.sort_unstable();
+    promoted.dedup();
+    p.summary.promoted = promoted.len();
+    p.promoted_findings = promoted;
     touched_fixed.sort_unstable();
     touched_fixed.dedup();
     p.summary.reopened = touched_fixed.len();
@@ -451,12 +524,17 @@ pub fn plan(
     p.summary.closed = p.closed_occurrences.len();
     closed_findings.sort_unstable();
     closed_findings.dedup();
-    for fid in closed_findings {
-        let here = open_here.get(&fid).copied().unwrap_or(0);
-        let elsewhere = by_id.get(&fid).map_or(0, |f| f.open_elsewhere);
-        let already_fixed = by_id.get(&fid).is_some_and(|f| f.fixed);
-        if here == 0 && elsewhere == 0 && !already_fixed {
-            p.fixed_findings.push(fid);
+    // Closing occurrences on another branch fixes nothing: the finding's status follows the
+    // default branch.
+    if on_default {
+        for fid in closed_findings {
+            let here = open_here.get(&fid).copied().unwrap_or(0);
+            let Some(f) = by_id.get(&fid) else {
+                continue;
+            };
+            if here == 0 && f.open_elsewhere == 0 && !f.fixed && f.on_default {
+                p.fixed_findings.push(fid);
+            }
         }
     }
     p.summary.fixed = p.fixed_findings.len();
@@ -659,4 +737,65 @@ impl<'a> CandidateIndex<'a> {
 struct IndexedCandidateRef {
     occurrence: OccurrenceRef,
     finding: FindingRef,
+}
+
+/// A branch of an asset, as its lifecycle needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchActivity {
+    pub branch: String,
+    /// The last scan of any of the branch's scopes (unix ms).
+    pub last_scan_at: Option<i64>,
+    /// The asset's default branch: it never retires and cannot be deleted.
+    pub default: bool,
+    /// Retired already (by idleness or deleted by a person); a new scan brings it back.
+    pub retired: bool,
+}
+
+/// The branches that retire at `now`: not the default branch, not retired yet, and idle (no
+/// scan) for `idle_ms` or more. Retiring a branch closes its open occurrences and counts no
+/// fix (see [`retire_plan`]).
+pub fn idle_branches(branches: &[BranchActivity], now: i64, idle_ms: i64) -> Vec<String> {
+    let mut out: Vec<String> = branches
+        .iter()
+        .filter(|b| !b.default && !b.retired)
+        .filter(|b| {
+            b.last_scan_at
+                .is_none_or(|t| now.saturating_sub(t) >= idle_ms)
+        })
+        .map(|b| b.branch.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What retiring (or deleting) a branch changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetirePlan {
+    /// The branch's open occurrences, closed.
+    pub closed_occurrences: Vec<i64>,
+    /// Findings fixed by it: none, ever. A branch going away is not a fix (no `fixed` event,
+    /// no MTTR): on the default branch nothing changed, and a branch finding was never on it.
+    pub fixed_findings: Vec<i64>,
+}
+
+/// The plan for retiring a branch whose open occurrences are `open_occurrences`. Refused for
+/// the default branch (its findings' status is what the portfolio reports).
+pub fn retire_plan(
+    branch: &BranchActivity,
+    open_occurrences: &[i64],
+) -> Result<RetirePlan, String> {
+    if branch.default {
+        return Err(format!(
+            "`{}` is the asset's default branch: its results are the asset's status and it cannot be retired or deleted",
+            branch.branch
+        ));
+    }
+    let mut closed = open_occurrences.to_vec();
+    closed.sort_unstable();
+    closed.dedup();
+    Ok(RetirePlan {
+        closed_occurrences: closed,
+        fixed_findings: Vec::new(),
+    })
 }

@@ -126,6 +126,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/findings/{id}/events", get(finding_events))
         .route("/api/v1/findings/{id}/triage", post(triage_finding))
         .route("/api/v1/assets", get(list_assets))
+        .route(
+            "/api/v1/assets/{asset}/branches",
+            get(crate::branches_api::list_branches),
+        )
+        .route(
+            "/api/v1/assets/{asset}/branches/{branch}",
+            delete(crate::branches_api::delete_branch),
+        )
         .route("/api/v1/teams", get(list_teams))
         .route("/api/v1/suggestions", get(list_suggestions))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
@@ -146,6 +154,7 @@ pub fn routes() -> Router<AppState> {
         upload_scan, list_scans, list_findings, get_finding, explain_finding, finding_events,
         triage_finding, list_assets, list_teams, list_suggestions, list_tokens, create_token,
         revoke_token, audit_log, me,
+        crate::branches_api::list_branches, crate::branches_api::delete_branch,
         crate::governance::get_metrics, crate::governance::run_gate,
         crate::governance::get_policy, crate::governance::check_policy
     ),
@@ -154,6 +163,7 @@ pub fn routes() -> Router<AppState> {
         ExplanationJson, ScanJson, IngestSummaryJson, SeverityJson, StatusJson, FindingPage,
         TriageRequest, AssetView, TeamView, TokenView, TokenCreateRequest, TokenCreated,
         AuditView, Me, UploadForm,
+        crate::branches_api::BranchView, crate::branches_api::RetiredBranchView,
         MetricsJson, GateJson, SarifJson, crate::governance::PolicyView,
         crate::governance::PolicyRuleView, crate::governance::PolicyDiagnostic,
         crate::governance::PolicyCheck
@@ -383,6 +393,10 @@ async fn upload_scan(
                 at: s.clock.now(),
                 force: false,
                 thresholds: Default::default(),
+                branches: posture_app::branches::BranchSettings::of(
+                    s.portfolio.as_ref().map(|c| &c.portfolio),
+                    &asset,
+                ),
             };
             let (outcome, reports) = ingest_upload(s, &actor, source, request, None)?;
             let summary = to_json(&IngestSummary {
@@ -502,6 +516,9 @@ async fn list_scans(
 pub struct FindingsParams {
     /// Only this asset.
     pub asset: Option<String>,
+    /// A branch view: the findings open on this branch (status = triage state). Default: the
+    /// default branch's findings.
+    pub branch: Option<String>,
     /// open (default), fixed, all, or triage states, comma-separated.
     pub status: Option<String>,
     /// critical, high, medium, low, info, comma-separated.
@@ -545,6 +562,15 @@ impl FindingsParams {
             self.ssvc.as_deref(),
             self.sort.as_deref(),
         )
+        .map(|mut f| {
+            f.branch = self
+                .branch
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(str::to_string);
+            f
+        })
     }
 }
 

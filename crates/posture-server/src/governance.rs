@@ -193,7 +193,7 @@ pub fn metrics_for(
 }
 
 /// The name the system acts under in the audit log (the actor of the `expired` events too).
-const SYSTEM_ACTOR: &str = "posture";
+pub(crate) const SYSTEM_ACTOR: &str = "posture";
 
 /// Records a sweep that expired decisions (nothing when it expired none) as a system action:
 /// `finding.expire`, the findings with their expiry times, and who asked through what.
@@ -516,6 +516,10 @@ fn ingest_for_gate(
             at: now,
             force: false,
             thresholds: Default::default(),
+            branches: posture_app::branches::BranchSettings::of(
+                s.portfolio.as_ref().map(|c| &c.portfolio),
+                asset,
+            ),
         },
         Some("gate"),
     )?;

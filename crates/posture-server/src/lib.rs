@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod branches_api;
 mod charts;
 mod error;
 pub mod governance;
@@ -313,6 +314,10 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
             // A failed sweep (the database away for a moment) is retried at the next tick.
             let _ = sweeper
                 .blocking(|s| governance::sweep_expiries(s).map(|_| ()))
+                .await;
+            // Branches idle for `[branches] retire_after_days` retire (no fix counted).
+            let _ = sweeper
+                .blocking(|s| branches_api::sweep_idle_branches(s).map(|_| ()))
                 .await;
         }
     });

@@ -26,6 +26,9 @@ pub enum Sort {
 #[derive(Debug, Clone, Default)]
 pub struct FindingFilter {
     pub asset: Option<String>,
+    /// A branch view (`?branch=B`): the findings open on that branch; `None`: the default
+    /// branches' findings.
+    pub branch: Option<String>,
     pub status: Option<Vec<FindingStatus>>,
     pub severity: Vec<Severity>,
     pub tool: Option<String>,
@@ -122,6 +125,7 @@ pub fn parse_filter(
     };
     Ok(FindingFilter {
         asset: nonempty(asset),
+        branch: None,
         status,
         severity,
         tool: nonempty(tool),
@@ -249,6 +253,10 @@ pub fn page_findings(
     loop {
         let rows = shared.store.findings(&FindingQuery {
             asset: filter.asset.clone(),
+            branch: match &filter.branch {
+                Some(b) => posture_store::BranchFilter::Only(b.clone()),
+                None => posture_store::BranchFilter::Default,
+            },
             status: filter.status.clone(),
             severity: (!filter.severity.is_empty()).then(|| filter.severity.clone()),
             tool: filter.tool.clone(),

@@ -503,6 +503,7 @@ mod tests {
                 at,
                 force: false,
                 thresholds: Default::default(),
+                branches: Default::default(),
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));

@@ -95,6 +95,7 @@ on_both_backends_async!(
     the_dashboard_needs_a_session_and_csrf_tokens,
     a_script_in_a_title_is_shown_as_text,
     a_500_answers_an_error_id_and_logs_the_cause_under_it,
+    branches_are_listed_viewed_deleted_and_retire_when_idle,
 );
 
 async fn upload(app: &Router, token: &str, asset: &str, report: &str) -> Answer {
@@ -1053,4 +1054,167 @@ async fn a_500_answers_an_error_id_and_logs_the_cause_under_it(e: &Env) {
         .find(|l| l.contains(&id))
         .unwrap_or_else(|| panic!("no log line with {id}: {log}"));
     assert!(line.contains("events"), "the cause is logged: {line}");
+}
+
+async fn upload_on(app: &Router, token: &str, asset: &str, branch: &str, report: &str) -> Answer {
+    let req = Request::post(format!(
+        "/api/v1/scans?asset={asset}&branch={branch}&name=bandit.json"
+    ))
+    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+    .header(header::CONTENT_TYPE, "application/json")
+    .body(Body::from(report.to_string()))
+    .unwrap_or_else(|e| panic!("{e}"));
+    send(app, req).await
+}
+
+/// `GET /assets/{asset}/branches`, `?branch=`, `DELETE .../branches/{branch}` (the upload's
+/// right, audited; the default branch refused) and the scheduled sweep retiring an idle branch
+/// with the test clock moved: occurrences close, nothing is fixed.
+async fn branches_are_listed_viewed_deleted_and_retire_when_idle(e: &Env) {
+    let report = bandit(6, "pay");
+    for branch in ["main", "feature%2Fx", "feature%2Fy"] {
+        let a = upload_on(&e.app, &e.ci, "payments-api", branch, &report).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    }
+    // a finding only feature/y has
+    let extra = bandit(7, "pay");
+    let a = upload_on(&e.app, &e.ci, "payments-api", "feature%2Fy", &extra).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/assets/payments-api/branches",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let list = a.json();
+    let names: Vec<(&str, bool)> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|b| {
+            (
+                b["branch"].as_str().unwrap_or(""),
+                b["default"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("main", true), ("feature/x", false), ("feature/y", false)]
+    );
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/assets/no-such-asset/branches",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
+
+    // the default view has main's 6 findings; the branch view of feature/y has 7
+    let count = |v: Value| v["findings"].as_array().map_or(0, Vec::len);
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?asset=payments-api",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(count(a.json()), 6, "{}", a.text());
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?asset=payments-api&branch=feature/y",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(count(a.json()), 7, "{}", a.text());
+
+    // delete: a reader may not; the ci token of the asset may; main cannot be deleted
+    let uri = "/api/v1/assets/payments-api/branches/feature%2Fx";
+    let a = call(&e.app, Method::DELETE, uri, Some(&e.reader), None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
+    let a = call(&e.app, Method::DELETE, uri, Some(&e.ci), None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let done = a.json();
+    assert_eq!(
+        (
+            done["closed_occurrences"].as_u64(),
+            done["fixed_findings"].as_u64()
+        ),
+        (Some(6), Some(0))
+    );
+    let a = call(
+        &e.app,
+        Method::DELETE,
+        "/api/v1/assets/payments-api/branches/main",
+        Some(&e.admin),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    let a = call(
+        &e.app,
+        Method::DELETE,
+        "/api/v1/assets/payments-api/branches/nope",
+        Some(&e.admin),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
+    let log = e.db(|s| s.audit_log(10).unwrap_or_default());
+    assert!(log.iter().any(|l| l.action == "branch.delete"), "{log:?}");
+
+    // 31 days later the sweep retires feature/y; nothing is fixed, main's findings stay open
+    e.clock.set(at("2026-07-02T12:00:00Z"));
+    let retired = e
+        .state
+        .blocking(|s| posture_server::branches_api::sweep_idle_branches(s))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    // feature/x was deleted already; main never retires
+    assert_eq!(retired, 1);
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/assets/payments-api/branches",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    let retired: Vec<String> = a
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|b| !b["retired_at"].is_null())
+        .map(|b| b["branch"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(retired, ["feature/x", "feature/y"]);
+    let log = e.db(|s| s.audit_log(20).unwrap_or_default());
+    assert!(log.iter().any(|l| l.action == "branch.retire"), "{log:?}");
+    let fixed = e.db(|s| {
+        s.event_log(&Default::default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|ev| ev.kind == "fixed")
+            .count()
+    });
+    assert_eq!(fixed, 0);
+    let a = call(
+        &e.app,
+        Method::GET,
+        "/api/v1/findings?asset=payments-api",
+        Some(&e.reader),
+        None,
+    )
+    .await;
+    assert_eq!(count(a.json()), 6, "{}", a.text());
 }

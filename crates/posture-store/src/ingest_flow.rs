@@ -59,6 +59,8 @@ impl ApplyCtx<'_> {
 pub(crate) trait IngestTx {
     /// Records the asset if new; its id.
     fn asset_id(&mut self, name: &str, now: i64) -> Result<i64, StoreError>;
+    /// The asset's default branch (`main` unless recorded otherwise).
+    fn default_branch(&mut self, asset_id: i64) -> Result<String, StoreError>;
     /// Records the scope if new; its row.
     fn scope(
         &mut self,
@@ -85,7 +87,8 @@ pub(crate) trait IngestTx {
     ) -> Result<CorrelationInput, StoreError>;
     /// Writes the engine's plan.
     fn apply(&mut self, ctx: &ApplyCtx<'_>, plan: &IngestPlan) -> Result<(), StoreError>;
-    /// Records the scope's last scan and the summary on each of its scans.
+    /// Records the scope's last scan (a retired branch's scope is active again) and the summary
+    /// on each of its scans.
     fn finish_scope(
         &mut self,
         scope_id: i64,
@@ -143,6 +146,8 @@ pub(crate) fn run<T: IngestTx>(
     let (asset, branch, target) = batch_scope(&batch)?;
     let now = batch.at.as_millisecond();
     let asset_id = tx.asset_id(&asset, now)?;
+    // only a scan of the default branch decides a finding's status (lifecycle.rs)
+    let on_default = tx.default_branch(asset_id)? == branch;
 
     // Group the runs of every report by tool: one scope, one comparison per tool.
     let mut groups: BTreeMap<String, ToolGroup> = BTreeMap::new();
@@ -255,7 +260,7 @@ pub(crate) fn run<T: IngestTx>(
         } else {
             tx.load_correlation(asset_id, batch.thresholds)?
         };
-        let mut the_plan = plan(&diff, &combined, &findings, &correlation);
+        let mut the_plan = plan(&diff, &combined, &findings, &correlation, on_default);
         the_plan.summary.partial = partial;
         tx.apply(
             &ApplyCtx {

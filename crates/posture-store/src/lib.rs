@@ -17,6 +17,7 @@
 
 mod access;
 mod access_types;
+mod branches;
 mod error;
 mod ingest_flow;
 mod integration_store;
@@ -35,6 +36,7 @@ mod workflow_types;
 pub use crate::postgres::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use access::AccessStore;
 pub use access_types::*;
+pub use branches::{BranchRecord, BranchStore, RetiredBranch};
 pub use error::StoreError;
 pub use integration_store::IntegrationStore;
 pub use integration_types::*;
@@ -45,7 +47,7 @@ pub use workflow::WorkflowStore;
 pub use workflow_types::*;
 
 /// Everything Posture stores, as one bulk-oriented interface.
-pub trait Store: WorkflowStore + Send + Sync {
+pub trait Store: WorkflowStore + BranchStore + Send + Sync {
     /// Writes one ingest (one or more reports for one asset and branch) in one transaction:
     /// all or nothing.
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;

@@ -131,9 +131,11 @@ pub(crate) fn summary_sql(q: &SummaryQuery) -> String {
     outer.extend((0..q.buckets.len()).map(|i| format!("g.o{i}")));
     outer.extend((0..q.buckets.len()).map(|i| format!("g.x{i}")));
     // Grouped in the order of the `findings_summary` index, so the database reads the index
-    // alone, in order, without sorting.
+    // alone, in order, without sorting. Default-branch findings only: a branch finding (a
+    // merge request's) is not the portfolio's.
     format!(
-        "SELECT {} FROM (SELECT {} FROM findings f WHERE f.merged_into IS NULL
+        "SELECT {} FROM (SELECT {} FROM findings f
+           WHERE f.merged_into IS NULL AND f.on_default = TRUE
            GROUP BY f.asset_id, f.status, f.triage, f.severity, f.risk_band, f.team) g
          JOIN assets a ON a.id = g.asset_id
          ORDER BY a.name, g.status, g.triage, g.severity, g.risk_band, g.team",

@@ -99,15 +99,32 @@ impl IngestOutcome {
             t.correlated += s.summary.correlated;
             t.partial |= s.summary.partial;
             t.suggested += s.summary.suggested;
+            t.promoted += s.summary.promoted;
         }
         t
     }
+}
+
+/// Which branch a findings list looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BranchFilter {
+    /// The assets' default branches: findings reported there (their status is the default
+    /// branch's); branch findings of merge requests are not listed.
+    #[default]
+    Default,
+    /// Findings with an open occurrence on this branch (a branch view). Every finding listed
+    /// is open on the branch; a status filter then applies to the triage state (`open` = no
+    /// decision; `fixed` selects nothing).
+    Only(String),
+    /// Every finding of every branch (the gate, which compares branches itself).
+    Any,
 }
 
 /// Filters for listing findings. `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct FindingQuery {
     pub asset: Option<String>,
+    pub branch: BranchFilter,
     /// `None` = every status.
     pub status: Option<Vec<FindingStatus>>,
     pub severity: Option<Vec<Severity>>,

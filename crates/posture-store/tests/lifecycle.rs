@@ -278,7 +278,9 @@ fn triage_survives_reimports_and_fixes(b: &TestBackend) {
     );
 }
 
-fn a_finding_stays_open_while_another_tool_or_branch_reports_it(b: &TestBackend) {
+fn a_finding_stays_open_while_another_tool_reports_it_and_branches_never_keep_it_open(
+    b: &TestBackend,
+) {
     let s = b.store();
     let d = dep("CVE-2021-23337", "lodash", "4.17.20");
     s.ingest(batch(
@@ -313,7 +315,8 @@ fn a_finding_stays_open_while_another_tool_or_branch_reports_it(b: &TestBackend)
     assert_eq!((totals(&o).closed, totals(&o).fixed), (1, 0));
     assert_eq!(all(&*s)[0].status, FindingStatus::Open);
 
-    // a feature branch reports it too; main's grype stops: still open via the branch
+    // a feature branch reports it too; main's grype stops: fixed, because the finding's
+    // status follows the default branch (a merge request's branch never keeps it open)
     s.ingest(batch(
         "grype",
         "feature/x",
@@ -322,13 +325,26 @@ fn a_finding_stays_open_while_another_tool_or_branch_reports_it(b: &TestBackend)
         vec![d.clone()],
     ))
     .expect("ingest");
-    s.ingest(batch("grype", "main", day(3), "g4.json", vec![]))
-        .expect("ingest");
-    assert_eq!(all(&*s)[0].status, FindingStatus::Open);
     let o = s
-        .ingest(batch("grype", "feature/x", day(4), "g5.json", vec![]))
+        .ingest(batch("grype", "main", day(3), "g4.json", vec![]))
         .expect("ingest");
     assert_eq!(totals(&o).fixed, 1);
+    assert_eq!(all(&*s)[0].status, FindingStatus::Fixed);
+    // the branch still reports it: that reopens nothing; then it stops: no second fix
+    let o = s
+        .ingest(batch(
+            "grype",
+            "feature/x",
+            day(4),
+            "g5.json",
+            vec![d.clone()],
+        ))
+        .expect("ingest");
+    assert_eq!((totals(&o).reopened, totals(&o).fixed), (0, 0));
+    let o = s
+        .ingest(batch("grype", "feature/x", day(4), "g6.json", vec![]))
+        .expect("ingest");
+    assert_eq!((totals(&o).closed, totals(&o).fixed), (1, 0));
     assert_eq!(all(&*s)[0].status, FindingStatus::Fixed);
 
     // a bump to another vulnerable version is the same finding, reopened
@@ -714,7 +730,7 @@ on_both_backends!(
     moved_lines_keep_identity_and_update_the_location,
     identical_report_changes_nothing,
     triage_survives_reimports_and_fixes,
-    a_finding_stays_open_while_another_tool_or_branch_reports_it,
+    a_finding_stays_open_while_another_tool_reports_it_and_branches_never_keep_it_open,
     a_failed_ingest_stores_nothing,
     collapsed_duplicates_are_counted,
     identical_report_lookup_only_matches_the_latest_scan_of_every_scope,

@@ -54,6 +54,11 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// List ingested scans.
     Scans(ScansArgs),
+    /// An asset's branches: list them (default branch first), or delete one. Deleting (or a
+    /// branch idle for `[branches] retire_after_days`, 30 by default, retiring by itself)
+    /// closes its occurrences without counting fixes; a new scan of it brings it back.
+    #[command(subcommand)]
+    Branches(crate::branches::BranchesCommand),
     /// Threat feeds: import CISA KEV and FIRST EPSS files, list the imports.
     #[command(subcommand)]
     Feeds(FeedsCommand),
@@ -249,6 +254,11 @@ pub struct IngestArgs {
 pub struct FindingsArgs {
     #[arg(long)]
     pub asset: Option<String>,
+    /// A branch view: the findings open on this branch (a merge request's), whatever the
+    /// default branch says of them; the status then filters by triage state. Without it, the
+    /// default branch's findings (their status follows it).
+    #[arg(long)]
+    pub branch: Option<String>,
     /// Comma-separated severities: critical, high, medium, low, info.
     #[arg(long, value_delimiter = ',')]
     pub severity: Vec<String>,

@@ -6,8 +6,8 @@ use anyhow::{Context, bail};
 use posture_app::{Clock, IngestRequest, SystemClock};
 use posture_model::{Category, FindingStatus, Severity, Timestamp};
 use posture_store::{
-    FindingQuery, FindingRecord, MergeDecision, ScanKind, ScanQuery, SplitDecision, Store,
-    SuggestionDecision,
+    BranchFilter, FindingQuery, FindingRecord, MergeDecision, ScanKind, ScanQuery, SplitDecision,
+    Store, SuggestionDecision,
 };
 use std::process::ExitCode;
 
@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Suggestions(a) => suggestions(database, a),
         Command::Evaluate(a) => evaluate(a),
         Command::Scans(a) => scans(database, a),
+        Command::Branches(c) => crate::branches::run(database, config, c),
         Command::Triage(a) => crate::workflow::triage(database, config, a),
         Command::Metrics(a) => crate::workflow::metrics(database, config, a),
         Command::Gate(a) => crate::gate::gate(database, config, *a),
@@ -104,6 +105,12 @@ fn ingest(
     for f in &a.files {
         sources.push(posture_app::read_report_file(f, a.max_report_size)?);
     }
+    // posture.toml names each asset's default branch and when idle branches retire
+    let portfolio = crate::risk::load(config)?;
+    let branches = posture_app::branches::BranchSettings::of(
+        portfolio.as_ref().map(|c| &c.portfolio),
+        &a.asset,
+    );
     let store = open_store(database)?;
     let (outcome, reports) = posture_app::ingest(
         store.as_ref(),
@@ -121,6 +128,7 @@ fn ingest(
             at,
             force: a.force,
             thresholds: Default::default(),
+            branches,
         },
     )?;
     crate::integrations::after_ingest(store.as_ref(), config, at);
@@ -243,8 +251,14 @@ fn findings(
         || a.team.is_some()
         || !a.ssvc.is_empty()
         || a.reachable;
+    let branch = match a.branch.as_deref().map(str::trim) {
+        None => BranchFilter::Default,
+        Some("") => anyhow::bail!("--branch: the branch name is empty"),
+        Some(b) => BranchFilter::Only(b.to_string()),
+    };
     let query = FindingQuery {
         asset: a.asset.clone(),
+        branch,
         status: parse_statuses(&a.status)?,
         severity,
         tool: a.tool.clone(),

@@ -87,6 +87,7 @@ pub fn run(
                 at: r.scanned_at,
                 force: false,
                 thresholds: Default::default(),
+                branches: Default::default(),
             },
         )
         .with_context(|| format!("demo report {}", r.file_name))?;

@@ -92,6 +92,10 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
                 at: now,
                 force: false,
                 thresholds: Default::default(),
+                branches: posture_app::branches::BranchSettings::of(
+                    config.as_ref().map(|c| &c.portfolio),
+                    &a.asset,
+                ),
             },
         )?;
     }

@@ -5,6 +5,7 @@
 //! error (the message names the file and the place).
 
 mod assets;
+mod branches;
 mod cli;
 mod commands;
 mod demo;

@@ -68,6 +68,7 @@ fn child(phase: &str, file: &Path, db: &str) -> Result<(), String> {
                     at: posture_model::Timestamp::now(),
                     force: phase == "identical-forced",
                     thresholds: Default::default(),
+                    branches: Default::default(),
                 },
             )
             .map_err(|e| e.to_string())?;

@@ -84,6 +84,10 @@ impl IngestTx for PgIngest<'_, '_> {
         ingest_sql::asset_id(&mut *self.tx, name, now)
     }
 
+    fn default_branch(&mut self, asset_id: i64) -> Result<String, StoreError> {
+        ingest_sql::default_branch(&mut *self.tx, asset_id)
+    }
+
     fn scope(
         &mut self,
         asset_id: i64,
@@ -182,7 +186,8 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
     if !finding_rows.is_empty() {
         copy_rows(
             tx,
-            "COPY findings (id, asset_id, key, category, severity, title, rule_id, status, first_seen)
+            "COPY findings (id, asset_id, key, category, severity, title, rule_id, status, first_seen,
+                            on_default)
              FROM STDIN BINARY",
             &[
                 Type::INT8,
@@ -194,14 +199,28 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                 Type::TEXT,
                 Type::TEXT,
                 Type::INT8,
+                Type::BOOL,
             ],
             finding_rows.iter().map(|r| {
-                let row: Vec<&(dyn ToSql + Sync)> =
-                    vec![&r.0, &asset_id, &r.1, &r.2, &r.3, &r.4, &r.5, &"open", &now];
+                let row: Vec<&(dyn ToSql + Sync)> = vec![
+                    &r.0,
+                    &asset_id,
+                    &r.1,
+                    &r.2,
+                    &r.3,
+                    &r.4,
+                    &r.5,
+                    &"open",
+                    &now,
+                    &p.on_default,
+                ];
                 row
             }),
             "creating findings",
         )?;
+    }
+    // a branch finding is not on the default branch: no `opened` event until it is
+    if !finding_rows.is_empty() && p.on_default {
         let created: Vec<i64> = finding_rows.iter().map(|r| r.0).collect();
         tx.execute(
             "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
@@ -231,6 +250,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         link_reason: Option<std::borrow::Cow<'r, str>>,
         link_occurrence: Option<i64>,
         relocation_key: Option<&'r [u8]>,
+        place_key: Option<&'r [u8]>,
     }
     let mut occ_rows: Vec<OccRow<'_>> = Vec::with_capacity(p.new_occurrences.len());
     for (n, &id) in p.new_occurrences.iter().zip(&occurrence_ids) {
@@ -271,6 +291,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
             link_reason,
             link_occurrence,
             relocation_key: o.relocation_key.as_ref().map(|k| &k.0[..]),
+            place_key: o.place_key.as_ref().map(|k| &k.0[..]),
         });
         new_occurrence_ids.insert(n.index, id);
     }
@@ -291,7 +312,8 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
             tx,
             "COPY occurrences (id, scope_id, finding_id, fingerprint, tier, open, first_seen,
                                scan_id, data_hash, severity, data, features,
-                               link_confidence, link_reason, link_occurrence, relocation_key)
+                               link_confidence, link_reason, link_occurrence, relocation_key,
+                               place_key)
              FROM STDIN BINARY",
             &[
                 Type::INT8,
@@ -309,6 +331,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                 Type::FLOAT8,
                 Type::TEXT,
                 Type::INT8,
+                Type::BYTEA,
                 Type::BYTEA,
             ],
             occ_rows.iter().map(|r| {
@@ -329,6 +352,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                     &r.link_reason,
                     &r.link_occurrence,
                     &r.relocation_key,
+                    &r.place_key,
                 ];
                 row
             }),
@@ -386,6 +410,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         let mut fingerprints = Vec::with_capacity(ids.capacity());
         let mut relocation_keys: Vec<Option<&[u8]>> = Vec::with_capacity(ids.capacity());
         let mut features = Vec::with_capacity(ids.capacity());
+        let mut place_keys: Vec<Option<&[u8]>> = Vec::with_capacity(ids.capacity());
         for &(id, idx) in &p.changed_occurrences {
             let o = occurrence(idx)?;
             ids.push(id);
@@ -396,15 +421,18 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
             fingerprints.push(&o.fingerprint.0[..]);
             relocation_keys.push(o.relocation_key.as_ref().map(|k| &k.0[..]));
             features.push(o.features_json.as_str());
+            place_keys.push(o.place_key.as_ref().map(|k| &k.0[..]));
         }
         tx.execute(
             "UPDATE occurrences o
                 SET data = v.data, data_hash = v.data_hash, scan_id = v.scan_id,
                     severity = v.severity, fingerprint = v.fingerprint,
-                    relocation_key = v.relocation_key, features = v.features
+                    relocation_key = v.relocation_key, features = v.features,
+                    place_key = v.place_key
                FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[],
-                           $6::bytea[], $7::bytea[], $8::text[])
-                    AS v(id, data, data_hash, scan_id, severity, fingerprint, relocation_key, features)
+                           $6::bytea[], $7::bytea[], $8::text[], $9::bytea[])
+                    AS v(id, data, data_hash, scan_id, severity, fingerprint, relocation_key, features,
+                         place_key)
               WHERE o.id = v.id",
             &[
                 &ids,
@@ -415,6 +443,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
                 &fingerprints,
                 &relocation_keys,
                 &features,
+                &place_keys,
             ],
         )
         .map_err(StoreError::pg("updating occurrences"))?;
@@ -478,5 +507,7 @@ fn apply(tx: &mut Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result
         )
         .map_err(e)?;
     }
+    // 8. Branch findings now reported on the default branch: opened now.
+    ingest_sql::promote(&mut *tx, &p.promoted_findings, first_scan, now)?;
     Ok(())
 }

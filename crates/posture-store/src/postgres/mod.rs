@@ -14,6 +14,7 @@
 //! bulk rows go in with `COPY ... FROM STDIN BINARY` and set-based statements over arrays.
 
 mod access;
+mod branches;
 mod decisions;
 mod feeds;
 mod ingest;

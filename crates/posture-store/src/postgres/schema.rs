@@ -310,6 +310,23 @@ $fn$;
 CREATE TRIGGER findings_risk_marked BEFORE UPDATE OF risk_score ON findings
 FOR EACH ROW WHEN (NEW.risk_score < 0) EXECUTE FUNCTION posture_risk_marked();
 "#,
+    // 10: the branch model: each asset's default branch (a finding's status follows it),
+    // whether a finding was ever reported on it (`on_default`; else a branch finding), each
+    // occurrence's format-independent place key (`identity::place_key`), retired branches
+    // (`retired_at` on their scopes); the summary index holds `on_default` (the dashboard
+    // counts default-branch findings only)
+    r#"
+ALTER TABLE assets ADD COLUMN default_branch TEXT NOT NULL DEFAULT 'main';
+ALTER TABLE findings ADD COLUMN on_default BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE occurrences ADD COLUMN place_key BYTEA;
+ALTER TABLE scopes ADD COLUMN retired_at BIGINT;
+DROP INDEX findings_summary;
+CREATE INDEX findings_summary ON findings
+    (asset_id, status, triage, severity, risk_band, team, first_seen, fixed_at, merged_into,
+     on_default)
+    WHERE merged_into IS NULL;
+CREATE INDEX scopes_branch ON scopes (asset_id, branch);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

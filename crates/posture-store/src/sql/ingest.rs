@@ -25,6 +25,16 @@ pub(crate) fn asset_id(db: &mut dyn Db, name: &str, now: i64) -> Result<i64, Sto
     db.one(&ASSET_ID, args![name], |r| r.get(0))
 }
 
+static DEFAULT_BRANCH: Sql = Sql::new(
+    "reading the asset's default branch",
+    "SELECT default_branch FROM assets WHERE id = ?",
+);
+
+/// The asset's default branch (see [`crate::branches`]).
+pub(crate) fn default_branch(db: &mut dyn Db, asset_id: i64) -> Result<String, StoreError> {
+    db.one(&DEFAULT_BRANCH, args![asset_id], |r| r.get(0))
+}
+
 static NEW_SCOPE: Sql = Sql::new(
     "recording the scope",
     "INSERT INTO scopes (asset_id, tool, branch, target) VALUES (?, ?, ?, ?)
@@ -82,7 +92,7 @@ pub(crate) fn insert_scan(db: &mut dyn Db, s: &NewScan<'_>) -> Result<i64, Store
 
 static SCOPE_OCCURRENCES: Sql = Sql::new(
     "loading the scope",
-    "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key
+    "SELECT id, fingerprint, finding_id, open, data_hash, relocation_key, place_key
        FROM occurrences WHERE scope_id = ?",
 );
 
@@ -94,6 +104,7 @@ pub(crate) fn load_scope(
         let fp: Vec<u8> = r.get(1)?;
         let dh: Vec<u8> = r.get(4)?;
         let rk: Option<Vec<u8>> = r.get(5)?;
+        let pk: Option<Vec<u8>> = r.get(6)?;
         Ok(ExistingOccurrence {
             id: r.get(0)?,
             fingerprint: blob16(&fp),
@@ -101,16 +112,20 @@ pub(crate) fn load_scope(
             open: r.get(3)?,
             data_hash: blob16(&dh),
             relocation_key: rk.as_deref().map(blob16),
+            place_key: pk.as_deref().map(blob16),
         })
     })
 }
 
 static ASSET_FINDINGS: Sql = Sql::new(
     "loading the asset's findings",
-    // a merged finding's key leads to the finding it was merged into
+    // a merged finding's key leads to the finding it was merged into; open occurrences
+    // elsewhere count on the asset's default branch only (the engine's rule)
     "SELECT t.id, f.key, t.status,
-            (SELECT COUNT(*) FROM occurrences o
-              WHERE o.finding_id = t.id AND o.open AND o.scope_id <> ?2)
+            (SELECT COUNT(*) FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+              WHERE o.finding_id = t.id AND o.open AND o.scope_id <> ?2
+                AND s.branch = (SELECT default_branch FROM assets WHERE id = ?1)),
+            t.on_default
        FROM findings f JOIN findings t ON t.id = COALESCE(f.merged_into, f.id)
       WHERE f.asset_id = ?1",
 );
@@ -129,6 +144,7 @@ pub(crate) fn load_findings(
             fixed: status == "fixed",
             open_elsewhere: u32::try_from(r.get::<i64>(3)?.clamp(0, i64::from(u32::MAX)))
                 .unwrap_or(u32::MAX),
+            on_default: r.get(4)?,
         })
     })
 }
@@ -181,7 +197,8 @@ pub(crate) fn load_correlation(
 
 static SCOPE_SCANNED: Sql = Sql::new(
     "updating the scope",
-    "UPDATE scopes SET last_scan_at = ?, last_digest = ? WHERE id = ?",
+    // a retired branch's scope scanned again is active again
+    "UPDATE scopes SET last_scan_at = ?, last_digest = ?, retired_at = NULL WHERE id = ?",
 );
 static SCAN_SUMMARY: Sql = Sql::new(
     "recording the scan summary",
@@ -259,6 +276,37 @@ pub(crate) fn identical_report(
     ))
 }
 
+static PROMOTE: Sql = Sql::new(
+    "promoting branch findings",
+    "UPDATE findings SET on_default = TRUE, status = 'open', fixed_at = NULL, first_seen = ?,
+                         risk_score = -1
+      WHERE id = ANY(?)",
+);
+static PROMOTED_EVENTS: Sql = Sql::new(
+    "promoting branch findings",
+    "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
+     SELECT id, ?, ?, 'opened', 'open' FROM findings WHERE id = ANY(?) ORDER BY id",
+);
+
+/// Branch findings a scan of the default branch reports (the engine's
+/// `IngestPlan::promoted_findings`): on the default branch now, opened at this scan.
+pub(crate) fn promote(
+    db: &mut dyn Db,
+    ids: &[i64],
+    scan_id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    db.execute(&PROMOTE, args![now, Value::Ints(ids.to_vec())])?;
+    db.execute(
+        &PROMOTED_EVENTS,
+        args![scan_id, now, Value::Ints(ids.to_vec())],
+    )?;
+    Ok(())
+}
+
 static MOVE_OCCURRENCES: Sql = Sql::new(
     "merging findings",
     "UPDATE occurrences SET finding_id = ?1 WHERE finding_id = ?2",
@@ -271,11 +319,18 @@ static REASSESS: Sql = Sql::new(
     "merging findings",
     "UPDATE findings SET risk_score = -1 WHERE id = ?",
 );
+static SURVIVOR_ON_DEFAULT: Sql = Sql::new(
+    "merging findings",
+    "UPDATE findings SET on_default = TRUE
+      WHERE id = ?1 AND EXISTS (SELECT 1 FROM findings WHERE id = ?2 AND on_default)",
+);
 static REOPEN_SURVIVOR: Sql = Sql::new(
     "merging findings",
     "UPDATE findings SET status = 'open', fixed_at = NULL
       WHERE id = ?1 AND status = 'fixed'
-        AND EXISTS (SELECT 1 FROM occurrences WHERE finding_id = ?1 AND open)",
+        AND EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                      JOIN assets a ON a.id = s.asset_id
+                     WHERE o.finding_id = ?1 AND o.open AND s.branch = a.default_branch)",
 );
 static MERGE_EVENTS: Sql = Sql::new(
     "merging findings",
@@ -297,7 +352,9 @@ pub(crate) fn merge_findings(
     db.execute(&MOVE_OCCURRENCES, args![into, from])?;
     db.execute(&MARK_MERGED, args![into, from])?;
     db.execute(&REASSESS, args![into])?;
-    // the surviving finding is open if any of its occurrences is
+    // the survivor is on the default branch if either was, and open if any of its
+    // occurrences on the default branch is
+    db.execute(&SURVIVOR_ON_DEFAULT, args![into, from])?;
     db.execute(&REOPEN_SURVIVOR, args![into])?;
     let scan = (scan_id > 0).then_some(scan_id);
     db.execute(

@@ -24,6 +24,7 @@
 //! hold NUL; SQLite keeps them), the one difference of values the port hides.
 
 pub(crate) mod access;
+pub(crate) mod branches;
 pub(crate) mod decisions;
 pub(crate) mod feeds;
 pub(crate) mod ingest;

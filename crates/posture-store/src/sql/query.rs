@@ -5,8 +5,8 @@ use super::workflow::event_row;
 use super::{Db, Row, Sql, Value, args};
 use crate::stored::{check_triage, display_status, hex, severity_from_rank, to_ms};
 use crate::{
-    CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort, OccurrenceRecord,
-    ScanQuery, ScanRecord, StoreError, TriageChange,
+    BranchFilter, CorrelationRecord, EventRecord, FindingQuery, FindingRecord, FindingSort,
+    OccurrenceRecord, ScanQuery, ScanRecord, StoreError, TriageChange,
 };
 use posture_model::{Category, FindingStatus, Occurrence};
 use std::collections::HashMap;
@@ -19,15 +19,38 @@ fn where_clause(q: &FindingQuery) -> (String, Vec<Value<'_>>) {
         conds.push("a.name = ?".into());
         args.push(Value::text(asset));
     }
+    let branch_view = matches!(q.branch, BranchFilter::Only(_));
+    match &q.branch {
+        // the default branches' findings: branch findings of merge requests are not listed
+        BranchFilter::Default => conds.push("f.on_default".into()),
+        // a branch view: what is open on the branch, whatever the default branch says
+        BranchFilter::Only(b) => {
+            conds.push(
+                "EXISTS (SELECT 1 FROM occurrences o JOIN scopes s ON s.id = o.scope_id
+                          WHERE o.finding_id = f.id AND o.open AND s.branch = ?)"
+                    .into(),
+            );
+            args.push(Value::text(b.trim()));
+        }
+        BranchFilter::Any => {}
+    }
     if let Some(statuses) = &q.status {
         let mut ors = Vec::new();
         for s in statuses {
-            ors.push(match s {
-                FindingStatus::Fixed => "f.status = 'fixed'",
-                FindingStatus::Open => "(f.status = 'open' AND f.triage IS NULL)",
-                other => {
+            ors.push(match (s, branch_view) {
+                (FindingStatus::Fixed, false) => "f.status = 'fixed'",
+                (FindingStatus::Open, false) => "(f.status = 'open' AND f.triage IS NULL)",
+                (other, false) => {
                     args.push(Value::text(other.as_str()));
                     "(f.status = 'open' AND f.triage = ?)"
+                }
+                // in a branch view every finding is open on the branch: the status filters
+                // by triage state, and `fixed` selects nothing
+                (FindingStatus::Fixed, true) => "FALSE",
+                (FindingStatus::Open, true) => "f.triage IS NULL",
+                (other, true) => {
+                    args.push(Value::text(other.as_str()));
+                    "f.triage = ?"
                 }
             });
         }

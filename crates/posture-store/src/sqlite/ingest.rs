@@ -36,6 +36,10 @@ impl IngestTx for SqliteIngest<'_> {
         ingest_sql::asset_id(&mut &**self.0, name, now)
     }
 
+    fn default_branch(&mut self, asset_id: i64) -> Result<String, StoreError> {
+        ingest_sql::default_branch(&mut &**self.0, asset_id)
+    }
+
     fn scope(
         &mut self,
         asset_id: i64,
@@ -119,8 +123,9 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
     {
         let mut ins = tx
             .prepare_cached(
-                "INSERT INTO findings (asset_id, key, category, severity, title, rule_id, status, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
+                "INSERT INTO findings (asset_id, key, category, severity, title, rule_id, status, first_seen,
+                                       on_default)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8)",
             )
             .map_err(db("creating findings"))?;
         for (k, &idx) in p.new_findings.iter().enumerate() {
@@ -139,6 +144,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
                 occ.title,
                 occ.rule_id,
                 now,
+                p.on_default,
             ])
             .map_err(db("creating findings"))?;
             new_ids[k] = tx.last_insert_rowid();
@@ -146,7 +152,8 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
         resolve_new_ids(p, &mut new_ids);
     }
     let new_finding_rows = new_ids.iter().filter(|id| **id > max_before).count();
-    if new_finding_rows > 0 {
+    // a branch finding is not on the default branch: no `opened` event until it is
+    if new_finding_rows > 0 && p.on_default {
         tx.execute(
             "INSERT INTO events (finding_id, scan_id, at, kind, to_status)
              SELECT id, ?1, ?2, 'opened', 'open' FROM findings WHERE id > ?3 AND asset_id = ?4",
@@ -163,8 +170,9 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
             .prepare_cached(
                 "INSERT INTO occurrences (scope_id, finding_id, fingerprint, tier, open, first_seen,
                                           scan_id, data_hash, severity, data, features,
-                                          link_confidence, link_reason, link_occurrence, relocation_key)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                          link_confidence, link_reason, link_occurrence, relocation_key,
+                                          place_key)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .map_err(db("recording occurrences"))?;
         let mut bump = tx
@@ -214,6 +222,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
                 link_reason,
                 link_occurrence,
                 o.relocation_key.as_ref().map(|k| k.0.to_vec()),
+                o.place_key.as_ref().map(|k| k.0.to_vec()),
             ])
             .map_err(db("recording occurrences"))?;
             new_occurrence_ids.insert(n.index, tx.last_insert_rowid());
@@ -266,7 +275,8 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
             .prepare_cached(
                 // the fingerprint changes only for an occurrence whose file was renamed
                 "UPDATE occurrences SET data = ?1, data_hash = ?2, scan_id = ?3, severity = ?4,
-                                        fingerprint = ?6, relocation_key = ?7, features = ?8
+                                        fingerprint = ?6, relocation_key = ?7, features = ?8,
+                                        place_key = ?9
                   WHERE id = ?5",
             )
             .map_err(db("updating occurrences"))?;
@@ -290,6 +300,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
                 &o.fingerprint.0[..],
                 o.relocation_key.as_ref().map(|k| k.0.to_vec()),
                 o.features_json,
+                o.place_key.as_ref().map(|k| k.0.to_vec()),
             ])
             .map_err(db("updating occurrences"))?;
             stale.execute([id]).map_err(db("updating occurrences"))?;
@@ -356,5 +367,7 @@ fn apply(tx: &Transaction<'_>, ctx: &ApplyCtx<'_>, p: &IngestPlan) -> Result<(),
                 .map_err(db("reopening findings"))?;
         }
     }
+    // 8. Branch findings now reported on the default branch: opened now.
+    ingest_sql::promote(&mut &**tx, &p.promoted_findings, first_scan, now)?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! there the writer serves the reads too.
 
 mod access;
+mod branches;
 mod decisions;
 mod feeds;
 mod ingest;

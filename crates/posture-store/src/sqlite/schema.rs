@@ -298,4 +298,21 @@ BEGIN
     UPDATE findings SET risk_version = OLD.risk_version + 1 WHERE id = NEW.id;
 END;
 "#,
+    // 10: the branch model: each asset's default branch (a finding's status follows it),
+    // whether a finding was ever reported on it (`on_default`; else a branch finding), each
+    // occurrence's format-independent place key (`identity::place_key`), retired branches
+    // (`retired_at` on their scopes); the summary index holds `on_default` (the dashboard
+    // counts default-branch findings only)
+    r#"
+ALTER TABLE assets ADD COLUMN default_branch TEXT NOT NULL DEFAULT 'main';
+ALTER TABLE findings ADD COLUMN on_default INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE occurrences ADD COLUMN place_key BLOB;
+ALTER TABLE scopes ADD COLUMN retired_at INTEGER;
+DROP INDEX findings_summary;
+CREATE INDEX findings_summary ON findings
+    (asset_id, status, triage, severity, risk_band, team, first_seen, fixed_at, merged_into,
+     on_default)
+    WHERE merged_into IS NULL;
+CREATE INDEX scopes_branch ON scopes (asset_id, branch);
+"#,
 ];
