@@ -219,8 +219,14 @@ mod tests {
     #[test]
     fn utf16_with_and_without_bom() {
         let text = r#"[{"RuleID": "aws", "File": "é.py"}]"#;
-        assert_eq!(decode(&utf16le(text, true)).unwrap().as_ref(), text.as_bytes());
-        assert_eq!(decode(&utf16le(text, false)).unwrap().as_ref(), text.as_bytes());
+        assert_eq!(
+            decode(&utf16le(text, true)).unwrap().as_ref(),
+            text.as_bytes()
+        );
+        assert_eq!(
+            decode(&utf16le(text, false)).unwrap().as_ref(),
+            text.as_bytes()
+        );
         let mut be = vec![0xFE, 0xFF];
         for u in text.encode_utf16() {
             be.extend_from_slice(&u.to_be_bytes());

@@ -145,7 +145,11 @@ pub fn detect(input: &[u8]) -> Result<&'static dyn Parser, DetectError> {
         && looks_like_text(&crate::json::strip_bom(&text)[..problem.position as usize])
     {
         // what stopped detection is the encoding of a text, not the content
-        let bom = if text.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let bom = if text.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         return Err(DetectError::Encoding(EncodingError {
             position: problem.position + bom,
             ..problem
@@ -235,8 +239,21 @@ fn clean_scan_tool(parser: &dyn Parser, shape: BareEmpty) -> Option<String> {
 /// Tools that write SARIF (by their name in Posture), for a SARIF file with no runs whose file
 /// name names its tool (`gitleaks.sarif`).
 const SARIF_TOOLS: &[&str] = &[
-    "bandit", "brakeman", "checkov", "codeql", "eslint", "gitleaks", "gosec", "grype",
-    "hadolint", "kics", "semgrep", "snyk", "tfsec", "trivy", "trufflehog",
+    "bandit",
+    "brakeman",
+    "checkov",
+    "codeql",
+    "eslint",
+    "gitleaks",
+    "gosec",
+    "grype",
+    "hadolint",
+    "kics",
+    "semgrep",
+    "snyk",
+    "tfsec",
+    "trivy",
+    "trufflehog",
 ];
 
 /// Whether a file name (its last path segment) names a tool: the tool's name, case aside,
@@ -353,7 +370,11 @@ pub fn choose(
                         parser.id()
                     )
                 } else {
-                    format!("{} is not an output of {}'s tool", shape.as_str(), parser.id())
+                    format!(
+                        "{} is not an output of {}'s tool",
+                        shape.as_str(),
+                        parser.id()
+                    )
                 };
                 return Err(DetectError::Mismatch {
                     format: parser.id(),

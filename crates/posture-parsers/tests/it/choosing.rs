@@ -71,13 +71,19 @@ fn an_empty_output_is_read_as_the_tool_its_file_name_names() {
     match choose(b"[]", "report.json", None) {
         Err(e @ DetectError::Unnamed { .. }) => {
             let m = e.to_string();
-            assert!(m.contains("trufflehog3-json") && m.contains("FILE=FORMAT"), "{m}");
+            assert!(
+                m.contains("trufflehog3-json") && m.contains("FILE=FORMAT"),
+                "{m}"
+            );
         }
         other => panic!("expected Unnamed, got {other:?}"),
     }
     // a 0-byte file named after a tool that always writes a document is not a clean scan
     assert!(choose(b"", "bandit.json", None).is_err());
-    assert!(choose(b"", "gitleaks.json", None).is_err(), "gitleaks writes [] in JSON");
+    assert!(
+        choose(b"", "gitleaks.json", None).is_err(),
+        "gitleaks writes [] in JSON"
+    );
     assert_eq!(detect(b"[]").map(|p| p.id()).ok(), None);
 }
 
@@ -127,7 +133,10 @@ fn a_format_given_for_another_tools_report_is_refused_naming_it() {
     // content no format recognises, read as empty by the format given: refused after parsing
     let foreign = br#"{"tool": "in-house", "issues": [{"id": 1}]}"#;
     let chosen = choose(foreign, "r.json", given("trivy-json")).expect("not detected as another");
-    let mut report = chosen.parser.parse(foreign).expect("trivy reads it as empty");
+    let mut report = chosen
+        .parser
+        .parse(foreign)
+        .expect("trivy reads it as empty");
     assert_eq!(report.occurrence_count(), 0);
     match chosen.check(&mut report, "r.json") {
         Err(DetectError::Mismatch { format, .. }) => assert_eq!(format, "trivy-json"),
@@ -139,7 +148,12 @@ fn a_format_given_for_another_tools_report_is_refused_naming_it() {
         let p = parser_by_id(format).expect("format");
         let report = p.parse(items).expect("an array");
         assert_eq!(report.occurrence_count(), 0, "{format}");
-        assert_eq!(report.diagnostics.len(), 2, "{format}: {:?}", report.diagnostics);
+        assert_eq!(
+            report.diagnostics.len(),
+            2,
+            "{format}: {:?}",
+            report.diagnostics
+        );
     }
 }
 
@@ -159,7 +173,11 @@ fn detection_reads_past_a_huge_first_field() {
 fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
     let mut out = Vec::new();
     if bom {
-        out.extend_from_slice(if big_endian { &[0xFE, 0xFF] } else { &[0xFF, 0xFE] });
+        out.extend_from_slice(if big_endian {
+            &[0xFE, 0xFF]
+        } else {
+            &[0xFF, 0xFE]
+        });
     }
     for u in text.encode_utf16() {
         out.extend_from_slice(&if big_endian {
@@ -181,7 +199,10 @@ fn detection_reads_utf16_and_utf8_with_a_bom() {
         ("UTF-16 LE BOM", utf16(&text, false, true)),
         ("UTF-16 BE BOM", utf16(&text, true, true)),
         ("UTF-16 LE", utf16(&text, false, false)),
-        ("UTF-8 BOM", [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat()),
+        (
+            "UTF-8 BOM",
+            [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+        ),
     ] {
         let p = detect(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(p.id(), "bandit-json", "{name}");
