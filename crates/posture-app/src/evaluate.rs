@@ -205,6 +205,7 @@ pub fn evaluate_target(
             ReportSource {
                 name: report.clone(),
                 bytes: source.bytes,
+                format: source.format,
             },
             target_path.clone(),
         ));

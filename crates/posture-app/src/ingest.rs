@@ -4,7 +4,7 @@
 use crate::AppError;
 use posture_engine::identify;
 use posture_model::{Timestamp, ToolInfo};
-use posture_parsers::Parser;
+use posture_parsers::{Chosen, DetectError, Parser};
 use posture_store::{IngestBatch, IngestOutcome, ReportInput, ScanKind, Store};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -19,6 +19,9 @@ pub const DEFAULT_MAX_REPORT_BYTES: u64 = 1024 * 1024 * 1024;
 pub struct ReportSource {
     pub name: String,
     pub bytes: Vec<u8>,
+    /// The format given for this report alone (`--format FILE=FORMAT`); it takes precedence
+    /// over [`IngestRequest::format`].
+    pub format: Option<String>,
 }
 
 /// Reads a report file, refusing it before reading when it is over `max_bytes`, and never
@@ -60,7 +63,11 @@ pub fn read_report_file(path: &Path, max_bytes: u64) -> Result<ReportSource, App
             limit: max_bytes,
         });
     }
-    Ok(ReportSource { name, bytes })
+    Ok(ReportSource {
+        name,
+        bytes,
+        format: None,
+    })
 }
 
 /// A report read, parsed and identified, ready to store.
@@ -122,21 +129,14 @@ fn prepare(
     known_sha256: Option<String>,
     target: Option<&str>,
 ) -> Result<PreparedReport, AppError> {
-    let parser: &dyn Parser = match format {
-        Some(id) => posture_parsers::parser_by_id(id).ok_or_else(|| AppError::UnknownFormat {
-            given: id.to_string(),
-            known: posture_parsers::PARSERS
-                .iter()
-                .map(|p| p.id())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?,
-        None => posture_parsers::detect(&source.bytes).map_err(|e| AppError::Detect {
-            file: source.name.clone(),
-            syntax: syntax_problem(&source.bytes),
-            error: e,
-        })?,
-    };
+    let given = effective_format(source, format)?;
+    let text = posture_parsers::encoding::decode(&source.bytes).map_err(|e| AppError::Detect {
+        file: source.name.clone(),
+        error: DetectError::Encoding(e),
+        syntax: None,
+    })?;
+    let chosen = choose_format(source, &text, given)?;
+    let parser = chosen.parser;
     let mut timings = Timings::default();
     // Hash on a second thread while parsing: both read the same bytes, neither waits.
     let (sha256, report) = std::thread::scope(|scope| {
@@ -147,7 +147,7 @@ fn prepare(
             (sha, t.elapsed().as_secs_f64())
         });
         let t = Instant::now();
-        let report = parser.parse(&source.bytes);
+        let report = parser.parse(&text);
         timings.parse = t.elapsed().as_secs_f64();
         let (sha, secs) = hasher
             .join()
@@ -155,11 +155,18 @@ fn prepare(
         timings.sha256 = secs;
         (sha, report)
     });
-    let report = report.map_err(|e| AppError::Parse {
+    let mut report = report.map_err(|e| AppError::Parse {
         file: source.name.clone(),
         format: parser.id().to_string(),
         error: e,
     })?;
+    chosen
+        .check(&mut report, &source.name)
+        .map_err(|e| AppError::Detect {
+            file: source.name.clone(),
+            error: e,
+            syntax: None,
+        })?;
     let parsed = report.occurrence_count();
     let skipped = report
         .diagnostics
@@ -238,6 +245,10 @@ pub fn ingest(
     // before spending time on parsing it.
     // Acceptances that expired by the time of this scan open again first, so the scan sees
     // (and its summary counts) them as open.
+    // An unknown format name is an error whatever the reports are (identical ones too).
+    for s in sources {
+        effective_format(s, req.format.as_deref())?;
+    }
     crate::workflow::expire(store, req.at)?;
     store.set_default_branch(&req.asset, &req.branches.default_branch, req.at)?;
     // Branches of the asset idle for too long retire (their occurrences close, no fix); a
@@ -260,7 +271,8 @@ pub fn ingest(
             &req.branch,
             req.target.as_deref().unwrap_or(""),
             &sha,
-        )? {
+        )? && read_the_same_way(store, single, &req, &sha, &scopes)?
+        {
             let outcome = IngestOutcome {
                 asset: req.asset.trim().to_string(),
                 scopes,
@@ -349,6 +361,86 @@ pub struct PreparedSummary {
     /// What the report's VEX statements did, when it had some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<crate::workflow::VexOutcome>,
+}
+
+/// Whether the identical report's last scans read it in the format this ingest would: the
+/// shortcut keys on the bytes *and* the effective format (the same bytes read as another format
+/// are another report). Unsure (a scan not among the recent ones) counts as no.
+fn read_the_same_way(
+    store: &dyn Store,
+    source: &ReportSource,
+    req: &IngestRequest,
+    sha: &str,
+    scopes: &[posture_store::ScopeOutcome],
+) -> Result<bool, AppError> {
+    let given = effective_format(source, req.format.as_deref())?;
+    let Ok(text) = posture_parsers::encoding::decode(&source.bytes) else {
+        return Ok(false);
+    };
+    let Ok(chosen) = posture_parsers::choose(&text, &source.name, given) else {
+        return Ok(false);
+    };
+    for scope in scopes {
+        let scans = store.scans(&posture_store::ScanQuery {
+            asset: Some(req.asset.trim().to_string()),
+            tool: Some(scope.tool.clone()),
+            limit: Some(500),
+        })?;
+        let mut same = scans
+            .iter()
+            .filter(|s| s.branch == req.branch.trim() && s.sha256 == sha)
+            .peekable();
+        if same.peek().is_none() || same.any(|s| s.format != chosen.parser.id()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The format given for a report: its own (`--format FILE=FORMAT`), else the batch's
+/// (`--format FORMAT`). An unknown format name is always an error.
+fn effective_format(
+    source: &ReportSource,
+    batch: Option<&str>,
+) -> Result<Option<&'static dyn Parser>, AppError> {
+    let Some(id) = source
+        .format
+        .as_deref()
+        .or(batch)
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+    else {
+        return Ok(None);
+    };
+    posture_parsers::parser_by_id(id)
+        .map(Some)
+        .ok_or_else(|| AppError::UnknownFormat {
+            given: id.to_string(),
+            known: posture_parsers::PARSERS
+                .iter()
+                .map(|p| p.id())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Chooses the format of a report's text (see [`posture_parsers::choose`]), naming the file in
+/// errors.
+fn choose_format(
+    source: &ReportSource,
+    text: &[u8],
+    given: Option<&'static dyn Parser>,
+) -> Result<Chosen, AppError> {
+    posture_parsers::choose(text, &source.name, given).map_err(|e| AppError::Detect {
+        file: source.name.clone(),
+        syntax: match e {
+            DetectError::NotRecognized { .. } | DetectError::Mismatch { .. } => {
+                syntax_problem(text)
+            }
+            _ => None,
+        },
+        error: e,
+    })
 }
 
 /// When a report is not recognized, says where its JSON breaks, if it is meant to be JSON: a

@@ -168,6 +168,7 @@ fn every_corpus_report_through_the_pipeline() {
         let source = ReportSource {
             name: rel.clone(),
             bytes,
+            format: None,
         };
         let hint = format_hint(rel, &source.bytes);
         let result = posture_app::ingest(

@@ -42,6 +42,7 @@ fn scan(store: &dyn Store, name: &str, bytes: Vec<u8>, at: Timestamp) {
         &[ReportSource {
             name: name.to_string(),
             bytes,
+            format: None,
         }],
         IngestRequest {
             asset: "shop".into(),
@@ -435,6 +436,7 @@ fn vex_statements_apply_at_ingest(b: &TestBackend) {
         &[ReportSource {
             name: "shop.openvex.json".into(),
             bytes: vex,
+            format: None,
         }],
         IngestRequest {
             asset: "shop".into(),

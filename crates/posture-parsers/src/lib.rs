@@ -13,6 +13,7 @@
 //! [`posture_model::SecretEvidence`] (hash + masked preview) immediately, and never copies the
 //! plaintext into any other field (title, description, snippet, context).
 
+pub mod encoding;
 mod error;
 pub mod formats;
 pub mod json;
@@ -21,7 +22,10 @@ mod sniff;
 pub mod xml;
 
 pub use error::{ParseError, ParseErrorKind, Position};
-pub use registry::{DetectError, PARSERS, detect, parser_by_id};
+pub use registry::{
+    Choice, Chosen, DetectError, PARSERS, bare_empty_shape, choose, detect, parser_by_id,
+    tool_named_by,
+};
 pub use sniff::Sniff;
 
 use posture_model::{Category, ParsedReport};
@@ -36,6 +40,29 @@ impl Confidence {
     pub const RESEMBLES: Confidence = Confidence(20);
     pub const MATCH: Confidence = Confidence(50);
     pub const CERTAIN: Confidence = Confidence(90);
+}
+
+/// An output with nothing in it that cannot say which tool wrote it. A tool that writes one
+/// when it finds nothing declares it ([`Parser::bare_empty`]): such a file is a clean scan of
+/// that tool when its format is given, or when its file name names the tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BareEmpty {
+    /// A 0-byte (or whitespace-only) file: JSON-lines and text tools print nothing.
+    Nothing,
+    /// `[]`.
+    EmptyArray,
+    /// `null`.
+    Null,
+}
+
+impl BareEmpty {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BareEmpty::Nothing => "an empty file",
+            BareEmpty::EmptyArray => "`[]`",
+            BareEmpty::Null => "`null`",
+        }
+    }
 }
 
 /// One scanner format. Implementations are unit structs listed in [`PARSERS`].
@@ -60,4 +87,10 @@ pub trait Parser: Sync {
     fn detect(&self, sniff: &Sniff<'_>) -> Confidence;
     /// Reads a whole report.
     fn parse(&self, input: &[u8]) -> Result<ParsedReport, ParseError>;
+    /// The outputs this format's tool writes when it finds nothing and that do not name the
+    /// tool (`[]`, `null`, nothing). Default: none, the tool always writes a document that
+    /// says what it is (so a 0-byte file is a crashed scanner, never a clean scan).
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[]
+    }
 }

@@ -276,6 +276,7 @@ pub(crate) async fn read_upload(
         return Ok(ReportSource {
             name,
             bytes: bytes.to_vec(),
+            format: None,
         });
     }
     let mut multipart = axum::extract::Multipart::from_request(request, state)
@@ -310,7 +311,11 @@ pub(crate) async fn read_upload(
             }
             bytes.extend_from_slice(&chunk);
         }
-        return Ok(ReportSource { name, bytes });
+        return Ok(ReportSource {
+            name,
+            bytes,
+            format: None,
+        });
     }
 }
 

@@ -492,6 +492,7 @@ mod tests {
             &[posture_app::ReportSource {
                 name: format!("bandit-{n}.json"),
                 bytes: bandit(n),
+                format: None,
             }],
             posture_app::IngestRequest {
                 asset: "shop".into(),

@@ -88,6 +88,7 @@ on_both_backends_async!(
         ..ServerSettings::default()
     }),
     a_bad_report_is_refused_naming_the_place_and_stores_nothing,
+    clean_scans_and_formats_given_in_uploads,
     pagination_is_stable_and_complete,
     answers_conform_to_the_openapi_document,
     the_database_never_holds_a_token_in_plaintext,
@@ -487,6 +488,87 @@ async fn a_bad_report_is_refused_naming_the_place_and_stores_nothing(e: &Env) {
             .iter()
             .all(|a| a.action != "scan.upload")
     }));
+}
+
+async fn upload_as(e: &Env, query: &str, body: &str) -> Answer {
+    let req = Request::post(format!("/api/v1/scans?asset=payments-api&{query}"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.admin))
+        .body(Body::from(body.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    send(&e.app, req).await
+}
+
+/// Issue 14, observations 3 and 6 through the API: an empty output is a clean scan when its
+/// format (`format=`) or its name (`name=`, the multipart file name) says the tool; a format
+/// given must fit; an unknown format is a 400 even on an identical report.
+async fn clean_scans_and_formats_given_in_uploads(e: &Env) {
+    let leak = r#"[{"RuleID":"generic-api-key","Description":"key","StartLine":3,"EndLine":3,"Secret":"Zq8vP3kL0mN7xR2t","File":"app.py","Commit":"abc"}]"#;
+    let a = upload_as(e, "name=gitleaks.json", leak).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["total"]["new"], 1);
+    let bandit3 = bandit(3, "fit");
+    let a = upload_as(e, "name=bandit.json", &bandit3).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let open = || {
+        e.db(|s| {
+            s.findings(&posture_store::FindingQuery {
+                status: Some(vec![posture_model::FindingStatus::Open]),
+                ..Default::default()
+            })
+            .unwrap_or_default()
+            .len()
+        })
+    };
+    assert_eq!(open(), 4);
+
+    // `[]` that names no tool: 422 with the way out; a 0-byte bandit report: 422
+    let a = upload_as(e, "name=scan.json", "[]").await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    assert!(a.text().contains("format="), "{}", a.text());
+    let a = upload_as(e, "name=bandit.json&format=bandit-json", "").await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    // a wrong format: 422 naming what the report is; an unknown one: 400, even identical
+    for format in [
+        "trivy-json",
+        "eslint-json",
+        "checkov-json",
+        "snyk-json",
+        "retirejs-json",
+    ] {
+        let a = upload_as(e, &format!("name=bandit.json&format={format}"), &bandit3).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{format}: {}",
+            a.text()
+        );
+        assert!(a.text().contains("bandit-json"), "{}", a.text());
+    }
+    let a = upload_as(e, "name=bandit.json&format=no-such-format", &bandit3).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    assert_eq!(open(), 4);
+
+    // the clean gitleaks output, named by the multipart file name: closes the leak
+    let boundary = "cleanB0undary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gitleaks.json\"\r\n\r\n[]\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/api/v1/scans?asset=payments-api")
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.admin))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = send(&e.app, req).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["total"]["fixed"], 1, "{}", a.text());
+    assert_eq!(open(), 3);
+    // and a clean bandit-free upload with its format given under any name
+    let a = upload_as(e, "name=out.json&format=trufflehog3-json", "[ ]").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["reports"][0]["format"], "trufflehog3-json");
 }
 
 async fn all_pages(e: &Env, query: &str, limit: usize) -> Vec<i64> {

@@ -230,9 +230,13 @@ pub struct IngestArgs {
     /// other's findings, and findings whose report names no file get this path.
     #[arg(long)]
     pub target: Option<String>,
-    /// Read the reports as this format instead of detecting it (see `posture formats`).
-    #[arg(long)]
-    pub format: Option<String>,
+    /// The reports' format instead of detecting it (see `posture formats`): `FORMAT` for every
+    /// report, `FILE=FORMAT` for one of them (repeatable; it wins over `FORMAT`). A format
+    /// given is checked against the content. An empty output that cannot name its tool (`[]`,
+    /// `null`, an empty file) needs its format, or a file name that names the tool
+    /// (`trufflehog3.json`).
+    #[arg(long, value_name = "[FILE=]FORMAT")]
+    pub format: Vec<String>,
     /// What the reports are.
     #[arg(long, value_enum, default_value = "findings")]
     pub kind: KindArg,

@@ -86,6 +86,62 @@ fn formats(a: FormatsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Splits `--format` values into the batch's format (`FORMAT`) and per-file formats
+/// (`FILE=FORMAT`, keyed by the index of the file among `files`). `FILE` is a report as given
+/// on the command line, or the file name of exactly one of them.
+pub fn split_formats(
+    values: &[String],
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<(Option<String>, std::collections::HashMap<usize, String>)> {
+    let mut batch: Option<String> = None;
+    let mut per_file = std::collections::HashMap::new();
+    for value in values {
+        let Some((file, format)) = value.rsplit_once('=') else {
+            if let Some(other) = batch.as_ref().filter(|b| *b != value) {
+                bail!(
+                    "--format {value}: the reports' format is already {other}; give one format per file with --format FILE=FORMAT"
+                );
+            }
+            batch = Some(value.clone());
+            continue;
+        };
+        let (file, format) = (file.trim(), format.trim());
+        if file.is_empty() || format.is_empty() {
+            bail!("--format {value}: expected FORMAT or FILE=FORMAT");
+        }
+        let as_given: Vec<usize> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.as_os_str() == std::ffi::OsStr::new(file))
+            .map(|(i, _)| i)
+            .collect();
+        let matches = if as_given.is_empty() {
+            files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.file_name() == Some(std::ffi::OsStr::new(file)))
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            as_given
+        };
+        match matches.as_slice() {
+            [] => bail!("--format {value}: {file} is not one of the reports given"),
+            [i] => {
+                if let Some(previous) = per_file.insert(*i, format.to_string())
+                    && previous != format
+                {
+                    bail!("--format {value}: {file} already has the format {previous}");
+                }
+            }
+            _ => bail!(
+                "--format {value}: several reports are named {file}; give the path as on the command line"
+            ),
+        }
+    }
+    Ok((batch, per_file))
+}
+
 pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
     s.parse::<Timestamp>()
         .with_context(|| format!("`{s}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z"))
@@ -101,9 +157,12 @@ fn ingest(
         None => SystemClock.now(),
     };
     // Read and check every file before opening the database: a bad file changes nothing.
+    let (batch_format, per_file) = split_formats(&a.format, &a.files)?;
     let mut sources = Vec::with_capacity(a.files.len());
-    for f in &a.files {
-        sources.push(posture_app::read_report_file(f, a.max_report_size)?);
+    for (i, f) in a.files.iter().enumerate() {
+        let mut source = posture_app::read_report_file(f, a.max_report_size)?;
+        source.format = per_file.get(&i).cloned();
+        sources.push(source);
     }
     // posture.toml names each asset's default branch and when idle branches retire
     let portfolio = crate::risk::load(config)?;
@@ -120,7 +179,7 @@ fn ingest(
             target: a.target.clone(),
             branch: a.branch.clone(),
             commit: a.commit.clone(),
-            format: a.format.clone(),
+            format: batch_format,
             kind: match a.kind {
                 KindArg::Findings => ScanKind::Findings,
                 KindArg::Runtime => ScanKind::Runtime,

@@ -73,6 +73,7 @@ pub fn run(
         let source = ReportSource {
             name: r.file_name.clone(),
             bytes: r.bytes.clone(),
+            format: None,
         };
         let (outcome, _) = posture_app::ingest(
             store.as_ref(),

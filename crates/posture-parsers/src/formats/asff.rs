@@ -341,7 +341,17 @@ impl Parser for Asff {
         }
         let mut diagnostics = Vec::new();
         let mut runs: Vec<ToolRun> = Vec::new();
+        let mut lacking = Vec::new();
         json::each_item(&items, base, &mut diagnostics, |_, locator, f: Finding| {
+            // every ASFF finding has an `Id` and a `ProductArn` or `GeneratorId`: an item without
+            // them is another tool's (a format given by mistake), not a finding to invent
+            if f.id.is_none() || f.product_arn.is_none() && f.generator_id.is_none() {
+                lacking.push(json::skipped(
+                    &locator,
+                    "item skipped: not an ASFF finding (it lacks `Id`, or `ProductArn` and `GeneratorId`)",
+                ));
+                return;
+            }
             let tool = tool_of(&f);
             if let Some(occ) = to_occurrence(f, locator, &id_counts) {
                 match runs.iter_mut().find(|r| r.tool.name == tool.name) {
@@ -353,6 +363,7 @@ impl Parser for Asff {
                 }
             }
         });
+        diagnostics.extend(lacking);
         Ok(ParsedReport {
             format: self.id().to_string(),
             runs,

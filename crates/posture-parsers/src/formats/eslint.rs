@@ -31,7 +31,7 @@
 //! Collapsing: none, one occurrence per message.
 
 use crate::json::{self, null_default, opt_lenient_string, opt_lenient_u32};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -100,6 +100,10 @@ impl Parser for Eslint {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Sast]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -38,7 +38,7 @@
 //! Collapsing: none, one occurrence per alert.
 
 use crate::json::{self, null_default, opt_lenient_string, opt_lenient_u32};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -138,6 +138,10 @@ impl Parser for GithubCodeScanning {
         &[Category::Sast]
     }
 
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray]
+    }
+
     fn detect(&self, s: &Sniff<'_>) -> Confidence {
         if !s.is_json_array() {
             return Confidence::NO;
@@ -159,7 +163,17 @@ impl Parser for GithubCodeScanning {
         let mut diagnostics = Vec::new();
         let mut runs: Vec<ToolRun> = Vec::new();
         let mut fixed = 0usize;
+        let mut lacking = Vec::new();
         json::each_item(&items, "", &mut diagnostics, |_, locator, a: Alert| {
+            // every alert has its number and its rule: an item without them is another tool's
+            // (a format given by mistake), not an alert to invent
+            if a.number.is_none() || a.rule.id.is_none() && a.rule.name.is_none() {
+                lacking.push(json::skipped(
+                    &locator,
+                    "item skipped: not a code scanning alert (it lacks `number` or `rule`)",
+                ));
+                return;
+            }
             let state = present(&a.state).map(str::to_ascii_lowercase);
             if matches!(state.as_deref(), Some("fixed") | Some("closed")) {
                 fixed += 1;
@@ -178,6 +192,7 @@ impl Parser for GithubCodeScanning {
                 }),
             }
         });
+        diagnostics.extend(lacking);
         if fixed > 0 {
             diagnostics.push(json::warning(
                 "",

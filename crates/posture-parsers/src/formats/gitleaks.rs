@@ -15,7 +15,7 @@
 //! (the engine's fingerprint is secret + file + rule), as DefectDojo merges `version_7.5.0.json`.
 
 use crate::json::{self, null_default, opt_lenient_u32};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, ParsedReport, SecretEvidence, Severity, ToolInfo, ToolRun,
 };
@@ -73,6 +73,10 @@ impl Parser for Gitleaks {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Secret]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray, BareEmpty::Null]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

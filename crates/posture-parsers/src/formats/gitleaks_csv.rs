@@ -24,7 +24,7 @@
 
 use crate::formats::gitleaks::{Leak, to_occurrence};
 use crate::json;
-use crate::{Confidence, ParseError, ParseErrorKind, Parser, Position, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, ParseErrorKind, Parser, Position, Sniff};
 use posture_model::{Category, ParsedReport, ToolInfo, ToolRun};
 
 pub struct GitleaksCsv;
@@ -54,6 +54,10 @@ impl Parser for GitleaksCsv {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Secret]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::Nothing]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

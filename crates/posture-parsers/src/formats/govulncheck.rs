@@ -38,7 +38,7 @@
 use crate::formats::osv_scanner::{OsvRecord, item, max_db_severity};
 use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_u32};
-use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
 };
@@ -158,6 +158,10 @@ impl Parser for Govulncheck {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Sca]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::Nothing]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -21,7 +21,7 @@
 
 use crate::formats::grype::{Match, to_occurrence};
 use crate::json::{self, null_default};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, ParsedReport, ToolInfo, ToolRun};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -62,6 +62,10 @@ impl Parser for GrypeJsonl {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Container, Category::Sca]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::Nothing]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -13,7 +13,7 @@
 
 use crate::formats::trivy::non_empty_trimmed;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -57,6 +57,10 @@ impl Parser for Hadolint {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Iac]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

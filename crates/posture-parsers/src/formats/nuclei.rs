@@ -25,7 +25,7 @@
 //! extracted results. No tool fingerprint: nuclei has none. Request and response are never kept.
 
 use crate::json;
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun,
     normalize_vuln_id,
@@ -129,6 +129,10 @@ impl Parser for Nuclei {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Dast]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::Nothing, BareEmpty::EmptyArray]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -37,7 +37,7 @@
 
 use crate::formats::trivy::{non_empty_trimmed, purl_type, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_string, parse_cwe, tidy_cwes};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,
     ToolInfo, ToolRun,
@@ -336,6 +336,10 @@ impl Parser for OsvScanner {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Sca]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::Nothing]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -19,7 +19,7 @@
 use crate::formats::osv_scanner::item;
 use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_string};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -65,6 +65,10 @@ impl Parser for PipAudit {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Sca]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

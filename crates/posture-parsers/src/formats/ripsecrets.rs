@@ -23,7 +23,7 @@
 //! Detection: only when every non-empty line of the head looks like `path:digits:` and the
 //! report is not JSON or XML (`MATCH`, not `CERTAIN`: grep output looks the same).
 
-use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, ParsedReport, SecretEvidence, Severity, ToolInfo, ToolRun,
 };
@@ -54,6 +54,10 @@ impl Parser for Ripsecrets {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Secret]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::Nothing]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -26,7 +26,7 @@
 use crate::formats::osv_scanner::item;
 use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, Scalar, null_default, one_or_many, opt_lenient_f64, opt_lenient_string};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
 };
@@ -99,6 +99,10 @@ impl Parser for Safety {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Sca]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -53,7 +53,7 @@
 //! [`SecretEvidence`]: posture_model::SecretEvidence
 
 use crate::json::{self, opt_lenient_f64, opt_lenient_u32};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,
     ToolInfo, ToolRun, normalize_vuln_id,
@@ -309,6 +309,10 @@ impl Parser for Trivy {
             Category::Iac,
             Category::Secret,
         ]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::Null]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

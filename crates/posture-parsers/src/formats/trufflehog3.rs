@@ -28,7 +28,7 @@
 use super::ripsecrets::likely_secret_token;
 use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32, pointer, pointer_index};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, ParsedReport, SecretEvidence, Severity, ToolInfo, ToolRun,
 };
@@ -86,6 +86,10 @@ impl Parser for Trufflehog3 {
 
     fn categories(&self) -> &'static [Category] {
         &[Category::Secret]
+    }
+
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray]
     }
 
     fn detect(&self, s: &Sniff<'_>) -> Confidence {

@@ -14,7 +14,7 @@
 
 use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32};
-use crate::{Confidence, ParseError, Parser, Sniff};
+use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, ParsedReport, SecretEvidence, Severity, ToolInfo, ToolRun,
 };
@@ -54,6 +54,10 @@ impl Parser for Whispers {
         &[Category::Secret]
     }
 
+    fn bare_empty(&self) -> &'static [BareEmpty] {
+        &[BareEmpty::EmptyArray]
+    }
+
     fn detect(&self, s: &Sniff<'_>) -> Confidence {
         if !s.is_json_array() {
             return Confidence::NO;
@@ -81,9 +85,20 @@ impl Parser for Whispers {
         let items = items.unwrap_or_default();
         let mut diagnostics = Vec::new();
         let mut occurrences = Vec::with_capacity(items.len());
+        let mut lacking = Vec::new();
         json::each_item(&items, "", &mut diagnostics, |_, loc, it: Item| {
+            // every whispers finding names its rule and file: an item without them is another
+            // tool's (a format given by mistake), not a finding to invent
+            if it.rule_id.is_none() || it.file.is_none() {
+                lacking.push(json::skipped(
+                    &loc,
+                    "item skipped: not a whispers finding (it lacks `rule_id` or `file`)",
+                ));
+                return;
+            }
             occurrences.push(to_occurrence(it, loc));
         });
+        diagnostics.extend(lacking);
         Ok(ParsedReport {
             format: self.id().to_string(),
             runs: vec![ToolRun {

@@ -9,6 +9,7 @@ mod burp_api;
 mod burp_xml;
 mod cargo_audit;
 mod checkov;
+mod choosing;
 mod clair;
 mod common;
 mod conformance;
