@@ -310,6 +310,13 @@ $fn$;
 CREATE TRIGGER findings_risk_marked BEFORE UPDATE OF risk_score ON findings
 FOR EACH ROW WHEN (NEW.risk_score < 0) EXECUTE FUNCTION posture_risk_marked();
 "#,
+    // 10: the check value of the installation's secret key (as on SQLite)
+    r#"
+CREATE TABLE secret_key_check (
+    id SMALLINT PRIMARY KEY CHECK (id = 1),
+    check_value TEXT NOT NULL
+);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

@@ -298,4 +298,12 @@ BEGIN
     UPDATE findings SET risk_version = OLD.risk_version + 1 WHERE id = NEW.id;
 END;
 "#,
+    // 10: the check value of the installation's secret key (the key itself is kept outside
+    // the database): every writer must use the key this database was first written with
+    r#"
+CREATE TABLE secret_key_check (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    check_value TEXT NOT NULL
+);
+"#,
 ];
