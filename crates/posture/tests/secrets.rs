@@ -40,7 +40,7 @@ fn corpus_root() -> Option<PathBuf> {
 
 /// The corpus files that carry secrets (by their tool's name in the path), and the reports of
 /// tools with hard-coded-credential rules.
-fn secret_reports(root: &Path) -> Vec<PathBuf> {
+fn secret_reports(root: &Path) -> Vec<(PathBuf, bool)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -58,7 +58,7 @@ fn secret_reports(root: &Path) -> Vec<PathBuf> {
                 .unwrap_or(&p)
                 .to_string_lossy()
                 .to_ascii_lowercase();
-            let tool = [
+            let secret_tool = [
                 "gitleaks",
                 "trufflehog",
                 "whispers",
@@ -66,17 +66,17 @@ fn secret_reports(root: &Path) -> Vec<PathBuf> {
                 "detect-secrets",
                 "detect_secrets",
                 "secret",
-                "bandit",
             ]
             .iter()
             .any(|t| rel.contains(t));
+            let tool = secret_tool || rel.contains("bandit");
             let flask = rel.contains("multiscan/vulnerable-flask-app/")
                 && (rel.ends_with(".json") || rel.ends_with(".sarif") || rel.ends_with(".txt"));
             let report = [".json", ".jsonl", ".sarif", ".txt", ".csv", ".golden"]
                 .iter()
                 .any(|x| rel.ends_with(x));
             if (tool && report) || flask {
-                out.push(p);
+                out.push((p, secret_tool));
             }
         }
     }
@@ -98,7 +98,7 @@ const SECRET_KEYS: &[&str] = &[
 /// The secret values a report gives away, as this test can read them: the values of secret
 /// fields (base64 ones decoded), the literals of hard-coded-password results, the tokens of
 /// the lines a line-oriented scanner printed.
-fn secrets_of(path: &Path) -> Vec<String> {
+fn secrets_of(path: &Path, secret_tool: bool) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
@@ -112,7 +112,7 @@ fn secrets_of(path: &Path) -> Vec<String> {
                     Ok(v) => docs.push(v),
                     // ripsecrets: `path:line:content`
                     Err(_) => {
-                        if let Some(content) = line.splitn(3, ':').nth(2) {
+                        if secret_tool && let Some(content) = line.splitn(3, ':').nth(2) {
                             raw.push(content.to_string());
                         }
                     }
@@ -121,7 +121,7 @@ fn secrets_of(path: &Path) -> Vec<String> {
         }
     }
     for d in &docs {
-        walk(d, None, &mut raw);
+        walk(d, None, secret_tool, &mut raw);
     }
     let mut out = Vec::new();
     for r in raw {
@@ -134,7 +134,9 @@ fn secrets_of(path: &Path) -> Vec<String> {
     out
 }
 
-fn walk(v: &serde_json::Value, key: Option<&str>, out: &mut Vec<String>) {
+/// Collects the literals of hard-coded-password results and, in a secret scanner's report
+/// (`secret_tool`), the values of its secret fields.
+fn walk(v: &serde_json::Value, key: Option<&str>, secret_tool: bool, out: &mut Vec<String>) {
     use serde_json::Value;
     match v {
         Value::Object(m) => {
@@ -158,16 +160,18 @@ fn walk(v: &serde_json::Value, key: Option<&str>, out: &mut Vec<String>) {
                 }
             }
             for (k, vv) in m {
-                walk(vv, Some(k), out);
+                walk(vv, Some(k), secret_tool, out);
             }
         }
         Value::Array(a) => {
             for x in a {
-                walk(x, key, out);
+                walk(x, key, secret_tool, out);
             }
         }
         Value::String(s) => {
-            if key.is_some_and(|k| SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str())) {
+            if secret_tool
+                && key.is_some_and(|k| SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+            {
                 out.push(s.clone());
                 // trufflehog v3 writes `Raw` as base64 of the bytes
                 if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s.trim())
@@ -265,8 +269,8 @@ fn no_secret_anywhere(b: &TestBackend) {
     };
     let reports = secret_reports(&root);
     let mut secrets: Vec<(String, PathBuf)> = Vec::new();
-    for r in &reports {
-        for s in secrets_of(r) {
+    for (r, secret_tool) in &reports {
+        for s in secrets_of(r, *secret_tool) {
             if !secrets.iter().any(|(v, _)| v == &s) {
                 secrets.push((s, r.clone()));
             }
@@ -338,7 +342,7 @@ min_severity = "info"
         haystack: Vec::new(),
     };
     let mut ingested = 0;
-    for (i, r) in reports.iter().enumerate() {
+    for (i, (r, _)) in reports.iter().enumerate() {
         let flask = r.to_string_lossy().contains("vulnerable-flask-app");
         let asset = if flask {
             "flask".to_string()
@@ -413,6 +417,13 @@ min_severity = "info"
         .push(("Jira issues and requests".into(), jira_state.into_bytes()));
     run.haystack.push(("the database".into(), b.raw_contents()));
 
+    eprintln!(
+        "{} secret values from {} reports ({ingested} ingested), {} findings, {} places checked",
+        secrets.len(),
+        reports.len(),
+        ids.len(),
+        run.haystack.len()
+    );
     let mut leaks = Vec::new();
     for (secret, report) in &secrets {
         for (place, bytes) in &run.haystack {
