@@ -173,6 +173,7 @@ pub fn evaluate_target(
     reports.dedup();
 
     let store = SqliteStore::open(":memory:")?;
+    let key = store.secret_key()?;
     let at = posture_model::Timestamp::from_second(1_767_225_600)
         .unwrap_or(posture_model::Timestamp::UNIX_EPOCH);
     // report -> locator -> fingerprint (collapsed duplicates included)
@@ -190,7 +191,7 @@ pub fn evaluate_target(
         files.sort_unstable();
         files.dedup();
         let target_path = (files.len() == 1).then(|| files[0].to_string());
-        let prepared = crate::ingest::prepare_with_target(&source, target_path.as_deref())?;
+        let prepared = crate::ingest::prepare_with_target(&source, target_path.as_deref(), &key)?;
         let mut map = HashMap::new();
         for (_, identified) in &prepared.input.runs {
             for o in &identified.occurrences {

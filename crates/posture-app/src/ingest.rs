@@ -3,7 +3,7 @@
 
 use crate::AppError;
 use posture_engine::identify;
-use posture_model::{Timestamp, ToolInfo};
+use posture_model::{SecretKey, Timestamp, ToolInfo};
 use posture_parsers::{Chosen, DetectError, Parser};
 use posture_store::{IngestBatch, IngestOutcome, ReportInput, ScanKind, Store};
 use sha2::{Digest, Sha256};
@@ -103,21 +103,24 @@ impl std::fmt::Display for Timings {
     }
 }
 
-/// Detects (or looks up) the format, parses and identifies one report. Pure apart from
-/// hashing: nothing is stored.
+/// Detects (or looks up) the format, parses, masks secrets (keyed with `key`, the store's
+/// [`Store::secret_key`]) and identifies one report. Pure apart from hashing: nothing is
+/// stored.
 pub fn prepare_report(
     source: &ReportSource,
     format: Option<&str>,
+    key: &SecretKey,
 ) -> Result<PreparedReport, AppError> {
-    prepare(source, format, None, None)
+    prepare(source, format, None, None, key)
 }
 
 /// `prepare_report` with a scan target (see [`IngestRequest::target`]).
 pub fn prepare_with_target(
     source: &ReportSource,
     target: Option<&str>,
+    key: &SecretKey,
 ) -> Result<PreparedReport, AppError> {
-    prepare(source, None, None, target)
+    prepare(source, None, None, target, key)
 }
 
 /// `prepare_report`, reusing a SHA-256 already computed, and giving occurrences that name no
@@ -128,6 +131,7 @@ fn prepare(
     format: Option<&str>,
     known_sha256: Option<String>,
     target: Option<&str>,
+    key: &SecretKey,
 ) -> Result<PreparedReport, AppError> {
     let given = effective_format(source, format)?;
     let text = posture_parsers::encoding::decode(&source.bytes).map_err(|e| AppError::Detect {
@@ -167,6 +171,11 @@ fn prepare(
             error: e,
             syntax: None,
         })?;
+    // A diagnostic is stored and shown: it never repeats a value of the report (which may be
+    // a secret), whichever parser wrote it.
+    for d in &mut report.diagnostics {
+        d.message = posture_model::redact_values(&d.message);
+    }
     let parsed = report.occurrence_count();
     let skipped = report
         .diagnostics
@@ -186,6 +195,9 @@ fn prepare(
                     }
                 }
             }
+            // Secrets masked in every field and their evidence keyed, for every format, before
+            // identity and the store see them.
+            posture_engine::secrets::protect(&run.tool.name, &mut run.occurrences, key);
             let identified = identify(&run.tool.name, run.occurrences);
             (run.tool, identified)
         })
@@ -241,6 +253,9 @@ pub fn ingest(
     if sources.is_empty() {
         return Err(AppError::Invalid("no report given".into()));
     }
+    // The installation's key, checked against the database's: no secret is stored unkeyed or
+    // keyed with another key (fail closed, before anything is read or written).
+    let key = store.secret_key()?;
     // The common CI case of re-uploading an unchanged report: recognise it by its SHA-256
     // before spending time on parsing it.
     // Acceptances that expired by the time of this scan open again first, so the scan sees
@@ -302,7 +317,7 @@ pub fn ingest(
             .as_deref()
             .map(str::trim)
             .filter(|t| !t.is_empty());
-        let prepared = prepare(s, req.format.as_deref(), known_sha.take(), target)?;
+        let prepared = prepare(s, req.format.as_deref(), known_sha.take(), target, &key)?;
         summaries.push(PreparedSummary {
             name: s.name.clone(),
             format: prepared.input.format.clone(),

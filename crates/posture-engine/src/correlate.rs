@@ -93,7 +93,7 @@ pub struct Features {
     /// `ecosystem/name`, normalized.
     #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
-    /// The secret's identities (`blake3:…`, `sha1:…`).
+    /// The secret's identities (its hash keyed with the installation's key).
     #[serde(rename = "s", default, skip_serializing_if = "Vec::is_empty")]
     pub secret: Vec<String>,
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]

@@ -8,7 +8,9 @@
 //! * [`correlate`]: what identity cannot join (other ids for one advisory, other rules for one
 //!   weakness, other tools for one control): features, blocking keys, and scored matches, each
 //!   with a confidence and a sentence a person can read;
-//! * [`control_map`]: the reviewed table of equivalent IaC controls across scanners.
+//! * [`control_map`]: the reviewed table of equivalent IaC controls across scanners;
+//! * [`secrets`]: secrets masked in every field of every format, evidence sealed with the
+//!   installation's key, before identity.
 //!
 //! Architecture invariant: no I/O, no clock (times are passed in), no storage types. The store
 //! calls these functions inside its transaction; both SQLite and PostgreSQL back ends therefore
@@ -18,6 +20,7 @@ pub mod control_map;
 pub mod correlate;
 pub mod identity;
 pub mod lifecycle;
+pub mod secrets;
 
 pub use correlate::{Features, Match, Thresholds};
 pub use identity::{

@@ -20,7 +20,10 @@ pub use occurrence::{
     Category, Component, CvssRating, Diagnostic, DiagnosticLevel, EpssScore, IdentityHints,
     Location, Occurrence, Package, ParsedReport, ToolInfo, ToolRun, VexStatement, VexStatus,
 };
-pub use secret::{SecretEvidence, mask_secret};
+pub use secret::{
+    MIN_KEY_MATERIAL, SEALED_PREFIX, SECRET_MASK, SecretEvidence, SecretKey, UNSEALED_PREFIX,
+    mask_secret, redact_values,
+};
 pub use severity::Severity;
 pub use status::{EventKind, FindingStatus};
 pub use vuln::{VulnIdKind, classify_vuln_id, normalize_vuln_id};

@@ -128,7 +128,8 @@ fn strip_pos(e: &serde_json::Error) -> String {
     if let Some(cut) = m.rfind(" at line ") {
         m.truncate(cut);
     }
-    m
+    // the value may be a secret: never repeat it
+    posture_model::redact_values(&m)
 }
 
 /// Parses an owned value out of a raw item (for rarely used sub-objects).

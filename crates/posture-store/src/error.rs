@@ -24,6 +24,9 @@ pub enum StoreError {
     Unsupported(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The installation's secret key is missing, unreadable or not the database's.
+    #[error("{0}")]
+    SecretKey(String),
 }
 
 impl StoreError {

@@ -135,6 +135,25 @@ pub(crate) fn batch_scope(batch: &IngestBatch) -> Result<(String, String, String
     if branch.is_empty() {
         return Err(StoreError::Invalid("the branch name is empty".into()));
     }
+    // Secret evidence is stored only keyed with the installation's key: a parser's unkeyed
+    // SHA-1 would let any reader check a guess (fail closed rather than store it).
+    let unsealed = batch.reports.iter().any(|r| {
+        r.runs.iter().any(|(_, run)| {
+            run.occurrences.iter().any(|o| {
+                o.features
+                    .secret
+                    .iter()
+                    .any(|h| !h.starts_with(posture_model::SEALED_PREFIX))
+            })
+        })
+    });
+    if unsealed {
+        return Err(StoreError::Invalid(
+            "secret evidence must be keyed with the installation's secret key before it is \
+             stored (posture_engine::secrets::protect)"
+                .into(),
+        ));
+    }
     Ok((asset, branch, batch.target.trim().to_string()))
 }
 

@@ -23,6 +23,7 @@ mod ingest_flow;
 mod integration_store;
 mod integration_types;
 mod postgres;
+pub mod secret_key;
 mod sql;
 mod sqlite;
 mod stored;
@@ -48,6 +49,15 @@ pub use workflow_types::*;
 
 /// Everything Posture stores, as one bulk-oriented interface.
 pub trait Store: WorkflowStore + BranchStore + Send + Sync {
+    /// The installation's secret key (see [`secret_key`]): the key every secret hash is keyed
+    /// with before it is stored. Resolved on first use and checked against the check value the
+    /// database records (recorded by the first writer); a different key is an error.
+    fn secret_key(&self) -> Result<posture_model::SecretKey, StoreError>;
+
+    /// Uses `key` as the installation's secret key for this handle, before the environment or
+    /// a key file (tests; an embedding program). Has no effect once a key is in use.
+    fn use_secret_key(&self, key: posture_model::SecretKey);
+
     /// Writes one ingest (one or more reports for one asset and branch) in one transaction:
     /// all or nothing.
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;

@@ -13,6 +13,19 @@ use crate::{AccessStore, PostgresStore, SqliteStore, Store, StoreError};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The installation's secret key material every test store uses (given to in-process
+/// handles; test helpers that run the binary pass it as `POSTURE_SECRET_KEY`), so that every
+/// writer of a test database agrees.
+pub const TEST_SECRET_KEY: &str = "posture test suite secret key material: not a real one";
+
+/// [`TEST_SECRET_KEY`] as a key.
+pub fn test_secret_key() -> posture_model::SecretKey {
+    match posture_model::SecretKey::from_material(TEST_SECRET_KEY.as_bytes()) {
+        Ok(key) => key,
+        Err(e) => panic!("the test key is refused: {e}"),
+    }
+}
+
 /// The server tests use unless `POSTURE_TEST_POSTGRES` names another.
 pub const DEFAULT_TEST_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -122,7 +135,10 @@ impl TestBackend {
             }
         };
         match opened {
-            Ok(store) => store,
+            Ok(store) => {
+                store.use_secret_key(test_secret_key());
+                store
+            }
             Err(e) => panic!("cannot open the {} test store: {e}", self.kind()),
         }
     }
@@ -133,7 +149,10 @@ impl TestBackend {
     /// server does (each call a new handle on the same database).
     pub fn access_store(&self) -> Box<dyn AccessStore> {
         match crate::open_with_access(self.location()) {
-            Ok(store) => store,
+            Ok(store) => {
+                store.use_secret_key(test_secret_key());
+                store
+            }
             Err(e) => panic!("cannot open the {} test store: {e}", self.kind()),
         }
     }

@@ -582,9 +582,9 @@ fn suggestions_can_be_accepted_or_rejected(b: &TestBackend) {
         start_line: Some(12),
         ..Default::default()
     };
-    secret.secret = Some(posture_model::SecretEvidence::from_plaintext(
-        "AKIAEXAMPLEEXAMPLE99",
-    ));
+    let mut evidence = posture_model::SecretEvidence::from_plaintext("AKIAEXAMPLEEXAMPLE99");
+    s.secret_key().expect("the key").seal(&mut evidence);
+    secret.secret = Some(evidence);
     let mut policy = Occurrence::new(
         Category::Iac,
         "CKV_AWS_41",

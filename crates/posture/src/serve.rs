@@ -48,6 +48,11 @@ pub fn run_server(
 
 pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = open_access_store(database)?;
+    // The server takes uploads: without the installation's secret key (or with another key
+    // than the database's) it would refuse each one, so it refuses to start (fail closed).
+    store
+        .secret_key()
+        .context("the server cannot store uploads")?;
     let bootstrap = posture_server::bootstrap_token(store.as_ref(), SystemClock.now())?;
     let settings = ServerSettings {
         max_upload_bytes: a.max_upload_size,

@@ -24,7 +24,13 @@ fn leaks(entries: &[(&str, u32)]) -> String {
 
 fn posture(db: impl AsRef<OsStr>) -> Command {
     let mut c = Command::cargo_bin("posture").expect("binary");
-    c.arg("--database").arg(db).env_remove("POSTURE_DATABASE");
+    c.arg("--database")
+        .arg(db)
+        .env_remove("POSTURE_DATABASE")
+        .env(
+            "POSTURE_SECRET_KEY",
+            posture_store::testing::TEST_SECRET_KEY,
+        );
     c
 }
 
@@ -429,6 +435,10 @@ fn two_ingest_processes_for_one_asset_lose_and_double_nothing(b: &TestBackend) {
             .args(["ingest", "--asset", "shop"])
             .arg(report)
             .env_remove("POSTURE_DATABASE")
+            .env(
+                "POSTURE_SECRET_KEY",
+                posture_store::testing::TEST_SECRET_KEY,
+            )
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

@@ -56,6 +56,10 @@ fn posture_bin() -> PathBuf {
 
 fn run_posture(db: &str, args: &[&str]) -> String {
     let out = Command::new(posture_bin())
+        .env(
+            "POSTURE_SECRET_KEY",
+            posture_store::testing::TEST_SECRET_KEY,
+        )
         .arg("--database")
         .arg(db)
         .args(args)
@@ -74,6 +78,10 @@ fn run_posture(db: &str, args: &[&str]) -> String {
 /// Starts `posture serve` on a free port; returns the guard and the base URL.
 fn start_server(db: &str, config: &Path) -> (Guard, String) {
     let mut child = Command::new(posture_bin())
+        .env(
+            "POSTURE_SECRET_KEY",
+            posture_store::testing::TEST_SECRET_KEY,
+        )
         .arg("--database")
         .arg(db)
         .arg("--config")
@@ -428,6 +436,10 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
         .unwrap_or_else(|e| panic!("{e}"));
     // First start: a bootstrap admin token, printed once.
     let mut child = Command::new(posture_bin())
+        .env(
+            "POSTURE_SECRET_KEY",
+            posture_store::testing::TEST_SECRET_KEY,
+        )
         .arg("--database")
         .arg(db)
         .arg("--config")

@@ -24,7 +24,7 @@
 //!   per-result id, so there is no `tool_fingerprint`.
 //! * Secrets: Checkov masks the secret in `code_block` (`AKIAI**********`) and puts the SHA-1
 //!   of the plaintext in `resource` (the same hash detect-secrets writes as `hashed_secret`).
-//!   The secret evidence is therefore `sha1:<resource>` with the masked preview `****` (the
+//!   The secret evidence is therefore `sha1:<resource>` with the masked preview `********` (the
 //!   mask is never hashed, the code block is never kept); `location.resource` stays empty
 //!   (the hash is not a resource) and the end line is the start line (Checkov writes `[l, l+1]`).
 //!
@@ -289,13 +289,7 @@ fn to_occurrence(c: Check, check_type: &str, locator: String) -> Occurrence {
     };
     let resource = non_empty(c.resource);
     if is_secret {
-        occ.secret = resource
-            .filter(|r| r.len() == 40 && r.chars().all(|ch| ch.is_ascii_hexdigit()))
-            .map(|sha1| SecretEvidence {
-                hash: format!("sha1:{}", sha1.to_ascii_lowercase()),
-                masked: "****".to_string(),
-                sha1: None,
-            });
+        occ.secret = resource.as_deref().and_then(SecretEvidence::from_sha1);
         occ.cwes = vec![798];
     } else {
         occ.location.resource = resource;

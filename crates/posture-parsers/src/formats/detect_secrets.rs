@@ -11,7 +11,7 @@
 //! `suppressed = true`.
 //!
 //! Secrets: the report does not contain the secret, only `hashed_secret`, the SHA-1 of it. The
-//! evidence is `SecretEvidence { hash: "sha1:<hashed_secret>", masked: "****" }` (nothing of the
+//! evidence is `SecretEvidence { hash: "sha1:<hashed_secret>", masked: "********" }` (nothing of the
 //! secret is known, so the preview shows nothing). It is not re-hashed: the value is the SHA-1
 //! of the plaintext as detect-secrets computed it, which Checkov writes too (its secret
 //! `resource`), so those two tools correlate directly. Matching detect-secrets against tools that
@@ -182,13 +182,8 @@ fn to_occurrence(e: Entry, file: &str, locator: String) -> Occurrence {
     );
     occ.secret = e
         .hashed_secret
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
-        .map(|h| SecretEvidence {
-            hash: format!("sha1:{h}"),
-            masked: "****".to_string(),
-            sha1: None,
-        });
+        .as_deref()
+        .and_then(SecretEvidence::from_sha1);
     let path = e
         .filename
         .filter(|f| !f.trim().is_empty())

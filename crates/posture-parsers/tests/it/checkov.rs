@@ -68,7 +68,7 @@ fn happy_fixture_snapshot() {
     assert_eq!(secret.location.end_line, Some(7));
     let ev = secret.secret.as_ref().expect("sha1 evidence");
     assert_eq!(ev.hash, "sha1:4f4a5b1b6bdfc0f4fbd9cd0e24ba77e5e5b4c6a1");
-    assert_eq!(ev.masked, "****");
+    assert_eq!(ev.masked, "********");
     let text = serde_json::to_string(&report).unwrap();
     assert!(!text.contains("AKIAZ*"), "the mask is not kept");
 

@@ -25,7 +25,7 @@ fn happy_fixture_snapshot() {
         ev.hash, "sha1:4f4a5b1b6bdfc0f4fbd9cd0e24ba77e5e5b4c6a1",
         "kept, lowercased, not re-hashed"
     );
-    assert_eq!(ev.masked, "****");
+    assert_eq!(ev.masked, "********");
     // the same secret as Checkov reports it: one SHA-1 identity
     let ck = Checkov
         .parse(&fixture("checkov-json", "happy.json"))

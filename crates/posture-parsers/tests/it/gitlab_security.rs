@@ -89,7 +89,7 @@ fn secret_detection_keeps_no_plaintext() {
     assert_eq!(o.identity.context, None);
     assert_eq!(
         o.secret.as_ref().map(|s| s.masked.as_str()),
-        Some("AKIA****************")
+        Some("AKIA********")
     );
     assert_eq!(o.location.start_line, Some(12));
 }

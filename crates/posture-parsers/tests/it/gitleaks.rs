@@ -26,7 +26,7 @@ fn happy_fixture_snapshot_and_no_plaintext() {
     assert_eq!(first.locator, "/0");
     assert_eq!(
         first.secret.as_ref().map(|s| s.masked.as_str()),
-        Some("AKIA****************")
+        Some("AKIA********")
     );
     assert!(
         report.runs[0].occurrences[1].secret.is_none(),

@@ -37,7 +37,7 @@ fn happy_fixture_snapshot_and_no_plaintext() {
     assert_eq!(first.location.start_column, Some(10));
     assert_eq!(
         first.secret.as_ref().map(|s| s.masked.as_str()),
-        Some("AKIA****************")
+        Some("AKIA********")
     );
     let desc = first.description.as_deref().unwrap_or("");
     assert!(desc.contains("Tags: key, AWS"), "{desc}");

@@ -88,7 +88,7 @@ fn happy_fixture_snapshot() {
     assert_eq!(occ[2].category, Category::Secret);
     assert_eq!(
         occ[2].secret.as_ref().map(|s| s.masked.as_str()),
-        Some("AKIA****************")
+        Some("AKIA********")
     );
     assert_eq!(
         occ[2].secret,

@@ -56,6 +56,10 @@ pub struct PostgresStore {
     ingest_pool: Pool,
     /// In-process queue of ingests per asset.
     turns: AssetTurns,
+    /// The installation's secret key given to this handle (`Store::use_secret_key`).
+    given_key: std::sync::OnceLock<posture_model::SecretKey>,
+    /// The installation's secret key once resolved and checked against the database.
+    secret_key: std::sync::OnceLock<posture_model::SecretKey>,
 }
 
 /// Ingests of one asset in this process, one at a time, first come first served, before
@@ -132,6 +136,8 @@ impl PostgresStore {
             pool: Pool::new(config.clone(), redact_url(url), max_connections.max(1)),
             ingest_pool: Pool::new(config, redact_url(url), max_connections.max(1)),
             turns: AssetTurns::default(),
+            given_key: std::sync::OnceLock::new(),
+            secret_key: std::sync::OnceLock::new(),
         };
         let mut client = store.pool.get()?;
         schema::migrate(&mut client, store.pool.name())?;
@@ -217,6 +223,38 @@ fn write<T>(
 }
 
 impl Store for PostgresStore {
+    fn secret_key(&self) -> Result<posture_model::SecretKey, StoreError> {
+        use crate::secret_key as sk;
+        if let Some(key) = self.secret_key.get() {
+            return Ok(key.clone());
+        }
+        let key = match self.given_key.get() {
+            Some(key) => key.clone(),
+            None => sk::key_from_environment()?
+                .ok_or_else(|| sk::missing_for_postgres(self.pool.name()))?,
+        };
+        let mut client = self.pool.get()?;
+        let e = StoreError::pg("recording the secret key's check value");
+        client
+            .execute(
+                "INSERT INTO secret_key_check (id, check_value) VALUES (1, $1)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&key.check_value()],
+            )
+            .map_err(e)?;
+        let stored: String = client
+            .query_one("SELECT check_value FROM secret_key_check WHERE id = 1", &[])
+            .map_err(e)?
+            .try_get(0)
+            .map_err(e)?;
+        sk::verify(&key, &stored, self.pool.name())?;
+        Ok(self.secret_key.get_or_init(|| key).clone())
+    }
+
+    fn use_secret_key(&self, key: posture_model::SecretKey) {
+        let _ = self.given_key.set(key);
+    }
+
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let _turn = self.turns.enter(&batch.asset)?;
         let mut client = self.ingest_pool.get()?;

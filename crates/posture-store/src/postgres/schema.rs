@@ -327,6 +327,13 @@ CREATE INDEX findings_summary ON findings
     WHERE merged_into IS NULL;
 CREATE INDEX scopes_branch ON scopes (asset_id, branch);
 "#,
+    // 11: the check value of the installation's secret key (as on SQLite)
+    r#"
+CREATE TABLE secret_key_check (
+    id SMALLINT PRIMARY KEY CHECK (id = 1),
+    check_value TEXT NOT NULL
+);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

@@ -56,6 +56,10 @@ pub struct SqliteStore {
     /// A connection that never writes, opened on first use, whose `PRAGMA data_version`
     /// tells when anyone committed (`Store::data_version`).
     watch: Mutex<Option<Connection>>,
+    /// The installation's secret key given to this handle (`Store::use_secret_key`).
+    given_key: std::sync::OnceLock<posture_model::SecretKey>,
+    /// The installation's secret key once resolved and checked against the database.
+    secret_key: std::sync::OnceLock<posture_model::SecretKey>,
 }
 
 /// Whether `path` names a database that lives in one connection's memory (`:memory:`, an
@@ -97,6 +101,8 @@ impl SqliteStore {
             watch: Mutex::new(None),
             readers: Vec::new(),
             next_reader: AtomicUsize::new(0),
+            given_key: std::sync::OnceLock::new(),
+            secret_key: std::sync::OnceLock::new(),
         };
         store.migrate()?;
         // Readers open after the migration (they never see a half-made schema) and only
@@ -142,6 +148,30 @@ impl SqliteStore {
                 .map_err(StoreError::db("migrating the schema"))?;
         }
         tx.commit().map_err(StoreError::db("migrating the schema"))
+    }
+
+    /// The key check value the database records, after recording `record` when it has none.
+    fn key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError> {
+        let conn = self.lock()?;
+        if let Some(check) = record {
+            conn.execute(
+                "INSERT INTO secret_key_check (id, check_value) VALUES (1, ?1)
+                 ON CONFLICT (id) DO NOTHING",
+                [check],
+            )
+            .map_err(StoreError::db("recording the secret key's check value"))?;
+        }
+        conn.query_row(
+            "SELECT check_value FROM secret_key_check WHERE id = 1",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(StoreError::db("reading the secret key's check value"))
     }
 
     /// The writer connection.
@@ -259,6 +289,40 @@ fn user_version(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 impl Store for SqliteStore {
+    fn secret_key(&self) -> Result<posture_model::SecretKey, StoreError> {
+        use crate::secret_key as sk;
+        if let Some(key) = self.secret_key.get() {
+            return Ok(key.clone());
+        }
+        let stored = self.key_check(None)?;
+        let key = match self.given_key.get() {
+            Some(key) => key.clone(),
+            None => match sk::key_from_environment()? {
+                Some(key) => key,
+                None if is_private(&self.path) => sk::ephemeral_key()?,
+                None => {
+                    let file = sk::key_file_beside(&self.path);
+                    if stored.is_some() && !file.exists() {
+                        return Err(sk::missing_key_file(&file, &self.path));
+                    }
+                    sk::load_or_create_key_file(&file, true)?
+                }
+            },
+        };
+        let stored = match stored {
+            Some(stored) => stored,
+            None => self
+                .key_check(Some(&key.check_value()))?
+                .unwrap_or_default(),
+        };
+        sk::verify(&key, &stored, &self.path)?;
+        Ok(self.secret_key.get_or_init(|| key).clone())
+    }
+
+    fn use_secret_key(&self, key: posture_model::SecretKey) {
+        let _ = self.given_key.set(key);
+    }
+
     fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let mut conn = self.lock()?;
         ingest::ingest(&mut conn, batch)

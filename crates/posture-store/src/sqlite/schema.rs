@@ -315,4 +315,12 @@ CREATE INDEX findings_summary ON findings
     WHERE merged_into IS NULL;
 CREATE INDEX scopes_branch ON scopes (asset_id, branch);
 "#,
+    // 11: the check value of the installation's secret key (the key itself is kept outside
+    // the database): every writer must use the key this database was first written with
+    r#"
+CREATE TABLE secret_key_check (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    check_value TEXT NOT NULL
+);
+"#,
 ];
