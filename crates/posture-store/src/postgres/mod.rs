@@ -195,15 +195,9 @@ pub(crate) fn lock(
     Ok(())
 }
 
-/// PostgreSQL text cannot hold NUL characters (SQLite can): a NUL in a scanner's text is
-/// stored as U+FFFD. JSON columns never need this (serde_json escapes control characters).
-pub(crate) fn text(s: &str) -> Cow<'_, str> {
-    if s.contains('\0') {
-        Cow::Owned(s.replace('\0', "\u{FFFD}"))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
+/// PostgreSQL text cannot hold NUL characters (SQLite can): the bulk writes store a NUL in a
+/// scanner's text as U+FFFD, as the port does for every argument of `crate::sql`.
+pub(crate) use crate::sql::pg_text as text;
 
 pub(crate) fn opt_text(s: Option<&str>) -> Option<Cow<'_, str>> {
     s.map(text)
