@@ -61,11 +61,9 @@ pub fn by_service(scans: &[ScanCoverageRow], as_of: Timestamp) -> HashMap<String
     let mut out: HashMap<String, ServiceCoverage> = HashMap::new();
     for s in scans.iter().filter(|s| s.at <= as_of) {
         let entry = out.entry(s.asset.clone()).or_default();
-        entry.categories.extend(
-            scan_categories(s)
-                .into_iter()
-                .filter(|c| SUITE.contains(c)),
-        );
+        entry
+            .categories
+            .extend(scan_categories(s).into_iter().filter(|c| SUITE.contains(c)));
         entry.tools.insert(s.tool.clone());
         entry.scans += 1;
         entry.last_scan = entry.last_scan.max(Some(s.at));

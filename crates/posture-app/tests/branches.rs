@@ -44,6 +44,7 @@ fn report(dir: &Path, name: &str) -> ReportSource {
     ReportSource {
         name: name.to_string(),
         bytes: std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        format: None,
     }
 }
 
@@ -115,6 +116,7 @@ fn bandit_without(dir: &Path, test_id: &str, file: &str, line: u32) -> ReportSou
     ReportSource {
         name: "bandit.json".into(),
         bytes: serde_json::to_vec(&doc).expect("json"),
+        format: None,
     }
 }
 

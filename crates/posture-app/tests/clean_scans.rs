@@ -83,6 +83,7 @@ fn run(
             at,
             force: false,
             thresholds: Default::default(),
+            branches: Default::default(),
         },
     )
 }

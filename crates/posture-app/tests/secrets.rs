@@ -42,6 +42,7 @@ fn request(asset: &str) -> IngestRequest {
         at: at(),
         force: false,
         thresholds: Default::default(),
+        branches: Default::default(),
     }
 }
 
@@ -50,6 +51,7 @@ fn source(dir: &Path, name: &str) -> ReportSource {
     ReportSource {
         name: name.into(),
         bytes,
+        format: None,
     }
 }
 
@@ -163,6 +165,7 @@ fn secret_evidence_cannot_be_guessed_back(b: &TestBackend) {
         &[ReportSource {
             name: "gitleaks.json".into(),
             bytes: report.into_bytes(),
+            format: None,
         }],
         request("svc"),
     )
@@ -234,6 +237,7 @@ fn diagnostics_never_repeat_a_value(b: &TestBackend) {
         &[ReportSource {
             name: "gitleaks.json".into(),
             bytes: report.as_bytes().to_vec(),
+            format: None,
         }],
         request("svc"),
     )
@@ -262,6 +266,7 @@ fn another_key_is_refused(b: &TestBackend) {
     let src = || ReportSource {
         name: "gitleaks.json".into(),
         bytes: report.to_vec(),
+        format: None,
     };
     let first = b.store();
     ingest(first.as_ref(), &[src()], request("svc")).unwrap_or_else(|e| panic!("{e}"));
@@ -352,6 +357,7 @@ fn sqlite_keeps_its_key_in_a_file_beside_the_database() {
     let src = || ReportSource {
         name: "gitleaks.json".into(),
         bytes: report.to_vec(),
+        format: None,
     };
     let store = posture_store::open(&db).unwrap_or_else(|e| panic!("{e}"));
     ingest(store.as_ref(), &[src()], request("svc")).unwrap_or_else(|e| panic!("{e}"));
@@ -404,6 +410,7 @@ fn postgres_without_a_key_fails_closed() {
     let src = ReportSource {
         name: "gitleaks.json".into(),
         bytes: b"[]".to_vec(),
+        format: None,
     };
     let err = ingest(store.as_ref(), &[src], request("svc"))
         .err()

@@ -523,14 +523,25 @@ fn coverage_counts_what_each_tool_reported(b: &TestBackend) {
         })
         .join("multiscan/vulnerable-flask-app");
     if !dir.is_dir() {
-        eprintln!("NOTICE: no corpus at {}: coverage test SKIPPED", dir.display());
+        eprintln!(
+            "NOTICE: no corpus at {}: coverage test SKIPPED",
+            dir.display()
+        );
         return;
     }
     let store = b.store();
-    let sources: Vec<ReportSource> = ["bandit.json", "detect-secrets.json", "ripsecrets.txt", "semgrep.sarif"]
-        .iter()
-        .map(|f| posture_app::read_report_file(&dir.join(f), posture_app::DEFAULT_MAX_REPORT_BYTES).expect("read"))
-        .collect();
+    let sources: Vec<ReportSource> = [
+        "bandit.json",
+        "detect-secrets.json",
+        "ripsecrets.txt",
+        "semgrep.sarif",
+    ]
+    .iter()
+    .map(|f| {
+        posture_app::read_report_file(&dir.join(f), posture_app::DEFAULT_MAX_REPORT_BYTES)
+            .expect("read")
+    })
+    .collect();
     ingest(
         store.as_ref(),
         &sources,
@@ -544,6 +555,7 @@ fn coverage_counts_what_each_tool_reported(b: &TestBackend) {
             at: day(1),
             force: false,
             thresholds: Default::default(),
+            branches: Default::default(),
         },
     )
     .expect("ingest");
@@ -569,6 +581,9 @@ fn coverage_counts_what_each_tool_reported(b: &TestBackend) {
     let by = posture_app::coverage::by_service(&scans, day(2));
     let c = &by["flask-app"];
     assert!(c.covers(posture_model::Category::Secret));
-    assert!(!c.covers(posture_model::Category::Dast), "a SARIF upload is not DAST");
+    assert!(
+        !c.covers(posture_model::Category::Dast),
+        "a SARIF upload is not DAST"
+    );
     assert_eq!(c.tools.len(), 4, "{:?}", c.tools);
 }

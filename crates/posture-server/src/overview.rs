@@ -217,11 +217,7 @@ impl SummaryCache {
     /// commit happened since it was read, else a fresh one. The version is read before the
     /// summary, so a commit between the two makes the next call read again (never a stale
     /// hit).
-    pub fn get(
-        &self,
-        store: &dyn Store,
-        as_of: Timestamp,
-    ) -> Result<Arc<Summary>, StoreError> {
+    pub fn get(&self, store: &dyn Store, as_of: Timestamp) -> Result<Arc<Summary>, StoreError> {
         let version = store.data_version()?;
         if let Some(hit) = self.cached(&version, as_of) {
             return Ok(hit);
@@ -399,7 +395,10 @@ pub fn compute(
                     .filter(|s| s.asset == asset)
                     .map(|s| s.last_at)
                     .max(),
-                covered: COVERAGE_CATEGORIES.iter().map(|c| mine.covers(*c)).collect(),
+                covered: COVERAGE_CATEGORIES
+                    .iter()
+                    .map(|c| mine.covers(*c))
+                    .collect(),
                 tools: mine.tools.into_iter().collect(),
                 asset,
             }

@@ -573,6 +573,10 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
         .arg("--config")
         .arg(&config)
         .args(["explain", &id.to_string(), "--output", "json"])
+        .env(
+            "POSTURE_SECRET_KEY",
+            posture_store::testing::TEST_SECRET_KEY,
+        )
         .env_remove("POSTURE_DATABASE")
         .env_remove("POSTURE_CONFIG")
         .output()
