@@ -56,7 +56,7 @@ pub fn decode(input: &[u8]) -> Result<Cow<'_, [u8]>, EncodingError> {
 
 fn utf16(body: &[u8], offset: usize, big_endian: bool) -> Result<Vec<u8>, EncodingError> {
     let encoding = if big_endian { "UTF-16 BE" } else { "UTF-16 LE" };
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Err(EncodingError {
             encoding,
             position: (offset + body.len() - 1) as u64,

@@ -67,7 +67,6 @@ fn hostile_files_exit_2_name_the_file_and_store_nothing() {
         ("report.json.gz", &["not a report"]),
         ("report.zip", &["not a report"]),
         ("nul-bytes.bin", &["not a report"]),
-        ("utf16le.json", &["not a report"]),
         ("empty.json", &["empty"]),
         ("nan.json", &["line 1, column"]),
     ];
@@ -83,6 +82,9 @@ fn hostile_files_exit_2_name_the_file_and_store_nothing() {
             .stderr(expected)
             .stderr(predicate::str::contains("root:").not());
     }
+
+    // UTF-16 is read (issue 14): the same report as its UTF-8
+    ingest(&dir.path().join("p3.db"), &hostile("utf16le.json"), &[]).success();
 
     // forced through a format, an entity bomb is still refused
     ingest(
