@@ -106,13 +106,19 @@ pub fn protect(tool: &str, occurrences: &mut [Occurrence], key: &SecretKey) -> u
         {
             quoted = quoted_literals(first);
         }
+        let stated = stated_value(&o.title).or_else(|| {
+            o.description
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .and_then(stated_value)
+        });
         if o.secret.is_none()
-            && let Some(value) = quoted.iter().find(|v| !v.trim().is_empty())
+            && let Some(value) = stated
         {
             // a hard-coded credential whose value is known is a secret like any other: it is
             // identified by the secret's hash and place, so a secret scanner's report of the
             // same value meets it
-            o.secret = Some(SecretEvidence::from_plaintext(value));
+            o.secret = Some(SecretEvidence::from_plaintext(&value));
             o.category = Category::Secret;
         }
         // the values it quotes are searched for everywhere else (the literals of the
@@ -236,6 +242,18 @@ pub fn mask_assigned(s: &str) -> String {
     }
     out.push_str(&s[at..]);
     out
+}
+
+/// The value a message states at its end, `...: 'value'` (Bandit's `Possible hardcoded
+/// password: '...'`, in its JSON title and its SARIF message): only that shape gives a
+/// result evidence, so a message that merely quotes a name never makes one.
+fn stated_value(line: &str) -> Option<String> {
+    let line = line.trim_end();
+    let (a, b) = *spans(line).last()?;
+    let closes_line = b + 1 == line.len();
+    let after_colon = line[..a - 1].trim_end().ends_with(':');
+    let value = &line[a..b];
+    (closes_line && after_colon && !value.trim().is_empty()).then(|| value.to_string())
 }
 
 /// The quoted spans of `s` (`'…'`, `"…"`, `` `…` ``, backslash escapes skipped), one line at
@@ -378,6 +396,19 @@ mod tests {
             "app.config['SECRET_KEY_HMAC_2'] = '********'"
         );
         assert_eq!(mask_assigned("open('x.txt')"), "open('x.txt')");
+    }
+
+    #[test]
+    fn only_a_stated_value_becomes_evidence() {
+        assert_eq!(
+            stated_value("Possible hardcoded password: 'admin123'").as_deref(),
+            Some("admin123")
+        );
+        assert_eq!(
+            stated_value("Ensure 'provider' has no hard-coded key"),
+            None
+        );
+        assert_eq!(stated_value("Use of 'x' here: fine"), None);
     }
 
     #[test]
