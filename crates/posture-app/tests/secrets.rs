@@ -132,7 +132,14 @@ fn a_hardcoded_password_is_masked_in_every_occurrence_of_its_finding(b: &TestBac
         .iter()
         .filter_map(|o| o.data.secret.as_ref().map(|s| s.hash.as_str()))
         .collect();
-    assert!(hashes.len() >= 2, "{hashes:?}");
+    assert!(
+        hashes.len() >= 2,
+        "{:?}",
+        f.occurrences
+            .iter()
+            .map(|o| (&o.tool, &o.report, &o.data.title, &o.data.secret))
+            .collect::<Vec<_>>()
+    );
     assert!(
         hashes
             .iter()

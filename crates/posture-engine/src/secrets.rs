@@ -9,8 +9,9 @@
 //! * masks every quoted literal in every text field of the occurrence (title, description,
 //!   code context, location's parameter), since the value (and its neighbours in the context
 //!   lines) is there;
-//! * gives it evidence from the value its title quotes when the parser had none, so that its
-//!   identity is the secret's (the same secret found by a secret scanner meets it);
+//! * gives it evidence from the value its title (or message) quotes when the parser had none,
+//!   and the category `secret`, so that its identity is the secret's (the same secret found
+//!   by a secret scanner meets it);
 //! * masks every copy of those values in every other occurrence of the report;
 //! * seals every piece of evidence with the installation's key ([`SecretKey::seal`]): what is
 //!   stored and shown is a keyed hash, never the parser's unkeyed SHA-1.
@@ -97,19 +98,37 @@ pub fn protect(tool: &str, occurrences: &mut [Occurrence], key: &SecretKey) -> u
             continue;
         }
         bearing += 1;
-        let quoted = quoted_literals(&o.title);
-        if o.secret.is_none()
-            && let Some(value) = quoted.iter().find(|v| !v.trim().is_empty())
+        // the value the result quotes: in its title (Bandit's JSON), else in the first line
+        // of its message (SARIF keeps the rule's name as the title)
+        let mut quoted = quoted_literals(&o.title);
+        if quoted.is_empty()
+            && let Some(first) = o.description.as_deref().and_then(|d| d.lines().next())
         {
-            o.secret = Some(SecretEvidence::from_plaintext(value));
+            quoted = quoted_literals(first);
         }
-        for text in quoted.into_iter().chain(
-            [o.description.as_deref(), o.identity.context.as_deref()]
-                .into_iter()
-                .flatten()
-                .flat_map(quoted_literals),
-        ) {
-            if text.trim().chars().count() >= MIN_SCRUB_LEN && !values.contains(&text) {
+        let stated = stated_value(&o.title).or_else(|| {
+            o.description
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .and_then(stated_value)
+        });
+        if o.secret.is_none()
+            && let Some(value) = stated
+        {
+            // a hard-coded credential whose value is known is a secret like any other: it is
+            // identified by the secret's hash and place, so a secret scanner's report of the
+            // same value meets it
+            o.secret = Some(SecretEvidence::from_plaintext(&value));
+            o.category = Category::Secret;
+        }
+        // the values it quotes are searched for everywhere else (the literals of the
+        // code context are masked in place: they include names, `'password'`, that must stay)
+        for text in quoted {
+            let word = text.trim().to_ascii_lowercase();
+            if word.chars().count() >= MIN_SCRUB_LEN
+                && !CREDENTIAL_WORDS.contains(&word.as_str())
+                && !values.contains(&text)
+            {
                 values.push(text);
             }
         }
@@ -225,6 +244,18 @@ pub fn mask_assigned(s: &str) -> String {
     out
 }
 
+/// The value a message states at its end, `...: 'value'` (Bandit's `Possible hardcoded
+/// password: '...'`, in its JSON title and its SARIF message): only that shape gives a
+/// result evidence, so a message that merely quotes a name never makes one.
+fn stated_value(line: &str) -> Option<String> {
+    let line = line.trim_end();
+    let (a, b) = *spans(line).last()?;
+    let closes_line = b + 1 == line.len();
+    let after_colon = line[..a - 1].trim_end().ends_with(':');
+    let value = &line[a..b];
+    (closes_line && after_colon && !value.trim().is_empty()).then(|| value.to_string())
+}
+
 /// The quoted spans of `s` (`'…'`, `"…"`, `` `…` ``, backslash escapes skipped), one line at
 /// most each. A `'` right after a letter or digit (`don't`) opens nothing.
 fn quoted_literals(s: &str) -> Vec<String> {
@@ -329,6 +360,7 @@ mod tests {
         let dump = format!("{occs:?}");
         assert!(!dump.contains("am0r3C0mpl3xK3y"), "{dump}");
         assert_eq!(occs[0].title, "Possible hardcoded password: '********'");
+        assert_eq!(occs[0].category, Category::Secret);
         let ev = occs[0].secret.as_ref().unwrap();
         assert!(ev.is_sealed());
         let mut found_by_a_scanner = SecretEvidence::from_plaintext("am0r3C0mpl3xK3y");
@@ -364,6 +396,19 @@ mod tests {
             "app.config['SECRET_KEY_HMAC_2'] = '********'"
         );
         assert_eq!(mask_assigned("open('x.txt')"), "open('x.txt')");
+    }
+
+    #[test]
+    fn only_a_stated_value_becomes_evidence() {
+        assert_eq!(
+            stated_value("Possible hardcoded password: 'admin123'").as_deref(),
+            Some("admin123")
+        );
+        assert_eq!(
+            stated_value("Ensure 'provider' has no hard-coded key"),
+            None
+        );
+        assert_eq!(stated_value("Use of 'x' here: fine"), None);
     }
 
     #[test]

@@ -173,16 +173,16 @@ fn withhold_quoted(s: &str) -> String {
     let mut chars = s.char_indices().peekable();
     let mut withheld = false;
     while let Some((i, c)) = chars.next() {
-        if matches!(c, '`' | '"' | '\'') {
-            if let Some(close) = s[i + 1..].rfind(c) {
-                out.push_str("(value withheld)");
-                withheld = true;
-                let stop = i + 1 + close;
-                while chars.peek().is_some_and(|(j, _)| *j <= stop) {
-                    chars.next();
-                }
-                continue;
+        if matches!(c, '`' | '"' | '\'')
+            && let Some(close) = s[i + 1..].rfind(c)
+        {
+            out.push_str("(value withheld)");
+            withheld = true;
+            let stop = i + 1 + close;
+            while chars.peek().is_some_and(|(j, _)| *j <= stop) {
+                chars.next();
             }
+            continue;
         }
         out.push(c);
     }

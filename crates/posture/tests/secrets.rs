@@ -15,11 +15,11 @@ use posture_store::testing::{TEST_SECRET_KEY, TestBackend};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 #[path = "integrations/support.rs"]
 mod support;
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 #[path = "integrations/fake_jira.rs"]
 mod fake_jira;
 
@@ -168,17 +168,16 @@ fn walk(v: &serde_json::Value, key: Option<&str>, secret_tool: bool, out: &mut V
                 walk(x, key, secret_tool, out);
             }
         }
-        Value::String(s) => {
+        Value::String(s)
             if secret_tool
-                && key.is_some_and(|k| SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+                && key.is_some_and(|k| SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str())) =>
+        {
+            out.push(s.clone());
+            // trufflehog v3 writes `Raw` as base64 of the bytes
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s.trim())
+                && let Ok(decoded) = String::from_utf8(bytes)
             {
-                out.push(s.clone());
-                // trufflehog v3 writes `Raw` as base64 of the bytes
-                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s.trim())
-                    && let Ok(decoded) = String::from_utf8(bytes)
-                {
-                    out.push(decoded);
-                }
+                out.push(decoded);
             }
         }
         _ => {}

@@ -186,7 +186,18 @@ fn corpus_checkov_json_files() {
     );
     // the masked code of secret checks is not kept (IaC checks about hard-coded keys keep
     // their code block, which Checkov masks too)
-    let text = serde_json::to_string(&secrets).unwrap();
+    // (Posture's own preview, `masked` of the evidence, is not Checkov's code: left out)
+    let text = serde_json::to_string(
+        &secrets
+            .iter()
+            .map(|o| {
+                let mut o = (*o).clone();
+                o.secret = None;
+                o
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     assert!(!text.contains("*****"), "masked secret code kept");
     let iac = report.runs[0]
         .occurrences
