@@ -265,8 +265,8 @@ fn normalize_url(u: &str) -> String {
     out
 }
 
-/// The tool's own identity of a result that does not depend on the report format: tool + rule
-/// + file + the line where the flagged code ends (else where it starts; 0 or absent = the
+/// The tool's own identity of a result that does not depend on the report format: tool, rule,
+/// file and the line where the flagged code ends (else where it starts; 0 or absent = the
 /// file's first line). The same tool's JSON and SARIF reports agree on these where they
 /// disagree on the fingerprint (one has the code snippet, the other not) and on the start
 /// line (Bandit's JSON `line_number` is a multi-line call's last line, its SARIF `startLine`

@@ -615,12 +615,12 @@ async fn list_findings(
                     )));
                 }
             }
-            if let Some(team) = &filter.team {
-                if s.portfolio.as_ref().and_then(|c| c.portfolio.team(team)).is_none() {
-                    return Err(ApiError::BadRequest(format!(
-                        "team: no team `{team}` in posture.toml"
-                    )));
-                }
+            if let Some(team) = &filter.team
+                && s.portfolio.as_ref().and_then(|c| c.portfolio.team(team)).is_none()
+            {
+                return Err(ApiError::BadRequest(format!(
+                    "team: no team `{team}` in posture.toml"
+                )));
             }
             let limit = params.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
             let page = listing::page_findings(s, &scope, &filter, params.cursor.as_deref(), limit)?;

@@ -1258,7 +1258,7 @@ async fn branches_are_listed_viewed_deleted_and_retire_when_idle(e: &Env) {
     e.clock.set(at("2026-07-02T12:00:00Z"));
     let retired = e
         .state
-        .blocking(|s| posture_server::branches_api::sweep_idle_branches(s))
+        .blocking(posture_server::branches_api::sweep_idle_branches)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     // feature/x was deleted already; main never retires

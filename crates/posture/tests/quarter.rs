@@ -253,7 +253,7 @@ fn a_teams_quarter(b: &TestBackend) {
     assert_eq!(results.len(), before - 1);
     let fixed_bandit = team.write("bandit.json", &bandit.to_string());
     let week2 = team.ingest(
-        &[fixed_bandit.clone()],
+        std::slice::from_ref(&fixed_bandit),
         "flask-app",
         "main",
         "2026-01-12T09:00:00Z",
