@@ -370,6 +370,17 @@ pub fn plan(
     let by_key: HashMap<Fingerprint, &ExistingFinding> =
         findings.iter().map(|f| (f.key, f)).collect();
     let by_id: HashMap<i64, &ExistingFinding> = findings.iter().map(|f| (f.id, f)).collect();
+    // The asset's stored occurrences by identity (other scopes: other branches, targets). A
+    // result with the same identity as one of them is that occurrence's issue, whichever
+    // finding correlation joined it to (on main, semgrep's result may have joined bandit's
+    // finding; on a merge-request branch the same result belongs to that finding too, not to
+    // a new one: the one-rule-per-finding check must not keep it out).
+    let by_occurrence: HashMap<Fingerprint, (i64, i64)> = correlation
+        .candidates
+        .iter()
+        .filter(|c| by_id.contains_key(&c.finding_id))
+        .map(|c| (c.fingerprint, (c.finding_id, c.occurrence_id)))
+        .collect();
 
     let mut p = IngestPlan {
         on_default,
@@ -423,6 +434,19 @@ pub fn plan(
             *open_here.entry(f.id).or_default() += 1;
             touched.push(f.id);
             FindingRef::Existing(f.id)
+        } else if let Some(&(finding_id, occurrence_id)) = by_occurrence.get(&occ.fingerprint) {
+            link = Some(Link {
+                confidence: 1.0,
+                reason: format!(
+                    "same {} identity as occurrence {occurrence_id} of the finding",
+                    occ.tier.as_str()
+                ),
+                matched: Some(OccurrenceRef::Existing(occurrence_id)),
+            });
+            p.summary.linked += 1;
+            *open_here.entry(finding_id).or_default() += 1;
+            touched.push(finding_id);
+            FindingRef::Existing(finding_id)
         } else if let Some(&n) = new_keys.get(&occ.fingerprint) {
             FindingRef::New(n)
         } else {

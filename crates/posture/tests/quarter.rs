@@ -218,6 +218,14 @@ fn a_teams_quarter(b: &TestBackend) {
         ids(&open0),
         "branches are not portfolio risk"
     );
+    // A branch with main's reports has main's findings: the same results join the same
+    // findings, whichever tool correlation joined them to on main.
+    let on_branch = team.json(&["findings", "--asset", "flask-app", "--branch", "mr/1"]);
+    assert_eq!(
+        ids(on_branch.as_array().unwrap()),
+        ids(&open0),
+        "the branch view of mr/1 lists main's findings"
+    );
     let (code, out, err) = team.run(&[
         "gate",
         "--asset",

@@ -228,19 +228,10 @@ impl Store for PostgresStore {
                 .ok_or_else(|| sk::missing_for_postgres(self.pool.name()))?,
         };
         let mut client = self.pool.get()?;
-        let e = StoreError::pg("recording the secret key's check value");
-        client
-            .execute(
-                "INSERT INTO secret_key_check (id, check_value) VALUES (1, $1)
-                 ON CONFLICT (id) DO NOTHING",
-                &[&key.check_value()],
-            )
-            .map_err(e)?;
-        let stored: String = client
-            .query_one("SELECT check_value FROM secret_key_check WHERE id = 1", &[])
-            .map_err(e)?
-            .try_get(0)
-            .map_err(e)?;
+        let stored = sql::secret_key::key_check(&mut *client, Some(&key.check_value()))?
+            .ok_or_else(|| {
+                StoreError::Corrupt("the secret key's check value was not recorded".into())
+            })?;
         sk::verify(&key, &stored, self.pool.name())?;
         Ok(self.secret_key.get_or_init(|| key).clone())
     }

@@ -153,25 +153,7 @@ impl SqliteStore {
     /// The key check value the database records, after recording `record` when it has none.
     fn key_check(&self, record: Option<&str>) -> Result<Option<String>, StoreError> {
         let conn = self.lock()?;
-        if let Some(check) = record {
-            conn.execute(
-                "INSERT INTO secret_key_check (id, check_value) VALUES (1, ?1)
-                 ON CONFLICT (id) DO NOTHING",
-                [check],
-            )
-            .map_err(StoreError::db("recording the secret key's check value"))?;
-        }
-        conn.query_row(
-            "SELECT check_value FROM secret_key_check WHERE id = 1",
-            [],
-            |r| r.get::<_, String>(0),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })
-        .map_err(StoreError::db("reading the secret key's check value"))
+        sql::secret_key::key_check(&mut &*conn, record)
     }
 
     /// The writer connection.
