@@ -264,16 +264,23 @@ pub fn ingest(
     for s in sources {
         effective_format(s, req.format.as_deref())?;
     }
-    crate::workflow::expire(store, req.at)?;
-    store.set_default_branch(&req.asset, &req.branches.default_branch, req.at)?;
-    // Branches of the asset idle for too long retire (their occurrences close, no fix); a
-    // retired branch scanned again comes back (its scopes' digests were cleared).
-    crate::branches::retire_idle(
-        store,
-        Some(&req.asset),
-        req.at,
-        req.branches.retire_after_days,
-    )?;
+    // What an ingest changes besides the scan (expired acceptances open again, the default
+    // branch recorded, idle branches retired) happens only once the reports are known to be
+    // readable: a refused report changes nothing (all or nothing).
+    let mut before_done = false;
+    let before_the_scan = |store: &dyn Store| -> Result<(), AppError> {
+        crate::workflow::expire(store, req.at)?;
+        store.set_default_branch(&req.asset, &req.branches.default_branch, req.at)?;
+        // Branches of the asset idle for too long retire (their occurrences close, no fix); a
+        // retired branch scanned again comes back (its scopes' digests were cleared).
+        crate::branches::retire_idle(
+            store,
+            Some(&req.asset),
+            req.at,
+            req.branches.retire_after_days,
+        )?;
+        Ok(())
+    };
     let mut known_sha = None;
     if let [single] = sources
         && !req.force
@@ -281,13 +288,29 @@ pub fn ingest(
         let t = Instant::now();
         let sha = hex::encode(Sha256::digest(&single.bytes));
         let sha_secs = t.elapsed().as_secs_f64();
-        if let Some(scopes) = store.identical_report(
-            &req.asset,
-            &req.branch,
-            req.target.as_deref().unwrap_or(""),
-            &sha,
-        )? && read_the_same_way(store, single, &req, &sha, &scopes)?
-        {
+        let identical =
+            |store: &dyn Store| -> Result<Option<Vec<posture_store::ScopeOutcome>>, AppError> {
+                match store.identical_report(
+                    &req.asset,
+                    &req.branch,
+                    req.target.as_deref().unwrap_or(""),
+                    &sha,
+                )? {
+                    Some(scopes) if read_the_same_way(store, single, &req, &sha, &scopes)? => {
+                        Ok(Some(scopes))
+                    }
+                    _ => Ok(None),
+                }
+            };
+        // An identical report is readable (it was read the same way before): the changes
+        // before the scan apply, and it is still identical unless they retired its branch.
+        let mut shortcut = None;
+        if identical(store)?.is_some() {
+            before_the_scan(store)?;
+            before_done = true;
+            shortcut = identical(store)?;
+        }
+        if let Some(scopes) = shortcut {
             let outcome = IngestOutcome {
                 asset: req.asset.trim().to_string(),
                 scopes,
@@ -329,6 +352,9 @@ pub fn ingest(
         });
         vex.push(prepared.vex);
         reports.push(prepared.input);
+    }
+    if !before_done {
+        before_the_scan(store)?;
     }
     let t = Instant::now();
     let asset = req.asset.trim().to_string();

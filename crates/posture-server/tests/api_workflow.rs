@@ -209,8 +209,24 @@ async fn seed(e: &Env) {
     upload(&e.app, &e.admin, "shop", "main", &shop).await;
 }
 
+/// The seed's customers report on the default branch too: with the branch model, what only a
+/// merge-request branch reports is not portfolio risk, and the metrics tests measure the
+/// portfolio (main).
+async fn customers_on_main(e: &Env) {
+    let pr = trivy(&[
+        ("CVE-2026-2001", "pyyaml", "CRITICAL"),
+        ("CVE-2026-2002", "idna", "HIGH"),
+    ]);
+    upload(&e.app, &e.admin, "customers", "main", &pr).await;
+}
+
 fn finding_id(e: &Env, asset: &str, title: &str) -> i64 {
-    e.db(|s| s.findings(&Default::default()).unwrap_or_default())
+    // every branch: the seed's customers report is on a merge-request branch only
+    let every_branch = posture_store::FindingQuery {
+        branch: posture_store::BranchFilter::Any,
+        ..Default::default()
+    };
+    e.db(|s| s.findings(&every_branch).unwrap_or_default())
         .iter()
         .find(|f| f.asset == asset && f.title.contains(title))
         .map(|f| f.id)
@@ -800,6 +816,7 @@ async fn metrics_are_the_apps_and_a_developer_sees_only_their_team(e: &Env) {
 async fn metrics_agree(e: &Env, with_policy: bool) {
     {
         seed(e).await;
+        customers_on_main(e).await;
         // A fix, so that MTTR has something to measure.
         upload(
             &e.app,
@@ -1099,6 +1116,7 @@ async fn the_dashboard_triage_form_asks_for_the_approver_the_policy_names(e: &En
 
 async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &Env) {
     seed(e).await;
+    customers_on_main(e).await;
     let critical = finding_id(e, "customers", "pyyaml");
     let accepted = post_json(
         &e.app,

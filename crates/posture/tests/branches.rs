@@ -13,6 +13,10 @@ fn posture(db: impl AsRef<OsStr>, dir: &Path) -> Command {
         .arg(db)
         .current_dir(dir)
         .env_remove("POSTURE_DATABASE")
+        .env(
+            "POSTURE_SECRET_KEY",
+            posture_store::testing::TEST_SECRET_KEY,
+        )
         .env_remove("POSTURE_CONFIG");
     c
 }

@@ -27,7 +27,13 @@ fn flask() -> Option<PathBuf> {
 
 fn posture(db: impl AsRef<OsStr>) -> Command {
     let mut c = Command::cargo_bin("posture").expect("binary");
-    c.arg("--database").arg(db).env_remove("POSTURE_DATABASE");
+    c.arg("--database")
+        .arg(db)
+        .env_remove("POSTURE_DATABASE")
+        .env(
+            "POSTURE_SECRET_KEY",
+            posture_store::testing::TEST_SECRET_KEY,
+        );
     c
 }
 
