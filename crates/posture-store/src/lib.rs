@@ -175,6 +175,16 @@ pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
     Ok(Box::new(SqliteStore::open(location)?))
 }
 
+/// A `--database` value as messages show it: a PostgreSQL URL without its password, a SQLite
+/// path as it is.
+pub fn display_location(location: &str) -> String {
+    if is_postgres_url(location) {
+        postgres::redact_url(location)
+    } else {
+        location.to_string()
+    }
+}
+
 /// Whether a `--database` value names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")

@@ -54,7 +54,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 pub fn open_store(database: &str) -> anyhow::Result<Box<dyn Store>> {
-    posture_store::open(database).with_context(|| format!("cannot open the database {database}"))
+    posture_store::open(database).with_context(|| {
+        format!(
+            "cannot open the database {}",
+            posture_store::display_location(database)
+        )
+    })
 }
 
 fn formats(a: FormatsArgs) -> anyhow::Result<ExitCode> {

@@ -12,8 +12,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub fn open_access_store(database: &str) -> anyhow::Result<Arc<dyn AccessStore>> {
-    let store = posture_store::open_with_access(database)
-        .with_context(|| format!("cannot open the database {database}"))?;
+    let store = posture_store::open_with_access(database).with_context(|| {
+        format!(
+            "cannot open the database {}",
+            posture_store::display_location(database)
+        )
+    })?;
     Ok(Arc::from(store))
 }
 
@@ -61,7 +65,8 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
     };
     run_server(store, config, &a.listen, settings, |addr| {
         println!(
-            "Posture is serving {database} on http://{addr}/ (dashboard) and http://{addr}/api/v1 (API; OpenAPI at /api/v1/openapi.json)"
+            "Posture is serving {} on http://{addr}/ (dashboard) and http://{addr}/api/v1 (API; OpenAPI at /api/v1/openapi.json)",
+            posture_store::display_location(database)
         );
         if let Some(token) = &bootstrap {
             println!(

@@ -148,3 +148,29 @@ fn hostile_files_exit_2_name_the_file_and_store_nothing() {
     .success();
     assert_eq!(stored_findings(&db2).as_array().map(Vec::len), Some(50));
 }
+
+/// Issue 19 (evaluation W25): a wrong password was printed in clear in "cannot open the
+/// database postgres://postgres:wrongpw@...". Messages show the URL without its password.
+#[test]
+fn a_database_password_is_never_printed() {
+    for url in [
+        "postgres://postgres:wr0ngpw-s3cret@127.0.0.1:1/posture",
+        "postgresql://127.0.0.1:1/posture?user=postgres&password=wr0ngpw-s3cret",
+    ] {
+        let out = Command::cargo_bin("posture")
+            .expect("binary")
+            .args(["--database", url, "findings", "--output", "json"])
+            .env_remove("POSTURE_DATABASE")
+            .env_remove("POSTURE_CONFIG")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot open the database"), "{err}");
+        assert!(
+            !err.contains("wr0ngpw-s3cret"),
+            "the password is printed: {err}"
+        );
+        assert!(err.contains("***"), "{err}");
+    }
+}

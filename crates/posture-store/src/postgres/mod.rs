@@ -146,12 +146,21 @@ impl PostgresStore {
     }
 }
 
-/// The URL with its password hidden, for messages.
 /// An ingest that changed at least this many occurrences refreshes the planner's statistics
 /// of the tables it grew.
 const ANALYZE_AFTER_ROWS: usize = 10_000;
 
+/// The URL with its password hidden, for messages (in the user part and in a `password=`
+/// parameter).
 pub(crate) fn redact_url(url: &str) -> String {
+    let url = match url.find("password=") {
+        Some(i) => {
+            let end = url[i..].find('&').map_or(url.len(), |e| i + e);
+            format!("{}password=***{}", &url[..i], &url[end..])
+        }
+        None => url.to_string(),
+    };
+    let url = url.as_str();
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
@@ -463,6 +472,10 @@ mod tests {
         assert_eq!(
             redact_url("postgresql://h/db?user=a"),
             "postgresql://h/db?user=a"
+        );
+        assert_eq!(
+            redact_url("postgresql://h/db?user=a&password=s3cret&sslmode=require"),
+            "postgresql://h/db?user=a&password=***&sslmode=require"
         );
     }
 
