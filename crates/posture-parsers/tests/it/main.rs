@@ -42,6 +42,7 @@ mod nuclei;
 mod openvex;
 mod osv_scanner;
 mod pip_audit;
+mod readme_table;
 mod retirejs;
 mod ripsecrets;
 mod safety;
