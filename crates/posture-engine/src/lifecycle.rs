@@ -24,7 +24,7 @@
 use crate::correlate::{
     Family, Features, Match, Thresholds, WordWeights, blocking_keys, decide_config, score_with,
 };
-use crate::identity::{Fingerprint, Identified};
+use crate::identity::{Fingerprint, Identified, IdentifiedOccurrence};
 use std::collections::{HashMap, HashSet};
 
 /// An occurrence the scope already holds.
@@ -114,38 +114,66 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
     // A file renamed with its content: an occurrence that disappears and a new one with the
     // same tool, rule and code (but another path) are one occurrence that moved, when the pair
     // is unambiguous on both sides.
-    let count = |keys: &mut HashMap<Fingerprint, usize>, k: Option<Fingerprint>| {
-        if let Some(k) = k {
-            *keys.entry(k).or_default() += 1;
-        }
-    };
-    let mut gone_keys = HashMap::new();
-    for e in &gone {
-        count(&mut gone_keys, e.relocation_key);
+    pair_unambiguous(
+        &mut diff,
+        report,
+        &mut gone,
+        |e| e.relocation_key,
+        |o| o.relocation_key,
+    );
+    // The same tool's other format (JSON <-> SARIF): the fingerprint may differ (one format
+    // has the code snippet, the other not) while the tool, rule, file and line agree. An
+    // unambiguous pair on both sides is one result, seen again: a format switch opens and
+    // closes nothing.
+    pair_unambiguous(
+        &mut diff,
+        report,
+        &mut gone,
+        |e| e.place_key,
+        |o| o.place_key,
+    );
+    diff.closed = gone.iter().map(|e| (e.id, e.finding_id)).collect();
+    diff.closed.sort_unstable();
+    diff
+}
+
+/// Pairs a disappeared occurrence with a new one when both carry the same key (`key_of` the
+/// stored one, `key_of_new` the reported one) and the key is unique on both sides: the new
+/// result is the stored occurrence seen again (changed), not a new one, and the stored one is
+/// no longer gone.
+fn pair_unambiguous(
+    diff: &mut ScopeDiff,
+    report: &Identified,
+    gone: &mut Vec<&ExistingOccurrence>,
+    key_of: impl Fn(&ExistingOccurrence) -> Option<Fingerprint>,
+    key_of_new: impl Fn(&IdentifiedOccurrence) -> Option<Fingerprint>,
+) {
+    let mut gone_keys: HashMap<Fingerprint, usize> = HashMap::new();
+    for k in gone.iter().filter_map(|e| key_of(e)) {
+        *gone_keys.entry(k).or_default() += 1;
     }
-    let mut new_keys = HashMap::new();
-    for &i in &diff.new {
-        count(
-            &mut new_keys,
-            report.occurrences.get(i).and_then(|o| o.relocation_key),
-        );
+    let mut new_keys: HashMap<Fingerprint, usize> = HashMap::new();
+    for k in diff
+        .new
+        .iter()
+        .filter_map(|&i| report.occurrences.get(i).and_then(&key_of_new))
+    {
+        *new_keys.entry(k).or_default() += 1;
     }
-    let mut relocated: HashMap<i64, ()> = HashMap::new();
+    let mut paired: HashMap<i64, ()> = HashMap::new();
+    let seen = &mut diff.seen;
     diff.new.retain(|&i| {
-        let Some(occ) = report.occurrences.get(i) else {
-            return true;
-        };
-        let Some(k) = occ.relocation_key else {
+        let Some(k) = report.occurrences.get(i).and_then(&key_of_new) else {
             return true;
         };
         if gone_keys.get(&k) != Some(&1) || new_keys.get(&k) != Some(&1) {
             return true;
         }
-        let Some(e) = gone.iter().find(|e| e.relocation_key == Some(k)) else {
+        let Some(e) = gone.iter().find(|e| key_of(e) == Some(k)) else {
             return true;
         };
-        relocated.insert(e.id, ());
-        diff.seen.push(Seen {
+        paired.insert(e.id, ());
+        seen.push(Seen {
             occurrence_id: e.id,
             finding_id: e.finding_id,
             index: i,
@@ -154,47 +182,7 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
         });
         false
     });
-    gone.retain(|e| !relocated.contains_key(&e.id));
-    // The same tool's other format (JSON <-> SARIF): the fingerprint may differ (one format
-    // has the code snippet, the other not) while the tool, rule, file and line agree. An
-    // unambiguous pair on both sides is one result, seen again: a format switch opens and
-    // closes nothing.
-    let mut gone_places = HashMap::new();
-    for e in &gone {
-        count(&mut gone_places, e.place_key);
-    }
-    let mut new_places = HashMap::new();
-    for &i in &diff.new {
-        count(
-            &mut new_places,
-            report.occurrences.get(i).and_then(|o| o.place_key),
-        );
-    }
-    let mut replaced: HashMap<i64, ()> = HashMap::new();
-    diff.new.retain(|&i| {
-        let Some(k) = report.occurrences.get(i).and_then(|o| o.place_key) else {
-            return true;
-        };
-        if gone_places.get(&k) != Some(&1) || new_places.get(&k) != Some(&1) {
-            return true;
-        }
-        let Some(e) = gone.iter().find(|e| e.place_key == Some(k)) else {
-            return true;
-        };
-        replaced.insert(e.id, ());
-        diff.seen.push(Seen {
-            occurrence_id: e.id,
-            finding_id: e.finding_id,
-            index: i,
-            changed: true,
-            was_closed: false,
-        });
-        false
-    });
-    gone.retain(|e| !replaced.contains_key(&e.id));
-    diff.closed = gone.iter().map(|e| (e.id, e.finding_id)).collect();
-    diff.closed.sort_unstable();
-    diff
+    gone.retain(|e| !paired.contains_key(&e.id));
 }
 
 /// The finding a new occurrence belongs to.
