@@ -24,10 +24,39 @@ pub enum ExportFormat {
 pub struct ExportRequest {
     pub format: ExportFormat,
     pub asset: Option<String>,
-    /// `None` = every status.
-    pub status: Option<Vec<FindingStatus>>,
+    /// The statuses to export; [`ExportStatus::Current`] (the default) is every status but
+    /// `fixed`: open findings and the decisions people took, which is what code scanning and
+    /// VEX consumers need. Fixed findings only when asked.
+    pub status: ExportStatus,
     /// The VEX author (`--author`); default `posture`.
     pub author: Option<String>,
+}
+
+/// Which statuses an export selects.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ExportStatus {
+    /// Every status but `fixed` (the default, like listings: what is still there).
+    #[default]
+    Current,
+    /// Every status, fixed included.
+    All,
+    /// These statuses.
+    Only(Vec<FindingStatus>),
+}
+
+impl ExportStatus {
+    fn statuses(&self) -> Option<Vec<FindingStatus>> {
+        match self {
+            ExportStatus::Current => Some(
+                FindingStatus::ALL
+                    .into_iter()
+                    .filter(|s| *s != FindingStatus::Fixed)
+                    .collect(),
+            ),
+            ExportStatus::All => None,
+            ExportStatus::Only(list) => Some(list.clone()),
+        }
+    }
 }
 
 /// The stable identity of a finding: its asset and identity key (the fingerprint of the
@@ -44,8 +73,14 @@ pub fn stable_uid(f: &FindingRecord) -> String {
     }
 }
 
-/// Builds the exported view of an assessed finding.
-pub fn export_finding(a: &AssessedFinding) -> ExportFinding {
+/// Builds the exported view of an assessed finding. `status_since` is when its status was
+/// decided ([`status_since`]); `configured_image` the asset's image from posture.toml, which
+/// wins over the image reference a report gives.
+pub fn export_finding(
+    a: &AssessedFinding,
+    status_since: Timestamp,
+    configured_image: Option<&str>,
+) -> ExportFinding {
     let f = &a.finding;
     let mut tools: Vec<String> = f.occurrences.iter().map(|o| o.tool.clone()).collect();
     tools.sort();
@@ -112,31 +147,105 @@ pub fn export_finding(a: &AssessedFinding) -> ExportFinding {
         risk_score: Some(a.risk.score),
         risk_band: Some(a.risk.band.to_string()),
         team: a.owner.as_ref().and_then(|o| o.team.clone()),
+        // The image posture.toml declares is what the team ships; a report's own reference
+        // can be a local archive (`image.tar.gz`), which no registry or scanner knows.
+        image: configured_image.map(str::to_string).or_else(|| {
+            f.occurrences
+                .iter()
+                .filter_map(|o| o.data.location.image.as_deref())
+                .map(str::trim)
+                .find(|i| !i.is_empty() && !looks_like_archive(i))
+                .map(str::to_string)
+        }),
+        status_since,
     }
 }
 
-/// Reads, assesses and writes the selected findings; returns the bytes and how many findings
-/// were selected.
+/// A saved image (`docker save` archive) rather than an image reference.
+fn looks_like_archive(reference: &str) -> bool {
+    let r = reference.split_whitespace().next().unwrap_or("");
+    [".tar", ".tar.gz", ".tgz", ".oci"]
+        .iter()
+        .any(|ext| r.ends_with(ext))
+        || r.starts_with('/')
+        || r.starts_with("./")
+}
+
+/// When a finding's current status was decided: the last triage event for a person's
+/// decision, the fix for a fixed finding, else its first sighting.
+pub fn status_since(store: &dyn Store, f: &FindingRecord) -> Result<Timestamp, AppError> {
+    if f.status == FindingStatus::Fixed {
+        return Ok(f.fixed_at.unwrap_or(f.last_seen));
+    }
+    if f.triage.is_some() && f.status != FindingStatus::Open {
+        let events = store.events(f.id)?;
+        if let Some(e) = events.iter().rev().find(|e| e.kind == "triaged") {
+            return Ok(e.at);
+        }
+    }
+    Ok(f.first_seen)
+}
+
+/// An export: the document, how many findings it holds, and what the reader should know
+/// (results a format's limits left out).
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub bytes: Vec<u8>,
+    pub count: usize,
+    pub notes: Vec<String>,
+}
+
+/// Reads, assesses and writes the selected findings (riskiest first).
 pub fn export(
     store: &dyn Store,
     config: Option<&RiskConfig>,
     request: &ExportRequest,
     now: Timestamp,
-) -> Result<(Vec<u8>, usize), AppError> {
+) -> Result<Exported, AppError> {
+    if let Some(asset) = &request.asset {
+        crate::names::require_known_asset(store, config, asset)?;
+    }
     let list = store.findings(&FindingQuery {
         asset: request.asset.clone(),
-        status: request.status.clone(),
+        status: request.status.statuses(),
         ..Default::default()
     })?;
-    let assessed = assess_findings(store, config, list)?;
-    let findings: Vec<ExportFinding> = assessed.iter().map(export_finding).collect();
+    let mut assessed = assess_findings(store, config, list)?;
+    // Riskiest first: what a consumer's limits keep (code scanning shows the first 5,000).
+    assessed.sort_by(|a, b| {
+        b.risk
+            .score
+            .total_cmp(&a.risk.score)
+            .then(a.finding.id.cmp(&b.finding.id))
+    });
+    let image_of = |asset: &str| {
+        config
+            .and_then(|c| c.portfolio.asset(asset))
+            .and_then(|a| a.images.first().map(String::as_str))
+    };
+    let mut findings: Vec<ExportFinding> = Vec::with_capacity(assessed.len());
+    for a in &assessed {
+        let since = status_since(store, &a.finding)?;
+        findings.push(export_finding(a, since, image_of(&a.finding.asset)));
+    }
     let producer = Producer {
         name: "posture".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         author: request.author.clone().unwrap_or_else(|| "posture".into()),
     };
     let bytes = match request.format {
-        ExportFormat::Sarif => return Ok((sarif(&assessed)?, assessed.len())),
+        ExportFormat::Sarif => {
+            let branch_of = |asset: &str| match config {
+                Some(c) => c.portfolio.default_branch(asset).to_string(),
+                None => posture_config::DEFAULT_BRANCH.to_string(),
+            };
+            let (bytes, notes) = sarif(&assessed, &branch_of)?;
+            return Ok(Exported {
+                bytes,
+                count: assessed.len(),
+                notes,
+            });
+        }
         ExportFormat::Csv => posture_export::write_csv(&findings),
         ExportFormat::CycloneDxVex => {
             posture_export::write_cyclonedx_vex(&findings, &producer, now)
@@ -145,11 +254,18 @@ pub fn export(
         ExportFormat::Ocsf => posture_export::write_ocsf(&findings, &producer, now),
     }
     .map_err(|e| AppError::Invalid(format!("export: {e}")))?;
-    Ok((bytes, findings.len()))
+    Ok(Exported {
+        bytes,
+        count: findings.len(),
+        notes: Vec::new(),
+    })
 }
 
 /// SARIF 2.1.0 through the gate's writer, with the risk and status as result properties.
-fn sarif(assessed: &[AssessedFinding]) -> Result<Vec<u8>, AppError> {
+fn sarif(
+    assessed: &[AssessedFinding],
+    branch_of: &dyn Fn(&str) -> String,
+) -> Result<(Vec<u8>, Vec<String>), AppError> {
     let results: Vec<crate::sarif_out::SarifResult<'_>> = assessed
         .iter()
         .map(|a| {
@@ -167,9 +283,20 @@ fn sarif(assessed: &[AssessedFinding]) -> Result<Vec<u8>, AppError> {
             r
         })
         .collect();
-    let log = crate::sarif_out::sarif_log(env!("CARGO_PKG_VERSION"), &results);
-    let mut bytes =
-        serde_json::to_vec_pretty(&log).map_err(|e| AppError::Invalid(format!("export: {e}")))?;
+    let log = crate::sarif_out::sarif_log(env!("CARGO_PKG_VERSION"), &results, branch_of)
+        .map_err(|e| AppError::Invalid(format!("export: {e}")))?;
+    let notes = log
+        .left_out
+        .iter()
+        .map(|(asset, n)| {
+            format!(
+                "SARIF: {n} result(s) of asset {asset} left out: code scanning takes at most {} per run; the riskiest are kept",
+                crate::sarif_out::GITHUB_MAX_RESULTS_PER_RUN
+            )
+        })
+        .collect();
+    let mut bytes = serde_json::to_vec_pretty(&log.log)
+        .map_err(|e| AppError::Invalid(format!("export: {e}")))?;
     bytes.push(b'\n');
-    Ok(bytes)
+    Ok((bytes, notes))
 }

@@ -2,7 +2,7 @@
 //! SARIF (code scanning, through [`crate::sarif_out`]).
 
 use crate::gate::{Exception, GateFinding, GateOutcome};
-use crate::sarif_out::{SarifResult, sarif_log};
+use crate::sarif_out::{SarifError, SarifResult, sarif_log};
 use posture_policy::{Action, Mode, RuleMatch};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -55,19 +55,52 @@ pub fn exception_text(e: &Exception) -> String {
     }
 }
 
+/// Escapes scanner text for Markdown, and neutralizes what could ping people or mislead in a
+/// pull-request comment: a word holding `@` (a mention, an email address) or a bare URL
+/// (`http://`, `https://`, `www.`) is written as code, which GitHub and GitLab neither link nor
+/// notify from.
 fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' | '#' => {
-                out.push('\\');
-                out.push(c);
+    let mut first = true;
+    for word in s.split([' ', '\n', '\r', '\t']) {
+        if !first {
+            out.push(' ');
+        }
+        first = false;
+        let lower = word.to_ascii_lowercase();
+        if word.contains('@')
+            || lower.contains("://")
+            || lower.starts_with("www.")
+            || lower.contains("(www.")
+        {
+            out.push('`');
+            out.push_str(&word.replace('`', "'").replace('|', "\\|"));
+            out.push('`');
+            continue;
+        }
+        for c in word.chars() {
+            match c {
+                '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '\\' | '#' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                _ => out.push(c),
             }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(c),
         }
     }
     out
+}
+
+/// A finding's reference: a link to its page on the Posture server when the base URL is
+/// known, else its id as code (`#70` alone would link issue 70 of the repository).
+fn finding_ref(id: i64, base_url: Option<&str>) -> String {
+    match base_url
+        .map(|b| b.trim_end_matches('/'))
+        .filter(|b| !b.is_empty())
+    {
+        Some(base) => format!("[finding {id}]({base}/findings/{id})"),
+        None => format!("`#{id}`"),
+    }
 }
 
 fn rules_cell(g: &GateFinding) -> String {
@@ -78,8 +111,9 @@ fn rules_cell(g: &GateFinding) -> String {
         .join("<br>")
 }
 
-/// The gate's outcome as Markdown for a pull-request comment.
-pub fn markdown(o: &GateOutcome) -> String {
+/// The gate's outcome as Markdown for a pull-request comment, findings linked to `base_url`
+/// (the Posture server's address) when given.
+pub fn markdown(o: &GateOutcome, base_url: Option<&str>) -> String {
     let mut s = String::new();
     let head = if !o.errors.is_empty() {
         "❌ **Posture gate: error**"
@@ -112,8 +146,8 @@ pub fn markdown(o: &GateOutcome) -> String {
         ));
         for g in rows {
             s.push_str(&format!(
-                "| #{} | {} | {} | `{}` | {} |\n",
-                g.id,
+                "| {} | {} | {} | `{}` | {} |\n",
+                finding_ref(g.id, base_url),
                 g.severity,
                 md_escape(&g.title),
                 g.location.replace('`', "'"),
@@ -143,8 +177,8 @@ pub fn markdown(o: &GateOutcome) -> String {
         s.push_str("\n#### Exceptions\n\n| Finding | Title | Decision |\n|---|---|---|\n");
         for g in excepted {
             s.push_str(&format!(
-                "| #{} | {} | {} |\n",
-                g.id,
+                "| {} | {} | {} |\n",
+                finding_ref(g.id, base_url),
                 md_escape(&g.title),
                 md_escape(&exception_text(&g.exception))
             ));
@@ -154,10 +188,10 @@ pub fn markdown(o: &GateOutcome) -> String {
         s.push_str("\n#### Rules that could not be evaluated\n\n");
         for e in &o.errors {
             s.push_str(&format!(
-                "- rule `{}` (line {}) on finding #{}: {}\n",
+                "- rule `{}` (line {}) on {}: {}\n",
                 e.rule_id,
                 e.line,
-                e.finding_id,
+                finding_ref(e.finding_id, base_url),
                 md_escape(&e.message)
             ));
         }
@@ -166,8 +200,9 @@ pub fn markdown(o: &GateOutcome) -> String {
 }
 
 /// The gate's outcome as SARIF 2.1.0: one result per finding the policy said something
-/// about; level `error` when it blocks, `warning` when reported, `note` when excepted.
-pub fn sarif(o: &GateOutcome, version: &str) -> Value {
+/// about; level `error` when it blocks, `warning` when reported, `note` when excepted. The run
+/// id names the gate's branch (`posture/<asset>/<branch>`).
+pub fn sarif(o: &GateOutcome, version: &str) -> Result<Value, SarifError> {
     let results: Vec<SarifResult<'_>> = o
         .findings
         .iter()
@@ -207,7 +242,8 @@ pub fn sarif(o: &GateOutcome, version: &str) -> Value {
             r
         })
         .collect();
-    sarif_log(version, &results)
+    let branch = o.branch.clone();
+    Ok(sarif_log(version, &results, &|_| branch.clone())?.log)
 }
 
 /// The gate's outcome as JUnit XML: one test case for the gate itself, and one failing test
@@ -324,4 +360,34 @@ pub fn junit(o: &GateOutcome) -> Result<String, std::io::Error> {
             Ok(())
         })?;
     String::from_utf8(w.into_inner()).map_err(std::io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{finding_ref, md_escape};
+
+    #[test]
+    fn scanner_text_cannot_ping_people_or_link_elsewhere() {
+        assert_eq!(
+            md_escape("ask @alice or mail sec@acme.example"),
+            "ask `@alice` or mail `sec@acme.example`"
+        );
+        assert_eq!(
+            md_escape("see https://evil.example/login and www.evil.example"),
+            "see `https://evil.example/login` and `www.evil.example`"
+        );
+        // Code spans keep their own delimiters out, and table cells their pipes.
+        assert_eq!(md_escape("x@`y|z"), "`x@'y\\|z`");
+        // Ordinary Markdown is still escaped; line breaks cannot end a table row.
+        assert_eq!(md_escape("a *b* #1\nc|d"), "a \\*b\\* \\#1 c\\|d");
+    }
+
+    #[test]
+    fn findings_link_to_the_server_not_to_repository_issues() {
+        assert_eq!(finding_ref(70, None), "`#70`");
+        assert_eq!(
+            finding_ref(70, Some("https://posture.acme.example/")),
+            "[finding 70](https://posture.acme.example/findings/70)"
+        );
+    }
 }

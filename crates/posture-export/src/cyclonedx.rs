@@ -1,14 +1,17 @@
 //! CycloneDX 1.6 VEX: a BOM whose `vulnerabilities` carry Posture's triage decisions as
 //! `analysis` (state, justification, response, detail; mapping in [`crate::vex`]).
 //!
-//! Shape: one `application` component per asset (`bom-ref` `asset:<name>`), the affected
+//! Shape: one `application` component per asset (`bom-ref` `asset:<name>`; with the purl of
+//! its image, `pkg:oci/...`, when the findings name one or posture.toml lists one), the affected
 //! packages nested under it (`asset:<name>:<purl>`), and one vulnerability per finding that
 //! names a vulnerability id (CVE first; the other ids as `references`), which `affects` the
 //! package, or the application when the finding names no package. Findings without any
 //! vulnerability id (a SAST rule, a misconfiguration) are not vulnerabilities in the VEX sense
 //! and are left out.
 
-use crate::{ExportError, ExportFinding, Producer, content_uuid, purl_of, rfc3339, vex_decision};
+use crate::{
+    ExportError, ExportFinding, Producer, content_uuid, oci_purl, purl_of, rfc3339, vex_decision,
+};
 use posture_model::Timestamp;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -25,8 +28,12 @@ pub fn write_cyclonedx_vex(
         .collect();
     // asset -> purl -> (name, version)
     let mut assets: BTreeMap<&str, BTreeMap<String, (String, Option<String>)>> = BTreeMap::new();
+    let mut images: BTreeMap<&str, String> = BTreeMap::new();
     let mut vulnerabilities = Vec::with_capacity(vulnerable.len());
     for f in &vulnerable {
+        if let Some(purl) = f.image.as_deref().and_then(oci_purl) {
+            images.entry(f.asset.as_str()).or_insert(purl);
+        }
         let packages = assets.entry(f.asset.as_str()).or_default();
         let affected = match &f.package {
             Some(p) => {
@@ -36,7 +43,7 @@ pub fn write_cyclonedx_vex(
             }
             None => format!("asset:{}", f.asset),
         };
-        vulnerabilities.push(vulnerability(f, affected, now));
+        vulnerabilities.push(vulnerability(f, affected));
     }
     let components: Vec<Value> = assets
         .iter()
@@ -46,6 +53,10 @@ pub fn write_cyclonedx_vex(
                 "bom-ref": format!("asset:{asset}"),
                 "name": asset,
             });
+            if let Some(purl) = images.get(asset) {
+                app["type"] = json!("container");
+                app["purl"] = json!(purl);
+            }
             if !packages.is_empty() {
                 app["components"] = packages
                     .iter()
@@ -114,7 +125,7 @@ fn source_of(id: &str) -> Option<Value> {
     }
 }
 
-fn vulnerability(f: &ExportFinding, affected: String, now: Timestamp) -> Value {
+fn vulnerability(f: &ExportFinding, affected: String) -> Value {
     let primary = f.primary_vulnerability().unwrap_or_default();
     let d = vex_decision(f);
     let mut v = json!({
@@ -170,7 +181,7 @@ fn vulnerability(f: &ExportFinding, affected: String, now: Timestamp) -> Value {
         "state": d.cdx_state,
         "detail": d.statement,
         "firstIssued": rfc3339(f.first_seen),
-        "lastUpdated": rfc3339(f.fixed_at.unwrap_or(now)),
+        "lastUpdated": rfc3339(f.status_since.max(f.first_seen)),
     });
     if let Some(j) = d.cdx_justification {
         analysis["justification"] = json!(j);

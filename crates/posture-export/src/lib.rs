@@ -23,7 +23,7 @@ pub use csv_out::{CSV_COLUMNS, write_csv};
 pub use cyclonedx::write_cyclonedx_vex;
 pub use ocsf::{OCSF_VERSION, write_ocsf};
 pub use openvex::write_openvex;
-pub use purl::purl_of;
+pub use purl::{oci_purl, purl_of};
 pub use vex::{VexDecision, vex_decision};
 
 use posture_model::{Category, CvssRating, FindingStatus, Location, Package, Severity, Timestamp};
@@ -65,6 +65,14 @@ pub struct ExportFinding {
     pub risk_score: Option<f64>,
     pub risk_band: Option<String>,
     pub team: Option<String>,
+    /// The container image the finding is in: the reference the scanner reported, else the
+    /// asset's configured image (posture.toml `images`). VEX names the product by its purl
+    /// (`pkg:oci/...`), which is how a scanner applying the VEX matches it.
+    pub image: Option<String>,
+    /// When the current status was decided: the person's triage decision, the fix, else the
+    /// first sighting (an open finding is "under investigation" since then). VEX statements
+    /// carry this time, not the export's.
+    pub status_since: Timestamp,
 }
 
 impl ExportFinding {

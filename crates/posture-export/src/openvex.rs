@@ -1,13 +1,24 @@
 //! OpenVEX 0.2.0: one statement per finding that names a vulnerability id, with the status,
 //! justification, impact or action statement from the triage decision ([`crate::vex`]).
 //!
-//! The product is the asset (`urn:posture:asset:<name>`), the package a subcomponent (its
-//! purl). Each statement has an `@id` derived from the finding's stable uid, so statements about
-//! one CVE in two places of one asset stay distinct.
+//! Products are named the way scanners that apply VEX (Trivy, Grype) match them: by purl.
+//! - A finding in a container image: the product is the image (`pkg:oci/...?repository_url=...`,
+//!   [`crate::oci_purl`]), the package a subcomponent.
+//! - A package finding without an image (a repository's dependency): the product is the
+//!   package's own purl, repeated as its subcomponent (a scanner matches either the product
+//!   against the vulnerable package or the subcomponent).
+//! - Anything else: the asset, `urn:posture:asset:<name>`.
+//!
+//! Each statement's `timestamp` is when its status was decided (the triage decision, the fix,
+//! else the first sighting), not the export's time; the document's `timestamp` is the
+//! export's. Each statement has an `@id` derived from the finding's stable uid, so statements
+//! about one CVE in two places of one asset stay distinct.
 
 use crate::purl::encode;
-use crate::{ExportError, ExportFinding, Producer, content_uuid, purl_of, rfc3339, vex_decision};
-use posture_model::{FindingStatus, Timestamp};
+use crate::{
+    ExportError, ExportFinding, Producer, content_uuid, oci_purl, purl_of, rfc3339, vex_decision,
+};
+use posture_model::Timestamp;
 use serde_json::{Value, json};
 
 /// Writes an OpenVEX 0.2.0 JSON document. Refuses when no finding names a vulnerability id:
@@ -20,7 +31,7 @@ pub fn write_openvex(
     let statements: Vec<Value> = findings
         .iter()
         .filter(|f| f.primary_vulnerability().is_some())
-        .map(|f| statement(f, now))
+        .map(statement)
         .collect();
     if statements.is_empty() {
         return Err(ExportError::Empty(
@@ -45,7 +56,28 @@ pub fn write_openvex(
     Ok(out)
 }
 
-fn statement(f: &ExportFinding, now: Timestamp) -> Value {
+/// The product a statement is about ([module docs](self)).
+fn product(f: &ExportFinding) -> Value {
+    let package = f.package.as_ref().map(purl_of);
+    let subcomponents = |purl: &str| json!([{"@id": purl, "identifiers": {"purl": purl}}]);
+    if let Some(image) = f.image.as_deref().and_then(oci_purl) {
+        let mut p = json!({"@id": image, "identifiers": {"purl": image}});
+        if let Some(purl) = &package {
+            p["subcomponents"] = subcomponents(purl);
+        }
+        return p;
+    }
+    match &package {
+        Some(purl) => json!({
+            "@id": purl,
+            "identifiers": {"purl": purl},
+            "subcomponents": subcomponents(purl),
+        }),
+        None => json!({"@id": format!("urn:posture:asset:{}", encode(&f.asset))}),
+    }
+}
+
+fn statement(f: &ExportFinding) -> Value {
     let primary = f.primary_vulnerability().unwrap_or_default();
     let d = vex_decision(f);
     let mut vulnerability = json!({"name": primary, "description": f.title});
@@ -57,17 +89,13 @@ fn statement(f: &ExportFinding, now: Timestamp) -> Value {
     if !aliases.is_empty() {
         vulnerability["aliases"] = json!(aliases);
     }
-    let mut product = json!({"@id": format!("urn:posture:asset:{}", encode(&f.asset))});
-    if let Some(p) = &f.package {
-        let purl = purl_of(p);
-        product["subcomponents"] = json!([{"@id": purl, "identifiers": {"purl": purl}}]);
-    }
+    let product = product(f);
     let mut s = json!({
         "@id": format!("urn:uuid:{}", content_uuid(&[f.uid.as_bytes()])),
         "vulnerability": vulnerability,
         "products": [product],
         "status": d.openvex_status,
-        "timestamp": rfc3339(if f.status == FindingStatus::Fixed { f.fixed_at.unwrap_or(now) } else { now }),
+        "timestamp": rfc3339(f.status_since),
     });
     match d.openvex_status {
         "not_affected" => match d.openvex_justification {
@@ -79,7 +107,7 @@ fn statement(f: &ExportFinding, now: Timestamp) -> Value {
         },
         "affected" => {
             s["action_statement"] = json!(d.statement);
-            s["action_statement_timestamp"] = json!(rfc3339(now));
+            s["action_statement_timestamp"] = json!(rfc3339(f.status_since));
         }
         _ => s["status_notes"] = json!(d.statement),
     }

@@ -78,6 +78,8 @@ fn finding(id: i64, status: FindingStatus, reason: Option<&str>) -> ExportFindin
         risk_score: Some(97.5),
         risk_band: Some("P1".into()),
         team: Some("payments".into()),
+        image: None,
+        status_since: at("2026-03-01T10:00:00Z"),
     }
 }
 

@@ -538,12 +538,10 @@ fn render_gate(outcome: &GateOutcome, format: GateFormat) -> Result<String, ApiE
             outcome,
         })
         .map_err(|e| cannot(&e)),
-        GateFormat::Sarif => serde_json::to_string(&posture_app::gate_report::sarif(
-            outcome,
-            env!("CARGO_PKG_VERSION"),
-        ))
-        .map_err(|e| cannot(&e)),
-        GateFormat::Markdown => Ok(posture_app::gate_report::markdown(outcome)),
+        GateFormat::Sarif => posture_app::gate_report::sarif(outcome, env!("CARGO_PKG_VERSION"))
+            .map_err(|e| cannot(&e))
+            .and_then(|log| serde_json::to_string(&log).map_err(|e| cannot(&e))),
+        GateFormat::Markdown => Ok(posture_app::gate_report::markdown(outcome, None)),
         GateFormat::Junit => posture_app::gate_report::junit(outcome).map_err(|e| cannot(&e)),
     }
 }

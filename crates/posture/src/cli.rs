@@ -611,6 +611,10 @@ pub struct GateArgs {
     /// Write a Markdown summary (for a pull-request comment).
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// The Posture server's address: the Markdown summary links each finding to its page
+    /// there (`URL/findings/ID`) instead of writing `#ID`, which GitHub reads as an issue.
+    #[arg(long, env = "POSTURE_BASE_URL")]
+    pub base_url: Option<String>,
     /// Write SARIF 2.1.0 (for code scanning upload).
     #[arg(long)]
     pub sarif: Option<PathBuf>,

@@ -113,10 +113,13 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
         },
     )?;
     if let Some(p) = &a.markdown {
-        write_file(p, &posture_app::gate_report::markdown(&outcome))?;
+        write_file(
+            p,
+            &posture_app::gate_report::markdown(&outcome, a.base_url.as_deref()),
+        )?;
     }
     if let Some(p) = &a.sarif {
-        let log = posture_app::gate_report::sarif(&outcome, env!("CARGO_PKG_VERSION"));
+        let log = posture_app::gate_report::sarif(&outcome, env!("CARGO_PKG_VERSION"))?;
         write_file(p, &serde_json::to_string_pretty(&log)?)?;
     }
     if let Some(p) = &a.junit {

@@ -4,7 +4,7 @@
 use crate::commands::{open_store, parse_time};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use posture_app::export::{ExportFormat, ExportRequest};
+use posture_app::export::{ExportFormat, ExportRequest, ExportStatus};
 use posture_app::{Clock, SystemClock};
 use posture_model::FindingStatus;
 use std::io::Write;
@@ -33,9 +33,10 @@ pub struct ExportArgs {
     /// Only this asset's findings.
     #[arg(long)]
     pub asset: Option<String>,
-    /// all (default), open, fixed, or triage states (confirmed, in-progress, false-positive,
-    /// accepted, not-affected); comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "all")]
+    /// Statuses, comma-separated: open, fixed, all, or triage states (confirmed, in-progress,
+    /// false-positive, accepted, not-affected). Default: every status but fixed (open findings
+    /// and people's decisions, which SARIF and VEX carry as suppressions and statements).
+    #[arg(long, value_delimiter = ',')]
     pub status: Vec<String>,
     /// The author named in VEX documents (a team or an email address).
     #[arg(long)]
@@ -47,15 +48,18 @@ pub struct ExportArgs {
     pub file: Option<PathBuf>,
 }
 
-fn parse_statuses(words: &[String]) -> anyhow::Result<Option<Vec<FindingStatus>>> {
+fn parse_statuses(words: &[String]) -> anyhow::Result<ExportStatus> {
+    if words.is_empty() {
+        return Ok(ExportStatus::Current);
+    }
     let mut out = Vec::new();
     for w in words {
         if w.trim().eq_ignore_ascii_case("all") {
-            return Ok(None);
+            return Ok(ExportStatus::All);
         }
         out.push(w.parse::<FindingStatus>().map_err(anyhow::Error::msg)?);
     }
-    Ok(Some(out))
+    Ok(ExportStatus::Only(out))
 }
 
 pub fn export(database: &str, config: Option<&Path>, a: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -78,8 +82,14 @@ pub fn export(database: &str, config: Option<&Path>, a: ExportArgs) -> anyhow::R
         status: parse_statuses(&a.status)?,
         author: a.author.clone(),
     };
-    let (bytes, count) =
-        posture_app::export::export(store.as_ref(), config.as_ref(), &request, now)?;
+    let posture_app::export::Exported {
+        bytes,
+        count,
+        notes,
+    } = posture_app::export::export(store.as_ref(), config.as_ref(), &request, now)?;
+    for n in &notes {
+        eprintln!("warning: {n}");
+    }
     match &a.file {
         Some(path) => {
             write_atomically(path, &bytes)?;
