@@ -15,12 +15,23 @@ pub struct HttpResponse {
     pub status: u16,
     /// `Retry-After` in seconds, when the server sent one (delta-seconds form).
     pub retry_after: Option<u64>,
+    /// The pagination headers, when sent: `Link` (GitHub, RFC 8288) and `X-Next-Page`
+    /// (GitLab), lower-case names.
+    pub pagination: Vec<(String, String)>,
     pub body: String,
 }
 
 impl HttpResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// A pagination header's value (`link`, `x-next-page`).
+    pub fn pagination_header(&self, name: &str) -> Option<&str> {
+        self.pagination
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -87,6 +98,13 @@ impl HttpClient {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        let pagination = ["link", "x-next-page"]
+            .iter()
+            .filter_map(|name| {
+                let v = response.headers().get(*name)?.to_str().ok()?;
+                Some((name.to_string(), v.to_string()))
+            })
+            .collect();
         let body = response
             .body_mut()
             .with_config()
@@ -96,6 +114,7 @@ impl HttpClient {
         Ok(HttpResponse {
             status,
             retry_after,
+            pagination,
             body,
         })
     }

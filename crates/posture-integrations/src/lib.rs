@@ -11,6 +11,7 @@ pub mod config;
 pub mod http;
 pub mod jira;
 pub mod notify;
+pub mod review;
 
 pub use config::{
     ConfigError, Grouping, JiraConfig, Webhook, WebhookKind, jira_from, webhooks_from,
@@ -44,4 +45,16 @@ pub enum IntegrationError {
     Template(String),
     #[error("{0}")]
     Unsupported(String),
+    /// A code-review host (GitHub, GitLab) refused or failed a request.
+    #[error("{host}: {method} {target}: HTTP {status}: {message}")]
+    Review {
+        host: &'static str,
+        method: String,
+        target: String,
+        status: u16,
+        message: String,
+    },
+    /// The CI environment does not say where to comment.
+    #[error("{0}")]
+    ReviewSetup(String),
 }

@@ -615,6 +615,13 @@ pub struct GateArgs {
     /// there (`URL/findings/ID`) instead of writing `#ID`, which GitHub reads as an issue.
     #[arg(long, env = "POSTURE_BASE_URL")]
     pub base_url: Option<String>,
+    /// Post the Markdown summary as a comment on the pull request (GitHub Actions) or merge
+    /// request (GitLab CI) this pipeline runs for, editing the same comment on every rerun.
+    /// Reads GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN, GITHUB_EVENT_PATH, or
+    /// CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, POSTURE_GITLAB_TOKEN. A comment
+    /// that cannot be posted exits 2.
+    #[arg(long)]
+    pub pr_comment: bool,
     /// Write SARIF 2.1.0 (for code scanning upload).
     #[arg(long)]
     pub sarif: Option<PathBuf>,

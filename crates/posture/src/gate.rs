@@ -73,6 +73,16 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
         Some(s) => parse_time(s)?,
         None => SystemClock.now(),
     };
+    // Where to comment, checked before anything is ingested: a pipeline set up wrongly fails
+    // at once and says what is missing.
+    let review = if a.pr_comment {
+        Some(posture_integrations::review::ReviewHost::from_env(
+            &|k| std::env::var(k).ok(),
+            &|p| std::fs::read_to_string(p).map_err(|e| e.to_string()),
+        )?)
+    } else {
+        None
+    };
     let mut sources = Vec::with_capacity(a.reports.len());
     for f in &a.reports {
         sources.push(posture_app::read_report_file(f, a.max_report_size)?);
@@ -129,7 +139,24 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
         Some(OutputFormat::Json) => output::json(&outcome)?,
         _ => print_gate(&outcome)?,
     }
-    Ok(if !outcome.errors.is_empty() {
+    let mut comment_failed = false;
+    if let Some(host) = &review {
+        let client = posture_integrations::HttpClient::new(std::time::Duration::from_secs(30));
+        let body = posture_app::gate_report::markdown(&outcome, a.base_url.as_deref());
+        match posture_integrations::review::upsert_comment(&client, host, &outcome.asset, &body) {
+            Ok(posture_integrations::review::CommentAction::Created { id }) => {
+                eprintln!("posture gate: comment {id} posted on {host:?}")
+            }
+            Ok(posture_integrations::review::CommentAction::Updated { id }) => {
+                eprintln!("posture gate: comment {id} updated on {host:?}")
+            }
+            Err(e) => {
+                eprintln!("error: the pull-request comment could not be posted: {e}");
+                comment_failed = true;
+            }
+        }
+    }
+    Ok(if !outcome.errors.is_empty() || comment_failed {
         ExitCode::from(2)
     } else if outcome.passed {
         ExitCode::SUCCESS
