@@ -303,6 +303,9 @@ pub struct GateParams {
     pub commit: Option<String>,
     /// The report's name in Posture (default: the multipart file name, else `upload`).
     pub name: Option<String>,
+    /// With `format=markdown`: link findings to their pages under this address (the server's
+    /// public address) instead of writing `#ID`.
+    pub base_url: Option<String>,
 }
 
 /// What the gate answers with.
@@ -464,7 +467,7 @@ pub async fn run_gate(
                     allow_new_asset: params.allow_new_asset,
                 },
             )?;
-            let rendered = render_gate(&outcome, format)?;
+            let rendered = render_gate(&outcome, format, params.base_url.as_deref())?;
             Ok((outcome, rendered))
         })
         .await?;
@@ -528,7 +531,11 @@ fn ingest_for_gate(
 
 /// The gate's outcome in the asked format (the CLI's `--output json`, `--sarif`,
 /// `--markdown`, `--junit` writers).
-fn render_gate(outcome: &GateOutcome, format: GateFormat) -> Result<String, ApiError> {
+fn render_gate(
+    outcome: &GateOutcome,
+    format: GateFormat,
+    base_url: Option<&str>,
+) -> Result<String, ApiError> {
     let (verdict, exit_code) = verdict_of(outcome);
     let cannot = |e: &dyn std::fmt::Display| ApiError::Internal(format!("cannot render: {e}"));
     match format {
@@ -541,7 +548,7 @@ fn render_gate(outcome: &GateOutcome, format: GateFormat) -> Result<String, ApiE
         GateFormat::Sarif => posture_app::gate_report::sarif(outcome, env!("CARGO_PKG_VERSION"))
             .map_err(|e| cannot(&e))
             .and_then(|log| serde_json::to_string(&log).map_err(|e| cannot(&e))),
-        GateFormat::Markdown => Ok(posture_app::gate_report::markdown(outcome, None)),
+        GateFormat::Markdown => Ok(posture_app::gate_report::markdown(outcome, base_url)),
         GateFormat::Junit => posture_app::gate_report::junit(outcome).map_err(|e| cannot(&e)),
     }
 }

@@ -88,6 +88,9 @@ pub enum Command {
     Policy(PolicyCommand),
     /// List the report formats Posture reads.
     Formats(FormatsArgs),
+    /// Upload reports to a Posture server in one all-or-nothing upload (token from
+    /// POSTURE_TOKEN); --gate then exits with the server's verdict (0 pass, 1 blocks, 2 error).
+    Push(Box<crate::push::PushArgs>),
     /// Export findings in a standard format: SARIF, CSV, CycloneDX VEX, OpenVEX or OCSF.
     Export(crate::integrations::ExportArgs),
     /// Queue notifications of new events and send the due outbox entries to the [[webhook]]s

@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Triage(a) => crate::workflow::triage(database, config, a),
         Command::Metrics(a) => crate::workflow::metrics(database, config, a),
         Command::Gate(a) => crate::gate::gate(database, config, *a),
+        Command::Push(a) => crate::push::push(*a),
         Command::Policy(c) => crate::gate::policy(database, config, c),
         Command::Assets(c) => crate::assets::run(config, c),
         Command::Export(a) => crate::integrations::export(database, config, a),

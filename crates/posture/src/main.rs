@@ -12,6 +12,7 @@ mod demo;
 mod gate;
 mod integrations;
 mod output;
+mod push;
 mod risk;
 mod serve;
 mod workflow;
