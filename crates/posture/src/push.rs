@@ -52,6 +52,9 @@ pub struct PushArgs {
     /// --pr-comment`); findings link to the server.
     #[arg(long, requires = "gate")]
     pub pr_comment: bool,
+    /// With --gate: write the gate's SARIF 2.1.0 (for code scanning upload) to this file.
+    #[arg(long, requires = "gate")]
+    pub sarif: Option<PathBuf>,
     /// Refuse reports larger than this many bytes (before sending anything).
     #[arg(long, default_value_t = posture_app::DEFAULT_MAX_REPORT_BYTES)]
     pub max_report_size: u64,
@@ -224,6 +227,18 @@ pub fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
         o["warnings"],
         o["excepted"],
     );
+    if let Some(path) = &a.sarif {
+        let url = url.replace("format=json", "format=sarif");
+        let r = client.send("POST", &url, &target, &[auth.clone()], Some(Vec::new()))?;
+        if !r.is_success() {
+            return Err(server_error(
+                &format!("the gate's SARIF for {}", a.asset),
+                &r,
+            ));
+        }
+        std::fs::write(path, r.body.as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
     let mut comment_failed = false;
     if let Some(host) = &review {
         // The same verdict as Markdown, findings linked to the server.

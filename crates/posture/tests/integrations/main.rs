@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is the failure report
 
+mod ci_templates;
 mod code_scanning;
 mod export;
 mod fake_jira;
