@@ -22,9 +22,9 @@
 //! medium, above 0 low, 0 info); no readable score → medium. The score is kept in
 //! `tool_severity`, the vector in `cvss` (source `ossindex`).
 
-use crate::formats::osv_scanner::item;
-use crate::formats::trivy::{non_empty_trimmed, purl_type, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_string};
+use crate::support::item;
+use crate::support::{non_empty_trimmed, purl_type, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,

@@ -119,6 +119,7 @@
 //! the log (a SAST rule whose snippet is the whole resource block that holds the key).
 
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_u32};
+use crate::support::percent_decode;
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, IdentityHints, Location, Occurrence, Package, ParsedReport,
@@ -1754,32 +1755,6 @@ fn normalize_uri(uri: &str) -> UriKind {
     } else {
         UriKind::Path(path)
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let c = b.get(i).copied().unwrap_or_default();
-        if c == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(v) = hex {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(c);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,9 +25,9 @@
 //! Severity: current `rule.severity` `HIGH` → high, `MEDIUM` → medium, `LOW` → low (and
 //! `CRITICAL` → critical, anything else → high); legacy items have none → **high**.
 
-use super::ripsecrets::likely_secret_token;
 use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32, pointer, pointer_index};
+use crate::support::likely_secret_token;
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, ParsedReport, SecretEvidence, Severity, ToolInfo, ToolRun,

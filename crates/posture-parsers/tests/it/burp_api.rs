@@ -1,6 +1,6 @@
 use crate::common::*;
 use posture_model::{DiagnosticLevel, Severity};
-use posture_parsers::formats::burp_api::BurpApi;
+use posture_parsers::formats::burp::api::BurpApi;
 use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]

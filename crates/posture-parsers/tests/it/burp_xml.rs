@@ -1,6 +1,6 @@
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::burp_xml::BurpXml;
+use posture_parsers::formats::burp::xml::BurpXml;
 use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]

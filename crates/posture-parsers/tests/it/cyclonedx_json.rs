@@ -1,6 +1,6 @@
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity, VexStatus};
-use posture_parsers::formats::cyclonedx_json::CycloneDxJson;
+use posture_parsers::formats::cyclonedx::json::CycloneDxJson;
 use posture_parsers::{ParseErrorKind, Parser};
 use std::path::Path;
 

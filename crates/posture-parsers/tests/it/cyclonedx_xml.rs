@@ -1,6 +1,6 @@
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity, VexStatus};
-use posture_parsers::formats::cyclonedx_xml::CycloneDxXml;
+use posture_parsers::formats::cyclonedx::xml::CycloneDxXml;
 use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]

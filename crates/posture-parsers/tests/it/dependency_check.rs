@@ -1,7 +1,7 @@
 use crate::common::*;
 use posture_model::{Category, Severity};
-use posture_parsers::formats::dependency_check_json::DependencyCheckJson;
-use posture_parsers::formats::dependency_check_xml::DependencyCheckXml;
+use posture_parsers::formats::dependency_check::json::DependencyCheckJson;
+use posture_parsers::formats::dependency_check::xml::DependencyCheckXml;
 use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]

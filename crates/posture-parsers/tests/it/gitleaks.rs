@@ -1,6 +1,6 @@
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::gitleaks::Gitleaks;
+use posture_parsers::formats::gitleaks::json::Gitleaks;
 use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]

@@ -4,7 +4,7 @@
 use crate::common::*;
 use crate::sca_support::*;
 use posture_model::{DiagnosticLevel, Severity};
-use posture_parsers::formats::govulncheck::Govulncheck;
+use posture_parsers::formats::osv::govulncheck::Govulncheck;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 
 const ID: &str = "govulncheck-json";

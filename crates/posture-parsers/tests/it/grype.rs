@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::grype::Grype;
+use posture_parsers::formats::grype::json::Grype;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::grype_jsonl::GrypeJsonl;
+use posture_parsers::formats::grype::jsonl::GrypeJsonl;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 
 #[test]

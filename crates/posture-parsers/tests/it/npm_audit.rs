@@ -3,7 +3,7 @@
 use crate::common::*;
 use crate::sca_support::*;
 use posture_model::{DiagnosticLevel, Severity};
-use posture_parsers::formats::npm_audit::NpmAudit;
+use posture_parsers::formats::npm::audit::NpmAudit;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 
 const ID: &str = "npm-audit-json";

@@ -3,7 +3,7 @@
 use crate::common::*;
 use crate::sca_support::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::osv_scanner::OsvScanner;
+use posture_parsers::formats::osv::scanner::OsvScanner;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 
 const ID: &str = "osv-scanner-json";

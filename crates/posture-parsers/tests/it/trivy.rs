@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::trivy::Trivy;
+use posture_parsers::formats::trivy::json::Trivy;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 
 #[test]

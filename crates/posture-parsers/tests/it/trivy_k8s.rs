@@ -3,8 +3,8 @@
 
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::trivy::Trivy;
-use posture_parsers::formats::trivy_k8s::TrivyK8s;
+use posture_parsers::formats::trivy::json::Trivy;
+use posture_parsers::formats::trivy::k8s::TrivyK8s;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 
 #[test]

@@ -1,6 +1,6 @@
 use crate::common::*;
 use posture_model::{Category, Severity};
-use posture_parsers::formats::trivy_operator::TrivyOperator;
+use posture_parsers::formats::trivy::operator::TrivyOperator;
 use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]

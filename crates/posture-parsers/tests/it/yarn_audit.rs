@@ -3,7 +3,7 @@
 use crate::common::*;
 use crate::sca_support::*;
 use posture_model::{DiagnosticLevel, Severity};
-use posture_parsers::formats::yarn_audit::YarnAudit;
+use posture_parsers::formats::npm::yarn::YarnAudit;
 use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
 
 const ID: &str = "yarn-audit-jsonl";

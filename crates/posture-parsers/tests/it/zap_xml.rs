@@ -1,6 +1,6 @@
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
-use posture_parsers::formats::zap_xml::ZapXml;
+use posture_parsers::formats::zap::xml::ZapXml;
 use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]

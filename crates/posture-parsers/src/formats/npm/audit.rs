@@ -42,11 +42,12 @@
 //! CVSS: `cvss.vectorString` / `cvss.score` when there is a vector or a score above 0
 //! (npm writes `{"score": 0, "vectorString": null}` for "none").
 
-use crate::formats::osv_scanner::item;
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{
     self, null_default, one_or_many, opt_lenient_f64, opt_lenient_string, parse_cwe, tidy_cwes,
 };
+use crate::support::fixed_from_patched;
+use crate::support::item;
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,
@@ -206,12 +207,6 @@ pub(crate) fn ghsa_from_url(url: &str) -> Option<String> {
     last.to_ascii_uppercase()
         .starts_with("GHSA-")
         .then(|| last.to_string())
-}
-
-/// `>=1.2.3` (one lower bound, nothing else) → `1.2.3`.
-pub(crate) fn fixed_from_patched(patched: &str) -> Option<String> {
-    let rest = patched.trim().strip_prefix(">=")?.trim();
-    (!rest.is_empty() && !rest.contains([' ', '|', '<', '>', ','])).then(|| rest.to_string())
 }
 
 pub(crate) fn cvss_rating(c: Option<&Cvss>, source: &str) -> Option<CvssRating> {

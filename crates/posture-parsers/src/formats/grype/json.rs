@@ -39,10 +39,8 @@
 //!
 //! Tool version: `descriptor.version`; the placeholder `[not provided]` is dropped.
 
-use crate::formats::trivy::{
-    non_empty, non_empty_trimmed, purl_type, push_unique, push_vuln_id, trimmed,
-};
 use crate::json::{self, null_default, opt_lenient_f64};
+use crate::support::{non_empty, non_empty_trimmed, purl_type, push_unique, push_vuln_id, trimmed};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, EpssScore, Location, Occurrence, Package, ParsedReport, Severity,

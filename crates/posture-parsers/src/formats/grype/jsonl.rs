@@ -19,7 +19,7 @@
 //! `/N/matches/M` inside a whole-document line. A value that does not fit a match is a Skipped
 //! diagnostic; a line that is not JSON ends the stream with a positioned error.
 
-use crate::formats::grype::{Match, to_occurrence};
+use super::json::{Match, to_occurrence};
 use crate::json::{self, null_default};
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, ParsedReport, ToolInfo, ToolRun};

@@ -35,8 +35,9 @@
 //! Reachability: `experimental_analysis.<id>.called` is written into the description
 //! (`Reachability: called` / `not called`) for a later issue to use.
 
-use crate::formats::trivy::{non_empty_trimmed, purl_type, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_string, parse_cwe, tidy_cwes};
+use crate::support::item;
+use crate::support::{non_empty_trimmed, purl_type, push_unique, push_vuln_id};
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,
@@ -389,25 +390,6 @@ impl Parser for OsvScanner {
             occurrences,
         });
         Ok(report)
-    }
-}
-
-/// Reads one raw item as `T`, or records a `Skipped` diagnostic at `locator`.
-pub(crate) fn item<'a, T: Deserialize<'a>>(
-    raw: &'a RawValue,
-    locator: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<T> {
-    match serde_json::from_str::<T>(raw.get()) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let mut m = e.to_string();
-            if let Some(cut) = m.rfind(" at line ") {
-                m.truncate(cut);
-            }
-            diags.push(json::skipped(locator, format!("item skipped: {m}")));
-            None
-        }
     }
 }
 

@@ -35,9 +35,10 @@
 //! adds one, is used instead (GHSA words: `MODERATE` → medium...).
 //! Tool version: `config.scanner_version`.
 
-use crate::formats::osv_scanner::{OsvRecord, item, max_db_severity};
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
+use super::scanner::{OsvRecord, max_db_severity};
 use crate::json::{self, null_default, opt_lenient_u32};
+use crate::support::item;
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{BareEmpty, Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,

@@ -53,10 +53,14 @@
 //! [`SecretEvidence`]: posture_model::SecretEvidence
 
 use crate::json::{self, opt_lenient_f64, opt_lenient_u32};
+use crate::support::{
+    ecosystem_of, non_empty, non_empty_trimmed, normalize_ws, purl_type, push_unique, push_vuln_id,
+    trimmed,
+};
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,
-    ToolInfo, ToolRun, normalize_vuln_id,
+    ToolInfo, ToolRun,
 };
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -796,13 +800,8 @@ fn secret_occurrence(
 
 /// Trivy's severity words; anything unknown is info (the table is in the module docs).
 fn severity_of(word: &str) -> Severity {
-    match word.trim().to_ascii_uppercase().as_str() {
-        "CRITICAL" => Severity::Critical,
-        "HIGH" => Severity::High,
-        "MEDIUM" => Severity::Medium,
-        "LOW" => Severity::Low,
-        _ => Severity::Info,
-    }
+    crate::support::severity::lookup(crate::support::severity::CRITICAL_TO_LOW, word)
+        .unwrap_or(Severity::Info)
 }
 
 /// The current form of a Trivy check id: `AVD-DS-0002` and `DS002` both read `DS-0002`.
@@ -835,85 +834,6 @@ fn check_id(avd_id: Option<&str>, id: Option<&str>) -> String {
         return format!("{letters}-{digits:0>4}");
     }
     id.to_string()
-}
-
-/// Package ecosystem (purl type vocabulary) from a Trivy result `Type`.
-pub(crate) fn ecosystem_of(kind: &str) -> Option<&'static str> {
-    let k = kind.trim().to_ascii_lowercase();
-    Some(match k.as_str() {
-        "npm" | "yarn" | "pnpm" | "bun" | "node-pkg" | "nodejs" => "npm",
-        "pip" | "pipenv" | "poetry" | "uv" | "python-pkg" | "python" => "pypi",
-        "conda-pkg" | "conda-environment" | "conda" => "conda",
-        "gomod" | "gobinary" | "go" => "golang",
-        "jar" | "pom" | "gradle" | "sbt" | "java" => "maven",
-        "cargo" | "rust-binary" | "rustbinary" => "cargo",
-        "bundler" | "gemspec" | "rubygems" | "gem" => "gem",
-        "nuget" | "dotnet-core" | "packages-props" | "dotnet" => "nuget",
-        "composer" | "composer-vendor" => "composer",
-        "hex" | "mix" => "hex",
-        "pub" | "dart" => "pub",
-        "swift" => "swift",
-        "cocoapods" => "cocoapods",
-        "conan" => "conan",
-        "julia" => "julia",
-        "bitnami" => "bitnami",
-        "kubernetes" | "k8s" => "k8s",
-        "debian" | "ubuntu" | "echo" => "deb",
-        "alpine" | "wolfi" | "chainguard" | "minimos" => "apk",
-        "redhat" | "centos" | "rocky" | "alma" | "amazon" | "oracle" | "fedora" | "photon"
-        | "suse" | "sles" | "cbl-mariner" | "azurelinux" => "rpm",
-        _ if k.starts_with("opensuse") || k.starts_with("suse ") => "rpm",
-        _ => return None,
-    })
-}
-
-/// The type of a package URL (`pkg:npm/...` → `npm`).
-pub(crate) fn purl_type(purl: &str) -> Option<String> {
-    let rest = purl.trim().strip_prefix("pkg:")?;
-    let rest = rest.trim_start_matches('/');
-    let end = rest.find('/')?;
-    let t = rest[..end].trim().to_ascii_lowercase();
-    (!t.is_empty()).then_some(t)
-}
-
-/// Adds a vulnerability id (normalized) unless it is empty or already listed.
-pub(crate) fn push_vuln_id(ids: &mut Vec<String>, id: &str) {
-    if id.trim().is_empty() {
-        return;
-    }
-    let n = normalize_vuln_id(id);
-    if !ids.contains(&n) {
-        ids.push(n);
-    }
-}
-
-pub(crate) fn push_unique(list: &mut Vec<String>, item: String) {
-    let t = item.trim();
-    if !t.is_empty() && !list.iter().any(|x| x == t) {
-        list.push(trimmed(item));
-    }
-}
-
-/// The string without surrounding whitespace, reusing its buffer when there is none.
-pub(crate) fn trimmed(s: String) -> String {
-    if s.trim().len() == s.len() {
-        s
-    } else {
-        s.trim().to_string()
-    }
-}
-
-pub(crate) fn non_empty_trimmed(s: Option<String>) -> Option<String> {
-    non_empty(s).map(trimmed)
-}
-
-pub(crate) fn non_empty(s: Option<String>) -> Option<String> {
-    s.filter(|s| !s.trim().is_empty())
-}
-
-/// Collapses runs of whitespace to one space and trims.
-pub(crate) fn normalize_ws(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

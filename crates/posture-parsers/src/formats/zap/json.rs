@@ -6,7 +6,7 @@
 //! instance, `riskcode` 3/2/1/0 -> high/medium/low/info, rule = `alertRef` else `pluginid`,
 //! `context` = evidence. Locators are JSON Pointers (`/site/0/alerts/3/instances/1`).
 
-use super::zap_xml::{ZapAlert, ZapInstance, alert_occurrences};
+use super::xml::{ZapAlert, ZapInstance, alert_occurrences};
 use crate::json::{self, null_default, one_or_many, opt_lenient_string};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, ParsedReport, ToolInfo, ToolRun};

@@ -22,7 +22,7 @@
 //! cannot be read (wrong number of fields, invalid UTF-8) is a Skipped diagnostic; the others
 //! are kept.
 
-use crate::formats::gitleaks::{Leak, to_occurrence};
+use super::json::{Leak, to_occurrence};
 use crate::json;
 use crate::{BareEmpty, Confidence, ParseError, ParseErrorKind, Parser, Position, Sniff};
 use posture_model::{Category, ParsedReport, ToolInfo, ToolRun};

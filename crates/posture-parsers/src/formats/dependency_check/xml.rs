@@ -14,8 +14,8 @@
 //! The mapping (category **sca**, severity table, suppressed items kept with `suppressed =
 //! true`, package from the purl) is the JSON report's: see [`super::dependency_check_json`].
 
-use crate::formats::dependency_check_json::{DcDependency, DcVuln, dc_occurrence};
-use crate::formats::trivy::non_empty_trimmed;
+use super::json::{DcDependency, DcVuln, dc_occurrence};
+use crate::support::non_empty_trimmed;
 use crate::xml::{self, Element};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, ParsedReport, ToolInfo, ToolRun};

@@ -7,7 +7,7 @@
 //! yarn berry: one line per vulnerable package, `{"value": <package>, "children": {ID, Issue,
 //! URL, Severity, "Vulnerable Versions", "Tree Versions"[], Dependents[]}}`.
 //! A single npm-6-shaped object (`{advisories{}, actions[]}`, what some yarn berry versions
-//! print) is read as npm 6 does (see [`crate::formats::npm_audit`]); detection gives it to
+//! print) is read as npm 6 does (see [`crate::formats::npm::audit`]); detection gives it to
 //! `npm-audit-json`.
 //!
 //! Errors: a stream with `error` lines and no audit line (yarn could not reach the registry)
@@ -29,10 +29,10 @@
 //! Severity: npm's words (`critical`, `high`, `moderate` → medium, `low`, `info`); missing or
 //! unknown → medium.
 
-use crate::formats::npm_audit::{Advisory, NpmAudit, ghsa_from_url, npm_severity};
-use crate::formats::osv_scanner::item;
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
+use super::audit::{Advisory, NpmAudit, ghsa_from_url, npm_severity};
 use crate::json::{self, null_default, opt_lenient_string};
+use crate::support::item;
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{Category, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;

@@ -11,9 +11,11 @@
 //! Rule = `type_index`. Request and response segments are never stored; `serial_number` is not
 //! a tool fingerprint (new per scan).
 
-use super::burp_xml::{base64_prefix, burp_severity, join_url, request_method};
-use super::zap_xml::html_to_text;
+use super::xml::{burp_severity, request_method};
 use crate::json::{self, null_default, opt_lenient_string};
+use crate::support::base64::decode_prefix;
+use crate::support::html_to_text;
+use crate::support::join_url;
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;
@@ -153,7 +155,7 @@ fn method_of(evidence: &[serde_json::Value]) -> Option<String> {
             continue;
         };
         let data = first.get("data").and_then(|d| d.as_str()).unwrap_or("");
-        if let Some(m) = base64_prefix(data, 64).as_deref().and_then(request_method) {
+        if let Some(m) = decode_prefix(data, 64).as_deref().and_then(request_method) {
             return Some(m);
         }
     }

@@ -9,7 +9,7 @@
 //! CVSS score. Locators are XPath-style with prefixes dropped
 //! (`/bom/components/component[3]/vulnerabilities/vulnerability[1]`).
 
-use super::cyclonedx_json::{
+use super::json::{
     CdxAffect, CdxAnalysis, CdxComponent, CdxDoc, CdxRating, CdxVuln, build_report, pick_tool,
 };
 use crate::json;

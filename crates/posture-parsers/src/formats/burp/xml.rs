@@ -23,8 +23,9 @@
 //! responses are never stored. Rule = the issue `type` (Burp's numeric issue type); the
 //! `serialNumber` is not a tool fingerprint (Burp draws a new one per scan).
 
-use super::zap_xml::{html_to_text, split_urls};
 use crate::json;
+use crate::support::join_url;
+use crate::support::{html_to_text, split_urls};
 use crate::xml::{self, Element};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
@@ -113,23 +114,6 @@ pub(crate) fn insertion_point(location: &str) -> Option<String> {
     (!p.is_empty()).then(|| p.to_string())
 }
 
-/// Joins Burp's `host` (`http://bwa`) and `path` (`/a/b`).
-pub(crate) fn join_url(host: Option<&str>, path: Option<&str>) -> Option<String> {
-    match (host, path) {
-        (Some(h), Some(p)) => {
-            let h = h.trim_end_matches('/');
-            if p.starts_with('/') {
-                Some(format!("{h}{p}"))
-            } else {
-                Some(format!("{h}/{p}"))
-            }
-        }
-        (Some(h), None) => Some(h.to_string()),
-        (None, Some(p)) => Some(p.to_string()),
-        (None, None) => None,
-    }
-}
-
 /// The method of an HTTP request line (`POST /a HTTP/1.1` -> `POST`).
 pub(crate) fn request_method(request: &[u8]) -> Option<String> {
     let end = request
@@ -142,36 +126,6 @@ pub(crate) fn request_method(request: &[u8]) -> Option<String> {
     ok.then(|| word.to_string())
 }
 
-/// Decodes standard base64 (padding optional, whitespace ignored), up to `limit` output bytes.
-/// `None` on a character outside the alphabet.
-pub(crate) fn base64_prefix(text: &str, limit: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(limit.min(text.len()));
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            c if c.is_ascii_whitespace() => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xFF) as u8);
-            if out.len() >= limit {
-                break;
-            }
-        }
-    }
-    Some(out)
-}
-
 fn method_of(issue: &Element) -> Option<String> {
     for (_, rr) in issue.children_named("requestresponse") {
         let Some(req) = rr.child("request") else {
@@ -182,7 +136,7 @@ fn method_of(issue: &Element) -> Option<String> {
         }
         let text = req.text.trim();
         let decoded = if req.attr("base64") == Some("true") {
-            base64_prefix(text, 64)
+            crate::support::base64::decode_prefix(text, 64)
         } else {
             Some(text.as_bytes().iter().take(64).copied().collect())
         };
@@ -273,12 +227,12 @@ mod tests {
         );
         assert_eq!(insertion_point("/"), None);
         assert_eq!(
-            base64_prefix("UE9TVCAv", 64).as_deref(),
+            crate::support::base64::decode_prefix("UE9TVCAv", 64).as_deref(),
             Some(&b"POST /"[..])
         );
         assert_eq!(request_method(b"GET / HTTP/1.1").as_deref(), Some("GET"));
         assert_eq!(request_method(b"garbage"), None);
-        assert_eq!(base64_prefix("*", 4), None);
+        assert_eq!(crate::support::base64::decode_prefix("*", 4), None);
         assert_eq!(
             join_url(Some("http://bwa/"), Some("/a")).as_deref(),
             Some("http://bwa/a")

@@ -31,8 +31,9 @@
 //! `/Misconfigurations/2/Results/...` in the 2022 shape). Nothing is collapsed: the 2022
 //! shape's duplicated resources stay duplicated occurrences (the engine's identity merges them).
 
-use crate::formats::trivy::{Ctx, TResult, emit, legacy_image, non_empty_trimmed, parse_results};
+use super::json::{Ctx, TResult, emit, legacy_image, parse_results};
 use crate::json::{self, null_default, opt_lenient_string};
+use crate::support::non_empty_trimmed;
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, ParsedReport, ToolInfo, ToolRun};
 use serde::Deserialize;

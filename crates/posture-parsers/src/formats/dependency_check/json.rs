@@ -24,8 +24,8 @@
 //! and `MODERATE` → medium, `LOW` → low, `INFO` → info; case-insensitive), else the CVSS band
 //! of the v3 base score, else of the v2 score, else info.
 
-use crate::formats::trivy::{non_empty_trimmed, purl_type, push_unique, push_vuln_id};
 use crate::json::{self, opt_lenient_f64, opt_lenient_string};
+use crate::support::{non_empty_trimmed, purl_type, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Location, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
@@ -63,14 +63,7 @@ pub(crate) struct DcVuln {
 }
 
 fn severity_word(word: &str) -> Option<Severity> {
-    Some(match word.trim().to_ascii_uppercase().as_str() {
-        "CRITICAL" => Severity::Critical,
-        "HIGH" => Severity::High,
-        "MEDIUM" | "MODERATE" => Severity::Medium,
-        "LOW" => Severity::Low,
-        "INFO" | "INFORMATIONAL" | "NONE" => Severity::Info,
-        _ => return None,
-    })
+    crate::support::severity::lookup(crate::support::severity::DEPENDENCY_CHECK, word)
 }
 
 /// Splits a purl into (type, name with namespace, version).

@@ -32,9 +32,9 @@
 //! low, `UNKNOWN`, `NONE` and anything else → info (vulnerabilities without a word: the CVSS band
 //! of `score`).
 
-use crate::formats::clair::Entries;
-use crate::formats::trivy::{ecosystem_of, non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_string, opt_lenient_u32};
+use crate::support::Entries;
+use crate::support::{ecosystem_of, non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,
@@ -249,13 +249,8 @@ struct Secret {
 }
 
 fn severity_of(word: &str) -> Severity {
-    match word.trim().to_ascii_uppercase().as_str() {
-        "CRITICAL" => Severity::Critical,
-        "HIGH" => Severity::High,
-        "MEDIUM" => Severity::Medium,
-        "LOW" => Severity::Low,
-        _ => Severity::Info,
-    }
+    crate::support::severity::lookup(crate::support::severity::CRITICAL_TO_LOW, word)
+        .unwrap_or(Severity::Info)
 }
 
 #[derive(Default)]

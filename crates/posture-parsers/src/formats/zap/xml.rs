@@ -27,6 +27,7 @@
 //! ZAP gives no per-instance id, so no tool fingerprint; `context` = the instance's `evidence`.
 
 use crate::json;
+use crate::support::{html_to_text, split_urls};
 use crate::xml::{self, Element};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
@@ -265,79 +266,6 @@ pub(crate) fn alert_occurrences(
         occ.identity.context = inst.evidence;
         out.push(occ);
     }
-}
-
-/// Text out of the HTML-ish fields of DAST reports: `<p>`, `<br>` and `<li>` become line
-/// breaks, other tags are dropped, the common entities decoded, blank lines collapsed.
-pub(crate) fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open..];
-        match after.find('>') {
-            Some(close) => {
-                let tag = after[1..close]
-                    .trim_start_matches('/')
-                    .split(|c: char| c.is_whitespace() || c == '/')
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                if matches!(tag.as_str(), "p" | "br" | "li" | "ul" | "ol" | "div" | "tr") {
-                    out.push('\n');
-                }
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push_str(after);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    let decoded = out
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&");
-    decoded
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// URLs out of a reference field, which ZAP writes one per line, as `<p>` paragraphs, or (2.4
-/// to 2.9) glued together without a separator.
-pub(crate) fn split_urls(text: &str) -> Vec<String> {
-    let text = html_to_text(text);
-    let mut out: Vec<String> = Vec::new();
-    for token in text.split_whitespace() {
-        let mut starts: Vec<usize> = token
-            .match_indices("http://")
-            .chain(token.match_indices("https://"))
-            .map(|(i, _)| i)
-            .collect();
-        starts.sort_unstable();
-        if starts.is_empty() {
-            continue;
-        }
-        for (n, s) in starts.iter().enumerate() {
-            let end = starts.get(n + 1).copied().unwrap_or(token.len());
-            let url = token
-                .get(*s..end)
-                .unwrap_or("")
-                .trim_end_matches([',', ';']);
-            if !url.is_empty() && !out.iter().any(|u| u == url) {
-                out.push(url.to_string());
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
