@@ -119,7 +119,7 @@
 //! the log (a SAST rule whose snippet is the whole resource block that holds the key).
 
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_u32};
-use crate::support::percent_decode;
+use crate::support::{Purl, percent_decode};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, IdentityHints, Location, Occurrence, Package, ParsedReport,
@@ -1925,26 +1925,12 @@ fn split_name_at_version(spec: &str) -> Option<Package> {
 }
 
 fn package_from_purl(purl: &str) -> Option<Package> {
-    let rest = purl.trim().strip_prefix("pkg:")?;
-    let rest = rest.split(['?', '#']).next()?;
-    let (ty, path) = rest.split_once('/')?;
-    let (path, version) = match path.rsplit_once('@') {
-        Some((p, v)) => (p, Some(percent_decode(v))),
-        None => (path, None),
-    };
-    let path = percent_decode(path);
-    let name = match ty {
-        "maven" => path.replacen('/', ":", 1),
-        _ => path,
-    };
-    if name.is_empty() {
-        return None;
-    }
+    let p = Purl::parse(purl)?;
     Some(Package {
         purl: Some(purl.trim().to_string()),
-        ecosystem: Some(ty.to_ascii_lowercase()),
-        name,
-        version,
+        name: p.display_name(),
+        ecosystem: Some(p.ty),
+        version: p.version,
         fixed_versions: Vec::new(),
     })
 }

@@ -10,7 +10,7 @@
 //! Items, all category **secret**, CWE-798:
 //! * v2: one occurrence per string of `stringsFound` (locator `/N/stringsFound/K`): each string is
 //!   a separate secret. `rule_id` = `reason`. The string is reduced to its likely secret token
-//!   with the rule of [`super::ripsecrets::likely_secret_token`] (so `secret = 'abc…'` from the
+//!   with the rule of [`crate::support::likely_secret_token`] (so `secret = 'abc…'` from the
 //!   "Generic Secret" regex hashes like the bare value other tools report) and then hashed. A
 //!   string that is only a PEM armour line (`-----BEGIN RSA PRIVATE KEY-----`, what v2's
 //!   private-key regexes match) is not a secret: every RSA key shares it, so no hash is kept and

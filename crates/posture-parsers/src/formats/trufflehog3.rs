@@ -14,7 +14,7 @@
 //!   derives this UUID from the file, rule and secret, not the line (the same secret on lines 71
 //!   and 99 of one file has one id), so it survives edits.
 //! * legacy: one occurrence per string of `stringsFound` (locator `/N/stringsFound/K`), each string
-//!   reduced to its likely secret token by [`super::ripsecrets::likely_secret_token`] (one diff line
+//!   reduced to its likely secret token by [`crate::support::likely_secret_token`] (one diff line
 //!   holds one secret, the assigned value) and hashed; `rule_id` = `reason`. No line numbers.
 //!
 //! Counting: DefectDojo merges items by file + reason + ... (`many_vulns_legacy.json`: 32 items

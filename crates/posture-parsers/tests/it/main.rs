@@ -23,6 +23,7 @@ mod dockle;
 mod eslint;
 mod extra_formats_detection;
 mod flake8;
+mod format_imports;
 mod github_code_scanning;
 mod github_vulnerability;
 mod gitlab_security;

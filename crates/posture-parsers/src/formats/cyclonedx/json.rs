@@ -35,6 +35,7 @@
 //! CycloneDX library, else the first, else `cyclonedx`.
 
 use crate::json;
+use crate::support::purl_type;
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Component, CvssRating, Diagnostic, Occurrence, Package, ParsedReport, Severity,
@@ -118,12 +119,6 @@ pub(crate) fn pick_tool(tools: Vec<(String, Option<String>)>) -> Option<(String,
         .find(|(n, _)| !n.to_ascii_lowercase().starts_with("cyclonedx"))
         .or(first)
         .map(clean)
-}
-
-fn purl_type(purl: &str) -> Option<String> {
-    let rest = purl.strip_prefix("pkg:")?;
-    let t = rest.split('/').next()?.trim().to_ascii_lowercase();
-    (!t.is_empty()).then_some(t)
 }
 
 fn package_name(c: &CdxComponent, ecosystem: Option<&str>) -> Option<String> {

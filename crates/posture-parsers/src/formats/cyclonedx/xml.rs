@@ -1,4 +1,4 @@
-//! CycloneDX XML (1.0 to 1.6): the same reading as [`super::cyclonedx_json`] (components,
+//! CycloneDX XML (1.0 to 1.6): the same reading as [`super::json`] (components,
 //! vulnerabilities -> one `sca` occurrence per affected component, `analysis` -> VEX
 //! statements, same severity table and tool choice), from the XML form.
 //!

@@ -6,7 +6,7 @@
 //! suppressedVulnerabilities[]}` and a vulnerability `{source, name, severity, cvssv2 {score,
 //! severity...}, cvssv3 {baseScore, baseSeverity, attackVector...}, cwes[], description, notes,
 //! references[{url}], vulnerableSoftware[]}`. The XML report is read by
-//! [`super::dependency_check_xml`], which shares this module's mapping.
+//! [`super::xml`], which shares this module's mapping.
 //!
 //! Category: **sca**. One occurrence per vulnerability of each dependency; `relatedDependencies`
 //! (the same library found again) produce nothing, as in DefectDojo. `rule_id` and the primary
@@ -25,7 +25,7 @@
 //! of the v3 base score, else of the v2 score, else info.
 
 use crate::json::{self, opt_lenient_f64, opt_lenient_string};
-use crate::support::{non_empty_trimmed, purl_type, push_unique, push_vuln_id};
+use crate::support::{Purl, non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Location, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
@@ -68,21 +68,9 @@ fn severity_word(word: &str) -> Option<Severity> {
 
 /// Splits a purl into (type, name with namespace, version).
 fn split_purl(purl: &str) -> Option<(String, String, Option<String>)> {
-    let t = purl_type(purl)?;
-    let rest = purl.trim().strip_prefix("pkg:")?.trim_start_matches('/');
-    let rest = rest.get(t.len() + 1..)?;
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    let (path, version) = match rest.rsplit_once('@') {
-        Some((p, v)) => (p, Some(v.to_string()).filter(|v| !v.is_empty())),
-        None => (rest, None),
-    };
-    let name = if t == "maven" {
-        path.replace('/', ":")
-    } else {
-        path.to_string()
-    };
-    let name = name.replace("%40", "@");
-    (!name.is_empty()).then_some((t, name, version))
+    let p = Purl::parse(purl)?;
+    let name = p.display_name();
+    Some((p.ty, name, p.version.filter(|v| !v.is_empty())))
 }
 
 pub(crate) fn dc_occurrence(dep: &DcDependency, v: DcVuln, locator: String) -> Occurrence {

@@ -12,7 +12,7 @@
 //!
 //! Locators are XPath-style: `/analysis/dependencies/dependency[3]/vulnerabilities/vulnerability[2]`.
 //! The mapping (category **sca**, severity table, suppressed items kept with `suppressed =
-//! true`, package from the purl) is the JSON report's: see [`super::dependency_check_json`].
+//! true`, package from the purl) is the JSON report's: see [`super::json`].
 
 use super::json::{DcDependency, DcVuln, dc_occurrence};
 use crate::support::non_empty_trimmed;

@@ -850,14 +850,4 @@ mod tests {
         assert_eq!(check_id(None, Some("custom-check")), "custom-check");
         assert_eq!(check_id(None, None), "trivy-misconfiguration");
     }
-
-    #[test]
-    fn ecosystems() {
-        assert_eq!(ecosystem_of("pipenv"), Some("pypi"));
-        assert_eq!(ecosystem_of("gobinary"), Some("golang"));
-        assert_eq!(ecosystem_of("opensuse.leap"), Some("rpm"));
-        assert_eq!(ecosystem_of("whatever"), None);
-        assert_eq!(purl_type("pkg:apk/alpine/x@1"), Some("apk".to_string()));
-        assert_eq!(purl_type("nonsense"), None);
-    }
 }

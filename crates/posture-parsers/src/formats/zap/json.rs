@@ -2,7 +2,7 @@
 //! "@version", "site": [{"@name", "@host", "@port", "alerts": [...]}]}`. Numbers are written as
 //! strings (`"riskcode": "2"`); `site` is an object in some old reports, a list since.
 //!
-//! Occurrences, severity table and identity are those of [`super::zap_xml`]: one occurrence per
+//! Occurrences, severity table and identity are those of [`super::xml`]: one occurrence per
 //! instance, `riskcode` 3/2/1/0 -> high/medium/low/info, rule = `alertRef` else `pluginid`,
 //! `context` = evidence. Locators are JSON Pointers (`/site/0/alerts/3/instances/1`).
 
