@@ -27,7 +27,6 @@ fn happy_fixture() {
     );
     assert_eq!(o[1].severity, Severity::Medium, "flake8-bandit");
     assert_eq!(o[2].severity, Severity::Info, "style");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("flake8-json_happy", report));
 }
 
 #[test]

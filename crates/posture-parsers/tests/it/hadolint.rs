@@ -66,7 +66,6 @@ fn happy_fixture_snapshot() {
     assert_eq!(occ[2].severity, Severity::High);
     assert_eq!(occ[3].severity, Severity::Info);
     assert_eq!(occ[3].locator, "/3");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("hadolint-json_happy", report));
 }
 
 #[test]

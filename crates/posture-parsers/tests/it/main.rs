@@ -22,6 +22,7 @@ mod detection;
 mod dockle;
 mod eslint;
 mod extra_formats_detection;
+mod fixtures;
 mod flake8;
 mod format_imports;
 mod github_code_scanning;

@@ -32,7 +32,6 @@ fn happy_fixture_snapshot() {
     assert_eq!(occ[1].vulnerability_ids, ["pyup.io-38654"]);
     assert_eq!(occ[2].rule_id, "39525", "numeric id read as text");
     assert_eq!(occ[2].locator, "/3");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("safety-json_happy", report));
 }
 
 #[test]

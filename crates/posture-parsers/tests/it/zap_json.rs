@@ -41,7 +41,6 @@ fn happy_fixture_snapshot() {
     );
     assert_eq!(occ[3].location.parameter.as_deref(), Some("id"));
     assert_eq!(occ[3].category, Category::Dast);
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("zap-json_happy", report));
 }
 
 #[test]
