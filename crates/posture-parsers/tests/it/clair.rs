@@ -86,8 +86,3 @@ fn corpus_clair_files() {
         assert_eq!(p.id(), "clair-json", "{}", src.rel);
     }
 }
-
-#[test]
-fn never_claims_other_corpus_files() {
-    crate::hadolint::never_claims(&Clair, &["defectdojo/clair/"]);
-}

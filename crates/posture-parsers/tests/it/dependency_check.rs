@@ -170,10 +170,3 @@ fn sarif_files_are_not_claimed() {
     let p = posture_parsers::detect(&bytes).expect("detected");
     assert_eq!(p.id(), "sarif");
 }
-
-#[test]
-fn never_claims_other_corpus_files() {
-    let own = ["upstream/dependency-check/", "defectdojo/dependency_check/"];
-    crate::hadolint::never_claims(&DependencyCheckJson, &own);
-    crate::hadolint::never_claims(&DependencyCheckXml, &own);
-}

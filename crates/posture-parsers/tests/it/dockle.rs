@@ -70,8 +70,3 @@ fn corpus_dockle_files() {
         assert_eq!(p.id(), "dockle-json", "{}", src.rel);
     }
 }
-
-#[test]
-fn never_claims_other_corpus_files() {
-    crate::hadolint::never_claims(&Dockle, &["defectdojo/dockle/"]);
-}

@@ -13,6 +13,7 @@ mod choosing;
 mod clair;
 mod common;
 mod conformance;
+mod corpus;
 mod cyclonedx_json;
 mod cyclonedx_xml;
 mod dast_sbom_detection;

@@ -150,20 +150,6 @@ fn multiscan_others() -> Vec<Case> {
 }
 
 #[test]
-fn never_claims_other_corpus_files() {
-    never_claims_others(
-        &PipAudit,
-        &[
-            "upstream/pip-audit/",
-            "defectdojo/pip_audit/",
-            "multiscan/terragoat/pip-audit.json",
-            "multiscan/terragoat/pip-audit.1.json",
-            "multiscan/vulnerable-flask-app/pip-audit.json",
-        ],
-    );
-}
-
-#[test]
 fn truncated_inputs_never_panic() {
     truncations_never_panic(&PipAudit, &fixture(ID, "happy.json"));
     truncations_never_panic(&PipAudit, &fixture(ID, "old.json"));

@@ -95,8 +95,3 @@ fn corpus_retirejs_files() {
         assert_eq!(p.id(), "retirejs-json", "{}", src.rel);
     }
 }
-
-#[test]
-fn never_claims_other_corpus_files() {
-    crate::hadolint::never_claims(&Retirejs, &["defectdojo/retirejs/"]);
-}

@@ -179,8 +179,3 @@ fn snyk_sarif_files_are_not_claimed() {
         assert_eq!(p.id(), "sarif", "{}", src.rel);
     }
 }
-
-#[test]
-fn never_claims_other_corpus_files() {
-    crate::hadolint::never_claims(&Snyk, &["upstream/snyk/", "defectdojo/snyk/"]);
-}

@@ -120,8 +120,3 @@ fn corpus_trivy_operator_files() {
         assert_eq!(p.id(), "trivy-operator-json", "{}", src.rel);
     }
 }
-
-#[test]
-fn never_claims_other_corpus_files() {
-    crate::hadolint::never_claims(&TrivyOperator, &["defectdojo/trivy_operator/"]);
-}
