@@ -19,6 +19,7 @@ pub mod formats;
 pub mod json;
 mod registry;
 mod sniff;
+mod support;
 pub mod xml;
 
 pub use error::{ParseError, ParseErrorKind, Position};

@@ -51,10 +51,8 @@
 //! | `LOW` / 1-39                  | low      |
 //! | `INFORMATIONAL` / 0, anything else | info |
 
-use crate::formats::trivy::{
-    non_empty_trimmed, normalize_ws, purl_type, push_unique, push_vuln_id,
-};
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_string, opt_lenient_u32};
+use crate::support::{non_empty_trimmed, normalize_ws, purl_type, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Location, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
@@ -397,14 +395,7 @@ fn tool_of(f: &Finding) -> ToolInfo {
 }
 
 fn severity_of(label: &str) -> Option<Severity> {
-    Some(match label.trim().to_ascii_uppercase().as_str() {
-        "CRITICAL" => Severity::Critical,
-        "HIGH" => Severity::High,
-        "MEDIUM" => Severity::Medium,
-        "LOW" => Severity::Low,
-        "INFORMATIONAL" | "INFO" | "UNKNOWN" => Severity::Info,
-        _ => return None,
-    })
+    crate::support::severity::lookup(crate::support::severity::ASFF_LABEL, label)
 }
 
 fn severity_of_normalized(n: f64) -> Severity {

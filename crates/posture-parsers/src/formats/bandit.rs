@@ -34,6 +34,7 @@
 //! Collapsing: none, one occurrence per `results[]` item.
 
 use crate::json::{self, opt_lenient_string, opt_lenient_u32};
+use crate::support::{flagged_code, present_list, reshape, tidy_path};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun,
@@ -96,15 +97,6 @@ struct BanditError {
     filename: Option<String>,
     #[serde(default, deserialize_with = "opt_lenient_string")]
     reason: Option<String>,
-}
-
-/// A list that is present: `null` reads as empty, a missing key as `None` (with `default`).
-pub(crate) fn present_list<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<&'de RawValue>>, D::Error> {
-    Ok(Some(
-        Option::<Vec<&'de RawValue>>::deserialize(d)?.unwrap_or_default(),
-    ))
 }
 
 /// A list of line numbers; anything unreadable in it is dropped rather than failing the item.
@@ -202,19 +194,6 @@ impl Parser for Bandit {
     }
 }
 
-/// Replaces serde's "invalid type ... expected struct Doc" with what the format expects,
-/// keeping the position; syntax and truncation errors are kept as they are.
-pub(crate) fn reshape(e: ParseError, expected: &str) -> ParseError {
-    if e.kind == crate::ParseErrorKind::Shape {
-        ParseError {
-            message: expected.to_string(),
-            ..e
-        }
-    } else {
-        e
-    }
-}
-
 /// `https://bandit.readthedocs.io/en/1.7.6/plugins/...` -> `1.7.6`.
 fn docs_version(url: &str) -> Option<String> {
     let rest = url.split("/en/").nth(1)?;
@@ -234,66 +213,6 @@ fn severity(word: Option<&str>) -> (Severity, bool) {
         None => (Severity::Medium, true),
         Some(_) => (Severity::Medium, false),
     }
-}
-
-/// Splits code that a tool printed with line-number prefixes (`12 x = 1` for Bandit,
-/// `12: x = 1` for gosec) into numbered lines. Lines without a prefix get `None`.
-pub(crate) fn numbered_lines(code: &str) -> Vec<(Option<u32>, &str)> {
-    code.lines()
-        .map(|line| {
-            let digits = line.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 || digits > 9 {
-                return (None, line);
-            }
-            let (num, rest) = line.split_at(digits);
-            let rest = rest.strip_prefix(':').unwrap_or(rest);
-            let rest = rest
-                .strip_prefix(' ')
-                .or_else(|| rest.strip_prefix('\t'))
-                .or_else(|| rest.is_empty().then_some(""));
-            match rest {
-                Some(r) => (num.parse().ok(), r),
-                None => (None, line),
-            }
-        })
-        .collect()
-}
-
-/// The code lines between `first` and `last` (inclusive) with their prefixes removed and
-/// whitespace collapsed; all lines when none is numbered in that range.
-pub(crate) fn flagged_code(code: &str, first: Option<u32>, last: Option<u32>) -> Option<String> {
-    let lines = numbered_lines(code);
-    let picked: Vec<&str> = match (first, last) {
-        (Some(f), l) => {
-            let l = l.unwrap_or(f).max(f);
-            lines
-                .iter()
-                .filter(|(n, _)| n.is_some_and(|n| n >= f && n <= l))
-                .map(|(_, t)| *t)
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    let picked = if picked.is_empty() {
-        lines.iter().map(|(_, t)| *t).collect()
-    } else {
-        picked
-    };
-    let text = picked
-        .iter()
-        .flat_map(|l| l.split_whitespace())
-        .collect::<Vec<_>>()
-        .join(" ");
-    (!text.is_empty()).then_some(text)
-}
-
-/// Removes a leading `./` (scanners run on `.`).
-pub(crate) fn tidy_path(p: &str) -> String {
-    let mut p = p.trim();
-    while let Some(rest) = p.strip_prefix("./") {
-        p = rest;
-    }
-    p.to_string()
 }
 
 fn to_occurrence(item: Item, locator: String, diags: &mut Vec<Diagnostic>) -> Occurrence {

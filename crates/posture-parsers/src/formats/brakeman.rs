@@ -30,12 +30,12 @@
 //!
 //! Collapsing: none, one occurrence per warning.
 
-use super::bandit::{present_list, reshape};
 use crate::json::{self, opt_lenient_string, opt_lenient_u32};
+use crate::support::vuln_ids_in;
+use crate::support::{present_list, reshape};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun,
-    normalize_vuln_id,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -214,38 +214,6 @@ fn severity(word: Option<&str>) -> (Severity, bool) {
         None | Some("") => (Severity::Medium, true),
         Some(_) => (Severity::Medium, false),
     }
-}
-
-/// CVE and GHSA ids named in free text, normalized, in order of appearance, deduplicated.
-pub(crate) fn vuln_ids_in(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
-        let upper = token.to_ascii_uppercase();
-        let ok = if let Some(rest) = upper.strip_prefix("CVE-") {
-            let mut parts = rest.splitn(2, '-');
-            let year = parts.next().unwrap_or("");
-            let num = parts.next().unwrap_or("");
-            year.len() == 4
-                && year.bytes().all(|b| b.is_ascii_digit())
-                && num.len() >= 4
-                && num.bytes().all(|b| b.is_ascii_digit())
-        } else if let Some(rest) = upper.strip_prefix("GHSA-") {
-            let parts: Vec<&str> = rest.split('-').collect();
-            parts.len() == 3
-                && parts
-                    .iter()
-                    .all(|p| p.len() == 4 && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-        } else {
-            false
-        };
-        if ok {
-            let id = normalize_vuln_id(token);
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        }
-    }
-    out
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {

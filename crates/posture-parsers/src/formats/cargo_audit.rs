@@ -24,10 +24,10 @@
 //! vector is kept in `tool_severity`. Warnings: `unsound` → low; `unmaintained`, `yanked`,
 //! `notice` and any other kind → info.
 
-use crate::formats::npm_audit::fixed_from_patched;
-use crate::formats::osv_scanner::item;
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_string};
+use crate::support::fixed_from_patched;
+use crate::support::item;
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,

@@ -18,8 +18,9 @@
 //! Severity: `Defcon1` and `Critical` → critical, `High` → high, `Medium` → medium, `Low` →
 //! low, `Negligible` and `Unknown` (and anything else) → info.
 
-use crate::formats::trivy::{non_empty_trimmed, push_vuln_id};
 use crate::json::{self, opt_lenient_string};
+use crate::support::Entries;
+use crate::support::{non_empty_trimmed, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
@@ -245,39 +246,4 @@ fn to_occurrence(v: Vuln, locator: String, image: Option<String>) -> Occurrence 
         ..Location::default()
     };
     occ
-}
-
-/// A JSON object read as its entries in document order (`null` reads as no entries).
-pub(crate) struct Entries<V>(pub Vec<(String, V)>);
-
-impl<V> Default for Entries<V> {
-    fn default() -> Self {
-        Entries(Vec::new())
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit<V>(std::marker::PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
-            type Value = Entries<V>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Entries(Vec::new()))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(entry) = map.next_entry::<String, V>()? {
-                    out.push(entry);
-                }
-                Ok(Entries(out))
-            }
-        }
-        d.deserialize_any(Visit(std::marker::PhantomData))
-    }
 }

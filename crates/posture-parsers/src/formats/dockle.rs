@@ -18,8 +18,8 @@
 //!   silently, as DefectDojo does;
 //! * anything else → info.
 
-use crate::formats::trivy::non_empty_trimmed;
 use crate::json::{self, null_default, opt_lenient_string};
+use crate::support::non_empty_trimmed;
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;

@@ -121,7 +121,7 @@ impl Parser for Eslint {
 
     fn parse(&self, input: &[u8]) -> Result<ParsedReport, ParseError> {
         let files: Vec<&RawValue> = json::from_slice(input).map_err(|e| {
-            super::bandit::reshape(
+            crate::support::reshape(
                 e,
                 "expected an ESLint JSON report (an array of {filePath, messages})",
             )

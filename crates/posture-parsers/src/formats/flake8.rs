@@ -52,8 +52,8 @@
 //!
 //! Collapsing: none, one occurrence per violation.
 
-use super::bandit::tidy_path;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32};
+use crate::support::tidy_path;
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;
@@ -107,7 +107,7 @@ impl Parser for Flake8 {
         const EXPECTED: &str = "expected a flake8 JSON report (an object mapping each file to \
                                 its list of violations)";
         let files: Vec<(String, Option<Vec<&RawValue>>)> = json::from_slice::<OrderedMap>(input)
-            .map_err(|e| super::bandit::reshape(e, EXPECTED))?
+            .map_err(|e| crate::support::reshape(e, EXPECTED))?
             .0;
         let mut diagnostics = Vec::new();
         let mut occurrences = Vec::new();

@@ -155,7 +155,7 @@ impl Parser for GithubCodeScanning {
 
     fn parse(&self, input: &[u8]) -> Result<ParsedReport, ParseError> {
         let items: Vec<&RawValue> = json::from_slice(input).map_err(|e| {
-            super::bandit::reshape(
+            crate::support::reshape(
                 e,
                 "expected a GitHub code scanning alerts list (a JSON array of alerts)",
             )

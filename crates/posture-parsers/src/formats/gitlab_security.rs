@@ -49,9 +49,9 @@
 //!
 //! [`SecretEvidence`]: posture_model::SecretEvidence
 
-use crate::formats::burp_xml::join_url;
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_string, opt_lenient_u32};
+use crate::support::join_url;
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, Package, ParsedReport, SecretEvidence, Severity, ToolInfo,

@@ -32,8 +32,8 @@
 //!
 //! Collapsing: none, one occurrence per `Issues[]` item.
 
-use super::bandit::{flagged_code, present_list, reshape};
 use crate::json::{self, null_default, opt_lenient_string, opt_lenient_u32};
+use crate::support::{flagged_code, present_list, reshape};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun,

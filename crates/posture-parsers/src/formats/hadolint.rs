@@ -11,8 +11,8 @@
 //! Severity (`level`): `error` → high, `warning` → medium, `info` → low, `style` → info;
 //! anything else → info.
 
-use crate::formats::trivy::non_empty_trimmed;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32};
+use crate::support::non_empty_trimmed;
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;

@@ -1,18 +1,18 @@
 //! One module per scanner format. Each module documents its severity mapping and what it
 //! collapses or splits compared with the raw items of the report.
+//!
+//! A family of formats that share a document model is a folder (`trivy/`, `zap/`...); a format
+//! imports only `crate::support`, `crate::json`, `crate::xml` and its own family.
 
 pub mod asff;
 pub mod bandit;
 pub mod brakeman;
-pub mod burp_api;
-pub mod burp_xml;
+pub mod burp;
 pub mod cargo_audit;
 pub mod checkov;
 pub mod clair;
-pub mod cyclonedx_json;
-pub mod cyclonedx_xml;
-pub mod dependency_check_json;
-pub mod dependency_check_xml;
+pub mod cyclonedx;
+pub mod dependency_check;
 pub mod detect_secrets;
 pub mod dockle;
 pub mod eslint;
@@ -21,18 +21,15 @@ pub mod github_code_scanning;
 pub mod github_vulnerability;
 pub mod gitlab_security;
 pub mod gitleaks;
-pub mod gitleaks_csv;
 pub mod gosec;
-pub mod govulncheck;
 pub mod grype;
-pub mod grype_jsonl;
 pub mod hadolint;
 pub mod kics;
 pub mod nancy;
-pub mod npm_audit;
+pub mod npm;
 pub mod nuclei;
 pub mod openvex;
-pub mod osv_scanner;
+pub mod osv;
 pub mod pip_audit;
 pub mod retirejs;
 pub mod ripsecrets;
@@ -46,11 +43,7 @@ pub mod spotbugs;
 pub mod terrascan;
 pub mod tfsec;
 pub mod trivy;
-pub mod trivy_k8s;
-pub mod trivy_operator;
 pub mod trufflehog;
 pub mod trufflehog3;
 pub mod whispers;
-pub mod yarn_audit;
-pub mod zap_json;
-pub mod zap_xml;
+pub mod zap;

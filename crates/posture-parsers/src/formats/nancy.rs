@@ -22,9 +22,9 @@
 //! medium, above 0 low, 0 info); no readable score → medium. The score is kept in
 //! `tool_severity`, the vector in `cvss` (source `ossindex`).
 
-use crate::formats::osv_scanner::item;
-use crate::formats::trivy::{non_empty_trimmed, purl_type, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_string};
+use crate::support::item;
+use crate::support::{Purl, non_empty_trimmed, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,
@@ -158,22 +158,26 @@ where
     null_default(d).map(Some)
 }
 
-/// `pkg:golang/github.com/x/y@1.2` → name `github.com/x/y`, version `1.2`.
-fn package_of(purl: &str) -> Package {
-    let p = purl.trim();
-    let ecosystem = purl_type(p);
-    let body = p
-        .strip_prefix("pkg:")
-        .and_then(|r| r.split_once('/').map(|(_, rest)| rest))
-        .unwrap_or(p);
-    let body = body.split(['?', '#']).next().unwrap_or(body);
-    let (name, version) = match body.rsplit_once('@') {
+/// `pkg:golang/github.com/x/y@1.2` → name `github.com/x/y`, version `1.2`; coordinates that
+/// are not a package URL read as `name@version`.
+fn package_of(coordinates: &str) -> Package {
+    let c = coordinates.trim();
+    if let Some(p) = Purl::parse(c) {
+        return Package {
+            purl: Some(c.to_string()),
+            name: p.full_name("/"),
+            ecosystem: Some(p.ty),
+            version: non_empty_trimmed(p.version),
+            fixed_versions: Vec::new(),
+        };
+    }
+    let (name, version) = match c.rsplit_once('@') {
         Some((n, v)) => (n.to_string(), non_empty_trimmed(Some(v.to_string()))),
-        None => (body.to_string(), None),
+        None => (c.to_string(), None),
     };
     Package {
-        purl: p.starts_with("pkg:").then(|| p.to_string()),
-        ecosystem,
+        purl: c.starts_with("pkg:").then(|| c.to_string()),
+        ecosystem: None,
         name,
         version,
         fixed_versions: Vec::new(),

@@ -16,9 +16,9 @@
 //! Severity: pip-audit states none. Every vulnerability is **medium** (a known, unrated
 //! vulnerability); `tool_severity` stays empty.
 
-use crate::formats::osv_scanner::item;
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, null_default, opt_lenient_string};
+use crate::support::item;
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;

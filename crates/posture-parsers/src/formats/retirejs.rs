@@ -22,8 +22,8 @@
 //! Severity (`severity`): `critical` → critical, `high` → high, `medium` → medium, `low` →
 //! low, missing or anything else → info.
 
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, one_or_many, opt_lenient_string};
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,

@@ -23,9 +23,9 @@
 //! v2 band (`Severity::from_cvss_score`), else the `base_severity` word, else **medium**;
 //! the score or word is kept in `tool_severity`.
 
-use crate::formats::osv_scanner::item;
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, Scalar, null_default, one_or_many, opt_lenient_f64, opt_lenient_string};
+use crate::support::item;
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Occurrence, Package, ParsedReport, Severity, ToolInfo, ToolRun,

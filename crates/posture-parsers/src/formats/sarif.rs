@@ -119,6 +119,7 @@
 //! the log (a SAST rule whose snippet is the whole resource block that holds the key).
 
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_u32};
+use crate::support::{Purl, percent_decode};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, IdentityHints, Location, Occurrence, Package, ParsedReport,
@@ -1756,32 +1757,6 @@ fn normalize_uri(uri: &str) -> UriKind {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let c = b.get(i).copied().unwrap_or_default();
-        if c == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(v) = hex {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(c);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Vulnerability ids and packages
 
@@ -1950,26 +1925,12 @@ fn split_name_at_version(spec: &str) -> Option<Package> {
 }
 
 fn package_from_purl(purl: &str) -> Option<Package> {
-    let rest = purl.trim().strip_prefix("pkg:")?;
-    let rest = rest.split(['?', '#']).next()?;
-    let (ty, path) = rest.split_once('/')?;
-    let (path, version) = match path.rsplit_once('@') {
-        Some((p, v)) => (p, Some(percent_decode(v))),
-        None => (path, None),
-    };
-    let path = percent_decode(path);
-    let name = match ty {
-        "maven" => path.replacen('/', ":", 1),
-        _ => path,
-    };
-    if name.is_empty() {
-        return None;
-    }
+    let p = Purl::parse(purl)?;
     Some(Package {
         purl: Some(purl.trim().to_string()),
-        ecosystem: Some(ty.to_ascii_lowercase()),
-        name,
-        version,
+        name: p.display_name(),
+        ecosystem: Some(p.ty),
+        version: p.version,
         fixed_versions: Vec::new(),
     })
 }

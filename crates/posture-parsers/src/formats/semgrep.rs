@@ -402,14 +402,7 @@ fn present_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<&'de RawVa
 
 /// The severity table of the module documentation; `None` for a word it does not list.
 fn severity_of(word: &str) -> Option<Severity> {
-    Some(match word.trim().to_ascii_uppercase().as_str() {
-        "CRITICAL" => Severity::Critical,
-        "ERROR" | "HIGH" => Severity::High,
-        "WARNING" | "MEDIUM" => Severity::Medium,
-        "INFO" | "LOW" => Severity::Low,
-        "INVENTORY" | "EXPERIMENT" => Severity::Info,
-        _ => return None,
-    })
+    crate::support::severity::lookup(crate::support::severity::SEMGREP, word)
 }
 
 /// Placeholders Semgrep writes instead of a fingerprint or the matched lines.

@@ -36,8 +36,8 @@
 //! Severity: `severityWithCritical`, else `severity`: `critical` → critical, `high` → high,
 //! `medium` → medium, `low` → low; missing → the CVSS band of `cvssScore`, else info.
 
-use crate::formats::trivy::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::json::{self, one_or_many, opt_lenient_f64, opt_lenient_string, opt_lenient_u32};
+use crate::support::{non_empty_trimmed, push_unique, push_vuln_id};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,

@@ -55,9 +55,9 @@
 //!
 //! Collapsing: none, one occurrence per issue or hotspot.
 
-use super::bandit::reshape;
-use super::brakeman::vuln_ids_in;
 use crate::json::{self, null_default, opt_lenient_string, opt_lenient_u32};
+use crate::support::reshape;
+use crate::support::vuln_ids_in;
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{Category, Location, Occurrence, ParsedReport, Severity, ToolInfo, ToolRun};
 use serde::Deserialize;
@@ -69,9 +69,9 @@ pub struct SonarQube;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Doc<'a> {
-    #[serde(default, borrow, deserialize_with = "super::bandit::present_list")]
+    #[serde(default, borrow, deserialize_with = "crate::support::present_list")]
     issues: Option<Vec<&'a RawValue>>,
-    #[serde(default, borrow, deserialize_with = "super::bandit::present_list")]
+    #[serde(default, borrow, deserialize_with = "crate::support::present_list")]
     hotspots: Option<Vec<&'a RawValue>>,
     #[serde(default, deserialize_with = "null_default")]
     components: Vec<Component>,

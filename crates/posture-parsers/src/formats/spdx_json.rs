@@ -19,8 +19,8 @@
 //! diagnostic (locator `/packages/N`). SPDX 3 (JSON-LD, `@context`) is a different format and a
 //! Shape error; a `spdxVersion` other than 2.x is an UnsupportedVersion error.
 
-use crate::formats::trivy::{non_empty_trimmed, purl_type};
 use crate::json::{self, null_default, opt_lenient_string};
+use crate::support::{non_empty_trimmed, purl_type};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{Category, Component, ParsedReport, ToolInfo, ToolRun};
 use serde::Deserialize;

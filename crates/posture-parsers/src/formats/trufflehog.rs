@@ -10,7 +10,7 @@
 //! Items, all category **secret**, CWE-798:
 //! * v2: one occurrence per string of `stringsFound` (locator `/N/stringsFound/K`): each string is
 //!   a separate secret. `rule_id` = `reason`. The string is reduced to its likely secret token
-//!   with the rule of [`super::ripsecrets::likely_secret_token`] (so `secret = 'abc…'` from the
+//!   with the rule of [`crate::support::likely_secret_token`] (so `secret = 'abc…'` from the
 //!   "Generic Secret" regex hashes like the bare value other tools report) and then hashed. A
 //!   string that is only a PEM armour line (`-----BEGIN RSA PRIVATE KEY-----`, what v2's
 //!   private-key regexes match) is not a secret: every RSA key shares it, so no hash is kept and
@@ -35,9 +35,9 @@
 //! **critical**; everything else → **high** (a committed credential is incident-grade until
 //! proven revoked or fake). `tool_severity` is `verified`/`unverified` for v3.
 
-use super::ripsecrets::likely_secret_token;
 use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32, pointer, pointer_index};
+use crate::support::likely_secret_token;
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, ParsedReport, SecretEvidence, Severity, ToolInfo, ToolRun,
@@ -253,45 +253,6 @@ fn v2_occurrences(
     }
 }
 
-/// Decodes standard padded base64 when the result is printable UTF-8.
-fn decode_printable_base64(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    if bytes.is_empty() || !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        })
-    };
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let chunks = bytes.len() / 4;
-    for (ci, chunk) in bytes.chunks(4).enumerate() {
-        let last = ci + 1 == chunks;
-        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut n: u32 = 0;
-        for (j, c) in chunk.iter().enumerate() {
-            let v = if j >= 4 - pad { 0 } else { val(*c)? };
-            n = (n << 6) | v;
-        }
-        let b = n.to_be_bytes();
-        out.extend_from_slice(b.get(1..4 - pad)?);
-    }
-    let text = String::from_utf8(out).ok()?;
-    let printable = text
-        .chars()
-        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
-    (printable && !text.trim().is_empty()).then_some(text)
-}
-
 fn v3_occurrence(v: V3, locator: String) -> Occurrence {
     let rule = non_empty(v.detector_name)
         .or(non_empty(v.detector_type.map(|t| format!("detector-{t}"))))
@@ -311,7 +272,7 @@ fn v3_occurrence(v: V3, locator: String) -> Occurrence {
     occ.tool_severity = Some(if verified { "verified" } else { "unverified" }.to_string());
     let raw = non_empty(v.raw).or(non_empty(v.raw_v2));
     occ.secret = raw.map(|r| {
-        let plain = decode_printable_base64(&r).unwrap_or(r);
+        let plain = crate::support::base64::decode_printable(&r).unwrap_or(r);
         SecretEvidence::from_plaintext(&plain)
     });
     // the first source object inside `Data` (`Git`, `Github`, `Filesystem`, `Docker`...)
@@ -356,18 +317,18 @@ fn v3_occurrence(v: V3, locator: String) -> Occurrence {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::support::base64::decode_printable;
 
     #[test]
     fn base64_only_when_printable() {
         assert_eq!(
-            decode_printable_base64("QUtJQVlWUDRDSVBQRVJVVklGWEc="),
+            decode_printable("QUtJQVlWUDRDSVBQRVJVVklGWEc="),
             Some("AKIAYVP4CIPPERUVIFXG".to_string())
         );
-        assert_eq!(decode_printable_base64("AKIAYVP4CIPPERUVIFXG"), None);
-        assert_eq!(decode_printable_base64("abc"), None);
-        assert_eq!(decode_printable_base64("YQ=="), Some("a".to_string()));
-        assert_eq!(decode_printable_base64("Y===",), None);
-        assert_eq!(decode_printable_base64("YQ==YQ=="), None);
+        assert_eq!(decode_printable("AKIAYVP4CIPPERUVIFXG"), None);
+        assert_eq!(decode_printable("abc"), None);
+        assert_eq!(decode_printable("YQ=="), Some("a".to_string()));
+        assert_eq!(decode_printable("Y===",), None);
+        assert_eq!(decode_printable("YQ==YQ=="), None);
     }
 }

@@ -14,7 +14,7 @@
 //!   derives this UUID from the file, rule and secret, not the line (the same secret on lines 71
 //!   and 99 of one file has one id), so it survives edits.
 //! * legacy: one occurrence per string of `stringsFound` (locator `/N/stringsFound/K`), each string
-//!   reduced to its likely secret token by [`super::ripsecrets::likely_secret_token`] (one diff line
+//!   reduced to its likely secret token by [`crate::support::likely_secret_token`] (one diff line
 //!   holds one secret, the assigned value) and hashed; `rule_id` = `reason`. No line numbers.
 //!
 //! Counting: DefectDojo merges items by file + reason + ... (`many_vulns_legacy.json`: 32 items
@@ -25,9 +25,9 @@
 //! Severity: current `rule.severity` `HIGH` → high, `MEDIUM` → medium, `LOW` → low (and
 //! `CRITICAL` → critical, anything else → high); legacy items have none → **high**.
 
-use super::ripsecrets::likely_secret_token;
 use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, opt_lenient_string, opt_lenient_u32, pointer, pointer_index};
+use crate::support::likely_secret_token;
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Location, Occurrence, ParsedReport, SecretEvidence, Severity, ToolInfo, ToolRun,

@@ -4,50 +4,8 @@
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, ParsedReport, Severity};
 use posture_parsers::formats::bandit::Bandit;
-use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
-use std::path::{Path, PathBuf};
-
-/// Every corpus file: the SOURCES.tsv rows and the multiscan reports (relative paths).
-pub fn all_corpus_files(root: &Path) -> Vec<String> {
-    let mut out: Vec<String> = sources(root).into_iter().map(|s| s.rel).collect();
-    if let Ok(targets) = std::fs::read_dir(root.join("multiscan")) {
-        for t in targets.flatten() {
-            if let Ok(files) = std::fs::read_dir(t.path()) {
-                for f in files.flatten() {
-                    let p: PathBuf = f.path();
-                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                    if name.ends_with(".md") || name.ends_with(".tsv") {
-                        continue;
-                    }
-                    if let Ok(rel) = p.strip_prefix(root) {
-                        out.push(rel.to_string_lossy().into_owned());
-                    }
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// `parser.detect` stays below MATCH on every corpus file that is not the parser's own.
-pub fn assert_never_claims(parser: &dyn Parser, own: impl Fn(&str) -> bool) {
-    let Some(root) = corpus_root() else { return };
-    let mut n = 0;
-    for rel in all_corpus_files(&root).iter().filter(|r| !own(r)) {
-        let Ok(bytes) = std::fs::read(root.join(rel)) else {
-            continue;
-        };
-        let c = parser.detect(&Sniff::new(&bytes));
-        assert!(
-            c < Confidence::MATCH,
-            "{} claims {rel} ({c:?})",
-            parser.id()
-        );
-        n += 1;
-    }
-    assert!(n > 100, "only {n} other corpus files read");
-}
+use posture_parsers::{ParseErrorKind, Parser};
+use std::path::Path;
 
 /// Parses a corpus file with `parser`, checks detection picks it and that no item was skipped.
 pub fn parse_corpus(parser: &dyn Parser, root: &Path, rel: &str, detect: bool) -> ParsedReport {
@@ -154,7 +112,6 @@ fn happy_fixture() {
         o[1].identity.context.as_deref(),
         Some("digest = hashlib.md5(data)")
     );
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("bandit-json_happy", report));
 }
 
 #[test]
@@ -240,13 +197,4 @@ fn corpus_bandit_json_files() {
         "bandit corpus: {} files, {checked} counts checked",
         files.len() + 1
     );
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    assert_never_claims(&Bandit, |r| {
-        r.starts_with("upstream/bandit/") && r.ends_with(".json")
-            || r.starts_with("defectdojo/bandit/")
-            || r.ends_with("/bandit.json")
-    });
 }

@@ -30,7 +30,6 @@ fn happy_fixture_snapshot() {
     );
     assert!(occ[2].suppressed, "not in `unapproved`: whitelisted");
     assert_eq!(occ[2].severity, Severity::Info);
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("clair-json_happy", report));
 }
 
 #[test]
@@ -86,9 +85,4 @@ fn corpus_clair_files() {
         let p = posture_parsers::detect(&bytes).unwrap_or_else(|e| panic!("{}: {e}", src.rel));
         assert_eq!(p.id(), "clair-json", "{}", src.rel);
     }
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    crate::hadolint::never_claims(&Clair, &["defectdojo/clair/"]);
 }

@@ -3,9 +3,9 @@
 
 use crate::common::*;
 use posture_parsers::formats::{
-    burp_api::BurpApi, burp_xml::BurpXml, cyclonedx_json::CycloneDxJson,
-    cyclonedx_xml::CycloneDxXml, grype::Grype, nuclei::Nuclei, openvex::OpenVex, trivy::Trivy,
-    zap_json::ZapJson, zap_xml::ZapXml,
+    burp::api::BurpApi, burp::xml::BurpXml, cyclonedx::json::CycloneDxJson,
+    cyclonedx::xml::CycloneDxXml, grype::json::Grype, nuclei::Nuclei, openvex::OpenVex,
+    trivy::json::Trivy, zap::json::ZapJson, zap::xml::ZapXml,
 };
 use posture_parsers::{Confidence, Parser, Sniff};
 use std::path::{Path, PathBuf};

@@ -40,7 +40,6 @@ fn happy_fixture_snapshot() {
     assert!(occ[1].suppressed, "audited as not a secret");
     assert_eq!(occ[1].location.start_line, Some(9));
     assert_eq!(occ[2].severity, Severity::Critical, "verified");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("detect-secrets-json_happy", report));
 }
 
 #[test]
@@ -124,11 +123,6 @@ fn corpus_detect_secrets_files() {
     };
     assert!(at(&ds).is_some());
     assert_eq!(at(&ds), at(&ck));
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    assert_never_claims(&DetectSecrets, is_detect_secrets);
 }
 
 #[test]

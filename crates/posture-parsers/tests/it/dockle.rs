@@ -21,7 +21,6 @@ fn happy_fixture_snapshot() {
     assert!(occ[2].description.is_none());
     assert!(occ[3].suppressed);
     assert_eq!(occ[3].locator, "/details/4");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("dockle-json_happy", report));
 }
 
 #[test]
@@ -70,9 +69,4 @@ fn corpus_dockle_files() {
         let p = posture_parsers::detect(&bytes).unwrap_or_else(|e| panic!("{}: {e}", src.rel));
         assert_eq!(p.id(), "dockle-json", "{}", src.rel);
     }
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    crate::hadolint::never_claims(&Dockle, &["defectdojo/dockle/"]);
 }

@@ -3,8 +3,8 @@
 
 use crate::common::*;
 use posture_parsers::formats::{
-    asff::Asff, gitlab_security::GitlabSecurity, gitleaks_csv::GitleaksCsv,
-    grype_jsonl::GrypeJsonl, spdx_json::SpdxJson, trivy_k8s::TrivyK8s,
+    asff::Asff, gitlab_security::GitlabSecurity, gitleaks::csv::GitleaksCsv,
+    grype::jsonl::GrypeJsonl, spdx_json::SpdxJson, trivy::k8s::TrivyK8s,
 };
 use posture_parsers::{Confidence, Parser, Sniff};
 use std::path::Path;

@@ -1,4 +1,4 @@
-use crate::bandit::{assert_never_claims, empty_and_broken, parse_corpus};
+use crate::bandit::{empty_and_broken, parse_corpus};
 use crate::common::*;
 use posture_model::{DiagnosticLevel, Severity};
 use posture_parsers::formats::gosec::Gosec;
@@ -48,7 +48,6 @@ fn happy_fixture() {
             .unwrap_or_default()
             .contains("path is validated")
     );
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("gosec-json_happy", report));
 }
 
 #[test]
@@ -104,12 +103,4 @@ fn corpus_gosec_json_files() {
             .is_some_and(|c| !c.starts_with(|ch: char| ch.is_ascii_digit()))
     }));
     assert!(o.iter().any(|o| o.rule_id == "G703" && o.cwes.is_empty()));
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    assert_never_claims(&Gosec, |r| {
-        r.starts_with("upstream/gosec/") && r.ends_with(".json")
-            || r.starts_with("defectdojo/gosec/")
-    });
 }

@@ -1,46 +1,7 @@
 use crate::common::*;
 use posture_model::{Category, DiagnosticLevel, Severity};
 use posture_parsers::formats::hadolint::Hadolint;
-use posture_parsers::{Confidence, ParseErrorKind, Parser, Sniff};
-
-/// Asserts that `parser` claims no corpus file outside its own directories (`own` prefixes).
-pub fn never_claims(parser: &dyn Parser, own: &[&str]) {
-    let Some(root) = corpus_root() else { return };
-    let others = corpus_files(&root, |s| !own.iter().any(|p| s.rel.starts_with(p)));
-    let mut n = 0;
-    for src in &others {
-        let Ok(bytes) = std::fs::read(root.join(&src.rel)) else {
-            continue;
-        };
-        let c = parser.detect(&Sniff::new(&bytes));
-        assert!(
-            c < Confidence::MATCH,
-            "{} claims {} ({c:?})",
-            parser.id(),
-            src.rel
-        );
-        n += 1;
-    }
-    // multiscan files are not in SOURCES.tsv: read them too
-    if let Ok(dirs) = std::fs::read_dir(root.join("multiscan")) {
-        for d in dirs.flatten() {
-            for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
-                let Ok(bytes) = std::fs::read(f.path()) else {
-                    continue;
-                };
-                let c = parser.detect(&Sniff::new(&bytes));
-                assert!(
-                    c < Confidence::MATCH,
-                    "{} claims {} ({c:?})",
-                    parser.id(),
-                    f.path().display()
-                );
-                n += 1;
-            }
-        }
-    }
-    assert!(n > 100, "only {n} other corpus files read");
-}
+use posture_parsers::{ParseErrorKind, Parser};
 
 #[test]
 fn happy_fixture_snapshot() {
@@ -66,7 +27,6 @@ fn happy_fixture_snapshot() {
     assert_eq!(occ[2].severity, Severity::High);
     assert_eq!(occ[3].severity, Severity::Info);
     assert_eq!(occ[3].locator, "/3");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("hadolint-json_happy", report));
 }
 
 #[test]
@@ -109,9 +69,4 @@ fn corpus_hadolint_files() {
         let p = posture_parsers::detect(&bytes).unwrap_or_else(|e| panic!("{}: {e}", src.rel));
         assert_eq!(p.id(), "hadolint-json", "{}", src.rel);
     }
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    never_claims(&Hadolint, &["upstream/hadolint/", "defectdojo/hadolint/"]);
 }

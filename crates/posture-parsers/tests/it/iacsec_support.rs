@@ -1,9 +1,8 @@
 //! Helpers shared by the IaC and secret-scanner parser tests (checkov, tfsec, kics, terrascan,
 //! trufflehog, trufflehog3, detect-secrets, whispers, ripsecrets).
 
-use crate::common::*;
 use posture_model::ParsedReport;
-use posture_parsers::{Confidence, Parser, Sniff};
+use posture_parsers::Parser;
 use std::path::{Path, PathBuf};
 
 /// Every file of `multiscan/*/` whose name satisfies `pick` (relative to the corpus root).
@@ -26,29 +25,6 @@ pub fn multiscan_files(root: &Path, pick: impl Fn(&str) -> bool) -> Vec<String> 
     }
     out.sort();
     out
-}
-
-/// The parser's `detect` stays below MATCH on every corpus file that is not `own`.
-pub fn assert_never_claims(parser: &dyn Parser, own: impl Fn(&str) -> bool) {
-    let Some(root) = corpus_root() else { return };
-    let mut rels: Vec<String> = sources(&root).into_iter().map(|s| s.rel).collect();
-    rels.extend(multiscan_files(&root, |n| {
-        !n.ends_with(".md") && !n.ends_with(".tsv")
-    }));
-    let mut n = 0;
-    for rel in rels.iter().filter(|r| !own(r)) {
-        let Ok(bytes) = std::fs::read(root.join(rel)) else {
-            continue;
-        };
-        let c = parser.detect(&Sniff::new(&bytes));
-        assert!(
-            c < Confidence::MATCH,
-            "{} claims {rel} ({c:?})",
-            parser.id()
-        );
-        n += 1;
-    }
-    assert!(n > 100, "only {n} other corpus files read");
 }
 
 /// Fails when any of the secrets appears in the serialized report.

@@ -143,7 +143,6 @@ fn happy_fixture_snapshot() {
         !text.contains("aws_key"),
         "the secret's line leaked: {text}"
     );
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("semgrep_happy", report));
 }
 
 #[test]

@@ -35,7 +35,6 @@ fn happy_fixture_snapshot() {
         "NOASSERTION is no version"
     );
     assert_eq!(report.components[2].purl, None);
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("spdx-json_happy", report));
 }
 
 #[test]

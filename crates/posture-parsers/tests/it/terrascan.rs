@@ -40,7 +40,6 @@ fn happy_fixture_snapshot() {
     assert_eq!(occ[1].location.start_line, Some(1));
     assert!(occ[2].suppressed);
     assert_eq!(occ[2].locator, "/results/skipped_violations/0");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("terrascan-json_happy", report));
 }
 
 #[test]
@@ -91,11 +90,6 @@ fn corpus_terrascan_files() {
         let p = posture_parsers::detect(&bytes).unwrap_or_else(|e| panic!("{}: {e}", src.rel));
         assert_eq!(p.id(), "terrascan-json", "{}", src.rel);
     }
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    assert_never_claims(&Terrascan, is_terrascan);
 }
 
 #[test]

@@ -49,7 +49,6 @@ fn happy_fixture_snapshot_and_no_plaintext() {
         ))
     );
     assert_eq!(occ[3].locator, "/2/stringsFound/1");
-    snapshot_settings().bind(|| insta::assert_json_snapshot!("trufflehog3-json_happy", report));
 }
 
 #[test]
@@ -133,11 +132,6 @@ fn corpus_trufflehog3_files() {
             assert_eq!(p.id(), "trufflehog3-json", "{rel}");
         }
     }
-}
-
-#[test]
-fn never_claims_other_corpus_files() {
-    assert_never_claims(&Trufflehog3, is_trufflehog3);
 }
 
 #[test]

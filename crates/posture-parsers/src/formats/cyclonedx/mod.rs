@@ -1,0 +1,4 @@
+//! CycloneDX BOMs with vulnerabilities: JSON and XML read into one document model ([`json`]).
+
+pub mod json;
+pub mod xml;
