@@ -8,6 +8,7 @@ use crate::output::{self, clip};
 use anyhow::{Context, bail};
 use posture_app::metrics::{MetricsReport, MetricsRequest};
 use posture_app::sla::{Sla, SlaState};
+use posture_app::views::SlaFindingView;
 use posture_app::workflow::{DecisionRequest, DecisionRules, NoApprovalRequired, SlaRule};
 use posture_app::{Clock, SystemClock};
 use posture_model::{FindingStatus, Timestamp};
@@ -251,15 +252,12 @@ pub fn findings_sla(
     }
     match output::resolve(a.output) {
         OutputFormat::Json => {
-            let v: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|(f, s)| {
-                    let mut v = serde_json::to_value(f).unwrap_or_default();
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert("sla".into(), serde_json::to_value(s).unwrap_or_default());
-                    }
-                    v
-                })
+            // The API's finding document (owner and risk) with its `sla`.
+            let (list, slas): (Vec<FindingRecord>, Vec<Sla>) = rows.into_iter().unzip();
+            let v: Vec<SlaFindingView> = posture_app::views::finding_views(store, config, list)?
+                .into_iter()
+                .zip(slas)
+                .map(|(finding, sla)| SlaFindingView { finding, sla })
                 .collect();
             output::json(&v)?;
         }
