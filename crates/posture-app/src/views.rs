@@ -3,7 +3,8 @@
 //! /api/v1/findings/{id}` and `/events`, `posture scans`/`GET /api/v1/scans`). The use cases
 //! here decide everything a view shows (owner, risk, the scan's fields) once; the CLI and the
 //! server only call them and serialize. The server's OpenAPI schemas are checked against these
-//! types by `crates/posture-server/tests/views_contract.rs`.
+//! types by `documented_schemas_name_the_keys_of_the_app_views` in
+//! `crates/posture-server/tests/api.rs`.
 
 use crate::AppError;
 use crate::risk::{AssessedFinding, RiskConfig};

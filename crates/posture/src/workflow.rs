@@ -18,13 +18,7 @@ use std::process::ExitCode;
 
 /// Reads a date (`2026-03-31`: 00:00 UTC that day) or an RFC 3339 time.
 pub fn parse_date_or_time(s: &str) -> anyhow::Result<Timestamp> {
-    if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
-        return d
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .with_context(|| format!("`{s}` is out of range"));
-    }
-    parse_time(s).with_context(|| format!("`{s}` is neither a date (YYYY-MM-DD) nor a time"))
+    Ok(posture_app::workflow::parse_date_or_time(s)?)
 }
 
 fn now_or(at: Option<&str>) -> anyhow::Result<Timestamp> {

@@ -594,7 +594,10 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
     // through the binary and through the API (the CLI printed the store's records before, without
     // `owner` and `risk`, and `show` too).
     let cli_json = |args: &[&str]| -> serde_json::Value {
-        let mut all = vec!["--config", config.to_str().unwrap_or_else(|| panic!("path"))];
+        let mut all = vec![
+            "--config",
+            config.to_str().unwrap_or_else(|| panic!("path")),
+        ];
         all.extend_from_slice(args);
         let out = run_posture(db, &all);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("posture {args:?}: {e}: {out}"))
@@ -610,7 +613,10 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
         cli.as_array().is_some_and(|l| !l.is_empty()),
         "findings to compare: {cli:#}"
     );
-    assert!(cli[0]["owner"].is_object() && cli[0]["risk"]["band"].is_string(), "{cli:#}");
+    assert!(
+        cli[0]["owner"].is_object() && cli[0]["risk"]["band"].is_string(),
+        "{cli:#}"
+    );
     assert_eq!(
         cli, api["findings"],
         "posture findings --output json and GET /api/v1/findings list the same documents"

@@ -36,17 +36,8 @@ pub struct TriageRequest {
 /// Parses an expiry date (`YYYY-MM-DD` = that day at 00:00 UTC, or RFC 3339).
 pub fn parse_expiry(text: &str, now: Timestamp) -> Result<Timestamp, ApiError> {
     let text = text.trim();
-    let at = if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        date.to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| ApiError::BadRequest(format!("expires: {e}")))?
-    } else {
-        text.parse::<Timestamp>().map_err(|_| {
-            ApiError::BadRequest(format!(
-                "expires: `{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"
-            ))
-        })?
-    };
+    let at = posture_app::workflow::parse_date_or_time(text)
+        .map_err(|e| ApiError::BadRequest(format!("expires: {e}")))?;
     if at <= now {
         return Err(ApiError::BadRequest(format!(
             "expires: {text} is not in the future"
