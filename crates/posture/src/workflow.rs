@@ -3,7 +3,7 @@
 //! `posture_app::{workflow, sla, metrics}`.
 
 use crate::cli::*;
-use crate::commands::{open_store, parse_time};
+use crate::commands::open_store;
 use crate::output::{self, clip};
 use anyhow::{Context, bail};
 use posture_app::metrics::{MetricsReport, MetricsRequest};
@@ -92,7 +92,13 @@ pub fn triage(
         },
     )?;
     match output::resolve(a.output) {
-        OutputFormat::Json => output::json(&decided.finding)?,
+        // The document the API's triage answers: the finding as a view (owner and risk).
+        OutputFormat::Json => {
+            let risk_config = crate::risk::load(config)?;
+            let view = posture_app::views::finding_view(store.as_ref(), risk_config.as_ref(), id)?
+                .with_context(|| format!("finding {id} is gone"))?;
+            output::json(&view)?
+        }
         _ => {
             let f = &decided.finding;
             let mut line = format!("finding #{} is now {}", f.id, f.status);

@@ -621,12 +621,14 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
         cli, api["findings"],
         "posture findings --output json and GET /api/v1/findings list the same documents"
     );
-    // Without a portfolio the CLI gives the same document (its `owner` is null): the same keys.
+    // Without a portfolio the CLI gives the same document (its `owner` is null): the same keys
+    // but `team`, the stored owner, which is absent without an owner.
     let keys = |v: &serde_json::Value| -> Vec<String> {
         let mut k: Vec<String> = v
             .as_object()
             .unwrap_or_else(|| panic!("an object: {v}"))
             .keys()
+            .filter(|k| *k != "team")
             .cloned()
             .collect();
         k.sort();
@@ -638,6 +640,7 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
     ))
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(keys(&bare[0]), keys(&api["findings"][0]), "{bare:#}");
+    assert!(bare[0]["risk"]["score"].is_number(), "{bare:#}");
     let id = id.to_string();
     let show = cli_json(&["show", &id, "--output", "json"]);
     assert_eq!(
@@ -656,6 +659,23 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
         cli,
         api_json("/api/v1/scans"),
         "posture scans --output json and GET /api/v1/scans list the same scans"
+    );
+    // A triage decision answers the finding as it is now, the same document as the API's.
+    let triaged = cli_json(&[
+        "triage",
+        &id,
+        "--state",
+        "confirmed",
+        "--reason",
+        "seen",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(triaged["status"], "confirmed", "{triaged:#}");
+    assert_eq!(
+        triaged,
+        api_json(&format!("/api/v1/findings/{id}")),
+        "posture triage --output json answers the API's finding document"
     );
 }
 
