@@ -21,6 +21,7 @@ pub mod policy;
 pub mod risk;
 pub mod sarif_out;
 pub mod sla;
+pub mod views;
 pub mod workflow;
 
 pub use error::AppError;

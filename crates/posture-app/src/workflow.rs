@@ -20,6 +20,23 @@ use posture_store::{
 };
 use std::collections::HashMap;
 
+/// Reads a date (`2026-03-31`: that day at 00:00 UTC) or an RFC 3339 time: the one reading of
+/// every date a person types (triage and token expiries, `--at`), in the CLI and the API.
+pub fn parse_date_or_time(text: &str) -> Result<Timestamp, AppError> {
+    let text = text.trim();
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| AppError::Invalid(format!("`{text}` is out of range: {e}")));
+    }
+    text.parse::<Timestamp>().map_err(|_| {
+        AppError::Invalid(format!(
+            "`{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 time"
+        ))
+    })
+}
+
 /// How many days a finding may stay unresolved before it breaches its SLA; `None` means no SLA.
 pub trait SlaRule: Send + Sync {
     fn sla_days(&self, finding: &FindingRecord) -> Option<u32>;
@@ -553,6 +570,21 @@ pub fn apply_vex(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_date_is_that_day_at_midnight_utc_and_a_time_is_kept() {
+        let day = super::parse_date_or_time(" 2026-03-31 ").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(day.to_string(), "2026-03-31T00:00:00Z");
+        let t = super::parse_date_or_time("2026-03-31T12:30:00Z").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.to_string(), "2026-03-31T12:30:00Z");
+        let e = super::parse_date_or_time("next week").map(|t| t.to_string());
+        assert!(
+            e.as_ref()
+                .is_err_and(|e| e.to_string().contains("`next week` is neither a date")),
+            "{e:?}"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -59,7 +59,7 @@ json_schema_type!(
     json!({
         "type": "object",
         "description": "One scanner's report of the finding in one scope, with where its evidence is (report + JSON Pointer locator) and why it belongs to the finding.",
-        "required": ["id", "tool", "branch", "report", "scan_id", "open", "fingerprint", "identity_tier", "first_seen", "last_seen", "rule_id", "severity", "category", "title", "locator", "location"],
+        "required": ["id", "tool", "branch", "report", "scan_id", "open", "fingerprint", "identity_tier", "first_seen", "last_seen", "rule_id", "severity", "category", "title", "locator"],
         "properties": {
             "id": { "type": "integer", "format": "int64" },
             "tool": { "type": "string" },
@@ -89,7 +89,15 @@ json_schema_type!(
             "location": { "type": "object" },
             "package": { "type": "object" },
             "vulnerability_ids": { "type": "array", "items": { "type": "string" } },
-            "cwes": { "type": "array", "items": { "type": "integer" } }
+            "cwes": { "type": "array", "items": { "type": "integer" } },
+            "description": { "type": "string" },
+            "tool_severity": { "type": "string", "description": "The scanner's own severity word." },
+            "cvss": { "type": "array", "items": { "type": "object" }, "description": "CVSS ratings the scanner gave." },
+            "epss": { "type": "object" },
+            "references": { "type": "array", "items": { "type": "string" } },
+            "identity": { "type": "object", "description": "The parser's hints for the fingerprint." },
+            "secret": { "type": "object", "description": "A secret's keyed hash and masked preview (never its value)." },
+            "suppressed": { "type": "boolean", "description": "The scanner reported it as suppressed (absent: false)." }
         }
     })
 );
@@ -154,6 +162,9 @@ json_schema_type!(
             "reopened": { "type": "integer", "minimum": 0 },
             "triage": nullable("string"),
             "triage_reason": nullable("string"),
+            "risk_score": { "type": "number", "minimum": 0, "maximum": 100, "description": "The risk score as last stored (the index lists are ordered by); absent until assessed. `risk` is the score computed on read." },
+            "risk_band": { "type": "string", "enum": ["P1", "P2", "P3", "P4"], "description": "The band as last stored; absent until assessed." },
+            "team": { "type": "string", "description": "The owning team as last stored; absent until assessed or without an owner." },
             "occurrences": { "type": "array", "items": { "$ref": "#/components/schemas/Occurrence" } },
             "owner": {
                 "oneOf": [

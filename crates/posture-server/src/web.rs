@@ -185,40 +185,10 @@ struct FindingRow {
 }
 
 fn place_of(f: &AssessedFinding) -> String {
-    let o = f
-        .finding
-        .occurrences
-        .iter()
-        .find(|o| o.open)
-        .or(f.finding.occurrences.first());
-    o.map(|o| {
-        let loc = o.data.location.short();
-        match &o.data.package {
-            Some(p) => format!(
-                "{}@{}{}",
-                p.name,
-                p.version.as_deref().unwrap_or("?"),
-                if loc.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · {loc}")
-                }
-            ),
-            None => loc,
-        }
-    })
-    .unwrap_or_default()
+    posture_app::views::place_of(&f.finding, |pkg, loc| format!("{pkg} · {loc}"))
 }
 
 fn row(f: &AssessedFinding, now: Timestamp) -> FindingRow {
-    let mut tools: Vec<&str> = f
-        .finding
-        .occurrences
-        .iter()
-        .map(|o| o.tool.as_str())
-        .collect();
-    tools.sort_unstable();
-    tools.dedup();
     let days = (now.as_millisecond() - f.finding.first_seen.as_millisecond()) / 86_400_000;
     FindingRow {
         id: f.finding.id,
@@ -229,7 +199,7 @@ fn row(f: &AssessedFinding, now: Timestamp) -> FindingRow {
         place: place_of(f),
         asset: f.finding.asset.clone(),
         team: f.owner.as_ref().and_then(|o| o.team.clone()),
-        tools: tools.join(", "),
+        tools: posture_app::views::tools_of(&f.finding, ", "),
         status: f.finding.status.as_str().to_string(),
         past_sla: overview::is_actionable(f.finding.status) && overview::past_sla(f, now),
         age: format!("{} d", days.max(0)),

@@ -91,6 +91,7 @@ on_both_backends_async!(
     clean_scans_and_formats_given_in_uploads,
     pagination_is_stable_and_complete,
     answers_conform_to_the_openapi_document,
+    documented_schemas_name_the_keys_of_the_app_views,
     the_database_never_holds_a_token_in_plaintext,
     every_answer_carries_a_strict_csp_and_no_inline_script,
     the_dashboard_needs_a_session_and_csrf_tokens,
@@ -694,6 +695,85 @@ fn conforms(doc: &Value, name: &str, value: &Value) {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{name}: {errors:#?}\n{value}");
+}
+
+/// The keys of a serialized view, sorted.
+fn keys_of(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+/// Checks a documented schema against a serialized view: every key it has is documented, and
+/// every documented required property is there; with `exact`, the properties are the keys.
+fn documents(doc: &Value, name: &str, view: &Value, exact: bool) {
+    let schema = &doc["components"]["schemas"][name];
+    let mut props = keys_of(&schema["properties"]);
+    props.sort();
+    let keys = keys_of(view);
+    let undocumented: Vec<&String> = keys.iter().filter(|k| !props.contains(k)).collect();
+    assert!(
+        undocumented.is_empty(),
+        "{name}: keys not in the schema: {undocumented:?}"
+    );
+    let required: Vec<String> = schema["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let missing: Vec<&String> = required.iter().filter(|k| !keys.contains(k)).collect();
+    assert!(
+        missing.is_empty(),
+        "{name}: required but not in the view: {missing:?}"
+    );
+    if exact {
+        assert_eq!(
+            props, keys,
+            "{name}: the schema's properties are the view's keys"
+        );
+    }
+}
+
+/// Issue 13: the OpenAPI schemas are checked against the typed views of posture-app (the JSON
+/// both `posture --output json` and the API answer), built here by the use cases themselves,
+/// not read back from an answer.
+async fn documented_schemas_name_the_keys_of_the_app_views(e: &Env) {
+    let (pay, _) = seed(e).await;
+    let doc = call(&e.app, Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .json();
+    let (finding, explanation, scans, events) = e.db(|s| {
+        let s: &dyn posture_store::Store = s;
+        let f = posture_app::views::finding_view(s, None, pay)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("finding {pay}"));
+        let x = posture_app::explain::explanation(s, f.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let scans = posture_app::views::scan_views(s, &Default::default(), |_| true, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let events = s.events(pay).unwrap_or_else(|e| panic!("{e}"));
+        (f, x, scans, events)
+    });
+    let finding = value_of(&finding);
+    // An assessed finding has every key (the stored risk too).
+    documents(&doc, "Finding", &finding, true);
+    documents(&doc, "Risk", &finding["risk"], true);
+    documents(&doc, "Occurrence", &finding["occurrences"][0], false);
+    documents(&doc, "Explanation", &value_of(&explanation), true);
+    documents(&doc, "Scan", &value_of(&scans[0]), true);
+    documents(&doc, "Event", &value_of(&events[0]), true);
+}
+
+/// A view as JSON.
+fn value_of<T: serde::Serialize>(view: &T) -> Value {
+    serde_json::to_value(view).unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn answers_conform_to_the_openapi_document(e: &Env) {

@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Formats(a) => formats(a),
         Command::Ingest(a) => ingest(database, config, a),
         Command::Findings(a) => findings(database, config, a),
-        Command::Show(a) => show(database, a),
+        Command::Show(a) => show(database, config, a),
         Command::Explain(a) => explain(database, config, a),
         Command::Feeds(c) => crate::risk::feeds(database, c),
         Command::Owners(a) => crate::risk::owners(database, config, a),
@@ -354,7 +354,13 @@ fn findings(
     {
         return Ok(code);
     }
-    if by_risk || config.is_some() || !store.feed_imports()?.is_empty() {
+    // JSON is always the one document the API answers too (`posture_app::views::FindingView`:
+    // with owner and risk); tables show the risk columns when there is risk to show.
+    if by_risk
+        || config.is_some()
+        || output::resolve(a.output) == OutputFormat::Json
+        || !store.feed_imports()?.is_empty()
+    {
         return crate::risk::findings(store.as_ref(), config.as_ref(), list, &a);
     }
     print_findings(&list, output::resolve(a.output))?;
@@ -362,35 +368,10 @@ fn findings(
 }
 
 pub(crate) fn tools_of(f: &FindingRecord) -> String {
-    let mut tools: Vec<&str> = f.occurrences.iter().map(|o| o.tool.as_str()).collect();
-    tools.sort_unstable();
-    tools.dedup();
-    tools.join(",")
+    posture_app::views::tools_of(f, ",")
 }
 
-pub(crate) fn where_of(f: &FindingRecord) -> String {
-    f.occurrences
-        .iter()
-        .find(|o| o.open)
-        .or(f.occurrences.first())
-        .map(|o| {
-            let loc = o.data.location.short();
-            match &o.data.package {
-                Some(p) => format!(
-                    "{}@{}{}",
-                    p.name,
-                    p.version.as_deref().unwrap_or("?"),
-                    if loc.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({loc})")
-                    }
-                ),
-                None => loc,
-            }
-        })
-        .unwrap_or_default()
-}
+pub(crate) use posture_app::views::where_of;
 
 pub(crate) fn print_findings(list: &[FindingRecord], fmt: OutputFormat) -> anyhow::Result<()> {
     match fmt {
@@ -459,17 +440,17 @@ pub(crate) fn print_findings(list: &[FindingRecord], fmt: OutputFormat) -> anyho
     }
 }
 
-fn show(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
+fn show(database: &str, config: Option<&std::path::Path>, a: ShowArgs) -> anyhow::Result<ExitCode> {
+    let config = crate::risk::load(config)?;
     let store = open_store(database)?;
-    let Some(f) = store.finding(a.id)? else {
+    let Some(detail) = posture_app::views::finding_detail(store.as_ref(), config.as_ref(), a.id)?
+    else {
         bail!("no finding with id {}", a.id);
     };
-    let events = store.events(a.id)?;
     match output::resolve(a.output) {
-        OutputFormat::Json | OutputFormat::Csv => {
-            output::json(&serde_json::json!({"finding": f, "events": events}))?
-        }
+        OutputFormat::Json | OutputFormat::Csv => output::json(&detail)?,
         OutputFormat::Table => {
+            let (f, events) = (&detail.finding.finding, &detail.events);
             println!("#{} [{}] {} ({})", f.id, f.severity, f.title, f.status);
             println!("asset {} · {} · rule {}", f.asset, f.category, f.rule_id);
             println!(
@@ -498,7 +479,7 @@ fn show(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
                     o.identity_tier
                 );
             }
-            print_history(&events);
+            print_history(events);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -506,11 +487,16 @@ fn show(database: &str, a: ShowArgs) -> anyhow::Result<ExitCode> {
 
 fn scans(database: &str, a: ScansArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(database)?;
-    let list = store.scans(&ScanQuery {
-        asset: a.asset,
-        tool: a.tool,
-        limit: a.limit,
-    })?;
+    let list = posture_app::views::scan_views(
+        store.as_ref(),
+        &ScanQuery {
+            asset: a.asset,
+            tool: a.tool,
+            limit: a.limit,
+        },
+        |_| true,
+        a.limit,
+    )?;
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&list)?,
         fmt => {

@@ -3,11 +3,12 @@
 //! `posture_app::{workflow, sla, metrics}`.
 
 use crate::cli::*;
-use crate::commands::{open_store, parse_time};
+use crate::commands::open_store;
 use crate::output::{self, clip};
 use anyhow::{Context, bail};
 use posture_app::metrics::{MetricsReport, MetricsRequest};
 use posture_app::sla::{Sla, SlaState};
+use posture_app::views::SlaFindingView;
 use posture_app::workflow::{DecisionRequest, DecisionRules, NoApprovalRequired, SlaRule};
 use posture_app::{Clock, SystemClock};
 use posture_model::{FindingStatus, Timestamp};
@@ -17,13 +18,7 @@ use std::process::ExitCode;
 
 /// Reads a date (`2026-03-31`: 00:00 UTC that day) or an RFC 3339 time.
 pub fn parse_date_or_time(s: &str) -> anyhow::Result<Timestamp> {
-    if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
-        return d
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .with_context(|| format!("`{s}` is out of range"));
-    }
-    parse_time(s).with_context(|| format!("`{s}` is neither a date (YYYY-MM-DD) nor a time"))
+    Ok(posture_app::workflow::parse_date_or_time(s)?)
 }
 
 fn now_or(at: Option<&str>) -> anyhow::Result<Timestamp> {
@@ -97,7 +92,13 @@ pub fn triage(
         },
     )?;
     match output::resolve(a.output) {
-        OutputFormat::Json => output::json(&decided.finding)?,
+        // The document the API's triage answers: the finding as a view (owner and risk).
+        OutputFormat::Json => {
+            let risk_config = crate::risk::load(config)?;
+            let view = posture_app::views::finding_view(store.as_ref(), risk_config.as_ref(), id)?
+                .with_context(|| format!("finding {id} is gone"))?;
+            output::json(&view)?
+        }
         _ => {
             let f = &decided.finding;
             let mut line = format!("finding #{} is now {}", f.id, f.status);
@@ -251,15 +252,12 @@ pub fn findings_sla(
     }
     match output::resolve(a.output) {
         OutputFormat::Json => {
-            let v: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|(f, s)| {
-                    let mut v = serde_json::to_value(f).unwrap_or_default();
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert("sla".into(), serde_json::to_value(s).unwrap_or_default());
-                    }
-                    v
-                })
+            // The API's finding document (owner and risk) with its `sla`.
+            let (list, slas): (Vec<FindingRecord>, Vec<Sla>) = rows.into_iter().unzip();
+            let v: Vec<SlaFindingView> = posture_app::views::finding_views(store, config, list)?
+                .into_iter()
+                .zip(slas)
+                .map(|(finding, sla)| SlaFindingView { finding, sla })
                 .collect();
             output::json(&v)?;
         }

@@ -588,6 +588,95 @@ fn posture_serve_starts_secure_and_takes_uploads_from_ci_tokens(b: &TestBackend)
     assert!(cli["finding"]["owner"].is_object(), "{cli:#}");
     assert!(cli["finding"]["risk"]["score"].is_number(), "{cli:#}");
     assert_eq!(cli, api, "the CLI and the API explain a finding alike");
+
+    // Issue 13: the views (`posture_app::views`) are the one JSON contract of both adapters: a
+    // listing of findings, one finding with its events, and the scans are the same documents
+    // through the binary and through the API (the CLI printed the store's records before, without
+    // `owner` and `risk`, and `show` too).
+    let cli_json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec![
+            "--config",
+            config.to_str().unwrap_or_else(|| panic!("path")),
+        ];
+        all.extend_from_slice(args);
+        let out = run_posture(db, &all);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("posture {args:?}: {e}: {out}"))
+    };
+    let api_json = |path: &str| -> serde_json::Value {
+        let (status, body) = http(&base, "GET", path, Some(&admin), b"");
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    };
+    let cli = cli_json(&["findings", "--status", "all", "--output", "json"]);
+    let api = api_json("/api/v1/findings?status=all&limit=500");
+    assert!(
+        cli.as_array().is_some_and(|l| !l.is_empty()),
+        "findings to compare: {cli:#}"
+    );
+    assert!(
+        cli[0]["owner"].is_object() && cli[0]["risk"]["band"].is_string(),
+        "{cli:#}"
+    );
+    assert_eq!(
+        cli, api["findings"],
+        "posture findings --output json and GET /api/v1/findings list the same documents"
+    );
+    // Without a portfolio the CLI gives the same document (its `owner` is null): the same keys
+    // but `team`, the stored owner, which is absent without an owner.
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v
+            .as_object()
+            .unwrap_or_else(|| panic!("an object: {v}"))
+            .keys()
+            .filter(|k| *k != "team")
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    };
+    let bare: serde_json::Value = serde_json::from_str(&run_posture(
+        db,
+        &["findings", "--status", "all", "--output", "json"],
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(keys(&bare[0]), keys(&api["findings"][0]), "{bare:#}");
+    assert!(bare[0]["risk"]["score"].is_number(), "{bare:#}");
+    let id = id.to_string();
+    let show = cli_json(&["show", &id, "--output", "json"]);
+    assert_eq!(
+        show["finding"],
+        api_json(&format!("/api/v1/findings/{id}")),
+        "posture show N and GET /api/v1/findings/N give the same finding"
+    );
+    assert_eq!(
+        show["events"],
+        api_json(&format!("/api/v1/findings/{id}/events")),
+        "posture show N and GET /api/v1/findings/N/events give the same events"
+    );
+    let cli = cli_json(&["scans", "--output", "json"]);
+    assert!(cli.as_array().is_some_and(|l| !l.is_empty()), "{cli:#}");
+    assert_eq!(
+        cli,
+        api_json("/api/v1/scans"),
+        "posture scans --output json and GET /api/v1/scans list the same scans"
+    );
+    // A triage decision answers the finding as it is now, the same document as the API's.
+    let triaged = cli_json(&[
+        "triage",
+        &id,
+        "--state",
+        "confirmed",
+        "--reason",
+        "seen",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(triaged["status"], "confirmed", "{triaged:#}");
+    assert_eq!(
+        triaged,
+        api_json(&format!("/api/v1/findings/{id}")),
+        "posture triage --output json answers the API's finding document"
+    );
 }
 
 on_both_backends!(

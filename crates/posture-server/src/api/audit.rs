@@ -1,0 +1,95 @@
+//! The audit log of every write (admin), and the caller's own identity (`/me`).
+
+use super::*;
+use crate::AppState;
+use crate::auth::Scope;
+use crate::error::Query;
+use crate::error::{ApiError, ErrorBody};
+use axum::Json;
+use axum::extract::State;
+use posture_model::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A recorded write.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditView {
+    pub id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub actor: String,
+    pub token_id: Option<i64>,
+    pub client: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// At most this many entries (default 200).
+    limit: Option<usize>,
+}
+
+/// The audit log, newest first (admin).
+#[utoipa::path(
+    get, path = "/api/v1/audit", tag = "access", params(AuditParams),
+    responses(
+        (status = 200, description = "Audit entries, newest first", body = Vec<AuditView>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
+    )
+)]
+pub(crate) async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<AuditParams>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
+    let list = state
+        .blocking(move |s| {
+            require_admin(s, &caller.principal)?;
+            Ok(s.store
+                .audit_log(params.limit.unwrap_or(200).clamp(1, 10_000))?
+                .into_iter()
+                .map(|a| AuditView {
+                    id: a.id,
+                    at: a.at,
+                    actor: a.actor,
+                    token_id: a.token_id,
+                    client: a.client,
+                    action: a.action,
+                    target: a.target,
+                    detail: a.detail,
+                })
+                .collect())
+        })
+        .await?;
+    Ok(Json(list))
+}
+
+/// Who the token belongs to and what it may do.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Me {
+    pub user: String,
+    pub token_name: String,
+    pub role: String,
+    pub teams: Vec<String>,
+    pub assets: Vec<String>,
+}
+
+/// The caller.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "access",
+    responses((status = 200, description = "The caller", body = Me), (status = 401, body = ErrorBody))
+)]
+pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> Json<Me> {
+    let scope = Scope::new(&caller.principal, state.portfolio.as_ref());
+    Json(Me {
+        teams: scope.teams(),
+        user: caller.principal.user.clone(),
+        token_name: caller.principal.token_name.clone(),
+        role: caller.principal.role.to_string(),
+        assets: caller.principal.assets.clone(),
+    })
+}

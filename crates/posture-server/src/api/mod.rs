@@ -1,0 +1,164 @@
+//! The REST API under `/api/v1`, with bearer tokens. Every handler checks the caller's right
+//! and scope (401 without a valid token, 403 without the right), calls the store off the async
+//! threads, and answers JSON (errors as `{"error": {...}}`). The OpenAPI document is generated
+//! from these handlers' annotations and served at `/api/v1/openapi.json`.
+//!
+//! One module per resource; each handler extracts the request, calls one use case (mostly in
+//! posture-app) and answers. The extractor of the caller and the helpers every resource uses
+//! are here.
+
+mod assets;
+mod audit;
+mod findings;
+mod openapi;
+mod scans;
+mod suggestions;
+mod teams;
+mod tokens;
+mod triage;
+
+pub use assets::*;
+pub use audit::*;
+pub use findings::*;
+pub use openapi::*;
+pub use scans::*;
+pub use suggestions::*;
+pub use teams::*;
+pub use tokens::*;
+pub use triage::*;
+
+use crate::auth::{Scope, hash_secret};
+use crate::error::ApiError;
+use crate::{Actor, AppState, Shared};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::routing::{delete, get, post};
+use posture_store::{AuditEntry, Principal, Right};
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// The largest page of findings.
+pub const MAX_PAGE: usize = 500;
+/// The default page of findings.
+pub const DEFAULT_PAGE: usize = 50;
+
+/// A caller authenticated by a bearer token.
+pub struct Caller {
+    pub principal: Principal,
+    pub client: Option<String>,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.principal.user.clone(),
+            token_id: Some(self.principal.token_id),
+            client: self.client.clone(),
+        }
+    }
+}
+
+/// The client's address as the server saw it.
+pub fn client_of(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let client = client_of(parts);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| {
+                let (scheme, rest) = h.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "this API needs a token: send `Authorization: Bearer pst_...` (create one with `posture token create`)".into(),
+                )
+            })?;
+        let hash = hash_secret(&token);
+        let now = state.now();
+        let principal = state
+            .blocking(move |s| Ok(s.store.authenticate(&hash, now)?))
+            .await?
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the token is unknown, expired or revoked".into())
+            })?;
+        Ok(Caller { principal, client })
+    }
+}
+
+pub(crate) fn audit(
+    shared: &Shared,
+    actor: &Actor,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    shared.store.record_audit(AuditEntry {
+        at: shared.clock.now(),
+        actor: actor.name.clone(),
+        token_id: actor.token_id,
+        client: actor.client.clone(),
+        action: action.to_string(),
+        target,
+        detail,
+    })?;
+    Ok(())
+}
+
+/// Serialized JSON, as the CLI prints it (field order kept).
+pub(crate) fn to_json<T: Serialize + ?Sized>(
+    value: &T,
+) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|e| ApiError::Internal(format!("cannot serialize: {e}")))
+}
+
+pub(crate) fn require_admin(shared: &Shared, principal: &Principal) -> Result<(), ApiError> {
+    Scope::new(principal, shared.portfolio.as_ref()).require(Right::Administer)
+}
+
+/// Routes of the API.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route(
+            "/api/v1/scans",
+            post(upload_scan)
+                .get(list_scans)
+                // The size cap is enforced while reading, with a JSON 413.
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/findings", get(list_findings))
+        .route("/api/v1/findings/{id}", get(get_finding))
+        .route("/api/v1/findings/{id}/explain", get(explain_finding))
+        .route("/api/v1/findings/{id}/events", get(finding_events))
+        .route("/api/v1/findings/{id}/triage", post(triage_finding))
+        .route("/api/v1/assets", get(list_assets))
+        .route(
+            "/api/v1/assets/{asset}/branches",
+            get(crate::branches_api::list_branches),
+        )
+        .route(
+            "/api/v1/assets/{asset}/branches/{branch}",
+            delete(crate::branches_api::delete_branch),
+        )
+        .route("/api/v1/teams", get(list_teams))
+        .route("/api/v1/suggestions", get(list_suggestions))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/me", get(me))
+}

@@ -1,0 +1,324 @@
+//! Scans: report uploads (`POST /api/v1/scans`, the same ingest as `posture ingest`) and the
+//! scan history.
+
+use super::*;
+use crate::auth::Scope;
+use crate::error::Query;
+use crate::error::{ApiError, ErrorBody};
+use crate::schemas::*;
+use crate::{Actor, AppState, Shared};
+use axum::Json;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header;
+use posture_app::{IngestRequest, ReportSource};
+use posture_store::{Right, ScanKind, ScanQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UploadParams {
+    /// The asset (service) the report belongs to.
+    asset: Option<String>,
+    /// The branch that was scanned (default main).
+    branch: Option<String>,
+    /// The part of the asset that was scanned (a manifest, an image).
+    target: Option<String>,
+    /// The commit that was scanned.
+    commit: Option<String>,
+    /// Read the report as this format instead of detecting it.
+    format: Option<String>,
+    /// `findings` (default) or `runtime` (an SBOM of what is loaded).
+    kind: Option<String>,
+    /// The report's name in Posture (default: the multipart file name, else `upload`).
+    name: Option<String>,
+}
+
+/// A multipart upload: the report in the `file` field.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The report (any supported format, detected from its content).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Reads the upload (raw body or multipart `file`), refusing it past `limit` bytes.
+pub(crate) async fn read_upload(
+    state: &AppState,
+    request: Request,
+    name: Option<String>,
+    limit: u64,
+) -> Result<ReportSource, ApiError> {
+    let too_large = |name: &str| {
+        ApiError::TooLarge(format!(
+            "{name}: the upload is over the limit of {limit} bytes (the server's --max-upload-size)"
+        ))
+    };
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| {
+            c.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !is_multipart {
+        let name = name.unwrap_or_else(|| "upload".to_string());
+        if let Some(len) = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            && len > limit
+        {
+            return Err(too_large(&name));
+        }
+        let bytes = axum::body::to_bytes(
+            request.into_body(),
+            usize::try_from(limit).unwrap_or(usize::MAX),
+        )
+        .await
+        .map_err(|_| too_large(&name))?;
+        return Ok(ReportSource {
+            name,
+            bytes: bytes.to_vec(),
+            format: None,
+        });
+    }
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("the multipart body cannot be read: {e}")))?;
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("the multipart body cannot be read: {e}")))?;
+        let Some(mut field) = field else {
+            return Err(ApiError::BadRequest(
+                "the multipart body has no `file` field: send the report as `file`".into(),
+            ));
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = name
+            .clone()
+            .or_else(|| field.file_name().map(str::to_string))
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "upload".to_string());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("{name}: the upload broke off: {e}")))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(too_large(&name));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(ReportSource {
+            name,
+            bytes,
+            format: None,
+        });
+    }
+}
+
+/// What `posture ingest --output json` prints.
+#[derive(Serialize)]
+struct IngestSummary<'a, Total: Serialize> {
+    asset: &'a str,
+    reports: &'a [posture_app::PreparedSummary],
+    scopes: &'a [posture_store::ScopeOutcome],
+    total: &'a Total,
+}
+
+/// Upload a report (raw body, or multipart field `file`). Same ingest as `posture ingest`:
+/// the format is detected from the content, and the report is stored whole or not at all.
+#[utoipa::path(
+    post, path = "/api/v1/scans", tag = "scans",
+    params(UploadParams),
+    request_body(
+        description = "The report: the raw bytes, or a multipart form with a `file` field.",
+        content(
+            (Vec<u8> = "application/octet-stream"),
+            (UploadForm = "multipart/form-data")
+        )
+    ),
+    responses(
+        (status = 200, description = "What the scan changed", body = IngestSummaryJson),
+        (status = 400, description = "A missing asset, an unknown format, a broken multipart body", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token may not upload to this asset", body = ErrorBody),
+        (status = 413, description = "The upload is over the size cap", body = ErrorBody),
+        (status = 422, description = "Not a report Posture reads; names the upload and the place", body = ErrorBody)
+    )
+)]
+pub(crate) async fn upload_scan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<UploadParams>,
+    request: Request,
+) -> Result<Json<IngestSummaryJson>, ApiError> {
+    let asset = params
+        .asset
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest("name the asset: POST /api/v1/scans?asset=NAME".into())
+        })?
+        .to_string();
+    Scope::new(&caller.principal, state.portfolio.as_ref()).require_upload(&asset)?;
+    let kind = match params.kind.as_deref().map(str::trim) {
+        None | Some("") | Some("findings") => ScanKind::Findings,
+        Some("runtime") => ScanKind::Runtime,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown kind `{other}` (findings or runtime)"
+            )));
+        }
+    };
+    let source = read_upload(
+        &state,
+        request,
+        params.name.clone(),
+        state.settings.max_upload_bytes,
+    )
+    .await?;
+    let actor = caller.actor();
+    let summary = state
+        .blocking(move |s| {
+            let request = IngestRequest {
+                asset: asset.clone(),
+                branch: params
+                    .branch
+                    .clone()
+                    .filter(|b| !b.trim().is_empty())
+                    .unwrap_or_else(|| "main".into()),
+                target: params.target.clone().filter(|t| !t.trim().is_empty()),
+                commit: params.commit.clone().filter(|c| !c.trim().is_empty()),
+                format: params.format.clone().filter(|f| !f.trim().is_empty()),
+                kind,
+                at: s.clock.now(),
+                force: false,
+                thresholds: Default::default(),
+                branches: posture_app::branches::BranchSettings::of(
+                    s.portfolio.as_ref().map(|c| &c.portfolio),
+                    &asset,
+                ),
+            };
+            let (outcome, reports) = ingest_upload(s, &actor, source, request, None)?;
+            let summary = to_json(&IngestSummary {
+                asset: &outcome.asset,
+                reports: &reports,
+                scopes: &outcome.scopes,
+                total: &outcome.total(),
+            })?;
+            Ok(summary)
+        })
+        .await?;
+    warm_summary(&state);
+    Ok(Json(IngestSummaryJson(summary)))
+}
+
+/// An uploaded report into the store (the CLI's all-or-nothing ingest), audited as
+/// `scan.upload` (with `via` when another endpoint took the upload), then the stored risk of
+/// what it marked assessed unless a refresh is running (the next one, a list's or an
+/// upload's, assesses it; until then its findings are listed as "to assess"). The ingest is
+/// committed either way: should the refresh fail, its findings stay marked, and the next
+/// refresh reports the error to its caller.
+pub(crate) fn ingest_upload(
+    s: &Shared,
+    actor: &Actor,
+    source: ReportSource,
+    request: IngestRequest,
+    via: Option<&str>,
+) -> Result<
+    (
+        posture_store::IngestOutcome,
+        Vec<posture_app::PreparedSummary>,
+    ),
+    ApiError,
+> {
+    let size = source.bytes.len();
+    let name = source.name.clone();
+    let asset = request.asset.clone();
+    let branch = request.branch.clone();
+    let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &[source], request)?;
+    let total = outcome.total();
+    let mut detail = serde_json::json!({
+        "report": name, "bytes": size,
+        "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
+        "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
+    });
+    if let Some(via) = via {
+        detail["via"] = via.into();
+        detail["branch"] = branch.into();
+    }
+    audit(s, actor, "scan.upload", format!("asset {asset}"), detail)?;
+    let _ = s
+        .risk_refresh
+        .refresh_if_idle(s.store.as_ref(), s.portfolio.as_ref());
+    Ok((outcome, reports))
+}
+
+/// Brings the dashboard's summary up to date after a write, off the caller's time, so the
+/// next reader finds it warm (skipped when one is being computed or was a moment ago).
+pub(crate) fn warm_summary(state: &AppState) {
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let as_of = crate::overview::as_of_minute(warm.clock.now());
+        let _ = warm.summary.warm(warm.store.as_ref(), as_of);
+    });
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ScansParams {
+    asset: Option<String>,
+    tool: Option<String>,
+    /// At most this many scans (default 100).
+    limit: Option<usize>,
+}
+
+/// Scans, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/scans", tag = "scans", params(ScansParams),
+    responses(
+        (status = 200, description = "Scans, newest first", body = Vec<ScanJson>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
+    )
+)]
+pub(crate) async fn list_scans(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ScansParams>,
+) -> Result<Json<Vec<ScanJson>>, ApiError> {
+    let list = state
+        .blocking(move |s| {
+            let scope = Scope::new(&caller.principal, s.portfolio.as_ref());
+            scope.require(Right::Read)?;
+            let limit = params.limit.unwrap_or(100).clamp(1, 10_000);
+            posture_app::views::scan_views(
+                s.store.as_ref(),
+                &ScanQuery {
+                    asset: params.asset.clone(),
+                    tool: params.tool.clone(),
+                    limit: scope.reads_everything().then_some(limit),
+                },
+                |asset| scope.may_read_asset(asset),
+                Some(limit),
+            )?
+            .iter()
+            .map(|x| to_json(x).map(ScanJson))
+            .collect()
+        })
+        .await?;
+    Ok(Json(list))
+}
