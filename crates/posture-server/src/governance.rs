@@ -508,7 +508,7 @@ fn ingest_for_gate(
     crate::api::ingest_upload(
         s,
         actor,
-        source,
+        vec![source],
         IngestRequest {
             asset: asset.to_string(),
             branch: branch.to_string(),

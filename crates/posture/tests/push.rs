@@ -40,17 +40,20 @@ fn corpus() -> Option<PathBuf> {
 
 fn posture(db: &str, config: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_posture"));
-    c.env("POSTURE_SECRET_KEY", posture_store::testing::TEST_SECRET_KEY)
-        .env_remove("POSTURE_DATABASE")
-        .env_remove("POSTURE_CONFIG")
-        .env_remove("POSTURE_TOKEN")
-        .env_remove("POSTURE_SERVER")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITLAB_CI")
-        .arg("--database")
-        .arg(db)
-        .arg("--config")
-        .arg(config);
+    c.env(
+        "POSTURE_SECRET_KEY",
+        posture_store::testing::TEST_SECRET_KEY,
+    )
+    .env_remove("POSTURE_DATABASE")
+    .env_remove("POSTURE_CONFIG")
+    .env_remove("POSTURE_TOKEN")
+    .env_remove("POSTURE_SERVER")
+    .env_remove("GITHUB_ACTIONS")
+    .env_remove("GITLAB_CI")
+    .arg("--database")
+    .arg(db)
+    .arg("--config")
+    .arg(config);
     c
 }
 
@@ -130,7 +133,9 @@ fn push_pushes_what_a_local_ingest_stores(b: &TestBackend) {
         .unwrap_or_else(|| panic!("no URL: {text}"));
     let ci = ok(
         posture(db, &config)
-            .args(["token", "create", "--role", "ci", "--asset", "flask", "--name", "pipeline"])
+            .args([
+                "token", "create", "--role", "ci", "--asset", "flask", "--name", "pipeline",
+            ])
             .output()
             .unwrap(),
         "token create",
@@ -138,7 +143,12 @@ fn push_pushes_what_a_local_ingest_stores(b: &TestBackend) {
     .trim()
     .to_string();
 
-    let reports = ["bandit.json", "pip-audit.json", "semgrep.sarif", "trufflehog3.json"];
+    let reports = [
+        "bandit.json",
+        "pip-audit.json",
+        "semgrep.sarif",
+        "trufflehog3.json",
+    ];
     let files: Vec<String> = reports
         .iter()
         .map(|r| flask.join(r).display().to_string())
@@ -156,7 +166,10 @@ fn push_pushes_what_a_local_ingest_stores(b: &TestBackend) {
     let out = push(&["--branch", "main", &files[0]], "pst_not_a_token_at_all");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("HTTP 401") && !err.contains("pst_not_a_token_at_all"), "{err}");
+    assert!(
+        err.contains("HTTP 401") && !err.contains("pst_not_a_token_at_all"),
+        "{err}"
+    );
 
     // A broken report among good ones: the server refuses the upload whole, naming the file.
     let broken = dir.path().join("broken-bandit.json");
@@ -170,7 +183,10 @@ fn push_pushes_what_a_local_ingest_stores(b: &TestBackend) {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken-bandit.json"), "{err}");
-    assert!(portfolio(db, &config).is_empty(), "nothing stored after a refused upload");
+    assert!(
+        portfolio(db, &config).is_empty(),
+        "nothing stored after a refused upload"
+    );
 
     // The pipeline: four reports in one upload, one of them with its format named.
     let mut args = vec!["--branch", "main", "--commit", "abc123", "--format"];
@@ -185,7 +201,15 @@ fn push_pushes_what_a_local_ingest_stores(b: &TestBackend) {
     let local = dir.path().join("local.db");
     let local = local.to_str().unwrap();
     let mut ingest = posture(local, &config);
-    ingest.args(["ingest", "--asset", "flask", "--branch", "main", "--format", sarif_format]);
+    ingest.args([
+        "ingest",
+        "--asset",
+        "flask",
+        "--branch",
+        "main",
+        "--format",
+        sarif_format,
+    ]);
     ingest.args(&files);
     ok(ingest.output().unwrap(), "local ingest");
     let remote = portfolio(db, &config);
@@ -203,8 +227,7 @@ fn push_pushes_what_a_local_ingest_stores(b: &TestBackend) {
     assert!(String::from_utf8_lossy(&out.stdout).contains("PASS"));
     // A branch that adds a high in a production asset blocks: exit 1.
     let mut report: Value =
-        serde_json::from_str(&std::fs::read_to_string(flask.join("bandit.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(flask.join("bandit.json")).unwrap()).unwrap();
     let mut extra = report["results"][0].clone();
     extra["filename"] = Value::from("app/new_module.py");
     extra["issue_severity"] = Value::from("HIGH");

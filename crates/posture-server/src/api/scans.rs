@@ -44,13 +44,40 @@ pub struct UploadForm {
     file: Vec<u8>,
 }
 
-/// Reads the upload (raw body or multipart `file`), refusing it past `limit` bytes.
+/// Reads an upload of one report (raw body, or a multipart form with one `file` field),
+/// refusing it past `limit` bytes. A form with several reports is refused: the endpoint takes
+/// one.
 pub(crate) async fn read_upload(
     state: &AppState,
     request: Request,
     name: Option<String>,
     limit: u64,
 ) -> Result<ReportSource, ApiError> {
+    let mut sources = read_uploads(state, request, name, limit).await?;
+    if sources.len() > 1 {
+        return Err(ApiError::BadRequest(format!(
+            "the multipart body has {} `file` fields: this endpoint takes one report",
+            sources.len()
+        )));
+    }
+    sources.pop().ok_or_else(|| {
+        ApiError::BadRequest(
+            "the multipart body has no `file` field: send the report as `file`".into(),
+        )
+    })
+}
+
+/// Reads the reports of an upload: the raw body (one report), or a multipart form with one
+/// `file` field per report, each optionally preceded by a `format` field naming its format
+/// (what `posture push --format FILE=FORMAT` sends). Refused past `limit` bytes in all; a
+/// field of another name, a `format` with no report after it, or a form without a report is
+/// a 400, never a partial read.
+pub(crate) async fn read_uploads(
+    state: &AppState,
+    request: Request,
+    name: Option<String>,
+    limit: u64,
+) -> Result<Vec<ReportSource>, ApiError> {
     let too_large = |name: &str| {
         ApiError::TooLarge(format!(
             "{name}: the upload is over the limit of {limit} bytes (the server's --max-upload-size)"
@@ -82,50 +109,116 @@ pub(crate) async fn read_upload(
         )
         .await
         .map_err(|_| too_large(&name))?;
-        return Ok(ReportSource {
+        return Ok(vec![ReportSource {
             name,
             bytes: bytes.to_vec(),
             format: None,
-        });
+        }]);
     }
     let mut multipart = axum::extract::Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::BadRequest(format!("the multipart body cannot be read: {e}")))?;
+    let mut sources: Vec<ReportSource> = Vec::new();
+    let mut pending_format: Option<String> = None;
+    let mut total: u64 = 0;
     loop {
         let field = multipart
             .next_field()
             .await
             .map_err(|e| ApiError::BadRequest(format!("the multipart body cannot be read: {e}")))?;
         let Some(mut field) = field else {
-            return Err(ApiError::BadRequest(
-                "the multipart body has no `file` field: send the report as `file`".into(),
-            ));
+            break;
         };
-        if field.name() != Some("file") {
-            continue;
+        match field.name() {
+            Some("file") => {}
+            Some("format") => {
+                let text = field.text().await.map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "the multipart `format` field cannot be read: {e}"
+                    ))
+                })?;
+                let text = text.trim().to_string();
+                if text.is_empty() || text.len() > 100 {
+                    return Err(ApiError::BadRequest(
+                        "a multipart `format` field names a format (see GET /api/v1/formats or `posture formats`)".into(),
+                    ));
+                }
+                if pending_format.replace(text).is_some() {
+                    return Err(ApiError::BadRequest(
+                        "two `format` fields in a row: each names the format of the `file` after it".into(),
+                    ));
+                }
+                continue;
+            }
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown multipart field `{other}`: send reports as `file` fields, each optionally after a `format` field"
+                )));
+            }
+            None => {
+                return Err(ApiError::BadRequest(
+                    "a multipart field without a name: send reports as `file` fields".into(),
+                ));
+            }
         }
-        let name = name
-            .clone()
-            .or_else(|| field.file_name().map(str::to_string))
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| "upload".to_string());
+        let n = sources.len();
+        let name = match (&name, n) {
+            (Some(given), 0) => Some(given.clone()),
+            _ => None,
+        }
+        .or_else(|| field.file_name().map(str::to_string))
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| {
+            if n == 0 {
+                "upload".to_string()
+            } else {
+                format!("upload-{}", n + 1)
+            }
+        });
         let mut bytes = Vec::new();
         while let Some(chunk) = field
             .chunk()
             .await
             .map_err(|e| ApiError::BadRequest(format!("{name}: the upload broke off: {e}")))?
         {
-            if (bytes.len() + chunk.len()) as u64 > limit {
+            total += chunk.len() as u64;
+            if total > limit {
                 return Err(too_large(&name));
             }
             bytes.extend_from_slice(&chunk);
         }
-        return Ok(ReportSource {
+        sources.push(ReportSource {
             name,
             bytes,
-            format: None,
+            format: pending_format.take(),
         });
     }
+    if pending_format.is_some() {
+        return Err(ApiError::BadRequest(
+            "a `format` field with no `file` after it".into(),
+        ));
+    }
+    if sources.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the multipart body has no `file` field: send the report as `file`".into(),
+        ));
+    }
+    if name.is_some() && sources.len() > 1 {
+        return Err(ApiError::BadRequest(format!(
+            "`name` names one report, and this upload has {}: the reports keep their file names",
+            sources.len()
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &sources {
+        if !seen.insert(s.name.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "two reports are named {}: give each report its own file name",
+                s.name
+            )));
+        }
+    }
+    Ok(sources)
 }
 
 /// What `posture ingest --output json` prints.
@@ -137,13 +230,14 @@ struct IngestSummary<'a, Total: Serialize> {
     total: &'a Total,
 }
 
-/// Upload a report (raw body, or multipart field `file`). Same ingest as `posture ingest`:
-/// the format is detected from the content, and the report is stored whole or not at all.
+/// Upload reports (raw body, or a multipart form with one `file` field per report, each
+/// optionally after a `format` field). Same ingest as `posture ingest`: formats are detected
+/// from the content, and the reports are stored all together or not at all.
 #[utoipa::path(
     post, path = "/api/v1/scans", tag = "scans",
     params(UploadParams),
     request_body(
-        description = "The report: the raw bytes, or a multipart form with a `file` field.",
+        description = "The report as raw bytes, or a multipart form with one `file` field per report (each optionally after a `format` field naming its format): all stored or none.",
         content(
             (Vec<u8> = "application/octet-stream"),
             (UploadForm = "multipart/form-data")
@@ -183,7 +277,7 @@ pub(crate) async fn upload_scan(
             )));
         }
     };
-    let source = read_upload(
+    let sources = read_uploads(
         &state,
         request,
         params.name.clone(),
@@ -212,7 +306,7 @@ pub(crate) async fn upload_scan(
                     &asset,
                 ),
             };
-            let (outcome, reports) = ingest_upload(s, &actor, source, request, None)?;
+            let (outcome, reports) = ingest_upload(s, &actor, sources, request, None)?;
             let summary = to_json(&IngestSummary {
                 asset: &outcome.asset,
                 reports: &reports,
@@ -235,7 +329,7 @@ pub(crate) async fn upload_scan(
 pub(crate) fn ingest_upload(
     s: &Shared,
     actor: &Actor,
-    source: ReportSource,
+    sources: Vec<ReportSource>,
     request: IngestRequest,
     via: Option<&str>,
 ) -> Result<
@@ -245,14 +339,14 @@ pub(crate) fn ingest_upload(
     ),
     ApiError,
 > {
-    let size = source.bytes.len();
-    let name = source.name.clone();
+    let size: usize = sources.iter().map(|s| s.bytes.len()).sum();
+    let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let asset = request.asset.clone();
     let branch = request.branch.clone();
-    let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &[source], request)?;
+    let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &sources, request)?;
     let total = outcome.total();
     let mut detail = serde_json::json!({
-        "report": name, "bytes": size,
+        "report": names.join(", "), "reports": names, "bytes": size,
         "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
         "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
     });
