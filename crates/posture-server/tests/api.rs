@@ -406,6 +406,55 @@ async fn uploads_raw_and_multipart_ingest_like_the_cli_and_are_audited(e: &Env) 
     assert!(uploads[0].token_id.is_some());
     assert_eq!(uploads[0].target, "asset payments-api");
 
+    // Two reports in one form: both ingested in one all-or-nothing ingest (a second `file`
+    // was once dropped with a 200), each after its optional `format` field.
+    let two = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nbandit-json\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.json\"\r\n\r\n{}\r\n--{boundary}--\r\n",
+        bandit(6, "raw"),
+        bandit(2, "other")
+    );
+    let req = Request::post("/api/v1/scans?asset=payments-api&branch=main")
+        .header(header::AUTHORIZATION, format!("Bearer {}", e.ci))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(two))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let both = send(&e.app, req).await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.text());
+    let v = both.json();
+    assert_eq!(v["reports"].as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!(v["reports"][1]["name"], "b.json");
+    // A format field with no report after it, or two reports of one name: 400, nothing stored.
+    let before = e.db(|s| s.scans(&Default::default()).unwrap_or_default().len());
+    for body in [
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nbandit-json\r\n--{boundary}--\r\n",
+            bandit(1, "z")
+        ),
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{}\r\n--{boundary}--\r\n",
+            bandit(1, "y"),
+            bandit(1, "x")
+        ),
+    ] {
+        let req = Request::post("/api/v1/scans?asset=payments-api")
+            .header(header::AUTHORIZATION, format!("Bearer {}", e.ci))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let a = send(&e.app, req).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    }
+    assert_eq!(
+        e.db(|s| s.scans(&Default::default()).unwrap_or_default().len()),
+        before
+    );
+
     // A multipart body without `file` is a clear 400.
     let req = Request::post("/api/v1/scans?asset=payments-api")
         .header(header::AUTHORIZATION, format!("Bearer {}", e.ci))

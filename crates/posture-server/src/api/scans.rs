@@ -69,9 +69,9 @@ pub(crate) async fn read_upload(
 
 /// Reads the reports of an upload: the raw body (one report), or a multipart form with one
 /// `file` field per report, each optionally preceded by a `format` field naming its format
-/// (what `posture push --format FILE=FORMAT` sends). Refused past `limit` bytes in all; a
-/// field of another name, a `format` with no report after it, or a form without a report is
-/// a 400, never a partial read.
+/// (what `posture push --format FILE=FORMAT` sends); fields of other names are skipped.
+/// Refused past `limit` bytes in all; a `format` with no report after it, two reports of one
+/// name, or a form without a report is a 400, never a partial read.
 pub(crate) async fn read_uploads(
     state: &AppState,
     request: Request,
@@ -150,16 +150,9 @@ pub(crate) async fn read_uploads(
                 }
                 continue;
             }
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown multipart field `{other}`: send reports as `file` fields, each optionally after a `format` field"
-                )));
-            }
-            None => {
-                return Err(ApiError::BadRequest(
-                    "a multipart field without a name: send reports as `file` fields".into(),
-                ));
-            }
+            // Other fields (a form's submit button, a note) carry no report: skipped, as
+            // before; every `file` is read.
+            _ => continue,
         }
         let n = sources.len();
         let name = match (&name, n) {
