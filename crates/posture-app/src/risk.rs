@@ -356,6 +356,61 @@ pub fn owner_of(config: &RiskConfig, f: &FindingRecord) -> OwnerView {
     }
 }
 
+/// The model version the app scores with.
+pub const MODEL_VERSION: &str = posture_risk::MODEL_VERSION;
+
+/// The weights that score as an earlier model version did (`posture-risk/2`), for `posture
+/// risk diff --from`; `None` for a version the model cannot reproduce.
+pub fn earlier_model(version: &str) -> Option<RiskWeights> {
+    match version.trim() {
+        "posture-risk/2" => Some(RiskWeights::posture_risk_2()),
+        _ => None,
+    }
+}
+
+/// Whether a fix exists, from the open occurrences' packages: a fixed version named by any tool
+/// is a fix (`fixed in 0.12.3 (trivy)`); packages with no fixed version from every tool are "no
+/// fix yet"; a finding without a package (code, IaC, secrets) is unknown.
+fn fix_of(f: &FindingRecord) -> (Option<bool>, Option<String>) {
+    let open: Vec<_> = f.occurrences.iter().filter(|o| o.open).collect();
+    let occurrences = if open.is_empty() {
+        f.occurrences.iter().collect()
+    } else {
+        open
+    };
+    let mut tools_without = Vec::new();
+    for o in &occurrences {
+        let Some(p) = &o.data.package else {
+            continue;
+        };
+        if !p.fixed_versions.is_empty() {
+            return (
+                Some(true),
+                Some(format!(
+                    "{} {}: fixed in {}",
+                    o.tool,
+                    p.name,
+                    p.fixed_versions.join(", ")
+                )),
+            );
+        }
+        if !tools_without.contains(&o.tool) {
+            tools_without.push(o.tool.clone());
+        }
+    }
+    if tools_without.is_empty() {
+        (None, None)
+    } else {
+        (
+            Some(false),
+            Some(format!(
+                "no fixed version in the {} report",
+                tools_without.join(", ")
+            )),
+        )
+    }
+}
+
 /// Assesses every finding: one feed lookup for all of them, then the formula per finding.
 pub fn assess_findings(
     store: &dyn Store,
@@ -428,6 +483,7 @@ pub fn assess_findings(
         }
         input.reachability = reach;
         input.reachability_source = reach_source;
+        (input.fix_available, input.fix_source) = fix_of(&f);
         input.asset = contexts
             .entry(f.asset.clone())
             .or_insert_with(|| asset_context(config, &f.asset))
