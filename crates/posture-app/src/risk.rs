@@ -368,6 +368,67 @@ pub fn earlier_model(version: &str) -> Option<RiskWeights> {
     }
 }
 
+/// The rating that counts. For an OS package (`deb`, `rpm`, `apk`...) that its distribution
+/// rated (Trivy's `VendorSeverity`/`SeveritySource`, Grype's distro namespace), the
+/// distribution's rating counts over NVD's: its CVSS rating if it gave one, else its severity
+/// word; every other rating is named in the explanation. Otherwise `best_rating` chooses.
+fn rated_input(f: &FindingRecord, ratings: &[posture_model::CvssRating]) -> RiskInput {
+    let os_package = f.occurrences.iter().any(|o| {
+        o.data
+            .package
+            .as_ref()
+            .and_then(|p| p.ecosystem.as_deref())
+            .is_some_and(posture_risk::is_os_package)
+    });
+    let distro = os_package
+        .then(|| {
+            f.occurrences.iter().find_map(|o| {
+                posture_risk::distribution_rating(&o.data.severity_ratings)
+                    .map(|r| (r.clone(), o.tool.clone()))
+            })
+        })
+        .flatten();
+    let Some((distro, tool)) = distro else {
+        let mut input = RiskInput::new(f.severity);
+        if let Some(chosen) = posture_risk::best_rating(ratings) {
+            input = input.with_rating(&chosen);
+        }
+        return input;
+    };
+    let others: Vec<String> = ratings
+        .iter()
+        .filter(|r| !r.source.eq_ignore_ascii_case(&distro.source))
+        .filter_map(|r| {
+            let score = r
+                .vector
+                .as_deref()
+                .and_then(|v| posture_risk::score_vector(v).ok())
+                .map(|c| c.base_score)
+                .or(r.score)?;
+            Some(format!("{} CVSS {score}", r.source))
+        })
+        .collect();
+    let mut note = format!(
+        "{} rates it {} ({tool}); the distribution's rating counts for OS packages",
+        distro.source, distro.severity
+    );
+    if !others.is_empty() {
+        note.push_str(&format!("; also rated: {}", others.join(", ")));
+    }
+    let own: Vec<posture_model::CvssRating> = ratings
+        .iter()
+        .filter(|r| r.source.eq_ignore_ascii_case(&distro.source))
+        .cloned()
+        .collect();
+    let mut input = RiskInput::new(distro.severity);
+    match posture_risk::best_rating(&own) {
+        Some(chosen) => input = input.with_rating(&chosen),
+        None => input.severity_source = Some(format!("{} ({tool})", distro.source)),
+    }
+    input.rating_note = Some(note);
+    input
+}
+
 /// Whether a fix exists, from the open occurrences' packages: a fixed version named by any tool
 /// is a fix (`fixed in 0.12.3 (trivy)`); packages with no fixed version from every tool are "no
 /// fix yet"; a finding without a package (code, IaC, secrets) is unknown.
@@ -445,10 +506,7 @@ pub fn assess_findings(
             .iter()
             .flat_map(|o| o.data.cvss.iter().cloned())
             .collect();
-        let mut input = RiskInput::new(f.severity);
-        if let Some(chosen) = posture_risk::best_rating(&ratings) {
-            input = input.with_rating(&chosen);
-        }
+        let mut input = rated_input(&f, &ratings);
         for cve in cves_of(&f) {
             let Some(fact) = facts.get(&cve) else {
                 continue;

@@ -83,8 +83,8 @@ pub use model::{
     diff_models, normalize_data_class,
 };
 pub use rating::{
-    ChosenRating, CvssError, CvssScore, CvssVersion, EvaluatedRating, RatingRank, best_rating,
-    score_vector,
+    ChosenRating, CvssError, CvssScore, CvssVersion, DISTRIBUTION_SOURCES, EvaluatedRating,
+    RatingRank, best_rating, distribution_rating, is_distribution, is_os_package, score_vector,
 };
 pub use ssvc::{
     Automatable, Exploitation, MissionWellbeing, SsvcDecision, SsvcOutcome, SsvcThresholds,

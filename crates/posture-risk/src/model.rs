@@ -258,6 +258,14 @@ pub struct RiskInput {
     /// Who rated it (`nvd`, `ghsa`...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cvss_source: Option<String>,
+    /// Without a CVSS score: who gave `severity` (`debian`, for an OS package whose
+    /// distribution's rating counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity_source: Option<String>,
+    /// Why this rating counts and what the other ratings say (`the distribution's rating counts
+    /// for OS packages; also rated: nvd CVSS 9.8`), shown with the severity term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epss: Option<EpssFact>,
     /// `Some` when the CVE is in CISA KEV.
@@ -758,9 +766,18 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
             (
                 c,
                 format!("{ignored}severity {} read as CVSS {c}", input.severity),
-                "finding severity".to_string(),
+                input
+                    .severity_source
+                    .as_deref()
+                    .map_or("finding severity".to_string(), |s| {
+                        format!("severity rating from {s}")
+                    }),
             )
         }
+    };
+    let value = match &input.rating_note {
+        Some(note) => format!("{value} ({note})"),
+        None => value,
     };
     let sev_w = points(w.severity_points);
     let severity_points = sev_w * cvss / 10.0;
