@@ -474,11 +474,17 @@ pub fn diff(database: &str, config: Option<&Path>, a: RiskDiffArgs) -> anyhow::R
                 let upper: Vec<String> = header.iter().map(|h| h.to_ascii_uppercase()).collect();
                 let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
                 output::table(&upper, data)?;
+                let change = match (&a.weights, &a.from) {
+                    (Some(file), _) => format!("current weights -> {}", file.display()),
+                    (None, Some(version)) => {
+                        format!("{version} -> {}", posture_app::risk::MODEL_VERSION)
+                    }
+                    (None, None) => String::new(),
+                };
                 println!(
-                    "{} of {} open findings move (current weights -> {})",
+                    "{} of {} open findings move ({change})",
                     rows.len(),
                     list.len(),
-                    a.weights.display()
                 );
             }
         }

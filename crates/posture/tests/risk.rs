@@ -519,7 +519,10 @@ fn risk_diff_lists_moves_under_new_weights() {
         "json",
     ]);
     let moves = moves.as_array().unwrap();
-    assert_eq!(moves.len(), 2, "{moves:?}");
+    // The fixture's second finding is a Debian package that Debian rates negligible: that
+    // rating counts (issue 15), so it has no severity points to move (it moved before, on
+    // NVD's 7.5).
+    assert_eq!(moves.len(), 1, "{moves:?}");
     for m in moves {
         assert!(m["new_score"].as_f64() > m["old_score"].as_f64(), "{m}");
         assert_eq!(m["asset"], "shop-prod");
@@ -533,7 +536,7 @@ fn risk_diff_lists_moves_under_new_weights() {
         "table",
     ]))
     .unwrap();
-    assert!(table.contains("2 of 2 open findings move"), "{table}");
+    assert!(table.contains("1 of 2 open findings move"), "{table}");
 
     // The same weights as now (under `[risk]`, as in posture.toml): nothing moves.
     std::fs::write(&weights, "[risk]\nseverity_points = 50.0\n").unwrap();
@@ -566,7 +569,7 @@ fn risk_diff_lists_moves_under_new_weights() {
         "json",
     ]);
     let moves = moves.as_array().unwrap();
-    assert_eq!(moves.len(), 2, "{moves:?}");
+    assert_eq!(moves.len(), 1, "{moves:?}");
     for m in moves {
         assert_ne!(m["new_score"], m["old_score"], "{m}");
     }
