@@ -29,7 +29,7 @@ fn ingest_file(store: &dyn Store, root: &Path, rel: &str) {
     ingest(
         store,
         &[ReportSource {
-            name: rel.rsplit('/').next().unwrap().to_string(),
+            name: rel.rsplit('/').next().expect("file name").to_string(),
             bytes: std::fs::read(root.join(rel)).expect("corpus file"),
             format: None,
         }],
@@ -40,7 +40,7 @@ fn ingest_file(store: &dyn Store, root: &Path, rel: &str) {
             commit: None,
             format: None,
             kind: posture_store::ScanKind::Findings,
-            at: Timestamp::from_millisecond(1_767_571_200_000).unwrap(),
+            at: Timestamp::from_millisecond(1_767_571_200_000).expect("time"),
             force: false,
             thresholds: Default::default(),
             branches: Default::default(),
@@ -60,7 +60,11 @@ fn assessed(store: &dyn Store) -> Vec<posture_app::risk::AssessedFinding> {
 }
 
 fn term<'a>(f: &'a posture_app::risk::AssessedFinding, name: &str) -> &'a posture_risk::RiskTerm {
-    f.risk.terms.iter().find(|t| t.name == name).unwrap()
+    f.risk
+        .terms
+        .iter()
+        .find(|t| t.name == name)
+        .expect("every term is listed")
 }
 
 fn of<'a>(
