@@ -356,6 +356,122 @@ pub fn owner_of(config: &RiskConfig, f: &FindingRecord) -> OwnerView {
     }
 }
 
+/// The model version the app scores with.
+pub const MODEL_VERSION: &str = posture_risk::MODEL_VERSION;
+
+/// The weights that score as an earlier model version did (`posture-risk/2`), for `posture
+/// risk diff --from`; `None` for a version the model cannot reproduce.
+pub fn earlier_model(version: &str) -> Option<RiskWeights> {
+    match version.trim() {
+        "posture-risk/2" => Some(RiskWeights::posture_risk_2()),
+        _ => None,
+    }
+}
+
+/// The rating that counts. For an OS package (`deb`, `rpm`, `apk`...) that its distribution
+/// rated (Trivy's `VendorSeverity`/`SeveritySource`, Grype's distro namespace), the
+/// distribution's rating counts over NVD's: its CVSS rating if it gave one, else its severity
+/// word; every other rating is named in the explanation. Otherwise `best_rating` chooses.
+fn rated_input(f: &FindingRecord, ratings: &[posture_model::CvssRating]) -> RiskInput {
+    let os_package = f.occurrences.iter().any(|o| {
+        o.data
+            .package
+            .as_ref()
+            .and_then(|p| p.ecosystem.as_deref())
+            .is_some_and(posture_risk::is_os_package)
+    });
+    let distro = os_package
+        .then(|| {
+            f.occurrences.iter().find_map(|o| {
+                posture_risk::distribution_rating(&o.data.severity_ratings)
+                    .map(|r| (r.clone(), o.tool.clone()))
+            })
+        })
+        .flatten();
+    let Some((distro, tool)) = distro else {
+        let mut input = RiskInput::new(f.severity);
+        if let Some(chosen) = posture_risk::best_rating(ratings) {
+            input = input.with_rating(&chosen);
+        }
+        return input;
+    };
+    let others: Vec<String> = ratings
+        .iter()
+        .filter(|r| !r.source.eq_ignore_ascii_case(&distro.source))
+        .filter_map(|r| {
+            let score = r
+                .vector
+                .as_deref()
+                .and_then(|v| posture_risk::score_vector(v).ok())
+                .map(|c| c.base_score)
+                .or(r.score)?;
+            Some(format!("{} CVSS {score}", r.source))
+        })
+        .collect();
+    let mut note = format!(
+        "{} rates it {} ({tool}); the distribution's rating counts for OS packages",
+        distro.source, distro.severity
+    );
+    if !others.is_empty() {
+        note.push_str(&format!("; also rated: {}", others.join(", ")));
+    }
+    let own: Vec<posture_model::CvssRating> = ratings
+        .iter()
+        .filter(|r| r.source.eq_ignore_ascii_case(&distro.source))
+        .cloned()
+        .collect();
+    let mut input = RiskInput::new(distro.severity);
+    match posture_risk::best_rating(&own) {
+        Some(chosen) => input = input.with_rating(&chosen),
+        None => input.severity_source = Some(format!("{} ({tool})", distro.source)),
+    }
+    input.rating_note = Some(note);
+    input
+}
+
+/// Whether a fix exists, from the open occurrences' packages: a fixed version named by any tool
+/// is a fix (`fixed in 0.12.3 (trivy)`); packages with no fixed version from every tool are "no
+/// fix yet"; a finding without a package (code, IaC, secrets) is unknown.
+fn fix_of(f: &FindingRecord) -> (Option<bool>, Option<String>) {
+    let open: Vec<_> = f.occurrences.iter().filter(|o| o.open).collect();
+    let occurrences = if open.is_empty() {
+        f.occurrences.iter().collect()
+    } else {
+        open
+    };
+    let mut tools_without = Vec::new();
+    for o in &occurrences {
+        let Some(p) = &o.data.package else {
+            continue;
+        };
+        if !p.fixed_versions.is_empty() {
+            return (
+                Some(true),
+                Some(format!(
+                    "{} {}: fixed in {}",
+                    o.tool,
+                    p.name,
+                    p.fixed_versions.join(", ")
+                )),
+            );
+        }
+        if !tools_without.contains(&o.tool) {
+            tools_without.push(o.tool.clone());
+        }
+    }
+    if tools_without.is_empty() {
+        (None, None)
+    } else {
+        (
+            Some(false),
+            Some(format!(
+                "no fixed version in the {} report",
+                tools_without.join(", ")
+            )),
+        )
+    }
+}
+
 /// Assesses every finding: one feed lookup for all of them, then the formula per finding.
 pub fn assess_findings(
     store: &dyn Store,
@@ -390,10 +506,7 @@ pub fn assess_findings(
             .iter()
             .flat_map(|o| o.data.cvss.iter().cloned())
             .collect();
-        let mut input = RiskInput::new(f.severity);
-        if let Some(chosen) = posture_risk::best_rating(&ratings) {
-            input = input.with_rating(&chosen);
-        }
+        let mut input = rated_input(&f, &ratings);
         for cve in cves_of(&f) {
             let Some(fact) = facts.get(&cve) else {
                 continue;
@@ -428,6 +541,7 @@ pub fn assess_findings(
         }
         input.reachability = reach;
         input.reachability_source = reach_source;
+        (input.fix_available, input.fix_source) = fix_of(&f);
         input.asset = contexts
             .entry(f.asset.clone())
             .or_insert_with(|| asset_context(config, &f.asset))

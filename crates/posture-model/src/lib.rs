@@ -18,7 +18,8 @@ mod vuln;
 
 pub use occurrence::{
     Category, Component, CvssRating, Diagnostic, DiagnosticLevel, EpssScore, IdentityHints,
-    Location, Occurrence, Package, ParsedReport, ToolInfo, ToolRun, VexStatement, VexStatus,
+    Location, Occurrence, Package, ParsedReport, SeverityRating, ToolInfo, ToolRun, VexStatement,
+    VexStatus,
 };
 pub use secret::{
     MIN_KEY_MATERIAL, SEALED_PREFIX, SECRET_MASK, SecretEvidence, SecretKey, UNSEALED_PREFIX,

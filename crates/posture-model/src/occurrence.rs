@@ -90,6 +90,15 @@ pub struct CvssRating {
     pub score: Option<f64>,
 }
 
+/// A qualitative rating (no CVSS score) as a source stated it: a distribution's own severity
+/// (Trivy's `VendorSeverity` and `SeveritySource`, Grype's distro namespace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityRating {
+    /// Who rated it: `debian`, `ubuntu`, `redhat`, `alpine`, `nvd`, `ghsa`...
+    pub source: String,
+    pub severity: Severity,
+}
+
 /// An EPSS score that a scanner reported with a finding (grype 0.94+ `vulnerability.epss`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpssScore {
@@ -229,6 +238,9 @@ pub struct Occurrence {
     pub vulnerability_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cvss: Vec<CvssRating>,
+    /// Qualitative ratings by source (a distribution's own severity), beside the CVSS ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity_ratings: Vec<SeverityRating>,
     /// The EPSS score the scanner reported, if it did (an imported EPSS feed wins over it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epss: Option<EpssScore>,
@@ -274,6 +286,7 @@ impl Occurrence {
             cwes: Vec::new(),
             vulnerability_ids: Vec::new(),
             cvss: Vec::new(),
+            severity_ratings: Vec::new(),
             epss: None,
             package: None,
             location: Location::default(),

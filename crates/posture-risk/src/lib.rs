@@ -8,15 +8,18 @@
 //! |---|---|
 //! | [`rating`] | [`score_vector`]: CVSS v2, v3.0, v3.1 and v4.0 vectors scored by the RustSec `cvss` crate; [`best_rating`]: which of a finding's ratings counts (NVD v4.0, then NVD v3.1, then GHSA/vendor, then others; recomputed from the vector) |
 //! | [`feeds`] | [`parse_kev_json`], [`parse_kev_csv`], [`parse_epss_csv`] (plain or gzip, with a decompression cap), [`detect_feed`] |
-//! | [`model`] | [`assess`]: the formula `posture-risk/2` ([`MODEL_VERSION`]), its [`RiskWeights`], and [`diff_models`] |
+//! | [`model`] | [`assess`]: the formula `posture-risk/3` ([`MODEL_VERSION`]), its [`RiskWeights`], and [`diff_models`] |
 //! | [`ssvc`] | [`assess_ssvc`]: CISA's SSVC decision (Track, Track\*, Attend, Act) from the published tree |
 //!
-//! ## The formula (`posture-risk/2`)
+//! ## The formula (`posture-risk/3`: exploitation first)
 //!
 //! ```text
-//! evidence = 60 x cvss/10                      severity (CVSS, or the severity read as CVSS)
-//!          + 15 x EPSS probability + 5 x EPSS percentile
-//!          + 15 if in CISA KEV + 5 if KEV says known ransomware use        => 0..100
+//! evidence = 50 x cvss/10                      severity (the counting rating, or the severity read as CVSS)
+//!          + 30 x EPSS probability + 5 x EPSS percentile
+//!          + exploit maturity (CVSS E): attacked 20 | functional 15 | proof of concept 10
+//!          + 5 if a fix exists ("no fix yet" and unknown add nothing)
+//!          + if in CISA KEV: the most an unlisted finding can have (110) + 15
+//!          + 5 if KEV says known ransomware use
 //! raw      = evidence x exposure x environment x criticality x data x reachability
 //!              internet-facing 1.2 | internal 0.85 | unknown 1
 //!              production 1.1 | not production 0.8 | unknown 1
@@ -24,10 +27,18 @@
 //!              1 + data-class weights (pci/phi/credentials 0.10, pii/customer-data/financial
 //!                  0.05, other 0.02), at most 1.15
 //!              reachable 1.15 | unreachable 0.5 | unknown 1
-//! score    = raw below 80; above, 80 + 20·(1 − e^(−(raw−80)/20)) (smooth, order-keeping, < 100);
+//! ceiling  = EPSS known and below 1%, not in KEV, no exploit: above 55 (P2) the raw score is
+//!            compressed towards 79.9, never reaching P1 on severity alone
+//! score    = raw below 80; above, 80 + 20·(1 − e^(−(raw−80)/60)) (smooth, order-keeping, < 100);
 //!            rounded to 0.1 (at least 0.1 when raw > 0)
 //! band     = P1 >= 80 | P2 >= 55 | P3 >= 30 | P4
 //! ```
+//!
+//! Exploitation (EPSS 35 points, exploit maturity up to 20) weighs more than severity (50), and
+//! a KEV listing lifts a finding above every unlisted finding of the same asset and the same
+//! reachability, whatever its severity. `posture-risk/2` was severity 60, EPSS 15 + 5, KEV 15
+//! added on top, no exploit maturity, fix or ceiling, compression scale 20:
+//! [`RiskWeights::posture_risk_2`] reproduces it, for `posture risk diff --from posture-risk/2`.
 //!
 //! Every number is a field of [`RiskWeights`] (a config file may override any of them); unknown
 //! facts are always neutral (factor 1, no points). Each [`RiskAssessment`] lists every term with
@@ -67,13 +78,13 @@ pub use feeds::{
     parse_kev_json,
 };
 pub use model::{
-    AssetContext, Band, BandThresholds, Criticality, MODEL_VERSION, ModelMove, Reachability,
-    RiskAssessment, RiskInput, RiskTerm, RiskWeights, SeverityScale, assess, diff_models,
-    normalize_data_class,
+    AssetContext, Band, BandThresholds, Criticality, ExploitMaturity, MODEL_VERSION, ModelMove,
+    Reachability, RiskAssessment, RiskInput, RiskTerm, RiskWeights, SeverityScale, assess,
+    diff_models, normalize_data_class,
 };
 pub use rating::{
-    ChosenRating, CvssError, CvssScore, CvssVersion, EvaluatedRating, RatingRank, best_rating,
-    score_vector,
+    ChosenRating, CvssError, CvssScore, CvssVersion, DISTRIBUTION_SOURCES, EvaluatedRating,
+    RatingRank, best_rating, distribution_rating, is_distribution, is_os_package, score_vector,
 };
 pub use ssvc::{
     Automatable, Exploitation, MissionWellbeing, SsvcDecision, SsvcOutcome, SsvcThresholds,

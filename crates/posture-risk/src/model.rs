@@ -1,18 +1,36 @@
-//! The risk model `posture-risk/2`: one finding's facts in, a 0-100 score, a priority band, an
+//! The risk model `posture-risk/3`: one finding's facts in, a 0-100 score, a priority band, an
 //! SSVC decision and the explanation of every term out.
 //!
 //! # The formula
 //!
 //! ```text
-//! evidence = severity_points   x cvss / 10                 (60 x 0..1)
-//!          + epss_probability_points x EPSS probability    (15 x 0..1)
+//! evidence = severity_points   x cvss / 10                 (50 x 0..1)
+//!          + epss_probability_points x EPSS probability    (30 x 0..1)
 //!          + epss_percentile_points  x EPSS percentile     ( 5 x 0..1)
-//!          + kev_points        if listed in CISA KEV        (15)
-//!          + ransomware_points if KEV says ransomware use    ( 5)
-//!                                                           => 0..100
+//!          + exploit maturity: attacked / functional / PoC (20 / 15 / 10; unreported, unknown 0)
+//!          + fix_available_points if a fix exists          ( 5; "no fix yet", unknown 0)
+//!          + if listed in CISA KEV: unlisted_ceiling() + kev_points   (110 + 15)
+//!          + ransomware_points if KEV says ransomware use  ( 5)
 //! raw      = evidence x exposure x environment x criticality x data x reachability
-//! score    = raw clamped to 0..=100, rounded to 0.1 (and at least 0.1 when raw > 0)
+//! raw      = held below P1 when EPSS is known and below exploitation_ceiling_epss (1%), the
+//!            finding is not in KEV and no exploit is known (maturity unknown or unreported)
+//! score    = raw compressed above 80, rounded to 0.1 (and at least 0.1 when raw > 0)
 //! ```
+//!
+//! **Exploitation first.** The exploitation terms (EPSS 35, maturity 20) weigh more than
+//! severity (50). A KEV listing adds the most evidence an unlisted finding can have
+//! ([`RiskWeights::unlisted_ceiling`]) plus `kev_points`, so a listed finding outranks every
+//! unlisted finding of the same asset with the same reachability evidence, whatever their
+//! severities. The **exploitation ceiling** compresses a finding with known-low EPSS and no
+//! other exploitation evidence smoothly above the P2 line towards (never reaching) the P1
+//! line: `p2 + s (1 - e^(-(raw - p2)/s))` with `s = p1 - 0.1 - p2`; it is continuous, strictly
+//! increasing and never raises a score, so the order of such findings is kept. An unknown EPSS
+//! (no feed imported) is not "low": the ceiling needs a known score.
+//!
+//! **Exploit maturity** is the CVSS `E` metric of the counting vector (v4.0 `E:A` attacked,
+//! `E:P` PoC, `E:U` unreported; v3.x/v2 `E:H` high, `E:F` functional, `E:P`/`E:POC`,
+//! `E:U`), or [`RiskInput::exploit_maturity`] given outright, or a public exploit reference (a
+//! proof of concept).
 //!
 //! `cvss` is the chosen CVSS score ([`crate::best_rating`]) or, without one, the finding's
 //! severity read as a representative CVSS score ([`SeverityScale`]: critical 9.5, high 8.0,
@@ -36,7 +54,8 @@
 //! **P3** >= 30 (plan), **P4** below (backlog).
 //!
 //! Scores above 80 (the P1 line) are compressed smoothly towards 100 instead of being cut at 100:
-//! `score = 80 + 20 * (1 - exp(-(raw - 80) / 20))` above 80, the identity below. The
+//! `score = 80 + 20 * (1 - exp(-(raw - 80) / compression_scale))` above 80 (scale 60;
+//! `posture-risk/2`: 20), the identity below. The
 //! compression is continuous, strictly increasing and never reaches 100, so findings of the
 //! most critical assets keep their order (a KEV-listed CVE still outranks an unlisted one of
 //! equal CVSS in a tier-1 internet-facing asset, where `posture-risk/1` capped both at 100). It
@@ -44,10 +63,13 @@
 //!
 //! # Properties (tested)
 //!
-//! With the default weights: a KEV-listed CVE outranks a non-listed one of equal CVSS; an
+//! With the default weights: a KEV-listed finding outranks every unlisted finding of the same
+//! asset and reachability; EPSS below 1% without KEV or exploit never reaches P1; a KEV-listed
+//! CVE outranks a non-listed one of equal CVSS; an
 //! internet-facing production asset outranks an internal test asset for the same finding;
 //! reachable outranks unknown; unknown reachability equals the no-evidence baseline; the score
-//! is monotonic in CVSS, EPSS probability and percentile; it always lies within 0..=100.
+//! is monotonic in CVSS, EPSS probability and percentile and exploit maturity; a fix never
+//! lowers it and "no fix yet" scores as unknown; it always lies within 0..=100.
 //!
 //! # Explanations
 //!
@@ -72,18 +94,40 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The version of the formula (not of the weights). Recorded in every assessment.
-pub const MODEL_VERSION: &str = "posture-risk/2";
+pub const MODEL_VERSION: &str = "posture-risk/3";
 
 /// Where the compression of high scores starts (the P1 line) and how far it can go above it.
 const SOFT_START: f64 = 80.0;
 const SOFT_SPAN: f64 = 20.0;
 
 /// The smooth compression above [`SOFT_START`]: continuous, strictly increasing, below 100.
-fn compress(raw: f64) -> f64 {
+/// `scale` is how many raw points above 80 take a score 63% of the way to 100.
+fn compress(raw: f64, scale: f64) -> f64 {
+    let scale = if scale.is_finite() && scale > 0.0 {
+        scale
+    } else {
+        SOFT_SPAN
+    };
     if raw <= SOFT_START {
         raw
     } else {
-        SOFT_START + SOFT_SPAN * (1.0 - (-(raw - SOFT_START) / SOFT_SPAN).exp())
+        SOFT_START + SOFT_SPAN * (1.0 - (-(raw - SOFT_START) / scale).exp())
+    }
+}
+
+/// The exploitation ceiling: the identity up to the P2 line, then compressed smoothly towards
+/// (never reaching) `p1 - 0.1`, so the rounded score stays below P1. Continuous, strictly
+/// increasing and never above its input.
+fn hold_below_p1(raw: f64, bands: &BandThresholds) -> f64 {
+    let top = bands.p1 - 0.1;
+    let knee = bands.p2.min(top);
+    let span = top - knee;
+    if raw <= knee {
+        raw
+    } else if span <= 0.0 {
+        raw.min(top)
+    } else {
+        knee + span * (1.0 - (-(raw - knee) / span).exp())
     }
 }
 
@@ -96,6 +140,50 @@ pub enum Reachability {
     /// No evidence either way: the baseline, factor 1.0.
     #[default]
     Unknown,
+}
+
+/// How far exploitation of a vulnerability has come, as CVSS says it (v4.0 `E`, v3.x `E`, v2
+/// `E`) or as a reference to a public exploit shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExploitMaturity {
+    /// v3/v2 `E:U`, v4 `E:U`: no exploit known (adds nothing, like an unknown maturity).
+    Unreported,
+    /// v3 `E:P`, v4 `E:P`, v2 `E:POC`, or a reference to a public exploit.
+    ProofOfConcept,
+    /// v3/v2 `E:F`: a functional exploit exists.
+    Functional,
+    /// v4 `E:A` (attacked), v3/v2 `E:H`: exploited or weaponized.
+    Attacked,
+}
+
+impl ExploitMaturity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExploitMaturity::Unreported => "unreported",
+            ExploitMaturity::ProofOfConcept => "proof of concept",
+            ExploitMaturity::Functional => "functional exploit",
+            ExploitMaturity::Attacked => "attacked",
+        }
+    }
+
+    /// The `E` metric of a CVSS vector (v2, v3.x or v4.0), `None` when the vector has none or
+    /// says "not defined" (`E:X`, `E:ND`).
+    pub fn from_vector(vector: &str) -> Option<ExploitMaturity> {
+        let v4 = vector.trim_start().starts_with("CVSS:4");
+        vector
+            .trim()
+            .trim_matches(|c| c == '(' || c == ')')
+            .split('/')
+            .find_map(|m| m.strip_prefix("E:"))
+            .and_then(|e| match (e.trim(), v4) {
+                ("U", _) => Some(ExploitMaturity::Unreported),
+                ("P" | "POC", _) => Some(ExploitMaturity::ProofOfConcept),
+                ("F", false) => Some(ExploitMaturity::Functional),
+                ("H", false) | ("A", true) => Some(ExploitMaturity::Attacked),
+                _ => None,
+            })
+    }
 }
 
 /// Business criticality tier of an asset: tier-1 is the most critical.
@@ -170,6 +258,14 @@ pub struct RiskInput {
     /// Who rated it (`nvd`, `ghsa`...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cvss_source: Option<String>,
+    /// Without a CVSS score: who gave `severity` (`debian`, for an OS package whose
+    /// distribution's rating counts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity_source: Option<String>,
+    /// Why this rating counts and what the other ratings say (`the distribution's rating counts
+    /// for OS packages; also rated: nvd CVSS 9.8`), shown with the severity term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epss: Option<EpssFact>,
     /// `Some` when the CVE is in CISA KEV.
@@ -177,6 +273,17 @@ pub struct RiskInput {
     pub kev: Option<KevFact>,
     /// The finding references a public exploit (Exploit-DB, Metasploit, a PoC repository).
     pub public_exploit: bool,
+    /// Exploit maturity given outright; without it, the `E` metric of `cvss_vector` (then a
+    /// public exploit reference, as a proof of concept) counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exploit_maturity: Option<ExploitMaturity>,
+    /// Whether a fix exists (a fixed version, a patch): `Some(false)` is "no fix yet", `None`
+    /// unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_available: Option<bool>,
+    /// What the fix is (`upgrade to 0.12.3`), for the explanation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_source: Option<String>,
     pub reachability: Reachability,
     /// Who says so (`govulncheck call graph`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,6 +297,34 @@ impl RiskInput {
         RiskInput {
             severity,
             ..RiskInput::default()
+        }
+    }
+
+    /// The exploit maturity that counts: given outright, else the CVSS vector's `E` metric,
+    /// else a public exploit reference (a proof of concept); with where it comes from.
+    pub fn maturity(&self) -> Option<(ExploitMaturity, String)> {
+        if let Some(m) = self.exploit_maturity {
+            return Some((m, "exploit maturity given".to_string()));
+        }
+        let from_vector = self
+            .cvss_vector
+            .as_deref()
+            .and_then(|v| ExploitMaturity::from_vector(v).map(|m| (m, v)));
+        match from_vector {
+            Some((m, _)) if m > ExploitMaturity::Unreported || !self.public_exploit => Some((
+                m,
+                format!(
+                    "CVSS vector E metric{}",
+                    self.cvss_source
+                        .as_deref()
+                        .map_or(String::new(), |s| format!(" ({s})"))
+                ),
+            )),
+            _ if self.public_exploit => Some((
+                ExploitMaturity::ProofOfConcept,
+                "public exploit reference".to_string(),
+            )),
+            other => other.map(|(m, _)| (m, "CVSS vector E metric".to_string())),
         }
     }
 
@@ -297,8 +432,29 @@ pub struct RiskWeights {
     pub severity_scale: SeverityScale,
     pub epss_probability_points: f64,
     pub epss_percentile_points: f64,
+    /// With `kev_above_unlisted` (the default): the points a KEV listing adds *above* the most
+    /// an unlisted finding's evidence can reach ([`RiskWeights::unlisted_ceiling`]); without it,
+    /// the points it adds (`posture-risk/2`).
     pub kev_points: f64,
     pub ransomware_points: f64,
+    /// A KEV listing lifts a finding above every unlisted finding of the same asset (and the
+    /// same reachability): its term adds `unlisted_ceiling() + kev_points`.
+    pub kev_above_unlisted: bool,
+    /// Exploit maturity (CVSS `E`, or a public exploit reference): attacked / weaponized.
+    pub exploit_attacked_points: f64,
+    /// Exploit maturity: a functional exploit (v3/v2 `E:F`).
+    pub exploit_functional_points: f64,
+    /// Exploit maturity: a proof of concept (`E:P`, a public exploit reference).
+    pub exploit_poc_points: f64,
+    /// Actionability: a fix exists (a fixed version). "No fix yet" and unknown add nothing.
+    pub fix_available_points: f64,
+    /// A finding whose EPSS probability is known and below this, that is not in KEV and has no
+    /// exploit maturity beyond "unreported", never reaches P1 on severity alone: above the P2
+    /// line its score is compressed towards (never reaching) the P1 line. 0 turns it off.
+    pub exploitation_ceiling_epss: f64,
+    /// Above 80 the score approaches 100 as `80 + 20 (1 - e^(-(raw - 80) / compression_scale))`
+    /// (`posture-risk/2`: 20; 60 since KEV evidence can pass 100 raw points).
+    pub compression_scale: f64,
     pub internet_facing_factor: f64,
     pub internal_factor: f64,
     pub production_factor: f64,
@@ -332,12 +488,19 @@ impl Default for RiskWeights {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         RiskWeights {
-            severity_points: 60.0,
+            severity_points: 50.0,
             severity_scale: SeverityScale::default(),
-            epss_probability_points: 15.0,
+            epss_probability_points: 30.0,
             epss_percentile_points: 5.0,
             kev_points: 15.0,
             ransomware_points: 5.0,
+            kev_above_unlisted: true,
+            exploit_attacked_points: 20.0,
+            exploit_functional_points: 15.0,
+            exploit_poc_points: 10.0,
+            fix_available_points: 5.0,
+            exploitation_ceiling_epss: 0.01,
+            compression_scale: 60.0,
             internet_facing_factor: 1.2,
             internal_factor: 0.85,
             production_factor: 1.1,
@@ -357,6 +520,39 @@ impl Default for RiskWeights {
 }
 
 impl RiskWeights {
+    /// The weights that make this formula score exactly as `posture-risk/2` did (severity 60,
+    /// EPSS 15 + 5, KEV 15 added on top, no exploit maturity, no fix term, no ceiling): the
+    /// old side of `posture risk diff --from posture-risk/2`.
+    pub fn posture_risk_2() -> Self {
+        RiskWeights {
+            severity_points: 60.0,
+            epss_probability_points: 15.0,
+            epss_percentile_points: 5.0,
+            kev_points: 15.0,
+            ransomware_points: 5.0,
+            kev_above_unlisted: false,
+            exploit_attacked_points: 0.0,
+            exploit_functional_points: 0.0,
+            exploit_poc_points: 0.0,
+            fix_available_points: 0.0,
+            exploitation_ceiling_epss: 0.0,
+            compression_scale: 20.0,
+            ..RiskWeights::default()
+        }
+    }
+
+    /// The most evidence points a finding not listed in KEV can have: severity, EPSS
+    /// probability and percentile, the highest exploit maturity and a fix, all at their top.
+    pub fn unlisted_ceiling(&self) -> f64 {
+        points(self.severity_points)
+            + points(self.epss_probability_points)
+            + points(self.epss_percentile_points)
+            + points(self.exploit_attacked_points)
+                .max(points(self.exploit_functional_points))
+                .max(points(self.exploit_poc_points))
+            + points(self.fix_available_points)
+    }
+
     /// Problems with a set of weights that would break the model's promises. [`assess`] still
     /// scores with such weights (clamping what it must), but a config loader should refuse them.
     pub fn validate(&self) -> Vec<String> {
@@ -367,6 +563,10 @@ impl RiskWeights {
             ("epss_percentile_points", self.epss_percentile_points),
             ("kev_points", self.kev_points),
             ("ransomware_points", self.ransomware_points),
+            ("exploit_attacked_points", self.exploit_attacked_points),
+            ("exploit_functional_points", self.exploit_functional_points),
+            ("exploit_poc_points", self.exploit_poc_points),
+            ("fix_available_points", self.fix_available_points),
             ("other_data_class_weight", self.other_data_class_weight),
             ("data_class_cap", self.data_class_cap),
         ];
@@ -390,6 +590,7 @@ impl RiskWeights {
             ("tier3_factor", self.tier3_factor),
             ("reachable_factor", self.reachable_factor),
             ("unreachable_factor", self.unreachable_factor),
+            ("compression_scale", self.compression_scale),
         ];
         for (name, v) in factors {
             if !v.is_finite() || v <= 0.0 {
@@ -410,6 +611,20 @@ impl RiskWeights {
         }
         if !(self.tier1_factor >= self.tier2_factor && self.tier2_factor >= self.tier3_factor) {
             problems.push("tier factors must not increase from tier-1 to tier-3".into());
+        }
+        if !(0.0..=1.0).contains(&self.exploitation_ceiling_epss) {
+            problems.push(format!(
+                "exploitation_ceiling_epss must lie in 0..=1, is {}",
+                self.exploitation_ceiling_epss
+            ));
+        }
+        if !(self.exploit_attacked_points >= self.exploit_functional_points
+            && self.exploit_functional_points >= self.exploit_poc_points)
+        {
+            problems.push(
+                "exploit maturity points must not increase from attacked to proof of concept"
+                    .into(),
+            );
         }
         let b = &self.bands;
         if !(b.p1 > b.p2 && b.p2 > b.p3 && b.p3 > 0.0 && b.p1 <= 100.0) {
@@ -474,7 +689,8 @@ pub struct RiskTerm {
 pub struct RiskAssessment {
     /// 0..=100, rounded to 0.1.
     pub score: f64,
-    /// The uncapped, unrounded score: orders findings that share a score.
+    /// The unrounded score after the exploitation ceiling and before the compression above 80:
+    /// orders findings that share a score.
     pub raw_score: f64,
     pub band: Band,
     pub ssvc: SsvcDecision,
@@ -550,9 +766,18 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
             (
                 c,
                 format!("{ignored}severity {} read as CVSS {c}", input.severity),
-                "finding severity".to_string(),
+                input
+                    .severity_source
+                    .as_deref()
+                    .map_or("finding severity".to_string(), |s| {
+                        format!("severity rating from {s}")
+                    }),
             )
         }
+    };
+    let value = match &input.rating_note {
+        Some(note) => format!("{value} ({note})"),
+        None => value,
     };
     let sev_w = points(w.severity_points);
     let severity_points = sev_w * cvss / 10.0;
@@ -604,6 +829,53 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
         epss_source,
     );
 
+    // Exploit maturity (CVSS `E`, or a public exploit reference).
+    let maturity = input.maturity();
+    let (m_value, m_w, m_source) = match &maturity {
+        Some((m, src)) => {
+            let w = match m {
+                ExploitMaturity::Attacked => points(w.exploit_attacked_points),
+                ExploitMaturity::Functional => points(w.exploit_functional_points),
+                ExploitMaturity::ProofOfConcept => points(w.exploit_poc_points),
+                ExploitMaturity::Unreported => 0.0,
+            };
+            (m.as_str().to_string(), w, src.clone())
+        }
+        None => (
+            "unknown".to_string(),
+            0.0,
+            "no exploit maturity given".to_string(),
+        ),
+    };
+    add(&mut terms, "exploit-maturity", m_value, m_w, m_w, m_source);
+
+    // Actionability: whether a fix exists.
+    let fix_w = points(w.fix_available_points);
+    let (fix_value, fix_points, fix_source) = match input.fix_available {
+        Some(true) => (
+            "fix available".to_string(),
+            fix_w,
+            input
+                .fix_source
+                .clone()
+                .unwrap_or_else(|| "scanner report".to_string()),
+        ),
+        Some(false) => (
+            "no fix yet".to_string(),
+            0.0,
+            input
+                .fix_source
+                .clone()
+                .unwrap_or_else(|| "scanner report: no fixed version".to_string()),
+        ),
+        None => (
+            "unknown".to_string(),
+            0.0,
+            "no fix information given".to_string(),
+        ),
+    };
+    add(&mut terms, "fix", fix_value, fix_w, fix_points, fix_source);
+
     // KEV.
     let kev_w = points(w.kev_points);
     let ransom_w = points(w.ransomware_points);
@@ -613,19 +885,34 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
         .map_or("no KEV listing given".to_string(), |k| {
             fact_source("CISA KEV", std::slice::from_ref(&k.catalog_version))
         });
+    // Listed: above every unlisted finding (their evidence is at most `unlisted_ceiling`).
+    let kev_full = if w.kev_above_unlisted {
+        w.unlisted_ceiling() + kev_w
+    } else {
+        kev_w
+    };
     let (kev_value, kev_points) = match &input.kev {
-        Some(k) => (
-            k.date_added
-                .map_or("listed".to_string(), |d| format!("listed (added {d})")),
-            kev_w,
-        ),
+        Some(k) => {
+            let listed = k
+                .date_added
+                .map_or("listed".to_string(), |d| format!("listed (added {d})"));
+            let listed = if w.kev_above_unlisted {
+                format!(
+                    "{listed}: above every unlisted finding (at most {} evidence points)",
+                    round_to(w.unlisted_ceiling(), 0.01)
+                )
+            } else {
+                listed
+            };
+            (listed, kev_full)
+        }
         None => ("not listed".to_string(), 0.0),
     };
     add(
         &mut terms,
         "kev",
         kev_value,
-        kev_w,
+        kev_full,
         kev_points,
         kev_source.clone(),
     );
@@ -644,8 +931,23 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
         kev_source,
     );
 
-    let evidence =
-        severity_points + p_w * p + pct_w * pct + kev_points + if ransom { ransom_w } else { 0.0 };
+    let evidence = severity_points
+        + p_w * p
+        + pct_w * pct
+        + m_w
+        + fix_points
+        + kev_points
+        + if ransom { ransom_w } else { 0.0 };
+
+    // No exploitation evidence: EPSS known and low, not in KEV, no exploit beyond
+    // "unreported". Such a finding never reaches P1 on severity alone.
+    let ceiling_epss = w.exploitation_ceiling_epss;
+    let unexploited = ceiling_epss > 0.0
+        && input.kev.is_none()
+        && epss.is_some_and(|_| p < ceiling_epss)
+        && maturity
+            .as_ref()
+            .is_none_or(|(m, _)| *m == ExploitMaturity::Unreported);
 
     // Multipliers, applied in order; each contribution is the change it makes.
     let mut running = evidence;
@@ -751,7 +1053,25 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
     } else {
         0.0
     };
-    let compressed = compress(raw);
+    let raw = if unexploited {
+        let held = hold_below_p1(raw, &w.bands);
+        if held < raw {
+            add(
+                &mut terms,
+                "exploitation-ceiling",
+                format!(
+                    "EPSS {p} below {ceiling_epss}, not in KEV, no known exploit: held below P1"
+                ),
+                round_to(w.bands.p1 - 0.1, 0.1),
+                held - raw,
+                format!("model {MODEL_VERSION}"),
+            );
+        }
+        held
+    } else {
+        raw
+    };
+    let compressed = compress(raw, w.compression_scale);
     if raw > SOFT_START {
         add(
             &mut terms,

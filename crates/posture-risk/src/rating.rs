@@ -21,6 +21,12 @@
 //! then the newer CVSS version, then the earlier position in the input. A rating whose vector
 //! does not parse and that states no score cannot be used.
 //!
+//! **OS packages: the distribution's rating counts.** For a package of a distribution
+//! (`deb`, `rpm`, `apk`... see [`is_os_package`]), a rating by the distribution itself
+//! ([`DISTRIBUTION_SOURCES`]: Trivy's `VendorSeverity`/`SeveritySource`, Grype's distro
+//! namespace) counts over NVD's: [`distribution_rating`] names it. Its CVSS rating counts when
+//! it gave one (Red Hat does), else its severity word. Every other rating is kept and shown.
+//!
 //! When a rating has a vector, the score that counts is **recomputed from the vector**; when the
 //! stated score differs from the computed one by more than 0.05, the evaluation says so
 //! (`disagreement`). Stated scores outside 0..=10 are ignored.
@@ -154,6 +160,77 @@ pub fn score_vector(vector: &str) -> Result<CvssScore, CvssError> {
 }
 
 /// Lowercase source names counted as "GHSA or a vendor" (rank 3 in [`best_rating`]).
+/// Sources that are a Linux distribution's own security team (Trivy's data source ids, Grype's
+/// namespace prefixes).
+pub const DISTRIBUTION_SOURCES: &[&str] = &[
+    "debian",
+    "ubuntu",
+    "redhat",
+    "red hat",
+    "alpine",
+    "amazon",
+    "oracle",
+    "oracle-oval",
+    "suse",
+    "suse-cvrf",
+    "opensuse",
+    "photon",
+    "rocky",
+    "alma",
+    "cbl-mariner",
+    "mariner",
+    "azurelinux",
+    "wolfi",
+    "chainguard",
+    "centos",
+    "fedora",
+    "arch",
+    "archlinux",
+    "sles",
+    "rhel",
+];
+
+/// Whether `source` is a distribution's own rating (case-insensitive).
+pub fn is_distribution(source: &str) -> bool {
+    DISTRIBUTION_SOURCES.contains(&source.trim().to_ascii_lowercase().as_str())
+}
+
+/// Whether a package ecosystem (purl type) is an operating system's: `deb`, `rpm`, `apk`,
+/// `alpm`, `ebuild`, `opkg`... (not a language ecosystem).
+pub fn is_os_package(ecosystem: &str) -> bool {
+    matches!(
+        ecosystem.trim().to_ascii_lowercase().as_str(),
+        "deb"
+            | "rpm"
+            | "apk"
+            | "alpm"
+            | "ebuild"
+            | "opkg"
+            | "os"
+            | "debian"
+            | "ubuntu"
+            | "alpine"
+            | "redhat"
+            | "centos"
+            | "rocky"
+            | "alma"
+            | "amazon"
+            | "oracle"
+            | "suse"
+            | "photon"
+            | "wolfi"
+            | "chainguard"
+            | "cbl-mariner"
+    )
+}
+
+/// The distribution's own qualitative rating among `ratings` (the first one), if any.
+pub fn distribution_rating(
+    ratings: &[posture_model::SeverityRating],
+) -> Option<&posture_model::SeverityRating> {
+    ratings.iter().find(|r| is_distribution(&r.source))
+}
+
 pub const VENDOR_SOURCES: &[&str] = &[
     "ghsa",
     "github",

@@ -340,17 +340,22 @@ pub struct FeedsListArgs {
 #[derive(Debug, Subcommand)]
 pub enum RiskCommand {
     /// Score the open findings under the current weights (posture.toml `[risk]`, else the
-    /// defaults) and under a file of overrides, and list those whose score or band moves,
-    /// largest move first.
+    /// defaults) and under a file of overrides (`--weights`), or under an earlier model
+    /// version and the current one (`--from posture-risk/2`), and list those whose score or
+    /// band moves, largest move first.
     Diff(RiskDiffArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("other").required(true).args(["weights", "from"])))]
 pub struct RiskDiffArgs {
     /// A TOML file of risk weight overrides: the keys of `[risk]` (at the top level or under
     /// `[risk]`); what it does not name keeps its default.
     #[arg(long)]
-    pub weights: PathBuf,
+    pub weights: Option<PathBuf>,
+    /// An earlier model version to compare the current one with: `posture-risk/2`.
+    #[arg(long, value_name = "MODEL")]
+    pub from: Option<String>,
     #[arg(long)]
     pub asset: Option<String>,
     #[arg(long, value_enum)]

@@ -401,10 +401,27 @@ struct Move {
     new_band: String,
 }
 
-/// `posture risk diff --weights FILE`.
+/// `posture risk diff --weights FILE` / `--from posture-risk/2`.
 pub fn diff(database: &str, config: Option<&Path>, a: RiskDiffArgs) -> anyhow::Result<ExitCode> {
     let config = load(config)?;
-    let new = posture_app::risk::load_weights(&a.weights)?;
+    let current = config
+        .as_ref()
+        .map(|c| c.weights.clone())
+        .unwrap_or_default();
+    let (old, new) = match (&a.weights, a.from.as_deref()) {
+        (Some(file), _) => (current, posture_app::risk::load_weights(file)?),
+        (None, Some(version)) => match posture_app::risk::earlier_model(version) {
+            Some(old) => (old, current),
+            None => {
+                eprintln!(
+                    "error: --from {version}: unknown model version (known: posture-risk/2; the current one is {})",
+                    posture_app::risk::MODEL_VERSION
+                );
+                return Ok(ExitCode::from(2));
+            }
+        },
+        (None, None) => unreachable!("clap requires --weights or --from"),
+    };
     let store = open_store(database)?;
     let list = store.findings(&FindingQuery {
         asset: a.asset.clone(),
@@ -412,10 +429,6 @@ pub fn diff(database: &str, config: Option<&Path>, a: RiskDiffArgs) -> anyhow::R
         ..FindingQuery::default()
     })?;
     let list = posture_app::risk::assess_findings(store.as_ref(), config.as_ref(), list)?;
-    let old = config
-        .as_ref()
-        .map(|c| c.weights.clone())
-        .unwrap_or_default();
     let moves = posture_app::risk::diff_weights(&list, &old, &new);
     let by_id: std::collections::HashMap<String, &AssessedFinding> =
         list.iter().map(|f| (f.finding.id.to_string(), f)).collect();
@@ -461,11 +474,17 @@ pub fn diff(database: &str, config: Option<&Path>, a: RiskDiffArgs) -> anyhow::R
                 let upper: Vec<String> = header.iter().map(|h| h.to_ascii_uppercase()).collect();
                 let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
                 output::table(&upper, data)?;
+                let change = match (&a.weights, &a.from) {
+                    (Some(file), _) => format!("current weights -> {}", file.display()),
+                    (None, Some(version)) => {
+                        format!("{version} -> {}", posture_app::risk::MODEL_VERSION)
+                    }
+                    (None, None) => String::new(),
+                };
                 println!(
-                    "{} of {} open findings move (current weights -> {})",
+                    "{} of {} open findings move ({change})",
                     rows.len(),
                     list.len(),
-                    a.weights.display()
                 );
             }
         }

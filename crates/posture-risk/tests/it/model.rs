@@ -63,7 +63,7 @@ fn explained_assessments() {
     assert_eq!(a.score, 100.0);
     assert_eq!(a.band, Band::P1);
     assert_eq!(a.ssvc.decision, SsvcOutcome::Act);
-    assert_eq!(a.model_version, "posture-risk/2");
+    assert_eq!(a.model_version, "posture-risk/3");
     insta::assert_json_snapshot!("log4shell_internet_prod_tier1", a);
 
     let b = assess(&medium_internal_test(), &w());
@@ -72,8 +72,9 @@ fn explained_assessments() {
     insta::assert_json_snapshot!("medium_internal_test_unreachable", b);
 
     let c = assess(&RiskInput::new(Severity::High), &w());
-    // No evidence at all: 60 x 8.0/10 = 48 points, every other term neutral.
-    assert_eq!(c.score, 48.0);
+    // No evidence at all: 50 x 8.0/10 = 40 points, every other term neutral
+    // (`posture-risk/2`: 60 x 8.0/10 = 48).
+    assert_eq!(c.score, 40.0);
     assert_eq!(c.band, Band::P3);
     insta::assert_json_snapshot!("high_severity_no_evidence", c);
 }
@@ -93,7 +94,7 @@ fn a_config_overrides_only_what_it_names() {
     assert_eq!(weights.kev_points, 25.0);
     assert_eq!(weights.bands.p1, 85.0);
     assert_eq!(weights.bands.p2, 55.0);
-    assert_eq!(weights.severity_points, 60.0);
+    assert_eq!(weights.severity_points, 50.0);
     // A map is replaced whole, not merged: say so by testing it.
     assert_eq!(weights.data_class_weights.len(), 1);
     let bad: RiskWeights =
@@ -152,11 +153,12 @@ fn changing_the_weights_shows_what_moved() {
         }),
         ("plain".to_string(), RiskInput::new(Severity::High)),
     ];
-    let old = w();
+    // The weights of `posture-risk/2`, where KEV points are added on top: the numbers below.
+    let old = RiskWeights::posture_risk_2();
     assert!(diff_models(&old, &old, &inputs).is_empty());
     let new = RiskWeights {
         kev_points: 30.0,
-        ..w()
+        ..RiskWeights::posture_risk_2()
     };
     let moves = diff_models(&old, &new, &inputs);
     // Log4Shell stays capped at 100 and the others are not in KEV: only `kev-only` moves,
@@ -177,7 +179,7 @@ fn changing_the_weights_shows_what_moved() {
             p2: 65.0,
             p3: 30.0,
         },
-        ..w()
+        ..RiskWeights::posture_risk_2()
     };
     let moves = diff_models(&old, &stricter, &inputs);
     assert_eq!(moves.len(), 1);
@@ -332,6 +334,9 @@ prop_compose! {
         kev in prop::option::of(any::<bool>()),
         reach in prop::sample::select(vec![Reachability::Reachable, Reachability::Unreachable, Reachability::Unknown]),
         asset in asset(),
+        maturity in prop::option::of(maturity()),
+        public_exploit in any::<bool>(),
+        fix_available in opt_bool(),
     ) -> RiskInput {
         RiskInput {
             severity: sev,
@@ -340,9 +345,21 @@ prop_compose! {
             kev: kev.map(|r| KevFact { known_ransomware: r, ..KevFact::default() }),
             reachability: reach,
             asset,
+            exploit_maturity: maturity,
+            public_exploit,
+            fix_available,
             ..RiskInput::default()
         }
     }
+}
+
+fn maturity() -> impl Strategy<Value = ExploitMaturity> {
+    prop::sample::select(vec![
+        ExploitMaturity::Unreported,
+        ExploitMaturity::ProofOfConcept,
+        ExploitMaturity::Functional,
+        ExploitMaturity::Attacked,
+    ])
 }
 
 /// `a` outranks `b`: higher raw score, and a score at least as high (the cap and rounding may
@@ -392,6 +409,64 @@ proptest! {
         prop_assert!(outranks(&assess(&listed, &w()), &assess(&not, &w())));
     }
 
+    /// `posture-risk/3`: a KEV-listed finding outranks every unlisted finding of the same asset
+    /// (and the same reachability evidence), whatever their severities, EPSS, exploit maturity
+    /// and fixes.
+    #[test]
+    fn kev_listed_outranks_every_unlisted_of_the_same_asset(listed in input(), unlisted in input()) {
+        let mut listed = listed;
+        listed.kev = Some(KevFact::default());
+        let mut unlisted = unlisted;
+        unlisted.kev = None;
+        unlisted.asset = listed.asset.clone();
+        unlisted.reachability = listed.reachability;
+        let (a, b) = (assess(&listed, &w()), assess(&unlisted, &w()));
+        prop_assert!(outranks(&a, &b), "{} ({}) vs {} ({})", a.score, a.raw_score, b.score, b.raw_score);
+    }
+
+    /// `posture-risk/3`: EPSS below 1%, no KEV listing and no exploit: never P1, whatever the
+    /// severity, the asset and the reachability.
+    #[test]
+    fn low_epss_unlisted_never_reaches_p1_on_severity_alone(i in input(), p in 0.0f64..0.01, q in 0.0f64..=1.0) {
+        let mut i = i;
+        i.kev = None;
+        i.epss = Some(EpssFact::new(p, q));
+        i.public_exploit = false;
+        if i.exploit_maturity != Some(ExploitMaturity::Unreported) {
+            i.exploit_maturity = None;
+        }
+        i.cvss = Some(i.cvss.unwrap_or(10.0));
+        let a = assess(&i, &w());
+        prop_assert!(a.band > Band::P1, "{} {:?}", a.score, a.band);
+        prop_assert!(a.score < w().bands.p1);
+    }
+
+    #[test]
+    fn monotonic_in_exploit_maturity(i in input(), a in maturity(), b in maturity()) {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let mut x = i.clone();
+        x.exploit_maturity = Some(lo);
+        let mut y = i;
+        y.exploit_maturity = Some(hi);
+        let (sx, sy) = (assess(&x, &w()), assess(&y, &w()));
+        prop_assert!(sx.raw_score <= sy.raw_score && sx.score <= sy.score);
+    }
+
+    #[test]
+    fn a_fix_never_lowers_and_no_fix_is_like_unknown(i in input()) {
+        let mut fixed = i.clone();
+        fixed.fix_available = Some(true);
+        let mut none = i.clone();
+        none.fix_available = Some(false);
+        let mut unknown = i;
+        unknown.fix_available = None;
+        let (f, n, u) = (assess(&fixed, &w()), assess(&none, &w()), assess(&unknown, &w()));
+        prop_assert!(f.raw_score >= n.raw_score && f.score >= n.score);
+        prop_assert_eq!(n.score, u.score);
+        let term = n.terms.iter().find(|t| t.name == "fix").unwrap();
+        prop_assert_eq!(term.value.as_str(), "no fix yet");
+    }
+
     #[test]
     fn internet_facing_production_outranks_internal_test(i in input()) {
         let mut exposed = i.clone();
@@ -437,7 +512,8 @@ proptest! {
         i.cvss = cvss;
         let a = assess(&i, &w());
         let c = cvss.unwrap_or_else(|| w().severity_scale.score(sev));
-        prop_assert!((a.raw_score - 6.0 * c).abs() < 1e-9, "{} vs {}", a.raw_score, 6.0 * c);
+        let expected = w().severity_points * c / 10.0;
+        prop_assert!((a.raw_score - expected).abs() < 1e-9, "{} vs {}", a.raw_score, expected);
         for t in a.terms.iter().filter(|t| t.name != "severity") {
             prop_assert_eq!(t.contribution, 0.0, "{}", t.name);
         }
@@ -477,7 +553,8 @@ proptest! {
 
 /// `posture-risk/2` keeps the order of the most critical assets' findings, where version 1
 /// capped them all at 100: a KEV-listed CVE outranks an unlisted one of equal CVSS in a tier-1,
-/// internet-facing, production asset with PCI data.
+/// internet-facing, production asset with PCI data. (`posture-risk/3`: the unlisted high,
+/// without any exploitation evidence, is no longer P1 there: 44 x 1.742 = 76.7, P2.)
 #[test]
 fn kev_outranks_in_the_most_critical_assets_too() {
     let asset = AssetContext {
@@ -496,9 +573,129 @@ fn kev_outranks_in_the_most_critical_assets_too() {
     let (a, b) = (assess(&listed, &w()), assess(&plain, &w()));
     assert!(a.score > b.score, "{} vs {}", a.score, b.score);
     assert!(
-        a.score < 100.0 && b.score >= 80.0,
+        a.score < 100.0 && a.band == Band::P1 && b.band == Band::P2,
         "{} / {}",
         a.score,
         b.score
+    );
+}
+
+/// The observation: a KEV-listed medium ranked below an unlisted critical whose EPSS
+/// is 0.1% in an internet-facing production asset (`posture-risk/2`); `posture-risk/3` turns
+/// that round, and says so through `diff_models`.
+#[test]
+fn a_kev_listed_medium_outranks_an_unlisted_critical_with_low_epss() {
+    let asset = AssetContext {
+        internet_facing: Some(true),
+        production: Some(true),
+        ..AssetContext::default()
+    };
+    let mut medium = RiskInput::new(Severity::Medium);
+    medium.cvss = Some(5.3);
+    medium.epss = Some(EpssFact::new(0.02, 0.8));
+    medium.kev = Some(KevFact::default());
+    medium.asset = asset.clone();
+    let mut critical = RiskInput::new(Severity::Critical);
+    critical.cvss = Some(9.8);
+    critical.cvss_vector = Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into());
+    critical.epss = Some(EpssFact::new(0.001, 0.4));
+    critical.asset = asset;
+    let v2 = RiskWeights::posture_risk_2();
+    let (m2, c2) = (assess(&medium, &v2), assess(&critical, &v2));
+    assert!(m2.score < c2.score, "v2: {} vs {}", m2.score, c2.score);
+    let (m3, c3) = (assess(&medium, &w()), assess(&critical, &w()));
+    assert!(m3.score > c3.score, "v3: {} vs {}", m3.score, c3.score);
+    assert_eq!((m3.band, c3.band), (Band::P1, Band::P2));
+    let ceiling = c3
+        .terms
+        .iter()
+        .find(|t| t.name == "exploitation-ceiling")
+        .expect("the critical is held below P1");
+    assert!(ceiling.contribution < 0.0);
+    let inputs = vec![
+        ("medium".to_string(), medium),
+        ("critical".to_string(), critical),
+    ];
+    let moves = diff_models(&v2, &w(), &inputs);
+    assert_eq!(moves.len(), 2, "{moves:?}");
+    assert!(moves.iter().all(|m| m.old_score != m.new_score));
+}
+
+#[test]
+fn exploitation_weighs_at_least_as_much_as_severity() {
+    let w = w();
+    let exploitation = w.epss_probability_points
+        + w.epss_percentile_points
+        + w.exploit_attacked_points.max(w.exploit_functional_points);
+    assert!(exploitation >= w.severity_points);
+    assert!(w.kev_above_unlisted && w.unlisted_ceiling() + w.kev_points > w.severity_points);
+}
+
+#[test]
+fn exploit_maturity_from_cvss_vectors() {
+    for (v, m) in [
+        (
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A",
+            Some(ExploitMaturity::Attacked),
+        ),
+        (
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:P",
+            Some(ExploitMaturity::ProofOfConcept),
+        ),
+        (
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U",
+            Some(ExploitMaturity::Unreported),
+        ),
+        (
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:X",
+            None,
+        ),
+        (
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:H/RL:O/RC:C",
+            Some(ExploitMaturity::Attacked),
+        ),
+        (
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:F",
+            Some(ExploitMaturity::Functional),
+        ),
+        (
+            "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P",
+            Some(ExploitMaturity::ProofOfConcept),
+        ),
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", None),
+        (
+            "(AV:N/AC:L/Au:N/C:C/I:C/A:C/E:POC)",
+            Some(ExploitMaturity::ProofOfConcept),
+        ),
+    ] {
+        assert_eq!(ExploitMaturity::from_vector(v), m, "{v}");
+    }
+    // Through the model: the vector's E metric is a term with its source.
+    let mut i = RiskInput::new(Severity::High);
+    i.cvss = Some(8.1);
+    i.cvss_vector = Some("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H/E:H".into());
+    i.cvss_source = Some("nvd".into());
+    let a = assess(&i, &w());
+    let t = a
+        .terms
+        .iter()
+        .find(|t| t.name == "exploit-maturity")
+        .unwrap();
+    assert_eq!(
+        (t.value.as_str(), t.contribution, t.source.as_str()),
+        ("attacked", 20.0, "CVSS vector E metric (nvd)")
+    );
+    // A public exploit reference is a proof of concept.
+    i.cvss_vector = None;
+    i.public_exploit = true;
+    let a = assess(&i, &w());
+    let t = a
+        .terms
+        .iter()
+        .find(|t| t.name == "exploit-maturity")
+        .unwrap();
+    assert_eq!(
+        (t.value.as_str(), t.contribution),
+        ("proof of concept", 10.0)
     );
 }

@@ -44,7 +44,7 @@ use crate::support::{non_empty, non_empty_trimmed, purl_type, push_unique, push_
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, EpssScore, Location, Occurrence, Package, ParsedReport, Severity,
-    ToolInfo, ToolRun, VulnIdKind, classify_vuln_id,
+    SeverityRating, ToolInfo, ToolRun, VulnIdKind, classify_vuln_id,
 };
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -401,6 +401,9 @@ pub(crate) fn to_occurrence(
         locator,
     );
     occ.tool_severity = tool_severity.map(String::from);
+    occ.severity_ratings = distro_rating(primary_source.as_deref(), tool_severity)
+        .into_iter()
+        .collect();
     occ.epss = v.epss.and_then(|raw| epss_of(raw, &primary, &ids));
     occ.vulnerability_ids = ids;
     occ.cvss = cvss;
@@ -470,6 +473,25 @@ pub(crate) fn to_occurrence(
         fixed_versions: fixed,
     });
     occ
+}
+
+/// A distro namespace's own severity (`debian:distro:debian:12` or `debian:10` rates it `Low`): the
+/// distribution is the source. Other namespaces (`nvd:cpe`, `github:language:python`) and
+/// `Unknown` give none.
+fn distro_rating(namespace: Option<&str>, severity: Option<&str>) -> Option<SeverityRating> {
+    let namespace = namespace?.trim();
+    let (distro, rest) = namespace.split_once(':')?;
+    let word = severity?.trim();
+    // `debian:distro:debian:12` (grype 0.74+) or `debian:10` (older).
+    let distro_namespace =
+        rest.starts_with("distro:") || rest.starts_with(|c: char| c.is_ascii_digit());
+    if !distro_namespace || distro.is_empty() || word.eq_ignore_ascii_case("unknown") {
+        return None;
+    }
+    Some(SeverityRating {
+        source: distro.to_ascii_lowercase(),
+        severity: severity_of(word),
+    })
 }
 
 /// The EPSS entry of the primary id (or, failing that, of its CVE alias, or the first valid

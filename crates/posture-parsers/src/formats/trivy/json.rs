@@ -60,7 +60,7 @@ use crate::support::{
 use crate::{BareEmpty, Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, Location, Occurrence, Package, ParsedReport, Severity,
-    ToolInfo, ToolRun,
+    SeverityRating, ToolInfo, ToolRun,
 };
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -156,6 +156,8 @@ struct Vuln<'a> {
     layer: Option<Layer>,
     #[serde(rename = "SeveritySource", default, borrow)]
     severity_source: Option<Cow<'a, str>>,
+    #[serde(rename = "VendorSeverity", default)]
+    vendor_severity: Option<std::collections::BTreeMap<String, u8>>,
     #[serde(rename = "PrimaryURL", default)]
     primary_url: Option<String>,
     #[serde(rename = "Title", default)]
@@ -630,6 +632,13 @@ fn vuln_occurrence(
     };
     let mut occ = Occurrence::new(category, rule_id, title, severity, locator);
     occ.tool_severity = tool_severity.map(String::from);
+    occ.severity_ratings = severity_ratings(
+        v.vendor_severity.unwrap_or_default(),
+        v.severity_source.as_deref(),
+        tool_severity
+            .filter(|w| !w.eq_ignore_ascii_case("unknown"))
+            .map(severity_of),
+    );
 
     let mut ids = Vec::new();
     for id in primary
@@ -684,6 +693,40 @@ fn vuln_occurrence(
         fixed_versions,
     });
     occ
+}
+
+/// Every source's own severity: `VendorSeverity` (0 unknown, 1 low .. 4 critical), and the
+/// `SeveritySource`'s (Trivy's `Severity`) when `VendorSeverity` does not name it. The
+/// `SeveritySource` comes first.
+fn severity_ratings(
+    vendor: std::collections::BTreeMap<String, u8>,
+    severity_source: Option<&str>,
+    severity: Option<Severity>,
+) -> Vec<SeverityRating> {
+    let first = severity_source.map(str::trim).filter(|s| !s.is_empty());
+    let mut out: Vec<SeverityRating> = vendor
+        .into_iter()
+        .filter_map(|(source, n)| {
+            let severity = match n {
+                1 => Severity::Low,
+                2 => Severity::Medium,
+                3 => Severity::High,
+                4 => Severity::Critical,
+                _ => return None,
+            };
+            Some(SeverityRating { source, severity })
+        })
+        .collect();
+    if let (Some(first), Some(severity)) = (first, severity)
+        && !out.iter().any(|r| r.source == first)
+    {
+        out.push(SeverityRating {
+            source: first.to_string(),
+            severity,
+        });
+    }
+    out.sort_by_key(|r| Some(r.source.as_str()) != first);
+    out
 }
 
 fn misconf_occurrence(
