@@ -15,6 +15,7 @@
 
 pub mod encoding;
 mod error;
+pub mod coverage;
 pub mod formats;
 pub mod json;
 mod registry;
