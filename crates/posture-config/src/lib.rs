@@ -103,11 +103,13 @@ mod owner;
 mod parse;
 mod pattern;
 mod portfolio;
+pub mod runtime;
 
 pub use codeowners::{CodeOwners, Match, Owner, Rule, Section};
 pub use diagnostic::{ConfigErrors, Diagnostic, RenderStyle, Sink, did_you_mean, line_column};
 pub use edit::upsert_asset;
 pub use owner::{OwnerDecision, OwnerSource, resolve_owner};
+pub use runtime::{PathMap, PathMapping, RuntimeConfig};
 pub use parse::{parse_portfolio, parse_risk_weights};
 pub use portfolio::{
     Asset, AssetSpec, BranchesConfig, CorrelationConfig, Criticality, DEFAULT_BRANCH,
