@@ -26,6 +26,7 @@
 pub(crate) mod access;
 pub(crate) mod branches;
 pub(crate) mod decisions;
+pub(crate) mod coverage;
 pub(crate) mod feeds;
 pub(crate) mod ingest;
 pub(crate) mod integrations;
