@@ -59,6 +59,7 @@
 pub mod feeds;
 pub mod model;
 pub mod rating;
+pub mod reachability;
 pub mod ssvc;
 
 pub use feeds::{
@@ -71,6 +72,7 @@ pub use model::{
     RiskAssessment, RiskInput, RiskTerm, RiskWeights, SeverityScale, assess, diff_models,
     normalize_data_class,
 };
+pub use reachability::{ExecutionEvidence, ExecutionWeights};
 pub use rating::{
     ChosenRating, CvssError, CvssScore, CvssVersion, EvaluatedRating, RatingRank, best_rating,
     score_vector,
