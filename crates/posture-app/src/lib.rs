@@ -8,6 +8,7 @@ pub mod assets;
 pub mod branches;
 pub mod coverage;
 mod error;
+pub mod execution;
 pub mod evaluate;
 pub mod explain;
 pub mod export;

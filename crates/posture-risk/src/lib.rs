@@ -23,7 +23,9 @@
 //!              tier-1 1.2 | tier-2 1.0 | tier-3 0.85 | unknown 1
 //!              1 + data-class weights (pci/phi/credentials 0.10, pii/customer-data/financial
 //!                  0.05, other 0.02), at most 1.15
-//!              reachable 1.15 | unreachable 0.5 | unknown 1
+//!              reachable 1.15 | unreachable 0.5 | unknown 1; for code with runtime
+//!                  coverage: executed 1..1.3 by environment and hits, never executed
+//!                  0.6 (production)..0.88 (tests) (`reachability`)
 //! score    = raw below 80; above, 80 + 20·(1 − e^(−(raw−80)/20)) (smooth, order-keeping, < 100);
 //!            rounded to 0.1 (at least 0.1 when raw > 0)
 //! band     = P1 >= 80 | P2 >= 55 | P3 >= 30 | P4
