@@ -75,13 +75,14 @@ pub fn ingest_coverage(
     }
     let mut imports = Vec::with_capacity(sources.len());
     for (source, format) in sources {
-        let report = posture_parsers::coverage::parse_as(format, &source.bytes).map_err(|error| {
-            AppError::Parse {
-                file: source.name.clone(),
-                format: (*format).to_string(),
-                error,
-            }
-        })?;
+        let report =
+            posture_parsers::coverage::parse_as(format, &source.bytes).map_err(|error| {
+                AppError::Parse {
+                    file: source.name.clone(),
+                    format: (*format).to_string(),
+                    error,
+                }
+            })?;
         imports.push(CoverageImport {
             asset: asset.to_string(),
             environment: req.environment,
@@ -166,7 +167,11 @@ impl CoverageIndex {
             });
             let mapped = map.map(&r.path);
             let key = (r.asset.clone(), file_name(&mapped).to_string());
-            index.by_name.entry(key).or_default().push(index.entries.len());
+            index
+                .by_name
+                .entry(key)
+                .or_default()
+                .push(index.entries.len());
             index.entries.push(Entry {
                 environment: r.environment,
                 path: r.path,
@@ -199,7 +204,9 @@ impl CoverageIndex {
             let exact: Vec<&Entry> = matching
                 .iter()
                 .copied()
-                .filter(|e| e.mapped.trim_start_matches('/') == finding_path.trim_start_matches('/'))
+                .filter(|e| {
+                    e.mapped.trim_start_matches('/') == finding_path.trim_start_matches('/')
+                })
                 .collect();
             let entry = match (exact.as_slice(), matching.as_slice()) {
                 ([one], _) | ([], [one]) => *one,

@@ -109,10 +109,10 @@ pub use codeowners::{CodeOwners, Match, Owner, Rule, Section};
 pub use diagnostic::{ConfigErrors, Diagnostic, RenderStyle, Sink, did_you_mean, line_column};
 pub use edit::upsert_asset;
 pub use owner::{OwnerDecision, OwnerSource, resolve_owner};
-pub use runtime::{PathMap, PathMapping, RuntimeConfig};
 pub use parse::{parse_portfolio, parse_risk_weights};
 pub use portfolio::{
     Asset, AssetSpec, BranchesConfig, CorrelationConfig, Criticality, DEFAULT_BRANCH,
     DEFAULT_RETIRE_AFTER_DAYS, Environment, Exposure, OwnerRule, Portfolio, Team, normalize_image,
     normalize_repository, normalize_url,
 };
+pub use runtime::{PathMap, PathMapping, RuntimeConfig};

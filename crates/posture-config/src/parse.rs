@@ -10,11 +10,11 @@ use toml::de::{DeTable, DeValue};
 use crate::codeowners::Owner;
 use crate::diagnostic::{ConfigErrors, Sink, did_you_mean, line_of};
 use crate::pattern::{self, PatternSet};
-use crate::runtime::{PathMapping, RuntimeConfig};
 use crate::portfolio::{
     Asset, BranchesConfig, CorrelationConfig, Criticality, Environment, Exposure, OwnerRule,
     Portfolio, Team, normalize_image, normalize_repository, normalize_url,
 };
+use crate::runtime::{PathMapping, RuntimeConfig};
 
 type Key<'i> = Spanned<Cow<'i, str>>;
 type Val<'i> = Spanned<DeValue<'i>>;

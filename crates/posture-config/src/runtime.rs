@@ -132,9 +132,7 @@ impl PathMap {
             return false;
         }
         let m = normalize_path(mapped);
-        m == f
-            || m.strip_suffix(f)
-                .is_some_and(|head| head.ends_with('/'))
+        m == f || m.strip_suffix(f).is_some_and(|head| head.ends_with('/'))
     }
 }
 
@@ -149,7 +147,11 @@ mod tests {
 
     #[test]
     fn path_map_examples() {
-        let m = map(&[("/app/", "src/"), ("/app/vendor/", "third_party/"), ("C:\\build", "")]);
+        let m = map(&[
+            ("/app/", "src/"),
+            ("/app/vendor/", "third_party/"),
+            ("C:\\build", ""),
+        ]);
         assert_eq!(m.map("/app/views.py"), "src/views.py");
         assert_eq!(m.map("/app/vendor/lib.py"), "third_party/lib.py");
         assert_eq!(m.map("/application/x.py"), "/application/x.py");
@@ -160,7 +162,10 @@ mod tests {
             "/home/runner/work/shop/shop/src/x.c",
             "src/x.c"
         ));
-        assert!(!PathMap::matches("/home/runner/work/shop/mysrc/x.c", "src/x.c"));
+        assert!(!PathMap::matches(
+            "/home/runner/work/shop/mysrc/x.c",
+            "src/x.c"
+        ));
         assert!(!PathMap::matches("src/views.py", ""));
     }
 
@@ -250,7 +255,9 @@ from = "/app/"
 asset = "shopp"
 colour = "red"
 "#;
-        let e = crate::parse_portfolio("posture.toml", bad).unwrap_err().to_string();
+        let e = crate::parse_portfolio("posture.toml", bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown asset `shopp`"), "{e}");
         assert!(e.contains("missing `to`"), "{e}");
         assert!(e.contains("unknown key `colour`"), "{e}");

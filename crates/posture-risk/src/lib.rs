@@ -74,11 +74,11 @@ pub use model::{
     RiskAssessment, RiskInput, RiskTerm, RiskWeights, SeverityScale, assess, diff_models,
     normalize_data_class,
 };
-pub use reachability::{ExecutionEvidence, ExecutionWeights};
 pub use rating::{
     ChosenRating, CvssError, CvssScore, CvssVersion, EvaluatedRating, RatingRank, best_rating,
     score_vector,
 };
+pub use reachability::{ExecutionEvidence, ExecutionWeights};
 pub use ssvc::{
     Automatable, Exploitation, MissionWellbeing, SsvcDecision, SsvcOutcome, SsvcThresholds,
     TechnicalImpact, assess_ssvc, decide,

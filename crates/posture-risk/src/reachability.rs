@@ -57,7 +57,11 @@ impl ExecutionEvidence {
 
     /// `coverage prod.info (lcov) of 2026-12-01, production: app/views.py line 5, 12,000 hits`.
     pub fn source(&self) -> String {
-        let line_word = if self.lines.contains('-') { "lines" } else { "line" };
+        let line_word = if self.lines.contains('-') {
+            "lines"
+        } else {
+            "line"
+        };
         format!(
             "coverage {} of {}, {}: {} {line_word} {}, {} hits",
             self.report,
@@ -114,7 +118,8 @@ impl ExecutionWeights {
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !(self.executed_factor.is_finite() && self.executed_factor >= 1.0) {
-            problems.push("execution.executed_factor must be >= 1 (running code never lowers)".into());
+            problems
+                .push("execution.executed_factor must be >= 1 (running code never lowers)".into());
         }
         if !(self.never_executed_factor.is_finite()
             && self.never_executed_factor > 0.0
@@ -147,7 +152,11 @@ impl ExecutionWeights {
             CoverageEnvironment::Staging => self.staging_strength,
             CoverageEnvironment::Test => self.test_strength,
         };
-        if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 }
+        if s.is_finite() {
+            s.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
     }
 
     /// The reachability factor of this evidence (see the module docs); always within
@@ -206,7 +215,10 @@ mod tests {
         assert_eq!(f(Staging, 0), 0.76);
         assert_eq!(f(Test, 0), 0.88);
         assert!(w.validate().is_empty());
-        assert_eq!(ev(Production, 12_000).value(), "executed 12,000 times in production");
+        assert_eq!(
+            ev(Production, 12_000).value(),
+            "executed 12,000 times in production"
+        );
         assert_eq!(
             ev(Production, 12_000).source(),
             "coverage prod.info (lcov) of 2026-12-01, production: app/views.py line 5, 12,000 hits"
@@ -244,9 +256,17 @@ mod tests {
         assert!(cold.score > 0.0, "demoted, never to zero");
         let term = hot.terms.iter().find(|t| t.name == "reachability").unwrap();
         assert_eq!(term.value, "executed 12,000 times in production");
-        assert!(term.source.contains("app/views.py line 5, 12,000 hits"), "{}", term.source);
+        assert!(
+            term.source.contains("app/views.py line 5, 12,000 hits"),
+            "{}",
+            term.source
+        );
         assert!(term.contribution > 0.0);
-        let term = unknown.terms.iter().find(|t| t.name == "reachability").unwrap();
+        let term = unknown
+            .terms
+            .iter()
+            .find(|t| t.name == "reachability")
+            .unwrap();
         assert_eq!((term.value.as_str(), term.weight), ("unknown", 1.0));
     }
 

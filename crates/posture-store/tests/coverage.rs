@@ -15,7 +15,11 @@ fn day(n: i64) -> Timestamp {
     Timestamp::from_second(1_767_225_600 + n * 86_400).expect("valid time")
 }
 
-fn import(env: CoverageEnvironment, report: &str, files: &[(&str, &[(u32, u64)])]) -> CoverageImport {
+fn import(
+    env: CoverageEnvironment,
+    report: &str,
+    files: &[(&str, &[(u32, u64)])],
+) -> CoverageImport {
     CoverageImport {
         asset: "shop".into(),
         environment: env,
@@ -80,16 +84,27 @@ fn coverage_replaces_per_environment_and_marks_risk(b: &TestBackend) {
             version: todo[0].risk_version,
         }])
         .expect("store risk");
-    assert!(store.unassessed_findings(100).expect("unassessed").is_empty());
+    assert!(
+        store
+            .unassessed_findings(100)
+            .expect("unassessed")
+            .is_empty()
+    );
 
     let out = store
         .record_coverage(import(
             CoverageEnvironment::Production,
             "prod-1.info",
-            &[("/app/views.py", &[(5, 12_000), (9, 0)]), ("/app/a.py", &[(1, 1)])],
+            &[
+                ("/app/views.py", &[(5, 12_000), (9, 0)]),
+                ("/app/a.py", &[(1, 1)]),
+            ],
         ))
         .expect("record");
-    assert_eq!((out.files, out.lines, out.executed_lines, out.replaced_files), (2, 3, 2, 0));
+    assert_eq!(
+        (out.files, out.lines, out.executed_lines, out.replaced_files),
+        (2, 3, 2, 0)
+    );
     assert_eq!(
         store.unassessed_findings(100).expect("unassessed").len(),
         1,
@@ -116,7 +131,14 @@ fn coverage_replaces_per_environment_and_marks_risk(b: &TestBackend) {
         .expect("read");
     let got: Vec<(CoverageEnvironment, &str, &str, Vec<(u32, u64)>)> = files
         .iter()
-        .map(|f| (f.environment, f.path.as_str(), f.report.as_str(), f.lines.clone()))
+        .map(|f| {
+            (
+                f.environment,
+                f.path.as_str(),
+                f.report.as_str(),
+                f.lines.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -127,14 +149,22 @@ fn coverage_replaces_per_environment_and_marks_risk(b: &TestBackend) {
                 "prod-2.info",
                 vec![(5, 12_345), (9, 0)]
             ),
-            (CoverageEnvironment::Test, "app/views.py", "unit.info", vec![(5, 3)]),
+            (
+                CoverageEnvironment::Test,
+                "app/views.py",
+                "unit.info",
+                vec![(5, 3)]
+            ),
         ]
     );
     assert_eq!(files[0].recorded_at, day(1));
-    assert!(store.runtime_coverage(&["other".into()]).expect("read").is_empty());
-    let findings = store
-        .findings(&FindingQuery::default())
-        .expect("findings");
+    assert!(
+        store
+            .runtime_coverage(&["other".into()])
+            .expect("read")
+            .is_empty()
+    );
+    let findings = store.findings(&FindingQuery::default()).expect("findings");
     assert_eq!(findings.len(), 1, "coverage never creates a finding");
 }
 

@@ -165,19 +165,20 @@ fn ingest_coverage(
         E::Staging => CoverageEnvironment::Staging,
         E::Test => CoverageEnvironment::Test,
     };
-    let (cov, rest): (Vec<_>, Vec<_>) = sources
-        .iter()
-        .zip(&coverage)
-        .partition(|(_, f)| f.is_some());
-    let cov: Vec<(&posture_app::ReportSource, &'static str)> = cov
-        .into_iter()
-        .filter_map(|(s, f)| Some((s, (*f)?)))
-        .collect();
+    let mut cov_sources: Vec<(posture_app::ReportSource, &'static str)> = Vec::new();
+    let mut rest: Vec<posture_app::ReportSource> = Vec::new();
+    for (s, f) in sources.into_iter().zip(coverage) {
+        match f {
+            Some(f) => cov_sources.push((s, f)),
+            None => rest.push(s),
+        }
+    }
+    let cov: Vec<(&posture_app::ReportSource, &'static str)> =
+        cov_sources.iter().map(|(s, f)| (s, *f)).collect();
     let risk_config = crate::risk::load(config)?;
     let store = open_store(database)?;
     let mut sbom_outcome = None;
     if !rest.is_empty() {
-        let rest: Vec<posture_app::ReportSource> = rest.into_iter().map(|(s, _)| s.clone()).collect();
         let branches = posture_app::branches::BranchSettings::of(
             risk_config.as_ref().map(|c| &c.portfolio),
             &a.asset,
@@ -269,9 +270,7 @@ fn ingest(
     let coverage: Vec<Option<&'static str>> = sources
         .iter()
         .map(|s| match a.kind {
-            KindArg::Runtime => {
-                posture_app::execution::coverage_format(s, batch_format.as_deref())
-            }
+            KindArg::Runtime => posture_app::execution::coverage_format(s, batch_format.as_deref()),
             KindArg::Findings => None,
         })
         .collect();

@@ -140,8 +140,12 @@ impl Shop<'_> {
             .map(|f| {
                 (
                     f["id"].as_i64().unwrap(),
-                    f["occurrences"][0]["location"]["start_line"].as_i64().unwrap(),
-                    f["risk_score"].as_f64().unwrap_or_else(|| panic!("no score: {f}")),
+                    f["occurrences"][0]["location"]["start_line"]
+                        .as_i64()
+                        .unwrap(),
+                    f["risk_score"]
+                        .as_f64()
+                        .unwrap_or_else(|| panic!("no score: {f}")),
                 )
             })
             .collect()
@@ -168,18 +172,34 @@ fn coverage_ranks_executed_code_above_code_never_run(b: &TestBackend) {
     let bandit = shop.write("bandit.json", BANDIT);
     let lcov = shop.write("production.info", LCOV);
     shop.json(&[
-        "ingest", &bandit, "--asset", "shop", "--at", "2026-11-30T09:00:00Z",
+        "ingest",
+        &bandit,
+        "--asset",
+        "shop",
+        "--at",
+        "2026-11-30T09:00:00Z",
     ]);
     let before = shop.ranked();
     assert_eq!(before.len(), 2, "{before:?}");
-    assert_eq!(before[0].2, before[1].2, "same rule, same score: {before:?}");
+    assert_eq!(
+        before[0].2, before[1].2,
+        "same rule, same score: {before:?}"
+    );
     let unknown = shop.reachability(before[0].0);
     assert_eq!(unknown["value"], "unknown");
 
     // The environment is required to mean production; the time is the sample's.
     let out = shop.json(&[
-        "ingest", &lcov, "--asset", "shop", "--kind", "runtime", "--environment", "production",
-        "--at", "2026-12-01T06:00:00Z",
+        "ingest",
+        &lcov,
+        "--asset",
+        "shop",
+        "--kind",
+        "runtime",
+        "--environment",
+        "production",
+        "--at",
+        "2026-12-01T06:00:00Z",
     ]);
     assert_eq!(out["coverage"][0]["format"], "lcov", "{out}");
     assert_eq!(out["coverage"][0]["files"], 2, "{out}");
@@ -190,7 +210,10 @@ fn coverage_ranks_executed_code_above_code_never_run(b: &TestBackend) {
     let (hot, cold) = (after[0], after[1]);
     assert_eq!((hot.1, cold.1), (5, 10), "line 5 ranks first: {after:?}");
     assert!(hot.2 > before[0].2, "escalated: {before:?} -> {after:?}");
-    assert!(cold.2 < before[0].2 && cold.2 > 0.0, "demoted, never closed: {after:?}");
+    assert!(
+        cold.2 < before[0].2 && cold.2 > 0.0,
+        "demoted, never closed: {after:?}"
+    );
     let all = shop.json(&["findings", "--asset", "shop", "--status", "all"]);
     assert_eq!(all.as_array().unwrap().len(), 2);
 
@@ -208,25 +231,47 @@ fn coverage_ranks_executed_code_above_code_never_run(b: &TestBackend) {
     }
     let why = shop.reachability(cold.0);
     assert_eq!(why["value"], "never executed in production", "{why}");
-    assert!(why["source"].as_str().unwrap().contains("line 10, 0 hits"), "{why}");
+    assert!(
+        why["source"].as_str().unwrap().contains("line 10, 0 hits"),
+        "{why}"
+    );
 
     // What a person reads.
     let text = shop.ok(&["explain", &hot.0.to_string()]);
-    assert!(text.contains("executed 12,000 times in production"), "{text}");
+    assert!(
+        text.contains("executed 12,000 times in production"),
+        "{text}"
+    );
     assert!(text.contains("12,000 hits"), "{text}");
 
     // Test coverage is weaker evidence than production: the same sample from tests moves the
     // never-run line less (production coverage is still there and decides first, so a test
     // report for another asset file changes nothing here).
-    let tests_lcov = shop.write("unit.info", "SF:/srv/shop/app/views.py\nDA:10,0\nend_of_record\n");
-    shop.json(&["ingest", &tests_lcov, "--asset", "shop", "--kind", "runtime"]);
+    let tests_lcov = shop.write(
+        "unit.info",
+        "SF:/srv/shop/app/views.py\nDA:10,0\nend_of_record\n",
+    );
+    shop.json(&[
+        "ingest",
+        &tests_lcov,
+        "--asset",
+        "shop",
+        "--kind",
+        "runtime",
+    ]);
     assert_eq!(shop.ranked(), after, "production evidence decides first");
 
     // A broken coverage file is refused with its name and line, and changes nothing.
-    let broken = shop.write("broken.info", "SF:/srv/shop/app/views.py\nDA:5,lots\nend_of_record\n");
+    let broken = shop.write(
+        "broken.info",
+        "SF:/srv/shop/app/views.py\nDA:5,lots\nend_of_record\n",
+    );
     let (code, _, err) = shop.run(&["ingest", &broken, "--asset", "shop", "--kind", "runtime"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("broken.info") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("broken.info") && err.contains("line 2"),
+        "{err}"
+    );
     assert_eq!(shop.ranked(), after);
 }
 

@@ -39,12 +39,10 @@ pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
 }
 
 fn class(c: &Element, at: &str) -> Result<FileCoverage, ParseError> {
-    let Some(path) = c
-        .attr("filename")
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-    else {
-        return Err(ParseError::shape("<class> without a `filename`").at(Position::Pointer(at.into())));
+    let Some(path) = c.attr("filename").map(str::trim).filter(|f| !f.is_empty()) else {
+        return Err(
+            ParseError::shape("<class> without a `filename`").at(Position::Pointer(at.into()))
+        );
     };
     let mut file = FileCoverage {
         path: path.replace('\\', "/"),

@@ -52,8 +52,10 @@ pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
                 continue;
             };
             let Some(items) = list.as_array() else {
-                return Err(ParseError::shape(format!("`{key}` is not a list of line numbers"))
-                    .at(Position::Pointer(pointer(&at, key))));
+                return Err(
+                    ParseError::shape(format!("`{key}` is not a list of line numbers"))
+                        .at(Position::Pointer(pointer(&at, key))),
+                );
             };
             for (i, item) in items.iter().enumerate() {
                 let Some(l) = item
@@ -61,13 +63,11 @@ pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
                     .filter(|l| *l >= 1)
                     .and_then(|l| u32::try_from(l).ok())
                 else {
-                    return Err(ParseError::shape(format!(
-                        "`{item}` is not a line number >= 1"
-                    ))
-                    .at(Position::Pointer(crate::json::pointer_index(
-                        &pointer(&at, key),
-                        i,
-                    ))));
+                    return Err(
+                        ParseError::shape(format!("`{item}` is not a line number >= 1")).at(
+                            Position::Pointer(crate::json::pointer_index(&pointer(&at, key), i)),
+                        ),
+                    );
                 };
                 file.lines.push((l, hits));
             }

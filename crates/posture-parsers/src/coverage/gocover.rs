@@ -14,10 +14,12 @@ const MAX_BLOCK_LINES: u32 = 100_000;
 
 pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
     let input = crate::json::strip_bom(input);
-    let text = std::str::from_utf8(input).map_err(|_| {
-        ParseError::new(ParseErrorKind::Syntax, "the file is not UTF-8 text")
-    })?;
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let text = std::str::from_utf8(input)
+        .map_err(|_| ParseError::new(ParseErrorKind::Syntax, "the file is not UTF-8 text"))?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     match lines.next() {
         Some((_, first)) => {
             let mode = first.trim().strip_prefix("mode:").map(str::trim);

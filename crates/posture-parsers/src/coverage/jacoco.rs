@@ -39,8 +39,9 @@ fn walk(el: &Element, at: &str, report: &mut CoverageReport) -> Result<(), Parse
         for (si, s) in p.children_named("sourcefile") {
             let s_at = xpath(&p_at, "sourcefile", si);
             let Some(name) = s.attr("name").map(str::trim).filter(|n| !n.is_empty()) else {
-                return Err(ParseError::shape("<sourcefile> without a `name`")
-                    .at(Position::Pointer(s_at)));
+                return Err(
+                    ParseError::shape("<sourcefile> without a `name`").at(Position::Pointer(s_at))
+                );
             };
             let path = if package.is_empty() {
                 name.to_string()

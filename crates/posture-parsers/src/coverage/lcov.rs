@@ -30,8 +30,10 @@ pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
             match current.take() {
                 Some((f, _)) => report.files.push(f),
                 None => {
-                    return Err(ParseError::shape("`end_of_record` without an `SF:` before it")
-                        .at(at_line(n)));
+                    return Err(
+                        ParseError::shape("`end_of_record` without an `SF:` before it")
+                            .at(at_line(n)),
+                    );
                 }
             }
             continue;
@@ -39,7 +41,10 @@ pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
         let Some((key, value)) = line.split_once(':') else {
             return Err(ParseError::new(
                 ParseErrorKind::Syntax,
-                format!("expected `KEY:value` or `end_of_record`, found `{}`", short(line)),
+                format!(
+                    "expected `KEY:value` or `end_of_record`, found `{}`",
+                    short(line)
+                ),
             )
             .at(at_line(n)));
         };
@@ -65,8 +70,10 @@ pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
             }
             "DA" => {
                 let Some((f, _)) = current.as_mut() else {
-                    return Err(ParseError::shape("`DA:` outside a file (no `SF:` before it)")
-                        .at(at_line(n)));
+                    return Err(
+                        ParseError::shape("`DA:` outside a file (no `SF:` before it)")
+                            .at(at_line(n)),
+                    );
                 };
                 let mut parts = value.split(',');
                 let l = parts.next().and_then(line_number);
@@ -75,7 +82,12 @@ pub(super) fn parse(input: &[u8]) -> Result<CoverageReport, ParseError> {
                     h.parse::<u64>()
                         .ok()
                         .or_else(|| h.parse::<i64>().ok().map(|_| 0))
-                        .or_else(|| h.parse::<f64>().ok().filter(|x| x.is_finite()).map(|x| x.max(0.0) as u64))
+                        .or_else(|| {
+                            h.parse::<f64>()
+                                .ok()
+                                .filter(|x| x.is_finite())
+                                .map(|x| x.max(0.0) as u64)
+                        })
                 });
                 match (l, h) {
                     (Some(l), Some(h)) => f.lines.push((l, h)),

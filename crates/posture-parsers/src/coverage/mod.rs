@@ -31,7 +31,10 @@ pub const FORMATS: &[(&str, &str)] = &[
     ("jacoco-xml", "JaCoCo XML report"),
     ("cobertura-xml", "Cobertura XML report"),
     ("coveragepy-json", "coverage.py JSON report (coverage json)"),
-    ("go-coverprofile", "Go coverage profile (go test -coverprofile)"),
+    (
+        "go-coverprofile",
+        "Go coverage profile (go test -coverprofile)",
+    ),
 ];
 
 /// How much of the head of a file [`detect`] reads.

@@ -4,32 +4,97 @@
 use super::*;
 use crate::ParseErrorKind;
 
-fn fixture(path: &str) -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/coverage")
-        .join(path);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// The fixtures: (file, expected format).
-const FIXTURES: &[(&str, &str)] = &[
-    ("lcov/happy.info", "lcov"),
-    ("lcov/happy-geninfo.info", "lcov"),
-    ("lcov/empty.info", "lcov"),
-    ("lcov/broken.info", "lcov"),
-    ("jacoco/happy.xml", "jacoco-xml"),
-    ("jacoco/empty.xml", "jacoco-xml"),
-    ("jacoco/broken.xml", "jacoco-xml"),
-    ("cobertura/happy.xml", "cobertura-xml"),
-    ("cobertura/empty.xml", "cobertura-xml"),
-    ("cobertura/broken.xml", "cobertura-xml"),
-    ("coveragepy/happy.json", "coveragepy-json"),
-    ("coveragepy/empty.json", "coveragepy-json"),
-    ("coveragepy/broken.json", "coveragepy-json"),
-    ("gocover/happy.out", "go-coverprofile"),
-    ("gocover/empty.out", "go-coverprofile"),
-    ("gocover/broken.out", "go-coverprofile"),
+/// The fixtures (`tests/fixtures/coverage/`): (file, expected format, bytes).
+const FIXTURES: &[(&str, &str, &[u8])] = &[
+    (
+        "lcov/happy.info",
+        "lcov",
+        include_bytes!("../../tests/fixtures/coverage/lcov/happy.info"),
+    ),
+    (
+        "lcov/happy-geninfo.info",
+        "lcov",
+        include_bytes!("../../tests/fixtures/coverage/lcov/happy-geninfo.info"),
+    ),
+    (
+        "lcov/empty.info",
+        "lcov",
+        include_bytes!("../../tests/fixtures/coverage/lcov/empty.info"),
+    ),
+    (
+        "lcov/broken.info",
+        "lcov",
+        include_bytes!("../../tests/fixtures/coverage/lcov/broken.info"),
+    ),
+    (
+        "jacoco/happy.xml",
+        "jacoco-xml",
+        include_bytes!("../../tests/fixtures/coverage/jacoco/happy.xml"),
+    ),
+    (
+        "jacoco/empty.xml",
+        "jacoco-xml",
+        include_bytes!("../../tests/fixtures/coverage/jacoco/empty.xml"),
+    ),
+    (
+        "jacoco/broken.xml",
+        "jacoco-xml",
+        include_bytes!("../../tests/fixtures/coverage/jacoco/broken.xml"),
+    ),
+    (
+        "cobertura/happy.xml",
+        "cobertura-xml",
+        include_bytes!("../../tests/fixtures/coverage/cobertura/happy.xml"),
+    ),
+    (
+        "cobertura/empty.xml",
+        "cobertura-xml",
+        include_bytes!("../../tests/fixtures/coverage/cobertura/empty.xml"),
+    ),
+    (
+        "cobertura/broken.xml",
+        "cobertura-xml",
+        include_bytes!("../../tests/fixtures/coverage/cobertura/broken.xml"),
+    ),
+    (
+        "coveragepy/happy.json",
+        "coveragepy-json",
+        include_bytes!("../../tests/fixtures/coverage/coveragepy/happy.json"),
+    ),
+    (
+        "coveragepy/empty.json",
+        "coveragepy-json",
+        include_bytes!("../../tests/fixtures/coverage/coveragepy/empty.json"),
+    ),
+    (
+        "coveragepy/broken.json",
+        "coveragepy-json",
+        include_bytes!("../../tests/fixtures/coverage/coveragepy/broken.json"),
+    ),
+    (
+        "gocover/happy.out",
+        "go-coverprofile",
+        include_bytes!("../../tests/fixtures/coverage/gocover/happy.out"),
+    ),
+    (
+        "gocover/empty.out",
+        "go-coverprofile",
+        include_bytes!("../../tests/fixtures/coverage/gocover/empty.out"),
+    ),
+    (
+        "gocover/broken.out",
+        "go-coverprofile",
+        include_bytes!("../../tests/fixtures/coverage/gocover/broken.out"),
+    ),
 ];
+
+fn fixture(path: &str) -> Vec<u8> {
+    FIXTURES
+        .iter()
+        .find(|(f, _, _)| *f == path)
+        .map(|(_, _, b)| b.to_vec())
+        .unwrap_or_else(|| panic!("no fixture {path}"))
+}
 
 fn snapshot_name(file: &str) -> String {
     file.replace(['/', '.'], "_")
@@ -53,14 +118,14 @@ fn render(r: &CoverageReport) -> String {
 
 #[test]
 fn coverage_fixtures_are_detected() {
-    for (file, format) in FIXTURES {
-        assert_eq!(detect(&fixture(file)), Some(*format), "{file}");
+    for (file, format, bytes) in FIXTURES {
+        assert_eq!(detect(bytes), Some(*format), "{file}");
     }
 }
 
 #[test]
 fn coverage_happy_and_empty_fixtures_snapshot() {
-    for (file, _) in FIXTURES.iter().filter(|(f, _)| !f.contains("broken")) {
+    for (file, _, _) in FIXTURES.iter().filter(|(f, _, _)| !f.contains("broken")) {
         let report = parse(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         if file.contains("empty") {
             assert!(report.files.is_empty(), "{file}");
@@ -74,7 +139,7 @@ fn coverage_happy_and_empty_fixtures_snapshot() {
 #[test]
 fn coverage_broken_fixtures_name_the_place() {
     let mut out = String::new();
-    for (file, _) in FIXTURES.iter().filter(|(f, _)| f.contains("broken")) {
+    for (file, _, _) in FIXTURES.iter().filter(|(f, _, _)| f.contains("broken")) {
         let e = parse(&fixture(file)).expect_err(file);
         assert!(e.position.is_some(), "{file}: {e}");
         out.push_str(&format!("{file}: {e}\n"));
@@ -101,7 +166,10 @@ fn coverage_lcov_truncated_and_misplaced_records_are_errors_with_lines() {
     assert_eq!(e.kind, ParseErrorKind::Truncated);
     assert!(e.to_string().contains("line 1"), "{e}");
     let e = parse(b"TN:\nDA:1,1\nend_of_record\n").unwrap_err();
-    assert_eq!(e.to_string(), "line 2, column 1: `DA:` outside a file (no `SF:` before it)");
+    assert_eq!(
+        e.to_string(),
+        "line 2, column 1: `DA:` outside a file (no `SF:` before it)"
+    );
     let e = parse(b"TN:\nSF:a\nSF:b\n").unwrap_err();
     assert!(e.to_string().starts_with("line 3"), "{e}");
 }
@@ -167,8 +235,7 @@ fn coverage_detection_refuses_scanner_reports_and_blank_files() {
 
 #[test]
 fn coverage_parsers_never_panic_on_cut_input() {
-    for (file, format) in FIXTURES {
-        let bytes = fixture(file);
+    for (_, format, bytes) in FIXTURES {
         for cut in (0..bytes.len()).step_by(7) {
             let _ = parse_as(format, &bytes[..cut]);
             let _ = parse(&bytes[..cut]);

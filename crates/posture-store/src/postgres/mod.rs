@@ -29,15 +29,14 @@ mod workflow;
 use crate::IntegrationStore;
 use crate::sql;
 use crate::{
-    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
-    WorkflowStore,
+    CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
+    FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
+    MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
+    Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
 };
 use crate::{
-    CoverageFileRecord, CoverageImport, CoverageOutcome,
-    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
-    IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
-    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
-    SuggestionRecord, TriageChange,
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
 };
 use pool::Pool;
 use posture_model::Timestamp;

@@ -121,9 +121,8 @@ pub(crate) fn coverage_files(
     }
     db.rows(&FILES, args![Value::texts(names)], |r| {
         let env: String = r.get(1)?;
-        let environment = CoverageEnvironment::parse(&env).ok_or_else(|| {
-            StoreError::Corrupt(format!("unknown coverage environment `{env}`"))
-        })?;
+        let environment = CoverageEnvironment::parse(&env)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown coverage environment `{env}`")))?;
         let lines: String = r.get(3)?;
         Ok(CoverageFileRecord {
             asset: r.get(0)?,

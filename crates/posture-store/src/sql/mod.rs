@@ -25,8 +25,8 @@
 
 pub(crate) mod access;
 pub(crate) mod branches;
-pub(crate) mod decisions;
 pub(crate) mod coverage;
+pub(crate) mod decisions;
 pub(crate) mod feeds;
 pub(crate) mod ingest;
 pub(crate) mod integrations;

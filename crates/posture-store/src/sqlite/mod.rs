@@ -23,15 +23,14 @@ mod workflow;
 use crate::sql;
 pub(crate) use crate::stored::to_ms;
 use crate::{
-    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
-    WorkflowStore,
+    CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
+    FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
+    MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
+    Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
 };
 use crate::{
-    CoverageFileRecord, CoverageImport, CoverageOutcome,
-    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
-    IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
-    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
-    SuggestionRecord, TriageChange,
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
