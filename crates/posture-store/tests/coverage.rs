@@ -129,7 +129,8 @@ fn coverage_replaces_per_environment_and_marks_risk(b: &TestBackend) {
     let files = store
         .runtime_coverage(&["shop".into(), "other".into()])
         .expect("read");
-    let got: Vec<(CoverageEnvironment, &str, &str, Vec<(u32, u64)>)> = files
+    type Row<'a> = (CoverageEnvironment, &'a str, &'a str, Vec<(u32, u64)>);
+    let got: Vec<Row<'_>> = files
         .iter()
         .map(|f| {
             (
