@@ -9,6 +9,7 @@ pub mod branches;
 pub mod coverage;
 mod error;
 pub mod evaluate;
+pub mod execution;
 pub mod explain;
 pub mod export;
 pub mod gate;

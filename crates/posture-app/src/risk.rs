@@ -10,7 +10,8 @@
 //! parsers pass govulncheck, Semgrep and OSV-Scanner verdicts, unreachable when it says
 //! `not called` or `unreachable`; else reachable when the finding's package (ecosystem +
 //! normalized name) is in the asset's runtime inventory, from a runtime SBOM ingested with
-//! `--kind runtime`; unknown otherwise); and the asset's context from the portfolio. Its owner comes from `posture_config::resolve_owner`.
+//! `--kind runtime`; unknown otherwise; for a SAST finding, runtime coverage of its lines
+//! decides: see [`crate::execution`]); and the asset's context from the portfolio. Its owner comes from `posture_config::resolve_owner`.
 
 use crate::AppError;
 use posture_config::{CodeOwners, Environment, Exposure, Portfolio, RenderStyle};
@@ -496,6 +497,7 @@ pub fn assess_findings(
     } else {
         store.runtime_components(&assets)?
     });
+    let coverage = crate::execution::CoverageIndex::load(store, config, &findings)?;
     let default_weights = RiskWeights::default();
     let weights = config.map(|c| &c.weights).unwrap_or(&default_weights);
     let mut contexts: HashMap<String, AssetContext> = HashMap::new();
@@ -538,6 +540,16 @@ pub fn assess_findings(
         {
             reach = Reachability::Reachable;
             reach_source = Some(source);
+        }
+        // Runtime coverage of a SAST finding's lines decides its reachability.
+        if let Some(e) = coverage.evidence(&f) {
+            if e.executed() {
+                reach = Reachability::Reachable;
+            } else if e.environment == posture_model::coverage::CoverageEnvironment::Production {
+                reach = Reachability::Unreachable;
+            }
+            reach_source = Some(e.source());
+            input.execution = Some(e);
         }
         input.reachability = reach;
         input.reachability_source = reach_source;

@@ -103,6 +103,7 @@ mod owner;
 mod parse;
 mod pattern;
 mod portfolio;
+pub mod runtime;
 
 pub use codeowners::{CodeOwners, Match, Owner, Rule, Section};
 pub use diagnostic::{ConfigErrors, Diagnostic, RenderStyle, Sink, did_you_mean, line_column};
@@ -114,3 +115,4 @@ pub use portfolio::{
     DEFAULT_RETIRE_AFTER_DAYS, Environment, Exposure, OwnerRule, Portfolio, Team, normalize_image,
     normalize_repository, normalize_url,
 };
+pub use runtime::{PathMap, PathMapping, RuntimeConfig};

@@ -14,6 +14,7 @@ use crate::portfolio::{
     Asset, BranchesConfig, CorrelationConfig, Criticality, Environment, Exposure, OwnerRule,
     Portfolio, Team, normalize_image, normalize_repository, normalize_url,
 };
+use crate::runtime::{PathMapping, RuntimeConfig};
 
 type Key<'i> = Spanned<Cow<'i, str>>;
 type Val<'i> = Spanned<DeValue<'i>>;
@@ -26,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "owner",
     "policy",
     "branches",
+    "runtime",
     // integrations (kept as JSON, interpreted by posture-integrations)
     "jira",
     "webhook",
@@ -50,6 +52,8 @@ pub(crate) const ASSET_KEYS: &[&str] = &[
     "default_branch",
 ];
 const OWNER_KEYS: &[&str] = &["asset", "path", "team"];
+const RUNTIME_KEYS: &[&str] = &["path_map"];
+const PATH_MAP_KEYS: &[&str] = &["from", "to", "asset"];
 
 /// Parses and validates `posture.toml`.
 ///
@@ -336,6 +340,62 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         }
     }
 
+    let mut runtime = RuntimeConfig::default();
+    if let Some((_, val)) = root.get_key_value("runtime") {
+        match val.get_ref() {
+            DeValue::Table(t) => {
+                v.check_keys(t, RUNTIME_KEYS, "[runtime]");
+                for (item_span, m) in v.tables(t, "path_map") {
+                    v.check_keys(m, PATH_MAP_KEYS, "[[runtime.path_map]]");
+                    let from = v.string(m, "from");
+                    // `to = ""` (the repository root) is allowed.
+                    let to = match m.get_key_value("to").map(|(_, val)| (val.get_ref(), val)) {
+                        Some((DeValue::String(s), _)) => Some(s.to_string()),
+                        Some((_, val)) => v.string_value("to", val),
+                        None => None,
+                    };
+                    let asset = v.string(m, "asset");
+                    if let (Some(a), Some((_, val))) = (&asset, m.get_key_value("asset"))
+                        && !known_assets.contains(&a.as_str())
+                    {
+                        let help = did_you_mean(a, known_assets.iter().copied())
+                            .or_else(|| Some("declare it with an [[asset]] table".into()));
+                        v.sink.push(
+                            "config::unknown-asset",
+                            val.span(),
+                            format!("unknown asset `{a}`"),
+                            "no [[asset]] has this name",
+                            help,
+                        );
+                    }
+                    if m.get_key_value("from").is_none() {
+                        v.missing("runtime.path_map", "from", item_span.clone());
+                    }
+                    if to.is_none() && m.get_key_value("to").is_none() {
+                        v.missing("runtime.path_map", "to", item_span.clone());
+                    }
+                    if let (Some(from), Some(to)) = (from, to)
+                        && !from.trim().is_empty()
+                    {
+                        runtime.path_map.push(PathMapping {
+                            from,
+                            to,
+                            asset,
+                            line: line_of(text, item_span.start),
+                        });
+                    }
+                }
+            }
+            other => v.wrong_type(
+                "runtime",
+                val.span(),
+                "a table",
+                other,
+                Some("write `[[runtime.path_map]]` tables".into()),
+            ),
+        }
+    }
+
     if !v.sink.is_empty() {
         return Err(ConfigErrors::new(source_name, text, v.sink.diagnostics));
     }
@@ -353,6 +413,7 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         owner_patterns,
         jira,
         webhooks,
+        runtime,
     })
 }
 

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::codeowners::Owner;
 use crate::pattern::PatternSet;
+use crate::runtime::RuntimeConfig;
 
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
@@ -171,6 +172,9 @@ pub struct Portfolio {
     /// Each `[[webhook]]` as JSON (posture-integrations interprets them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) webhooks: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// `[runtime]`: how runtime evidence (coverage paths) meets the repository.
+    #[serde(skip_serializing_if = "RuntimeConfig::is_unset")]
+    pub(crate) runtime: RuntimeConfig,
 }
 
 impl Portfolio {
@@ -192,6 +196,11 @@ impl Portfolio {
     /// The `[[webhook]]` tables as JSON, in order.
     pub fn webhooks(&self) -> &[serde_json::Map<String, serde_json::Value>] {
         &self.webhooks
+    }
+
+    /// `[runtime]` (the coverage path map).
+    pub fn runtime(&self) -> &RuntimeConfig {
+        &self.runtime
     }
 
     pub fn correlation(&self) -> CorrelationConfig {

@@ -10,6 +10,7 @@
 //! terminal. Everything here is plain data with serde derives, plus the few pure helpers that
 //! every layer must agree on (severity scale, secret masking, identifiers).
 
+pub mod coverage;
 mod occurrence;
 mod secret;
 mod severity;

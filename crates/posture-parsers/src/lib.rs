@@ -13,6 +13,7 @@
 //! [`posture_model::SecretEvidence`] (hash + masked preview) immediately, and never copies the
 //! plaintext into any other field (title, description, snippet, context).
 
+pub mod coverage;
 pub mod encoding;
 mod error;
 pub mod formats;

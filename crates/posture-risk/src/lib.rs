@@ -26,7 +26,9 @@
 //!              tier-1 1.2 | tier-2 1.0 | tier-3 0.85 | unknown 1
 //!              1 + data-class weights (pci/phi/credentials 0.10, pii/customer-data/financial
 //!                  0.05, other 0.02), at most 1.15
-//!              reachable 1.15 | unreachable 0.5 | unknown 1
+//!              reachable 1.15 | unreachable 0.5 | unknown 1; for code with runtime
+//!                  coverage: executed 1..1.3 by environment and hits, never executed
+//!                  0.6 (production)..0.88 (tests) (`reachability`)
 //! ceiling  = EPSS known and below 1%, not in KEV, no exploit: above 55 (P2) the raw score is
 //!            compressed towards 79.9, never reaching P1 on severity alone
 //! score    = raw below 80; above, 80 + 20·(1 − e^(−(raw−80)/60)) (smooth, order-keeping, < 100);
@@ -70,6 +72,7 @@
 pub mod feeds;
 pub mod model;
 pub mod rating;
+pub mod reachability;
 pub mod ssvc;
 
 pub use feeds::{
@@ -86,6 +89,7 @@ pub use rating::{
     ChosenRating, CvssError, CvssScore, CvssVersion, DISTRIBUTION_SOURCES, EvaluatedRating,
     RatingRank, best_rating, distribution_rating, is_distribution, is_os_package, score_vector,
 };
+pub use reachability::{ExecutionEvidence, ExecutionWeights};
 pub use ssvc::{
     Automatable, Exploitation, MissionWellbeing, SsvcDecision, SsvcOutcome, SsvcThresholds,
     TechnicalImpact, assess_ssvc, decide,

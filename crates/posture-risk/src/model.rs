@@ -46,6 +46,10 @@
 //! | criticality | tier-1 1.2, tier-2 1.0, tier-3 0.85 | | 1.0 |
 //! | data | 1 + sum of the asset's data-class weights (pci 0.10, phi 0.10, credentials 0.10, pii 0.05, customer-data 0.05, financial 0.05, any other class 0.02), at most 1 + 0.15 | no classes: 1.0 | |
 //! | reachability | reachable 1.15 | unreachable 0.5 | 1.0 |
+//! | reachability from runtime coverage (SAST) | executed: 1 to 1.3 by environment and hits | never executed: 0.6 (production) to 0.88 (tests) | file or line not covered: 1.0 |
+//!
+//! Runtime coverage of the finding's lines, when there is some, decides the reachability
+//! term ([`crate::reachability`]); otherwise a scanner's verdict or the runtime inventory.
 //!
 //! Unreachable code lowers a score but never to zero: the factor is kept within 0.01..=1 and a
 //! positive raw score never rounds below 0.1.
@@ -288,6 +292,10 @@ pub struct RiskInput {
     /// Who says so (`govulncheck call graph`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reachability_source: Option<String>,
+    /// What runtime coverage says of the finding's lines; when given, it decides the
+    /// reachability term.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution: Option<crate::reachability::ExecutionEvidence>,
     pub asset: AssetContext,
 }
 
@@ -470,6 +478,8 @@ pub struct RiskWeights {
     pub data_class_cap: f64,
     pub reachable_factor: f64,
     pub unreachable_factor: f64,
+    /// The reachability factor from runtime coverage (`[risk.execution]`).
+    pub execution: crate::reachability::ExecutionWeights,
     pub bands: BandThresholds,
     pub ssvc: SsvcThresholds,
 }
@@ -513,6 +523,7 @@ impl Default for RiskWeights {
             data_class_cap: 0.15,
             reachable_factor: 1.15,
             unreachable_factor: 0.5,
+            execution: Default::default(),
             bands: BandThresholds::default(),
             ssvc: SsvcThresholds::default(),
         }
@@ -603,6 +614,7 @@ impl RiskWeights {
         if self.unreachable_factor > 1.0 {
             problems.push("unreachable_factor must be <= 1 (unreachable never raises)".into());
         }
+        problems.extend(self.execution.validate());
         if self.internet_facing_factor < self.internal_factor {
             problems.push("internet_facing_factor must be >= internal_factor".into());
         }
@@ -1036,17 +1048,25 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
     };
     apply(&mut terms, "data-classes", value, data_f, src);
 
-    let (value, f) = match input.reachability {
-        Reachability::Reachable => ("reachable", factor(w.reachable_factor).max(1.0)),
-        Reachability::Unreachable => ("unreachable", factor(w.unreachable_factor).clamp(0.01, 1.0)),
-        Reachability::Unknown => ("unknown", 1.0),
+    let (value, f, src) = match &input.execution {
+        Some(e) => (e.value(), w.execution.factor(e), e.source()),
+        None => {
+            let (value, f) = match input.reachability {
+                Reachability::Reachable => ("reachable", factor(w.reachable_factor).max(1.0)),
+                Reachability::Unreachable => {
+                    ("unreachable", factor(w.unreachable_factor).clamp(0.01, 1.0))
+                }
+                Reachability::Unknown => ("unknown", 1.0),
+            };
+            let src = match (&input.reachability, &input.reachability_source) {
+                (Reachability::Unknown, _) => "no reachability evidence".to_string(),
+                (_, Some(s)) => s.clone(),
+                (_, None) => "reachability analysis".to_string(),
+            };
+            (value.to_string(), f, src)
+        }
     };
-    let src = match (&input.reachability, &input.reachability_source) {
-        (Reachability::Unknown, _) => "no reachability evidence".to_string(),
-        (_, Some(s)) => s.clone(),
-        (_, None) => "reachability analysis".to_string(),
-    };
-    apply(&mut terms, "reachability", value.to_string(), f, src);
+    apply(&mut terms, "reachability", value, f, src);
 
     let raw = if running.is_finite() {
         running.max(0.0)

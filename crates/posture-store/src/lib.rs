@@ -134,6 +134,14 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError>;
 
+    /// Replaces the runtime coverage of (asset, environment) with this report's (one
+    /// transaction, under the asset's writer lock; the asset is recorded on first sight) and
+    /// marks the asset's findings to assess again. Never creates or changes a finding.
+    fn record_coverage(&self, import: CoverageImport) -> Result<CoverageOutcome, StoreError>;
+
+    /// The runtime coverage of these assets (every environment), by asset, environment, path.
+    fn runtime_coverage(&self, assets: &[String]) -> Result<Vec<CoverageFileRecord>, StoreError>;
+
     /// Up to `limit` findings whose stored risk is to (re)assess: never assessed, or touched
     /// since by an ingest, a feed import, a runtime inventory, a merge or a split. Oldest
     /// first, with occurrences.

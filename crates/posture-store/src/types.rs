@@ -435,3 +435,53 @@ pub struct RuntimeComponentRecord {
     pub report: String,
     pub seen_at: Timestamp,
 }
+
+/// A coverage report of one asset and environment, already read (`--kind runtime`): it
+/// replaces the asset's coverage of that environment. Coverage never creates a finding.
+#[derive(Debug, Clone)]
+pub struct CoverageImport {
+    pub asset: String,
+    pub environment: posture_model::coverage::CoverageEnvironment,
+    /// The file name as given to `ingest`.
+    pub report: String,
+    /// Hex SHA-256 of the report bytes.
+    pub sha256: String,
+    /// The coverage format id (`lcov`...).
+    pub format: String,
+    /// When the coverage was recorded (`--at`, else the report's own time, else the ingest's).
+    pub recorded_at: Timestamp,
+    /// When it was ingested.
+    pub at: Timestamp,
+    /// Files with their line hits, paths as the report writes them.
+    pub files: Vec<posture_model::coverage::FileCoverage>,
+}
+
+/// What a coverage ingest recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageOutcome {
+    pub asset: String,
+    pub environment: posture_model::coverage::CoverageEnvironment,
+    pub report: String,
+    pub format: String,
+    pub recorded_at: Timestamp,
+    pub files: usize,
+    /// Instrumented lines, and of them those that ran at least once.
+    pub lines: usize,
+    pub executed_lines: usize,
+    /// Files of the previous coverage of this asset and environment, replaced.
+    pub replaced_files: usize,
+}
+
+/// One file of an asset's runtime coverage.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageFileRecord {
+    pub asset: String,
+    pub environment: posture_model::coverage::CoverageEnvironment,
+    /// As the report wrote it (the path map is applied when it is matched).
+    pub path: String,
+    /// `(line, hits)`, sorted by line.
+    pub lines: Vec<(u32, u64)>,
+    pub report: String,
+    pub format: String,
+    pub recorded_at: Timestamp,
+}

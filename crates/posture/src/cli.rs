@@ -210,8 +210,19 @@ pub enum OutputFormat {
 pub enum KindArg {
     /// A scanner's findings.
     Findings,
-    /// A runtime inventory of a running workload.
+    /// Runtime evidence: a runtime inventory (SBOM) of a running workload, or code coverage
+    /// and execution counts (lcov, JaCoCo XML, Cobertura XML, coverage.py JSON, Go
+    /// coverprofile), which never create findings.
     Runtime,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CoverageEnvironmentArg {
+    /// Sampled in production: the strongest evidence.
+    Production,
+    Staging,
+    /// A test suite's coverage: the weakest evidence.
+    Test,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +254,11 @@ pub struct IngestArgs {
     /// What the reports are.
     #[arg(long, value_enum, default_value = "findings")]
     pub kind: KindArg,
+    /// Where coverage reports (`--kind runtime`) were recorded; default test (the weakest
+    /// evidence: say production for production sampling). Their time is `--at`, else the
+    /// report's own, else now.
+    #[arg(long, value_enum)]
+    pub environment: Option<CoverageEnvironmentArg>,
     /// Refuse reports larger than this many bytes.
     #[arg(long, default_value_t = posture_app::DEFAULT_MAX_REPORT_BYTES)]
     pub max_report_size: u64,

@@ -148,6 +148,102 @@ pub fn split_formats(
     Ok((batch, per_file))
 }
 
+/// `posture ingest --kind runtime` of coverage reports (with runtime SBOMs, if any, ingested
+/// after them as a runtime inventory).
+fn ingest_coverage(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: IngestArgs,
+    at: Timestamp,
+    sources: Vec<posture_app::ReportSource>,
+    coverage: Vec<Option<&'static str>>,
+    batch_format: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use crate::cli::CoverageEnvironmentArg as E;
+    use posture_model::coverage::CoverageEnvironment;
+    let environment = match a.environment.unwrap_or(E::Test) {
+        E::Production => CoverageEnvironment::Production,
+        E::Staging => CoverageEnvironment::Staging,
+        E::Test => CoverageEnvironment::Test,
+    };
+    let mut cov_sources: Vec<(posture_app::ReportSource, &'static str)> = Vec::new();
+    let mut rest: Vec<posture_app::ReportSource> = Vec::new();
+    for (s, f) in sources.into_iter().zip(coverage) {
+        match f {
+            Some(f) => cov_sources.push((s, f)),
+            None => rest.push(s),
+        }
+    }
+    let cov: Vec<(&posture_app::ReportSource, &'static str)> =
+        cov_sources.iter().map(|(s, f)| (s, *f)).collect();
+    let risk_config = crate::risk::load(config)?;
+    let store = open_store(database)?;
+    let mut sbom_outcome = None;
+    if !rest.is_empty() {
+        let branches = posture_app::branches::BranchSettings::of(
+            risk_config.as_ref().map(|c| &c.portfolio),
+            &a.asset,
+        );
+        let (outcome, _) = posture_app::ingest(
+            store.as_ref(),
+            &rest,
+            IngestRequest {
+                asset: a.asset.clone(),
+                target: a.target.clone(),
+                branch: a.branch.clone(),
+                commit: a.commit.clone(),
+                format: batch_format,
+                kind: ScanKind::Runtime,
+                at,
+                force: a.force,
+                thresholds: Default::default(),
+                branches,
+            },
+        )?;
+        sbom_outcome = Some(outcome);
+    }
+    let outcomes = posture_app::execution::ingest_coverage(
+        store.as_ref(),
+        risk_config.as_ref(),
+        &cov,
+        &posture_app::execution::CoverageRequest {
+            asset: a.asset.clone(),
+            environment,
+            recorded_at: a.at.as_deref().map(parse_time).transpose()?,
+            at,
+        },
+    )?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&serde_json::json!({
+            "asset": a.asset.trim(),
+            "coverage": outcomes,
+            "scopes": sbom_outcome.as_ref().map(|o| &o.scopes),
+        }))?,
+        _ => {
+            for o in &outcomes {
+                println!(
+                    "{}: {} coverage, {} recorded {}: {} files, {} of {} lines executed (runtime evidence: no finding created)",
+                    o.report,
+                    o.format,
+                    o.environment.as_str(),
+                    o.recorded_at,
+                    o.files,
+                    o.executed_lines,
+                    o.lines
+                );
+            }
+            if let Some(o) = &sbom_outcome {
+                println!(
+                    "runtime inventory of asset {}: {} report(s) recorded",
+                    o.asset,
+                    o.scopes.len()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
     s.parse::<Timestamp>()
         .with_context(|| format!("`{s}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z"))
@@ -169,6 +265,21 @@ fn ingest(
         let mut source = posture_app::read_report_file(f, a.max_report_size)?;
         source.format = per_file.get(&i).cloned();
         sources.push(source);
+    }
+    // Coverage reports (`--kind runtime`) are runtime evidence of which code runs, never
+    // findings: read and recorded apart, then the rest (runtime SBOMs) is ingested as before.
+    let coverage: Vec<Option<&'static str>> = sources
+        .iter()
+        .map(|s| match a.kind {
+            KindArg::Runtime => posture_app::execution::coverage_format(s, batch_format.as_deref()),
+            KindArg::Findings => None,
+        })
+        .collect();
+    if a.environment.is_some() && coverage.iter().all(Option::is_none) {
+        bail!("--environment applies to coverage reports ingested with --kind runtime only");
+    }
+    if coverage.iter().any(Option::is_some) {
+        return ingest_coverage(database, config, a, at, sources, coverage, batch_format);
     }
     // posture.toml names each asset's default branch and when idle branches retire
     let portfolio = crate::risk::load(config)?;

@@ -29,14 +29,14 @@ mod workflow;
 use crate::IntegrationStore;
 use crate::sql;
 use crate::{
-    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
-    WorkflowStore,
+    CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
+    FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
+    MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
+    Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
 };
 use crate::{
-    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
-    IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
-    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
-    SuggestionRecord, TriageChange,
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
 };
 use pool::Pool;
 use posture_model::Timestamp;
@@ -355,6 +355,27 @@ impl Store for PostgresStore {
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let mut client = self.pool.get()?;
         sql::runtime::runtime_components(&mut *client, assets)
+    }
+
+    fn record_coverage(&self, import: CoverageImport) -> Result<CoverageOutcome, StoreError> {
+        let mut client = self.pool.get()?;
+        let e = StoreError::pg("recording runtime coverage");
+        let mut tx = client.transaction().map_err(e)?;
+        lock(
+            &mut tx,
+            asset_lock(&import.asset),
+            "recording runtime coverage",
+        )?;
+        let asset_id =
+            sql::ingest::asset_id(&mut tx, &import.asset, crate::stored::to_ms(import.at))?;
+        let outcome = sql::coverage::replace(&mut tx, asset_id, &import)?;
+        tx.commit().map_err(e)?;
+        Ok(outcome)
+    }
+
+    fn runtime_coverage(&self, assets: &[String]) -> Result<Vec<CoverageFileRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        sql::coverage::coverage_files(&mut *client, assets)
     }
 
     fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {

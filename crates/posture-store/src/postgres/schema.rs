@@ -334,6 +334,22 @@ CREATE TABLE secret_key_check (
     check_value TEXT NOT NULL
 );
 "#,
+    // 12: runtime coverage, replaced per (asset, environment) on each coverage ingest (as on
+    // SQLite)
+    r#"
+CREATE TABLE runtime_coverage (
+    asset_id      BIGINT NOT NULL REFERENCES assets(id),
+    environment   TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    lines         TEXT NOT NULL,
+    report_name   TEXT NOT NULL,
+    report_sha256 TEXT NOT NULL,
+    format        TEXT NOT NULL,
+    recorded_at   BIGINT NOT NULL,
+    ingested_at   BIGINT NOT NULL
+);
+CREATE INDEX runtime_coverage_asset ON runtime_coverage (asset_id, environment);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

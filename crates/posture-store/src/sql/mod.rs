@@ -25,6 +25,7 @@
 
 pub(crate) mod access;
 pub(crate) mod branches;
+pub(crate) mod coverage;
 pub(crate) mod decisions;
 pub(crate) mod feeds;
 pub(crate) mod ingest;

@@ -23,14 +23,14 @@ mod workflow;
 use crate::sql;
 pub(crate) use crate::stored::to_ms;
 use crate::{
-    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
-    WorkflowStore,
+    CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
+    FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
+    MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
+    Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
 };
 use crate::{
-    EpssImport, EventRecord, FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch,
-    IngestOutcome, KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord,
-    ScopeOutcome, SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision,
-    SuggestionRecord, TriageChange,
+    DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
+    WorkflowStore,
 };
 use posture_model::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -391,6 +391,21 @@ impl Store for SqliteStore {
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         self.read(|c| sql::runtime::runtime_components(&mut &*c, assets))
+    }
+
+    fn record_coverage(&self, import: CoverageImport) -> Result<CoverageOutcome, StoreError> {
+        let mut conn = self.lock()?;
+        let e = StoreError::db("recording runtime coverage");
+        let tx = conn.transaction().map_err(e)?;
+        let asset_id = sql::ingest::asset_id(&mut &*tx, &import.asset, to_ms(import.at))?;
+        let outcome = sql::coverage::replace(&mut &*tx, asset_id, &import)?;
+        tx.commit()
+            .map_err(StoreError::db("recording runtime coverage"))?;
+        Ok(outcome)
+    }
+
+    fn runtime_coverage(&self, assets: &[String]) -> Result<Vec<CoverageFileRecord>, StoreError> {
+        self.read(|c| sql::coverage::coverage_files(&mut &*c, assets))
     }
 
     fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError> {

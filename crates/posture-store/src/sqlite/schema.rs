@@ -323,4 +323,21 @@ CREATE TABLE secret_key_check (
     check_value TEXT NOT NULL
 );
 "#,
+    // 12: runtime coverage (`posture ingest --kind runtime` of an lcov, JaCoCo, Cobertura,
+    // coverage.py or Go coverage file): per asset, environment and file, the line hits
+    // (`line:hits` pairs as text), replaced per (asset, environment) on each coverage ingest
+    r#"
+CREATE TABLE runtime_coverage (
+    asset_id      INTEGER NOT NULL REFERENCES assets(id),
+    environment   TEXT NOT NULL,
+    path          TEXT NOT NULL,
+    lines         TEXT NOT NULL,
+    report_name   TEXT NOT NULL,
+    report_sha256 TEXT NOT NULL,
+    format        TEXT NOT NULL,
+    recorded_at   INTEGER NOT NULL,
+    ingested_at   INTEGER NOT NULL
+);
+CREATE INDEX runtime_coverage_asset ON runtime_coverage (asset_id, environment);
+"#,
 ];
