@@ -207,7 +207,13 @@ pub fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let target = format!("{base}/api/v1/gate");
-    let r = client.send("POST", &url, &target, &[auth.clone()], Some(Vec::new()))?;
+    let r = client.send(
+        "POST",
+        &url,
+        &target,
+        std::slice::from_ref(&auth),
+        Some(Vec::new()),
+    )?;
     if !r.is_success() {
         return Err(server_error(&format!("the gate for {}", a.asset), &r));
     }
@@ -229,7 +235,13 @@ pub fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
     );
     if let Some(path) = &a.sarif {
         let url = url.replace("format=json", "format=sarif");
-        let r = client.send("POST", &url, &target, &[auth.clone()], Some(Vec::new()))?;
+        let r = client.send(
+            "POST",
+            &url,
+            &target,
+            std::slice::from_ref(&auth),
+            Some(Vec::new()),
+        )?;
         if !r.is_success() {
             return Err(server_error(
                 &format!("the gate's SARIF for {}", a.asset),
