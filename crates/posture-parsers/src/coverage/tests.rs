@@ -4,87 +4,87 @@
 use super::*;
 use crate::ParseErrorKind;
 
-/// The fixtures (`tests/fixtures/coverage/`): (file, expected format, bytes).
+/// The fixtures (`tests/coverage-fixtures/`): (file, expected format, bytes).
 const FIXTURES: &[(&str, &str, &[u8])] = &[
     (
         "lcov/happy.info",
         "lcov",
-        include_bytes!("../../tests/fixtures/coverage/lcov/happy.info"),
+        include_bytes!("../../tests/coverage-fixtures/lcov/happy.info"),
     ),
     (
         "lcov/happy-geninfo.info",
         "lcov",
-        include_bytes!("../../tests/fixtures/coverage/lcov/happy-geninfo.info"),
+        include_bytes!("../../tests/coverage-fixtures/lcov/happy-geninfo.info"),
     ),
     (
         "lcov/empty.info",
         "lcov",
-        include_bytes!("../../tests/fixtures/coverage/lcov/empty.info"),
+        include_bytes!("../../tests/coverage-fixtures/lcov/empty.info"),
     ),
     (
         "lcov/broken.info",
         "lcov",
-        include_bytes!("../../tests/fixtures/coverage/lcov/broken.info"),
+        include_bytes!("../../tests/coverage-fixtures/lcov/broken.info"),
     ),
     (
         "jacoco/happy.xml",
         "jacoco-xml",
-        include_bytes!("../../tests/fixtures/coverage/jacoco/happy.xml"),
+        include_bytes!("../../tests/coverage-fixtures/jacoco/happy.xml"),
     ),
     (
         "jacoco/empty.xml",
         "jacoco-xml",
-        include_bytes!("../../tests/fixtures/coverage/jacoco/empty.xml"),
+        include_bytes!("../../tests/coverage-fixtures/jacoco/empty.xml"),
     ),
     (
         "jacoco/broken.xml",
         "jacoco-xml",
-        include_bytes!("../../tests/fixtures/coverage/jacoco/broken.xml"),
+        include_bytes!("../../tests/coverage-fixtures/jacoco/broken.xml"),
     ),
     (
         "cobertura/happy.xml",
         "cobertura-xml",
-        include_bytes!("../../tests/fixtures/coverage/cobertura/happy.xml"),
+        include_bytes!("../../tests/coverage-fixtures/cobertura/happy.xml"),
     ),
     (
         "cobertura/empty.xml",
         "cobertura-xml",
-        include_bytes!("../../tests/fixtures/coverage/cobertura/empty.xml"),
+        include_bytes!("../../tests/coverage-fixtures/cobertura/empty.xml"),
     ),
     (
         "cobertura/broken.xml",
         "cobertura-xml",
-        include_bytes!("../../tests/fixtures/coverage/cobertura/broken.xml"),
+        include_bytes!("../../tests/coverage-fixtures/cobertura/broken.xml"),
     ),
     (
         "coveragepy/happy.json",
         "coveragepy-json",
-        include_bytes!("../../tests/fixtures/coverage/coveragepy/happy.json"),
+        include_bytes!("../../tests/coverage-fixtures/coveragepy/happy.json"),
     ),
     (
         "coveragepy/empty.json",
         "coveragepy-json",
-        include_bytes!("../../tests/fixtures/coverage/coveragepy/empty.json"),
+        include_bytes!("../../tests/coverage-fixtures/coveragepy/empty.json"),
     ),
     (
         "coveragepy/broken.json",
         "coveragepy-json",
-        include_bytes!("../../tests/fixtures/coverage/coveragepy/broken.json"),
+        include_bytes!("../../tests/coverage-fixtures/coveragepy/broken.json"),
     ),
     (
         "gocover/happy.out",
         "go-coverprofile",
-        include_bytes!("../../tests/fixtures/coverage/gocover/happy.out"),
+        include_bytes!("../../tests/coverage-fixtures/gocover/happy.out"),
     ),
     (
         "gocover/empty.out",
         "go-coverprofile",
-        include_bytes!("../../tests/fixtures/coverage/gocover/empty.out"),
+        include_bytes!("../../tests/coverage-fixtures/gocover/empty.out"),
     ),
     (
         "gocover/broken.out",
         "go-coverprofile",
-        include_bytes!("../../tests/fixtures/coverage/gocover/broken.out"),
+        include_bytes!("../../tests/coverage-fixtures/gocover/broken.out"),
     ),
 ];
 
