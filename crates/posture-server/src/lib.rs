@@ -246,6 +246,23 @@ pub fn create_token(
             "the token's expiry is in the past".into(),
         ));
     }
+    // A grant names real things: an empty name or a wildcard would read as "every asset" to
+    // someone and as nothing to the scope check.
+    for asset in &request.assets {
+        let a = asset.trim();
+        if a.is_empty() || a != asset || a.contains(['*', '?', '%']) {
+            return Err(ApiError::BadRequest(format!(
+                "asset `{asset}`: a token names each asset it may use by its exact name (no empty names, spaces around it or wildcards)"
+            )));
+        }
+    }
+    if let Some(team) = &request.team
+        && (team.trim().is_empty() || team.contains(['*', '?', '%']))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "team `{team}`: a token names its team by its exact name (no empty name or wildcards)"
+        )));
+    }
     let record = store.create_token(NewToken {
         user,
         name,

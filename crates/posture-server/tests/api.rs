@@ -957,6 +957,38 @@ async fn answers_conform_to_the_openapi_document(e: &Env) {
     let mut broken = f.clone();
     broken["severity"] = json!("urgent");
     assert!(!validator(&doc, "Finding").is_valid(&broken));
+    // A ci token for an empty or wildcard asset is refused (evaluation: `""` and `*` were
+    // accepted), and nothing is created.
+    let before = call(&e.app, Method::GET, "/api/v1/tokens", Some(&e.admin), None)
+        .await
+        .json();
+    for assets in [
+        json!([""]),
+        json!(["*"]),
+        json!(["web-*"]),
+        json!([" web-app"]),
+    ] {
+        let refused = call(
+            &e.app,
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&e.admin),
+            Some(json!({"role": "ci", "assets": assets, "name": "wild"})),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{assets}: {}",
+            refused.text()
+        );
+    }
+    assert_eq!(
+        call(&e.app, Method::GET, "/api/v1/tokens", Some(&e.admin), None)
+            .await
+            .json(),
+        before
+    );
     // Token creation shows the token once; its listing never does.
     let created = call(
         &e.app,
