@@ -7,7 +7,20 @@
 //! a request's headers, and its errors name the method and URL only (no query secrets: Posture
 //! never puts credentials in URLs it builds).
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::Duration;
+
+/// Everything but the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A query value or path segment, percent-encoded (a GitLab project path, an asset name).
+pub fn encode_component(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
 
 /// A response, read whole (bodies of the APIs used are small JSON documents).
 #[derive(Debug, Clone)]

@@ -198,7 +198,7 @@ impl ReviewHost {
                 api, project, iid, ..
             } => format!(
                 "{api}/projects/{}/merge_requests/{iid}/notes",
-                encode_segment(project)
+                crate::http::encode_component(project)
             ),
         }
     }
@@ -212,20 +212,6 @@ impl ReviewHost {
             ReviewHost::GitLab { .. } => format!("{}/{id}", self.collection()),
         }
     }
-}
-
-/// A path segment with `/` and other reserved characters percent-encoded (GitLab accepts a
-/// project's path in place of its id, encoded).
-fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The origin (`scheme://host[:port]`) of a URL.

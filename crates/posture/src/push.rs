@@ -65,15 +65,7 @@ pub struct PushArgs {
 
 /// A percent-encoded query value.
 fn q(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    posture_integrations::http::encode_component(s)
 }
 
 /// A multipart/form-data body: `(name, filename, bytes)` parts, with a boundary that occurs in
