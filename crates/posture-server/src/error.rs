@@ -32,9 +32,18 @@ pub enum ApiError {
     /// The upload is not a report Posture can read (names the upload and the place).
     #[error("{0}")]
     Unprocessable(String),
+    /// Too many uploads at once (`--max-concurrent-uploads`): 429 with Retry-After.
+    #[error("{0}")]
+    Busy(String),
+    /// The database's disk is full: 507, nothing was stored.
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("{0}")]
     Internal(String),
 }
+
+/// Seconds a client is asked to wait after a 429 or 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,10 +56,11 @@ pub struct ErrorDetail {
     /// The HTTP status code.
     pub status: u16,
     /// A machine-readable kind: unauthorized, forbidden, not_found, bad_request, conflict,
-    /// payload_too_large, unprocessable, internal.
+    /// payload_too_large, unprocessable, too_many_requests, insufficient_storage, internal.
     pub kind: String,
     /// What went wrong, naming the upload and the place when it is about a report. For a 500,
-    /// an error id to quote: the cause is in the server's log under it, never in the answer.
+    /// the request id to quote (also in the `x-request-id` header): the cause is in the
+    /// server's log under it, never in the answer.
     pub message: String,
 }
 
@@ -64,6 +74,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +89,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::Busy(_) => "too_many_requests",
+            ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -88,10 +102,19 @@ impl ApiError {
     pub fn client_message(&self) -> String {
         match self {
             ApiError::Internal(cause) => {
-                let id = error_id();
-                tracing::error!(error_id = %id, cause = %cause, "internal error");
+                // The request's id (also in the answer's x-request-id header), which the
+                // request's log line carries too; a fresh id outside a request.
+                let id = crate::ops::request_id().unwrap_or_else(error_id);
+                tracing::error!(request_id = %id, cause = %cause, "internal error");
                 format!(
-                    "internal error {id}: the server could not complete the request; its log has the cause under this id"
+                    "internal error {id}: the server could not complete the request; its log has the cause under this request id"
+                )
+            }
+            ApiError::InsufficientStorage(cause) => {
+                let id = crate::ops::request_id().unwrap_or_else(error_id);
+                tracing::error!(request_id = %id, cause = %cause, "the database's disk is full");
+                format!(
+                    "the database's disk is full (request {id}): nothing was stored; free space on the database's volume and retry"
                 )
             }
             other => other.to_string(),
@@ -120,6 +143,15 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if matches!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_AFTER_SECONDS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -135,6 +167,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(format!("not found: {what}")),
             StoreError::Invalid(what) => ApiError::BadRequest(what),
+            full if full.is_disk_full() => ApiError::InsufficientStorage(full.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -20,6 +20,7 @@ mod charts;
 mod error;
 pub mod governance;
 pub mod listing;
+pub mod ops;
 pub mod overview;
 mod pages;
 pub mod schemas;
@@ -45,6 +46,23 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'none'
 /// Uploads larger than this are refused with 413 unless `--max-upload-size` says otherwise.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 256 * 1024 * 1024;
 
+/// A secret setting: kept, compared, never shown (`Debug` prints `***`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Knobs of a server.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
@@ -54,6 +72,17 @@ pub struct ServerSettings {
     pub session_hours: i64,
     /// Mark cookies `Secure` (set when served behind HTTPS).
     pub secure_cookies: bool,
+    /// The path the server is reached under (`/posture` for `https://tools.example/posture/`),
+    /// without a trailing slash; empty at the root. Routes and links are under it.
+    pub base_path: String,
+    /// Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    pub trusted_proxies: Vec<ops::Cidr>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
+    pub metrics_token: Option<Secret>,
+    /// Uploads read or ingested at once; beyond, 429 with Retry-After.
+    pub max_concurrent_uploads: usize,
+    /// The accept loop's connection cap and timeouts.
+    pub limits: ops::Limits,
 }
 
 impl Default for ServerSettings {
@@ -62,8 +91,40 @@ impl Default for ServerSettings {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             session_hours: 12,
             secure_cookies: false,
+            base_path: String::new(),
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+            max_concurrent_uploads: DEFAULT_MAX_CONCURRENT_UPLOADS,
+            limits: ops::Limits::default(),
         }
     }
+}
+
+/// Uploads taken at once unless `--max-concurrent-uploads` says otherwise (each may hold a
+/// few times its size in memory while it is parsed).
+pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 4;
+
+/// The path part of a base URL (`https://x.example/posture/` gives `/posture`), checked.
+pub fn base_path_of(base_url: &str) -> Result<String, String> {
+    let rest = base_url
+        .strip_prefix("https://")
+        .or_else(|| base_url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{base_url}`: the base URL starts with https:// or http://"))?;
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    if path.contains(['?', '#']) {
+        return Err(format!(
+            "`{base_url}`: the base URL has no query or fragment"
+        ));
+    }
+    let path = path.trim_end_matches('/');
+    if path
+        .split('/')
+        .skip(1)
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        return Err(format!("`{base_url}`: the base URL's path has an empty, `.` or `..` segment"));
+    }
+    Ok(path.to_string())
 }
 
 /// What every handler shares.
@@ -81,6 +142,10 @@ pub struct Shared {
     pub summary: overview::SummaryCache,
     /// One stored-risk refresh at a time over `store` (after uploads, before lists).
     pub risk_refresh: posture_app::risk::RiskRefresher,
+    /// What `/metrics` exposes.
+    pub metrics: Arc<ops::Metrics>,
+    /// Uploads in progress, against `settings.max_concurrent_uploads`.
+    pub upload_slots: ops::UploadSlots,
     templates: minijinja::Environment<'static>,
 }
 
@@ -106,11 +171,14 @@ impl AppState {
             store,
             policy_file: posture_app::policy::policy_path(None, portfolio.as_ref()),
             portfolio,
-            settings,
             clock,
             summary: overview::SummaryCache::default(),
             risk_refresh: Default::default(),
-            templates: pages::templates().map_err(|e| ServerError::Templates(e.to_string()))?,
+            metrics: Arc::default(),
+            upload_slots: ops::UploadSlots::new(settings.max_concurrent_uploads),
+            templates: pages::templates(&settings.base_path)
+                .map_err(|e| ServerError::Templates(e.to_string()))?,
+            settings,
         })))
     }
 
@@ -165,18 +233,23 @@ pub enum ServerError {
     Api(#[from] ApiError),
 }
 
-/// The whole application: API, dashboard, static files, with security headers on every
-/// answer.
+/// The whole application: API, dashboard, static files, the probes and `/metrics`, with
+/// security headers on every answer and the request layer ([`ops::observe`]: request id,
+/// metrics, log line, client address, upload cap) around everything. Routes are at the root:
+/// under a sub-path (`settings.base_path`) the accept loop takes the prefix off before
+/// routing ([`ops::serve_with_limits`]), and links and redirects put it back.
 pub fn router(state: AppState) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };
-    Router::new()
+    let app = Router::new()
+        .route("/healthz", axum::routing::get(ops::healthz))
+        .route("/readyz", axum::routing::get(ops::readyz))
+        .route("/metrics", axum::routing::get(ops::metrics))
         .merge(api::routes())
         .merge(governance::routes())
-        .merge(web::routes())
-        .fallback(not_found)
-        .with_state(state)
+        .merge(web::routes());
+    app.fallback(not_found)
         .layer(header(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,
@@ -188,6 +261,11 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::observe,
+        ))
+        .with_state(state)
 }
 
 /// 404: JSON under `/api/`, a page elsewhere.
@@ -320,7 +398,7 @@ pub fn bootstrap_token(
     Ok(Some(value))
 }
 
-/// Serves until Ctrl-C (or SIGTERM).
+/// Serves until Ctrl-C (or SIGTERM), then drains within the shutdown deadline.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
     // Lapsed acceptances reopen on schedule, not only when someone uploads.
     let sweeper = state.clone();
@@ -338,9 +416,11 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
                 .await;
         }
     });
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    let metrics = state.metrics.clone();
+    let limits = state.settings.limits;
+    let base = state.settings.base_path.clone();
+    let app = router(state);
+    ops::serve_with_limits(listener, app, &base, metrics, limits, shutdown_signal())
         .await
         .map_err(ServerError::Serve)
 }
@@ -387,5 +467,9 @@ pub fn run(
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         ready(addr);
         serve(listener, state).await
-    })
+    })?;
+    // Store calls still running on the blocking threads get a moment; then the process ends
+    // (a runtime dropped plainly would wait for them without limit).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(())
 }

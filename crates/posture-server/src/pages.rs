@@ -19,8 +19,10 @@ const TEMPLATES: [(&str, &str); 9] = [
 /// The stylesheet, served at `/static/style.css`.
 pub const STYLE_CSS: &str = include_str!("../static/style.css");
 
-pub fn templates() -> Result<Environment<'static>, minijinja::Error> {
+/// The templates; `base` (the server's sub-path, empty at the root) starts every link.
+pub fn templates(base: &str) -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
+    env.add_global("base", base.to_string());
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     for (name, source) in TEMPLATES {
@@ -35,7 +37,7 @@ mod tests {
 
     #[test]
     fn templates_compile_and_escape() {
-        let env = templates().unwrap_or_else(|e| panic!("{e}"));
+        let env = templates("").unwrap_or_else(|e| panic!("{e}"));
         let t = env
             .get_template("error.html")
             .unwrap_or_else(|e| panic!("{e}"));
@@ -44,5 +46,17 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;"), "{html}");
         assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn links_start_with_the_base_path() {
+        let env = templates("/posture").unwrap_or_else(|e| panic!("{e}"));
+        let html = env
+            .get_template("error.html")
+            .and_then(|t| t.render(minijinja::context! { status => 404, message => "x" }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(html.contains("href=\"/posture/static/style.css\""), "{html}");
+        assert!(html.contains("href=\"/posture/\""), "{html}");
+        assert!(!html.contains("href=\"/static"), "{html}");
     }
 }

@@ -77,7 +77,7 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let to_login = || Redirect::to("/login").into_response();
+        let to_login = || Redirect::to(&at(state, "/login")).into_response();
         let Some(session_id) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
             return Err(to_login());
         };
@@ -87,11 +87,14 @@ impl FromRequestParts<AppState> for Viewer {
             .blocking(move |s| Ok(s.store.session_principal(&hash, now)?))
             .await
         {
-            Ok(Some(principal)) => Ok(Viewer {
-                csrf: csrf_for_session(&session_id),
-                principal,
-                session_id,
-            }),
+            Ok(Some(principal)) => {
+                crate::ops::note_caller(principal.token_id, &principal.user);
+                Ok(Viewer {
+                    csrf: csrf_for_session(&session_id),
+                    principal,
+                    session_id,
+                })
+            }
             Ok(None) => Err(to_login()),
             Err(e) => Err(error_page(state, None, &e)),
         }
@@ -225,12 +228,18 @@ fn login_form(shared: &Shared, error: Option<&str>, status: StatusCode) -> Respo
     );
     *response.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "{LOGIN_CSRF_COOKIE}={secret}; Path=/login; HttpOnly; SameSite=Strict{}",
+        "{LOGIN_CSRF_COOKIE}={secret}; Path={}; HttpOnly; SameSite=Strict{}",
+        at(shared, "/login"),
         secure(shared)
     )) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// A path of the dashboard as the browser reaches it (under the base path).
+fn at(shared: &Shared, path: &str) -> String {
+    format!("{}{path}", shared.settings.base_path)
 }
 
 fn secure(shared: &Shared) -> &'static str {
@@ -299,15 +308,19 @@ async fn login(
         .await;
     match result {
         Ok(Some(session)) => {
-            let mut response = Redirect::to("/").into_response();
+            let mut response = Redirect::to(&at(&state, "/")).into_response();
             *response.status_mut() = StatusCode::SEE_OTHER;
             let cookies = [
                 format!(
-                    "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                    "{SESSION_COOKIE}={session}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                    at(&state, "/"),
                     hours * 3600,
                     secure(&state)
                 ),
-                format!("{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0"),
+                format!(
+                    "{LOGIN_CSRF_COOKIE}=; Path={}; HttpOnly; SameSite=Strict; Max-Age=0",
+                    at(&state, "/login")
+                ),
             ];
             for c in cookies {
                 if let Ok(v) = HeaderValue::from_str(&c) {
@@ -370,10 +383,11 @@ async fn logout(
     if let Err(e) = done {
         return error_page(&state, Some(&viewer), &e);
     }
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = Redirect::to(&at(&state, "/login")).into_response();
     *response.status_mut() = StatusCode::SEE_OTHER;
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        "{SESSION_COOKIE}=; Path={}; HttpOnly; SameSite=Strict; Max-Age=0",
+        at(&state, "/")
     )) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -433,7 +447,7 @@ async fn overview_page(State(state): State<AppState>, viewer: Viewer) -> Respons
                 .find(|(b, _)| b == band)
                 .map(|(_, c)| *c)
                 .unwrap_or("#5f7d95"),
-            href: Some(format!("/findings?sort=risk&band={band}")),
+            href: Some(at(&state, &format!("/findings?sort=risk&band={band}"))),
         })
         .collect();
     let trend: Vec<(String, usize, usize)> = o
@@ -789,7 +803,8 @@ async fn triage_form(
         .await;
     match done {
         Ok(_) => {
-            let mut r = Redirect::to(&format!("/findings/{id}?done=1")).into_response();
+            let mut r =
+                Redirect::to(&at(&state, &format!("/findings/{id}?done=1"))).into_response();
             *r.status_mut() = StatusCode::SEE_OTHER;
             r
         }

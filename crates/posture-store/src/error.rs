@@ -38,6 +38,28 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database could not write for want of disk space: SQLite's `SQLITE_FULL`,
+    /// or its shared-memory file failing to grow (`SQLITE_IOERR_SHMSIZE`, "disk I/O error
+    /// 4874", which follows a full disk in WAL mode); PostgreSQL's SQLSTATE 53100
+    /// (`disk_full`) or "No space left on device".
+    pub fn is_disk_full(&self) -> bool {
+        const SQLITE_IOERR_SHMSIZE: std::ffi::c_int = 4874;
+        let StoreError::Database { source, .. } = self else {
+            return false;
+        };
+        if let Some(rusqlite::Error::SqliteFailure(f, _)) = source.downcast_ref::<rusqlite::Error>()
+        {
+            return f.code == rusqlite::ErrorCode::DiskFull
+                || f.extended_code == SQLITE_IOERR_SHMSIZE;
+        }
+        if let Some(PgMessage(m)) = source.downcast_ref::<PgMessage>() {
+            return m.contains("(SQLSTATE 53100)") || m.contains("No space left on device");
+        }
+        false
+    }
+}
+
 /// A PostgreSQL error as one readable message: the server's severity, message, detail and
 /// SQLSTATE when the server answered, the client's description otherwise.
 #[derive(Debug, thiserror::Error)]
@@ -73,4 +95,33 @@ pub(crate) fn pg_message(e: &postgres::Error) -> String {
         source = s.source();
     }
     m
+}
+
+#[cfg(test)]
+mod disk_full_tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_recognised_on_both_back_ends() {
+        let full = |code: std::ffi::c_int| StoreError::Database {
+            context: "ingesting",
+            source: Box::new(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            )),
+        };
+        assert!(full(rusqlite::ffi::SQLITE_FULL).is_disk_full());
+        assert!(full(4874).is_disk_full(), "SQLITE_IOERR_SHMSIZE");
+        assert!(!full(rusqlite::ffi::SQLITE_BUSY).is_disk_full());
+        let pg = |m: &str| StoreError::Database {
+            context: "ingesting",
+            source: Box::new(PgMessage(m.to_string())),
+        };
+        assert!(
+            pg("ERROR: could not extend file \"base/1/2\": No space left on device (SQLSTATE 53100)")
+                .is_disk_full()
+        );
+        assert!(!pg("ERROR: deadlock detected (SQLSTATE 40P01)").is_disk_full());
+        assert!(!StoreError::NotFound("x".into()).is_disk_full());
+    }
 }

@@ -167,6 +167,12 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
     /// reading a token is good while the token stays the same. Compare for equality only.
     fn data_version(&self) -> Result<String, StoreError>;
 
+    /// Whether the database answers and its schema is the one this build knows (the server's
+    /// readiness probe): an error says which is not so.
+    fn ready(&self) -> Result<(), StoreError> {
+        self.data_version().map(|_| ())
+    }
+
     /// The integrations' storage (outbox, Jira links, conflicts), when this back end has it.
     fn integrations(&self) -> Option<&dyn IntegrationStore> {
         None
@@ -196,6 +202,21 @@ pub fn display_location(location: &str) -> String {
 /// Whether a `--database` value names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// [`open_with_access`] with at most `pool_size` connections in each PostgreSQL pool (one
+/// for ingests, one for every other call); `None` keeps the default. SQLite ignores it.
+pub fn open_with_access_pool(
+    location: &str,
+    pool_size: Option<usize>,
+) -> Result<Box<dyn AccessStore>, StoreError> {
+    if is_postgres_url(location) {
+        return Ok(Box::new(PostgresStore::open_with_pool_size(
+            location,
+            pool_size.unwrap_or(DEFAULT_POOL_SIZE),
+        )?));
+    }
+    Ok(Box::new(SqliteStore::open(location)?))
 }
 
 /// Opens the store a `--database` value names with access control (the server's handle):

@@ -111,20 +111,95 @@ pub enum Command {
     Token(TokenCommand),
 }
 
+/// `posture serve`'s options; each can also come from the environment variable it names, so
+/// that a container or a unit file configures the server without a command line.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "POSTURE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// The address people and notifications reach the server at (`https://posture.example/`,
+    /// or with a path, `https://tools.example/posture/`, to serve under that sub-path). An
+    /// https:// base URL marks cookies Secure.
+    #[arg(long, env = "POSTURE_BASE_URL")]
+    pub base_url: Option<String>,
     /// Refuse uploads larger than this many bytes (413).
-    #[arg(long, default_value_t = posture_server::DEFAULT_MAX_UPLOAD_BYTES)]
+    #[arg(long, env = "POSTURE_MAX_UPLOAD_SIZE", default_value_t = posture_server::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_size: u64,
+    /// Uploads taken at once; beyond, 429 with Retry-After (each upload may hold a few times
+    /// its size in memory while it is parsed).
+    #[arg(long, env = "POSTURE_MAX_CONCURRENT_UPLOADS", default_value_t = posture_server::DEFAULT_MAX_CONCURRENT_UPLOADS)]
+    pub max_concurrent_uploads: usize,
+    /// Connections served at once; beyond, 503 with Retry-After and the connection closed.
+    #[arg(long, env = "POSTURE_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// The longest wait for a request's head, and the longest a kept-alive connection may
+    /// stay idle (e.g. 30s, 500ms, 2m).
+    #[arg(long, env = "POSTURE_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// The longest a request body may send nothing (a stalled upload is refused).
+    #[arg(long, env = "POSTURE_BODY_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish before the
+    /// server exits anyway.
+    #[arg(long, env = "POSTURE_SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = parse_duration)]
+    pub shutdown_timeout: std::time::Duration,
     /// How long a dashboard sign-in lasts.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, env = "POSTURE_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: i64,
-    /// Mark cookies Secure (when served behind HTTPS).
-    #[arg(long)]
+    /// Mark cookies Secure (when served behind HTTPS; implied by an https:// --base-url).
+    #[arg(long, env = "POSTURE_SECURE_COOKIES", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
     pub secure_cookies: bool,
+    /// A proxy (address or CIDR network) whose X-Forwarded-For and X-Forwarded-Proto are
+    /// believed, so that the audit log records the client rather than the proxy. Repeat it,
+    /// or give a comma-separated list in the environment.
+    #[arg(long = "trusted-proxy", env = "POSTURE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxies: Vec<posture_server::ops::Cidr>,
+    /// Require `Authorization: Bearer <this>` on /metrics (otherwise /metrics is open: keep
+    /// it on the internal network).
+    #[arg(long, env = "POSTURE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// PostgreSQL: connections in each of the server's two pools (ingests, everything else).
+    #[arg(long, env = "POSTURE_POOL_SIZE", default_value_t = posture_store::DEFAULT_POOL_SIZE)]
+    pub pool_size: usize,
+    /// The log's format on stderr: text, or json (one object per line). `POSTURE_LOG` filters
+    /// it (`info` by default; e.g. `warn`, or `posture::request=off` for no request lines).
+    #[arg(long, env = "POSTURE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The server log's format.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn parse_cidr(text: &str) -> Result<posture_server::ops::Cidr, String> {
+    text.parse()
+}
+
+/// `30s`, `500ms`, `2m`, `1h`, or a number of seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 500ms, 2m)"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        other => return Err(format!("`{text}`: unknown unit `{other}` (ms, s, m or h)")),
+    };
+    if !(seconds > 0.0 && seconds < 1e9) {
+        return Err(format!("`{text}`: a duration is positive"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +272,23 @@ pub struct DemoArgs {
     /// Where to serve the dashboard.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+}
+
+#[cfg(test)]
+mod serve_args_tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let d = |t| parse_duration(t).map(|d| d.as_millis());
+        assert_eq!(d("30s"), Ok(30_000));
+        assert_eq!(d("500ms"), Ok(500));
+        assert_eq!(d("2m"), Ok(120_000));
+        assert_eq!(d("1.5"), Ok(1_500));
+        assert!(d("soon").is_err());
+        assert!(d("0s").is_err());
+        assert!(d("3 weeks").is_err());
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -203,6 +203,7 @@ fn serve_dashboard(
         Some(config),
         listen,
         posture_server::ServerSettings::default(),
+        crate::cli::LogFormat::Text,
         |addr| {
             println!("\nThe dashboard is served on http://{addr}/");
             println!("Sign in with this admin token (shown only this once):\n  {token}");

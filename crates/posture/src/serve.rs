@@ -1,7 +1,7 @@
 //! `posture serve` and `posture token`: start the server (printing a bootstrap admin token
 //! when no token exists), and create, list or revoke API tokens from the command line.
 
-use crate::cli::{OutputFormat, ServeArgs, TokenCommand, TokenCreateArgs};
+use crate::cli::{LogFormat, OutputFormat, ServeArgs, TokenCommand, TokenCreateArgs};
 use crate::output;
 use anyhow::Context;
 use posture_app::{Clock, SystemClock};
@@ -12,7 +12,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub fn open_access_store(database: &str) -> anyhow::Result<Arc<dyn AccessStore>> {
-    let store = posture_store::open_with_access(database).with_context(|| {
+    open_access_store_pooled(database, None)
+}
+
+/// [`open_access_store`] with the PostgreSQL pools' size (`--pool-size`).
+fn open_access_store_pooled(
+    database: &str,
+    pool_size: Option<usize>,
+) -> anyhow::Result<Arc<dyn AccessStore>> {
+    let store = posture_store::open_with_access_pool(database, pool_size).with_context(|| {
         format!(
             "cannot open the database {}",
             posture_store::display_location(database)
@@ -21,18 +29,26 @@ pub fn open_access_store(database: &str) -> anyhow::Result<Arc<dyn AccessStore>>
     Ok(Arc::from(store))
 }
 
-/// The server's log on stderr: `POSTURE_LOG` filters it (`info` unless set, e.g.
-/// `POSTURE_LOG=debug` or `POSTURE_LOG=posture_server=warn`). A 500's cause is logged there
-/// under the error id its answer gives.
-fn init_logging() {
+/// The server's log on stderr, as text or JSON lines: `POSTURE_LOG` filters it (`info`
+/// unless set, e.g. `POSTURE_LOG=debug` or `POSTURE_LOG=posture::request=off`). Each request
+/// is one line (target `posture::request`); a 500's cause is logged under its request id.
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("POSTURE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second server in one process (tests) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
+        .with_ansi(false);
+    // A second server in one process (tests) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 /// Starts the server on `listen` over an opened store; `banner` runs once it listens.
@@ -41,9 +57,10 @@ pub fn run_server(
     config: Option<&Path>,
     listen: &str,
     settings: ServerSettings,
+    log_format: LogFormat,
     banner: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    init_logging();
+    init_logging(log_format);
     let portfolio = crate::risk::load(config)?;
     let state = AppState::new(store, portfolio, settings, Arc::new(SystemClock))?;
     posture_server::run(listen, state, banner)?;
@@ -51,7 +68,16 @@ pub fn run_server(
 }
 
 pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Result<ExitCode> {
-    let store = open_access_store(database)?;
+    let base_path = match &a.base_url {
+        Some(url) => posture_server::base_path_of(url.trim())
+            .map_err(|e| anyhow::anyhow!("--base-url (POSTURE_BASE_URL) {e}"))?,
+        None => String::new(),
+    };
+    let https_base = a
+        .base_url
+        .as_deref()
+        .is_some_and(|u| u.trim().starts_with("https://"));
+    let store = open_access_store_pooled(database, Some(a.pool_size))?;
     // The server takes uploads: without the installation's secret key (or with another key
     // than the database's) it would refuse each one, so it refuses to start (fail closed).
     store
@@ -61,12 +87,36 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
     let settings = ServerSettings {
         max_upload_bytes: a.max_upload_size,
         session_hours: a.session_hours,
-        secure_cookies: a.secure_cookies,
+        secure_cookies: a.secure_cookies || https_base,
+        base_path: base_path.clone(),
+        trusted_proxies: a.trusted_proxies.clone(),
+        metrics_token: a
+            .metrics_token
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .map(posture_server::Secret),
+        max_concurrent_uploads: a.max_concurrent_uploads.max(1),
+        limits: posture_server::ops::Limits {
+            max_connections: a.max_connections.max(1),
+            header_timeout: a.header_timeout,
+            body_timeout: a.body_timeout,
+            shutdown_timeout: a.shutdown_timeout,
+        },
     };
-    run_server(store, config, &a.listen, settings, |addr| {
+    let shown_database = posture_store::display_location(database);
+    let base_url = a.base_url.clone();
+    run_server(store, config, &a.listen, settings, a.log_format, |addr| {
+        let root = match &base_url {
+            Some(url) => url.trim().trim_end_matches('/').to_string(),
+            None => format!("http://{addr}{base_path}"),
+        };
+        tracing::info!(
+            target: "posture::server",
+            listen = %addr, database = %shown_database, base = %root,
+            "serving"
+        );
         println!(
-            "Posture is serving {} on http://{addr}/ (dashboard) and http://{addr}/api/v1 (API; OpenAPI at /api/v1/openapi.json)",
-            posture_store::display_location(database)
+            "Posture is serving {shown_database} on {root}/ (dashboard) and {root}/api/v1 (API; OpenAPI at /api/v1/openapi.json); probes at /healthz and /readyz, metrics at /metrics"
         );
         if let Some(token) = &bootstrap {
             println!(
@@ -74,7 +124,7 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
             );
             println!("  {token}");
             println!(
-                "Sign in at http://{addr}/login with it, and create others with `posture token create`."
+                "Sign in at {root}/login with it, and create others with `posture token create`."
             );
         }
         println!("Press Ctrl-C to stop.");

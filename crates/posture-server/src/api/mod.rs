@@ -60,8 +60,12 @@ impl Caller {
     }
 }
 
-/// The client's address as the server saw it.
+/// The client's address: the connection's peer, or the address a trusted proxy forwarded
+/// (`--trusted-proxy`, see [`crate::ops::client_address`]).
 pub fn client_of(parts: &Parts) -> Option<String> {
+    if let Some(client) = parts.extensions.get::<crate::ops::ClientAddr>() {
+        return client.ip.map(|ip| ip.to_string());
+    }
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -95,6 +99,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the token is unknown, expired or revoked".into())
             })?;
+        crate::ops::note_caller(principal.token_id, &principal.user);
         Ok(Caller { principal, client })
     }
 }

@@ -336,7 +336,10 @@ pub(crate) fn ingest_upload(
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let asset = request.asset.clone();
     let branch = request.branch.clone();
-    let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &sources, request)?;
+    let started = std::time::Instant::now();
+    let ingested = posture_app::ingest(s.store.as_ref(), &sources, request);
+    s.metrics.record_ingest_result(&ingested, size, started.elapsed());
+    let (outcome, reports) = ingested?;
     let total = outcome.total();
     let mut detail = serde_json::json!({
         "report": names.join(", "), "reports": names, "bytes": size,

@@ -24,6 +24,7 @@ mod risk;
 mod runtime;
 mod schema;
 mod summary;
+pub mod tls;
 mod workflow;
 
 use crate::IntegrationStore;
@@ -122,19 +123,35 @@ impl PostgresStore {
     /// [`PostgresStore::open`] with at most `max_connections` connections in each pool (one
     /// for ingests, one for everything else).
     pub fn open_with_pool_size(url: &str, max_connections: usize) -> Result<Self, StoreError> {
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+        let invalid = |e: StoreError| match e {
+            StoreError::Invalid(why) => StoreError::Invalid(format!("{}: {why}", redact_url(url))),
+            other => other,
+        };
+        // TLS parameters (sslmode, sslrootcert) are ours to read: the driver knows only
+        // disable/prefer/require and no CA file.
+        let tls = tls::split_url(url, |k| std::env::var(k).ok()).map_err(invalid)?;
+        let connector = tls::connector(&tls).map_err(invalid)?;
+        let config: postgres::Config = tls.url.parse().map_err(|e: postgres::Error| {
             StoreError::Invalid(format!(
-                "{} is not a PostgreSQL connection URL: {e}",
-                redact_url(url)
+                "{} is not a PostgreSQL connection URL: {}",
+                redact_url(url),
+                // the driver's message may quote the URL's parts; never its password
+                redact_url(&e.to_string())
             ))
         })?;
         let mut config = config;
+        config.ssl_mode(tls::driver_mode(tls.mode));
         if config.get_application_name().is_none() {
             config.application_name("posture");
         }
         let store = PostgresStore {
-            pool: Pool::new(config.clone(), redact_url(url), max_connections.max(1)),
-            ingest_pool: Pool::new(config, redact_url(url), max_connections.max(1)),
+            pool: Pool::new(
+                config.clone(),
+                connector.clone(),
+                redact_url(url),
+                max_connections.max(1),
+            ),
+            ingest_pool: Pool::new(config, connector, redact_url(url), max_connections.max(1)),
             turns: AssetTurns::default(),
             given_key: std::sync::OnceLock::new(),
             secret_key: std::sync::OnceLock::new(),
@@ -153,28 +170,35 @@ const ANALYZE_AFTER_ROWS: usize = 10_000;
 /// The URL with its password hidden, for messages (in the user part and in a `password=`
 /// parameter).
 pub(crate) fn redact_url(url: &str) -> String {
-    let url = match url.find("password=") {
-        Some(i) => {
-            let end = url[i..].find('&').map_or(url.len(), |e| i + e);
-            format!("{}password=***{}", &url[..i], &url[end..])
-        }
-        None => url.to_string(),
-    };
-    let url = url.as_str();
+    // `password=...` parameters (the URL's query, or a key=value connection string).
+    let mut url = url.to_string();
+    let mut from = 0;
+    while let Some(i) = url[from..].find("password=").map(|i| from + i) {
+        let start = i + "password=".len();
+        let end = url[start..]
+            .find(['&', ' '])
+            .map_or(url.len(), |e| start + e);
+        url.replace_range(start..end, "***");
+        from = start + 3;
+    }
     let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
+        return url;
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match (authority.rfind('@'), authority.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
+    // The user information ends at the LAST `@` before the query: a password may hold `/`,
+    // `?`, `:` or `@` that its writer did not percent-encode.
+    let query = rest.find('?').unwrap_or(rest.len());
+    let Some(at) = rest[..query].rfind('@') else {
+        return url;
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
             "{}{}:***{}",
             &url[..scheme_end + 3],
-            &authority[..colon],
+            &rest[..colon],
             &rest[at..]
         ),
-        _ => url.to_string(),
+        None => url,
     }
 }
 
@@ -408,6 +432,23 @@ impl Store for PostgresStore {
         summary::finding_summary(&mut client, query)
     }
 
+    fn ready(&self) -> Result<(), StoreError> {
+        let mut client = self.pool.get()?;
+        let e = StoreError::pg("reading the schema version");
+        let version: i64 = client
+            .query_one("SELECT version FROM posture_schema", &[])
+            .map_err(e)?
+            .try_get(0)
+            .map_err(e)?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version != known {
+            return Err(StoreError::Unsupported(format!(
+                "the database's schema is version {version}, this build's is {known}"
+            )));
+        }
+        Ok(())
+    }
+
     fn data_version(&self) -> Result<String, StoreError> {
         let mut client = self.pool.get()?;
         summary::data_version(&mut client)
@@ -497,6 +538,19 @@ mod tests {
         assert_eq!(
             redact_url("postgresql://h/db?user=a&password=s3cret&sslmode=require"),
             "postgresql://h/db?user=a&password=***&sslmode=require"
+        );
+        // Passwords that were not percent-encoded, and key=value strings.
+        assert_eq!(
+            redact_url("postgres://app:pa/ss@db/posture"),
+            "postgres://app:***@db/posture"
+        );
+        assert_eq!(
+            redact_url("postgres://app:p@ss?w:rd@db:5432/posture?sslmode=require"),
+            "postgres://app:***@db:5432/posture?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("host=db user=app password=s3cret dbname=x"),
+            "host=db user=app password=*** dbname=x"
         );
     }
 

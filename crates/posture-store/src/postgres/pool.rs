@@ -10,17 +10,25 @@
 //! (the driver's `Transaction` rolls back when dropped).
 
 use crate::StoreError;
-use postgres::{Client, Config, NoTls};
+use super::tls::MakeRustls;
+use postgres::{Client, Config};
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a caller waits for a free connection before giving up.
 const WAIT: Duration = Duration::from_secs(60);
 
+/// A connection idle at least this long is checked (an empty query) before it is lent.
+const CHECK_IDLE_AFTER: Duration = Duration::from_millis(500);
+
+/// How long that check may take before the connection is taken for dead.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub(crate) struct Pool {
     config: Config,
+    tls: MakeRustls,
     /// The URL without its password, for messages.
     name: String,
     max: usize,
@@ -29,7 +37,8 @@ pub(crate) struct Pool {
 }
 
 struct State {
-    idle: Vec<Client>,
+    /// Idle connections, with when each was given back.
+    idle: Vec<(Client, Instant)>,
     /// Connections open now, idle or lent.
     open: usize,
     /// Tickets of the callers waiting for a connection, oldest first: only the oldest may
@@ -43,9 +52,10 @@ fn poisoned<T>(_: T) -> StoreError {
 }
 
 impl Pool {
-    pub(crate) fn new(config: Config, name: String, max: usize) -> Self {
+    pub(crate) fn new(config: Config, tls: MakeRustls, name: String, max: usize) -> Self {
         Pool {
             config,
+            tls,
             name,
             max,
             state: Mutex::new(State {
@@ -72,7 +82,7 @@ impl Pool {
         state.queue.push_back(ticket);
         loop {
             if state.queue.front() == Some(&ticket) {
-                while let Some(client) = state.idle.pop() {
+                while let Some((mut client, since)) = state.idle.pop() {
                     if client.is_closed() {
                         state.open = state.open.saturating_sub(1);
                         continue;
@@ -81,6 +91,15 @@ impl Pool {
                     drop(state);
                     // the next in line may find another idle connection
                     self.freed.notify_all();
+                    // A connection idle for a while may have been closed by the server (a
+                    // restart, a fail-over, pg_terminate_backend, a proxy's idle timeout)
+                    // without the client knowing: check it with an empty query, and open a
+                    // fresh one in its place rather than failing the caller's request.
+                    if since.elapsed() >= CHECK_IDLE_AFTER && client.is_valid(CHECK_TIMEOUT).is_err()
+                    {
+                        drop(client);
+                        return self.connect();
+                    }
                     return Ok(PooledClient {
                         client: Some(client),
                         pool: self,
@@ -116,7 +135,7 @@ impl Pool {
 
     /// Opens a connection counted in `open` already.
     fn connect(&self) -> Result<PooledClient<'_>, StoreError> {
-        match self.config.connect(NoTls) {
+        match self.config.connect(self.tls.clone()) {
             Ok(client) => Ok(PooledClient {
                 client: Some(client),
                 pool: self,
@@ -145,7 +164,7 @@ impl Pool {
         if client.is_closed() {
             state.open = state.open.saturating_sub(1);
         } else {
-            state.idle.push(client);
+            state.idle.push((client, Instant::now()));
         }
         drop(state);
         // wake everyone: only the oldest waiter may take it, and it must be woken
@@ -193,7 +212,9 @@ mod tests {
             return;
         };
         let config: Config = db.location().parse().expect("url");
-        let pool = Pool::new(config, "test".into(), 1);
+        let settings = crate::postgres::tls::split_url(db.location(), |_| None).expect("url");
+        let tls = crate::postgres::tls::connector(&settings).expect("tls");
+        let pool = Pool::new(config, tls, "test".into(), 1);
         let held = pool.get().expect("first connection");
         let order = Mutex::new(Vec::new());
         let queued = |n: usize| {

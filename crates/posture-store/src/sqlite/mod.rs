@@ -436,6 +436,23 @@ impl Store for SqliteStore {
         self.read(|conn| sql::summary::finding_summary(&mut &*conn, query))
     }
 
+    fn ready(&self) -> Result<(), StoreError> {
+        // A connection of its own: the writer may be held by a long ingest, and a probe must
+        // not wait for it.
+        let version = if is_private(&self.path) {
+            user_version(&*self.lock()?)?
+        } else {
+            user_version(&open_reader(&self.path)?)?
+        };
+        let known = schema::MIGRATIONS.len() as i64;
+        if version != known {
+            return Err(StoreError::Unsupported(format!(
+                "the database's schema is version {version}, this build's is {known}"
+            )));
+        }
+        Ok(())
+    }
+
     fn data_version(&self) -> Result<String, StoreError> {
         if is_private(&self.path) {
             // One connection sees everything: its own change count is the version.
