@@ -117,6 +117,14 @@ pub fn base_path_of(base_url: &str) -> Result<String, String> {
         ));
     }
     let path = path.trim_end_matches('/');
+    if let Some(c) = path
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~%/".contains(*c)))
+    {
+        return Err(format!(
+            "`{base_url}`: the base URL's path may hold letters, digits and -._~%/ only, not `{c}`"
+        ));
+    }
     if path
         .split('/')
         .skip(1)
@@ -217,6 +225,26 @@ impl Shared {
                 "the server's policy cannot be read: {e}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod base_path_tests {
+    use super::base_path_of;
+
+    #[test]
+    fn the_base_url_gives_the_sub_path() {
+        assert_eq!(base_path_of("https://posture.example"), Ok(String::new()));
+        assert_eq!(base_path_of("https://posture.example/"), Ok(String::new()));
+        assert_eq!(
+            base_path_of("https://tools.example/sec/posture/"),
+            Ok("/sec/posture".into())
+        );
+        assert!(base_path_of("tools.example/posture").is_err());
+        assert!(base_path_of("https://x.example/a//b").is_err());
+        assert!(base_path_of("https://x.example/a/../b").is_err());
+        assert!(base_path_of("https://x.example/p?x=1").is_err());
+        assert!(base_path_of("https://x.example/p\"onmouseover=").is_err());
     }
 }
 

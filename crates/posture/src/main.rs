@@ -33,7 +33,18 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            let message = format!("{err:#}");
+            // Each cause once: an error whose message already quotes its source (the store's
+            // "database error while ...: <source>") is not followed by that source again.
+            let mut message = String::new();
+            for cause in err.chain() {
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    if !message.is_empty() {
+                        message.push_str(": ");
+                    }
+                    message.push_str(&text);
+                }
+            }
             // Configuration errors come rendered rustc-style, with their own `error[...]`.
             if message.starts_with("error[") {
                 eprintln!("{message}");

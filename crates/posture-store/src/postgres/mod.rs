@@ -123,14 +123,10 @@ impl PostgresStore {
     /// [`PostgresStore::open`] with at most `max_connections` connections in each pool (one
     /// for ingests, one for everything else).
     pub fn open_with_pool_size(url: &str, max_connections: usize) -> Result<Self, StoreError> {
-        let invalid = |e: StoreError| match e {
-            StoreError::Invalid(why) => StoreError::Invalid(format!("{}: {why}", redact_url(url))),
-            other => other,
-        };
         // TLS parameters (sslmode, sslrootcert) are ours to read: the driver knows only
         // disable/prefer/require and no CA file.
-        let tls = tls::split_url(url, |k| std::env::var(k).ok()).map_err(invalid)?;
-        let connector = tls::connector(&tls).map_err(invalid)?;
+        let tls = tls::split_url(url, |k| std::env::var(k).ok())?;
+        let connector = tls::connector(&tls)?;
         let config: postgres::Config = tls.url.parse().map_err(|e: postgres::Error| {
             StoreError::Invalid(format!(
                 "{} is not a PostgreSQL connection URL: {}",
@@ -185,10 +181,10 @@ pub(crate) fn redact_url(url: &str) -> String {
         return url;
     };
     let rest = &url[scheme_end + 3..];
-    // The user information ends at the LAST `@` before the query: a password may hold `/`,
-    // `?`, `:` or `@` that its writer did not percent-encode.
-    let query = rest.find('?').unwrap_or(rest.len());
-    let Some(at) = rest[..query].rfind('@') else {
+    // The user information ends at an `@`; the driver takes the first, but a password may
+    // hold `/`, `?`, `:` or `@` that its writer did not percent-encode: everything up to the
+    // last `@` is hidden (too much, at worst, never too little).
+    let Some(at) = rest.rfind('@') else {
         return url;
     };
     match rest[..at].find(':') {
