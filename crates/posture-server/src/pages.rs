@@ -56,7 +56,10 @@ mod tests {
             .get_template("error.html")
             .and_then(|t| t.render(minijinja::context! { status => 404, message => "x" }))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(html.contains("href=\"/posture/static/style.css\""), "{html}");
+        assert!(
+            html.contains("href=\"/posture/static/style.css\""),
+            "{html}"
+        );
         assert!(html.contains("href=\"/posture/\""), "{html}");
         assert!(!html.contains("href=\"/static"), "{html}");
     }

@@ -106,6 +106,9 @@ pub enum Command {
     /// Serve the REST API (/api/v1, bearer tokens) and the web dashboard. On a first start
     /// (no token yet) an admin token is created and printed once.
     Serve(ServeArgs),
+    /// Ask a running server whether it is up (`GET /healthz`): exit 0 when it answers 200, 1
+    /// otherwise. For container health checks, where no curl is at hand.
+    Healthcheck(HealthcheckArgs),
     /// API tokens: create one (printed once; stored only as a hash), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -166,6 +169,20 @@ pub struct ServeArgs {
     /// it (`info` by default; e.g. `warn`, or `posture::request=off` for no request lines).
     #[arg(long, env = "POSTURE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The probe's URL [default: /healthz on POSTURE_LISTEN's port, under POSTURE_BASE_URL's
+    /// path].
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Ask /readyz (the database answers, the schema is current) instead.
+    #[arg(long)]
+    pub ready: bool,
+    /// Give up after this long.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 /// The server log's format.

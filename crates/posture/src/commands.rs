@@ -15,6 +15,9 @@ use std::process::ExitCode;
 pub const DEFAULT_DATABASE: &str = "posture.db";
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Healthcheck(a) = cli.command {
+        return crate::serve::healthcheck(a);
+    }
     if let Command::Demo(a) = cli.command {
         return crate::demo::run(
             cli.database.as_deref().unwrap_or("posture-demo.db"),
@@ -50,7 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jira(c) => crate::integrations::jira(database, config, c),
         Command::Serve(a) => crate::serve::serve(database, config, a),
         Command::Token(c) => crate::serve::token(database, c),
-        Command::Demo(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::Healthcheck(_) => unreachable!("handled above"),
     }
 }
 

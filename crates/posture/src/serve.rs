@@ -1,7 +1,9 @@
 //! `posture serve` and `posture token`: start the server (printing a bootstrap admin token
 //! when no token exists), and create, list or revoke API tokens from the command line.
 
-use crate::cli::{LogFormat, OutputFormat, ServeArgs, TokenCommand, TokenCreateArgs};
+use crate::cli::{
+    HealthcheckArgs, LogFormat, OutputFormat, ServeArgs, TokenCommand, TokenCreateArgs,
+};
 use crate::output;
 use anyhow::Context;
 use posture_app::{Clock, SystemClock};
@@ -130,6 +132,71 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
         println!("Press Ctrl-C to stop.");
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `posture healthcheck`: GET the probe over plain HTTP (the server's own port, inside its
+/// container or host); 0 when it answers 200, 1 otherwise.
+pub fn healthcheck(a: HealthcheckArgs) -> anyhow::Result<ExitCode> {
+    use std::io::{Read, Write};
+    let probe = if a.ready { "/readyz" } else { "/healthz" };
+    let url = match a.url {
+        Some(url) => url,
+        None => {
+            let listen =
+                std::env::var("POSTURE_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
+            let port = listen
+                .rsplit_once(':')
+                .map(|(_, p)| p.to_string())
+                .ok_or_else(|| anyhow::anyhow!("POSTURE_LISTEN `{listen}` has no port"))?;
+            let base = match std::env::var("POSTURE_BASE_URL") {
+                Ok(u) if !u.trim().is_empty() => posture_server::base_path_of(u.trim())
+                    .map_err(|e| anyhow::anyhow!("POSTURE_BASE_URL {e}"))?,
+                _ => String::new(),
+            };
+            format!("http://127.0.0.1:{port}{base}{probe}")
+        }
+    };
+    let rest = url.strip_prefix("http://").ok_or_else(|| {
+        anyhow::anyhow!("--url `{url}`: a plain http:// URL (the server's own port)")
+    })?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let answer = (|| -> std::io::Result<String> {
+        use std::net::ToSocketAddrs;
+        let addr = host
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::other("no address"))?;
+        let mut s = std::net::TcpStream::connect_timeout(&addr, a.timeout)?;
+        s.set_read_timeout(Some(a.timeout))?;
+        s.set_write_timeout(Some(a.timeout))?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nUser-Agent: posture-healthcheck\r\n\r\n"
+        )?;
+        let mut head = [0u8; 64];
+        let n = s.read(&mut head)?;
+        Ok(String::from_utf8_lossy(&head[..n]).to_string())
+    })();
+    match answer {
+        Ok(head) if head.split_whitespace().nth(1) == Some("200") => {
+            println!("{url}: 200");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(head) => {
+            eprintln!(
+                "{url}: {}",
+                head.lines().next().unwrap_or("no answer").trim()
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => {
+            eprintln!("{url}: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn parse_expiry(text: Option<&str>) -> anyhow::Result<Option<posture_model::Timestamp>> {

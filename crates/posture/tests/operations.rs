@@ -228,7 +228,10 @@ fn probes_metrics_and_request_logs_from_an_environment_configured_server(b: &Tes
 
     // Probes: no token needed.
     let health = get(&base, "/healthz", None);
-    assert_eq!((health.status, health.body.as_str()), (200, r#"{"status":"ok"}"#));
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (200, r#"{"status":"ok"}"#)
+    );
     let ready = get(&base, "/readyz", None);
     assert_eq!(ready.status, 200, "{}", ready.body);
     assert!(ready.body.contains(r#""status":"ready""#), "{}", ready.body);
@@ -244,7 +247,10 @@ fn probes_metrics_and_request_logs_from_an_environment_configured_server(b: &Tes
         &base,
         "POST",
         "/api/v1/scans?asset=payments-api&format=gitleaks-json&name=gitleaks.json",
-        &[("Authorization", &auth), ("X-Request-Id", "ci-run-42.upload")],
+        &[
+            ("Authorization", &auth),
+            ("X-Request-Id", "ci-run-42.upload"),
+        ],
         GITLEAKS,
     );
     assert_eq!(upload.status, 200, "{}", upload.body);
@@ -255,7 +261,11 @@ fn probes_metrics_and_request_logs_from_an_environment_configured_server(b: &Tes
     );
     let generated = get(&base, "/healthz", None);
     let id = generated.header("x-request-id").unwrap_or_default();
-    assert_eq!(id.len(), 32, "an id is made when the client sends none: {id}");
+    assert_eq!(
+        id.len(),
+        32,
+        "an id is made when the client sends none: {id}"
+    );
     let forged = request(&base, "GET", "/healthz", &[("X-Request-Id", "a b<c>")], b"");
     assert_ne!(forged.header("x-request-id"), Some("a b<c>"));
 
@@ -301,12 +311,19 @@ fn probes_metrics_and_request_logs_from_an_environment_configured_server(b: &Tes
         m.contains(r#"posture_http_request_duration_seconds_bucket{method="GET",route="/api/v1/findings",le="+Inf"} 2"#),
         "{m}"
     );
-    assert_eq!(series(m, r#"posture_uploads_total{outcome="stored"}"#), Some(1.0), "{m}");
+    assert_eq!(
+        series(m, r#"posture_uploads_total{outcome="stored"}"#),
+        Some(1.0),
+        "{m}"
+    );
     assert_eq!(
         series(m, "posture_upload_bytes_total"),
         Some(GITLEAKS.len() as f64)
     );
-    assert_eq!(series(m, "posture_ingest_duration_seconds_count"), Some(1.0));
+    assert_eq!(
+        series(m, "posture_ingest_duration_seconds_count"),
+        Some(1.0)
+    );
     assert_eq!(
         series(m, r#"posture_findings_ingested_total{change="new"}"#),
         Some(1.0),
@@ -337,7 +354,10 @@ fn probes_metrics_and_request_logs_from_an_environment_configured_server(b: &Tes
     assert_eq!(upload_line["status"], 200);
     assert_eq!(upload_line["user"], "admin");
     assert!(upload_line["token_id"].as_i64().is_some(), "{upload_line}");
-    assert!(upload_line["duration_ms"].as_f64().is_some(), "{upload_line}");
+    assert!(
+        upload_line["duration_ms"].as_f64().is_some(),
+        "{upload_line}"
+    );
     assert_eq!(upload_line["client"], "127.0.0.1");
     assert!(
         requests
@@ -429,7 +449,9 @@ fn a_sub_path_behind_a_trusted_proxy_records_the_client() {
     );
     // The banner names the public address.
     assert!(
-        server.banner.contains("https://tools.example/posture/ (dashboard)"),
+        server
+            .banner
+            .contains("https://tools.example/posture/ (dashboard)"),
         "{}",
         server.banner
     );
@@ -531,9 +553,16 @@ fn uploads_and_connections_beyond_the_caps_are_told_to_retry() {
         GITLEAKS,
     );
     assert_eq!(second.status, 429, "{}", second.body);
-    assert!(second.header("retry-after").is_some(), "{:?}", second.headers);
+    assert!(
+        second.header("retry-after").is_some(),
+        "{:?}",
+        second.headers
+    );
     assert!(second.body.contains("too_many_requests"), "{}", second.body);
-    assert_eq!(get(&server.base, "/api/v1/findings", Some(&admin)).status, 200);
+    assert_eq!(
+        get(&server.base, "/api/v1/findings", Some(&admin)).status,
+        200
+    );
     // The slow upload completes and is stored.
     slow.write_all(&GITLEAKS[10..])
         .unwrap_or_else(|e| panic!("{e}"));
@@ -560,7 +589,11 @@ fn uploads_and_connections_beyond_the_caps_are_told_to_retry() {
     drop(idle);
     std::thread::sleep(Duration::from_millis(300));
     let metrics = get(&server.base, "/metrics", None).body;
-    assert_eq!(series(&metrics, "posture_uploads_refused_total"), Some(1.0), "{metrics}");
+    assert_eq!(
+        series(&metrics, "posture_uploads_refused_total"),
+        Some(1.0),
+        "{metrics}"
+    );
     assert!(
         series(&metrics, "posture_connections_refused_total").is_some_and(|n| n >= 1.0),
         "{metrics}"
@@ -607,7 +640,10 @@ fn idle_and_half_sent_requests_time_out_and_never_hold_up_shutdown() {
     let db = TestBackend::sqlite();
     let mut server = start(
         db.location(),
-        &[("POSTURE_SHUTDOWN_TIMEOUT", "2s"), ("POSTURE_HEADER_TIMEOUT", "5m")],
+        &[
+            ("POSTURE_SHUTDOWN_TIMEOUT", "2s"),
+            ("POSTURE_HEADER_TIMEOUT", "5m"),
+        ],
         &["--listen", "127.0.0.1:0"],
     );
     let host = host_of(&server.base).to_string();
@@ -654,8 +690,8 @@ fn postgres_over_tls_with_sslmode_require_and_the_verifying_modes() {
             format!("{url}?{params}")
         }
     };
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut admin =
+        postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| panic!("{e}"));
     let ssl_on: String = admin
         .query_one("SHOW ssl", &[])
         .and_then(|r| r.try_get(0))
@@ -674,7 +710,10 @@ fn postgres_over_tls_with_sslmode_require_and_the_verifying_modes() {
     let server = start(&require, &[], &["--listen", "127.0.0.1:0"]);
     let token = bootstrap_token(&server);
     assert_eq!(get(&server.base, "/readyz", None).status, 200);
-    assert_eq!(get(&server.base, "/api/v1/findings", Some(&token)).status, 200);
+    assert_eq!(
+        get(&server.base, "/api/v1/findings", Some(&token)).status,
+        200
+    );
     let encrypted: i64 = admin
         .query_one(
             "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
@@ -691,7 +730,10 @@ fn postgres_over_tls_with_sslmode_require_and_the_verifying_modes() {
         )
         .and_then(|r| r.try_get(0))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(encrypted >= 1 && plain == 0, "{encrypted} encrypted, {plain} plain");
+    assert!(
+        encrypted >= 1 && plain == 0,
+        "{encrypted} encrypted, {plain} plain"
+    );
 
     // The pool replaces the connections PostgreSQL dropped: no request fails.
     let killed: i64 = admin
@@ -706,7 +748,11 @@ fn postgres_over_tls_with_sslmode_require_and_the_verifying_modes() {
     std::thread::sleep(Duration::from_millis(700));
     for _ in 0..5 {
         let answer = get(&server.base, "/api/v1/findings", Some(&token));
-        assert_eq!(answer.status, 200, "after pg_terminate_backend: {}", answer.body);
+        assert_eq!(
+            answer.status, 200,
+            "after pg_terminate_backend: {}",
+            answer.body
+        );
     }
     assert_eq!(get(&server.base, "/readyz", None).status, 200);
     drop(server);
@@ -714,9 +760,13 @@ fn postgres_over_tls_with_sslmode_require_and_the_verifying_modes() {
     let (code, _, err) = findings_over(&with("sslmode=verify-full"));
     assert_eq!(code, 2);
     assert!(err.contains("sslrootcert"), "{err}");
-    let (code, _, err) = findings_over(&with("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"));
+    let (code, _, err) =
+        findings_over(&with("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"));
     assert_eq!(code, 2);
-    assert!(err.contains("sslrootcert /nonexistent/ca.pem: cannot read the CA file"), "{err}");
+    assert!(
+        err.contains("sslrootcert /nonexistent/ca.pem: cannot read the CA file"),
+        "{err}"
+    );
     let Some(cert) = local_server_certificate() else {
         eprintln!("NOTICE: no snakeoil certificate; verify-ca/verify-full are not tried");
         return;
@@ -753,7 +803,10 @@ fn database_passwords_never_reach_the_output_or_the_log() {
     let url = format!("postgres://posture:{password}@127.0.0.1:1/posture?sslmode=require");
     let (code, out, err) = findings_over(&url);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("postgres://posture:***@127.0.0.1:1/posture"), "{err}");
+    assert!(
+        err.contains("postgres://posture:***@127.0.0.1:1/posture"),
+        "{err}"
+    );
     assert!(!format!("{out}{err}").contains("s3cr"), "{err}");
     let out = clean(&mut Command::new(posture_bin()))
         .args(["--database", &url, "serve", "--listen", "127.0.0.1:0"])
@@ -766,7 +819,10 @@ fn database_passwords_never_reach_the_output_or_the_log() {
     );
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(!all.contains("s3cr"), "{all}");
-    assert!(all.contains("cannot open the database postgres://posture:***@"), "{all}");
+    assert!(
+        all.contains("cannot open the database postgres://posture:***@"),
+        "{all}"
+    );
 
     // A running server (the local PostgreSQL trusts the connection, so any password is
     // accepted) prints and logs its database without the password.
@@ -774,13 +830,23 @@ fn database_passwords_never_reach_the_output_or_the_log() {
         eprintln!("NOTICE: PostgreSQL is not reachable; the running-server half is skipped");
         return;
     };
-    let with_password = db
-        .location()
-        .replacen("postgres://postgres@", &format!("postgres://postgres:{password}@"), 1);
-    assert_ne!(with_password, db.location(), "the test URL has the expected shape");
+    let with_password = db.location().replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{password}@"),
+        1,
+    );
+    assert_ne!(
+        with_password,
+        db.location(),
+        "the test URL has the expected shape"
+    );
     let mut server = start(&with_password, &[], &["--listen", "127.0.0.1:0"]);
     assert_eq!(get(&server.base, "/readyz", None).status, 200);
-    assert!(server.banner.contains("postgres://postgres:***@"), "{}", server.banner);
+    assert!(
+        server.banner.contains("postgres://postgres:***@"),
+        "{}",
+        server.banner
+    );
     server.terminate(Duration::from_secs(30));
     let log = server.log();
     assert!(log.contains("postgres://postgres:***@"), "{log}");

@@ -338,7 +338,8 @@ pub(crate) fn ingest_upload(
     let branch = request.branch.clone();
     let started = std::time::Instant::now();
     let ingested = posture_app::ingest(s.store.as_ref(), &sources, request);
-    s.metrics.record_ingest_result(&ingested, size, started.elapsed());
+    s.metrics
+        .record_ingest_result(&ingested, size, started.elapsed());
     let (outcome, reports) = ingested?;
     let total = outcome.total();
     let mut detail = serde_json::json!({

@@ -198,8 +198,9 @@ pub(crate) fn under_base(
             *request.uri_mut() = uri;
             Ok(request)
         }
-        Err(_) => Err(crate::ApiError::BadRequest("the request's path is malformed".into())
-            .into_response()),
+        Err(_) => Err(
+            crate::ApiError::BadRequest("the request's path is malformed".into()).into_response(),
+        ),
     }
 }
 
@@ -220,7 +221,10 @@ mod tests {
     #[test]
     fn the_base_path_is_taken_off_before_routing() {
         assert_eq!(path_of("/findings?x=1", ""), Ok("/findings?x=1".into()));
-        assert_eq!(path_of("/posture/findings?x=1", "/posture"), Ok("/findings?x=1".into()));
+        assert_eq!(
+            path_of("/posture/findings?x=1", "/posture"),
+            Ok("/findings?x=1".into())
+        );
         assert_eq!(path_of("/posture", "/posture"), Ok("/".into()));
         assert_eq!(path_of("/posture/", "/posture"), Ok("/".into()));
         assert_eq!(path_of("/", "/posture"), Err(303));

@@ -429,11 +429,26 @@ mod tests {
         }
         let mut out = String::new();
         h.render(&mut out, "x", "route=\"/a\"");
-        assert!(out.contains("x_bucket{route=\"/a\",le=\"0.005\"} 1\n"), "{out}");
-        assert!(out.contains("x_bucket{route=\"/a\",le=\"0.025\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{route=\"/a\",le=\"0.5\"} 3\n"), "{out}");
-        assert!(out.contains("x_bucket{route=\"/a\",le=\"120\"} 3\n"), "{out}");
-        assert!(out.contains("x_bucket{route=\"/a\",le=\"+Inf\"} 4\n"), "{out}");
+        assert!(
+            out.contains("x_bucket{route=\"/a\",le=\"0.005\"} 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("x_bucket{route=\"/a\",le=\"0.025\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("x_bucket{route=\"/a\",le=\"0.5\"} 3\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("x_bucket{route=\"/a\",le=\"120\"} 3\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("x_bucket{route=\"/a\",le=\"+Inf\"} 4\n"),
+            "{out}"
+        );
         assert!(out.contains("x_count{route=\"/a\"} 4\n"), "{out}");
     }
 
@@ -454,7 +469,10 @@ mod tests {
             text.contains("posture_http_requests_total{method=\"GET\",route=\"/api/v1/findings/{id}\",status=\"200\"} 2\n"),
             "{text}"
         );
-        assert!(text.contains("posture_http_requests_in_flight 0\n"), "{text}");
+        assert!(
+            text.contains("posture_http_requests_in_flight 0\n"),
+            "{text}"
+        );
         assert!(text.contains("posture_outbox_pending 2\n"), "{text}");
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }

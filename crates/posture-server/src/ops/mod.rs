@@ -466,7 +466,10 @@ mod tests {
         // No trusted proxies configured: the peer.
         let c = client_address(Some(ip("10.0.0.9")), &headers, &[]);
         assert_eq!(c.ip, Some(ip("10.0.0.9")));
-        assert_eq!(parse_forwarded_addr("[2001:db8::1]:443"), Some(ip("2001:db8::1")));
+        assert_eq!(
+            parse_forwarded_addr("[2001:db8::1]:443"),
+            Some(ip("2001:db8::1"))
+        );
         assert_eq!(parse_forwarded_addr("192.0.2.1:80"), Some(ip("192.0.2.1")));
     }
 

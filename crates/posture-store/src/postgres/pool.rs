@@ -9,8 +9,8 @@
 //! connection is returned only if it is still usable and no transaction is left open on it
 //! (the driver's `Transaction` rolls back when dropped).
 
-use crate::StoreError;
 use super::tls::MakeRustls;
+use crate::StoreError;
 use postgres::{Client, Config};
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
@@ -95,7 +95,8 @@ impl Pool {
                     // restart, a fail-over, pg_terminate_backend, a proxy's idle timeout)
                     // without the client knowing: check it with an empty query, and open a
                     // fresh one in its place rather than failing the caller's request.
-                    if since.elapsed() >= CHECK_IDLE_AFTER && client.is_valid(CHECK_TIMEOUT).is_err()
+                    if since.elapsed() >= CHECK_IDLE_AFTER
+                        && client.is_valid(CHECK_TIMEOUT).is_err()
                     {
                         drop(client);
                         return self.connect();

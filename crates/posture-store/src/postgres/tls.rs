@@ -159,7 +159,9 @@ fn roots(root_cert: Option<&str>) -> Result<Option<RootCertStore>, StoreError> {
             ))
         })?;
         store.add(cert).map_err(|e| {
-            StoreError::Invalid(format!("sslrootcert {shown}: a certificate is unusable: {e}"))
+            StoreError::Invalid(format!(
+                "sslrootcert {shown}: a certificate is unusable: {e}"
+            ))
         })?;
     }
     if store.is_empty() {
@@ -420,7 +422,10 @@ mod tests {
             (k == "PGSSLMODE").then(|| "require".to_string())
         })
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((s.mode, s.url.as_str()), (SslMode::Require, "postgres://db/x"));
+        assert_eq!(
+            (s.mode, s.url.as_str()),
+            (SslMode::Require, "postgres://db/x")
+        );
         assert_eq!(
             split_url("postgres://db/x", no_env)
                 .unwrap_or_else(|e| panic!("{e}"))
@@ -441,7 +446,12 @@ mod tests {
             root_cert: root.map(str::to_string),
             url: String::new(),
         };
-        let err = |s: TlsSettings| connector(&s).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = |s: TlsSettings| {
+            connector(&s)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
         if std::env::var_os("HOME")
             .map(|h| PathBuf::from(h).join(".postgresql/root.crt"))
             .is_none_or(|p| !p.is_file())
@@ -455,9 +465,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let junk = dir.path().join("ca.pem");
         std::fs::write(&junk, "not a certificate").unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            err(settings(SslMode::VerifyFull, junk.to_str())).contains("holds no certificate")
-        );
+        assert!(err(settings(SslMode::VerifyFull, junk.to_str())).contains("holds no certificate"));
         assert!(connector(&settings(SslMode::Require, None)).is_ok());
         assert!(connector(&settings(SslMode::VerifyFull, Some("system"))).is_ok());
     }
