@@ -72,6 +72,9 @@ pub struct ServerSettings {
     pub session_hours: i64,
     /// Mark cookies `Secure` (set when served behind HTTPS).
     pub secure_cookies: bool,
+    /// The address people reach the server at (`--base-url`), for links the server writes
+    /// outside its pages (notifications, tickets); `None` when not configured.
+    pub base_url: Option<String>,
     /// The path the server is reached under (`/posture` for `https://tools.example/posture/`),
     /// without a trailing slash; empty at the root. Routes and links are under it.
     pub base_path: String,
@@ -91,6 +94,7 @@ impl Default for ServerSettings {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             session_hours: 12,
             secure_cookies: false,
+            base_url: None,
             base_path: String::new(),
             trusted_proxies: Vec::new(),
             metrics_token: None,

@@ -1243,7 +1243,7 @@ fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
 }
 
 /// Issue 13: a 500 answered the database's error text and logged nothing. Now the client gets
-/// an error id, never the cause; the log has the cause under that id.
+/// an id (issue 19: the request's id), never the cause; the log has the cause under that id.
 async fn a_500_answers_an_error_id_and_logs_the_cause_under_it(e: &Env) {
     let _ = captured_log();
     let (pay, _) = seed(e).await;
@@ -1285,7 +1285,16 @@ async fn a_500_answers_an_error_id_and_logs_the_cause_under_it(e: &Env) {
         .next()
         .unwrap_or_default()
         .to_string();
-    assert_eq!(id.len(), 16, "{message}");
+    // Issue 19: the id is the request's (32 hex digits), the one its x-request-id header
+    // and its request log line carry (it was a separate 16-digit error id).
+    assert_eq!(id.len(), 32, "{message}");
+    assert_eq!(
+        a.headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some(id.as_str()),
+        "{message}"
+    );
     let log = String::from_utf8_lossy(
         &captured_log()
             .lock()

@@ -90,6 +90,10 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
         max_upload_bytes: a.max_upload_size,
         session_hours: a.session_hours,
         secure_cookies: a.secure_cookies || https_base,
+        base_url: a
+            .base_url
+            .as_deref()
+            .map(|u| u.trim().trim_end_matches('/').to_string()),
         base_path: base_path.clone(),
         trusted_proxies: a.trusted_proxies.clone(),
         metrics_token: a

@@ -854,3 +854,95 @@ fn database_passwords_never_reach_the_output_or_the_log() {
         assert!(!text.contains("s3cr"), "{text}");
     }
 }
+
+/// A small file system of its own (tmpfs), unmounted on drop.
+struct SmallDisk(PathBuf, tempfile::TempDir);
+
+impl SmallDisk {
+    /// `None` (with a notice) where mounting is not allowed (not root, no tmpfs).
+    fn mount(kib: u64) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let path = dir.path().to_path_buf();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk(path, dir))
+    }
+
+    fn available_kib(&self) -> u64 {
+        let out = Command::new("df")
+            .args(["-k", "--output=avail"])
+            .arg(&self.0)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_answers_507_and_writes_resume_when_space_returns() {
+    let Some(disk) = SmallDisk::mount(4096) else {
+        eprintln!("NOTICE: cannot mount a small tmpfs here (not root?): the full-disk test is SKIPPED");
+        return;
+    };
+    let db = disk.0.join("posture.db");
+    let db = db.to_str().unwrap_or_else(|| panic!("path"));
+    let mut server = start(db, &[], &["--listen", "127.0.0.1:0"]);
+    let admin = bootstrap_token(&server);
+    let report: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            serde_json::json!({
+                "RuleID": "generic-api-key", "Description": format!("Generic API Key {i}"),
+                "StartLine": i, "EndLine": i, "StartColumn": 1, "EndColumn": 20,
+                "Match": format!("key = {i:0>24}"), "Secret": format!("{i:0>24}"),
+                "File": format!("app/f{i}.py"), "Commit": "abc", "Tags": []
+            })
+        })
+        .collect();
+    let report = serde_json::to_vec(&report).unwrap_or_else(|e| panic!("{e}"));
+    // Fill the disk but a few KiB.
+    let filler = disk.0.join("filler");
+    let room = disk.available_kib().saturating_sub(4) as usize;
+    std::fs::write(&filler, vec![0u8; room * 1024]).unwrap_or_else(|e| panic!("{e}"));
+    let auth = format!("Bearer {admin}");
+    let upload = || {
+        request(
+            &server.base,
+            "POST",
+            "/api/v1/scans?asset=payments-api&format=gitleaks-json",
+            &[("Authorization", &auth)],
+            &report,
+        )
+    };
+    let full = upload();
+    assert_eq!(full.status, 507, "{}", full.body);
+    assert!(full.body.contains("insufficient_storage"), "{}", full.body);
+    assert!(full.body.contains("the database's disk is full"), "{}", full.body);
+    assert!(!full.body.contains("disk I/O"), "{}", full.body);
+    // Space returns: the same upload is stored, without a restart.
+    std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
+    let stored = upload();
+    assert_eq!(stored.status, 200, "{}", stored.body);
+    assert!(stored.body.contains("\"new\":300"), "{}", stored.body);
+    let metrics = get(&server.base, "/metrics", None).body;
+    assert_eq!(
+        series(&metrics, r#"posture_uploads_total{outcome="disk_full"}"#),
+        Some(1.0),
+        "{metrics}"
+    );
+    server.terminate(Duration::from_secs(30));
+    assert!(server.log().contains("the database's disk is full"));
+}
