@@ -491,6 +491,10 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(ServerError::Serve)?;
+    // The last reference to the state (and so to the store) is dropped here, on this thread,
+    // after the runtime stopped: a PostgreSQL client closes its connection with a blocking
+    // call of its own, which must not happen on an async worker (it would abort the process).
+    let keep = state.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -505,5 +509,6 @@ pub fn run(
     // Store calls still running on the blocking threads get a moment; then the process ends
     // (a runtime dropped plainly would wait for them without limit).
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    drop(keep);
     Ok(())
 }

@@ -20,6 +20,8 @@ struct Server {
     /// What it printed on stdout up to "Press Ctrl-C".
     banner: String,
     log: PathBuf,
+    /// How it ended, once it did.
+    exit: Option<std::process::ExitStatus>,
     _dir: tempfile::TempDir,
 }
 
@@ -35,7 +37,8 @@ impl Server {
             .args(["-TERM", &self.pid().to_string()])
             .status();
         while started.elapsed() < within {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.exit = Some(status);
                 return started.elapsed();
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -115,6 +118,7 @@ fn start(db: &str, env: &[(&str, &str)], args: &[&str]) -> Server {
         base,
         banner,
         log,
+        exit: None,
         _dir: dir,
     }
 }
@@ -336,6 +340,13 @@ fn probes_metrics_and_request_logs_from_an_environment_configured_server(b: &Tes
     let took = server.terminate(Duration::from_secs(30));
     assert!(took < Duration::from_secs(10), "SIGTERM took {took:?}");
     let log = server.log();
+    // A clean exit: on PostgreSQL the store's clients were once dropped on an async worker,
+    // which aborted the process at every shutdown.
+    assert!(
+        server.exit.is_some_and(|s| s.success()),
+        "exit {:?}:\n{log}",
+        server.exit
+    );
     let lines: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}")))
