@@ -1289,9 +1289,7 @@ async fn a_500_answers_an_error_id_and_logs_the_cause_under_it(e: &Env) {
     // and its request log line carry (it was a separate 16-digit error id).
     assert_eq!(id.len(), 32, "{message}");
     assert_eq!(
-        a.headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok()),
+        a.headers.get("x-request-id").and_then(|v| v.to_str().ok()),
         Some(id.as_str()),
         "{message}"
     );

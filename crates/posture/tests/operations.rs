@@ -906,7 +906,9 @@ impl Drop for SmallDisk {
 #[test]
 fn a_full_disk_answers_507_and_writes_resume_when_space_returns() {
     let Some(disk) = SmallDisk::mount(4096) else {
-        eprintln!("NOTICE: cannot mount a small tmpfs here (not root?): the full-disk test is SKIPPED");
+        eprintln!(
+            "NOTICE: cannot mount a small tmpfs here (not root?): the full-disk test is SKIPPED"
+        );
         return;
     };
     let db = disk.0.join("posture.db");
@@ -941,7 +943,11 @@ fn a_full_disk_answers_507_and_writes_resume_when_space_returns() {
     let full = upload();
     assert_eq!(full.status, 507, "{}", full.body);
     assert!(full.body.contains("insufficient_storage"), "{}", full.body);
-    assert!(full.body.contains("the database's disk is full"), "{}", full.body);
+    assert!(
+        full.body.contains("the database's disk is full"),
+        "{}",
+        full.body
+    );
     assert!(!full.body.contains("disk I/O"), "{}", full.body);
     // Space returns: the same upload is stored, without a restart.
     std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));

@@ -58,7 +58,10 @@ fn posture_variables(text: &str) -> BTreeSet<String> {
             .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
             .collect();
         rest = &rest[i + name.len()..];
-        found.insert(name);
+        // `POSTURE_*` in prose names no variable
+        if name.len() > "POSTURE_".len() {
+            found.insert(name);
+        }
     }
     found
 }
@@ -232,11 +235,10 @@ fn the_probes_the_packaging_names_are_answered_by_a_real_server() {
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
-    let first = BufReader::new(stdout)
-        .lines()
-        .next()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    // Keep reading: a closed pipe would fail the server's next line.
+    std::thread::spawn(move || for _ in lines {});
     let base = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
