@@ -866,8 +866,9 @@ fn database_passwords_never_reach_the_output_or_the_log() {
     }
 }
 
-/// A small file system of its own (tmpfs), unmounted on drop.
-struct SmallDisk(PathBuf, tempfile::TempDir);
+/// A small file system of its own (tmpfs), unmounted on drop (then its mount point, a
+/// temporary directory, goes).
+struct SmallDisk(PathBuf, #[allow(dead_code)] tempfile::TempDir);
 
 impl SmallDisk {
     /// `None` (with a notice) where mounting is not allowed (not root, no tmpfs).
