@@ -243,7 +243,7 @@ fn at(shared: &Shared, path: &str) -> String {
 }
 
 fn secure(shared: &Shared) -> &'static str {
-    if shared.settings.secure_cookies {
+    if shared.settings.secure_cookies || crate::ops::request_is_https() {
         "; Secure"
     } else {
         ""

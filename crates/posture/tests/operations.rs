@@ -497,6 +497,7 @@ fn a_sub_path_behind_a_trusted_proxy_records_the_client() {
         "{cookie}"
     );
     let unsigned = get(&base, "/posture/", None);
+    assert_eq!(unsigned.status, 303);
     assert_eq!(unsigned.header("location"), Some("/posture/login"));
     // The proxy's X-Forwarded-For names the client, and the audit log records it.
     let auth = format!("Bearer {admin}");
@@ -963,4 +964,46 @@ fn a_full_disk_answers_507_and_writes_resume_when_space_returns() {
     );
     server.terminate(Duration::from_secs(30));
     assert!(server.log().contains("the database's disk is full"));
+}
+
+#[test]
+fn https_forwarded_by_a_trusted_proxy_marks_cookies_secure() {
+    let db = TestBackend::sqlite();
+    let server = start(
+        db.location(),
+        &[("POSTURE_TRUSTED_PROXIES", "127.0.0.1")],
+        &["--listen", "127.0.0.1:0"],
+    );
+    let login = |proto: &str| {
+        let answer = request(
+            &server.base,
+            "GET",
+            "/login",
+            &[("X-Forwarded-Proto", proto)],
+            b"",
+        );
+        assert_eq!(answer.status, 200);
+        answer.header("set-cookie").unwrap_or_default().to_string()
+    };
+    assert!(login("https").contains("; Secure"), "{}", login("https"));
+    assert!(!login("http").contains("Secure"), "{}", login("http"));
+    drop(server);
+    // From a client that is not a trusted proxy, the header is not believed.
+    let db = TestBackend::sqlite();
+    let server = start(db.location(), &[], &["--listen", "127.0.0.1:0"]);
+    let answer = request(
+        &server.base,
+        "GET",
+        "/login",
+        &[("X-Forwarded-Proto", "https")],
+        b"",
+    );
+    assert!(
+        !answer
+            .header("set-cookie")
+            .unwrap_or_default()
+            .contains("Secure"),
+        "{:?}",
+        answer.headers
+    );
 }

@@ -37,6 +37,8 @@ tokio::task_local! {
 #[derive(Debug)]
 struct RequestInfo {
     id: String,
+    /// The client reached a trusted proxy over HTTPS.
+    https: bool,
     /// (token id, user) once authenticated.
     caller: Mutex<Option<(i64, String)>>,
 }
@@ -44,6 +46,12 @@ struct RequestInfo {
 /// The id of the request being answered (on its task), for error answers and logs.
 pub fn request_id() -> Option<String> {
     REQUEST.try_with(|r| r.id.clone()).ok()
+}
+
+/// Whether the request being answered came over HTTPS through a trusted proxy
+/// (X-Forwarded-Proto: https): its cookies are then marked Secure.
+pub fn request_is_https() -> bool {
+    REQUEST.try_with(|r| r.https).unwrap_or(false)
 }
 
 /// Records who the request is from (token id and user) for its log line.
@@ -264,6 +272,7 @@ pub(crate) async fn observe(
     request.extensions_mut().insert(client);
     let info = Arc::new(RequestInfo {
         id: id.clone(),
+        https: client.https,
         caller: Mutex::new(None),
     });
     state.metrics.request_started();
