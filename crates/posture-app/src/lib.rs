@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod execution;
 pub mod explain;
 pub mod export;
+pub mod feeds;
 pub mod gate;
 pub mod gate_report;
 mod ingest;
@@ -20,8 +21,10 @@ pub mod metrics;
 pub mod names;
 pub mod policy;
 pub mod risk;
+pub mod risk_eval;
 pub mod sarif_out;
 pub mod sla;
+pub mod story;
 pub mod views;
 pub mod workflow;
 

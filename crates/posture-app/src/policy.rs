@@ -289,7 +289,7 @@ pub fn choose_sla(
     now: Timestamp,
     new: bool,
 ) -> SlaChoice {
-    let default = posture_policy::default_sla_days(af.finding.severity.as_str());
+    let default = posture_model::default_sla_days(Some(af.risk.band.as_str()), af.finding.severity);
     if let Some(p) = policy {
         let ctx = context_of(af, events, config, now, new, default);
         if let Some((days, rule)) = p.sla_days(&ctx, now) {
@@ -368,6 +368,7 @@ impl PolicyRules {
             in_kev: false,
             reachable: false,
             input: posture_risk::RiskInput::new(f.severity),
+            related: Vec::new(),
         };
         full_context(
             Some(&self.policy),
@@ -385,7 +386,7 @@ impl PolicyRules {
         let ctx = self.context(f);
         match self.policy.sla_days(&ctx, self.now) {
             Some((days, _)) => Some(days),
-            None => posture_policy::default_sla_days(f.severity.as_str()),
+            None => posture_model::default_sla_days(f.risk_band.as_deref(), f.severity),
         }
     }
 

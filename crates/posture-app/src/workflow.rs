@@ -52,21 +52,17 @@ pub trait ApprovalRule: Send + Sync {
 pub struct DefaultSla;
 
 impl DefaultSla {
-    /// The default number of days for a severity.
+    /// The default number of days for a severity (a finding not yet assessed).
     pub fn days_for(severity: Severity) -> Option<u32> {
-        match severity {
-            Severity::Critical => Some(7),
-            Severity::High => Some(30),
-            Severity::Medium => Some(90),
-            Severity::Low => Some(180),
-            Severity::Info => None,
-        }
+        posture_model::default_sla_days(None, severity)
     }
 }
 
 impl SlaRule for DefaultSla {
+    /// By the finding's stored risk band when assessed, else by its severity
+    /// ([`posture_model::default_sla_days`]).
     fn sla_days(&self, finding: &FindingRecord) -> Option<u32> {
-        Self::days_for(finding.severity)
+        posture_model::default_sla_days(finding.risk_band.as_deref(), finding.severity)
     }
 }
 
@@ -638,5 +634,17 @@ mod tests {
         assert_eq!(DefaultSla::days_for(Severity::Medium), Some(90));
         assert_eq!(DefaultSla::days_for(Severity::Low), Some(180));
         assert_eq!(DefaultSla::days_for(Severity::Info), None);
+    }
+
+    /// One priority (issue 15): once assessed, the band sets the default clock, whatever the
+    /// severity: a low-severity P1 is due in 7 days, a critical P4 in 180; info has none.
+    #[test]
+    fn the_default_sla_follows_the_band() {
+        let days = |band: &str, s: Severity| posture_model::default_sla_days(Some(band), s);
+        assert_eq!(days("P1", Severity::Low), Some(7));
+        assert_eq!(days("P2", Severity::Critical), Some(30));
+        assert_eq!(days("P3", Severity::High), Some(90));
+        assert_eq!(days("P4", Severity::Critical), Some(180));
+        assert_eq!(days("P1", Severity::Info), None);
     }
 }

@@ -261,6 +261,11 @@ pub struct Occurrence {
     /// The tool itself marked the result as suppressed (SARIF `suppressions`, `nosec`...).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suppressed: bool,
+    /// The tool classes the result as code quality (maintainability, reliability,
+    /// correctness, style...), not security: the words it used (`SARIF tags: reliability,
+    /// correctness`). Such a result never enters the security bands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
 }
 
 fn is_default_hints(h: &IdentityHints) -> bool {
@@ -295,6 +300,7 @@ impl Occurrence {
             identity: IdentityHints::default(),
             secret: None,
             suppressed: false,
+            quality: None,
         }
     }
 }

@@ -171,14 +171,3 @@ impl Policy {
         &self.source_name
     }
 }
-
-/// The default SLA days by severity: critical 7, high 30, medium 90, low 180, info none.
-pub fn default_sla_days(severity: &str) -> Option<u32> {
-    match severity.to_ascii_lowercase().as_str() {
-        "critical" => Some(7),
-        "high" => Some(30),
-        "medium" => Some(90),
-        "low" => Some(180),
-        _ => None,
-    }
-}

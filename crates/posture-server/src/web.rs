@@ -415,10 +415,16 @@ async fn overview_page(State(state): State<AppState>, viewer: Viewer) -> Respons
                 s.portfolio.as_ref(),
                 overview::as_of_minute(now),
             );
-            Ok((o, top))
+            // a ranking on stale feeds misses what attackers use this week: say so on top
+            let stale: Vec<String> =
+                posture_app::feeds::freshness(s.store.as_ref(), s.portfolio.as_ref(), now)?
+                    .into_iter()
+                    .filter_map(|f| f.warning)
+                    .collect();
+            Ok((o, top, stale))
         })
         .await;
-    let (o, top) = match data {
+    let (o, top, stale_feeds) = match data {
         Ok(d) => d,
         Err(e) => return error_page(&state, Some(&viewer), &e),
     };
@@ -465,6 +471,7 @@ async fn overview_page(State(state): State<AppState>, viewer: Viewer) -> Respons
         csrf => viewer.csrf.clone(),
         o => sv(&o_json),
         p1 => p1,
+        stale_feeds => stale_feeds,
         top => sv(&top),
         severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         categories => COVERAGE_CATEGORIES.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
@@ -672,19 +679,21 @@ fn finding_context(
         .iter()
         .map(|e| {
             serde_json::json!({
-                "at": when(e.at), "kind": e.kind, "to_status": e.to_status,
+                "at": when(e.at), "kind": e.kind, "from_status": e.from_status,
+                "to_status": e.to_status,
                 "actor": e.actor, "reason": e.reason, "expires": e.expires_at.map(date),
                 "approver": e.approver,
             })
         })
         .collect();
-    let sla_due = overview::sla_days(f.finding.severity).and_then(|d| {
-        f.finding
-            .first_seen
-            .checked_add(jiff::SignedDuration::from_hours(d * 24))
-            .ok()
-            .map(date)
-    });
+    let sla_due =
+        overview::sla_days(Some(f.risk.band.as_str()), f.finding.severity).and_then(|d| {
+            f.finding
+                .first_seen
+                .checked_add(jiff::SignedDuration::from_hours(d * 24))
+                .ok()
+                .map(date)
+        });
     let tomorrow = now
         .checked_add(jiff::SignedDuration::from_hours(24))
         .map(date)
@@ -692,6 +701,7 @@ fn finding_context(
     Ok(sv(serde_json::json!({
         "f": f.finding,
         "risk": f.risk,
+        "related": f.related,
         "owner": f.owner,
         "first_seen": when(f.finding.first_seen),
         "last_seen": when(f.finding.last_seen),

@@ -1141,16 +1141,25 @@ async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &
     assert_eq!(before.json()["criticals_past_sla"]["past_sla"], 0);
     assert!(expiries(e).is_empty());
 
-    // A month later the acceptance has lapsed: the critical's SLA (7 days, paused while it
-    // was accepted) runs again from 2026-06-15, so it is past SLA by 2026-07-01.
-    e.clock.set(at("2026-07-01T00:00:00Z"));
-    let after = get(&e.app, "/api/v1/metrics?as_of=2026-07-01", Some(&e.reader)).await;
+    // The default SLA follows the risk band (issue 15): on this internal asset, without
+    // exploitation evidence, the critical ranks P3, so its clock is 90 days.
+    let shown = get(
+        &e.app,
+        &format!("/api/v1/findings/{critical}"),
+        Some(&e.reader),
+    )
+    .await;
+    assert_eq!(shown.json()["risk"]["band"], "P3", "{}", shown.text());
+    // Later the acceptance has lapsed: the critical's SLA (90 days, paused while it was
+    // accepted) runs again from 2026-06-15, so it is past SLA by 2026-10-01.
+    e.clock.set(at("2026-10-01T00:00:00Z"));
+    let after = get(&e.app, "/api/v1/metrics?as_of=2026-10-01", Some(&e.reader)).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.text());
     let after = after.json();
     assert_eq!(after["criticals_past_sla"]["past_sla"], 1, "{after}");
     assert_eq!(
         after,
-        app_metrics(e, "2026-07-01", None, None),
+        app_metrics(e, "2026-10-01", None, None),
         "what the CLI computes after its own sweep"
     );
     // The write a reader's GET caused is on record, as the system's, naming who asked.

@@ -335,8 +335,20 @@ pub enum FeedsCommand {
     /// Import feed files: CISA KEV (JSON or CSV) and FIRST EPSS (CSV, plain or gzip), detected
     /// by content. Each import replaces the previous data of its feed.
     Import(FeedsImportArgs),
+    /// Import the feeds posture.toml's `[feeds]` names (`kev`, `epss`: a URL, or a file
+    /// relative to posture.toml), then rescore: what moved is in each finding's history.
+    Update(FeedsImportOutput),
+    /// How fresh each feed is: last import, age, and whether it is older than `[feeds]
+    /// max_age_days` (default 7). Exit 1 when a feed is stale.
+    Status(FeedsListArgs),
     /// List the feed imports, newest first.
     List(FeedsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsImportOutput {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -360,6 +372,21 @@ pub enum RiskCommand {
     /// version and the current one (`--from posture-risk/2`), and list those whose score or
     /// band moves, largest move first.
     Diff(RiskDiffArgs),
+    /// Check the ranking: the share of KEV-listed findings in the top 10%, of the top 20 with
+    /// exploitation evidence, the low-severity findings in the top 10 and 20, quality results
+    /// in P1-P3; for the current model and an earlier one (`--from`, default posture-risk/2).
+    Evaluate(RiskEvaluateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RiskEvaluateArgs {
+    /// The earlier model to compare with.
+    #[arg(long, value_name = "MODEL", default_value = "posture-risk/2")]
+    pub from: String,
+    #[arg(long)]
+    pub asset: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 #[derive(Debug, Args)]

@@ -241,7 +241,7 @@ fn desired_fields(
             if t.due.is_some() {
                 return t.due;
             }
-            let days = default_sla_days(t.finding.severity)?;
+            let days = default_sla_days(&t.finding)?;
             t.finding
                 .first_seen
                 .checked_add(jiff::SignedDuration::from_hours(24 * days))

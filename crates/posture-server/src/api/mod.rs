@@ -9,6 +9,7 @@
 
 mod assets;
 mod audit;
+mod feeds;
 mod findings;
 mod openapi;
 mod scans;
@@ -19,6 +20,7 @@ mod triage;
 
 pub use assets::*;
 pub use audit::*;
+pub use feeds::*;
 pub use findings::*;
 pub use openapi::*;
 pub use scans::*;
@@ -160,5 +162,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/feeds", get(list_feeds))
         .route("/api/v1/me", get(me))
 }

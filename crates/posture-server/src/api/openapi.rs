@@ -18,7 +18,7 @@ use utoipa::OpenApi;
     paths(
         upload_scan, list_scans, list_findings, get_finding, explain_finding, finding_events,
         triage_finding, list_assets, list_teams, list_suggestions, list_tokens, create_token,
-        revoke_token, audit_log, me,
+        revoke_token, audit_log, me, list_feeds,
         crate::branches_api::list_branches, crate::branches_api::delete_branch,
         crate::governance::get_metrics, crate::governance::run_gate,
         crate::governance::get_policy, crate::governance::check_policy
@@ -27,7 +27,7 @@ use utoipa::OpenApi;
         ErrorBody, FindingJson, OccurrenceJson, RiskJson, EventJson, SuggestionJson,
         ExplanationJson, ScanJson, IngestSummaryJson, SeverityJson, StatusJson, FindingPage,
         TriageRequest, AssetView, TeamView, TokenView, TokenCreateRequest, TokenCreated,
-        AuditView, Me, UploadForm,
+        AuditView, Me, UploadForm, FeedView,
         crate::branches_api::BranchView, crate::branches_api::RetiredBranchView,
         MetricsJson, GateJson, SarifJson, crate::governance::PolicyView,
         crate::governance::PolicyRuleView, crate::governance::PolicyDiagnostic,

@@ -29,8 +29,12 @@ pub struct UploadParams {
     commit: Option<String>,
     /// Read the report as this format instead of detecting it.
     format: Option<String>,
-    /// `findings` (default) or `runtime` (an SBOM of what is loaded).
+    /// `findings` (default) or `runtime`: an SBOM of what is loaded, or code coverage
+    /// (lcov, JaCoCo, Cobertura, coverage.py JSON, Go coverprofile) of which lines run.
     kind: Option<String>,
+    /// For coverage (`kind=runtime`): where it was recorded, `production`, `staging` or
+    /// `test` (default `test`, the weakest evidence).
+    environment: Option<String>,
     /// The report's name in Posture (default: the multipart file name, else `upload`).
     name: Option<String>,
 }
@@ -221,6 +225,9 @@ struct IngestSummary<'a, Total: Serialize> {
     reports: &'a [posture_app::PreparedSummary],
     scopes: &'a [posture_store::ScopeOutcome],
     total: &'a Total,
+    /// Coverage reports recorded (`kind=runtime`): runtime evidence, never findings.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    coverage: &'a [posture_store::CoverageOutcome],
 }
 
 /// Upload reports (raw body, or a multipart form with one `file` field per report, each
@@ -270,6 +277,16 @@ pub(crate) async fn upload_scan(
             )));
         }
     };
+    let environment = match params.environment.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(e) => Some(
+            posture_model::coverage::CoverageEnvironment::parse(e).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "unknown environment `{e}` (production, staging or test)"
+                ))
+            })?,
+        ),
+    };
     let sources = read_uploads(
         &state,
         request,
@@ -278,6 +295,78 @@ pub(crate) async fn upload_scan(
     )
     .await?;
     let actor = caller.actor();
+    // Coverage (`kind=runtime`) is runtime evidence of which code runs, never findings: every
+    // report of the upload must then be coverage (all or nothing, as an ingest).
+    let formats: Vec<Option<&'static str>> = sources
+        .iter()
+        .map(|s| match kind {
+            ScanKind::Runtime => {
+                posture_app::execution::coverage_format(s, params.format.as_deref())
+            }
+            ScanKind::Findings => None,
+        })
+        .collect();
+    if environment.is_some() && formats.iter().all(Option::is_none) {
+        return Err(ApiError::BadRequest(
+            "`environment` applies to coverage reports uploaded with kind=runtime only".into(),
+        ));
+    }
+    if formats.iter().any(Option::is_some) {
+        if let Some(i) = formats.iter().position(Option::is_none) {
+            return Err(ApiError::BadRequest(format!(
+                "{}: not a coverage report (lcov, JaCoCo, Cobertura, coverage.py, Go); upload coverage and runtime SBOMs apart",
+                sources[i].name
+            )));
+        }
+        let summary = state
+            .blocking(move |s| {
+                let req = posture_app::execution::CoverageRequest {
+                    asset: asset.clone(),
+                    environment: environment
+                        .unwrap_or(posture_model::coverage::CoverageEnvironment::Test),
+                    recorded_at: None,
+                    at: s.clock.now(),
+                };
+                let cov: Vec<(&ReportSource, &'static str)> = sources
+                    .iter()
+                    .zip(&formats)
+                    .filter_map(|(src, f)| f.map(|f| (src, f)))
+                    .collect();
+                let outcome = posture_app::execution::ingest_coverage(
+                    s.store.as_ref(),
+                    s.portfolio.as_ref(),
+                    &cov,
+                    &req,
+                )?;
+                audit(
+                    s,
+                    &actor,
+                    "coverage.upload",
+                    format!("asset {asset}"),
+                    serde_json::json!({
+                        "reports": outcome.iter().map(|o| o.report.clone()).collect::<Vec<_>>(),
+                        "environment": req.environment.as_str(),
+                        "files": outcome.iter().map(|o| o.files).sum::<usize>(),
+                    }),
+                )?;
+                // nothing was ingested as findings: the totals of an empty ingest
+                let total = posture_store::IngestOutcome {
+                    asset: asset.clone(),
+                    scopes: Vec::new(),
+                }
+                .total();
+                to_json(&IngestSummary {
+                    asset: &asset,
+                    reports: &[],
+                    scopes: &[],
+                    total: &total,
+                    coverage: &outcome,
+                })
+            })
+            .await?;
+        warm_summary(&state);
+        return Ok(Json(IngestSummaryJson(summary)));
+    }
     let summary = state
         .blocking(move |s| {
             let request = IngestRequest {
@@ -305,6 +394,7 @@ pub(crate) async fn upload_scan(
                 reports: &reports,
                 scopes: &outcome.scopes,
                 total: &outcome.total(),
+                coverage: &[],
             })?;
             Ok(summary)
         })

@@ -350,6 +350,10 @@ CREATE TABLE runtime_coverage (
 );
 CREATE INDEX runtime_coverage_asset ON runtime_coverage (asset_id, environment);
 "#,
+    // 13: the last stored assessment of each finding, kept through marks (as on SQLite)
+    r#"
+ALTER TABLE findings ADD COLUMN risk_last TEXT;
+"#,
 ];
 
 /// The advisory lock key held while migrating.

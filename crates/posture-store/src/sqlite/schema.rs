@@ -340,4 +340,10 @@ CREATE TABLE runtime_coverage (
 );
 CREATE INDEX runtime_coverage_asset ON runtime_coverage (asset_id, environment);
 "#,
+    // 13: the last stored assessment of each finding (score, band, model and its terms, as
+    // JSON), kept through "to assess" marks: a refresh that moves a score or a band records a
+    // `rescored` event naming the terms that moved (score history)
+    r#"
+ALTER TABLE findings ADD COLUMN risk_last TEXT;
+"#,
 ];
