@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod execution;
 pub mod explain;
 pub mod export;
+pub mod fixes;
 pub mod gate;
 pub mod gate_report;
 mod ingest;

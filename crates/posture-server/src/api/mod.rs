@@ -10,6 +10,7 @@
 mod assets;
 mod audit;
 mod findings;
+mod fixes;
 mod openapi;
 mod scans;
 mod suggestions;
@@ -20,6 +21,7 @@ mod triage;
 pub use assets::*;
 pub use audit::*;
 pub use findings::*;
+pub use fixes::*;
 pub use openapi::*;
 pub use scans::*;
 pub use suggestions::*;
@@ -146,6 +148,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/findings/{id}/explain", get(explain_finding))
         .route("/api/v1/findings/{id}/events", get(finding_events))
         .route("/api/v1/findings/{id}/triage", post(triage_finding))
+        .route("/api/v1/fixes", get(list_fixes))
         .route("/api/v1/assets", get(list_assets))
         .route(
             "/api/v1/assets/{asset}/branches",
