@@ -189,5 +189,17 @@ fn every_sca_report_of_the_corpus_plans_without_error() {
             if a.major { ", major" } else { "" }
         );
     }
+    let mut by_count: Vec<&posture_app::fixes::Unfixable> = plan.unfixable.iter().collect();
+    by_count.sort_by_key(|u| std::cmp::Reverse(u.findings.len()));
+    for u in by_count.iter().take(5) {
+        eprintln!(
+            "NOTE:   no fixed version: {} {} {} ({} findings in {})",
+            u.package.ecosystem.as_deref().unwrap_or("?"),
+            u.package.name,
+            u.installed.as_deref().unwrap_or("?"),
+            u.findings.len(),
+            u.assets.join(", ")
+        );
+    }
     assert!(upgrades > 20, "the corpus has fixable packages: {upgrades}");
 }
