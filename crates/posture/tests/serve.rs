@@ -394,7 +394,11 @@ async fn drive_the_browser(
 
         // Remediation by fix (issue 17): the Fixes page ranks the upgrades of the portfolio;
         // choosing a team narrows them to what that team owns.
-        driver.find(By::Css("header nav a[href='/fixes']")).await?.click().await?;
+        driver
+            .find(By::Css("header nav a[href='/fixes']"))
+            .await?
+            .click()
+            .await?;
         wait_for_url(&driver, "fixes", |u| u.ends_with("/fixes")).await;
         let actions = number(&driver, "#fix-count").await;
         assert!(actions > 0, "the demo portfolio has fixes");
@@ -403,13 +407,22 @@ async fn drive_the_browser(
             .await?
             .text()
             .await?;
-        assert!(first.starts_with("upgrade "), "the first action: {first}");
+        assert!(
+            ["upgrade ", "fix ", "rebuild "]
+                .iter()
+                .any(|verb| first.starts_with(verb)),
+            "the first action says what to do: {first}"
+        );
         shoot(&driver, screenshots, "fixes").await;
         let team = driver
             .find(By::Css("#fix-filters select[name=team]"))
             .await?;
         SelectElement::new(&team).await?.select_by_index(1).await?;
-        driver.find(By::Id("apply-fix-filters")).await?.click().await?;
+        driver
+            .find(By::Id("apply-fix-filters"))
+            .await?
+            .click()
+            .await?;
         wait_for_url(&driver, "fix filter", |u| u.contains("team=")).await;
         let narrowed = number(&driver, "#fix-count").await;
         assert!(narrowed <= actions, "{narrowed} of {actions}");

@@ -1,15 +1,9 @@
 use super::*;
 
-fn dep(
-    id: i64,
-    asset: &str,
-    eco: &str,
-    name: &str,
-    installed: &str,
-    cve: &str,
-    fixed: &[&str],
-    risk: f64,
-) -> FixInput {
+/// A dependency finding; `pkg` is `ecosystem/name@installed`.
+fn dep(id: i64, asset: &str, pkg: &str, cve: &str, fixed: &[&str], risk: f64) -> FixInput {
+    let (eco, rest) = pkg.split_once('/').unwrap_or(("", pkg));
+    let (name, installed) = rest.rsplit_once('@').unwrap_or((rest, ""));
     FixInput {
         finding: id,
         asset: asset.to_string(),
@@ -44,16 +38,14 @@ fn one_upgrade_to_the_highest_fix_closes_every_cve_in_every_asset() {
             ("CVE-2018-1000620", "4.17.10"),
         ] {
             id += 1;
-            inputs.push(dep(id, asset, "npm", "lodash", "4.17.4", cve, &[fix], 10.0));
+            inputs.push(dep(id, asset, "npm/lodash@4.17.4", cve, &[fix], 10.0));
         }
     }
     id += 1;
     inputs.push(dep(
         id,
         "shop",
-        "npm",
-        "left-pad",
-        "1.0.0",
+        "npm/left-pad@1.0.0",
         "CVE-2099-1",
         &[],
         50.0,
@@ -83,9 +75,7 @@ fn aliases_of_one_vulnerability_in_one_asset_count_once() {
     let mut a = dep(
         1,
         "shop",
-        "npm",
-        "minimist",
-        "1.2.5",
+        "npm/minimist@1.2.5",
         "CVE-2021-44906",
         &["1.2.6"],
         40.0,
@@ -93,9 +83,7 @@ fn aliases_of_one_vulnerability_in_one_asset_count_once() {
     let mut b = dep(
         2,
         "shop",
-        "npm",
-        "minimist",
-        "1.2.5",
+        "npm/minimist@1.2.5",
         "GHSA-xvch-5gv4-984h",
         &["1.2.6"],
         30.0,
@@ -105,9 +93,7 @@ fn aliases_of_one_vulnerability_in_one_asset_count_once() {
     let c = dep(
         3,
         "admin",
-        "npm",
-        "minimist",
-        "1.2.5",
+        "npm/minimist@1.2.5",
         "CVE-2021-44906",
         &["1.2.6"],
         20.0,
@@ -138,9 +124,7 @@ fn listed_fixes_are_release_lines() {
     let inputs = [dep(
         1,
         "a",
-        "pypi",
-        "Django",
-        "3.1.2",
+        "pypi/Django@3.1.2",
         "CVE-1",
         &["2.2.25", "3.1.14", "3.2.10"],
         5.0,
@@ -159,23 +143,12 @@ fn a_higher_line_is_chosen_when_one_line_cannot_fix_everything() {
         dep(
             1,
             "a",
-            "maven",
-            "jackson",
-            "2.12.0",
+            "maven/jackson@2.12.0",
             "CVE-A",
             &["2.12.6.1, 2.13.2.1"],
             5.0,
         ),
-        dep(
-            2,
-            "a",
-            "maven",
-            "jackson",
-            "2.12.0",
-            "CVE-B",
-            &["2.13.1"],
-            5.0,
-        ),
+        dep(2, "a", "maven/jackson@2.12.0", "CVE-B", &["2.13.1"], 5.0),
     ];
     let p = plan(&inputs);
     assert_eq!(p.actions.len(), 1);
@@ -188,31 +161,20 @@ fn ranges_and_operators_are_read() {
         dep(
             1,
             "a",
-            "npm",
-            "x",
-            "2.5.0",
+            "npm/x@2.5.0",
             "CVE-1",
             &[">= 2.6.9 < 3.0.0 || >= 3.1.0"],
             5.0,
         ),
-        dep(2, "a", "npm", "x", "2.5.0", "CVE-2", &[">=2.7.0"], 5.0),
+        dep(2, "a", "npm/x@2.5.0", "CVE-2", &[">=2.7.0"], 5.0),
     ];
     let p = plan(&inputs);
     assert_eq!(p.actions[0].to_version.as_deref(), Some("2.7.0"));
     assert!(!p.actions[0].major);
-    let q = plan(&[dep(1, "a", "npm", "x", "2.5.0", "CVE-1", &[">=3.1.0"], 5.0)]);
+    let q = plan(&[dep(1, "a", "npm/x@2.5.0", "CVE-1", &[">=3.1.0"], 5.0)]);
     assert!(q.actions[0].major);
     // below 1.0, a minor step is breaking in SemVer ecosystems
-    let r = plan(&[dep(
-        1,
-        "a",
-        "cargo",
-        "y",
-        "0.4.2",
-        "RUSTSEC-1",
-        &[">=0.5.1"],
-        5.0,
-    )]);
+    let r = plan(&[dep(1, "a", "cargo/y@0.4.2", "RUSTSEC-1", &[">=0.5.1"], 5.0)]);
     assert!(r.actions[0].major);
 }
 
@@ -222,9 +184,7 @@ fn distro_versions_follow_their_order() {
         dep(
             1,
             "img",
-            "deb",
-            "openssl",
-            "1.1.1d-0+deb10u3",
+            "deb/openssl@1.1.1d-0+deb10u3",
             "CVE-1",
             &["1.1.1d-0+deb10u4"],
             5.0,
@@ -232,29 +192,16 @@ fn distro_versions_follow_their_order() {
         dep(
             2,
             "img",
-            "deb",
-            "openssl",
-            "1.1.1d-0+deb10u3",
+            "deb/openssl@1.1.1d-0+deb10u3",
             "CVE-2",
             &["1.1.1d-0+deb10u5"],
             5.0,
         ),
-        dep(
-            3,
-            "img",
-            "apk",
-            "musl",
-            "1.1.22-r2",
-            "CVE-3",
-            &["1.1.22-r3"],
-            5.0,
-        ),
+        dep(3, "img", "apk/musl@1.1.22-r2", "CVE-3", &["1.1.22-r3"], 5.0),
         dep(
             4,
             "img",
-            "apk",
-            "musl",
-            "1.1.22-r2",
+            "apk/musl@1.1.22-r2",
             "CVE-4",
             &["1.1.22-r10"],
             5.0,
@@ -262,9 +209,7 @@ fn distro_versions_follow_their_order() {
         dep(
             5,
             "img",
-            "rpm",
-            "bind",
-            "32:9.11.4-26.P2.amzn2.5",
+            "rpm/bind@32:9.11.4-26.P2.amzn2.5",
             "CVE-5",
             &["99:9.11.4-26.P2.amzn2.13"],
             5.0,
@@ -285,27 +230,16 @@ fn distro_versions_follow_their_order() {
 #[test]
 fn fixes_at_or_below_the_installed_version_or_not_versions_fix_nothing() {
     let inputs = [
-        dep(1, "a", "npm", "x", "2.0.0", "CVE-1", &["1.9.0"], 5.0),
+        dep(1, "a", "npm/x@2.0.0", "CVE-1", &["1.9.0"], 5.0),
         dep(
             2,
             "a",
-            "npm",
-            "x",
-            "2.0.0",
+            "npm/x@2.0.0",
             "CVE-2",
             &["023a0d52f106321838ab1c0997e76693f4dcbdf6"],
             5.0,
         ),
-        dep(
-            3,
-            "a",
-            "npm",
-            "x",
-            "2.0.0",
-            "CVE-3",
-            &["the-next-version"],
-            5.0,
-        ),
+        dep(3, "a", "npm/x@2.0.0", "CVE-3", &["the-next-version"], 5.0),
     ];
     let p = plan(&inputs);
     assert!(p.actions.is_empty());
@@ -318,14 +252,12 @@ fn unfixable_findings_ride_with_the_package_upgrade() {
         dep(
             1,
             "a",
-            "pypi",
-            "Urllib3",
-            "1.26.5",
+            "pypi/Urllib3@1.26.5",
             "CVE-1",
             &["1.26.18", "2.0.7"],
             5.0,
         ),
-        dep(2, "a", "pypi", "urllib3", "1.26.5", "CVE-2", &[], 9.0),
+        dep(2, "a", "pypi/urllib3@1.26.5", "CVE-2", &[], 9.0),
     ];
     let p = plan(&inputs);
     assert_eq!(p.actions.len(), 1);
@@ -361,31 +293,13 @@ fn code_actions_group_one_rule_in_one_file() {
 
 #[test]
 fn os_packages_of_a_named_base_image_are_one_base_image_action() {
-    let mut a = dep(
-        1,
-        "web",
-        "deb",
-        "openssl",
-        "1.1.1d",
-        "CVE-1",
-        &["1.1.1e"],
-        10.0,
-    );
+    let mut a = dep(1, "web", "deb/openssl@1.1.1d", "CVE-1", &["1.1.1e"], 10.0);
     a.category = Some(Category::Container);
     a.base_image = Some("debian:10".into());
-    let mut b = dep(2, "web", "deb", "zlib", "1.2.11", "CVE-2", &[], 5.0);
+    let mut b = dep(2, "web", "deb/zlib@1.2.11", "CVE-2", &[], 5.0);
     b.category = Some(Category::Container);
     b.base_image = Some("debian:10".into());
-    let mut c = dep(
-        3,
-        "web",
-        "npm",
-        "lodash",
-        "4.17.4",
-        "CVE-3",
-        &["4.17.5"],
-        1.0,
-    );
+    let mut c = dep(3, "web", "npm/lodash@4.17.4", "CVE-3", &["4.17.5"], 1.0);
     c.category = Some(Category::Container);
     c.base_image = Some("debian:10".into());
     let p = plan(&[a, b, c]);
@@ -399,9 +313,9 @@ fn os_packages_of_a_named_base_image_are_one_base_image_action() {
 #[test]
 fn the_plan_is_ranked_by_risk_removed() {
     let p = plan(&[
-        dep(1, "a", "npm", "small", "1.0.0", "CVE-1", &["1.0.1"], 5.0),
-        dep(2, "a", "npm", "big", "1.0.0", "CVE-2", &["1.0.1"], 50.0),
-        dep(3, "a", "npm", "mid", "1.0.0", "CVE-3", &["1.0.1"], 20.0),
+        dep(1, "a", "npm/small@1.0.0", "CVE-1", &["1.0.1"], 5.0),
+        dep(2, "a", "npm/big@1.0.0", "CVE-2", &["1.0.1"], 50.0),
+        dep(3, "a", "npm/mid@1.0.0", "CVE-3", &["1.0.1"], 20.0),
     ]);
     let names: Vec<&str> = p
         .actions
@@ -451,7 +365,7 @@ mod properties {
                 .map(|(k, list)| {
                     let list: Vec<String> = list.iter().map(|v| text(*v)).collect();
                     let joined = list.join(", ");
-                    dep(k as i64 + 1, "a", "npm", "p", &text(installed), &format!("CVE-{k}"), &[joined.as_str()], 1.0)
+                    dep(k as i64 + 1, "a", &format!("npm/p@{}", text(installed)), &format!("CVE-{k}"), &[joined.as_str()], 1.0)
                 })
                 .collect();
             let p = plan(&inputs);

@@ -102,13 +102,11 @@ impl Version {
             Scheme::Rpm => Key::Rpm(rpm::RpmVersion::parse(t)?),
             Scheme::Alpine => Key::Alpine(alpine::ApkVersion::parse(t)?),
             Scheme::Generic => {
-                if !t.starts_with(|c: char| c.is_ascii_digit())
-                    && !(t.starts_with(['v', 'V'])
-                        && t[1..].starts_with(|c: char| c.is_ascii_digit()))
-                {
+                let body = t.strip_prefix(['v', 'V']).unwrap_or(t);
+                if !body.starts_with(|c: char| c.is_ascii_digit()) {
                     return None;
                 }
-                Key::Generic(t.trim_start_matches(['v', 'V']).to_string())
+                Key::Generic(body.to_string())
             }
         };
         Some(Version {

@@ -149,7 +149,11 @@ fn group_key(grouping: Grouping, t: &TicketFinding) -> String {
         // One package at one installed version across assets (as the remediation plan
         // groups it: PyPI names case-insensitive), one rule in one file of an asset.
         (Grouping::Fix, Some(p)) if f.category.is_dependency() => {
-            let eco = p.ecosystem.as_deref().unwrap_or("generic").to_ascii_lowercase();
+            let eco = p
+                .ecosystem
+                .as_deref()
+                .unwrap_or("generic")
+                .to_ascii_lowercase();
             let name = if eco == "pypi" {
                 p.name.to_ascii_lowercase().replace(['_', '.'], "-")
             } else {

@@ -367,7 +367,8 @@ fn server_data_center_v2_with_a_bearer_token() {
 fn grouping_per_fix_is_one_issue_per_upgrade_across_assets() {
     let jira = FakeJira::start();
     let ws = Workspace::new();
-    let cfg = config(&jira, "tier-3", false).replace("grouping = \"package\"", "grouping = \"fix\"");
+    let cfg =
+        config(&jira, "tier-3", false).replace("grouping = \"package\"", "grouping = \"fix\"");
     ws.write("posture.toml", &cfg);
     ws.ingest("shop", &[LODASH_1, LODASH_2], "2026-03-01T10:00:00Z");
     ws.ingest("admin", &[LODASH_1], "2026-03-01T10:00:00Z");
@@ -385,7 +386,10 @@ fn grouping_per_fix_is_one_issue_per_upgrade_across_assets() {
         .iter()
         .filter_map(|l| l.as_str())
         .collect();
-    assert!(labels.contains(&"service-shop") && labels.contains(&"service-admin"), "{labels:?}");
+    assert!(
+        labels.contains(&"service-shop") && labels.contains(&"service-admin"),
+        "{labels:?}"
+    );
     // a second run changes nothing; fixed in one asset only, the issue stays open
     let (_, r, _) = sync(&ws, &[], "2026-03-01T12:00:00Z");
     assert_eq!(kinds(&r), Vec::<String>::new());
