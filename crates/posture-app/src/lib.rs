@@ -13,6 +13,7 @@ pub mod execution;
 pub mod explain;
 pub mod export;
 pub mod feeds;
+pub mod fixes;
 pub mod gate;
 pub mod gate_report;
 mod ingest;

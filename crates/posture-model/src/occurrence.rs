@@ -153,6 +153,11 @@ pub struct Location {
     pub image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// The base image the scanned image is built on, when the report names it (the image's
+    /// `org.opencontainers.image.base.name` label): set on operating-system packages, which
+    /// the base image brings. Not part of identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

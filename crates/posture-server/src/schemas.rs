@@ -576,6 +576,77 @@ json_schema_type!(
     })
 );
 
+fn ids() -> serde_json::Value {
+    json!({ "type": "array", "items": { "type": "integer" } })
+}
+
+fn fix_package() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "required": ["name", "ecosystem", "purl"],
+        "properties": {
+            "name": { "type": "string" },
+            "ecosystem": { "type": ["string", "null"], "description": "Purl type vocabulary: npm, pypi, maven, golang, cargo, gem, nuget, deb, rpm, apk..." },
+            "purl": { "type": ["string", "null"], "description": "The package URL of the installed version." }
+        }
+    })
+}
+
+json_schema_type!(
+    /// The remediation plan as `posture fixes --output json` prints it.
+    FixPlanJson,
+    "FixPlan",
+    json!({
+        "type": "object",
+        "description": "Open findings grouped into the actions that close them, ranked by the risk they remove.",
+        "required": ["actions", "unfixable", "open_findings", "findings_in_actions"],
+        "properties": {
+            "actions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["kind", "key", "summary", "package", "installed", "to_version", "major", "findings", "closes", "vulnerabilities", "assets", "risk_removed", "unfixable"],
+                    "properties": {
+                        "kind": { "type": "string", "enum": ["package-upgrade", "base-image", "code"] },
+                        "key": { "type": "string", "description": "A stable key of the action." },
+                        "summary": { "type": "string", "description": "What to do, in words: `upgrade lodash 4.17.4 → 4.17.10`." },
+                        "package": { "oneOf": [fix_package(), { "type": "null" }] },
+                        "installed": nullable("string"),
+                        "to_version": { "type": ["string", "null"], "description": "The lowest version that fixes every finding listed, by the ecosystem's version order." },
+                        "major": { "type": "boolean", "description": "Whether to_version crosses a major version (a breaking upgrade)." },
+                        "findings": ids(),
+                        "closes": { "type": "integer", "minimum": 0, "description": "Distinct issues closed: aliases of one vulnerability in one asset count once." },
+                        "vulnerabilities": { "type": "array", "items": { "type": "string" } },
+                        "assets": { "type": "array", "items": { "type": "string" } },
+                        "risk_removed": { "type": "number", "minimum": 0 },
+                        "unfixable": ids(),
+                        "rule": { "type": "string" },
+                        "path": { "type": "string" },
+                        "image": { "type": "string" }
+                    }
+                }
+            },
+            "unfixable": {
+                "type": "array",
+                "description": "Packages with findings that no version fixes: no upgrade is offered.",
+                "items": {
+                    "type": "object",
+                    "required": ["package", "installed", "findings", "assets", "risk"],
+                    "properties": {
+                        "package": fix_package(),
+                        "installed": nullable("string"),
+                        "findings": ids(),
+                        "assets": { "type": "array", "items": { "type": "string" } },
+                        "risk": { "type": "number", "minimum": 0 }
+                    }
+                }
+            },
+            "open_findings": { "type": "integer", "minimum": 0 },
+            "findings_in_actions": { "type": "integer", "minimum": 0 }
+        }
+    })
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,6 +667,7 @@ mod tests {
             ("Metrics", MetricsJson::schema_json()),
             ("GateOutcome", GateJson::schema_json()),
             ("SarifLog", SarifJson::schema_json()),
+            ("FixPlan", FixPlanJson::schema_json()),
         ] {
             if let Err(e) = serde_json::from_value::<RefOr<Schema>>(s) {
                 panic!("schema {name} does not parse as an OpenAPI schema: {e}");

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/findings", get(findings_page))
+        .route("/fixes", get(fixes_page))
         .route("/findings/{id}", get(finding_page))
         .route("/findings/{id}/triage", post(triage_form))
         .route("/assets/{name}", get(asset_page))
@@ -614,6 +615,71 @@ async fn findings_page(
         first_href => (!params.cursor.is_empty()).then(|| params.query(None)),
     };
     render(&state, "findings.html", ctx)
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct FixesPageParams {
+    #[serde(default)]
+    asset: String,
+    #[serde(default)]
+    team: String,
+}
+
+/// The actions a page shows at most.
+const FIXES_SHOWN: usize = 100;
+
+/// Remediation by fix: the actions that close the viewer's open findings, ranked by the risk
+/// they remove (the API's `GET /api/v1/fixes`, one use case).
+async fn fixes_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<FixesPageParams>,
+) -> Response {
+    let principal = viewer.principal.clone();
+    let (asset, team) = (params.asset.clone(), params.team.clone());
+    let data = state
+        .blocking(move |s| {
+            let some = |v: String| Some(v).filter(|v| !v.trim().is_empty());
+            let plan = api::fix_plan(s, &principal, some(asset), some(team))?;
+            let assets: Vec<String> = api::assets_for(s, &principal)?
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            let teams: Vec<String> = api::teams_for(s, &principal)?
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            Ok((plan, assets, teams))
+        })
+        .await;
+    let (plan, assets, teams) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&state, Some(&viewer), &e),
+    };
+    let shown: Vec<_> = plan.actions.iter().take(FIXES_SHOWN).collect();
+    let unfixable_findings: usize = plan
+        .unfixable
+        .iter()
+        .map(|u| u.findings.len())
+        .sum::<usize>()
+        + plan
+            .actions
+            .iter()
+            .map(|a| a.unfixable.len())
+            .sum::<usize>();
+    let ctx = minijinja::context! {
+        nav => "fixes",
+        viewer => viewer_context(&state, &viewer),
+        csrf => viewer.csrf.clone(),
+        plan => sv(&plan),
+        shown => sv(&shown),
+        more => plan.actions.len() > FIXES_SHOWN,
+        unfixable_findings => unfixable_findings,
+        f => sv(&params),
+        assets => assets,
+        teams => teams,
+    };
+    render(&state, "fixes.html", ctx)
 }
 
 #[derive(Deserialize, Default)]

@@ -52,6 +52,10 @@ pub enum Command {
     /// LABELS.tsv, as in the multiscan corpus), pairwise precision and recall of Posture's
     /// merges, per category, with every false merge and miss. Exits 1 below the targets.
     Evaluate(EvaluateArgs),
+    /// Remediation by fix: the open findings grouped into the actions that close them (package
+    /// upgrades to the lowest version that fixes them all, base images, code fixes), ranked by
+    /// the risk they remove.
+    Fixes(FixesArgs),
     /// List ingested scans.
     Scans(ScansArgs),
     /// An asset's branches: list them (default branch first), or delete one. Deleting (or a
@@ -269,6 +273,21 @@ pub struct IngestArgs {
     #[arg(long)]
     pub at: Option<String>,
     /// Summary format (default: table on a terminal, JSON otherwise).
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct FixesArgs {
+    /// Only this asset's findings.
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Only findings this team owns (needs a portfolio configuration).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Show at most this many actions (tables and CSV; JSON is always whole).
+    #[arg(long)]
+    pub limit: Option<usize>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }

@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Split(a) => split(database, a),
         Command::Suggestions(a) => suggestions(database, a),
         Command::Evaluate(a) => evaluate(a),
+        Command::Fixes(a) => crate::fixes::fixes(database, config, a),
         Command::Scans(a) => scans(database, a),
         Command::Branches(c) => crate::branches::run(database, config, c),
         Command::Triage(a) => crate::workflow::triage(database, config, a),

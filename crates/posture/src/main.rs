@@ -9,6 +9,7 @@ mod branches;
 mod cli;
 mod commands;
 mod demo;
+mod fixes;
 mod gate;
 mod integrations;
 mod output;

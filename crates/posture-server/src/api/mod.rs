@@ -11,6 +11,7 @@ mod assets;
 mod audit;
 mod feeds;
 mod findings;
+mod fixes;
 mod openapi;
 mod scans;
 mod suggestions;
@@ -22,6 +23,7 @@ pub use assets::*;
 pub use audit::*;
 pub use feeds::*;
 pub use findings::*;
+pub use fixes::*;
 pub use openapi::*;
 pub use scans::*;
 pub use suggestions::*;
@@ -148,6 +150,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/findings/{id}/explain", get(explain_finding))
         .route("/api/v1/findings/{id}/events", get(finding_events))
         .route("/api/v1/findings/{id}/triage", post(triage_finding))
+        .route("/api/v1/fixes", get(list_fixes))
         .route("/api/v1/assets", get(list_assets))
         .route(
             "/api/v1/assets/{asset}/branches",

@@ -12,13 +12,13 @@ use utoipa::OpenApi;
 #[openapi(
     info(
         title = "Posture API",
-        description = "Upload scanner reports, list and triage findings, read assets, teams and scans, run the CI gate, read the policy and programme metrics. Every request needs `Authorization: Bearer <token>` (`posture token create`). 401: no valid token; 403: the token's role or scope does not allow it.",
+        description = "Upload scanner reports, list and triage findings, plan their remediation by fix, read assets, teams and scans, run the CI gate, read the policy and programme metrics. Every request needs `Authorization: Bearer <token>` (`posture token create`). 401: no valid token; 403: the token's role or scope does not allow it.",
         license(name = "Apache-2.0")
     ),
     paths(
         upload_scan, list_scans, list_findings, get_finding, explain_finding, finding_events,
-        triage_finding, list_assets, list_teams, list_suggestions, list_tokens, create_token,
-        revoke_token, audit_log, me, list_feeds,
+        triage_finding, list_fixes, list_assets, list_teams, list_suggestions, list_tokens,
+        create_token, revoke_token, audit_log, me, list_feeds,
         crate::branches_api::list_branches, crate::branches_api::delete_branch,
         crate::governance::get_metrics, crate::governance::run_gate,
         crate::governance::get_policy, crate::governance::check_policy
@@ -27,7 +27,7 @@ use utoipa::OpenApi;
         ErrorBody, FindingJson, OccurrenceJson, RiskJson, EventJson, SuggestionJson,
         ExplanationJson, ScanJson, IngestSummaryJson, SeverityJson, StatusJson, FindingPage,
         TriageRequest, AssetView, TeamView, TokenView, TokenCreateRequest, TokenCreated,
-        AuditView, Me, UploadForm, FeedView,
+        AuditView, Me, UploadForm, FeedView, FixPlanJson,
         crate::branches_api::BranchView, crate::branches_api::RetiredBranchView,
         MetricsJson, GateJson, SarifJson, crate::governance::PolicyView,
         crate::governance::PolicyRuleView, crate::governance::PolicyDiagnostic,
