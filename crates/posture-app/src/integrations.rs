@@ -125,6 +125,7 @@ pub fn jira_sync(
                 approver: None,
                 role: None,
                 at: d.at,
+                unauthenticated: false,
             },
             &DecisionRules::default(),
         )

@@ -90,7 +90,15 @@ pub enum Action {
     /// Reported, never fails the gate.
     Warn,
     /// A triage decision to one of `states` needs the approval of `role`.
-    RequireApproval { role: String, states: Vec<String> },
+    RequireApproval {
+        role: String,
+        states: Vec<String>,
+        /// The longest an acceptance under this rule may last, in days from the decision.
+        max_days: Option<u32>,
+        /// Whether a decision taken without authentication (the CLI on a local database,
+        /// which records the operating-system user) may carry this approval (default true).
+        allow_unauthenticated: bool,
+    },
     /// Open or bump a ticket (the ticketing integration reads it).
     Escalate {
         after_days: Option<u32>,

@@ -452,7 +452,8 @@ pub async fn run_gate(
             let now = s.clock.now();
             if let Some(source) = report {
                 scope.require_upload(&asset)?;
-                ingest_for_gate(s, &actor, &asset, &branch, &params, source, now)?;
+                let vex = crate::api::vex_handling(&caller.principal);
+                ingest_for_gate(s, &actor, &asset, &branch, &params, source, now, vex)?;
             }
             let outcome = posture_app::gate::run_gate(
                 s.store.as_ref(),
@@ -504,6 +505,7 @@ fn ingest_for_gate(
     params: &GateParams,
     source: posture_app::ReportSource,
     now: Timestamp,
+    vex: posture_app::VexHandling,
 ) -> Result<(), ApiError> {
     crate::api::ingest_upload(
         s,
@@ -525,6 +527,7 @@ fn ingest_for_gate(
             ),
         },
         Some("gate"),
+        vex,
     )?;
     Ok(())
 }
@@ -610,7 +613,7 @@ impl PolicyRuleView {
             target: None,
         };
         match &r.action {
-            Action::RequireApproval { role, states } => {
+            Action::RequireApproval { role, states, .. } => {
                 view.role = Some(role.clone());
                 view.states = Some(states.clone());
             }
