@@ -17,8 +17,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use common::*;
 use posture_server::ServerSettings;
-use posture_store::testing::TestBackend;
 use posture_store::Role;
+use posture_store::testing::TestBackend;
 use serde_json::{Value, json};
 
 const PORTFOLIO: &str = r#"
@@ -396,12 +396,16 @@ async fn another_teams_finding_is_404_like_an_unknown_one_and_teams_are_scoped(e
         assert_eq!(b.status, StatusCode::NOT_FOUND);
         assert!(!a.text().contains("identity"), "{}", a.text());
         let (mut a, mut b) = (a.json(), b.json());
-        a["error"]["message"] = json!(a["error"]["message"]
-            .as_str()
-            .map(|m| m.replace(&format!("id {theirs}"), "id ID")));
-        b["error"]["message"] = json!(b["error"]["message"]
-            .as_str()
-            .map(|m| m.replace(&format!("id {unknown}"), "id ID")));
+        a["error"]["message"] = json!(
+            a["error"]["message"]
+                .as_str()
+                .map(|m| m.replace(&format!("id {theirs}"), "id ID"))
+        );
+        b["error"]["message"] = json!(
+            b["error"]["message"]
+                .as_str()
+                .map(|m| m.replace(&format!("id {unknown}"), "id ID"))
+        );
         assert_eq!(a, b, "the same answer as for an unknown id");
     }
     let a = post(

@@ -525,9 +525,13 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception(e: &Env) {
     let approved = post_json(&e.app, &approve, &vic, json!({})).await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
     assert_eq!(approved.json()["status"], "approved");
-    let f = get(&e.app, &format!("/api/v1/findings/{critical}"), Some(&e.appsec))
-        .await
-        .json();
+    let f = get(
+        &e.app,
+        &format!("/api/v1/findings/{critical}"),
+        Some(&e.appsec),
+    )
+    .await
+    .json();
     assert_eq!(f["status"], "accepted");
     let audit = get(&e.app, "/api/v1/audit?limit=5", Some(&e.admin))
         .await
@@ -1069,7 +1073,10 @@ async fn the_dashboard_triage_form_asks_for_the_approver_the_policy_names(e: &En
     );
     let page = get_html(&e.app, &location, &cookie).await.text();
     assert!(page.contains("waits for approval"), "{page}");
-    assert!(page.contains("Waiting for approval by the vp role"), "{page}");
+    assert!(
+        page.contains("Waiting for approval by the vp role"),
+        "{page}"
+    );
     assert!(
         !page.contains("/approve\""),
         "the requester is offered no approve button"
