@@ -497,6 +497,7 @@ fn no_policy() -> ApiError {
 
 /// Ingests the report sent to the gate through the upload path of `POST /api/v1/scans`
 /// (audited as `scan.upload` via `gate`).
+#[allow(clippy::too_many_arguments)]
 fn ingest_for_gate(
     s: &Shared,
     actor: &crate::Actor,
