@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/findings", get(findings_page))
         .route("/findings/{id}", get(finding_page))
         .route("/findings/{id}/triage", post(triage_form))
+        .route("/approvals", get(approvals_page))
         .route("/approvals/{id}/{verdict}", post(approval_form))
         .route("/assets/{name}", get(asset_page))
         .route("/teams/{name}", get(team_page))
@@ -807,6 +808,29 @@ async fn triage_form(
             *r.status_mut() = StatusCode::SEE_OTHER;
             r
         }
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+/// The four-eyes queue: pending decisions of findings the viewer may read, with Approve and
+/// Reject for those the viewer may decide.
+async fn approvals_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let principal = viewer.principal.clone();
+    let data = state
+        .blocking(move |s| api::approvals_for(s, &principal, Some("pending")))
+        .await;
+    match data {
+        Ok(approvals) => render(
+            &state,
+            "approvals.html",
+            minijinja::context! {
+                nav => "approvals",
+                viewer => viewer_context(&state, &viewer),
+                csrf => viewer.csrf.clone(),
+                approvals => sv(&approvals),
+                roles => viewer.principal.user_roles.clone(),
+            },
+        ),
         Err(e) => error_page(&state, Some(&viewer), &e),
     }
 }

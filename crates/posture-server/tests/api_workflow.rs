@@ -1082,9 +1082,25 @@ async fn the_dashboard_triage_form_asks_for_the_approver_the_policy_names(e: &En
         "the requester is offered no approve button"
     );
 
-    // Vic holds the vp role: his page offers Approve, and his approval records the decision.
+    // Vic holds the vp role: his approvals queue and the finding's page offer Approve, and
+    // his approval records the decision.
     let vic = e.person_with_role("vic", "vp", posture_store::Role::Reader, None);
     let vic_cookie = sign_in(e, &vic).await;
+    let queue = get_html(&e.app, "/approvals", &vic_cookie).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let queue = queue.text();
+    assert!(
+        queue.contains(&format!("href=\"/findings/{critical}\""))
+            && queue.contains("/approve\"")
+            && queue.contains("You hold: vp"),
+        "{queue}"
+    );
+    let sams_queue = get_html(&e.app, "/approvals", &cookie).await.text();
+    assert!(
+        sams_queue.contains(&format!("href=\"/findings/{critical}\""))
+            && !sams_queue.contains("/approve\""),
+        "the requester sees the request, and no Approve: {sams_queue}"
+    );
     let vic_page = get_html(&e.app, &format!("/findings/{critical}"), &vic_cookie)
         .await
         .text();
