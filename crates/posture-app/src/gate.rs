@@ -98,7 +98,7 @@ pub fn exception_status(
         if m.mode != Mode::Enforce {
             continue;
         }
-        if let Action::RequireApproval { role, states } = &m.action
+        if let Action::RequireApproval { role, states, .. } = &m.action
             && states.iter().any(|s| s == d.state.as_str())
             && !approval_satisfied(d, role)
         {
@@ -812,6 +812,8 @@ mod tests {
             action: Action::RequireApproval {
                 role: "vp".into(),
                 states: vec!["accepted".into()],
+                max_days: None,
+                allow_unauthenticated: true,
             },
             mode: Mode::Enforce,
             line: 1,

@@ -159,6 +159,7 @@ pub fn jira_sync(
                 approver: None,
                 role: None,
                 at: d.at,
+                unauthenticated: false,
             },
             &DecisionRules::default(),
         )

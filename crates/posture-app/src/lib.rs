@@ -32,7 +32,7 @@ pub mod workflow;
 pub use error::AppError;
 pub use ingest::{
     DEFAULT_MAX_REPORT_BYTES, IngestRequest, PreparedReport, PreparedSummary, ReportSource,
-    Timings, ingest, prepare_report, read_report_file,
+    Timings, VexHandling, ingest, ingest_with, prepare_report, read_report_file,
 };
 
 /// Where "now" comes from: the system clock in production, a fixed time in tests and in the

@@ -414,6 +414,45 @@ impl crate::workflow::ApprovalRule for PolicyRules {
     fn required_role(&self, finding: &FindingRecord, to: FindingStatus) -> Option<String> {
         self.required_role_for(finding, to)
     }
+
+    /// The first `require_approval` rule that holds names the role; every rule that holds
+    /// adds its limits (the shortest `max_days`, any refusal of unauthenticated approvals).
+    fn requirement(
+        &self,
+        finding: &FindingRecord,
+        to: FindingStatus,
+    ) -> Option<crate::workflow::ApprovalNeed> {
+        let ctx = self.context(finding);
+        let mut need: Option<crate::workflow::ApprovalNeed> = None;
+        for m in self.policy.required_roles(&ctx, to.as_str(), self.now) {
+            if let posture_policy::Action::RequireApproval {
+                role,
+                max_days,
+                allow_unauthenticated,
+                ..
+            } = m.action
+            {
+                match &mut need {
+                    None => {
+                        need = Some(crate::workflow::ApprovalNeed {
+                            role,
+                            rule_id: Some(m.rule_id.clone()),
+                            max_days,
+                            allow_unauthenticated,
+                        })
+                    }
+                    Some(n) => {
+                        n.max_days = match (n.max_days, max_days) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        n.allow_unauthenticated &= allow_unauthenticated;
+                    }
+                }
+            }
+        }
+        need
+    }
 }
 
 /// How many stored findings one rule of a policy matches now: what `posture policy test`

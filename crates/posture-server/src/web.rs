@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/fixes", get(fixes_page))
         .route("/findings/{id}", get(finding_page))
         .route("/findings/{id}/triage", post(triage_form))
+        .route("/approvals", get(approvals_page))
+        .route("/approvals/{id}/{verdict}", post(approval_form))
         .route("/assets/{name}", get(asset_page))
         .route("/teams/{name}", get(team_page))
         .route("/static/style.css", get(stylesheet))
@@ -686,6 +688,8 @@ async fn fixes_page(
 struct FindingPageParams {
     #[serde(default)]
     done: Option<String>,
+    #[serde(default)]
+    pending: Option<String>,
 }
 
 fn finding_context(
@@ -711,6 +715,12 @@ fn finding_context(
         .collect();
     let scope = Scope::new(&viewer.principal, shared.portfolio.as_ref());
     let can_triage = scope.require_triage(&f).is_ok();
+    // Decisions waiting for a role's approval (four eyes), with approve/reject for a holder.
+    let approvals: Vec<api::ApprovalView> =
+        api::approvals_for(shared, &viewer.principal, Some("pending"))?
+            .into_iter()
+            .filter(|a| a.finding_id == id)
+            .collect();
     let now = shared.clock.now();
     let occurrences: Vec<serde_json::Value> = f
         .finding
@@ -778,6 +788,7 @@ fn finding_context(
         "events": events,
         "suggestions": suggestions,
         "can_triage": can_triage,
+        "approvals": approvals,
         "tomorrow": tomorrow,
         "triage_states": ["confirmed", "in-progress", "false-positive", "accepted", "not-affected", "open"],
     })))
@@ -813,7 +824,11 @@ async fn finding_page(
                 nav => "findings",
                 viewer => viewer_context(&state2, &viewer),
                 csrf => viewer.csrf.clone(),
-                notice => params.done.as_ref().map(|_| "Decision recorded."),
+                notice => if params.pending.is_some() {
+                    Some("The decision waits for approval: a holder of the role the policy names approves or rejects it; nothing changes until then.")
+                } else {
+                    params.done.as_ref().map(|_| "Decision recorded.")
+                },
                 ..ctx
             },
         ),
@@ -829,10 +844,6 @@ struct TriageForm {
     reason: String,
     #[serde(default)]
     expires: String,
-    #[serde(default)]
-    approver: String,
-    #[serde(default)]
-    role: String,
 }
 
 async fn triage_form(
@@ -857,15 +868,86 @@ async fn triage_form(
                     state: form.state,
                     reason: form.reason,
                     expires: Some(form.expires),
-                    approver: Some(form.approver).filter(|a| !a.trim().is_empty()),
-                    role: Some(form.role).filter(|r| !r.trim().is_empty()),
+                    approver: None,
+                    role: None,
                 },
             )
         })
         .await;
     match done {
-        Ok(_) => {
-            let mut r = Redirect::to(&format!("/findings/{id}?done=1")).into_response();
+        Ok(outcome) => {
+            let to = match outcome {
+                api::TriageOutcome::Decided(_) => format!("/findings/{id}?done=1"),
+                api::TriageOutcome::Pending(a) => format!("/findings/{id}?pending={}", a.id),
+            };
+            let mut r = Redirect::to(&to).into_response();
+            *r.status_mut() = StatusCode::SEE_OTHER;
+            r
+        }
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+/// The four-eyes queue: pending decisions of findings the viewer may read, with Approve and
+/// Reject for those the viewer may decide.
+async fn approvals_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let principal = viewer.principal.clone();
+    let data = state
+        .blocking(move |s| api::approvals_for(s, &principal, Some("pending")))
+        .await;
+    match data {
+        Ok(approvals) => render(
+            &state,
+            "approvals.html",
+            minijinja::context! {
+                nav => "approvals",
+                viewer => viewer_context(&state, &viewer),
+                csrf => viewer.csrf.clone(),
+                approvals => sv(&approvals),
+                roles => viewer.principal.user_roles.clone(),
+            },
+        ),
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ApprovalForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Approve or reject a pending decision from the finding page (a holder of its role).
+async fn approval_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Client(client): Client,
+    Path((id, verdict)): Path<(i64, String)>,
+    Form(form): Form<ApprovalForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&viewer, &form.csrf) {
+        return error_page(&state, Some(&viewer), &e);
+    }
+    let approve = match verdict.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return error_page(
+                &state,
+                Some(&viewer),
+                &ApiError::NotFound(format!("nothing at /approvals/{id}/{verdict}")),
+            );
+        }
+    };
+    let principal = viewer.principal.clone();
+    let note = Some(form.note).filter(|n| !n.trim().is_empty());
+    let done = state
+        .blocking(move |s| api::decide_approval(s, &principal, client, id, approve, note))
+        .await;
+    match done {
+        Ok(a) => {
+            let mut r = Redirect::to(&format!("/findings/{}?done=1", a.finding_id)).into_response();
             *r.status_mut() = StatusCode::SEE_OTHER;
             r
         }
@@ -884,9 +966,8 @@ async fn asset_page(
             let scope = Scope::new(&principal, s.portfolio.as_ref());
             if !scope.may_read_asset(&name) {
                 scope.require(Right::Read)?;
-                return Err(ApiError::Forbidden(format!(
-                    "asset {name} is not one of your teams'"
-                )));
+                // As for an asset that does not exist: names cannot be probed.
+                return Err(ApiError::NotFound(format!("no asset named {name}")));
             }
             let asset = api::assets_for(s, &principal)?
                 .into_iter()

@@ -52,6 +52,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jira(c) => crate::integrations::jira(database, config, c),
         Command::Serve(a) => crate::serve::serve(database, config, a),
         Command::Token(c) => crate::serve::token(database, c),
+        Command::User(c) => crate::serve::user(database, c),
+        Command::Team(c) => crate::serve::team(database, c),
+        Command::Approvals(c) => crate::approvals::run(c),
         Command::Demo(_) => unreachable!("handled above"),
     }
 }

@@ -209,9 +209,10 @@ fn serve_dashboard(
             role: posture_store::Role::Admin,
             user: Some("demo".into()),
             name: Some("demo dashboard".into()),
-            team: None,
+            teams: Vec::new(),
             assets: Vec::new(),
-            expires_at: None,
+            service_account: false,
+            expires: posture_server::TokenExpiry::Default,
         },
         &posture_server::Actor {
             name: "posture demo".into(),

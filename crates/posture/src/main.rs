@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 a check failed (the CI gate); 2 bad usage, bad input or any other
 //! error (the message names the file and the place).
 
+mod approvals;
 mod assets;
 mod branches;
 mod cli;

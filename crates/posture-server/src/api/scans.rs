@@ -367,6 +367,7 @@ pub(crate) async fn upload_scan(
         warm_summary(&state);
         return Ok(Json(IngestSummaryJson(summary)));
     }
+    let vex = vex_handling(&caller.principal);
     let summary = state
         .blocking(move |s| {
             let request = IngestRequest {
@@ -388,7 +389,7 @@ pub(crate) async fn upload_scan(
                     &asset,
                 ),
             };
-            let (outcome, reports) = ingest_upload(s, &actor, sources, request, None)?;
+            let (outcome, reports) = ingest_upload(s, &actor, sources, request, None, vex)?;
             let summary = to_json(&IngestSummary {
                 asset: &outcome.asset,
                 reports: &reports,
@@ -403,8 +404,20 @@ pub(crate) async fn upload_scan(
     Ok(Json(IngestSummaryJson(summary)))
 }
 
+/// What an upload by this caller does with VEX statements: applied for a caller with the
+/// triage right, held as a suggestion otherwise (a ci token may upload, never triage).
+pub(crate) fn vex_handling(principal: &posture_store::Principal) -> posture_app::VexHandling {
+    if principal.role.can(Right::Triage) {
+        posture_app::VexHandling::Apply
+    } else {
+        posture_app::VexHandling::Hold
+    }
+}
+
 /// An uploaded report into the store (the CLI's all-or-nothing ingest), audited as
-/// `scan.upload` (with `via` when another endpoint took the upload), then the stored risk of
+/// `scan.upload` (with `via` when another endpoint took the upload). VEX statements are
+/// applied (each change audited as `vex.apply` with the document and the caller) or, for a
+/// caller without the triage right, recorded as a suggestion (`vex.suggest`). Then the stored risk of
 /// what it marked assessed unless a refresh is running (the next one, a list's or an
 /// upload's, assesses it; until then its findings are listed as "to assess"). The ingest is
 /// committed either way: should the refresh fail, its findings stay marked, and the next
@@ -415,6 +428,7 @@ pub(crate) fn ingest_upload(
     sources: Vec<ReportSource>,
     request: IngestRequest,
     via: Option<&str>,
+    vex: posture_app::VexHandling,
 ) -> Result<
     (
         posture_store::IngestOutcome,
@@ -426,7 +440,8 @@ pub(crate) fn ingest_upload(
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let asset = request.asset.clone();
     let branch = request.branch.clone();
-    let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &sources, request)?;
+    let at = request.at;
+    let (outcome, reports) = posture_app::ingest_with(s.store.as_ref(), &sources, request, vex)?;
     let total = outcome.total();
     let mut detail = serde_json::json!({
         "report": names.join(", "), "reports": names, "bytes": size,
@@ -438,10 +453,62 @@ pub(crate) fn ingest_upload(
         detail["branch"] = branch.into();
     }
     audit(s, actor, "scan.upload", format!("asset {asset}"), detail)?;
+    for r in &reports {
+        record_vex(s, actor, &asset, r, at)?;
+    }
     let _ = s
         .risk_refresh
         .refresh_if_idle(s.store.as_ref(), s.portfolio.as_ref());
     Ok((outcome, reports))
+}
+
+/// The VEX side of one uploaded report: the changes applied, audited with the document and
+/// the caller; or the statements held, recorded as a suggestion and audited.
+fn record_vex(
+    s: &Shared,
+    actor: &Actor,
+    asset: &str,
+    report: &posture_app::PreparedSummary,
+    at: posture_model::Timestamp,
+) -> Result<(), ApiError> {
+    let Some(outcome) = &report.vex else {
+        return Ok(());
+    };
+    if !report.held_vex.is_empty() {
+        let suggestion = s
+            .store
+            .create_vex_suggestion(posture_store::NewVexSuggestion {
+                asset: asset.to_string(),
+                report: report.name.clone(),
+                statements: serde_json::to_value(&report.held_vex)
+                    .map_err(|e| ApiError::Internal(format!("cannot serialize: {e}")))?,
+                uploaded_by: actor.name.clone(),
+                token_id: actor.token_id,
+                at,
+            })?;
+        audit(
+            s,
+            actor,
+            "vex.suggest",
+            format!("asset {asset}"),
+            serde_json::json!({
+                "suggestion": suggestion.id, "report": report.name,
+                "statements": report.held_vex.len(),
+            }),
+        )?;
+    } else if !outcome.changes.is_empty() || outcome.noted > 0 {
+        audit(
+            s,
+            actor,
+            "vex.apply",
+            format!("asset {asset}"),
+            serde_json::json!({
+                "report": report.name, "statements": outcome.statements,
+                "changes": outcome.changes, "noted": outcome.noted, "kept": outcome.kept,
+            }),
+        )?;
+    }
+    Ok(())
 }
 
 /// Brings the dashboard's summary up to date after a write, off the caller's time, so the
