@@ -98,7 +98,7 @@ pub fn exception_status(
         if m.mode != Mode::Enforce {
             continue;
         }
-        if let Action::RequireApproval { role, states } = &m.action
+        if let Action::RequireApproval { role, states, .. } = &m.action
             && states.iter().any(|s| s == d.state.as_str())
             && !approval_satisfied(d, role)
         {
@@ -764,7 +764,7 @@ pub fn backtest(
         }
         sla.open += 1;
         let ev = events.get(&f.id).unwrap_or(&no_events);
-        let default_days = posture_policy::default_sla_days(f.severity.as_str());
+        let default_days = posture_model::default_sla_days(Some(af.risk.band.as_str()), f.severity);
         let chosen = crate::policy::choose_sla(Some(policy), af, ev, config, now, true);
         let d = past_sla(f, ev, default_days, now);
         let p = past_sla(f, ev, chosen.days, now);
@@ -812,6 +812,8 @@ mod tests {
             action: Action::RequireApproval {
                 role: "vp".into(),
                 states: vec!["accepted".into()],
+                max_days: None,
+                allow_unauthenticated: true,
             },
             mode: Mode::Enforce,
             line: 1,

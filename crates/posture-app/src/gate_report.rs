@@ -160,6 +160,23 @@ pub fn markdown(o: &GateOutcome, base_url: Option<&str>) -> String {
         "Blocking",
         o.findings.iter().filter(|g| g.blocked).collect(),
     );
+    let fixes = blocking_fixes(o);
+    if !fixes.is_empty() {
+        s.push_str("\n#### Fixes\n\n");
+        for a in &fixes {
+            let refs: Vec<String> = a
+                .findings
+                .iter()
+                .map(|id| finding_ref(*id, base_url))
+                .collect();
+            s.push_str(&format!(
+                "- {}{}: {}\n",
+                md_escape(&a.sentence()),
+                if a.major { " (major version)" } else { "" },
+                refs.join(", ")
+            ));
+        }
+    }
     section(
         &mut s,
         "Reported",
@@ -197,6 +214,27 @@ pub fn markdown(o: &GateOutcome, base_url: Option<&str>) -> String {
         }
     }
     s
+}
+
+/// The remediation actions of the blocking findings (`crate::fixes`, over those findings
+/// alone, their gate risk): package upgrades and base images, and code actions closing more
+/// than one finding, ranked by the risk they remove.
+pub fn blocking_fixes(o: &GateOutcome) -> Vec<crate::fixes::FixAction> {
+    let inputs: Vec<posture_engine::fixes::FixInput> = o
+        .findings
+        .iter()
+        .filter(|g| g.blocked)
+        .map(|g| {
+            let mut input = crate::fixes::fix_input(&g.record);
+            input.risk = g.risk;
+            input
+        })
+        .collect();
+    posture_engine::fixes::plan(&inputs)
+        .actions
+        .into_iter()
+        .filter(|a| a.kind != crate::fixes::FixKind::Code || a.closes > 1)
+        .collect()
 }
 
 /// The gate's outcome as SARIF 2.1.0: one result per finding the policy said something

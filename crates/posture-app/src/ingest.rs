@@ -238,12 +238,33 @@ pub struct IngestRequest {
     pub branches: crate::branches::BranchSettings,
 }
 
+/// What an ingest does with the VEX statements of its reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VexHandling {
+    /// Apply them (the caller has the triage right: the CLI on its database, a triager).
+    #[default]
+    Apply,
+    /// Apply nothing: hand them back in [`PreparedSummary::held_vex`] (the caller may upload
+    /// but not triage; the server records them as a suggestion).
+    Hold,
+}
+
 /// Prepares every report first (any bad report fails the whole ingest before anything is
-/// written), then stores them in one transaction.
+/// written), then stores them in one transaction; VEX statements are applied.
 pub fn ingest(
     store: &dyn Store,
     sources: &[ReportSource],
     req: IngestRequest,
+) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
+    ingest_with(store, sources, req, VexHandling::Apply)
+}
+
+/// [`ingest`], with the VEX statements applied or held.
+pub fn ingest_with(
+    store: &dyn Store,
+    sources: &[ReportSource],
+    req: IngestRequest,
+    vex_handling: VexHandling,
 ) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
     if req.asset.trim().is_empty() {
         return Err(AppError::Invalid(
@@ -326,6 +347,7 @@ pub fn ingest(
                     ..Timings::default()
                 },
                 vex: None,
+                held_vex: Vec::new(),
             };
             return Ok((outcome, vec![summary]));
         }
@@ -349,6 +371,7 @@ pub fn ingest(
             diagnostics: prepared.input.diagnostics.clone(),
             timings: prepared.timings,
             vex: None,
+            held_vex: Vec::new(),
         });
         vex.push(prepared.vex);
         reports.push(prepared.input);
@@ -371,15 +394,22 @@ pub fn ingest(
     })?;
     // VEX statements apply after the findings they speak of are stored (a separate
     // transaction: the scan stays recorded even if a statement cannot be applied).
-    for (summary, statements) in summaries.iter_mut().zip(&vex) {
-        if !statements.is_empty() {
-            summary.vex = Some(crate::workflow::apply_vex(
-                store,
-                &asset,
-                &summary.name,
-                statements,
-                req.at,
-            )?);
+    for (summary, statements) in summaries.iter_mut().zip(vex) {
+        if statements.is_empty() {
+            continue;
+        }
+        summary.vex = Some(match vex_handling {
+            VexHandling::Apply => {
+                crate::workflow::apply_vex(store, &asset, &summary.name, &statements, req.at)?
+            }
+            VexHandling::Hold => crate::workflow::VexOutcome {
+                statements: statements.len(),
+                held: statements.len(),
+                ..Default::default()
+            },
+        });
+        if vex_handling == VexHandling::Hold {
+            summary.held_vex = statements;
         }
     }
     let store_secs = t.elapsed().as_secs_f64();
@@ -402,6 +432,9 @@ pub struct PreparedSummary {
     /// What the report's VEX statements did, when it had some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vex: Option<crate::workflow::VexOutcome>,
+    /// VEX statements held, not applied ([`VexHandling::Hold`]).
+    #[serde(skip)]
+    pub held_vex: Vec<posture_model::VexStatement>,
 }
 
 /// Whether the identical report's last scans read it in the format this ingest would: the

@@ -92,6 +92,39 @@ pub fn jira_sync(
         }
     }
     let assessed = assess_findings(store, config, findings)?;
+    // Grouped per fix: each open finding's remediation action, from one plan over them all.
+    let fixes: HashMap<i64, String> =
+        if jira.grouping == posture_integrations::config::Grouping::Fix {
+            let inputs: Vec<_> = assessed
+                .iter()
+                .filter(|a| {
+                    matches!(
+                        a.finding.status,
+                        posture_model::FindingStatus::Open
+                            | posture_model::FindingStatus::Confirmed
+                            | posture_model::FindingStatus::InProgress
+                    )
+                })
+                .map(|a| {
+                    let mut input = crate::fixes::fix_input(&a.finding);
+                    input.risk = a.risk.score;
+                    input
+                })
+                .collect();
+            posture_engine::fixes::plan(&inputs)
+                .actions
+                .into_iter()
+                .flat_map(|action| {
+                    let summary = action.summary.clone();
+                    action
+                        .findings
+                        .into_iter()
+                        .map(move |id| (id, summary.clone()))
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
     let tickets: Vec<TicketFinding> = assessed
         .into_iter()
         .map(|a| {
@@ -104,6 +137,7 @@ pub fn jira_sync(
                 // Policy `escalate` lands with the policy engine; until then the selector decides.
                 escalate: false,
                 due,
+                fix: fixes.get(&a.finding.id).cloned(),
                 finding: a.finding,
             }
         })
@@ -125,6 +159,7 @@ pub fn jira_sync(
                 approver: None,
                 role: None,
                 at: d.at,
+                unauthenticated: false,
             },
             &DecisionRules::default(),
         )

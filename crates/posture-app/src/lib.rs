@@ -12,6 +12,8 @@ pub mod evaluate;
 pub mod execution;
 pub mod explain;
 pub mod export;
+pub mod feeds;
+pub mod fixes;
 pub mod gate;
 pub mod gate_report;
 mod ingest;
@@ -20,15 +22,17 @@ pub mod metrics;
 pub mod names;
 pub mod policy;
 pub mod risk;
+pub mod risk_eval;
 pub mod sarif_out;
 pub mod sla;
+pub mod story;
 pub mod views;
 pub mod workflow;
 
 pub use error::AppError;
 pub use ingest::{
     DEFAULT_MAX_REPORT_BYTES, IngestRequest, PreparedReport, PreparedSummary, ReportSource,
-    Timings, ingest, prepare_report, read_report_file,
+    Timings, VexHandling, ingest, ingest_with, prepare_report, read_report_file,
 };
 
 /// Where "now" comes from: the system clock in production, a fixed time in tests and in the

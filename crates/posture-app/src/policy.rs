@@ -289,7 +289,7 @@ pub fn choose_sla(
     now: Timestamp,
     new: bool,
 ) -> SlaChoice {
-    let default = posture_policy::default_sla_days(af.finding.severity.as_str());
+    let default = posture_model::default_sla_days(Some(af.risk.band.as_str()), af.finding.severity);
     if let Some(p) = policy {
         let ctx = context_of(af, events, config, now, new, default);
         if let Some((days, rule)) = p.sla_days(&ctx, now) {
@@ -368,6 +368,7 @@ impl PolicyRules {
             in_kev: false,
             reachable: false,
             input: posture_risk::RiskInput::new(f.severity),
+            related: Vec::new(),
         };
         full_context(
             Some(&self.policy),
@@ -385,7 +386,7 @@ impl PolicyRules {
         let ctx = self.context(f);
         match self.policy.sla_days(&ctx, self.now) {
             Some((days, _)) => Some(days),
-            None => posture_policy::default_sla_days(f.severity.as_str()),
+            None => posture_model::default_sla_days(f.risk_band.as_deref(), f.severity),
         }
     }
 
@@ -412,6 +413,45 @@ impl crate::workflow::SlaRule for PolicyRules {
 impl crate::workflow::ApprovalRule for PolicyRules {
     fn required_role(&self, finding: &FindingRecord, to: FindingStatus) -> Option<String> {
         self.required_role_for(finding, to)
+    }
+
+    /// The first `require_approval` rule that holds names the role; every rule that holds
+    /// adds its limits (the shortest `max_days`, any refusal of unauthenticated approvals).
+    fn requirement(
+        &self,
+        finding: &FindingRecord,
+        to: FindingStatus,
+    ) -> Option<crate::workflow::ApprovalNeed> {
+        let ctx = self.context(finding);
+        let mut need: Option<crate::workflow::ApprovalNeed> = None;
+        for m in self.policy.required_roles(&ctx, to.as_str(), self.now) {
+            if let posture_policy::Action::RequireApproval {
+                role,
+                max_days,
+                allow_unauthenticated,
+                ..
+            } = m.action
+            {
+                match &mut need {
+                    None => {
+                        need = Some(crate::workflow::ApprovalNeed {
+                            role,
+                            rule_id: Some(m.rule_id.clone()),
+                            max_days,
+                            allow_unauthenticated,
+                        })
+                    }
+                    Some(n) => {
+                        n.max_days = match (n.max_days, max_days) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        n.allow_unauthenticated &= allow_unauthenticated;
+                    }
+                }
+            }
+        }
+        need
     }
 }
 

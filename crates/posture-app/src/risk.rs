@@ -20,7 +20,7 @@ use posture_risk::{
     AssetContext, EpssFact, FeedKind, KevFact, Reachability, RiskAssessment, RiskInput, RiskWeights,
 };
 use posture_store::{
-    EpssImport, EpssRow, FeedFacts, FeedImportRecord, FindingRecord, KevImport, KevRow,
+    EpssImport, EpssRow, FeedFacts, FeedImportRecord, FindingRecord, KevImport, KevRow, RiskChange,
     RuntimeComponentRecord, Store, StoredRisk,
 };
 use serde::Serialize;
@@ -157,6 +157,9 @@ pub struct AssessedFinding {
     /// The facts the score was computed from (to score again under other weights).
     #[serde(skip)]
     pub input: RiskInput,
+    /// Findings linked to this one: the dependency finding of a package its code calls, or
+    /// the SAST findings that call its package (`posture_app::story`); empty when none.
+    pub related: Vec<crate::story::Related>,
 }
 
 /// Normalized CVE ids of every occurrence of the finding.
@@ -433,6 +436,27 @@ fn rated_input(f: &FindingRecord, ratings: &[posture_model::CvssRating]) -> Risk
 /// Whether a fix exists, from the open occurrences' packages: a fixed version named by any tool
 /// is a fix (`fixed in 0.12.3 (trivy)`); packages with no fixed version from every tool are "no
 /// fix yet"; a finding without a package (code, IaC, secrets) is unknown.
+/// Code quality, not security: when every tool that reports the finding (its open
+/// occurrences, else all) classes it so (`codeql: SARIF tags: reliability, correctness`). One
+/// tool calling it security keeps it a security finding.
+fn quality_of(f: &FindingRecord) -> Option<String> {
+    let open: Vec<_> = f.occurrences.iter().filter(|o| o.open).collect();
+    let occurrences = if open.is_empty() {
+        f.occurrences.iter().collect()
+    } else {
+        open
+    };
+    let mut said: Vec<String> = Vec::new();
+    for o in occurrences {
+        let words = o.data.quality.as_deref()?;
+        let line = format!("{} {words}", o.tool);
+        if !said.contains(&line) {
+            said.push(line);
+        }
+    }
+    (!said.is_empty()).then(|| said.join("; "))
+}
+
 fn fix_of(f: &FindingRecord) -> (Option<bool>, Option<String>) {
     let open: Vec<_> = f.occurrences.iter().filter(|o| o.open).collect();
     let occurrences = if open.is_empty() {
@@ -498,6 +522,7 @@ pub fn assess_findings(
         store.runtime_components(&assets)?
     });
     let coverage = crate::execution::CoverageIndex::load(store, config, &findings)?;
+    let stories = crate::story::Stories::load(store, config, &findings)?;
     let default_weights = RiskWeights::default();
     let weights = config.map(|c| &c.weights).unwrap_or(&default_weights);
     let mut contexts: HashMap<String, AssetContext> = HashMap::new();
@@ -551,9 +576,19 @@ pub fn assess_findings(
             reach_source = Some(e.source());
             input.execution = Some(e);
         }
+        // A dependency whose package is called by code that ran (runtime coverage of the
+        // SAST finding that calls it) is reachable, unless a scanner said otherwise.
+        if reach == Reachability::Unknown
+            && let Some(source) = stories.executed_call(&f)
+        {
+            reach = Reachability::Reachable;
+            reach_source = Some(source);
+        }
+        let related = stories.related(&f);
         input.reachability = reach;
         input.reachability_source = reach_source;
         (input.fix_available, input.fix_source) = fix_of(&f);
+        input.quality = quality_of(&f);
         input.asset = contexts
             .entry(f.asset.clone())
             .or_insert_with(|| asset_context(config, &f.asset))
@@ -567,6 +602,7 @@ pub fn assess_findings(
             reachable: input.reachability == Reachability::Reachable,
             risk,
             input,
+            related,
         });
     }
     Ok(out)
@@ -577,6 +613,80 @@ fn default_basis() -> String {
     format!("default:{}", posture_risk::MODEL_VERSION)
 }
 
+/// A stored assessment in short (`findings.risk_last`): what the next assessment compares
+/// itself with to say what moved (score history).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct AssessmentSummary {
+    pub score: f64,
+    pub band: String,
+    pub model: String,
+    /// Each term's fact and the points it added, by term name.
+    pub terms: std::collections::BTreeMap<String, (String, f64)>,
+}
+
+impl AssessmentSummary {
+    pub fn of(risk: &RiskAssessment) -> Self {
+        AssessmentSummary {
+            score: risk.score,
+            band: risk.band.as_str().to_string(),
+            model: risk.model_version.clone(),
+            terms: risk
+                .terms
+                .iter()
+                .map(|t| (t.name.clone(), (t.value.clone(), t.contribution)))
+                .collect(),
+        }
+    }
+
+    /// The change from `before` to this assessment, when the score (to 0.1) or the band
+    /// moved: the bands, the scores and every term whose fact or points moved, largest move
+    /// first (`78.9 -> 93.6: kev: not listed -> listed (+20.0 points); ...`).
+    pub fn change_since(&self, before: &AssessmentSummary, at: Timestamp) -> Option<RiskChange> {
+        let moved_score = (self.score - before.score).abs() >= 0.05;
+        if !moved_score && self.band == before.band {
+            return None;
+        }
+        let names: std::collections::BTreeSet<&String> =
+            self.terms.keys().chain(before.terms.keys()).collect();
+        let mut moves: Vec<(f64, String)> = Vec::new();
+        for name in names {
+            let old = before.terms.get(name);
+            let new = self.terms.get(name);
+            if old == new {
+                continue;
+            }
+            let fact = |t: Option<&(String, f64)>| t.map_or("none".to_string(), |t| t.0.clone());
+            let points = new.map_or(0.0, |t| t.1) - old.map_or(0.0, |t| t.1);
+            let text = if fact(old) == fact(new) {
+                format!("{name}: {} ({points:+.1} points)", fact(new))
+            } else {
+                format!(
+                    "{name}: {} -> {} ({points:+.1} points)",
+                    fact(old),
+                    fact(new)
+                )
+            };
+            moves.push((points.abs(), text));
+        }
+        moves.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut reason = format!("{:.1} -> {:.1}", before.score, self.score);
+        if before.model != self.model {
+            reason.push_str(&format!("; model {} -> {}", before.model, self.model));
+        }
+        for (_, m) in moves {
+            reason.push_str("; ");
+            reason.push_str(&m);
+        }
+        Some(RiskChange {
+            at,
+            actor: self.model.clone(),
+            from_band: before.band.clone(),
+            to_band: self.band.clone(),
+            reason,
+        })
+    }
+}
+
 /// What [`refresh_stored_risk`] did.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct RiskRefresh {
@@ -584,6 +694,8 @@ pub struct RiskRefresh {
     /// assessed again).
     pub basis_changed: bool,
     pub assessed: usize,
+    /// How many of them moved in score or band (each a `rescored` event).
+    pub rescored: usize,
 }
 
 /// How many findings one refresh step reads, assesses and stores at a time.
@@ -614,17 +726,31 @@ pub fn refresh_stored_risk(
             break;
         }
         let n = batch.len();
+        let ids: Vec<i64> = batch.iter().map(|f| f.id).collect();
+        let last = store.last_assessments(&ids)?;
+        let now = Timestamp::now();
         let rows: Vec<StoredRisk> = assess_findings(store, config, batch)?
             .into_iter()
-            .map(|a| StoredRisk {
-                finding_id: a.finding.id,
-                score: a.risk.score.max(0.0),
-                band: a.risk.band.as_str().to_string(),
-                team: a.owner.and_then(|o| o.team),
-                version: a.finding.risk_version,
+            .map(|a| {
+                let summary = AssessmentSummary::of(&a.risk);
+                let change = last
+                    .get(&a.finding.id)
+                    .and_then(|before| serde_json::from_str::<AssessmentSummary>(before).ok())
+                    .and_then(|before| summary.change_since(&before, now));
+                StoredRisk {
+                    finding_id: a.finding.id,
+                    score: a.risk.score.max(0.0),
+                    band: a.risk.band.as_str().to_string(),
+                    team: a.owner.and_then(|o| o.team),
+                    version: a.finding.risk_version,
+                    last: serde_json::to_string(&summary).unwrap_or_default(),
+                    change,
+                }
             })
             .collect();
+        let moved = rows.iter().filter(|r| r.change.is_some()).count();
         let stored = store.store_risk(rows)?;
+        out.rescored += moved.min(stored);
         out.assessed += stored;
         // A full batch of which nothing could be stored (all marked again, or held by
         // writers) would come back as is: leave it to the next refresh.

@@ -45,6 +45,30 @@ pub trait SlaRule: Send + Sync {
 /// Who must approve moving a finding to `to`; `None` means anyone may decide alone.
 pub trait ApprovalRule: Send + Sync {
     fn required_role(&self, finding: &FindingRecord, to: FindingStatus) -> Option<String>;
+
+    /// The whole requirement (role, the rule that asks, a cap on an acceptance's length,
+    /// whether an unauthenticated decision may carry the approval). By default only the role.
+    fn requirement(&self, finding: &FindingRecord, to: FindingStatus) -> Option<ApprovalNeed> {
+        self.required_role(finding, to).map(|role| ApprovalNeed {
+            role,
+            rule_id: None,
+            max_days: None,
+            allow_unauthenticated: true,
+        })
+    }
+}
+
+/// What a policy's `require_approval` rule asks of one decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalNeed {
+    /// The role whose holder must approve (another person than the one who decides).
+    pub role: String,
+    /// The rule that asks for it.
+    pub rule_id: Option<String>,
+    /// The longest an acceptance may last, in days from the decision.
+    pub max_days: Option<u32>,
+    /// Whether a decision taken without authentication may carry the approval.
+    pub allow_unauthenticated: bool,
 }
 
 /// The SLA most programmes start from: critical 7 days, high 30, medium 90, low 180, info none.
@@ -52,21 +76,17 @@ pub trait ApprovalRule: Send + Sync {
 pub struct DefaultSla;
 
 impl DefaultSla {
-    /// The default number of days for a severity.
+    /// The default number of days for a severity (a finding not yet assessed).
     pub fn days_for(severity: Severity) -> Option<u32> {
-        match severity {
-            Severity::Critical => Some(7),
-            Severity::High => Some(30),
-            Severity::Medium => Some(90),
-            Severity::Low => Some(180),
-            Severity::Info => None,
-        }
+        posture_model::default_sla_days(None, severity)
     }
 }
 
 impl SlaRule for DefaultSla {
+    /// By the finding's stored risk band when assessed, else by its severity
+    /// ([`posture_model::default_sla_days`]).
     fn sla_days(&self, finding: &FindingRecord) -> Option<u32> {
-        Self::days_for(finding.severity)
+        posture_model::default_sla_days(finding.risk_band.as_deref(), finding.severity)
     }
 }
 
@@ -191,6 +211,9 @@ pub struct DecisionRequest {
     pub approver: Option<String>,
     pub role: Option<String>,
     pub at: Timestamp,
+    /// Taken without authentication (the CLI on a local database): the actor is the
+    /// operating-system user's word, and a policy may refuse such approvals.
+    pub unauthenticated: bool,
 }
 
 /// What a decision must satisfy beyond the state machine.
@@ -269,6 +292,25 @@ pub fn decide(
             request.state
         )));
     }
+    let need = rules.approval.requirement(&finding, request.state);
+    check_max_days(id, need.as_ref(), request.state, until, request.at)?;
+    if let Some(need) = &need
+        && request.unauthenticated
+        && !need.allow_unauthenticated
+        && request
+            .approver
+            .as_deref()
+            .is_some_and(|a| !a.trim().is_empty())
+    {
+        return Err(AppError::Approval {
+            finding: id,
+            message: format!(
+                "the policy rule `{}` refuses approvals given without authentication (the CLI on a local database): ask a holder of the `{}` role to approve it through the server",
+                need.rule_id.as_deref().unwrap_or("require_approval"),
+                need.role
+            ),
+        });
+    }
     let approver = trimmed(request.approver.as_deref());
     let role = trimmed(request.role.as_deref());
     if role.is_some() && approver.is_none() {
@@ -334,6 +376,65 @@ pub fn decide(
     Ok(Decided { finding, decision })
 }
 
+/// Refuses an acceptance longer than a policy's `max_days`.
+pub fn check_max_days(
+    id: i64,
+    need: Option<&ApprovalNeed>,
+    state: FindingStatus,
+    until: Option<Timestamp>,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let (Some(need), Some(until)) = (need, until) else {
+        return Ok(());
+    };
+    let Some(max) = need.max_days.filter(|_| state == FindingStatus::Accepted) else {
+        return Ok(());
+    };
+    let days = until.duration_since(at).as_secs_f64() / 86_400.0;
+    if days > f64::from(max) {
+        return Err(AppError::Invalid(format!(
+            "finding {id}: the policy rule `{}` caps an acceptance at {max} days; {} is {} days away",
+            need.rule_id.as_deref().unwrap_or("require_approval"),
+            until,
+            days.ceil() as i64
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a decision that needs an approval before it is stored as a request: the finding
+/// exists, the move is allowed, an acceptance has a future expiry within the policy's cap.
+/// Answers the finding as it is now.
+pub fn check_request(
+    store: &dyn Store,
+    request: &DecisionRequest,
+    need: &ApprovalNeed,
+) -> Result<FindingRecord, AppError> {
+    let id = request.finding_id;
+    let Some(finding) = store.finding(id)? else {
+        return Err(AppError::Invalid(format!("no finding with id {id}")));
+    };
+    check_transition(id, finding.status, request.state)?;
+    if request.state == FindingStatus::Accepted {
+        match request.until {
+            None => {
+                return Err(AppError::Invalid(format!(
+                    "finding {id}: a risk acceptance needs an expiry date"
+                )));
+            }
+            Some(u) if u <= request.at => {
+                return Err(AppError::Invalid(format!(
+                    "finding {id}: the expiry {u} is not in the future (now {})",
+                    request.at
+                )));
+            }
+            _ => {}
+        }
+    }
+    check_max_days(id, Some(need), request.state, request.until, request.at)?;
+    Ok(finding)
+}
+
 /// Turns the acceptances that expired as of `now` back to open (each with an `expired` event
 /// dated at its expiry). Cheap when nothing expired: ingest and listings call it first.
 pub fn expire(store: &dyn Store, now: Timestamp) -> Result<Vec<ExpiredDecision>, AppError> {
@@ -356,6 +457,26 @@ pub struct VexOutcome {
     pub noted: usize,
     /// Matching findings left alone: a person decided, or the state machine forbids the move.
     pub kept: usize,
+    /// Statements not applied but held as a suggestion for someone with the triage right
+    /// (the uploader has none): every statement of the document, then.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: usize,
+    /// Each change made: the finding, from and to (the audit log records them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<VexChange>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One finding a VEX statement moved.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VexChange {
+    pub finding_id: i64,
+    pub from: FindingStatus,
+    pub to: FindingStatus,
+    pub vulnerability: String,
 }
 
 /// The package a VEX product purl names: (type, namespace/name lower-cased, version).
@@ -430,8 +551,9 @@ fn vuln_matches(f: &FindingRecord, ids: &[String]) -> bool {
 
 /// Applies VEX statements to the findings of an asset: `not_affected` sets not-affected (the
 /// justification as reason, actor `vex:<report>`) unless the finding is already resolved as not
-/// a problem; `affected` and `under_investigation` set confirmed and in-progress only when no
-/// person decided; `fixed` is recorded as a note (scans decide fixed). A statement naming
+/// a problem; no statement ever overrides a person's decision (a VEX document is a supplier's
+/// or a pipeline's word, a person's triage stands until a person changes it); `affected` and
+/// `under_investigation` set confirmed and in-progress; `fixed` is recorded as a note (scans decide fixed). A statement naming
 /// package purls applies only to findings of those packages (a version, when given, must match);
 /// one naming none applies to every finding of the vulnerability in the asset.
 pub fn apply_vex(
@@ -480,10 +602,12 @@ pub fn apply_vex(
             let vuln = ids.first().cloned().unwrap_or_default();
             let target = match st.status {
                 VexStatus::NotAffected => {
-                    if matches!(
-                        current,
-                        FindingStatus::NotAffected | FindingStatus::FalsePositive
-                    ) {
+                    if person_decided
+                        || matches!(
+                            current,
+                            FindingStatus::NotAffected | FindingStatus::FalsePositive
+                        )
+                    {
                         outcome.kept += 1;
                         continue;
                     }
@@ -556,6 +680,12 @@ pub fn apply_vex(
                 at,
             });
             planned.insert(f.id, target);
+            outcome.changes.push(VexChange {
+                finding_id: f.id,
+                from: current,
+                to: target,
+                vulnerability: vuln.clone(),
+            });
             if target == FindingStatus::NotAffected {
                 outcome.not_affected += 1;
             } else {
@@ -638,5 +768,17 @@ mod tests {
         assert_eq!(DefaultSla::days_for(Severity::Medium), Some(90));
         assert_eq!(DefaultSla::days_for(Severity::Low), Some(180));
         assert_eq!(DefaultSla::days_for(Severity::Info), None);
+    }
+
+    /// One priority (issue 15): once assessed, the band sets the default clock, whatever the
+    /// severity: a low-severity P1 is due in 7 days, a critical P4 in 180; info has none.
+    #[test]
+    fn the_default_sla_follows_the_band() {
+        let days = |band: &str, s: Severity| posture_model::default_sla_days(Some(band), s);
+        assert_eq!(days("P1", Severity::Low), Some(7));
+        assert_eq!(days("P2", Severity::Critical), Some(30));
+        assert_eq!(days("P3", Severity::High), Some(90));
+        assert_eq!(days("P4", Severity::Critical), Some(180));
+        assert_eq!(days("P1", Severity::Info), None);
     }
 }

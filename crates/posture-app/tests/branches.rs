@@ -236,6 +236,7 @@ fn accept(store: &dyn Store, id: i64, at: Timestamp) {
             approver: None,
             role: None,
             at,
+            unauthenticated: false,
         },
         &DecisionRules {
             approval: &NoApprovalRequired,

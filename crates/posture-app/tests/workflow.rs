@@ -86,6 +86,7 @@ fn request(id: i64, state: FindingStatus, at: Timestamp) -> DecisionRequest {
         approver: None,
         role: None,
         at,
+        unauthenticated: false,
     }
 }
 
@@ -219,6 +220,7 @@ fn acceptance_needs_expiry_and_the_required_approver_and_is_audited(b: &TestBack
         approver: approver.map(str::to_string),
         role: role.map(str::to_string),
         at: day(1),
+        unauthenticated: false,
     };
     // no expiry
     let e = decide(

@@ -112,7 +112,7 @@ pub use owner::{OwnerDecision, OwnerSource, resolve_owner};
 pub use parse::{parse_portfolio, parse_risk_weights};
 pub use portfolio::{
     Asset, AssetSpec, BranchesConfig, CorrelationConfig, Criticality, DEFAULT_BRANCH,
-    DEFAULT_RETIRE_AFTER_DAYS, Environment, Exposure, OwnerRule, Portfolio, Team, normalize_image,
-    normalize_repository, normalize_url,
+    DEFAULT_FEED_MAX_AGE_DAYS, DEFAULT_RETIRE_AFTER_DAYS, Environment, Exposure, FeedsConfig,
+    OwnerRule, Portfolio, Team, normalize_image, normalize_repository, normalize_url,
 };
 pub use runtime::{PathMap, PathMapping, RuntimeConfig};

@@ -11,8 +11,8 @@ use crate::codeowners::Owner;
 use crate::diagnostic::{ConfigErrors, Sink, did_you_mean, line_of};
 use crate::pattern::{self, PatternSet};
 use crate::portfolio::{
-    Asset, BranchesConfig, CorrelationConfig, Criticality, Environment, Exposure, OwnerRule,
-    Portfolio, Team, normalize_image, normalize_repository, normalize_url,
+    Asset, BranchesConfig, CorrelationConfig, Criticality, Environment, Exposure, FeedsConfig,
+    OwnerRule, Portfolio, Team, normalize_image, normalize_repository, normalize_url,
 };
 use crate::runtime::{PathMapping, RuntimeConfig};
 
@@ -28,6 +28,7 @@ const TOP_KEYS: &[&str] = &[
     "policy",
     "branches",
     "runtime",
+    "feeds",
     // integrations (kept as JSON, interpreted by posture-integrations)
     "jira",
     "webhook",
@@ -53,6 +54,7 @@ pub(crate) const ASSET_KEYS: &[&str] = &[
 ];
 const OWNER_KEYS: &[&str] = &["asset", "path", "team"];
 const RUNTIME_KEYS: &[&str] = &["path_map"];
+const FEEDS_KEYS: &[&str] = &["kev", "epss", "max_age_days"];
 const PATH_MAP_KEYS: &[&str] = &["from", "to", "asset"];
 
 /// Parses and validates `posture.toml`.
@@ -396,6 +398,23 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         }
     }
 
+    let feeds = match root.get_key_value("feeds") {
+        None => FeedsConfig::default(),
+        Some((_, val)) => match val.get_ref() {
+            DeValue::Table(t) => v.feeds(t),
+            other => {
+                v.wrong_type(
+                    "feeds",
+                    val.span(),
+                    "a table",
+                    other,
+                    Some("write `[feeds]` with `kev`, `epss` and `max_age_days`".into()),
+                );
+                FeedsConfig::default()
+            }
+        },
+    };
+
     if !v.sink.is_empty() {
         return Err(ConfigErrors::new(source_name, text, v.sink.diagnostics));
     }
@@ -414,6 +433,7 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         jira,
         webhooks,
         runtime,
+        feeds,
     })
 }
 
@@ -771,6 +791,56 @@ impl<'t> Validator<'t> {
             return None;
         }
         Some(name)
+    }
+
+    fn feeds(&mut self, t: &DeTable<'_>) -> FeedsConfig {
+        self.check_keys(t, FEEDS_KEYS, "[feeds]");
+        let mut out = FeedsConfig {
+            kev: self.string(t, "kev"),
+            epss: self.string(t, "epss"),
+            max_age_days: None,
+        };
+        for (key, value) in [("kev", &out.kev), ("epss", &out.epss)] {
+            if let (Some(v), Some((_, val))) = (value, t.get_key_value(key))
+                && v.trim().is_empty()
+            {
+                self.sink.push(
+                    "config::invalid-value",
+                    val.span(),
+                    format!("`{key}` is empty"),
+                    "must name a URL (https://...) or a file",
+                    None,
+                );
+            }
+        }
+        if let Some((_, val)) = t.get_key_value("max_age_days") {
+            match val.get_ref() {
+                DeValue::Integer(i) => {
+                    match i64::from_str_radix(i.as_str(), i.radix())
+                        .ok()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .filter(|n| *n >= 1)
+                    {
+                        Some(n) => out.max_age_days = Some(n),
+                        None => self.sink.push(
+                            "config::invalid-value",
+                            val.span(),
+                            "`max_age_days` is out of range".to_string(),
+                            "must be a whole number of days, 1 or more",
+                            Some("an imported feed older than this is said to be stale".into()),
+                        ),
+                    }
+                }
+                other => self.wrong_type(
+                    "max_age_days",
+                    val.span(),
+                    "a whole number of days",
+                    other,
+                    None,
+                ),
+            }
+        }
+        out
     }
 
     fn branches(&mut self, t: &DeTable<'_>) -> BranchesConfig {

@@ -148,6 +148,33 @@ pub const DEFAULT_BRANCH: &str = "main";
 /// Days without a scan after which a branch retires, unless `[branches]` says otherwise.
 pub const DEFAULT_RETIRE_AFTER_DAYS: u32 = 30;
 
+/// `[feeds]`: where `posture feeds update` reads the threat feeds (a URL, or a file relative
+/// to posture.toml), and after how many days an imported feed is said to be stale.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct FeedsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kev: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
+}
+
+/// Days after which an imported feed is stale, unless `[feeds] max_age_days` says otherwise
+/// (CISA updates KEV on working days, FIRST publishes EPSS daily).
+pub const DEFAULT_FEED_MAX_AGE_DAYS: u32 = 7;
+
+impl FeedsConfig {
+    pub fn is_unset(&self) -> bool {
+        self == &FeedsConfig::default()
+    }
+
+    /// The age in days after which a feed is stale.
+    pub fn max_age_days(&self) -> u32 {
+        self.max_age_days.unwrap_or(DEFAULT_FEED_MAX_AGE_DAYS)
+    }
+}
+
 /// The whole of `posture.toml`, validated.
 #[derive(Debug, Clone, Serialize)]
 pub struct Portfolio {
@@ -175,9 +202,17 @@ pub struct Portfolio {
     /// `[runtime]`: how runtime evidence (coverage paths) meets the repository.
     #[serde(skip_serializing_if = "RuntimeConfig::is_unset")]
     pub(crate) runtime: RuntimeConfig,
+    /// `[feeds]`: the threat feeds' sources and freshness.
+    #[serde(skip_serializing_if = "FeedsConfig::is_unset")]
+    pub(crate) feeds: FeedsConfig,
 }
 
 impl Portfolio {
+    /// `[feeds]`.
+    pub fn feeds(&self) -> &FeedsConfig {
+        &self.feeds
+    }
+
     /// The name the portfolio was parsed from (for explanations).
     pub fn source_name(&self) -> &str {
         &self.source_name

@@ -61,6 +61,13 @@ pub const DEFAULT_WEEKS: u32 = 16;
 /// The default seed (`posture demo` without `--seed`).
 pub const DEFAULT_SEED: u64 = 42;
 
+/// The CISA KEV catalog's entries for the demo's CVEs (version 2025.08.25, CC0; provenance in
+/// `data/README.md`): `posture demo` imports it so that exploitation evidence shows.
+pub const KEV_SNAPSHOT: &str = include_str!("../data/kev-snapshot.json");
+
+/// Where the demo writes [`KEV_SNAPSHOT`], relative to its posture.toml (`[feeds] kev`).
+pub const KEV_SNAPSHOT_FILE: &str = "demo-feeds/kev.json";
+
 /// One service of the demo company.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoAsset {

@@ -9,6 +9,9 @@
 //!   weakness, other tools for one control): features, blocking keys, and scored matches, each
 //!   with a confidence and a sentence a person can read;
 //! * [`control_map`]: the reviewed table of equivalent IaC controls across scanners;
+//! * [`fixes`]: remediation planning: open findings grouped into the actions that close them
+//!   (package upgrades to the lowest version fixing them all, base images, code), ranked by
+//!   the risk they remove; [`versions`]: the version orders of package ecosystems it uses;
 //! * [`secrets`]: secrets masked in every field of every format, evidence sealed with the
 //!   installation's key, before identity.
 //!
@@ -18,9 +21,11 @@
 
 pub mod control_map;
 pub mod correlate;
+pub mod fixes;
 pub mod identity;
 pub mod lifecycle;
 pub mod secrets;
+pub mod versions;
 
 pub use correlate::{Features, Match, Thresholds};
 pub use identity::{

@@ -88,8 +88,9 @@ pub fn write_csv(findings: &[ExportFinding]) -> Result<Vec<u8>, ExportError> {
         .map_err(|e| ExportError::Csv(e.into_error().into()))
 }
 
-/// Prefixes a cell a spreadsheet would read as a formula with `'`.
-fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+/// Prefixes a cell a spreadsheet would read as a formula with `'` (every CSV Posture writes
+/// goes through it).
+pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
         _ => cell.into(),

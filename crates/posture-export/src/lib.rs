@@ -19,7 +19,7 @@ mod openvex;
 mod purl;
 mod vex;
 
-pub use csv_out::{CSV_COLUMNS, write_csv};
+pub use csv_out::{CSV_COLUMNS, defuse, write_csv};
 pub use cyclonedx::write_cyclonedx_vex;
 pub use ocsf::{OCSF_VERSION, write_ocsf};
 pub use openvex::write_openvex;

@@ -16,7 +16,7 @@
 //! project = "SEC"
 //! user = "bot@acme.example"          # Cloud: basic auth user; absent = bearer token (Server/DC PAT)
 //! issue_type = "Bug"
-//! grouping = "package"               # finding | package | rule | asset
+//! grouping = "package"               # finding | package | rule | asset | fix
 //! min_band = "P2"                    # ticket findings in bands P1..P2 ...
 //! min_severity = "high"              # ... or of at least this severity
 //! labels = ["posture"]
@@ -97,6 +97,10 @@ pub enum Grouping {
     Rule,
     /// One issue per asset.
     Asset,
+    /// One issue per remediation action across assets: one package at one installed version
+    /// (`upgrade lodash 4.17.4 → 4.17.10`, the summary following the plan as findings change),
+    /// one rule in one file; done when all its findings are.
+    Fix,
 }
 
 /// `[jira]`.

@@ -131,4 +131,30 @@ impl HttpClient {
             body,
         })
     }
+
+    /// Downloads a file (a threat feed: JSON, CSV or gzip) of at most `limit` bytes; any
+    /// answer but 2xx, or a body over the limit, is an error naming the URL.
+    pub fn download(&self, url: &str, limit: u64) -> Result<Vec<u8>, TransportError> {
+        let fail = |message: String| TransportError {
+            method: "GET".to_string(),
+            target: url.split('?').next().unwrap_or(url).to_string(),
+            message,
+        };
+        let request = ureq::http::Request::builder()
+            .method("GET")
+            .uri(url)
+            .body(())
+            .map_err(|e| fail(e.to_string()))?;
+        let mut response = self.agent.run(request).map_err(|e| fail(e.to_string()))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(fail(format!("answered HTTP {status}")));
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| fail(e.to_string()))
+    }
 }

@@ -41,15 +41,10 @@ pub const CURSOR: &str = "notify";
 /// How far back a first run looks.
 pub const FIRST_RUN_LOOKBACK_DAYS: i64 = 7;
 
-/// Default SLA in days per severity (until the workflow's SLA rules are wired in).
-pub fn default_sla_days(s: Severity) -> Option<i64> {
-    match s {
-        Severity::Critical => Some(7),
-        Severity::High => Some(30),
-        Severity::Medium => Some(90),
-        Severity::Low => Some(180),
-        Severity::Info => None,
-    }
+/// The default SLA in days of a finding: by its stored risk band, else its severity
+/// ([`posture_model::default_sla_days`], the one table).
+pub fn default_sla_days(f: &FindingRecord) -> Option<i64> {
+    posture_model::default_sla_days(f.risk_band.as_deref(), f.severity).map(i64::from)
 }
 
 /// What a notification says of a finding.
@@ -344,7 +339,7 @@ fn collect_sla_breaches(
     })?;
     let mut entries = Vec::new();
     for f in &open {
-        let Some(days) = default_sla_days(f.severity) else {
+        let Some(days) = default_sla_days(f) else {
             continue;
         };
         let Ok(due) = f

@@ -26,7 +26,7 @@ pub use secret::{
     MIN_KEY_MATERIAL, SEALED_PREFIX, SECRET_MASK, SecretEvidence, SecretKey, UNSEALED_PREFIX,
     mask_secret, redact_values,
 };
-pub use severity::Severity;
+pub use severity::{Severity, default_sla_days};
 pub use status::{EventKind, FindingStatus};
 pub use vuln::{VulnIdKind, classify_vuln_id, normalize_vuln_id};
 

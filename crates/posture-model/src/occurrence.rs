@@ -153,6 +153,11 @@ pub struct Location {
     pub image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+    /// The base image the scanned image is built on, when the report names it (the image's
+    /// `org.opencontainers.image.base.name` label): set on operating-system packages, which
+    /// the base image brings. Not part of identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,6 +266,11 @@ pub struct Occurrence {
     /// The tool itself marked the result as suppressed (SARIF `suppressions`, `nosec`...).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suppressed: bool,
+    /// The tool classes the result as code quality (maintainability, reliability,
+    /// correctness, style...), not security: the words it used (`SARIF tags: reliability,
+    /// correctness`). Such a result never enters the security bands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
 }
 
 fn is_default_hints(h: &IdentityHints) -> bool {
@@ -295,6 +305,7 @@ impl Occurrence {
             identity: IdentityHints::default(),
             secret: None,
             suppressed: false,
+            quality: None,
         }
     }
 }

@@ -97,6 +97,29 @@ impl FromStr for Severity {
     }
 }
 
+/// The default SLA in days, the one table every default SLA comes from (a policy's `set_sla`
+/// wins over it): by the finding's risk band when it has been assessed (P1 7 days, P2 30,
+/// P3 90, P4 180; the priority people see sets the clock), else by severity (critical 7,
+/// high 30, medium 90, low 180). An informational finding has no SLA either way.
+pub fn default_sla_days(band: Option<&str>, severity: Severity) -> Option<u32> {
+    if severity == Severity::Info {
+        return None;
+    }
+    match band {
+        Some("P1") => Some(7),
+        Some("P2") => Some(30),
+        Some("P3") => Some(90),
+        Some("P4") => Some(180),
+        _ => match severity {
+            Severity::Critical => Some(7),
+            Severity::High => Some(30),
+            Severity::Medium => Some(90),
+            Severity::Low => Some(180),
+            Severity::Info => None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -90,6 +90,9 @@ pub enum EventKind {
     SlaBreached,
     /// A fact recorded without a state change (a VEX `fixed` statement).
     Noted,
+    /// Its risk score or band moved (a feed import, runtime evidence, the asset's context, a
+    /// new model version): bands as from/to, the scores and the terms that moved as reason.
+    Rescored,
 }
 
 impl EventKind {
@@ -102,6 +105,7 @@ impl EventKind {
             EventKind::Expired => "expired",
             EventKind::SlaBreached => "sla-breached",
             EventKind::Noted => "noted",
+            EventKind::Rescored => "rescored",
         }
     }
 }
@@ -117,6 +121,7 @@ impl FromStr for EventKind {
             "expired" => EventKind::Expired,
             "sla-breached" => EventKind::SlaBreached,
             "noted" => EventKind::Noted,
+            "rescored" => EventKind::Rescored,
             other => return Err(format!("unknown event kind `{other}`")),
         })
     }

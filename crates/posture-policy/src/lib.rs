@@ -23,6 +23,8 @@
 //! action = "require_approval"
 //! role = "vp"
 //! for = ["accepted"]                         # optional: default accepted, false-positive, not-affected
+//! max_days = 90                              # optional: the longest acceptance allowed
+//! allow_unauthenticated = false              # optional: refuse approvals from the CLI on a local database
 //!
 //! [[rule]]
 //! id = "pci-old-escalate"
@@ -43,7 +45,10 @@
 //! * `block` fails the gate (exit 1) in `enforce` mode; `warn` is reported only. A
 //!   `log-only` rule of any action is reported ("would block") and never changes anything.
 //! * `require_approval`: a triage decision to one of the `for` states counts as an exception
-//!   only when its approver holds `role`.
+//!   only when its approver holds `role` (on a server, the decision waits as a request until
+//!   a holder of the role approves it). `max_days = 90` caps how long an acceptance under the
+//!   rule may last; `allow_unauthenticated = false` refuses approvals given without
+//!   authentication (the CLI on a local database).
 //! * `escalate`: reported by the gate and the backtest for the ticketing integration.
 //! * `set_sla`: the first enforced `set_sla` rule that holds, in file order, sets the SLA
 //!   days; without one the defaults apply (critical 7, high 30, medium 90, low 180 days).
@@ -90,7 +95,15 @@ pub enum Action {
     /// Reported, never fails the gate.
     Warn,
     /// A triage decision to one of `states` needs the approval of `role`.
-    RequireApproval { role: String, states: Vec<String> },
+    RequireApproval {
+        role: String,
+        states: Vec<String>,
+        /// The longest an acceptance under this rule may last, in days from the decision.
+        max_days: Option<u32>,
+        /// Whether a decision taken without authentication (the CLI on a local database,
+        /// which records the operating-system user) may carry this approval (default true).
+        allow_unauthenticated: bool,
+    },
     /// Open or bump a ticket (the ticketing integration reads it).
     Escalate {
         after_days: Option<u32>,
@@ -169,16 +182,5 @@ impl Policy {
     /// The name the policy was parsed from.
     pub fn source_name(&self) -> &str {
         &self.source_name
-    }
-}
-
-/// The default SLA days by severity: critical 7, high 30, medium 90, low 180, info none.
-pub fn default_sla_days(severity: &str) -> Option<u32> {
-    match severity.to_ascii_lowercase().as_str() {
-        "critical" => Some(7),
-        "high" => Some(30),
-        "medium" => Some(90),
-        "low" => Some(180),
-        _ => None,
     }
 }

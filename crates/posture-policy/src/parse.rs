@@ -32,6 +32,8 @@ const RULE_KEYS: &[&str] = &[
     "days",
     "valid_from",
     "valid_until",
+    "max_days",
+    "allow_unauthenticated",
 ];
 const ACTIONS: &[&str] = &["block", "warn", "require_approval", "escalate", "set_sla"];
 const MODES: &[&str] = &["enforce", "log-only"];
@@ -371,6 +373,17 @@ impl<'t> Checker<'t> {
         let after_days = self.days(t, "after_days");
         let target = self.optional_string(t, "target");
         let days = self.days(t, "days");
+        let max_days = self.days(t, "max_days");
+        let allow_unauthenticated = match t.get_key_value("allow_unauthenticated") {
+            None => None,
+            Some((_, val)) => match val.get_ref() {
+                DeValue::Boolean(b) => Some(*b),
+                other => {
+                    self.wrong_type("allow_unauthenticated", val.span(), "true or false", other);
+                    None
+                }
+            },
+        };
         let valid_from = self.date(t, "valid_from");
         let valid_until = self.date(t, "valid_until");
         if let (Some((from, _)), Some((until, s))) = (&valid_from, &valid_until)
@@ -395,6 +408,12 @@ impl<'t> Checker<'t> {
                     ("after_days", after_days.is_some(), "escalate"),
                     ("target", target.is_some(), "escalate"),
                     ("days", days.is_some(), "set_sla"),
+                    ("max_days", max_days.is_some(), "require_approval"),
+                    (
+                        "allow_unauthenticated",
+                        allow_unauthenticated.is_some(),
+                        "require_approval",
+                    ),
                 ];
                 for (key, present, owner) in belongs {
                     if *present && word != *owner && ACTIONS.contains(&word) {
@@ -421,6 +440,8 @@ impl<'t> Checker<'t> {
                                 .unwrap_or_else(|| {
                                     APPROVAL_STATES.iter().map(|s| s.to_string()).collect()
                                 }),
+                            max_days: max_days.map(|(d, _)| d),
+                            allow_unauthenticated: allow_unauthenticated.unwrap_or(true),
                         }),
                         None => {
                             self.sink.push(

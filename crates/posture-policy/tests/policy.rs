@@ -91,7 +91,9 @@ fn example_2_critical_in_customer_data_service_needs_vp_to_defer() {
         roles[0].action,
         Action::RequireApproval {
             role: "vp".into(),
-            states: vec!["accepted".into()]
+            states: vec!["accepted".into()],
+            max_days: None,
+            allow_unauthenticated: true,
         }
     );
     assert!(p.required_roles(&c, "false-positive", now()).is_empty());

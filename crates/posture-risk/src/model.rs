@@ -297,6 +297,10 @@ pub struct RiskInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub execution: Option<crate::reachability::ExecutionEvidence>,
     pub asset: AssetContext,
+    /// Every tool that reported it classes it as code quality, not security (`CodeQL SARIF
+    /// tags: reliability, correctness`): it stays out of the security bands P1-P3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
 }
 
 impl RiskInput {
@@ -1103,6 +1107,23 @@ pub fn assess(input: &RiskInput, weights: &RiskWeights) -> RiskAssessment {
         );
     }
     let mut score = round_to(compressed.min(100.0), 0.1);
+    let mut raw = raw;
+    // Security only: what the tools call code quality never enters the security bands.
+    if let Some(words) = &input.quality {
+        let ceiling = round_to(w.bands.p3 - 0.1, 0.1);
+        if score > ceiling {
+            add(
+                &mut terms,
+                "quality",
+                "code quality, not security: kept below the security bands P1-P3".to_string(),
+                ceiling,
+                ceiling - score,
+                words.clone(),
+            );
+            score = ceiling;
+            raw = raw.min(ceiling);
+        }
+    }
     if raw > 0.0 && score < 0.1 {
         score = 0.1;
     }

@@ -3,9 +3,12 @@
 //! API tokens are 32 random bytes from the operating system, shown once as `pst_<64 hex>`; the
 //! store keeps only their SHA-256 and a display prefix. The API takes them as bearer tokens;
 //! the dashboard trades one for a session cookie (random id, stored hashed, HttpOnly,
-//! SameSite=Strict). Rights come from the role ([`Role::can`]) and a scope: a developer sees
-//! and triages only the assets of their teams (the asset's `team` in `posture.toml`, or the
-//! finding's owner from CODEOWNERS/owner rules), a ci token uploads only to its named assets.
+//! SameSite=Strict). Rights come from the role ([`Role::can`]) and a scope that belongs to the
+//! grant, not to the user: a developer token acts for the teams it names (while its user is
+//! still a member of each, recorded or declared in `posture.toml`), and sees and triages only
+//! those teams' assets (the asset's `team` in `posture.toml`, or the finding's owner from
+//! CODEOWNERS/owner rules); a ci token uploads only to its named assets. What a caller may not
+//! read answers 404 exactly like what does not exist, so ids and names cannot be enumerated.
 
 use crate::error::ApiError;
 use posture_app::risk::{AssessedFinding, RiskConfig};
@@ -76,16 +79,19 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// The caller's teams: memberships recorded with their tokens and the `members` of
-    /// `posture.toml` teams that name the user (`@user` or the e-mail address, any case).
+    /// The teams the caller's token acts for: the teams it names whose membership its user
+    /// holds, recorded in the store or declared by the `members` of a `posture.toml` team
+    /// (`@user` or the e-mail address, any case). A team the token does not name is never
+    /// the caller's, whatever other tokens or the configuration say.
     pub fn teams(&self) -> Vec<String> {
         let mut teams = self.principal.teams.clone();
         let user = self.principal.user.trim().trim_start_matches('@');
         if let Some(config) = self.portfolio {
             for t in config.portfolio.teams() {
-                if t.members
-                    .iter()
-                    .any(|m| m.trim().trim_start_matches('@').eq_ignore_ascii_case(user))
+                if self.principal.token_teams.contains(&t.name)
+                    && t.members
+                        .iter()
+                        .any(|m| m.trim().trim_start_matches('@').eq_ignore_ascii_case(user))
                 {
                     teams.push(t.name.clone());
                 }
@@ -167,19 +173,25 @@ impl<'a> Scope<'a> {
         team.is_some_and(|t| self.teams().iter().any(|mine| mine == t))
     }
 
-    /// 403 unless the caller may triage this finding.
+    /// 403 unless the caller's role may triage; 404 (as for an unknown id) unless the
+    /// caller may read this finding.
     pub fn require_triage(&self, f: &AssessedFinding) -> Result<(), ApiError> {
         self.require(Right::Triage)?;
         if self.may_read_finding(f) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "finding {} belongs to asset {}, which is not one of your teams' ({})",
-                f.finding.id,
-                f.finding.asset,
-                self.teams().join(", ")
-            )))
+            Err(not_found_finding(f.finding.id))
         }
+    }
+
+    /// Whether the caller's user holds an approval role (`appsec-lead`, `vp`...).
+    pub fn holds_role(&self, role: &str) -> bool {
+        self.principal.user_kind == "person"
+            && self
+                .principal
+                .user_roles
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(role.trim()))
     }
 
     /// 403 unless the caller may upload scans of this asset.
@@ -195,6 +207,12 @@ impl<'a> Scope<'a> {
         }
         Ok(())
     }
+}
+
+/// What a caller hears about a finding they may not read: exactly what they would hear about
+/// one that does not exist.
+pub fn not_found_finding(id: i64) -> ApiError {
+    ApiError::NotFound(format!("no finding with id {id}"))
 }
 
 #[cfg(test)]

@@ -452,7 +452,8 @@ pub async fn run_gate(
             let now = s.clock.now();
             if let Some(source) = report {
                 scope.require_upload(&asset)?;
-                ingest_for_gate(s, &actor, &asset, &branch, &params, source, now)?;
+                let vex = crate::api::vex_handling(&caller.principal);
+                ingest_for_gate(s, &actor, &asset, &branch, &params, source, now, vex)?;
             }
             let outcome = posture_app::gate::run_gate(
                 s.store.as_ref(),
@@ -496,6 +497,7 @@ fn no_policy() -> ApiError {
 
 /// Ingests the report sent to the gate through the upload path of `POST /api/v1/scans`
 /// (audited as `scan.upload` via `gate`).
+#[allow(clippy::too_many_arguments)]
 fn ingest_for_gate(
     s: &Shared,
     actor: &crate::Actor,
@@ -504,6 +506,7 @@ fn ingest_for_gate(
     params: &GateParams,
     source: posture_app::ReportSource,
     now: Timestamp,
+    vex: posture_app::VexHandling,
 ) -> Result<(), ApiError> {
     crate::api::ingest_upload(
         s,
@@ -525,6 +528,7 @@ fn ingest_for_gate(
             ),
         },
         Some("gate"),
+        vex,
     )?;
     Ok(())
 }
@@ -610,7 +614,7 @@ impl PolicyRuleView {
             target: None,
         };
         match &r.action {
-            Action::RequireApproval { role, states } => {
+            Action::RequireApproval { role, states, .. } => {
                 view.role = Some(role.clone());
                 view.states = Some(states.clone());
             }

@@ -316,15 +316,57 @@ async fn not_found(
     }
 }
 
+/// How long a token lives unless its request says otherwise.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+
+/// When a new token expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenExpiry {
+    /// [`DEFAULT_TOKEN_DAYS`] from its creation.
+    Default,
+    At(Timestamp),
+    /// Never (said explicitly: `--expires never`).
+    Never,
+}
+
+impl TokenExpiry {
+    /// Reads `--expires` / `"expires"`: absent or empty is the default, `never` is never,
+    /// else a date (that day 00:00 UTC) or an RFC 3339 time.
+    pub fn parse(text: Option<&str>) -> Result<TokenExpiry, ApiError> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(TokenExpiry::Default),
+            Some(t) if t.eq_ignore_ascii_case("never") => Ok(TokenExpiry::Never),
+            Some(t) => posture_app::workflow::parse_date_or_time(t)
+                .map(TokenExpiry::At)
+                .map_err(|e| ApiError::BadRequest(format!("expires: {e}"))),
+        }
+    }
+
+    /// The expiry time of a token made at `now`.
+    pub fn at(self, now: Timestamp) -> Option<Timestamp> {
+        match self {
+            TokenExpiry::Default => now
+                .checked_add(jiff::SignedDuration::from_hours(DEFAULT_TOKEN_DAYS * 24))
+                .ok(),
+            TokenExpiry::At(t) => Some(t),
+            TokenExpiry::Never => None,
+        }
+    }
+}
+
 /// What a new token is for (the CLI's `posture token create` and `POST /api/v1/tokens`).
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
     pub role: Role,
+    /// The person or service account it belongs to (default: the name).
     pub user: Option<String>,
     pub name: Option<String>,
-    pub team: Option<String>,
+    /// The teams a developer token acts for (the token carries them).
+    pub teams: Vec<String>,
     pub assets: Vec<String>,
-    pub expires_at: Option<Timestamp>,
+    /// The user is a service account (ci tokens always belong to one).
+    pub service_account: bool,
+    pub expires: TokenExpiry,
 }
 
 /// Who did something, for the audit log.
@@ -353,7 +395,8 @@ pub fn create_token(
         .clone()
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| name.clone());
-    if request.expires_at.is_some_and(|t| t <= now) {
+    let expires_at = request.expires.at(now);
+    if expires_at.is_some_and(|t| t <= now) {
         return Err(ApiError::BadRequest(
             "the token's expiry is in the past".into(),
         ));
@@ -368,22 +411,23 @@ pub fn create_token(
             )));
         }
     }
-    if let Some(team) = &request.team
-        && (team.trim().is_empty() || team.contains(['*', '?', '%']))
-    {
-        return Err(ApiError::BadRequest(format!(
-            "team `{team}`: a token names its team by its exact name (no empty name or wildcards)"
-        )));
+    for team in &request.teams {
+        if team.trim().is_empty() || team.trim() != team || team.contains(['*', '?', '%']) {
+            return Err(ApiError::BadRequest(format!(
+                "team `{team}`: a token names its team by its exact name (no empty name, spaces around it or wildcards)"
+            )));
+        }
     }
     let record = store.create_token(NewToken {
         user,
         name,
         role: request.role,
-        team: request.team.clone(),
+        teams: request.teams.clone(),
         assets: request.assets.clone(),
+        service_account: request.service_account,
         secret_hash: secret.hash,
         prefix: secret.prefix,
-        expires_at: request.expires_at,
+        expires_at,
         created_by: by.name.clone(),
         at: now,
     })?;
@@ -395,7 +439,8 @@ pub fn create_token(
         action: "token.create".into(),
         target: format!("token {}", record.id),
         detail: serde_json::json!({
-            "role": record.role, "user": record.user, "name": record.name,
+            "role": record.role, "user": record.user, "owner_kind": record.owner_kind,
+            "name": record.name,
             "teams": record.teams, "assets": record.assets, "prefix": record.prefix,
             "expires_at": record.expires_at,
         }),
@@ -418,9 +463,10 @@ pub fn bootstrap_token(
             role: Role::Admin,
             user: Some("admin".into()),
             name: Some("bootstrap".into()),
-            team: None,
+            teams: Vec::new(),
             assets: Vec::new(),
-            expires_at: None,
+            service_account: false,
+            expires: TokenExpiry::Default,
         },
         &Actor {
             name: "bootstrap".into(),

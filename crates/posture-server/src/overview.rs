@@ -26,17 +26,14 @@ const WEEK_MS: i64 = 7 * DAY_MS;
 /// How many weeks the trend shows.
 pub const TREND_WEEKS: usize = 12;
 
-/// Days to fix by severity (the default SLA: critical 7, high 30, medium 90, low 180, info
-/// none), the numbers of the workflow issue's `DefaultSla`.
-pub fn sla_days(severity: Severity) -> Option<i64> {
-    match severity {
-        Severity::Critical => Some(7),
-        Severity::High => Some(30),
-        Severity::Medium => Some(90),
-        Severity::Low => Some(180),
-        Severity::Info => None,
-    }
+/// Days to fix by default: by risk band once assessed (P1 7, P2 30, P3 90, P4 180), else by
+/// severity; info none ([`posture_model::default_sla_days`], the one table).
+pub fn sla_days(band: Option<&str>, severity: Severity) -> Option<i64> {
+    posture_model::default_sla_days(band, severity).map(i64::from)
 }
+
+/// The risk bands, in order.
+const BANDS: [&str; 4] = ["P1", "P2", "P3", "P4"];
 
 /// The categories shown in the coverage table, in order.
 pub const COVERAGE_CATEGORIES: [Category; 6] = [
@@ -80,8 +77,9 @@ pub struct Overview {
     pub past_sla: usize,
     /// `past_sla / with_sla` in percent, one decimal.
     pub past_sla_percent: f64,
-    /// Per severity with an SLA (critical first): (severity, SLA days, open, past SLA).
-    pub sla_by_severity: Vec<(String, i64, usize, usize)>,
+    /// Per risk band (P1 first; then per severity, findings not assessed yet): (band or
+    /// severity, SLA days, open, past SLA).
+    pub sla_by_band: Vec<(String, i64, usize, usize)>,
     pub coverage: Vec<CoverageRow>,
 }
 
@@ -127,7 +125,7 @@ fn day(t: Timestamp) -> String {
 
 /// Whether an open finding is past its SLA at `now`.
 pub fn past_sla(f: &AssessedFinding, now: Timestamp) -> bool {
-    sla_days(f.finding.severity).is_some_and(|days| {
+    sla_days(Some(f.risk.band.as_str()), f.finding.severity).is_some_and(|days| {
         now.as_millisecond() - f.finding.first_seen.as_millisecond() > days * DAY_MS
     })
 }
@@ -164,9 +162,20 @@ pub fn summary_query(now: Timestamp) -> SummaryQuery {
         sla_cutoffs: Severity::ALL
             .iter()
             .filter_map(|s| {
-                let days = sla_days(*s)?;
+                let days = sla_days(None, *s)?;
                 Some((
                     *s,
+                    Timestamp::from_millisecond(now_ms - days * DAY_MS)
+                        .unwrap_or(Timestamp::UNIX_EPOCH),
+                ))
+            })
+            .collect(),
+        band_cutoffs: BANDS
+            .iter()
+            .filter_map(|b| {
+                let days = sla_days(Some(b), Severity::Critical)?;
+                Some((
+                    b.to_string(),
                     Timestamp::from_millisecond(now_ms - days * DAY_MS)
                         .unwrap_or(Timestamp::UNIX_EPOCH),
                 ))
@@ -346,21 +355,39 @@ pub fn compute(
         })
         .collect();
 
-    let with_sla = sum(&|g| sla_days(g.severity).is_some());
+    let with_sla = sum(&|g| sla_days(g.band.as_deref(), g.severity).is_some());
     let past: usize = open.iter().map(|g| g.past_cutoff as usize).sum();
-    let sla_by_severity = Severity::ALL
-        .iter()
-        .filter_map(|s| {
-            let days = sla_days(*s)?;
-            let mine: Vec<_> = open.iter().filter(|g| g.severity == *s).collect();
-            Some((
-                s.as_str().to_string(),
-                days,
-                mine.iter().map(|g| g.count as usize).sum(),
-                mine.iter().map(|g| g.past_cutoff as usize).sum(),
-            ))
-        })
-        .collect();
+    // per band (the clock follows the priority), then by severity what is not assessed yet
+    let mut sla_by_band: Vec<(String, i64, usize, usize)> = Vec::new();
+    let classes = BANDS.iter().map(|b| (b.to_string(), Some(*b), None)).chain(
+        Severity::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), None, Some(*s))),
+    );
+    for (name, band, severity) in classes {
+        let mine: Vec<_> = open
+            .iter()
+            .filter(|g| g.severity != Severity::Info)
+            .filter(|g| match (band, severity) {
+                (Some(b), _) => g.band.as_deref() == Some(b),
+                (None, Some(s)) => g.band.is_none() && g.severity == s,
+                _ => false,
+            })
+            .collect();
+        let Some(days) = sla_days(band, severity.unwrap_or(Severity::Critical)) else {
+            continue;
+        };
+        let n: usize = mine.iter().map(|g| g.count as usize).sum();
+        if band.is_none() && n == 0 {
+            continue;
+        }
+        sla_by_band.push((
+            name,
+            days,
+            n,
+            mine.iter().map(|g| g.past_cutoff as usize).sum(),
+        ));
+    }
     let past_sla_percent = if with_sla == 0 {
         0.0
     } else {
@@ -415,7 +442,7 @@ pub fn compute(
         with_sla,
         past_sla: past,
         past_sla_percent,
-        sla_by_severity,
+        sla_by_band,
         coverage,
     }
 }

@@ -4,7 +4,7 @@
 
 use minijinja::{AutoEscape, Environment};
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -14,6 +14,11 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("finding.html", include_str!("../templates/finding.html")),
     ("asset.html", include_str!("../templates/asset.html")),
     ("team.html", include_str!("../templates/team.html")),
+    ("fixes.html", include_str!("../templates/fixes.html")),
+    (
+        "approvals.html",
+        include_str!("../templates/approvals.html"),
+    ),
 ];
 
 /// The stylesheet, served at `/static/style.css`.

@@ -97,7 +97,8 @@ json_schema_type!(
             "references": { "type": "array", "items": { "type": "string" } },
             "identity": { "type": "object", "description": "The parser's hints for the fingerprint." },
             "secret": { "type": "object", "description": "A secret's keyed hash and masked preview (never its value)." },
-            "suppressed": { "type": "boolean", "description": "The scanner reported it as suppressed (absent: false)." }
+            "suppressed": { "type": "boolean", "description": "The scanner reported it as suppressed (absent: false)." },
+            "quality": { "type": "string", "description": "The tool classes the result as code quality, not security: the words it used (absent: security). Such a finding stays out of the security bands P1-P3." }
         }
     })
 );
@@ -147,7 +148,7 @@ json_schema_type!(
     "Finding",
     json!({
         "type": "object",
-        "required": ["id", "asset", "status", "severity", "category", "title", "rule_id", "first_seen", "last_seen", "fixed_at", "reopened", "triage", "triage_reason", "occurrences", "owner", "risk"],
+        "required": ["id", "asset", "status", "severity", "category", "title", "rule_id", "first_seen", "last_seen", "fixed_at", "reopened", "triage", "triage_reason", "occurrences", "owner", "risk", "related"],
         "properties": {
             "id": { "type": "integer", "format": "int64" },
             "asset": { "type": "string" },
@@ -176,7 +177,20 @@ json_schema_type!(
                     }
                 ]
             },
-            "risk": { "$ref": "#/components/schemas/Risk" }
+            "risk": { "$ref": "#/components/schemas/Risk" },
+            "related": {
+                "type": "array",
+                "description": "Findings linked to this one (empty when none): the dependency finding of a package its code calls, or the SAST findings that call its package.",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "relation", "text"],
+                    "properties": {
+                        "id": { "type": "integer", "format": "int64" },
+                        "relation": { "type": "string", "enum": ["calls-vulnerable-package", "called-at"] },
+                        "text": { "type": "string" }
+                    }
+                }
+            }
         }
     })
 );
@@ -192,7 +206,7 @@ json_schema_type!(
             "id": { "type": "integer", "format": "int64" },
             "finding_id": { "type": "integer", "format": "int64" },
             "at": time(),
-            "kind": { "type": "string", "description": "opened, fixed, reopened, triaged, merged..." },
+            "kind": { "type": "string", "description": "opened, fixed, reopened, triaged, expired, sla-breached, noted, rescored (a score or band moved: from/to are the bands, the reason the scores and the terms that moved)..." },
             "scan_id": nullable("integer"),
             "actor": nullable("string"),
             "from_status": nullable("string"),
@@ -299,6 +313,25 @@ json_schema_type!(
                 }
             },
             "scopes": { "type": "array", "items": { "type": "object", "required": ["tool", "branch", "identical", "occurrences"] } },
+            "coverage": {
+                "type": "array",
+                "description": "Coverage reports recorded by an upload with kind=runtime (runtime evidence of which lines run; never findings). Absent otherwise.",
+                "items": {
+                    "type": "object",
+                    "required": ["asset", "environment", "report", "format", "recorded_at", "files", "lines", "executed_lines", "replaced_files"],
+                    "properties": {
+                        "asset": { "type": "string" },
+                        "environment": { "type": "string", "enum": ["production", "staging", "test"] },
+                        "report": { "type": "string" },
+                        "format": { "type": "string" },
+                        "recorded_at": time(),
+                        "files": { "type": "integer", "minimum": 0 },
+                        "lines": { "type": "integer", "minimum": 0 },
+                        "executed_lines": { "type": "integer", "minimum": 0 },
+                        "replaced_files": { "type": "integer", "minimum": 0 }
+                    }
+                }
+            },
             "total": {
                 "type": "object",
                 "required": ["new", "unchanged", "fixed", "reopened"],
@@ -543,6 +576,77 @@ json_schema_type!(
     })
 );
 
+fn ids() -> serde_json::Value {
+    json!({ "type": "array", "items": { "type": "integer" } })
+}
+
+fn fix_package() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "required": ["name", "ecosystem", "purl"],
+        "properties": {
+            "name": { "type": "string" },
+            "ecosystem": { "type": ["string", "null"], "description": "Purl type vocabulary: npm, pypi, maven, golang, cargo, gem, nuget, deb, rpm, apk..." },
+            "purl": { "type": ["string", "null"], "description": "The package URL of the installed version." }
+        }
+    })
+}
+
+json_schema_type!(
+    /// The remediation plan as `posture fixes --output json` prints it.
+    FixPlanJson,
+    "FixPlan",
+    json!({
+        "type": "object",
+        "description": "Open findings grouped into the actions that close them, ranked by the risk they remove.",
+        "required": ["actions", "unfixable", "open_findings", "findings_in_actions"],
+        "properties": {
+            "actions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["kind", "key", "summary", "package", "installed", "to_version", "major", "findings", "closes", "vulnerabilities", "assets", "risk_removed", "unfixable"],
+                    "properties": {
+                        "kind": { "type": "string", "enum": ["package-upgrade", "base-image", "code"] },
+                        "key": { "type": "string", "description": "A stable key of the action." },
+                        "summary": { "type": "string", "description": "What to do, in words: `upgrade lodash 4.17.4 → 4.17.10`." },
+                        "package": { "oneOf": [fix_package(), { "type": "null" }] },
+                        "installed": nullable("string"),
+                        "to_version": { "type": ["string", "null"], "description": "The lowest version that fixes every finding listed, by the ecosystem's version order." },
+                        "major": { "type": "boolean", "description": "Whether to_version crosses a major version (a breaking upgrade)." },
+                        "findings": ids(),
+                        "closes": { "type": "integer", "minimum": 0, "description": "Distinct issues closed: aliases of one vulnerability in one asset count once." },
+                        "vulnerabilities": { "type": "array", "items": { "type": "string" } },
+                        "assets": { "type": "array", "items": { "type": "string" } },
+                        "risk_removed": { "type": "number", "minimum": 0 },
+                        "unfixable": ids(),
+                        "rule": { "type": "string" },
+                        "path": { "type": "string" },
+                        "image": { "type": "string" }
+                    }
+                }
+            },
+            "unfixable": {
+                "type": "array",
+                "description": "Packages with findings that no version fixes: no upgrade is offered.",
+                "items": {
+                    "type": "object",
+                    "required": ["package", "installed", "findings", "assets", "risk"],
+                    "properties": {
+                        "package": fix_package(),
+                        "installed": nullable("string"),
+                        "findings": ids(),
+                        "assets": { "type": "array", "items": { "type": "string" } },
+                        "risk": { "type": "number", "minimum": 0 }
+                    }
+                }
+            },
+            "open_findings": { "type": "integer", "minimum": 0 },
+            "findings_in_actions": { "type": "integer", "minimum": 0 }
+        }
+    })
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,6 +667,7 @@ mod tests {
             ("Metrics", MetricsJson::schema_json()),
             ("GateOutcome", GateJson::schema_json()),
             ("SarifLog", SarifJson::schema_json()),
+            ("FixPlan", FixPlanJson::schema_json()),
         ] {
             if let Err(e) = serde_json::from_value::<RefOr<Schema>>(s) {
                 panic!("schema {name} does not parse as an OpenAPI schema: {e}");

@@ -37,8 +37,11 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/findings", get(findings_page))
+        .route("/fixes", get(fixes_page))
         .route("/findings/{id}", get(finding_page))
         .route("/findings/{id}/triage", post(triage_form))
+        .route("/approvals", get(approvals_page))
+        .route("/approvals/{id}/{verdict}", post(approval_form))
         .route("/assets/{name}", get(asset_page))
         .route("/teams/{name}", get(team_page))
         .route("/static/style.css", get(stylesheet))
@@ -429,10 +432,16 @@ async fn overview_page(State(state): State<AppState>, viewer: Viewer) -> Respons
                 s.portfolio.as_ref(),
                 overview::as_of_minute(now),
             );
-            Ok((o, top))
+            // a ranking on stale feeds misses what attackers use this week: say so on top
+            let stale: Vec<String> =
+                posture_app::feeds::freshness(s.store.as_ref(), s.portfolio.as_ref(), now)?
+                    .into_iter()
+                    .filter_map(|f| f.warning)
+                    .collect();
+            Ok((o, top, stale))
         })
         .await;
-    let (o, top) = match data {
+    let (o, top, stale_feeds) = match data {
         Ok(d) => d,
         Err(e) => return error_page(&state, Some(&viewer), &e),
     };
@@ -479,6 +488,7 @@ async fn overview_page(State(state): State<AppState>, viewer: Viewer) -> Respons
         csrf => viewer.csrf.clone(),
         o => sv(&o_json),
         p1 => p1,
+        stale_feeds => stale_feeds,
         top => sv(&top),
         severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         categories => COVERAGE_CATEGORIES.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
@@ -623,10 +633,77 @@ async fn findings_page(
     render(&state, "findings.html", ctx)
 }
 
+#[derive(Deserialize, Serialize, Default)]
+struct FixesPageParams {
+    #[serde(default)]
+    asset: String,
+    #[serde(default)]
+    team: String,
+}
+
+/// The actions a page shows at most.
+const FIXES_SHOWN: usize = 100;
+
+/// Remediation by fix: the actions that close the viewer's open findings, ranked by the risk
+/// they remove (the API's `GET /api/v1/fixes`, one use case).
+async fn fixes_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<FixesPageParams>,
+) -> Response {
+    let principal = viewer.principal.clone();
+    let (asset, team) = (params.asset.clone(), params.team.clone());
+    let data = state
+        .blocking(move |s| {
+            let some = |v: String| Some(v).filter(|v| !v.trim().is_empty());
+            let plan = api::fix_plan(s, &principal, some(asset), some(team))?;
+            let assets: Vec<String> = api::assets_for(s, &principal)?
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            let teams: Vec<String> = api::teams_for(s, &principal)?
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            Ok((plan, assets, teams))
+        })
+        .await;
+    let (plan, assets, teams) = match data {
+        Ok(d) => d,
+        Err(e) => return error_page(&state, Some(&viewer), &e),
+    };
+    let shown: Vec<_> = plan.actions.iter().take(FIXES_SHOWN).collect();
+    let unfixable_findings: usize = plan
+        .unfixable
+        .iter()
+        .map(|u| u.findings.len())
+        .sum::<usize>()
+        + plan
+            .actions
+            .iter()
+            .map(|a| a.unfixable.len())
+            .sum::<usize>();
+    let ctx = minijinja::context! {
+        nav => "fixes",
+        viewer => viewer_context(&state, &viewer),
+        csrf => viewer.csrf.clone(),
+        plan => sv(&plan),
+        shown => sv(&shown),
+        more => plan.actions.len() > FIXES_SHOWN,
+        unfixable_findings => unfixable_findings,
+        f => sv(&params),
+        assets => assets,
+        teams => teams,
+    };
+    render(&state, "fixes.html", ctx)
+}
+
 #[derive(Deserialize, Default)]
 struct FindingPageParams {
     #[serde(default)]
     done: Option<String>,
+    #[serde(default)]
+    pending: Option<String>,
 }
 
 fn finding_context(
@@ -652,6 +729,12 @@ fn finding_context(
         .collect();
     let scope = Scope::new(&viewer.principal, shared.portfolio.as_ref());
     let can_triage = scope.require_triage(&f).is_ok();
+    // Decisions waiting for a role's approval (four eyes), with approve/reject for a holder.
+    let approvals: Vec<api::ApprovalView> =
+        api::approvals_for(shared, &viewer.principal, Some("pending"))?
+            .into_iter()
+            .filter(|a| a.finding_id == id)
+            .collect();
     let now = shared.clock.now();
     let occurrences: Vec<serde_json::Value> = f
         .finding
@@ -686,19 +769,21 @@ fn finding_context(
         .iter()
         .map(|e| {
             serde_json::json!({
-                "at": when(e.at), "kind": e.kind, "to_status": e.to_status,
+                "at": when(e.at), "kind": e.kind, "from_status": e.from_status,
+                "to_status": e.to_status,
                 "actor": e.actor, "reason": e.reason, "expires": e.expires_at.map(date),
                 "approver": e.approver,
             })
         })
         .collect();
-    let sla_due = overview::sla_days(f.finding.severity).and_then(|d| {
-        f.finding
-            .first_seen
-            .checked_add(jiff::SignedDuration::from_hours(d * 24))
-            .ok()
-            .map(date)
-    });
+    let sla_due =
+        overview::sla_days(Some(f.risk.band.as_str()), f.finding.severity).and_then(|d| {
+            f.finding
+                .first_seen
+                .checked_add(jiff::SignedDuration::from_hours(d * 24))
+                .ok()
+                .map(date)
+        });
     let tomorrow = now
         .checked_add(jiff::SignedDuration::from_hours(24))
         .map(date)
@@ -706,6 +791,7 @@ fn finding_context(
     Ok(sv(serde_json::json!({
         "f": f.finding,
         "risk": f.risk,
+        "related": f.related,
         "owner": f.owner,
         "first_seen": when(f.finding.first_seen),
         "last_seen": when(f.finding.last_seen),
@@ -716,6 +802,7 @@ fn finding_context(
         "events": events,
         "suggestions": suggestions,
         "can_triage": can_triage,
+        "approvals": approvals,
         "tomorrow": tomorrow,
         "triage_states": ["confirmed", "in-progress", "false-positive", "accepted", "not-affected", "open"],
     })))
@@ -751,7 +838,11 @@ async fn finding_page(
                 nav => "findings",
                 viewer => viewer_context(&state2, &viewer),
                 csrf => viewer.csrf.clone(),
-                notice => params.done.as_ref().map(|_| "Decision recorded."),
+                notice => if params.pending.is_some() {
+                    Some("The decision waits for approval: a holder of the role the policy names approves or rejects it; nothing changes until then.")
+                } else {
+                    params.done.as_ref().map(|_| "Decision recorded.")
+                },
                 ..ctx
             },
         ),
@@ -767,10 +858,6 @@ struct TriageForm {
     reason: String,
     #[serde(default)]
     expires: String,
-    #[serde(default)]
-    approver: String,
-    #[serde(default)]
-    role: String,
 }
 
 async fn triage_form(
@@ -795,16 +882,87 @@ async fn triage_form(
                     state: form.state,
                     reason: form.reason,
                     expires: Some(form.expires),
-                    approver: Some(form.approver).filter(|a| !a.trim().is_empty()),
-                    role: Some(form.role).filter(|r| !r.trim().is_empty()),
+                    approver: None,
+                    role: None,
                 },
             )
         })
         .await;
     match done {
-        Ok(_) => {
-            let mut r =
-                Redirect::to(&at(&state, &format!("/findings/{id}?done=1"))).into_response();
+        Ok(outcome) => {
+            let to = match outcome {
+                api::TriageOutcome::Decided(_) => format!("/findings/{id}?done=1"),
+                api::TriageOutcome::Pending(a) => format!("/findings/{id}?pending={}", a.id),
+            };
+            let mut r = Redirect::to(&at(&state, &to)).into_response();
+            *r.status_mut() = StatusCode::SEE_OTHER;
+            r
+        }
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+/// The four-eyes queue: pending decisions of findings the viewer may read, with Approve and
+/// Reject for those the viewer may decide.
+async fn approvals_page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let principal = viewer.principal.clone();
+    let data = state
+        .blocking(move |s| api::approvals_for(s, &principal, Some("pending")))
+        .await;
+    match data {
+        Ok(approvals) => render(
+            &state,
+            "approvals.html",
+            minijinja::context! {
+                nav => "approvals",
+                viewer => viewer_context(&state, &viewer),
+                csrf => viewer.csrf.clone(),
+                approvals => sv(&approvals),
+                roles => viewer.principal.user_roles.clone(),
+            },
+        ),
+        Err(e) => error_page(&state, Some(&viewer), &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ApprovalForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Approve or reject a pending decision from the finding page (a holder of its role).
+async fn approval_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Client(client): Client,
+    Path((id, verdict)): Path<(i64, String)>,
+    Form(form): Form<ApprovalForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&viewer, &form.csrf) {
+        return error_page(&state, Some(&viewer), &e);
+    }
+    let approve = match verdict.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return error_page(
+                &state,
+                Some(&viewer),
+                &ApiError::NotFound(format!("nothing at /approvals/{id}/{verdict}")),
+            );
+        }
+    };
+    let principal = viewer.principal.clone();
+    let note = Some(form.note).filter(|n| !n.trim().is_empty());
+    let done = state
+        .blocking(move |s| api::decide_approval(s, &principal, client, id, approve, note))
+        .await;
+    match done {
+        Ok(a) => {
+            let mut r = Redirect::to(&at(&state, &format!("/findings/{}?done=1", a.finding_id)))
+                .into_response();
             *r.status_mut() = StatusCode::SEE_OTHER;
             r
         }
@@ -823,9 +981,8 @@ async fn asset_page(
             let scope = Scope::new(&principal, s.portfolio.as_ref());
             if !scope.may_read_asset(&name) {
                 scope.require(Right::Read)?;
-                return Err(ApiError::Forbidden(format!(
-                    "asset {name} is not one of your teams'"
-                )));
+                // As for an asset that does not exist: names cannot be probed.
+                return Err(ApiError::NotFound(format!("no asset named {name}")));
             }
             let asset = api::assets_for(s, &principal)?
                 .into_iter()

@@ -220,6 +220,33 @@ async fn customers_on_main(e: &Env) {
     upload(&e.app, &e.admin, "customers", "main", &pr).await;
 }
 
+/// The appsec engineer accepts the risk until `expires`; the policy asks for the vp's
+/// approval, which Vic (who holds the vp role) gives under his own identity.
+async fn accept_with_vics_approval(e: &Env, id: i64, expires: &str) {
+    let requested = post_json(
+        &e.app,
+        &format!("/api/v1/findings/{id}/triage"),
+        &e.appsec,
+        json!({ "state": "accepted", "reason": "WAF rule 42", "expires": expires }),
+    )
+    .await;
+    assert_eq!(
+        requested.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        requested.text()
+    );
+    let vic = e.person_with_role("vic", "vp", posture_store::Role::Reader, None);
+    let approved = post_json(
+        &e.app,
+        &format!("/api/v1/approvals/{}/approve", requested.json()["id"]),
+        &vic,
+        json!({}),
+    )
+    .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
+}
+
 fn finding_id(e: &Env, asset: &str, title: &str) -> i64 {
     // every branch: the seed's customers report is on a merge-request branch only
     let every_branch = posture_store::FindingQuery {
@@ -446,59 +473,66 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception(e: &Env) {
     // The high of a non-production asset: nothing to say about it.
     assert!(!v.to_string().contains("idna"), "{v}");
 
-    // Triage asks for the vp, as `posture triage` does with the policy of posture.toml.
+    // Triage asks for the vp, as `posture triage` does with the policy of posture.toml: the
+    // decision waits as a request until a holder of the vp role approves it under their own
+    // identity (issue 18: the approver and the role were once free text in the request).
     let triage = format!("/api/v1/findings/{critical}/triage");
-    let accept = |approver: Option<(&str, &str)>| {
-        let mut body = json!({
-            "state": "accepted",
-            "reason": "compensating control: WAF rule 42, fix in Q3",
-            "expires": "2026-08-01",
-        });
-        if let Some((name, role)) = approver {
-            body["approver"] = json!(name);
-            body["role"] = json!(role);
-        }
-        body
-    };
-    let refused = post_json(&e.app, &triage, &e.appsec, accept(None)).await;
+    let accept = json!({
+        "state": "accepted",
+        "reason": "compensating control: WAF rule 42, fix in Q3",
+        "expires": "2026-08-01",
+    });
+    let mut named = accept.clone();
+    named["approver"] = json!("vic");
+    named["role"] = json!("vp");
+    let refused = post_json(&e.app, &triage, &e.appsec, named).await;
     assert_eq!(
         refused.status,
         StatusCode::BAD_REQUEST,
         "{}",
         refused.text()
     );
-    assert!(
-        refused
-            .text()
-            .contains("needs the approval of the `vp` role"),
+    let requested = post_json(&e.app, &triage, &e.appsec, accept).await;
+    assert_eq!(
+        requested.status,
+        StatusCode::ACCEPTED,
         "{}",
-        refused.text()
+        requested.text()
     );
-    let wrong_role = post_json(
-        &e.app,
-        &triage,
-        &e.appsec,
-        accept(Some(("lee", "security-lead"))),
-    )
-    .await;
-    assert_eq!(wrong_role.status, StatusCode::BAD_REQUEST);
-    assert!(
-        wrong_role
-            .text()
-            .contains("the approver's role is `security-lead`"),
-        "{}",
-        wrong_role.text()
-    );
-    let own = post_json(&e.app, &triage, &e.appsec, accept(Some(("sam", "vp")))).await;
-    assert_eq!(own.status, StatusCode::BAD_REQUEST);
-    assert!(own.text().contains("cannot approve their own decision"));
+    let request = requested.json();
+    assert_eq!(request["role"], "vp", "{request}");
+    assert_eq!(request["rule_id"], "customer-data-critical-needs-vp");
+    let approve = format!("/api/v1/approvals/{}/approve", request["id"]);
     // Nothing changed: the gate still fails.
     let still = gate(&e.app, &e.ci, "asset=customers&branch=feature/export", "").await;
     assert_eq!(still.json()["verdict"], "failed");
+    // A security lead is not a vp; the appsec engineer cannot approve their own request.
+    let lee = e.person_with_role("lee", "security-lead", posture_store::Role::Appsec, None);
+    let wrong_role = post_json(&e.app, &approve, &lee, json!({})).await;
+    assert_eq!(wrong_role.status, StatusCode::FORBIDDEN);
+    assert!(
+        wrong_role.text().contains("needs the `vp` role"),
+        "{}",
+        wrong_role.text()
+    );
+    let own = post_json(&e.app, &approve, &e.appsec, json!({})).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    assert!(own.text().contains("cannot approve or reject their own"));
+    let still = gate(&e.app, &e.ci, "asset=customers&branch=feature/export", "").await;
+    assert_eq!(still.json()["verdict"], "failed");
 
-    let approved = post_json(&e.app, &triage, &e.appsec, accept(Some(("vic", "vp")))).await;
+    let vic = e.person_with_role("vic", "vp", posture_store::Role::Reader, None);
+    let approved = post_json(&e.app, &approve, &vic, json!({})).await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
-    assert_eq!(approved.json()["status"], "accepted");
+    assert_eq!(approved.json()["status"], "approved");
+    let f = get(
+        &e.app,
+        &format!("/api/v1/findings/{critical}"),
+        Some(&e.appsec),
+    )
+    .await
+    .json();
+    assert_eq!(f["status"], "accepted");
     let audit = get(&e.app, "/api/v1/audit?limit=5", Some(&e.admin))
         .await
         .json();
@@ -508,8 +542,10 @@ async fn the_gate_fails_then_passes_after_a_vp_approved_exception(e: &Env) {
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .any(|a| a["action"] == "finding.triage"
+            .any(|a| a["action"] == "approval.approve"
+                && a["actor"] == "vic"
                 && a["detail"]["approver"] == "vic"
+                && a["detail"]["requested_by"] == "sam"
                 && a["detail"]["role"] == "vp"),
         "{audit}"
     );
@@ -1001,90 +1037,92 @@ async fn the_dashboard_triage_form_asks_for_the_approver_the_policy_names(e: &En
     let page = get_html(&e.app, &format!("/findings/{critical}"), &cookie).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
+    // The form no longer asks who approved (issue 18: free text anyone could type).
     assert!(
-        html.contains("name=\"approver\"") && html.contains("name=\"role\""),
-        "the form has the approver's fields"
+        !html.contains("name=\"approver\"") && !html.contains("name=\"role\""),
+        "the form has no approver's fields"
     );
     let csrf = hidden_csrf(&html);
     assert_eq!(csrf.len(), 64);
     let uri = format!("/findings/{critical}/triage");
     let accept = "state=accepted&reason=WAF+rule+42&expires=2026-08-01";
 
-    // Without an approver (the fields left empty, as a browser sends them): a readable page
-    // that says what the policy asks for, and nothing recorded.
-    for (extra, says) in [
-        ("", "needs the approval of the `vp` role"),
-        ("&approver=&role=", "needs the approval of the `vp` role"),
-        (
-            "&approver=+&role=vp",
-            "a role was given without an approver",
-        ),
-    ] {
-        let refused = form(
-            &e.app,
-            &uri,
-            &cookie,
-            &format!("{accept}{extra}&csrf={csrf}"),
-        )
-        .await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{extra}");
-        assert!(
-            refused.header("content-type").starts_with("text/html"),
-            "an error page, not JSON"
-        );
-        let text = refused.text();
-        assert!(
-            text.contains("role=\"alert\"") && text.contains(says),
-            "{text}"
-        );
-        assert!(!text.contains("\"error\":"), "{text}");
-    }
-    // An approver in the wrong role, or the appsec engineer approving their own decision.
-    for (extra, says) in [
-        (
-            "&approver=lee&role=security-lead",
-            // the page escapes the apostrophe
-            "the approver&#x27;s role is `security-lead`",
-        ),
-        ("&approver=sam&role=vp", "cannot approve their own decision"),
-    ] {
-        let refused = form(
-            &e.app,
-            &uri,
-            &cookie,
-            &format!("{accept}{extra}&csrf={csrf}"),
-        )
-        .await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{extra}");
-        assert!(refused.text().contains(says), "{}", refused.text());
-    }
-    let untouched = e.db(|s| s.finding(critical).ok().flatten());
-    assert_eq!(
-        untouched
-            .as_ref()
-            .map(|f| (f.status.as_str(), f.triage.is_none())),
-        Some(("open", true)),
-        "a refused form records nothing"
-    );
-    assert!(
-        !e.db(|s| s.audit_log(50).unwrap_or_default())
-            .iter()
-            .any(|a| a.action == "finding.triage")
-    );
-
-    // With the approver in the role the policy names: recorded and audited with both.
-    let accepted = form(
+    // Approver fields typed by hand are ignored: the decision waits for the vp's approval.
+    let waiting = form(
         &e.app,
         &uri,
         &cookie,
         &format!("{accept}&approver=vic&role=vp&csrf={csrf}"),
     )
     .await;
+    assert_eq!(waiting.status, StatusCode::SEE_OTHER, "{}", waiting.text());
+    let location = waiting.header("location");
+    assert!(location.contains("pending="), "{location}");
+    let untouched = e.db(|s| s.finding(critical).ok().flatten());
     assert_eq!(
-        accepted.status,
+        untouched
+            .as_ref()
+            .map(|f| (f.status.as_str(), f.triage.is_none())),
+        Some(("open", true)),
+        "a waiting decision records nothing on the finding"
+    );
+    assert!(
+        !e.db(|s| s.audit_log(50).unwrap_or_default())
+            .iter()
+            .any(|a| a.action == "finding.triage")
+    );
+    let page = get_html(&e.app, &location, &cookie).await.text();
+    assert!(page.contains("waits for approval"), "{page}");
+    assert!(
+        page.contains("Waiting for approval by the vp role"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/approve\""),
+        "the requester is offered no approve button"
+    );
+
+    // Vic holds the vp role: his approvals queue and the finding's page offer Approve, and
+    // his approval records the decision.
+    let vic = e.person_with_role("vic", "vp", posture_store::Role::Reader, None);
+    let vic_cookie = sign_in(e, &vic).await;
+    let queue = get_html(&e.app, "/approvals", &vic_cookie).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let queue = queue.text();
+    assert!(
+        queue.contains(&format!("href=\"/findings/{critical}\""))
+            && queue.contains("/approve\"")
+            && queue.contains("You hold: vp"),
+        "{queue}"
+    );
+    let sams_queue = get_html(&e.app, "/approvals", &cookie).await.text();
+    assert!(
+        sams_queue.contains(&format!("href=\"/findings/{critical}\""))
+            && !sams_queue.contains("/approve\""),
+        "the requester sees the request, and no Approve: {sams_queue}"
+    );
+    let vic_page = get_html(&e.app, &format!("/findings/{critical}"), &vic_cookie)
+        .await
+        .text();
+    let action = vic_page
+        .split("action=\"")
+        .find(|rest| rest.contains("/approve\""))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no approve form for vic: {vic_page}"))
+        .to_string();
+    let vic_csrf = hidden_csrf(&vic_page);
+    let approved = form(
+        &e.app,
+        &action,
+        &vic_cookie,
+        &format!("note=seen&csrf={vic_csrf}"),
+    )
+    .await;
+    assert_eq!(
+        approved.status,
         StatusCode::SEE_OTHER,
         "{}",
-        accepted.text()
+        approved.text()
     );
     let f = e.db(|s| s.finding(critical).ok().flatten());
     assert_eq!(f.as_ref().map(|f| f.status.as_str()), Some("accepted"));
@@ -1096,14 +1134,18 @@ async fn the_dashboard_triage_form_asks_for_the_approver_the_policy_names(e: &En
             log[0].target.as_str()
         ),
         (
-            "finding.triage",
-            "sam",
+            "approval.approve",
+            "vic",
             format!("finding {critical}").as_str()
         )
     );
     assert_eq!(
-        (&log[0].detail["approver"], &log[0].detail["role"]),
-        (&json!("vic"), &json!("vp")),
+        (
+            &log[0].detail["requested_by"],
+            &log[0].detail["approver"],
+            &log[0].detail["role"]
+        ),
+        (&json!("sam"), &json!("vic"), &json!("vp")),
         "{}",
         log[0].detail
     );
@@ -1118,17 +1160,7 @@ async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &
     seed(e).await;
     customers_on_main(e).await;
     let critical = finding_id(e, "customers", "pyyaml");
-    let accepted = post_json(
-        &e.app,
-        &format!("/api/v1/findings/{critical}/triage"),
-        &e.appsec,
-        json!({
-            "state": "accepted", "reason": "WAF rule 42", "expires": "2026-06-15",
-            "approver": "vic", "role": "vp",
-        }),
-    )
-    .await;
-    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    accept_with_vics_approval(e, critical, "2026-06-15").await;
     let expiries = |e: &Env| {
         e.db(|s| s.audit_log(100).unwrap_or_default())
             .into_iter()
@@ -1141,16 +1173,25 @@ async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &
     assert_eq!(before.json()["criticals_past_sla"]["past_sla"], 0);
     assert!(expiries(e).is_empty());
 
-    // A month later the acceptance has lapsed: the critical's SLA (7 days, paused while it
-    // was accepted) runs again from 2026-06-15, so it is past SLA by 2026-07-01.
-    e.clock.set(at("2026-07-01T00:00:00Z"));
-    let after = get(&e.app, "/api/v1/metrics?as_of=2026-07-01", Some(&e.reader)).await;
+    // The default SLA follows the risk band (issue 15): on this internal asset, without
+    // exploitation evidence, the critical ranks P3, so its clock is 90 days.
+    let shown = get(
+        &e.app,
+        &format!("/api/v1/findings/{critical}"),
+        Some(&e.reader),
+    )
+    .await;
+    assert_eq!(shown.json()["risk"]["band"], "P3", "{}", shown.text());
+    // Later the acceptance has lapsed: the critical's SLA (90 days, paused while it was
+    // accepted) runs again from 2026-06-15, so it is past SLA by 2026-10-01.
+    e.clock.set(at("2026-10-01T00:00:00Z"));
+    let after = get(&e.app, "/api/v1/metrics?as_of=2026-10-01", Some(&e.reader)).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.text());
     let after = after.json();
     assert_eq!(after["criticals_past_sla"]["past_sla"], 1, "{after}");
     assert_eq!(
         after,
-        app_metrics(e, "2026-07-01", None, None),
+        app_metrics(e, "2026-10-01", None, None),
         "what the CLI computes after its own sweep"
     );
     // The write a reader's GET caused is on record, as the system's, naming who asked.
@@ -1193,17 +1234,7 @@ async fn reading_metrics_applies_due_expiries_and_audits_them_as_the_system(e: &
 async fn the_scheduled_sweep_reopens_lapsed_acceptances_and_audits_them(e: &Env) {
     seed(e).await;
     let critical = finding_id(e, "customers", "pyyaml");
-    let accepted = post_json(
-        &e.app,
-        &format!("/api/v1/findings/{critical}/triage"),
-        &e.appsec,
-        json!({
-            "state": "accepted", "reason": "WAF rule 42", "expires": "2026-06-15",
-            "approver": "vic", "role": "vp",
-        }),
-    )
-    .await;
-    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    accept_with_vics_approval(e, critical, "2026-06-15").await;
     let sweep = |e: &Env| {
         let state = e.state.clone();
         async move {

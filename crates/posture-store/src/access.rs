@@ -4,8 +4,8 @@
 //! back end object serves both and a server holds a single handle.
 
 use crate::{
-    AuditEntry, AuditRecord, NewSession, NewToken, Principal, Store, StoreError, TeamRecord,
-    TokenRecord,
+    ApprovalRecord, AuditEntry, AuditRecord, NewApproval, NewSession, NewToken, NewVexSuggestion,
+    Principal, Store, StoreError, TeamRecord, TokenRecord, UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -19,7 +19,8 @@ pub trait AccessStore: Store {
     /// How many tokens could still be used at `now` (neither revoked nor expired).
     fn active_token_count(&self, now: Timestamp) -> Result<usize, StoreError>;
 
-    /// Revokes a token (and ends its sessions). Revoking twice keeps the first time.
+    /// Revokes a token (and ends its sessions, and the memberships it brought that no other
+    /// live token of its user names). Revoking twice keeps the first time.
     fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenRecord, StoreError>;
 
     /// The caller behind a token hash, when the token exists, is not revoked and has not
@@ -52,4 +53,69 @@ pub trait AccessStore: Store {
 
     /// Teams known to access control (created by tokens' `--team`), with their members.
     fn teams(&self) -> Result<Vec<TeamRecord>, StoreError>;
+
+    /// Every user (people and service accounts) with roles, teams and live tokens at `now`.
+    fn users(&self, now: Timestamp) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Creates a user when new (`service`: a service account). An existing user keeps its kind.
+    fn ensure_user(&self, name: &str, service: bool, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Gives a user an approval role (a person only: a service account approves nothing).
+    fn grant_user_role(
+        &self,
+        user: &str,
+        role: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Takes an approval role away; answers whether the user held it.
+    fn revoke_user_role(&self, user: &str, role: &str) -> Result<bool, StoreError>;
+
+    /// Records a membership (declared by an admin, brought by no token).
+    fn add_membership(&self, team: &str, user: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Ends a membership: no token of the user acts for the team any more. Answers whether
+    /// there was one.
+    fn remove_membership(&self, team: &str, user: &str) -> Result<bool, StoreError>;
+
+    /// Records a decision waiting for approval.
+    fn create_approval(&self, request: NewApproval) -> Result<ApprovalRecord, StoreError>;
+
+    /// Approval requests, newest first (of one status when given).
+    fn approvals(&self, status: Option<&str>) -> Result<Vec<ApprovalRecord>, StoreError>;
+
+    fn approval(&self, id: i64) -> Result<Option<ApprovalRecord>, StoreError>;
+
+    /// Moves a request from `from` to `to` (approved, rejected, withdrawn, or back to pending
+    /// when applying an approval failed). Answers `None` when it is no longer in `from` (someone
+    /// else decided meanwhile).
+    fn close_approval(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        by: Option<&str>,
+        at: Option<Timestamp>,
+        note: Option<&str>,
+    ) -> Result<Option<ApprovalRecord>, StoreError>;
+
+    /// Records a VEX document held as a suggestion.
+    fn create_vex_suggestion(
+        &self,
+        suggestion: NewVexSuggestion,
+    ) -> Result<VexSuggestionRecord, StoreError>;
+
+    /// VEX suggestions, newest first (of one status when given).
+    fn vex_suggestions(&self, status: Option<&str>)
+    -> Result<Vec<VexSuggestionRecord>, StoreError>;
+
+    /// Moves a pending suggestion to `applied` or `dismissed`; `None` when it was not pending.
+    fn close_vex_suggestion(
+        &self,
+        id: i64,
+        to: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<Option<VexSuggestionRecord>, StoreError>;
 }

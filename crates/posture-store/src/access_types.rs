@@ -93,8 +93,13 @@ pub struct NewToken {
     /// A label to recognise the token by (`gitlab-ci payments`).
     pub name: String,
     pub role: Role,
-    /// The team the user belongs to (a developer's scope); recorded as a membership.
-    pub team: Option<String>,
+    /// The teams the token acts for (a developer's scope): the token carries them, and each
+    /// is recorded as a membership of the user brought by this token (revoking the token
+    /// ends it unless another live token of the user names the team).
+    pub teams: Vec<String>,
+    /// The user is a service account (a pipeline), not a person: created as one, it holds no
+    /// approval role. Tokens of role ci always belong to a service account.
+    pub service_account: bool,
     /// The assets a `ci` token may upload to.
     pub assets: Vec<String>,
     pub secret_hash: String,
@@ -113,7 +118,9 @@ pub struct TokenRecord {
     pub name: String,
     pub role: Role,
     pub prefix: String,
-    /// The teams of the token's user.
+    /// `person` or `service` (a service account).
+    pub owner_kind: String,
+    /// The teams the token carries (its own grant, not every team of its user).
     pub teams: Vec<String>,
     /// The assets a `ci` token is limited to.
     pub assets: Vec<String>,
@@ -131,8 +138,18 @@ pub struct Principal {
     pub user: String,
     pub token_name: String,
     pub role: Role,
+    /// The teams the token carries whose membership the user still holds (recorded in the
+    /// store; `token_teams` adds the ones `posture.toml` declares).
     pub teams: Vec<String>,
+    /// Every team the token names, held or not (the scope checks `posture.toml`'s members
+    /// for the ones not in `teams`).
+    pub token_teams: Vec<String>,
     pub assets: Vec<String>,
+    /// `person` or `service`.
+    pub user_kind: String,
+    /// The approval roles the user holds (`appsec-lead`, `vp`...: the roles a policy's
+    /// `require_approval` names), given by an admin.
+    pub user_roles: Vec<String>,
 }
 
 /// A dashboard session to create (its id hashed).
@@ -179,4 +196,87 @@ pub struct AuditRecord {
 pub struct TeamRecord {
     pub name: String,
     pub members: Vec<String>,
+}
+
+/// A user: a person or a service account, their approval roles and team memberships.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRecord {
+    pub name: String,
+    /// `person` or `service`.
+    pub kind: String,
+    /// Approval roles held (the roles a policy's `require_approval` names).
+    pub roles: Vec<String>,
+    /// Teams the user is a member of (recorded memberships).
+    pub teams: Vec<String>,
+    /// Tokens not revoked nor expired at the time of the listing.
+    pub active_tokens: usize,
+    pub created_at: Timestamp,
+}
+
+/// A decision that waits for the approval of a role (a policy's `require_approval`).
+#[derive(Debug, Clone)]
+pub struct NewApproval {
+    pub finding_id: i64,
+    /// The finding's status when the decision was asked for (the approval applies from it).
+    pub from_status: String,
+    /// The state asked for (`accepted`...).
+    pub state: String,
+    pub reason: String,
+    pub expires_at: Option<Timestamp>,
+    /// The role whose holder must approve.
+    pub role: String,
+    /// The policy rule that asked for it.
+    pub rule_id: Option<String>,
+    pub requested_by: String,
+    pub requested_token: Option<i64>,
+    pub at: Timestamp,
+}
+
+/// A recorded approval request.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalRecord {
+    pub id: i64,
+    pub finding_id: i64,
+    pub from_status: String,
+    pub state: String,
+    pub reason: String,
+    pub expires_at: Option<Timestamp>,
+    pub role: String,
+    pub rule_id: Option<String>,
+    pub requested_by: String,
+    pub requested_token: Option<i64>,
+    pub requested_at: Timestamp,
+    /// `pending`, `approved`, `rejected` or `withdrawn`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    pub note: Option<String>,
+}
+
+/// A VEX document held as a suggestion (uploaded by a caller without the triage right).
+#[derive(Debug, Clone)]
+pub struct NewVexSuggestion {
+    pub asset: String,
+    pub report: String,
+    /// The statements, as JSON.
+    pub statements: serde_json::Value,
+    pub uploaded_by: String,
+    pub token_id: Option<i64>,
+    pub at: Timestamp,
+}
+
+/// A recorded VEX suggestion.
+#[derive(Debug, Clone, Serialize)]
+pub struct VexSuggestionRecord {
+    pub id: i64,
+    pub asset: String,
+    pub report: String,
+    pub statements: serde_json::Value,
+    pub uploaded_by: String,
+    pub token_id: Option<i64>,
+    pub created_at: Timestamp,
+    /// `pending`, `applied` or `dismissed`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
 }

@@ -147,9 +147,17 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
     /// first, with occurrences.
     fn unassessed_findings(&self, limit: usize) -> Result<Vec<FindingRecord>, StoreError>;
 
-    /// Stores assessed risk (score, band, owning team) in one transaction; returns how many
-    /// findings were updated.
+    /// Stores assessed risk (score, band, owning team, the assessment in short) in one
+    /// transaction, with a `rescored` event for each stored row that carries a change;
+    /// returns how many findings were updated.
     fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError>;
+
+    /// The last stored assessment in short ([`StoredRisk::last`]) of these findings, where
+    /// one was stored.
+    fn last_assessments(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError>;
 
     /// The fingerprint of the configuration (portfolio, CODEOWNERS, weights, model) the
     /// stored scores were computed under; `None` before any assessment.

@@ -23,6 +23,10 @@ pub struct SummaryQuery {
     /// Per severity, the instant before which a finding first seen is past its SLA (now minus
     /// the SLA's days). Severities without an entry have no SLA.
     pub sla_cutoffs: Vec<(Severity, Timestamp)>,
+    /// Per risk band (`P1`..`P4`), the same instant: an assessed finding's band sets its SLA
+    /// (the one priority), its severity only until it is assessed. Informational findings
+    /// have no SLA either way.
+    pub band_cutoffs: Vec<(String, Timestamp)>,
     /// Half-open time ranges `[start, end)`: per range, how many findings were first seen
     /// and how many fixed in it (the weekly trend).
     pub buckets: Vec<(Timestamp, Timestamp)>,
@@ -39,7 +43,7 @@ pub struct SummaryGroup {
     /// The owning team, as the last risk assessment stored it.
     pub team: Option<String>,
     pub count: u64,
-    /// Of these, first seen before their severity's SLA cutoff.
+    /// Of these, first seen before their SLA cutoff (their band's, else their severity's).
     pub past_cutoff: u64,
     /// Of these, with a fix time (fixed now, or fixed once and reopened).
     pub fixed: u64,
@@ -80,12 +84,34 @@ pub(crate) fn summary_sql(q: &SummaryQuery) -> String {
         .iter()
         .map(|(s, t)| format!("WHEN {} THEN {}", *s as i64, ms(t)))
         .collect();
-    let past = if cutoffs.is_empty() {
+    // bands are Posture's own words (P1..P4), never input: safe as literals
+    let bands: Vec<String> = q
+        .band_cutoffs
+        .iter()
+        .filter(|(b, _)| {
+            b.len() == 2 && b.starts_with('P') && b[1..].bytes().all(|c| c.is_ascii_digit())
+        })
+        .map(|(b, t)| format!("WHEN '{b}' THEN {}", ms(t)))
+        .collect();
+    let past = if cutoffs.is_empty() && bands.is_empty() {
         "CAST(0 AS BIGINT)".to_string()
     } else {
+        let by_severity = if cutoffs.is_empty() {
+            "NULL".to_string()
+        } else {
+            format!("CASE f.severity {} ELSE NULL END", cutoffs.join(" "))
+        };
+        let cutoff = if bands.is_empty() {
+            by_severity
+        } else {
+            format!(
+                "COALESCE(CASE f.risk_band {} ELSE NULL END, {by_severity})",
+                bands.join(" ")
+            )
+        };
         format!(
-            "SUM(CASE WHEN f.first_seen < (CASE f.severity {} ELSE NULL END) THEN 1 ELSE 0 END)",
-            cutoffs.join(" ")
+            "SUM(CASE WHEN f.severity <> {info} AND f.first_seen < ({cutoff}) THEN 1 ELSE 0 END)",
+            info = Severity::Info as i64
         )
     };
     let mut columns = vec![

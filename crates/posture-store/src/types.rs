@@ -189,6 +189,25 @@ pub struct StoredRisk {
     /// The finding's [`FindingRecord::risk_version`] as read for this assessment: the score
     /// is stored only while the finding still has it (not marked "to assess" again since).
     pub version: i64,
+    /// This assessment in short (score, band, model, each term's fact; JSON), kept through
+    /// later marks so that the next assessment can say what moved.
+    pub last: String,
+    /// The score or band moved since the last stored assessment: recorded as a `rescored`
+    /// event with the score (only if the score is stored).
+    pub change: Option<RiskChange>,
+}
+
+/// A moved score or band, as the event log keeps it (score history): the bands as from/to
+/// states, the scores and the terms that moved as the reason, the model as the actor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskChange {
+    pub at: Timestamp,
+    /// The model that scored it (`posture-risk/3`).
+    pub actor: String,
+    pub from_band: String,
+    pub to_band: String,
+    /// `78.9 -> 93.6: kev: not listed -> listed (CISA KEV 2024-01-10)`.
+    pub reason: String,
 }
 
 /// One occurrence as stored and shown.

@@ -15,7 +15,8 @@ fn token(hash: &str, role: Role) -> NewToken {
         user: "alice".into(),
         name: format!("{role} token"),
         role,
-        team: None,
+        teams: Vec::new(),
+        service_account: false,
         assets: Vec::new(),
         secret_hash: hash.into(),
         prefix: "pst_abcd1234".into(),
@@ -92,7 +93,7 @@ fn scoped_roles_need_their_scope(b: &TestBackend) {
     assert_eq!(ci.assets, vec!["payments-api", "web"]);
     let mut dev = token("d", Role::Developer);
     dev.user = "bob".into();
-    dev.team = Some("payments".into());
+    dev.teams = vec!["payments".into()];
     s.create_token(dev).unwrap_or_else(|e| panic!("{e}"));
     let p = s
         .authenticate("d", at("2026-01-02T00:00:00Z"))

@@ -82,6 +82,8 @@ fn coverage_replaces_per_environment_and_marks_risk(b: &TestBackend) {
             band: "P3".into(),
             team: None,
             version: todo[0].risk_version,
+            last: String::new(),
+            change: None,
         }])
         .expect("store risk");
     assert!(

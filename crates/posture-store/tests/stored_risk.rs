@@ -79,6 +79,8 @@ fn assess_all(store: &dyn Store) -> usize {
             band: if score_of(f.id) >= 50.0 { "P1" } else { "P3" }.into(),
             team: Some(if f.id % 2 == 0 { "payments" } else { "web" }.into()),
             version: f.risk_version,
+            last: String::new(),
+            change: None,
         })
         .collect();
     store.store_risk(rows).expect("store risk")
@@ -242,6 +244,8 @@ fn a_score_that_is_not_a_score_is_refused(b: &TestBackend) {
             band: "P1".into(),
             team: None,
             version: 0,
+            last: String::new(),
+            change: None,
         }]);
         assert!(r.is_err(), "{bad} accepted");
     }
@@ -256,6 +260,8 @@ fn assessments(read: &[posture_store::FindingRecord]) -> Vec<StoredRisk> {
             band: "P2".into(),
             team: None,
             version: f.risk_version,
+            last: String::new(),
+            change: None,
         })
         .collect()
 }
@@ -342,4 +348,79 @@ on_both_backends!(
     filters_by_band_and_team,
     changes_mark_findings_to_assess_again,
     a_score_that_is_not_a_score_is_refused,
+    a_moved_score_is_an_event_only_where_it_is_stored,
 );
+
+/// Score history (issue 15): a stored score that carries a change writes a `rescored` event
+/// (bands as from/to, the reason, the model as actor) in the same transaction, and keeps the
+/// assessment in short for the next comparison; a score not stored (the finding was marked
+/// again since its assessment read it) writes no event.
+fn a_moved_score_is_an_event_only_where_it_is_stored(b: &TestBackend) {
+    let store = store_with(b, 2);
+    let read = store.unassessed_findings(10).expect("read");
+    let (kept, stale) = (&read[0], &read[1]);
+    let change = |f: &posture_store::FindingRecord| posture_store::RiskChange {
+        at: Timestamp::from_second(1_800_000_000).expect("time"),
+        actor: "posture-risk/3".into(),
+        from_band: "P3".into(),
+        to_band: "P1".into(),
+        reason: format!("48.0 -> 93.6; kev: not listed -> listed (finding {})", f.id),
+    };
+    // the second finding is marked again after it was read: its score is not stored
+    let version_read = stale.risk_version;
+    store.reset_risk("config:moved").expect("mark");
+    let now = store.unassessed_findings(10).expect("read again");
+    let kept_now = now.iter().find(|f| f.id == kept.id).expect("kept");
+    let rows = vec![
+        StoredRisk {
+            finding_id: kept.id,
+            score: 93.6,
+            band: "P1".into(),
+            team: None,
+            version: kept_now.risk_version,
+            last: r#"{"score":93.6}"#.into(),
+            change: Some(change(kept)),
+        },
+        StoredRisk {
+            finding_id: stale.id,
+            score: 93.6,
+            band: "P1".into(),
+            team: None,
+            version: version_read,
+            last: r#"{"score":93.6}"#.into(),
+            change: Some(change(stale)),
+        },
+    ];
+    assert_eq!(store.store_risk(rows).expect("store"), 1);
+    let events = |id: i64| {
+        store
+            .events(id)
+            .expect("events")
+            .into_iter()
+            .filter(|e| e.kind == "rescored")
+            .collect::<Vec<_>>()
+    };
+    let moved = events(kept.id);
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    let e = &moved[0];
+    assert_eq!(
+        (
+            e.from_status.as_deref(),
+            e.to_status.as_deref(),
+            e.actor.as_deref()
+        ),
+        (Some("P3"), Some("P1"), Some("posture-risk/3"))
+    );
+    assert!(
+        e.reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("48.0 -> 93.6"))
+    );
+    assert!(events(stale.id).is_empty(), "not stored, not recorded");
+    let last = store.last_assessments(&[kept.id, stale.id]).expect("last");
+    assert_eq!(
+        last.get(&kept.id).map(String::as_str),
+        Some(r#"{"score":93.6}"#)
+    );
+    assert!(!last.contains_key(&stale.id));
+}

@@ -105,6 +105,8 @@ fn portfolio(b: &TestBackend) -> Box<dyn Store> {
             band: ["P1", "P2", "P3", "P4"][(f.id % 4) as usize].into(),
             team: (f.id % 3 != 0).then(|| ["payments", "web"][(f.id % 2) as usize].into()),
             version: f.risk_version,
+            last: String::new(),
+            change: None,
         })
         .collect();
     store.store_risk(rows).expect("store risk");
@@ -126,69 +128,87 @@ fn summary_agrees_with_counting_one_by_one(b: &TestBackend) {
     // Boundaries fall on scan days, so `<` against `<=` matters.
     let cutoffs = vec![(Severity::Critical, day(33)), (Severity::High, day(20))];
     let buckets = vec![(day(0), day(20)), (day(20), day(40)), (day(40), day(45))];
-    let summary = store
-        .finding_summary(&SummaryQuery {
-            sla_cutoffs: cutoffs.clone(),
-            buckets: buckets.clone(),
-        })
-        .expect("summary");
+    // By severity only, then with the band's cutoff first (the SLA follows the band once
+    // assessed; P2 and P4 have none here, so those fall back to their severity's).
+    let mut last = None;
+    for band_cutoffs in [
+        vec![],
+        vec![("P1".to_string(), day(40)), ("P3".to_string(), day(10))],
+    ] {
+        let summary = store
+            .finding_summary(&SummaryQuery {
+                sla_cutoffs: cutoffs.clone(),
+                band_cutoffs: band_cutoffs.clone(),
+                buckets: buckets.clone(),
+            })
+            .expect("summary");
 
-    let all = store.findings(&FindingQuery::default()).expect("list");
-    assert!(all.len() >= 60, "{} findings", all.len());
-    // Expected per group: count, past cutoff, fixed, fixed ms, opened per bucket, fixed per bucket.
-    let mut expected: BTreeMap<Key, Sums> = BTreeMap::new();
-    for f in &all {
-        let e = expected
-            .entry((
-                f.asset.clone(),
-                f.status.as_str(),
-                f.severity,
-                f.risk_band.clone(),
-                f.team.clone(),
-            ))
-            .or_insert_with(|| (0, 0, 0, 0.0, vec![0; 3], vec![0; 3]));
-        e.0 += 1;
-        if cutoffs
-            .iter()
-            .any(|(s, t)| *s == f.severity && f.first_seen < *t)
-        {
-            e.1 += 1;
-        }
-        if let Some(fixed) = f.fixed_at {
-            e.2 += 1;
-            e.3 += (fixed.as_millisecond() - f.first_seen.as_millisecond()).max(0) as f64;
-        }
-        for (i, (start, end)) in buckets.iter().enumerate() {
-            if f.first_seen >= *start && f.first_seen < *end {
-                e.4[i] += 1;
+        let all = store.findings(&FindingQuery::default()).expect("list");
+        assert!(all.len() >= 60, "{} findings", all.len());
+        // Expected per group: count, past cutoff, fixed, fixed ms, opened per bucket, fixed per bucket.
+        let mut expected: BTreeMap<Key, Sums> = BTreeMap::new();
+        for f in &all {
+            let e = expected
+                .entry((
+                    f.asset.clone(),
+                    f.status.as_str(),
+                    f.severity,
+                    f.risk_band.clone(),
+                    f.team.clone(),
+                ))
+                .or_insert_with(|| (0, 0, 0, 0.0, vec![0; 3], vec![0; 3]));
+            e.0 += 1;
+            let by_band = band_cutoffs
+                .iter()
+                .find(|(b, _)| Some(b) == f.risk_band.as_ref())
+                .map(|(_, t)| *t);
+            let by_severity = cutoffs
+                .iter()
+                .find(|(s, _)| *s == f.severity)
+                .map(|(_, t)| *t);
+            if f.severity != Severity::Info
+                && by_band.or(by_severity).is_some_and(|t| f.first_seen < t)
+            {
+                e.1 += 1;
             }
-            if f.fixed_at.is_some_and(|t| t >= *start && t < *end) {
-                e.5[i] += 1;
+            if let Some(fixed) = f.fixed_at {
+                e.2 += 1;
+                e.3 += (fixed.as_millisecond() - f.first_seen.as_millisecond()).max(0) as f64;
+            }
+            for (i, (start, end)) in buckets.iter().enumerate() {
+                if f.first_seen >= *start && f.first_seen < *end {
+                    e.4[i] += 1;
+                }
+                if f.fixed_at.is_some_and(|t| t >= *start && t < *end) {
+                    e.5[i] += 1;
+                }
             }
         }
+        let mut got: BTreeMap<Key, Sums> = BTreeMap::new();
+        for g in &summary.groups {
+            let previous = got.insert(
+                (
+                    g.asset.clone(),
+                    g.status.as_str(),
+                    g.severity,
+                    g.band.clone(),
+                    g.team.clone(),
+                ),
+                (
+                    g.count,
+                    g.past_cutoff,
+                    g.fixed,
+                    g.fixed_ms_sum,
+                    g.opened_in.clone(),
+                    g.fixed_in.clone(),
+                ),
+            );
+            assert!(previous.is_none(), "group {g:?} twice");
+        }
+        assert_eq!(got, expected, "band cutoffs {band_cutoffs:?}");
+        last = Some((got, summary));
     }
-    let mut got: BTreeMap<Key, Sums> = BTreeMap::new();
-    for g in &summary.groups {
-        let previous = got.insert(
-            (
-                g.asset.clone(),
-                g.status.as_str(),
-                g.severity,
-                g.band.clone(),
-                g.team.clone(),
-            ),
-            (
-                g.count,
-                g.past_cutoff,
-                g.fixed,
-                g.fixed_ms_sum,
-                g.opened_in.clone(),
-                g.fixed_in.clone(),
-            ),
-        );
-        assert!(previous.is_none(), "group {g:?} twice");
-    }
-    assert_eq!(got, expected);
+    let (got, summary) = last.expect("two summaries");
     // The history has every kind of group: fixed ones, triaged ones, past a cutoff.
     assert!(got.values().any(|v| v.2 > 0) && got.values().any(|v| v.1 > 0));
     assert!(got.keys().any(|k| k.1 == FindingStatus::Accepted.as_str()));

@@ -52,6 +52,10 @@ pub enum Command {
     /// LABELS.tsv, as in the multiscan corpus), pairwise precision and recall of Posture's
     /// merges, per category, with every false merge and miss. Exits 1 below the targets.
     Evaluate(EvaluateArgs),
+    /// Remediation by fix: the open findings grouped into the actions that close them (package
+    /// upgrades to the lowest version that fixes them all, base images, code fixes), ranked by
+    /// the risk they remove.
+    Fixes(FixesArgs),
     /// List ingested scans.
     Scans(ScansArgs),
     /// An asset's branches: list them (default branch first), or delete one. Deleting (or a
@@ -112,6 +116,84 @@ pub enum Command {
     /// API tokens: create one (printed once; stored only as a hash), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Users of the server: people and service accounts, and the approval roles people hold
+    /// (the roles a policy's `require_approval` names: appsec-lead, vp...).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The four-eyes queue of a Posture server (token from POSTURE_TOKEN): list the decisions
+    /// waiting for a role's approval, approve or reject one under your own identity.
+    #[command(subcommand)]
+    Approvals(crate::approvals::ApprovalsCommand),
+    /// Team memberships recorded for access control: list, add, remove (a developer token
+    /// acts for a team only while its user is a member).
+    #[command(subcommand)]
+    Team(TeamCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List users with their kind, approval roles, teams and live tokens.
+    List(UserListArgs),
+    /// Create a user (a person, or a service account with --service-account), optionally
+    /// with approval roles and teams; an existing user gets the roles and teams added.
+    Create(UserCreateArgs),
+    /// Give a person an approval role (`appsec-lead`, `vp`...).
+    Grant(UserRoleArgs),
+    /// Take an approval role away.
+    Ungrant(UserRoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserListArgs {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// The user's name (as their tokens and sign-in name them).
+    pub name: String,
+    /// A service account (a pipeline), not a person: it holds no approval role.
+    #[arg(long)]
+    pub service_account: bool,
+    /// An approval role to give; repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    pub role: Vec<String>,
+    /// A team to record the user as a member of; repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    pub team: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserRoleArgs {
+    /// The user.
+    pub name: String,
+    /// The approval role.
+    pub role: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// List the recorded members of every team (or of one).
+    Members(TeamMembersArgs),
+    /// Record a user as a member of a team.
+    Add(TeamMemberArgs),
+    /// End a membership: none of the user's tokens acts for the team any more.
+    Remove(TeamMemberArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TeamMembersArgs {
+    /// Only this team.
+    pub team: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct TeamMemberArgs {
+    pub team: String,
+    pub user: String,
 }
 
 /// `posture serve`'s options; each can also come from the environment variable it names, so
@@ -234,19 +316,23 @@ pub struct TokenCreateArgs {
     /// admin, appsec, developer (needs --team), reader, or ci (needs --asset).
     #[arg(long)]
     pub role: String,
-    /// The developer's team (a membership of the user).
-    #[arg(long)]
-    pub team: Option<String>,
+    /// The team a developer token acts for (the token carries it; also recorded as a
+    /// membership of the user, ended when the token is revoked); repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    pub team: Vec<String>,
     /// An asset a ci token may upload to; repeat or comma-separate for several.
     #[arg(long, value_delimiter = ',')]
     pub asset: Vec<String>,
     /// A label for the token (default: the role).
     #[arg(long)]
     pub name: Option<String>,
-    /// The person or pipeline it is for (default: the name).
+    /// The person or service account it belongs to (default: the name).
     #[arg(long)]
     pub user: Option<String>,
-    /// Expiry: YYYY-MM-DD (end of day UTC) or RFC 3339; default never.
+    /// The user is a service account, not a person (ci tokens always belong to one).
+    #[arg(long)]
+    pub service_account: bool,
+    /// Expiry: YYYY-MM-DD (00:00 UTC that day), RFC 3339, or `never`; default 90 days.
     #[arg(long)]
     pub expires: Option<String>,
     /// `json` prints the token with its record; otherwise the bare token (details on stderr).
@@ -383,6 +469,21 @@ pub struct IngestArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FixesArgs {
+    /// Only this asset's findings.
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Only findings this team owns (needs a portfolio configuration).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Show at most this many actions (tables and CSV; JSON is always whole).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
 pub struct FindingsArgs {
     #[arg(long)]
     pub asset: Option<String>,
@@ -444,8 +545,20 @@ pub enum FeedsCommand {
     /// Import feed files: CISA KEV (JSON or CSV) and FIRST EPSS (CSV, plain or gzip), detected
     /// by content. Each import replaces the previous data of its feed.
     Import(FeedsImportArgs),
+    /// Import the feeds posture.toml's `[feeds]` names (`kev`, `epss`: a URL, or a file
+    /// relative to posture.toml), then rescore: what moved is in each finding's history.
+    Update(FeedsImportOutput),
+    /// How fresh each feed is: last import, age, and whether it is older than `[feeds]
+    /// max_age_days` (default 7). Exit 1 when a feed is stale.
+    Status(FeedsListArgs),
     /// List the feed imports, newest first.
     List(FeedsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeedsImportOutput {
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -469,6 +582,21 @@ pub enum RiskCommand {
     /// version and the current one (`--from posture-risk/2`), and list those whose score or
     /// band moves, largest move first.
     Diff(RiskDiffArgs),
+    /// Check the ranking: the share of KEV-listed findings in the top 10%, of the top 20 with
+    /// exploitation evidence, the low-severity findings in the top 10 and 20, quality results
+    /// in P1-P3; for the current model and an earlier one (`--from`, default posture-risk/2).
+    Evaluate(RiskEvaluateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RiskEvaluateArgs {
+    /// The earlier model to compare with.
+    #[arg(long, value_name = "MODEL", default_value = "posture-risk/2")]
+    pub from: String,
+    #[arg(long)]
+    pub asset: Option<String>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 #[derive(Debug, Args)]

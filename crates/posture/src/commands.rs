@@ -33,13 +33,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Findings(a) => findings(database, config, a),
         Command::Show(a) => show(database, config, a),
         Command::Explain(a) => explain(database, config, a),
-        Command::Feeds(c) => crate::risk::feeds(database, c),
+        Command::Feeds(c) => crate::risk::feeds(database, config, c),
         Command::Owners(a) => crate::risk::owners(database, config, a),
         Command::Risk(RiskCommand::Diff(a)) => crate::risk::diff(database, config, a),
+        Command::Risk(RiskCommand::Evaluate(a)) => crate::risk::evaluate(database, config, a),
         Command::Merge(a) => merge(database, a),
         Command::Split(a) => split(database, a),
         Command::Suggestions(a) => suggestions(database, a),
         Command::Evaluate(a) => evaluate(a),
+        Command::Fixes(a) => crate::fixes::fixes(database, config, a),
         Command::Scans(a) => scans(database, a),
         Command::Branches(c) => crate::branches::run(database, config, c),
         Command::Triage(a) => crate::workflow::triage(database, config, a),
@@ -53,6 +55,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jira(c) => crate::integrations::jira(database, config, c),
         Command::Serve(a) => crate::serve::serve(database, config, a),
         Command::Token(c) => crate::serve::token(database, c),
+        Command::User(c) => crate::serve::user(database, c),
+        Command::Team(c) => crate::serve::team(database, c),
+        Command::Approvals(c) => crate::approvals::run(c),
         Command::Demo(_) | Command::Healthcheck(_) => unreachable!("handled above"),
     }
 }
@@ -462,6 +467,8 @@ fn findings(
     crate::workflow::sweep_before_listing(store.as_ref())?;
     // stored scores, bands and teams shown in the list are brought up to date first
     posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
+    // a ranking on a stale KEV catalog misses what attackers use this week: say so
+    crate::risk::warn_stale_feeds(store.as_ref(), config.as_ref());
     let mut list = store.findings(&query)?;
     if let Some(code) =
         crate::workflow::findings_sla(store.as_ref(), config.as_ref(), &mut list, &a, by_risk)?
@@ -887,8 +894,13 @@ fn evaluate(a: EvaluateArgs) -> anyhow::Result<ExitCode> {
 fn print_history(events: &[posture_store::EventRecord]) {
     println!("\nhistory:");
     for e in events {
+        // a rescore says which band it moved between
+        let bands = match (&e.from_status, &e.to_status) {
+            (Some(from), Some(to)) if e.kind == "rescored" => format!(" {from} -> {to}"),
+            _ => String::new(),
+        };
         println!(
-            "  {} {}{}{}",
+            "  {} {}{bands}{}{}",
             e.at,
             e.kind,
             e.actor

@@ -97,6 +97,18 @@ pub fn run(
         reopened += t.reopened;
         occurrences += outcome.scopes.iter().map(|s| s.occurrences).sum::<usize>();
     }
+    // the demo's feed snapshot: CISA KEV's entries for its CVEs, as of the demo's end
+    let kev = posture_app::risk::import_feed(
+        store.as_ref(),
+        "the demo's CISA KEV snapshot",
+        posture_demo::KEV_SNAPSHOT.as_bytes(),
+        until,
+    )?;
+    println!(
+        "Imported the demo's feed snapshot: CISA KEV {} ({} entries for the demo's CVEs).",
+        kev.import.version.as_deref().unwrap_or("catalog"),
+        kev.import.entries
+    );
     let open = store.findings(&FindingQuery {
         status: Some(vec![posture_model::FindingStatus::Open]),
         ..Default::default()
@@ -136,6 +148,16 @@ pub fn run(
             config_path.display()
         );
     } else {
+        let feeds = config_path
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join(posture_demo::KEV_SNAPSHOT_FILE);
+        if let Some(dir) = feeds.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&feeds, posture_demo::KEV_SNAPSHOT)
+            .with_context(|| format!("cannot write {}", feeds.display()))?;
         std::fs::write(&config_path, portfolio_toml(&portfolio.assets))
             .with_context(|| format!("cannot write {}", config_path.display()))?;
         println!(
@@ -187,9 +209,10 @@ fn serve_dashboard(
             role: posture_store::Role::Admin,
             user: Some("demo".into()),
             name: Some("demo dashboard".into()),
-            team: None,
+            teams: Vec::new(),
             assets: Vec::new(),
-            expires_at: None,
+            service_account: false,
+            expires: posture_server::TokenExpiry::Default,
         },
         &posture_server::Actor {
             name: "posture demo".into(),
@@ -226,6 +249,12 @@ pub fn portfolio_toml(assets: &[posture_demo::DemoAsset]) -> String {
     use std::fmt::Write;
     let mut out = String::from(
         "# The demo portfolio (written by `posture demo`): teams and assets for risk and ownership.\n",
+    );
+    let _ = write!(
+        out,
+        "\n# Threat feeds: `posture feeds update` imports them (a URL where a network exists).\n\
+         [feeds]\nkev = {}\nmax_age_days = 7\n",
+        toml_str(posture_demo::KEV_SNAPSHOT_FILE)
     );
     let mut teams: Vec<&str> = assets.iter().map(|a| a.team.as_str()).collect();
     teams.sort_unstable();

@@ -4,11 +4,13 @@
 //! Exit codes: 0 success; 1 a check failed (the CI gate); 2 bad usage, bad input or any other
 //! error (the message names the file and the place).
 
+mod approvals;
 mod assets;
 mod branches;
 mod cli;
 mod commands;
 mod demo;
+mod fixes;
 mod gate;
 mod integrations;
 mod output;

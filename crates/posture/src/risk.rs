@@ -188,42 +188,79 @@ pub fn print_explanation(f: &AssessedFinding) {
     }
 }
 
-pub fn feeds(database: &str, c: FeedsCommand) -> anyhow::Result<ExitCode> {
+pub fn feeds(database: &str, config: Option<&Path>, c: FeedsCommand) -> anyhow::Result<ExitCode> {
     match c {
         FeedsCommand::Import(a) => {
+            let config = load(config)?;
             let store = open_store(database)?;
             let at = SystemClock.now();
             let mut done = Vec::new();
             for f in &a.files {
                 done.push(posture_app::risk::import_feed_file(store.as_ref(), f, at)?);
             }
+            print_feed_imports(store.as_ref(), config.as_ref(), &done, a.output)?;
+        }
+        FeedsCommand::Update(a) => {
+            let Some(config) = load(config)? else {
+                anyhow::bail!(posture_app::AppError::Invalid(
+                    "no posture.toml: `posture feeds update` reads the feeds its [feeds] table names (or use `posture feeds import FILE`)".into()
+                ));
+            };
+            let store = open_store(database)?;
+            let source = posture_app::feeds::NetworkOrFile {
+                client: posture_integrations::http::HttpClient::new(
+                    std::time::Duration::from_secs(300),
+                ),
+            };
+            let done =
+                posture_app::feeds::update(store.as_ref(), &config, &source, SystemClock.now())?;
+            print_feed_imports(store.as_ref(), Some(&config), &done, a.output)?;
+        }
+        FeedsCommand::Status(a) => {
+            let config = load(config)?;
+            let store = open_store(database)?;
+            let states =
+                posture_app::feeds::freshness(store.as_ref(), config.as_ref(), SystemClock.now())?;
             match output::resolve(a.output) {
-                OutputFormat::Json => output::json(&done)?,
-                _ => {
-                    for d in &done {
-                        let what = if d.import.kind == "kev" {
-                            "CISA KEV catalog"
-                        } else {
-                            "FIRST EPSS scores"
-                        };
-                        println!(
-                            "{}: {what}{}{}: {} entries imported (replacing the previous {})",
-                            d.file,
-                            d.import
-                                .version
-                                .as_deref()
-                                .map(|v| format!(" version {v}"))
-                                .unwrap_or_default(),
-                            d.import
-                                .date
-                                .as_deref()
-                                .map(|v| format!(" of {v}"))
-                                .unwrap_or_default(),
-                            d.import.entries,
-                            d.import.kind
-                        );
-                    }
+                OutputFormat::Json => output::json(&states)?,
+                fmt => {
+                    let header = [
+                        "FEED",
+                        "SOURCE",
+                        "LAST IMPORT",
+                        "DATE",
+                        "AGE (DAYS)",
+                        "STATE",
+                    ];
+                    let rows = states
+                        .iter()
+                        .map(|s| {
+                            vec![
+                                s.name.clone(),
+                                s.source.clone().unwrap_or_else(|| "-".into()),
+                                s.last_import
+                                    .as_ref()
+                                    .map_or("never".into(), |i| i.imported_at.to_string()),
+                                s.last_import
+                                    .as_ref()
+                                    .and_then(|i| i.date.clone())
+                                    .unwrap_or_default(),
+                                s.age_days.map_or(String::new(), |d| d.to_string()),
+                                if s.stale {
+                                    format!("stale (over {} days)", s.max_age_days)
+                                } else if s.last_import.is_some() {
+                                    "fresh".into()
+                                } else {
+                                    "not used".into()
+                                },
+                            ]
+                        })
+                        .collect();
+                    output::rows(fmt, &header, rows)?
                 }
+            }
+            if states.iter().any(|s| s.stale) {
+                return Ok(ExitCode::from(1));
             }
         }
         FeedsCommand::List(a) => {
@@ -252,6 +289,62 @@ pub fn feeds(database: &str, c: FeedsCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an import did, then the rescore it causes (now, not at the next listing: each move is
+/// a `rescored` event of the import's time).
+fn print_feed_imports(
+    store: &dyn posture_store::Store,
+    config: Option<&posture_app::risk::RiskConfig>,
+    done: &[posture_app::risk::FeedImportOutcome],
+    out: Option<OutputFormat>,
+) -> anyhow::Result<()> {
+    let refreshed = posture_app::risk::refresh_stored_risk(store, config)?;
+    match output::resolve(out) {
+        OutputFormat::Json => output::json(&done)?,
+        _ => {
+            for d in done {
+                let what = if d.import.kind == "kev" {
+                    "CISA KEV catalog"
+                } else {
+                    "FIRST EPSS scores"
+                };
+                println!(
+                    "{}: {what}{}{}: {} entries imported (replacing the previous {})",
+                    d.file,
+                    d.import
+                        .version
+                        .as_deref()
+                        .map(|v| format!(" version {v}"))
+                        .unwrap_or_default(),
+                    d.import
+                        .date
+                        .as_deref()
+                        .map(|v| format!(" of {v}"))
+                        .unwrap_or_default(),
+                    d.import.entries,
+                    d.import.kind
+                );
+            }
+            println!(
+                "risk: {} findings assessed, {} moved in score or band (their history says why: posture show ID)",
+                refreshed.assessed, refreshed.rescored
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Says on stderr which feeds are stale (never on stdout: JSON stays one document).
+pub fn warn_stale_feeds(
+    store: &dyn posture_store::Store,
+    config: Option<&posture_app::risk::RiskConfig>,
+) {
+    if let Ok(states) = posture_app::feeds::freshness(store, config, SystemClock.now()) {
+        for s in states.iter().filter_map(|s| s.warning.as_ref()) {
+            eprintln!("warning: {s}");
+        }
+    }
 }
 
 #[derive(serde::Serialize, Default)]
@@ -402,6 +495,82 @@ struct Move {
 }
 
 /// `posture risk diff --weights FILE` / `--from posture-risk/2`.
+pub fn evaluate(
+    database: &str,
+    config: Option<&Path>,
+    a: RiskEvaluateArgs,
+) -> anyhow::Result<ExitCode> {
+    let config = load(config)?;
+    let Some(old) = posture_app::risk::earlier_model(&a.from) else {
+        eprintln!(
+            "error: --from {}: unknown model version (known: posture-risk/2; the current one is {})",
+            a.from,
+            posture_app::risk::MODEL_VERSION
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let current = config
+        .as_ref()
+        .map(|c| c.weights.clone())
+        .unwrap_or_default();
+    let store = open_store(database)?;
+    if let Some(asset) = &a.asset {
+        posture_app::names::require_known_asset(store.as_ref(), config.as_ref(), asset)?;
+    }
+    let list = store.findings(&FindingQuery {
+        asset: a.asset.clone(),
+        status: Some(vec![FindingStatus::Open]),
+        ..FindingQuery::default()
+    })?;
+    let list = posture_app::risk::assess_findings(store.as_ref(), config.as_ref(), list)?;
+    let figures = [
+        posture_app::risk_eval::figures(&list, &old, &a.from),
+        posture_app::risk_eval::figures(&list, &current, posture_app::risk::MODEL_VERSION),
+    ];
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&figures)?,
+        fmt => {
+            let header = [
+                "MODEL",
+                "OPEN",
+                "KEV IN TOP 10%",
+                "TOP 20 EXPLOITED",
+                "LOW IN TOP 10",
+                "LOW IN TOP 20",
+                "QUALITY IN P1-P3",
+                "P1/P2/P3/P4",
+            ];
+            let rows = figures
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.model.clone(),
+                        f.findings.to_string(),
+                        format!(
+                            "{} of {} listed ({:.0}% of the room: top 10% = {})",
+                            f.kev_in_top_decile,
+                            f.kev_listed,
+                            f.kev_share_in_top_decile * 100.0,
+                            f.top_decile
+                        ),
+                        format!("{} of {}", f.top20_with_exploitation, f.top20),
+                        f.low_in_top10.to_string(),
+                        f.low_in_top20.to_string(),
+                        f.quality_in_security_bands.to_string(),
+                        f.bands
+                            .iter()
+                            .map(usize::to_string)
+                            .collect::<Vec<_>>()
+                            .join("/"),
+                    ]
+                })
+                .collect();
+            output::rows(fmt, &header, rows)?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn diff(database: &str, config: Option<&Path>, a: RiskDiffArgs) -> anyhow::Result<ExitCode> {
     let config = load(config)?;
     let current = config

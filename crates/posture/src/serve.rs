@@ -2,7 +2,8 @@
 //! when no token exists), and create, list or revoke API tokens from the command line.
 
 use crate::cli::{
-    HealthcheckArgs, LogFormat, OutputFormat, ServeArgs, TokenCommand, TokenCreateArgs,
+    HealthcheckArgs, LogFormat, OutputFormat, ServeArgs, TeamCommand, TokenCommand,
+    TokenCreateArgs, UserCommand,
 };
 use crate::output;
 use anyhow::Context;
@@ -203,14 +204,6 @@ pub fn healthcheck(a: HealthcheckArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn parse_expiry(text: Option<&str>) -> anyhow::Result<Option<posture_model::Timestamp>> {
-    text.filter(|t| !t.trim().is_empty())
-        .map(|t| {
-            posture_server::api::parse_expiry(t, SystemClock.now()).map_err(anyhow::Error::from)
-        })
-        .transpose()
-}
-
 pub fn token(database: &str, command: TokenCommand) -> anyhow::Result<ExitCode> {
     let store = open_access_store(database)?;
     let by = Actor {
@@ -285,14 +278,20 @@ fn create(store: &dyn AccessStore, a: TokenCreateArgs, by: &Actor) -> anyhow::Re
             role,
             user: a.user,
             name: a.name,
-            team: a.team,
+            teams: a
+                .team
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            service_account: a.service_account,
             assets: a
                 .asset
                 .iter()
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect(),
-            expires_at: parse_expiry(a.expires.as_deref())?,
+            expires: posture_server::TokenExpiry::parse(a.expires.as_deref())?,
         },
         by,
         SystemClock.now(),
@@ -321,6 +320,184 @@ fn create(store: &dyn AccessStore, a: TokenCreateArgs, by: &Actor) -> anyhow::Re
                 },
             );
             println!("{value}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The CLI's actor for access-control writes: `cli:` and the operating-system user.
+fn cli_actor() -> Actor {
+    Actor {
+        name: format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        ),
+        token_id: None,
+        client: None,
+    }
+}
+
+fn audit_cli(
+    store: &dyn AccessStore,
+    by: &Actor,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    store.record_audit(posture_store::AuditEntry {
+        at: SystemClock.now(),
+        actor: by.name.clone(),
+        token_id: None,
+        client: None,
+        action: action.into(),
+        target,
+        detail,
+    })?;
+    Ok(())
+}
+
+/// `posture user ...`
+pub fn user(database: &str, command: UserCommand) -> anyhow::Result<ExitCode> {
+    let store = open_access_store(database)?;
+    let by = cli_actor();
+    let now = SystemClock.now();
+    match command {
+        UserCommand::List(a) => {
+            let list = store.users(now)?;
+            match output::resolve(a.output) {
+                OutputFormat::Json => output::json(&list)?,
+                fmt => output::rows(
+                    fmt,
+                    &["USER", "KIND", "ROLES", "TEAMS", "LIVE TOKENS"],
+                    list.iter()
+                        .map(|u| {
+                            vec![
+                                u.name.clone(),
+                                u.kind.clone(),
+                                u.roles.join(","),
+                                u.teams.join(","),
+                                u.active_tokens.to_string(),
+                            ]
+                        })
+                        .collect(),
+                )?,
+            }
+        }
+        UserCommand::Create(a) => {
+            store.ensure_user(&a.name, a.service_account, now)?;
+            for role in &a.role {
+                store.grant_user_role(&a.name, role, &by.name, now)?;
+            }
+            for team in &a.team {
+                store.add_membership(team, &a.name, now)?;
+            }
+            audit_cli(
+                store.as_ref(),
+                &by,
+                "user.update",
+                format!("user {}", a.name),
+                serde_json::json!({ "service_account": a.service_account, "roles_given": a.role, "teams_added": a.team }),
+            )?;
+            let u = store
+                .users(now)?
+                .into_iter()
+                .find(|u| u.name == a.name)
+                .with_context(|| format!("user {} is gone", a.name))?;
+            println!(
+                "user {} ({}): roles {}, teams {}",
+                u.name,
+                u.kind,
+                if u.roles.is_empty() {
+                    "none".into()
+                } else {
+                    u.roles.join(",")
+                },
+                if u.teams.is_empty() {
+                    "none".into()
+                } else {
+                    u.teams.join(",")
+                }
+            );
+        }
+        UserCommand::Grant(a) => {
+            store.grant_user_role(&a.name, &a.role, &by.name, now)?;
+            audit_cli(
+                store.as_ref(),
+                &by,
+                "user.role.grant",
+                format!("user {}", a.name),
+                serde_json::json!({ "role": a.role }),
+            )?;
+            println!("{} holds the role {}", a.name, a.role);
+        }
+        UserCommand::Ungrant(a) => {
+            if !store.revoke_user_role(&a.name, &a.role)? {
+                anyhow::bail!("{} does not hold the role {}", a.name, a.role);
+            }
+            audit_cli(
+                store.as_ref(),
+                &by,
+                "user.role.revoke",
+                format!("user {}", a.name),
+                serde_json::json!({ "role": a.role }),
+            )?;
+            println!("{} no longer holds the role {}", a.name, a.role);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `posture team ...`
+pub fn team(database: &str, command: TeamCommand) -> anyhow::Result<ExitCode> {
+    let store = open_access_store(database)?;
+    let by = cli_actor();
+    match command {
+        TeamCommand::Members(a) => {
+            let teams: Vec<_> = store
+                .teams()?
+                .into_iter()
+                .filter(|t| a.team.as_deref().is_none_or(|n| n == t.name))
+                .collect();
+            if let Some(name) = &a.team
+                && teams.is_empty()
+            {
+                anyhow::bail!("no recorded team named {name}");
+            }
+            match output::resolve(a.output) {
+                OutputFormat::Json => output::json(&teams)?,
+                fmt => output::rows(
+                    fmt,
+                    &["TEAM", "MEMBERS"],
+                    teams
+                        .iter()
+                        .map(|t| vec![t.name.clone(), t.members.join(",")])
+                        .collect(),
+                )?,
+            }
+        }
+        TeamCommand::Add(a) => {
+            store.add_membership(&a.team, &a.user, SystemClock.now())?;
+            audit_cli(
+                store.as_ref(),
+                &by,
+                "team.member.add",
+                format!("team {}", a.team),
+                serde_json::json!({ "user": a.user }),
+            )?;
+            println!("{} is a member of {}", a.user, a.team);
+        }
+        TeamCommand::Remove(a) => {
+            if !store.remove_membership(&a.team, &a.user)? {
+                anyhow::bail!("{} is not a recorded member of team {}", a.user, a.team);
+            }
+            audit_cli(
+                store.as_ref(),
+                &by,
+                "team.member.remove",
+                format!("team {}", a.team),
+                serde_json::json!({ "user": a.user }),
+            )?;
+            println!("{} is no longer a member of {}", a.user, a.team);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -85,6 +85,8 @@ pub fn triage(
             approver: a.approver,
             role: a.role,
             at,
+            // A local database: nobody signed in, the names are the caller's word.
+            unauthenticated: true,
         },
         &DecisionRules {
             approval,

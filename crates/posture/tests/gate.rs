@@ -440,6 +440,49 @@ fn a_malformed_policy_exits_2_pointing_at_every_error() {
         ));
 }
 
+/// Issue 17: the pull-request comment says which upgrade closes the blocking findings.
+#[test]
+fn the_comment_names_the_upgrade_that_closes_the_blocking_findings() {
+    let env = Env::new();
+    let main = env.report("main.json", &[("CVE-2026-1002", "jinja2", "MEDIUM")]);
+    env.ingest(&main, "shop", "main", None);
+    let vulns: Vec<Value> = [
+        ("CVE-2018-3721", "4.17.5"),
+        ("CVE-2018-16487", "4.17.9"),
+        ("CVE-2018-1000620", "4.17.10"),
+    ]
+    .iter()
+    .map(|(cve, fixed)| {
+        serde_json::json!({
+            "VulnerabilityID": cve, "PkgName": "lodash", "InstalledVersion": "4.17.4",
+            "FixedVersion": fixed, "Severity": "HIGH", "Title": format!("lodash: {cve}"),
+        })
+    })
+    .collect();
+    let doc = serde_json::json!({
+        "SchemaVersion": 2, "ArtifactName": ".", "ArtifactType": "filesystem",
+        "Results": [{ "Target": "package-lock.json", "Class": "lang-pkgs", "Type": "npm", "Vulnerabilities": vulns }]
+    });
+    let pr = env.path("pr.json");
+    std::fs::write(&pr, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (code, out, err) = env.gate(&[
+        "--asset",
+        "shop",
+        "--branch",
+        "pr-9",
+        "--markdown",
+        "gate.md",
+        pr.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let md = std::fs::read_to_string(env.path("gate.md")).unwrap();
+    assert!(md.contains("3 blocking"), "{md}");
+    assert!(
+        md.contains("#### Fixes\n\n- upgrade lodash 4.17.4 → 4.17.10 closes 3 findings: "),
+        "{md}"
+    );
+}
+
 #[test]
 fn gate_reports_markdown_sarif_and_junit() {
     let env = Env::new();

@@ -740,3 +740,219 @@ fn assets_set_edits_the_config_and_findings_follow() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("config::unknown-team"));
 }
+
+/// Score history (issue 15): a feed import that moves a finding's score leaves a `rescored`
+/// event with the old and new score and band and the term that moved, shown by `posture show`
+/// (text and JSON); importing the same feed again moves nothing and records nothing.
+#[test]
+fn a_feed_import_that_moves_a_score_leaves_an_event() {
+    let Some(up) = corpus() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = Env {
+        db: dir.path().join("posture.db"),
+        config: dir.path().join("posture.toml"),
+        _dir: dir,
+    };
+    std::fs::write(&env.config, PORTFOLIO).expect("write config");
+    let report = up.join("grype/defectdojo_many_vulns3.json");
+    env.run(&["ingest", "--asset", "shop-prod", report.to_str().unwrap()]);
+    // assessed once, without feeds
+    let before = env.json(&["findings", "--sort", "risk", "--output", "json"]);
+    let list = before.as_array().unwrap();
+    // an unlisted high or medium CVE in the middle of the list
+    let target = list
+        .iter()
+        .find(|f| {
+            cve(f).is_some() && term(f, "kev")["value"] == "not listed" && f["risk"]["band"] != "P1"
+        })
+        .expect("an unlisted CVE below P1");
+    let id = target["id"].as_i64().unwrap();
+    let cve_id = cve(target).unwrap();
+    let old_score = target["risk"]["score"].as_f64().unwrap();
+    let old_band = target["risk"]["band"].as_str().unwrap().to_string();
+
+    // a KEV catalog (the real catalog's shape, its first entry) listing that CVE
+    let real: Value = serde_json::from_slice(
+        &std::fs::read(up.join("cisa-kev/known_exploited_vulnerabilities.json")).unwrap(),
+    )
+    .unwrap();
+    let mut entry = real["vulnerabilities"][0].clone();
+    entry["cveID"] = Value::String(cve_id.clone());
+    entry["dateAdded"] = Value::String("2026-11-30".into());
+    let mut kev = real.clone();
+    kev["vulnerabilities"] = Value::Array(vec![entry]);
+    kev["count"] = Value::from(1);
+    let kev_file = env.db.with_file_name("kev.json");
+    std::fs::write(&kev_file, serde_json::to_vec(&kev).unwrap()).unwrap();
+
+    let out = String::from_utf8(env.run(&[
+        "feeds",
+        "import",
+        kev_file.to_str().unwrap(),
+        "--output",
+        "table",
+    ]))
+    .unwrap();
+    assert!(out.contains("moved in score or band"), "{out}");
+    assert!(!out.contains(" 0 moved"), "{out}");
+
+    let shown = env.json(&["show", &id.to_string(), "--output", "json"]);
+    let events = shown["events"].as_array().expect("events");
+    let rescored: Vec<&Value> = events.iter().filter(|e| e["kind"] == "rescored").collect();
+    assert_eq!(rescored.len(), 1, "one rescore: {events:?}");
+    let e = rescored[0];
+    let new_score = shown["finding"]["risk"]["score"].as_f64().unwrap();
+    assert!(new_score > old_score, "{old_score} -> {new_score}");
+    assert_eq!(e["from_status"], old_band.as_str());
+    assert_eq!(e["to_status"], shown["finding"]["risk"]["band"]);
+    assert_eq!(e["actor"], "posture-risk/3");
+    let reason = e["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!("{old_score:.1} -> {new_score:.1}")),
+        "{reason}"
+    );
+    assert!(reason.contains("kev: not listed -> "), "{reason}");
+
+    // the person reads it in `posture show`
+    let text = String::from_utf8(env.run(&["show", &id.to_string(), "--output", "table"])).unwrap();
+    assert!(
+        text.contains(&format!("rescored {old_band} -> ")) && text.contains("kev: not listed"),
+        "{text}"
+    );
+
+    // the same feed again: nothing moves, nothing is recorded
+    env.run(&["feeds", "import", kev_file.to_str().unwrap()]);
+    let again = env.json(&["show", &id.to_string(), "--output", "json"]);
+    let n = again["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "rescored")
+        .count();
+    assert_eq!(n, 1, "a second identical import records nothing");
+}
+
+/// The evaluation (issue 15), on the corpus's real Grype report with the real KEV catalog and
+/// EPSS file, in a production internet-facing asset and an internal test one: exploitation
+/// comes first under posture-risk/3 (every KEV-listed finding that fits is in the top 10%, no
+/// low-severity finding in the top 10), and the figures are printed for both models.
+#[test]
+fn risk_evaluate_prints_the_figures_of_both_models() {
+    let Some(up) = corpus() else { return };
+    let env = setup(&up);
+    // the corpus's one container report with a KEV-listed CVE (the others list none)
+    let trivy = up.join("../defectdojo/trivy/scheme_2_many_vulns.json");
+    if !trivy.is_file() {
+        eprintln!("NOTICE: ../shared/corpus/defectdojo/trivy is absent; skipping");
+        return;
+    }
+    env.run(&["ingest", "--asset", "shop-prod", trivy.to_str().unwrap()]);
+    let figures = env.json(&["risk", "evaluate", "--output", "json"]);
+    let figures = figures.as_array().expect("two models");
+    assert_eq!(figures.len(), 2);
+    assert_eq!(figures[0]["model"], "posture-risk/2");
+    assert_eq!(figures[1]["model"], "posture-risk/3");
+    let now = &figures[1];
+    eprintln!("risk evaluate: {figures:#?}");
+    let n = now["findings"].as_u64().unwrap();
+    assert!(n > 50, "{n}");
+    assert_eq!(now["top20"], 20);
+    assert_eq!(now["top_decile"].as_u64().unwrap(), n.div_ceil(10));
+    assert!(now["kev_listed"].as_u64().unwrap() > 0);
+    assert_eq!(now["kev_share_in_top_decile"], 1.0, "{now}");
+    assert_eq!(now["low_in_top10"], 0, "{now}");
+    assert_eq!(now["quality_in_security_bands"], 0);
+    // the current model puts at least as much exploitation on top as the previous one
+    assert!(
+        now["top20_with_exploitation"].as_u64() >= figures[0]["top20_with_exploitation"].as_u64(),
+        "{figures:?}"
+    );
+    // the table says the same
+    let text = String::from_utf8(env.run(&["risk", "evaluate", "--output", "table"])).unwrap();
+    assert!(
+        text.contains("posture-risk/3") && text.contains("KEV IN TOP 10%"),
+        "{text}"
+    );
+    // a typo in the model is exit 2
+    let out = env
+        .cmd()
+        .args(["risk", "evaluate", "--from", "posture-risk/9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The evaluation on the demo portfolio (issue 15): with the demo's KEV snapshot, every
+/// KEV-listed finding that fits is in the top 10%, no low-severity finding is in the top 10,
+/// and the demo's posture.toml names the snapshot, so `posture feeds status` says it is fresh.
+#[test]
+fn risk_evaluate_on_the_demo_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let posture = |args: &[&str]| {
+        let out = Command::cargo_bin("posture")
+            .unwrap()
+            .current_dir(dir.path())
+            .arg("--database")
+            .arg(dir.path().join("posture.db"))
+            .env_remove("POSTURE_DATABASE")
+            .env_remove("POSTURE_CONFIG")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "posture {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let said = String::from_utf8(posture(&["demo", "--no-serve"])).unwrap();
+    assert!(
+        said.contains("Imported the demo's feed snapshot: CISA KEV 2025.08.25"),
+        "{said}"
+    );
+    let figures: Value = serde_json::from_slice(&posture(&[
+        "--config",
+        "posture.toml",
+        "risk",
+        "evaluate",
+        "--output",
+        "json",
+    ]))
+    .unwrap();
+    eprintln!("demo: {figures:#?}");
+    let now = &figures[1];
+    assert_eq!(now["model"], "posture-risk/3");
+    // the demo remediated Log4Shell, Spring4Shell and glibc; grpc's Rapid Reset stays open
+    assert!(now["kev_listed"].as_u64().unwrap() >= 1, "{now}");
+    assert!(
+        now["top20_with_exploitation"].as_u64().unwrap() >= 1,
+        "{now}"
+    );
+    assert_eq!(now["kev_share_in_top_decile"], 1.0, "{now}");
+    assert_eq!(now["low_in_top10"], 0, "{now}");
+    assert_eq!(now["quality_in_security_bands"], 0, "{now}");
+    let status: Value = serde_json::from_slice(&posture(&[
+        "--config",
+        "posture.toml",
+        "feeds",
+        "status",
+        "--output",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(status[0]["kind"], "kev");
+    assert_eq!(status[0]["stale"], false, "{status}");
+    assert_eq!(status[0]["source"], "demo-feeds/kev.json", "{status}");
+    // `feeds update` reads the snapshot the demo wrote beside posture.toml
+    let updated = String::from_utf8(posture(&[
+        "--config",
+        "posture.toml",
+        "feeds",
+        "update",
+        "--output",
+        "table",
+    ]))
+    .unwrap();
+    assert!(updated.contains("5 entries imported"), "{updated}");
+}

@@ -391,6 +391,41 @@ async fn drive_the_browser(
             accepted_before + 1
         );
         assert_eq!(number(&driver, "#kpi-open .n").await, open_before - 1);
+
+        // Remediation by fix (issue 17): the Fixes page ranks the upgrades of the portfolio;
+        // choosing a team narrows them to what that team owns.
+        driver
+            .find(By::Css("header nav a[href='/fixes']"))
+            .await?
+            .click()
+            .await?;
+        wait_for_url(&driver, "fixes", |u| u.ends_with("/fixes")).await;
+        let actions = number(&driver, "#fix-count").await;
+        assert!(actions > 0, "the demo portfolio has fixes");
+        let first = driver
+            .find(By::Css("#fixes tr.fix .action"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            ["upgrade ", "fix ", "rebuild "]
+                .iter()
+                .any(|verb| first.starts_with(verb)),
+            "the first action says what to do: {first}"
+        );
+        shoot(&driver, screenshots, "fixes").await;
+        let team = driver
+            .find(By::Css("#fix-filters select[name=team]"))
+            .await?;
+        SelectElement::new(&team).await?.select_by_index(1).await?;
+        driver
+            .find(By::Id("apply-fix-filters"))
+            .await?
+            .click()
+            .await?;
+        wait_for_url(&driver, "fix filter", |u| u.contains("team=")).await;
+        let narrowed = number(&driver, "#fix-count").await;
+        assert!(narrowed <= actions, "{narrowed} of {actions}");
         Ok::<(), WebDriverError>(())
     }
     .await;

@@ -104,7 +104,10 @@ fn id_of(db: &Path, cve: &str) -> String {
 fn history(db: &Path, dir: &Path) {
     std::fs::write(
         dir.join("posture.toml"),
-        "[[team]]\nname = \"web\"\n\n[[team]]\nname = \"platform\"\n\n[[asset]]\nname = \"shop\"\nteam = \"web\"\n\n[[asset]]\nname = \"api\"\nteam = \"platform\"\n",
+        // The default SLA follows the risk band (issue 15): shop is a tier-1, internet-facing
+        // production service, so its criticals rank P1 (7 days) and its high P2 (30 days),
+        // the days the history below is computed with.
+        "[[team]]\nname = \"web\"\n\n[[team]]\nname = \"platform\"\n\n[[asset]]\nname = \"shop\"\nteam = \"web\"\ncriticality = \"tier-1\"\nexposure = \"internet-facing\"\nenvironment = \"production\"\n\n[[asset]]\nname = \"api\"\nteam = \"platform\"\n",
     )
     .expect("config");
     ingest(
@@ -512,7 +515,8 @@ fn triage_states_expiry_and_sla_through_the_cli() {
         .iter()
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    // B is high (30 days): started D0, paused D1 09:00 .. 2026-02-06, so its breach is later
+    // B is high, ranked P3 without any portfolio context: the default SLA follows the band
+    // (issue 15), 90 days; started D0, paused D1 09:00 .. 2026-02-06, so its breach is later
     assert_eq!(kinds, ["opened", "triaged", "expired"]);
     // findings --sla: A is false-positive (none); B runs again and, now (years later), is
     // breached; the breach is recorded once
@@ -525,7 +529,8 @@ fn triage_states_expiry_and_sla_through_the_cli() {
         .collect();
     assert_eq!(ids, vec![b.clone()]);
     assert_eq!(breached[0]["sla"]["state"], "breached");
-    assert_eq!(breached[0]["sla"]["days"], 30);
+    assert_eq!(breached[0]["sla"]["days"], 90);
+    assert_eq!(breached[0]["risk"]["band"], "P3");
     json(posture(&db).args(["findings", "--sla", "breached", "--output", "json"]));
     let show = json(posture(&db).args(["show", &b, "--output", "json"]));
     let breaches = show["events"]

@@ -1,7 +1,8 @@
 //! `posture jira sync`: a reconciling sync between findings and Jira issues.
 //!
 //! Each run computes the **desired** state of every group of findings (grouping from
-//! `[jira] grouping`: per finding, per vulnerable package version, per rule or per asset):
+//! `[jira] grouping`: per finding, per vulnerable package version, per rule, per asset, or per
+//! remediation action across assets):
 //! summary and description (minijinja templates), priority from the best risk band, labels
 //! (configured ones, `posture`, `service-<asset>`, `team-<team>`), components, custom fields,
 //! due date from the SLA, and whether it should be open (some finding is open, confirmed or in
@@ -46,6 +47,9 @@ pub struct TicketFinding {
     /// When it is due under the SLA (the workflow's SLA clock); `None` = the default budget
     /// (critical 7, high 30, medium 90, low 180 days) from first seen.
     pub due: Option<Timestamp>,
+    /// The remediation action that closes it (`upgrade lodash 4.17.4 → 4.17.10`), from the
+    /// application's plan, for `grouping = "fix"`.
+    pub fix: Option<String>,
 }
 
 /// A triage decision the sync asks the application to make (a person's close in Jira).
@@ -142,6 +146,29 @@ fn group_key(grouping: Grouping, t: &TicketFinding) -> String {
         ),
         (Grouping::Rule, _) => format!("rule:{}:{}", f.asset, f.rule_id),
         (Grouping::Asset, _) => format!("asset:{}", f.asset),
+        // One package at one installed version across assets (as the remediation plan
+        // groups it: PyPI names case-insensitive), one rule in one file of an asset.
+        (Grouping::Fix, Some(p)) if f.category.is_dependency() => {
+            let eco = p
+                .ecosystem
+                .as_deref()
+                .unwrap_or("generic")
+                .to_ascii_lowercase();
+            let name = if eco == "pypi" {
+                p.name.to_ascii_lowercase().replace(['_', '.'], "-")
+            } else {
+                p.name.clone()
+            };
+            format!("fix:{eco}/{name}@{}", p.version.as_deref().unwrap_or(""))
+        }
+        (Grouping::Fix, _) if f.category == posture_model::Category::Sast => {
+            let path = f
+                .occurrences
+                .iter()
+                .find_map(|o| o.data.location.path.clone())
+                .unwrap_or_default();
+            format!("fix:code:{}:{}:{path}", f.asset, f.rule_id)
+        }
         _ => format!("finding:{}", f.id),
     }
 }
@@ -187,7 +214,7 @@ fn selected(config: &JiraConfig, t: &TicketFinding) -> bool {
     }
 }
 
-const DEFAULT_SUMMARY: &str = "{% if group.kind == 'package' %}[{{ group.asset }}] Upgrade {{ group.package }} ({{ group.count }} vulnerabilit{{ 'y' if group.count == 1 else 'ies' }}){% elif group.kind == 'rule' %}[{{ group.asset }}] {{ group.title }} ({{ group.count }} place{{ '' if group.count == 1 else 's' }}){% elif group.kind == 'asset' %}[{{ group.asset }}] {{ group.count }} security finding{{ '' if group.count == 1 else 's' }}{% else %}[{{ group.asset }}] {{ group.title }}{% endif %}";
+const DEFAULT_SUMMARY: &str = "{% if group.kind == 'fix' %}{% if group.fix %}{{ group.fix }}{% else %}Fix {{ group.package or group.title }}{% endif %} ({{ group.count }} finding{{ '' if group.count == 1 else 's' }} in {{ group.assets | join(', ') }}){% elif group.kind == 'package' %}[{{ group.asset }}] Upgrade {{ group.package }} ({{ group.count }} vulnerabilit{{ 'y' if group.count == 1 else 'ies' }}){% elif group.kind == 'rule' %}[{{ group.asset }}] {{ group.title }} ({{ group.count }} place{{ '' if group.count == 1 else 's' }}){% elif group.kind == 'asset' %}[{{ group.asset }}] {{ group.count }} security finding{{ '' if group.count == 1 else 's' }}{% else %}[{{ group.asset }}] {{ group.title }}{% endif %}";
 
 const DEFAULT_DESCRIPTION: &str = "Posture tracks {{ group.count }} finding{{ '' if group.count == 1 else 's' }} in {{ group.asset }}{% if group.team %} (team {{ group.team }}){% endif %}. Risk band {{ group.band }}, score {{ group.score }}{% if group.due %}, due {{ group.due }}{% endif %}.
 
@@ -241,7 +268,7 @@ fn desired_fields(
             if t.due.is_some() {
                 return t.due;
             }
-            let days = default_sla_days(t.finding.severity)?;
+            let days = default_sla_days(&t.finding)?;
             t.finding
                 .first_seen
                 .checked_add(jiff::SignedDuration::from_hours(24 * days))
@@ -290,10 +317,16 @@ fn desired_fields(
             None => p.name.clone(),
         });
     let kind = g.key.split(':').next().unwrap_or("finding");
+    let mut assets: Vec<String> = shown.iter().map(|t| t.finding.asset.clone()).collect();
+    assets.sort();
+    assets.dedup();
+    let fix = ordered.iter().find_map(|t| t.fix.clone());
     let ctx = json!({
         "key": g.key,
         "kind": kind,
         "asset": g.asset,
+        "assets": assets,
+        "fix": fix,
         "title": first.map(|f| f.title.clone()).unwrap_or_default(),
         "package": package,
         "count": shown.len(),
@@ -312,7 +345,9 @@ fn desired_fields(
     let description = render(env, "description", &ctx)?;
     let mut labels: Vec<String> = config.labels.iter().map(|l| label(l)).collect();
     labels.push("posture".into());
-    labels.push(label(&format!("service-{}", g.asset)));
+    for a in &assets {
+        labels.push(label(&format!("service-{a}")));
+    }
     if let Some(t) = &team {
         labels.push(label(&format!("team-{t}")));
     }

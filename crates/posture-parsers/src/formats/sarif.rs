@@ -119,7 +119,7 @@
 //! the log (a SAST rule whose snippet is the whole resource block that holds the key).
 
 use crate::json::{self, null_default, opt_lenient_f64, opt_lenient_u32};
-use crate::support::{Purl, percent_decode};
+use crate::support::{Purl, percent_decode, sarif_quality_concern};
 use crate::{Confidence, ParseError, ParseErrorKind, Parser, Sniff};
 use posture_model::{
     Category, CvssRating, Diagnostic, IdentityHints, Location, Occurrence, Package, ParsedReport,
@@ -941,6 +941,8 @@ struct RuleInfo {
     cwes: Vec<u32>,
     /// CVE/GHSA/OSV-like ids found in tags and `deprecatedIds`.
     aliases: Vec<String>,
+    /// The rule's tags, for whether the tool classes it as code quality.
+    tags: Vec<String>,
     references: Vec<String>,
     message_strings: HashMap<String, String>,
 }
@@ -1026,6 +1028,7 @@ impl RuleInfo {
             security_severity: props.security_severity.non_empty().map(str::to_string),
             cwes: json::tidy_cwes(cwes),
             aliases,
+            tags: props.tags.0.iter().map(|t| t.trim().to_string()).collect(),
             references,
             message_strings,
         }
@@ -1267,6 +1270,20 @@ impl<'r, 'a> RunContext<'r, 'a> {
             tool_fingerprint,
             context,
         };
+        // code quality, when the tool's tags say so and nothing says security (a
+        // `security-severity` is CodeQL's mark of a security query)
+        let security_severity = props.security_severity.non_empty().is_some()
+            || rule.is_some_and(|r| r.security_severity.is_some());
+        if category == Category::Sast && !security_severity {
+            let rule_tags = rule.map(|r| r.tags.as_slice()).unwrap_or_default();
+            base.quality = sarif_quality_concern(
+                rule_tags
+                    .iter()
+                    .map(String::as_str)
+                    .chain(props.tags.0.iter().map(|t| &**t)),
+            )
+            .map(|words| format!("SARIF tags: {words}"));
+        }
         base.suppressed = res.suppressions.iter().any(|s| {
             matches!(s.status.get(), None | Some("accepted"))
                 || s.status.get().is_some_and(|st| st.is_empty())

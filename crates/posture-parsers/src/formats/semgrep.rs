@@ -70,6 +70,7 @@
 
 use crate::json::trimmed_non_empty as non_empty;
 use crate::json::{self, null_default, opt_lenient_u32};
+use crate::support::quality_concern;
 use crate::{Confidence, ParseError, Parser, Sniff};
 use posture_model::{
     Category, Diagnostic, Location, Occurrence, Package, ParsedReport, SecretEvidence, Severity,
@@ -585,6 +586,18 @@ fn to_occurrence(m: Match, locator: String) -> Occurrence {
     occ.suppressed = extra.is_ignored;
     occ.secret = evidence;
     occ.cwes = json::tidy_cwes(meta.cwe.iter().filter_map(|c| json::parse_cwe(c)).collect());
+    // code quality when the rule's own category says so (`correctness`, `best-practice`,
+    // `performance`, `maintainability`...) and nothing says security
+    if category == Category::Sast {
+        occ.quality = quality_concern(
+            meta.category
+                .iter()
+                .chain(meta.subcategory.iter())
+                .map(String::as_str),
+            &occ.cwes,
+        )
+        .map(|words| format!("semgrep category: {words}"));
+    }
 
     let mut references = Vec::new();
     for r in &meta.references {

@@ -56,6 +56,7 @@
 //! Collapsing: none, one occurrence per issue or hotspot.
 
 use crate::json::{self, null_default, opt_lenient_string, opt_lenient_u32};
+use crate::support::quality_concern;
 use crate::support::reshape;
 use crate::support::vuln_ids_in;
 use crate::{Confidence, ParseError, Parser, Sniff};
@@ -392,6 +393,11 @@ fn to_occurrence(
         desc.push(format!("Security category: {c}."));
     }
     let tags: Vec<&str> = i.tags.iter().flatten().map(String::as_str).collect();
+    // a BUG or CODE_SMELL with no security tag, category or CWE is code quality
+    if non_empty(&i.security_category).is_none() {
+        occ.quality = quality_concern(kind.into_iter().chain(tags.iter().copied()), &occ.cwes)
+            .map(|words| format!("SonarQube type and tags: {words}"));
+    }
     if !tags.is_empty() {
         desc.push(format!("Tags: {}.", tags.join(", ")));
     }

@@ -10,9 +10,11 @@
 //! * [`url`]: URLs and percent-decoding (through the `percent-encoding` crate);
 //! * [`base64`]: base64 payloads (through the `base64` crate);
 //! * [`severity`]: the severity scales formats share, as tables;
-//! * [`read`]: reading JSON items leniently (skip one, keep the rest).
+//! * [`read`]: reading JSON items leniently (skip one, keep the rest);
+//! * [`concern`]: whether the tool classes a result as code quality, not security.
 
 pub(crate) mod base64;
+pub(crate) mod concern;
 pub(crate) mod ids;
 pub(crate) mod packages;
 pub(crate) mod read;
@@ -21,6 +23,7 @@ pub(crate) mod severity;
 pub(crate) mod text;
 pub(crate) mod url;
 
+pub(crate) use concern::*;
 pub(crate) use ids::*;
 pub(crate) use packages::*;
 pub(crate) use read::*;

@@ -699,3 +699,32 @@ fn exploit_maturity_from_cvss_vectors() {
         ("proof of concept", 10.0)
     );
 }
+
+/// Security only (issue 15): a result every tool calls code quality stays below the security
+/// bands, however critical its asset, and says why; the same result without the mark ranks
+/// as before.
+#[test]
+fn code_quality_never_enters_the_security_bands() {
+    let mut security = RiskInput::new(Severity::High);
+    security.asset = log4shell().asset;
+    let before = assess(&security, &w());
+    assert!(before.band <= Band::P2, "{:?}", before.band);
+    let mut quality = security.clone();
+    quality.quality = Some("SARIF tags: reliability, correctness".into());
+    let a = assess(&quality, &w());
+    assert_eq!(a.band, Band::P4, "{a:?}");
+    assert!(a.score < w().bands.p3, "{}", a.score);
+    let term = a
+        .terms
+        .iter()
+        .find(|t| t.name == "quality")
+        .expect("quality term");
+    assert_eq!(term.source, "SARIF tags: reliability, correctness");
+    assert!(term.contribution < 0.0);
+    let sum: f64 = a.terms.iter().map(|t| t.contribution).sum();
+    assert!((sum - a.score).abs() <= 0.15, "{sum} vs {}", a.score);
+    // a low-scoring quality result is left as it is (no term)
+    let mut low = RiskInput::new(Severity::Low);
+    low.quality = quality.quality.clone();
+    assert!(assess(&low, &w()).terms.iter().all(|t| t.name != "quality"));
+}

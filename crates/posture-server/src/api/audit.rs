@@ -76,6 +76,10 @@ pub struct Me {
     pub role: String,
     pub teams: Vec<String>,
     pub assets: Vec<String>,
+    /// `person` or `service` (a service account).
+    pub user_kind: String,
+    /// The approval roles the user holds (`appsec-lead`, `vp`...).
+    pub approval_roles: Vec<String>,
 }
 
 /// The caller.
@@ -91,5 +95,7 @@ pub(crate) async fn me(State(state): State<AppState>, caller: Caller) -> Json<Me
         token_name: caller.principal.token_name.clone(),
         role: caller.principal.role.to_string(),
         assets: caller.principal.assets.clone(),
+        user_kind: caller.principal.user_kind.clone(),
+        approval_roles: caller.principal.user_roles.clone(),
     })
 }

@@ -150,12 +150,11 @@ pub fn readable_finding(
         shared.portfolio.as_ref(),
         id,
     )?
-    .ok_or_else(|| ApiError::NotFound(format!("no finding with id {id}")))?;
+    .ok_or_else(|| crate::auth::not_found_finding(id))?;
+    // Another team's finding answers exactly as an unknown id: no asset name, no 403 that
+    // would tell which ids exist.
     if !scope.may_read_finding(&assessed) {
-        return Err(ApiError::Forbidden(format!(
-            "finding {id} belongs to asset {}, which is not one of your teams'",
-            assessed.finding.asset
-        )));
+        return Err(crate::auth::not_found_finding(id));
     }
     Ok(assessed)
 }

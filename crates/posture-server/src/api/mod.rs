@@ -7,25 +7,35 @@
 //! posture-app) and answers. The extractor of the caller and the helpers every resource uses
 //! are here.
 
+mod approvals;
 mod assets;
 mod audit;
+mod feeds;
 mod findings;
+mod fixes;
 mod openapi;
 mod scans;
 mod suggestions;
 mod teams;
 mod tokens;
 mod triage;
+mod users;
+mod vex;
 
+pub use approvals::*;
 pub use assets::*;
 pub use audit::*;
+pub use feeds::*;
 pub use findings::*;
+pub use fixes::*;
 pub use openapi::*;
 pub use scans::*;
 pub use suggestions::*;
 pub use teams::*;
 pub use tokens::*;
 pub use triage::*;
+pub use users::*;
+pub use vex::*;
 
 use crate::auth::{Scope, hash_secret};
 use crate::error::ApiError;
@@ -151,6 +161,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/findings/{id}/explain", get(explain_finding))
         .route("/api/v1/findings/{id}/events", get(finding_events))
         .route("/api/v1/findings/{id}/triage", post(triage_finding))
+        .route("/api/v1/fixes", get(list_fixes))
         .route("/api/v1/assets", get(list_assets))
         .route(
             "/api/v1/assets/{asset}/branches",
@@ -161,9 +172,32 @@ pub fn routes() -> Router<AppState> {
             delete(crate::branches_api::delete_branch),
         )
         .route("/api/v1/teams", get(list_teams))
+        .route("/api/v1/teams/{team}/members", get(team_members))
+        .route(
+            "/api/v1/teams/{team}/members/{user}",
+            axum::routing::put(add_team_member).delete(remove_team_member),
+        )
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route(
+            "/api/v1/users/{name}/roles/{role}",
+            axum::routing::put(grant_role).delete(revoke_role),
+        )
+        .route("/api/v1/approvals", get(list_approvals))
+        .route("/api/v1/approvals/{id}/approve", post(approve_request))
+        .route("/api/v1/approvals/{id}/reject", post(reject_request))
+        .route("/api/v1/vex-suggestions", get(list_vex_suggestions))
+        .route(
+            "/api/v1/vex-suggestions/{id}/apply",
+            post(apply_vex_suggestion),
+        )
+        .route(
+            "/api/v1/vex-suggestions/{id}/dismiss",
+            post(dismiss_vex_suggestion),
+        )
         .route("/api/v1/suggestions", get(list_suggestions))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/feeds", get(list_feeds))
         .route("/api/v1/me", get(me))
 }

@@ -29,8 +29,12 @@ pub struct UploadParams {
     commit: Option<String>,
     /// Read the report as this format instead of detecting it.
     format: Option<String>,
-    /// `findings` (default) or `runtime` (an SBOM of what is loaded).
+    /// `findings` (default) or `runtime`: an SBOM of what is loaded, or code coverage
+    /// (lcov, JaCoCo, Cobertura, coverage.py JSON, Go coverprofile) of which lines run.
     kind: Option<String>,
+    /// For coverage (`kind=runtime`): where it was recorded, `production`, `staging` or
+    /// `test` (default `test`, the weakest evidence).
+    environment: Option<String>,
     /// The report's name in Posture (default: the multipart file name, else `upload`).
     name: Option<String>,
 }
@@ -221,6 +225,9 @@ struct IngestSummary<'a, Total: Serialize> {
     reports: &'a [posture_app::PreparedSummary],
     scopes: &'a [posture_store::ScopeOutcome],
     total: &'a Total,
+    /// Coverage reports recorded (`kind=runtime`): runtime evidence, never findings.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    coverage: &'a [posture_store::CoverageOutcome],
 }
 
 /// Upload reports (raw body, or a multipart form with one `file` field per report, each
@@ -270,6 +277,16 @@ pub(crate) async fn upload_scan(
             )));
         }
     };
+    let environment = match params.environment.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(e) => Some(
+            posture_model::coverage::CoverageEnvironment::parse(e).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "unknown environment `{e}` (production, staging or test)"
+                ))
+            })?,
+        ),
+    };
     let sources = read_uploads(
         &state,
         request,
@@ -278,6 +295,79 @@ pub(crate) async fn upload_scan(
     )
     .await?;
     let actor = caller.actor();
+    // Coverage (`kind=runtime`) is runtime evidence of which code runs, never findings: every
+    // report of the upload must then be coverage (all or nothing, as an ingest).
+    let formats: Vec<Option<&'static str>> = sources
+        .iter()
+        .map(|s| match kind {
+            ScanKind::Runtime => {
+                posture_app::execution::coverage_format(s, params.format.as_deref())
+            }
+            ScanKind::Findings => None,
+        })
+        .collect();
+    if environment.is_some() && formats.iter().all(Option::is_none) {
+        return Err(ApiError::BadRequest(
+            "`environment` applies to coverage reports uploaded with kind=runtime only".into(),
+        ));
+    }
+    if formats.iter().any(Option::is_some) {
+        if let Some(i) = formats.iter().position(Option::is_none) {
+            return Err(ApiError::BadRequest(format!(
+                "{}: not a coverage report (lcov, JaCoCo, Cobertura, coverage.py, Go); upload coverage and runtime SBOMs apart",
+                sources[i].name
+            )));
+        }
+        let summary = state
+            .blocking(move |s| {
+                let req = posture_app::execution::CoverageRequest {
+                    asset: asset.clone(),
+                    environment: environment
+                        .unwrap_or(posture_model::coverage::CoverageEnvironment::Test),
+                    recorded_at: None,
+                    at: s.clock.now(),
+                };
+                let cov: Vec<(&ReportSource, &'static str)> = sources
+                    .iter()
+                    .zip(&formats)
+                    .filter_map(|(src, f)| f.map(|f| (src, f)))
+                    .collect();
+                let outcome = posture_app::execution::ingest_coverage(
+                    s.store.as_ref(),
+                    s.portfolio.as_ref(),
+                    &cov,
+                    &req,
+                )?;
+                audit(
+                    s,
+                    &actor,
+                    "coverage.upload",
+                    format!("asset {asset}"),
+                    serde_json::json!({
+                        "reports": outcome.iter().map(|o| o.report.clone()).collect::<Vec<_>>(),
+                        "environment": req.environment.as_str(),
+                        "files": outcome.iter().map(|o| o.files).sum::<usize>(),
+                    }),
+                )?;
+                // nothing was ingested as findings: the totals of an empty ingest
+                let total = posture_store::IngestOutcome {
+                    asset: asset.clone(),
+                    scopes: Vec::new(),
+                }
+                .total();
+                to_json(&IngestSummary {
+                    asset: &asset,
+                    reports: &[],
+                    scopes: &[],
+                    total: &total,
+                    coverage: &outcome,
+                })
+            })
+            .await?;
+        warm_summary(&state);
+        return Ok(Json(IngestSummaryJson(summary)));
+    }
+    let vex = vex_handling(&caller.principal);
     let summary = state
         .blocking(move |s| {
             let request = IngestRequest {
@@ -299,12 +389,13 @@ pub(crate) async fn upload_scan(
                     &asset,
                 ),
             };
-            let (outcome, reports) = ingest_upload(s, &actor, sources, request, None)?;
+            let (outcome, reports) = ingest_upload(s, &actor, sources, request, None, vex)?;
             let summary = to_json(&IngestSummary {
                 asset: &outcome.asset,
                 reports: &reports,
                 scopes: &outcome.scopes,
                 total: &outcome.total(),
+                coverage: &[],
             })?;
             Ok(summary)
         })
@@ -313,8 +404,20 @@ pub(crate) async fn upload_scan(
     Ok(Json(IngestSummaryJson(summary)))
 }
 
+/// What an upload by this caller does with VEX statements: applied for a caller with the
+/// triage right, held as a suggestion otherwise (a ci token may upload, never triage).
+pub(crate) fn vex_handling(principal: &posture_store::Principal) -> posture_app::VexHandling {
+    if principal.role.can(Right::Triage) {
+        posture_app::VexHandling::Apply
+    } else {
+        posture_app::VexHandling::Hold
+    }
+}
+
 /// An uploaded report into the store (the CLI's all-or-nothing ingest), audited as
-/// `scan.upload` (with `via` when another endpoint took the upload), then the stored risk of
+/// `scan.upload` (with `via` when another endpoint took the upload). VEX statements are
+/// applied (each change audited as `vex.apply` with the document and the caller) or, for a
+/// caller without the triage right, recorded as a suggestion (`vex.suggest`). Then the stored risk of
 /// what it marked assessed unless a refresh is running (the next one, a list's or an
 /// upload's, assesses it; until then its findings are listed as "to assess"). The ingest is
 /// committed either way: should the refresh fail, its findings stay marked, and the next
@@ -325,6 +428,7 @@ pub(crate) fn ingest_upload(
     sources: Vec<ReportSource>,
     request: IngestRequest,
     via: Option<&str>,
+    vex: posture_app::VexHandling,
 ) -> Result<
     (
         posture_store::IngestOutcome,
@@ -336,8 +440,9 @@ pub(crate) fn ingest_upload(
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let asset = request.asset.clone();
     let branch = request.branch.clone();
+    let at = request.at;
     let started = std::time::Instant::now();
-    let ingested = posture_app::ingest(s.store.as_ref(), &sources, request);
+    let ingested = posture_app::ingest_with(s.store.as_ref(), &sources, request, vex);
     s.metrics
         .record_ingest_result(&ingested, size, started.elapsed());
     let (outcome, reports) = ingested?;
@@ -352,10 +457,62 @@ pub(crate) fn ingest_upload(
         detail["branch"] = branch.into();
     }
     audit(s, actor, "scan.upload", format!("asset {asset}"), detail)?;
+    for r in &reports {
+        record_vex(s, actor, &asset, r, at)?;
+    }
     let _ = s
         .risk_refresh
         .refresh_if_idle(s.store.as_ref(), s.portfolio.as_ref());
     Ok((outcome, reports))
+}
+
+/// The VEX side of one uploaded report: the changes applied, audited with the document and
+/// the caller; or the statements held, recorded as a suggestion and audited.
+fn record_vex(
+    s: &Shared,
+    actor: &Actor,
+    asset: &str,
+    report: &posture_app::PreparedSummary,
+    at: posture_model::Timestamp,
+) -> Result<(), ApiError> {
+    let Some(outcome) = &report.vex else {
+        return Ok(());
+    };
+    if !report.held_vex.is_empty() {
+        let suggestion = s
+            .store
+            .create_vex_suggestion(posture_store::NewVexSuggestion {
+                asset: asset.to_string(),
+                report: report.name.clone(),
+                statements: serde_json::to_value(&report.held_vex)
+                    .map_err(|e| ApiError::Internal(format!("cannot serialize: {e}")))?,
+                uploaded_by: actor.name.clone(),
+                token_id: actor.token_id,
+                at,
+            })?;
+        audit(
+            s,
+            actor,
+            "vex.suggest",
+            format!("asset {asset}"),
+            serde_json::json!({
+                "suggestion": suggestion.id, "report": report.name,
+                "statements": report.held_vex.len(),
+            }),
+        )?;
+    } else if !outcome.changes.is_empty() || outcome.noted > 0 {
+        audit(
+            s,
+            actor,
+            "vex.apply",
+            format!("asset {asset}"),
+            serde_json::json!({
+                "report": report.name, "statements": outcome.statements,
+                "changes": outcome.changes, "noted": outcome.noted, "kept": outcome.kept,
+            }),
+        )?;
+    }
+    Ok(())
 }
 
 /// Brings the dashboard's summary up to date after a write, off the caller's time, so the

@@ -20,6 +20,9 @@ pub struct TokenView {
     pub role: String,
     /// The token's first characters, to recognise it.
     pub prefix: String,
+    /// Whom it belongs to: `person` or `service` (a service account).
+    pub owner_kind: String,
+    /// The teams the token acts for (its own grant).
     pub teams: Vec<String>,
     pub assets: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
@@ -41,6 +44,7 @@ impl From<TokenRecord> for TokenView {
             name: t.name,
             role: t.role.to_string(),
             prefix: t.prefix,
+            owner_kind: t.owner_kind,
             teams: t.teams,
             assets: t.assets,
             created_at: t.created_at,
@@ -78,15 +82,21 @@ pub(crate) async fn list_tokens(
 pub struct TokenCreateRequest {
     /// admin, appsec, developer, reader or ci.
     pub role: String,
-    /// The person or pipeline (default: the name).
+    /// The person or service account it belongs to (default: the name).
     pub user: Option<String>,
     pub name: Option<String>,
-    /// The developer's team.
+    /// The developer's team (the token acts for it).
     pub team: Option<String>,
+    /// More teams the developer token acts for.
+    #[serde(default)]
+    pub teams: Vec<String>,
     /// The assets a ci token may upload to.
     #[serde(default)]
     pub assets: Vec<String>,
-    /// Expiry (YYYY-MM-DD or RFC 3339).
+    /// The user is a service account (ci tokens always belong to one).
+    #[serde(default)]
+    pub service_account: bool,
+    /// Expiry (YYYY-MM-DD or RFC 3339), or `never`; default 90 days.
     pub expires: Option<String>,
 }
 
@@ -118,21 +128,21 @@ pub(crate) async fn create_token(
                 .parse()
                 .map_err(|e: String| ApiError::BadRequest(e))?;
             let now = s.clock.now();
-            let expires_at = request
-                .expires
-                .as_deref()
-                .filter(|e| !e.trim().is_empty())
-                .map(|e| parse_expiry(e, now))
-                .transpose()?;
+            let expires = crate::TokenExpiry::parse(request.expires.as_deref())?;
+            let mut teams = request.teams;
+            if let Some(team) = request.team {
+                teams.insert(0, team);
+            }
             let (token, record) = crate::create_token(
                 s.store.as_ref(),
                 TokenRequest {
                     role,
                     user: request.user,
                     name: request.name,
-                    team: request.team,
+                    teams,
                     assets: request.assets,
-                    expires_at,
+                    service_account: request.service_account,
+                    expires,
                 },
                 &caller.actor(),
                 now,

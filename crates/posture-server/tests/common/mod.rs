@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use posture_app::Clock;
 use posture_model::Timestamp;
-use posture_server::{Actor, AppState, ServerSettings, TokenRequest};
+use posture_server::{Actor, AppState, ServerSettings, TokenExpiry, TokenRequest};
 use posture_store::testing::TestBackend;
 use posture_store::{AccessStore, Role};
 use serde_json::Value;
@@ -97,6 +97,42 @@ impl Env {
         }
     }
 
+    /// A person who holds the approval role `approval_role` (given as an admin would), with a
+    /// token of `role` (a developer's on `team`): answers the token.
+    pub fn person_with_role(
+        &self,
+        name: &str,
+        approval_role: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> String {
+        let now = self.clock.now();
+        self.db(|s| {
+            let (token, _) = posture_server::create_token(
+                s,
+                TokenRequest {
+                    role,
+                    user: Some(name.into()),
+                    name: Some(format!("{name}'s token")),
+                    teams: team.map(str::to_string).into_iter().collect(),
+                    assets: Vec::new(),
+                    service_account: false,
+                    expires: TokenExpiry::Never,
+                },
+                &Actor {
+                    name: "test".into(),
+                    token_id: None,
+                    client: None,
+                },
+                now,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            s.grant_user_role(name, approval_role, "test", now)
+                .unwrap_or_else(|e| panic!("{e}"));
+            token
+        })
+    }
+
     /// A second environment on a fresh database of the same back end, made by `make` (called
     /// on a plain thread, as its drop will be).
     pub fn another(&self, make: impl FnOnce(TestBackend) -> Env + Send) -> Another {
@@ -163,9 +199,10 @@ pub fn build(backend: TestBackend, setup: Setup<'_>) -> Env {
                 role,
                 user: Some(user.into()),
                 name: None,
-                team: team.map(str::to_string),
+                teams: team.map(str::to_string).into_iter().collect(),
                 assets: assets.iter().map(|a| a.to_string()).collect(),
-                expires_at: None,
+                service_account: false,
+                expires: TokenExpiry::Never,
             },
             &by,
             now,

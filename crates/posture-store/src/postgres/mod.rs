@@ -403,6 +403,14 @@ impl Store for PostgresStore {
         sql::query::unassessed_findings(&mut *client, limit)
     }
 
+    fn last_assessments(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        let mut client = self.pool.get()?;
+        sql::risk::last_assessments(&mut *client, ids)
+    }
+
     fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
         let mut client = self.pool.get()?;
         risk::store_risk(&mut client, &rows)

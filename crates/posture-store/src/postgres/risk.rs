@@ -30,24 +30,48 @@ pub(super) fn store_risk(client: &mut Client, rows: &[StoredRisk]) -> Result<usi
         .map(|r| r.team.as_deref().map(|t| super::text(t).into_owned()))
         .collect();
     let versions: Vec<i64> = rows.iter().map(|r| r.version).collect();
+    let lasts: Vec<String> = rows
+        .iter()
+        .map(|r| super::text(&r.last).into_owned())
+        .collect();
+    let mut tx = client
+        .transaction()
+        .map_err(StoreError::pg("storing assessed risk"))?;
     // the last row of a finding wins, as one UPDATE per row would have it; rows are locked
     // in id order, skipping those a writer holds
-    let n = client
-        .execute(
+    let stored = tx
+        .query(
             "WITH v AS (
-                 SELECT DISTINCT ON (id) id, score, band, team, version
-                   FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::text[], $5::bigint[])
-                        WITH ORDINALITY AS t(id, score, band, team, version, n)
+                 SELECT DISTINCT ON (id) id, score, band, team, version, last
+                   FROM unnest($1::bigint[], $2::float8[], $3::text[], $4::text[], $5::bigint[],
+                               $6::text[])
+                        WITH ORDINALITY AS t(id, score, band, team, version, last, n)
                   ORDER BY id, n DESC),
              free AS (
                  SELECT f.id FROM findings f JOIN v ON v.id = f.id AND f.risk_version = v.version
                   ORDER BY f.id
                     FOR UPDATE OF f SKIP LOCKED)
-             UPDATE findings f SET risk_score = v.score, risk_band = v.band, team = v.team
+             UPDATE findings f SET risk_score = v.score, risk_band = v.band, team = v.team,
+                    risk_last = v.last
                FROM v JOIN free ON free.id = v.id
-              WHERE f.id = v.id AND f.risk_version = v.version",
-            &[&ids, &scores, &bands, &teams, &versions],
+              WHERE f.id = v.id AND f.risk_version = v.version
+             RETURNING f.id",
+            &[&ids, &scores, &bands, &teams, &versions, &lasts],
         )
         .map_err(StoreError::pg("storing assessed risk"))?;
-    Ok(n as usize)
+    // score history: a `rescored` event for each stored row that moved (the last row of a
+    // finding wins, as above)
+    let stored: std::collections::HashSet<i64> = stored.iter().map(|r| r.get(0)).collect();
+    let mut recorded = std::collections::HashSet::new();
+    for r in rows.iter().rev() {
+        if let Some(change) = &r.change
+            && stored.contains(&r.finding_id)
+            && recorded.insert(r.finding_id)
+        {
+            crate::sql::risk::record_change(&mut tx, r.finding_id, change)?;
+        }
+    }
+    tx.commit()
+        .map_err(StoreError::pg("storing assessed risk"))?;
+    Ok(stored.len())
 }

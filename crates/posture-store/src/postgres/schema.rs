@@ -350,6 +350,74 @@ CREATE TABLE runtime_coverage (
 );
 CREATE INDEX runtime_coverage_asset ON runtime_coverage (asset_id, environment);
 "#,
+    // 13: the last stored assessment of each finding, kept through marks (as on SQLite)
+    r#"
+ALTER TABLE findings ADD COLUMN risk_last TEXT;
+"#,
+    // 14: identity (issue 18, as on SQLite): a token carries its own teams (`token_teams`; a developer
+    // token made before this keeps its user's teams of the time), a membership remembers the
+    // token that brought it (revoking that token ends it), users are people or service
+    // accounts and hold approval roles (`user_roles`: the roles a policy's
+    // `require_approval` names), a decision that needs approval waits as a request
+    // (`approval_requests`), and a VEX document uploaded by a caller without the triage
+    // right waits as a suggestion (`vex_suggestions`)
+    r#"
+CREATE TABLE token_teams (
+    token_id  BIGINT NOT NULL REFERENCES api_tokens(id),
+    team      TEXT NOT NULL,
+    PRIMARY KEY (token_id, team)
+);
+INSERT INTO token_teams (token_id, team)
+    SELECT a.id, t.name FROM api_tokens a
+      JOIN team_members m ON m.user_id = a.user_id
+      JOIN teams t ON t.id = m.team_id
+     WHERE a.role = 'developer';
+ALTER TABLE team_members ADD COLUMN via_token BIGINT;
+ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person';
+UPDATE users SET kind = 'service'
+ WHERE id IN (SELECT user_id FROM api_tokens WHERE role = 'ci')
+   AND id NOT IN (SELECT user_id FROM api_tokens WHERE role <> 'ci');
+CREATE TABLE user_roles (
+    user_id     BIGINT NOT NULL REFERENCES users(id),
+    role        TEXT NOT NULL,
+    granted_by  TEXT NOT NULL,
+    granted_at  BIGINT NOT NULL,
+    PRIMARY KEY (user_id, role)
+);
+CREATE TABLE approval_requests (
+    id               BIGSERIAL PRIMARY KEY,
+    finding_id       BIGINT NOT NULL REFERENCES findings(id),
+    from_status      TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    reason           TEXT NOT NULL,
+    expires_at       BIGINT,
+    role             TEXT NOT NULL,
+    rule_id          TEXT,
+    requested_by     TEXT NOT NULL,
+    requested_token  BIGINT,
+    requested_at     BIGINT NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn')),
+    decided_by       TEXT,
+    decided_at       BIGINT,
+    note             TEXT
+);
+CREATE INDEX approval_requests_status ON approval_requests (status, finding_id);
+CREATE TABLE vex_suggestions (
+    id           BIGSERIAL PRIMARY KEY,
+    asset        TEXT NOT NULL,
+    report       TEXT NOT NULL,
+    statements   TEXT NOT NULL,
+    uploaded_by  TEXT NOT NULL,
+    token_id     BIGINT,
+    created_at   BIGINT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'pending'
+                 CHECK (status IN ('pending', 'applied', 'dismissed')),
+    decided_by   TEXT,
+    decided_at   BIGINT
+);
+CREATE INDEX vex_suggestions_status ON vex_suggestions (status, asset);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

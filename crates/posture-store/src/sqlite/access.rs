@@ -5,8 +5,9 @@
 use super::{SqliteStore, to_ms, write};
 use crate::sql::access as sql;
 use crate::{
-    AccessStore, AuditEntry, AuditRecord, NewSession, NewToken, Principal, StoreError, TeamRecord,
-    TokenRecord,
+    AccessStore, ApprovalRecord, AuditEntry, AuditRecord, NewApproval, NewSession, NewToken,
+    NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
+    VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -88,5 +89,153 @@ impl AccessStore for SqliteStore {
 
     fn teams(&self) -> Result<Vec<TeamRecord>, StoreError> {
         self.read(|c| sql::teams(&mut &*c))
+    }
+
+    fn users(&self, now: Timestamp) -> Result<Vec<UserRecord>, StoreError> {
+        self.read(|c| {
+            let db = &mut &*c;
+            sql::users(db, now)
+        })
+    }
+
+    fn ensure_user(&self, name: &str, service: bool, at: Timestamp) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "recording a user", |db| {
+            sql::ensure_user(db, name, service, at)
+        })
+    }
+
+    fn grant_user_role(
+        &self,
+        user: &str,
+        role: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "giving a role", |db| {
+            sql::grant_user_role(db, user, role, by, at)
+        })
+    }
+
+    fn revoke_user_role(&self, user: &str, role: &str) -> Result<bool, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "taking a role away", |db| {
+            sql::revoke_user_role(db, user, role)
+        })
+    }
+
+    fn add_membership(&self, team: &str, user: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "recording a membership", |db| {
+            sql::add_membership(db, team, user, at)
+        })
+    }
+
+    fn remove_membership(&self, team: &str, user: &str) -> Result<bool, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "removing a membership", |db| {
+            sql::remove_membership(db, team, user)
+        })
+    }
+
+    fn create_approval(&self, request: NewApproval) -> Result<ApprovalRecord, StoreError> {
+        let id = {
+            let mut conn = self.lock()?;
+            write(&mut conn, "recording an approval request", |db| {
+                sql::create_approval(db, &request)
+            })?
+        };
+        self.approval(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("approval request {id}")))
+    }
+
+    fn approvals(&self, status: Option<&str>) -> Result<Vec<ApprovalRecord>, StoreError> {
+        self.read(|c| {
+            let db = &mut &*c;
+            sql::approvals(db, status)
+        })
+    }
+
+    fn approval(&self, id: i64) -> Result<Option<ApprovalRecord>, StoreError> {
+        self.read(|c| {
+            let db = &mut &*c;
+            sql::approval(db, id)
+        })
+    }
+
+    fn close_approval(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        by: Option<&str>,
+        at: Option<Timestamp>,
+        note: Option<&str>,
+    ) -> Result<Option<ApprovalRecord>, StoreError> {
+        let moved = {
+            let mut conn = self.lock()?;
+            write(&mut conn, "deciding an approval request", |db| {
+                sql::close_approval(db, id, from, to, by, at, note)
+            })?
+        };
+        if moved { self.approval(id) } else { Ok(None) }
+    }
+
+    fn create_vex_suggestion(
+        &self,
+        suggestion: NewVexSuggestion,
+    ) -> Result<VexSuggestionRecord, StoreError> {
+        let id = {
+            let mut conn = self.lock()?;
+            write(&mut conn, "recording a VEX suggestion", |db| {
+                sql::create_vex_suggestion(db, &suggestion)
+            })?
+        };
+        let found = {
+            self.read(|c| {
+                let db = &mut &*c;
+                sql::vex_suggestions(db, None, Some(id))
+            })?
+        };
+        found
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::NotFound(format!("VEX suggestion {id}")))
+    }
+
+    fn vex_suggestions(
+        &self,
+        status: Option<&str>,
+    ) -> Result<Vec<VexSuggestionRecord>, StoreError> {
+        self.read(|c| {
+            let db = &mut &*c;
+            sql::vex_suggestions(db, status, None)
+        })
+    }
+
+    fn close_vex_suggestion(
+        &self,
+        id: i64,
+        to: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<Option<VexSuggestionRecord>, StoreError> {
+        let moved = {
+            let mut conn = self.lock()?;
+            write(&mut conn, "deciding a VEX suggestion", |db| {
+                sql::close_vex_suggestion(db, id, to, by, at)
+            })?
+        };
+        if !moved {
+            return Ok(None);
+        }
+        let found = {
+            self.read(|c| {
+                let db = &mut &*c;
+                sql::vex_suggestions(db, None, Some(id))
+            })?
+        };
+        Ok(found.into_iter().next())
     }
 }

@@ -412,6 +412,13 @@ impl Store for SqliteStore {
         self.read(|c| sql::query::unassessed_findings(&mut &*c, limit))
     }
 
+    fn last_assessments(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        self.read(|c| sql::risk::last_assessments(&mut &*c, ids))
+    }
+
     fn store_risk(&self, rows: Vec<StoredRisk>) -> Result<usize, StoreError> {
         let mut conn = self.lock()?;
         risk::store_risk(&mut conn, &rows)

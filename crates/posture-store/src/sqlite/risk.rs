@@ -25,7 +25,7 @@ pub(super) fn store_risk(conn: &mut Connection, rows: &[StoredRisk]) -> Result<u
     {
         let mut st = tx
             .prepare_cached(
-                "UPDATE findings SET risk_score = ?1, risk_band = ?2, team = ?3
+                "UPDATE findings SET risk_score = ?1, risk_band = ?2, team = ?3, risk_last = ?6
                   WHERE id = ?4 AND risk_version = ?5",
             )
             .map_err(e)?;
@@ -36,9 +36,22 @@ pub(super) fn store_risk(conn: &mut Connection, rows: &[StoredRisk]) -> Result<u
                     r.score, r.finding_id
                 )));
             }
-            n += st
-                .execute(params![r.score, r.band, r.team, r.finding_id, r.version])
+            let stored = st
+                .execute(params![
+                    r.score,
+                    r.band,
+                    r.team,
+                    r.finding_id,
+                    r.version,
+                    r.last
+                ])
                 .map_err(e)?;
+            if stored > 0
+                && let Some(change) = &r.change
+            {
+                crate::sql::risk::record_change(&mut &*tx, r.finding_id, change)?;
+            }
+            n += stored;
         }
     }
     tx.commit().map_err(e)?;

@@ -29,6 +29,7 @@ mod tests {
         let t = Timestamp::UNIX_EPOCH;
         let sql = summary_sql(&SummaryQuery {
             sla_cutoffs: vec![(Severity::Critical, t)],
+            band_cutoffs: vec![("P1".to_string(), t)],
             buckets: vec![(t, t)],
         });
         let mut stmt = conn

@@ -360,3 +360,47 @@ fn server_data_center_v2_with_a_bearer_token() {
             .all(|l| l.contains("/rest/api/2/"))
     );
 }
+
+/// Issue 17: `grouping = "fix"` makes one issue per remediation action across assets, named
+/// after the upgrade, closed when all its findings are fixed.
+#[test]
+fn grouping_per_fix_is_one_issue_per_upgrade_across_assets() {
+    let jira = FakeJira::start();
+    let ws = Workspace::new();
+    let cfg =
+        config(&jira, "tier-3", false).replace("grouping = \"package\"", "grouping = \"fix\"");
+    ws.write("posture.toml", &cfg);
+    ws.ingest("shop", &[LODASH_1, LODASH_2], "2026-03-01T10:00:00Z");
+    ws.ingest("admin", &[LODASH_1], "2026-03-01T10:00:00Z");
+    let (code, r, stderr) = sync(&ws, &[], "2026-03-01T11:00:00Z");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(kinds(&r), ["created SEC-1"], "{r:#}");
+    let issue = jira.issue("SEC-1");
+    assert_eq!(
+        issue.fields["summary"],
+        "upgrade lodash 1.0.0 → 1.0.1 (3 findings in admin, shop)"
+    );
+    let labels: Vec<&str> = issue.fields["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert!(
+        labels.contains(&"service-shop") && labels.contains(&"service-admin"),
+        "{labels:?}"
+    );
+    // a second run changes nothing; fixed in one asset only, the issue stays open
+    let (_, r, _) = sync(&ws, &[], "2026-03-01T12:00:00Z");
+    assert_eq!(kinds(&r), Vec::<String>::new());
+    ws.ingest("admin", &[], "2026-03-02T10:00:00Z");
+    let (_, r, _) = sync(&ws, &[], "2026-03-02T11:00:00Z");
+    assert_eq!(kinds(&r), ["updated SEC-1"], "{r:#}");
+    assert_eq!(
+        jira.issue("SEC-1").fields["summary"],
+        "upgrade lodash 1.0.0 → 1.0.1 (2 findings in shop)"
+    );
+    ws.ingest("shop", &[], "2026-03-02T10:00:00Z");
+    let (_, r, _) = sync(&ws, &[], "2026-03-02T12:00:00Z");
+    assert_eq!(kinds(&r), ["closed SEC-1"], "{r:#}");
+}

@@ -19,7 +19,9 @@
 //!   Ecosystem from the result `Type` (table in [`ecosystem_of`]), falling back to the purl type.
 //!   `location.path` is `PkgPath` when given, else the result `Target` for language packages
 //!   (the lockfile); OS packages have no path. `location.layer` = `Layer.DiffID` (else
-//!   `Digest`), `location.image` = `ArtifactName` for images.
+//!   `Digest`), `location.image` = `ArtifactName` for images; `location.base_image` = the
+//!   image's `org.opencontainers.image.base.name` label (`Metadata.ImageConfig.config.Labels`)
+//!   for OS packages, when the image has it.
 //!   `vulnerability_ids` = `VulnerabilityID`, then `VendorIDs` and `Aliases`, normalized. Note:
 //!   vendor ids may be distribution advisories (`DSA-4808-1`) that cover several CVEs; the engine
 //!   must not treat a shared distro advisory as "same issue".
@@ -80,12 +82,49 @@ struct Report<'a> {
     artifact_type: Option<String>,
     #[serde(rename = "Trivy", default)]
     trivy: Option<TrivyMeta>,
+    #[serde(rename = "Metadata", default)]
+    metadata: Option<Metadata>,
     #[serde(rename = "Results", default, borrow)]
     results: Option<Vec<&'a RawValue>>,
     #[serde(rename = "ClusterName", default)]
     cluster_name: Option<IgnoredAny>,
     #[serde(rename = "Resources", default)]
     resources: Option<IgnoredAny>,
+}
+
+/// `Metadata.ImageConfig.config.Labels`: where an image built with the OCI annotations names
+/// its base image.
+#[derive(Deserialize, Default)]
+struct Metadata {
+    #[serde(rename = "ImageConfig", default)]
+    image_config: Option<ImageConfig>,
+}
+
+#[derive(Deserialize, Default)]
+struct ImageConfig {
+    #[serde(default)]
+    config: Option<ImageConfigConfig>,
+}
+
+#[derive(Deserialize, Default)]
+struct ImageConfigConfig {
+    #[serde(rename = "Labels", default)]
+    labels: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
+/// The OCI label naming the base image.
+const BASE_IMAGE_LABEL: &str = "org.opencontainers.image.base.name";
+
+impl Metadata {
+    fn base_image(self) -> Option<String> {
+        let labels = self.image_config?.config?.labels?;
+        labels
+            .get(BASE_IMAGE_LABEL)
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    }
 }
 
 #[derive(Deserialize)]
@@ -388,6 +427,7 @@ impl Parser for Trivy {
                     .trivy
                     .and_then(|t| t.version)
                     .filter(|v| !v.trim().is_empty() && v.trim() != "dev");
+                ctx.base_image = report.metadata.and_then(Metadata::base_image);
                 let results =
                     parse_results(report.results.unwrap_or_default(), "/Results", &mut ctx);
                 ctx.image = match report.artifact_type.as_deref().map(str::trim) {
@@ -426,6 +466,8 @@ impl Parser for Trivy {
 pub(crate) struct Ctx {
     /// `None`: not an image scan. `Some(name)`: an image (or VM) scan, with its name if known.
     pub(crate) image: Option<Option<String>>,
+    /// The base image the report names (image scans only).
+    pub(crate) base_image: Option<String>,
     pub(crate) occurrences: Vec<Occurrence>,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
@@ -496,6 +538,7 @@ pub(crate) fn emit(results: Vec<(usize, TResult<'_>)>, base: &str, ctx: &mut Ctx
         Category::Sca
     };
     let image = ctx.image.clone().flatten();
+    let base_image = ctx.base_image.clone().filter(|_| ctx.image.is_some());
     for (i, r) in results {
         let rbase = json::pointer_index(base, i);
         let os = is_os_result(&r);
@@ -508,14 +551,13 @@ pub(crate) fn emit(results: Vec<(usize, TResult<'_>)>, base: &str, ctx: &mut Ctx
             let diags = &mut ctx.diagnostics;
             json::each_item(&items, &vbase, diags, |_, locator, v: Vuln| {
                 let lockfile = if os { None } else { target.as_deref() };
-                occs.push(vuln_occurrence(
-                    v,
-                    locator,
-                    category,
-                    ecosystem,
-                    lockfile,
-                    image.as_deref(),
-                ));
+                let mut o =
+                    vuln_occurrence(v, locator, category, ecosystem, lockfile, image.as_deref());
+                // the base image brings the operating system's packages
+                if os {
+                    o.location.base_image = base_image.clone();
+                }
+                occs.push(o);
             });
         }
         if let Some(items) = r.misconfigurations {
@@ -892,5 +934,24 @@ mod tests {
         assert_eq!(check_id(None, Some("AVD-AWS-0086")), "AWS-0086");
         assert_eq!(check_id(None, Some("custom-check")), "custom-check");
         assert_eq!(check_id(None, None), "trivy-misconfiguration");
+    }
+
+    /// The base image the image's OCI label names goes with its OS packages only.
+    #[test]
+    fn the_labelled_base_image_goes_with_os_packages() {
+        let report = br#"{"SchemaVersion":2,"ArtifactName":"shop:1.4","ArtifactType":"container_image",
+            "Metadata":{"OS":{"Family":"debian","Name":"12.5"},"ImageConfig":{"config":{"Labels":{"org.opencontainers.image.base.name":"docker.io/library/debian:12"}}}},
+            "Results":[
+              {"Target":"shop:1.4 (debian 12.5)","Class":"os-pkgs","Type":"debian","Vulnerabilities":[{"VulnerabilityID":"CVE-2024-1","PkgName":"openssl","InstalledVersion":"3.0.11-1~deb12u2","FixedVersion":"3.0.13-1~deb12u1","Severity":"HIGH"}]},
+              {"Target":"app/package-lock.json","Class":"lang-pkgs","Type":"npm","Vulnerabilities":[{"VulnerabilityID":"CVE-2024-2","PkgName":"lodash","InstalledVersion":"4.17.4","FixedVersion":"4.17.21","Severity":"HIGH"}]}
+            ]}"#;
+        let parsed = Trivy.parse(report).unwrap_or_else(|e| panic!("{e:?}"));
+        let occ = &parsed.runs[0].occurrences;
+        assert_eq!(occ.len(), 2);
+        assert_eq!(
+            occ[0].location.base_image.as_deref(),
+            Some("docker.io/library/debian:12")
+        );
+        assert_eq!(occ[1].location.base_image, None);
     }
 }
