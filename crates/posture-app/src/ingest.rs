@@ -245,6 +245,18 @@ pub fn ingest(
     sources: &[ReportSource],
     req: IngestRequest,
 ) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
+    ingest_audited(store, sources, req, &|_| None)
+}
+
+/// [`ingest`], with the audit entry `audit` builds from the outcome stored in the ingest's own
+/// transaction. A report identical to the scope's last scan writes no ingest transaction: then
+/// `audit` is not called (the caller records that upload on its own).
+pub fn ingest_audited(
+    store: &dyn Store,
+    sources: &[ReportSource],
+    req: IngestRequest,
+    audit: posture_store::AuditOf<'_, IngestOutcome>,
+) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
     if req.asset.trim().is_empty() {
         return Err(AppError::Invalid(
             "--asset must name the asset (service) the reports belong to".into(),
@@ -358,17 +370,20 @@ pub fn ingest(
     }
     let t = Instant::now();
     let asset = req.asset.trim().to_string();
-    let outcome = store.ingest(IngestBatch {
-        asset: req.asset,
-        branch: req.branch,
-        target: req.target.unwrap_or_default(),
-        commit: req.commit,
-        kind: req.kind,
-        at: req.at,
-        reports,
-        force: req.force,
-        thresholds: req.thresholds,
-    })?;
+    let outcome = store.ingest_audited(
+        IngestBatch {
+            asset: req.asset,
+            branch: req.branch,
+            target: req.target.unwrap_or_default(),
+            commit: req.commit,
+            kind: req.kind,
+            at: req.at,
+            reports,
+            force: req.force,
+            thresholds: req.thresholds,
+        },
+        audit,
+    )?;
     // VEX statements apply after the findings they speak of are stored (a separate
     // transaction: the scan stays recorded even if a statement cannot be applied).
     for (summary, statements) in summaries.iter_mut().zip(&vex) {

@@ -230,6 +230,16 @@ pub fn decide(
     request: DecisionRequest,
     rules: &DecisionRules<'_>,
 ) -> Result<Decided, AppError> {
+    decide_audited(store, request, rules, None)
+}
+
+/// [`decide`], with `audit` written in the decision's own transaction.
+pub fn decide_audited(
+    store: &dyn Store,
+    request: DecisionRequest,
+    rules: &DecisionRules<'_>,
+    audit: Option<posture_store::AuditEntry>,
+) -> Result<Decided, AppError> {
     let id = request.finding_id;
     let reason = request.reason.trim().to_string();
     if reason.is_empty() {
@@ -316,17 +326,20 @@ pub fn decide(
             _ => {}
         }
     }
-    store.record_decisions(vec![DecisionChange {
-        finding_id: id,
-        expected_from: finding.status,
-        state: request.state,
-        reason,
-        actor,
-        approver,
-        role,
-        expires_at: until.filter(|_| request.state == FindingStatus::Accepted),
-        at: request.at,
-    }])?;
+    store.record_decisions_audited(
+        vec![DecisionChange {
+            finding_id: id,
+            expected_from: finding.status,
+            state: request.state,
+            reason,
+            actor,
+            approver,
+            role,
+            expires_at: until.filter(|_| request.state == FindingStatus::Accepted),
+            at: request.at,
+        }],
+        audit,
+    )?;
     let finding = store
         .finding(id)?
         .ok_or_else(|| AppError::Invalid(format!("no finding with id {id}")))?;

@@ -263,31 +263,37 @@ pub fn create_token(
             "team `{team}`: a token names its team by its exact name (no empty name or wildcards)"
         )));
     }
-    let record = store.create_token(NewToken {
-        user,
-        name,
-        role: request.role,
-        team: request.team.clone(),
-        assets: request.assets.clone(),
-        secret_hash: secret.hash,
-        prefix: secret.prefix,
-        expires_at: request.expires_at,
-        created_by: by.name.clone(),
-        at: now,
-    })?;
-    store.record_audit(AuditEntry {
-        at: now,
-        actor: by.name.clone(),
-        token_id: by.token_id,
-        client: by.client.clone(),
-        action: "token.create".into(),
-        target: format!("token {}", record.id),
-        detail: serde_json::json!({
-            "role": record.role, "user": record.user, "name": record.name,
-            "teams": record.teams, "assets": record.assets, "prefix": record.prefix,
-            "expires_at": record.expires_at,
-        }),
-    })?;
+    let audit = |record: &TokenRecord| {
+        Some(AuditEntry {
+            at: now,
+            actor: by.name.clone(),
+            token_id: by.token_id,
+            client: by.client.clone(),
+            action: "token.create".into(),
+            target: format!("token {}", record.id),
+            detail: serde_json::json!({
+                "role": record.role, "user": record.user, "name": record.name,
+                "teams": record.teams, "assets": record.assets, "prefix": record.prefix,
+                "expires_at": record.expires_at,
+            }),
+        })
+    };
+    // The token and its audit entry are one transaction.
+    let record = store.create_token_audited(
+        NewToken {
+            user,
+            name,
+            role: request.role,
+            team: request.team.clone(),
+            assets: request.assets.clone(),
+            secret_hash: secret.hash,
+            prefix: secret.prefix,
+            expires_at: request.expires_at,
+            created_by: by.name.clone(),
+            at: now,
+        },
+        &audit,
+    )?;
     Ok((secret.value, record))
 }
 

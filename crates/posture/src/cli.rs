@@ -109,6 +109,16 @@ pub enum Command {
     /// API tokens: create one (printed once; stored only as a hash), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Bring the database's schema to this posture's version (prints the version found, the
+    /// version now, and each migration applied). Every other command refuses a database at
+    /// an older or newer schema; a new, empty database needs no migrate.
+    Migrate(crate::maintenance::MigrateArgs),
+    /// Write a consistent copy of the SQLite database to a new file while it is in use
+    /// (SQLite's online backup; PostgreSQL: pg_dump, see the message).
+    Backup(crate::maintenance::BackupArgs),
+    /// Replace the SQLite database with a backup file (checked first); refused over a
+    /// database that holds data unless --force.
+    Restore(crate::maintenance::RestoreArgs),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +135,10 @@ pub struct ServeArgs {
     /// Mark cookies Secure (when served behind HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Bring the database's schema up to date before serving (as `posture migrate`);
+    /// without it the server refuses a database at an older schema.
+    #[arg(long)]
+    pub migrate: bool,
 }
 
 #[derive(Debug, Subcommand)]

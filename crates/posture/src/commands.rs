@@ -50,6 +50,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jira(c) => crate::integrations::jira(database, config, c),
         Command::Serve(a) => crate::serve::serve(database, config, a),
         Command::Token(c) => crate::serve::token(database, c),
+        Command::Migrate(a) => crate::maintenance::migrate(database, a),
+        Command::Backup(a) => crate::maintenance::backup(database, a),
+        Command::Restore(a) => crate::maintenance::restore(database, a),
         Command::Demo(_) => unreachable!("handled above"),
     }
 }
@@ -254,10 +257,7 @@ fn ingest(
     config: Option<&std::path::Path>,
     a: IngestArgs,
 ) -> anyhow::Result<ExitCode> {
-    let at = match &a.at {
-        Some(s) => parse_time(s)?,
-        None => SystemClock.now(),
-    };
+    let given_at = a.at.as_deref().map(parse_time).transpose()?;
     // Read and check every file before opening the database: a bad file changes nothing.
     let (batch_format, per_file) = split_formats(&a.format, &a.files)?;
     let mut sources = Vec::with_capacity(a.files.len());
@@ -279,6 +279,7 @@ fn ingest(
         bail!("--environment applies to coverage reports ingested with --kind runtime only");
     }
     if coverage.iter().any(Option::is_some) {
+        let at = given_at.unwrap_or_else(|| SystemClock.now());
         return ingest_coverage(database, config, a, at, sources, coverage, batch_format);
     }
     // posture.toml names each asset's default branch and when idle branches retire
@@ -288,6 +289,12 @@ fn ingest(
         &a.asset,
     );
     let store = open_store(database)?;
+    // Unless given, the scan's time is the database's (PostgreSQL), so that CI hosts with
+    // clocks off date their scans alike.
+    let at = match given_at {
+        Some(at) => at,
+        None => posture_app::now_on(store.as_ref())?,
+    };
     let (outcome, reports) = posture_app::ingest(
         store.as_ref(),
         &sources,

@@ -11,6 +11,7 @@ mod commands;
 mod demo;
 mod gate;
 mod integrations;
+mod maintenance;
 mod output;
 mod push;
 mod risk;

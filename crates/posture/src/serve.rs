@@ -45,29 +45,44 @@ pub fn run_server(
 ) -> anyhow::Result<()> {
     init_logging();
     let portfolio = crate::risk::load(config)?;
-    let state = AppState::new(store, portfolio, settings, Arc::new(SystemClock))?;
+    // One clock for every server and CI job over a PostgreSQL database: the database's.
+    let clock = posture_app::clock_for(store.clone())?;
+    let state = AppState::new(store, portfolio, settings, clock)?;
     posture_server::run(listen, state, banner)?;
     Ok(())
 }
 
 pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    if a.migrate {
+        crate::maintenance::apply_migrations(database, false)?;
+    }
     let store = open_access_store(database)?;
     // The server takes uploads: without the installation's secret key (or with another key
     // than the database's) it would refuse each one, so it refuses to start (fail closed).
     store
         .secret_key()
         .context("the server cannot store uploads")?;
-    let bootstrap = posture_server::bootstrap_token(store.as_ref(), SystemClock.now())?;
     let settings = ServerSettings {
         max_upload_bytes: a.max_upload_size,
         session_hours: a.session_hours,
         secure_cookies: a.secure_cookies,
     };
-    run_server(store, config, &a.listen, settings, |addr| {
+    let tokens = store.clone();
+    run_server(store, config, &a.listen, settings, move |addr| {
         println!(
             "Posture is serving {} on http://{addr}/ (dashboard) and http://{addr}/api/v1 (API; OpenAPI at /api/v1/openapi.json)",
             posture_store::display_location(database)
         );
+        // The first admin token is made only now, once the configuration is loaded and the
+        // port bound: a start that fails (port busy, bad configuration) stores no token that
+        // nobody was shown.
+        let bootstrap = match posture_server::bootstrap_token(tokens.as_ref(), SystemClock.now()) {
+            Ok(token) => token,
+            Err(e) => {
+                eprintln!("error: cannot create the first admin token: {e}");
+                std::process::exit(2);
+            }
+        };
         if let Some(token) = &bootstrap {
             println!(
                 "No API token existed, so this admin token was created. It is shown only this once; keep it safe:"
@@ -140,15 +155,17 @@ pub fn token(database: &str, command: TokenCommand) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Revoke(a) => {
-            let t = store.revoke_token(a.id, SystemClock.now())?;
-            store.record_audit(posture_store::AuditEntry {
-                at: SystemClock.now(),
-                actor: by.name.clone(),
-                token_id: None,
-                client: None,
-                action: "token.revoke".into(),
-                target: format!("token {}", t.id),
-                detail: serde_json::json!({ "name": t.name, "prefix": t.prefix }),
+            let now = SystemClock.now();
+            let t = store.revoke_token_audited(a.id, now, &|t| {
+                Some(posture_store::AuditEntry {
+                    at: now,
+                    actor: by.name.clone(),
+                    token_id: None,
+                    client: None,
+                    action: "token.revoke".into(),
+                    target: format!("token {}", t.id),
+                    detail: serde_json::json!({ "name": t.name, "prefix": t.prefix }),
+                })
             })?;
             println!("token {} ({}…, {}) is revoked", t.id, t.prefix, t.name);
             Ok(ExitCode::SUCCESS)

@@ -336,18 +336,31 @@ pub(crate) fn ingest_upload(
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let asset = request.asset.clone();
     let branch = request.branch.clone();
-    let (outcome, reports) = posture_app::ingest(s.store.as_ref(), &sources, request)?;
-    let total = outcome.total();
-    let mut detail = serde_json::json!({
-        "report": names.join(", "), "reports": names, "bytes": size,
-        "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
-        "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
-    });
-    if let Some(via) = via {
-        detail["via"] = via.into();
-        detail["branch"] = branch.into();
+    // The audit entry is written in the ingest's own transaction (a kill or a failed audit
+    // write can leave neither an unaudited scan nor an audited scan that was not stored);
+    // a report identical to the last scan stores nothing, and its upload is audited alone.
+    let entry = |outcome: &posture_store::IngestOutcome| {
+        let total = outcome.total();
+        let mut detail = serde_json::json!({
+            "report": names.join(", "), "reports": names, "bytes": size,
+            "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
+            "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
+        });
+        if let Some(via) = via {
+            detail["via"] = via.into();
+            detail["branch"] = branch.clone().into();
+        }
+        audit_entry(s, actor, "scan.upload", format!("asset {asset}"), detail)
+    };
+    let audited = std::cell::Cell::new(false);
+    let (outcome, reports) =
+        posture_app::ingest_audited(s.store.as_ref(), &sources, request, &|outcome| {
+            audited.set(true);
+            Some(entry(outcome))
+        })?;
+    if !audited.get() {
+        s.store.record_audit(entry(&outcome))?;
     }
-    audit(s, actor, "scan.upload", format!("asset {asset}"), detail)?;
     let _ = s
         .risk_refresh
         .refresh_if_idle(s.store.as_ref(), s.portfolio.as_ref());

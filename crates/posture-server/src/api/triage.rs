@@ -106,8 +106,22 @@ pub fn apply_triage(
     let approver = request.approver.clone();
     let role = request.role.clone();
     // The workflow's state machine, acceptance rules (an acceptance needs an expiry) and
-    // approvals, as `posture triage`.
-    posture_app::workflow::decide(
+    // approvals, as `posture triage`; the audit entry is written in the decision's
+    // transaction.
+    let entry = AuditEntry {
+        at: now,
+        actor: principal.user.clone(),
+        token_id: Some(principal.token_id),
+        client,
+        action: "finding.triage".into(),
+        target: format!("finding {id}"),
+        detail: serde_json::json!({
+            "from": finding.finding.status, "to": state, "reason": reason,
+            "expires": expires, "asset": finding.finding.asset,
+            "approver": approver, "role": role,
+        }),
+    };
+    posture_app::workflow::decide_audited(
         shared.store.as_ref(),
         posture_app::workflow::DecisionRequest {
             finding_id: id,
@@ -123,20 +137,8 @@ pub fn apply_triage(
             approval,
             acceptance_needs_expiry: true,
         },
+        Some(entry),
     )?;
-    shared.store.record_audit(AuditEntry {
-        at: now,
-        actor: principal.user.clone(),
-        token_id: Some(principal.token_id),
-        client,
-        action: "finding.triage".into(),
-        target: format!("finding {id}"),
-        detail: serde_json::json!({
-            "from": finding.finding.status, "to": state, "reason": reason,
-            "expires": expires, "asset": finding.finding.asset,
-            "approver": approver, "role": role,
-        }),
-    })?;
     readable_finding(shared, principal, id)
 }
 

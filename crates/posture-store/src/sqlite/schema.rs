@@ -340,4 +340,17 @@ CREATE TABLE runtime_coverage (
 );
 CREATE INDEX runtime_coverage_asset ON runtime_coverage (asset_id, environment);
 "#,
+    // 13: the server's scheduled jobs (webhook delivery, Jira sync, feed refresh, sweeps):
+    // when each last started and finished, how it ended, how many runs and failures; a run is
+    // claimed by moving `started_at`, so servers sharing a database run each period once
+    r#"
+CREATE TABLE job_runs (
+    name         TEXT PRIMARY KEY,
+    started_at   INTEGER NOT NULL,
+    finished_at  INTEGER,
+    outcome      TEXT,
+    runs         INTEGER NOT NULL DEFAULT 0,
+    failures     INTEGER NOT NULL DEFAULT 0
+);
+"#,
 ];
