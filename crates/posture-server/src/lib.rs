@@ -19,6 +19,7 @@ pub mod branches_api;
 mod charts;
 mod error;
 pub mod governance;
+pub mod jobs;
 pub mod listing;
 pub mod overview;
 mod pages;
@@ -54,6 +55,8 @@ pub struct ServerSettings {
     pub session_hours: i64,
     /// Mark cookies `Secure` (set when served behind HTTPS).
     pub secure_cookies: bool,
+    /// The scheduled jobs (webhook delivery, Jira sync, feed refresh, sweeps).
+    pub jobs: jobs::JobSettings,
 }
 
 impl Default for ServerSettings {
@@ -62,6 +65,7 @@ impl Default for ServerSettings {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             session_hours: 12,
             secure_cookies: false,
+            jobs: jobs::JobSettings::default(),
         }
     }
 }
@@ -328,22 +332,10 @@ pub fn bootstrap_token(
 
 /// Serves until Ctrl-C (or SIGTERM).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
-    // Lapsed acceptances reopen on schedule, not only when someone uploads.
-    let sweeper = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(governance::EXPIRY_SWEEP_EVERY);
-        loop {
-            tick.tick().await;
-            // A failed sweep (the database away for a moment) is retried at the next tick.
-            let _ = sweeper
-                .blocking(|s| governance::sweep_expiries(s).map(|_| ()))
-                .await;
-            // Branches idle for `[branches] retire_after_days` retire (no fix counted).
-            let _ = sweeper
-                .blocking(|s| branches_api::sweep_idle_branches(s).map(|_| ()))
-                .await;
-        }
-    });
+    // The scheduled jobs: lapsed acceptances reopen and idle branches retire on schedule
+    // (not only when someone uploads), webhooks are delivered, Jira synced, feeds refreshed;
+    // each period once across the servers sharing the database.
+    jobs::spawn(&state);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -383,7 +375,10 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(ServerError::Serve)?;
-    runtime.block_on(async move {
+    // The store's last handle is dropped here, outside the runtime (a PostgreSQL client
+    // dropped inside one panics: a start on a busy port ended with a panic, not exit 2).
+    let keep = state.clone();
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|error| ServerError::Bind {
@@ -393,5 +388,8 @@ pub fn run(
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         ready(addr);
         serve(listener, state).await
-    })
+    });
+    drop(runtime);
+    drop(keep);
+    served
 }

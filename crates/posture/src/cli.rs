@@ -139,6 +139,38 @@ pub struct ServeArgs {
     /// without it the server refuses a database at an older schema.
     #[arg(long)]
     pub migrate: bool,
+    /// Webhook delivery (the outbox) runs this often when posture.toml has [[webhook]]s
+    /// (`30s`, `5m`, `1h`; `0`: off).
+    #[arg(long, default_value = "1m", value_parser = parse_interval)]
+    pub notify_every: std::time::Duration,
+    /// The Jira sync runs this often when posture.toml has [jira] and POSTURE_JIRA_TOKEN is
+    /// set (`0`: off).
+    #[arg(long, default_value = "15m", value_parser = parse_interval)]
+    pub jira_every: std::time::Duration,
+    /// A threat feed file (CISA KEV JSON/CSV, FIRST EPSS CSV) imported again every
+    /// --feeds-every (kept fresh by whatever downloads it); repeat for several.
+    #[arg(long = "feed")]
+    pub feeds: Vec<std::path::PathBuf>,
+    #[arg(long, default_value = "24h", value_parser = parse_interval)]
+    pub feeds_every: std::time::Duration,
+}
+
+/// An interval: a number of seconds, or a number with a unit (`s`, `m`, `h`, `d`).
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an interval such as 30s, 5m, 1h or 1d"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("`{text}`: the unit is s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
 }
 
 #[derive(Debug, Subcommand)]

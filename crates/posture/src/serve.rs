@@ -66,6 +66,13 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
         max_upload_bytes: a.max_upload_size,
         session_hours: a.session_hours,
         secure_cookies: a.secure_cookies,
+        jobs: posture_server::jobs::JobSettings {
+            notify_every: Some(a.notify_every).filter(|d| !d.is_zero()),
+            jira_every: Some(a.jira_every).filter(|d| !d.is_zero()),
+            feed_files: a.feeds.clone(),
+            feeds_every: a.feeds_every.max(std::time::Duration::from_secs(1)),
+            ..Default::default()
+        },
     };
     let tokens = store.clone();
     run_server(store, config, &a.listen, settings, move |addr| {
@@ -76,10 +83,20 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
         // The first admin token is made only now, once the configuration is loaded and the
         // port bound: a start that fails (port busy, bad configuration) stores no token that
         // nobody was shown.
-        let bootstrap = match posture_server::bootstrap_token(tokens.as_ref(), SystemClock.now()) {
-            Ok(token) => token,
-            Err(e) => {
+        // (On a plain thread: this runs inside the server's runtime, where the PostgreSQL
+        // client must not block.)
+        let made = std::thread::scope(|s| {
+            s.spawn(|| posture_server::bootstrap_token(tokens.as_ref(), SystemClock.now()))
+                .join()
+        });
+        let bootstrap = match made {
+            Ok(Ok(token)) => token,
+            Ok(Err(e)) => {
                 eprintln!("error: cannot create the first admin token: {e}");
+                std::process::exit(2);
+            }
+            Err(_) => {
+                eprintln!("error: creating the first admin token failed");
                 std::process::exit(2);
             }
         };

@@ -61,11 +61,12 @@ fn refused(db: &str, args: &[&str]) -> String {
 fn bandit(n: usize, tag: &str) -> String {
     let results: Vec<Value> = (0..n)
         .map(|i| {
+            let severity = ["HIGH", "MEDIUM", "LOW"][i % 3];
             json!({
                 "code": format!("{i} value = run_{tag}_{i}(data)\n"),
                 "filename": format!("app/mod_{tag}_{i}.py"),
                 "issue_confidence": "HIGH",
-                "issue_severity": ["HIGH", "MEDIUM", "LOW"][i % 3],
+                "issue_severity": severity,
                 "issue_text": format!("{tag} issue number {i}"),
                 "line_number": 10 + i,
                 "line_range": [10 + i],
