@@ -284,7 +284,71 @@ fn a_start_that_fails_stores_no_token(b: &TestBackend) {
     assert_eq!(tokens.as_array().map(Vec::len), Some(1));
 }
 
+/// A CI host whose clock is 60 days behind uploads a scan that fixes two findings: the scan is
+/// dated at its scope's last scan, never before it, so no fix precedes its first sighting
+/// (which would drop it out of MTTR).
+fn a_scan_is_never_dated_before_its_scopes_last_scan(b: &TestBackend) {
+    let db = b.location();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, n: usize| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bandit(n, "clock")).unwrap_or_else(|e| panic!("{e}"));
+        path.to_string_lossy().into_owned()
+    };
+    let first = write("first.json", 3);
+    let late = write("late.json", 1);
+    ok(
+        db,
+        &[
+            "ingest",
+            "--asset",
+            "api",
+            "--at",
+            "2026-06-01T00:00:00Z",
+            &first,
+        ],
+    );
+    ok(
+        db,
+        &[
+            "ingest",
+            "--asset",
+            "api",
+            "--at",
+            "2026-04-02T00:00:00Z",
+            &late,
+        ],
+    );
+    let all = findings(db);
+    let fixed: Vec<&Value> = all
+        .as_array()
+        .map(|a| a.iter().filter(|f| f["status"] == "fixed").collect())
+        .unwrap_or_default();
+    assert_eq!(fixed.len(), 2, "{all:#}");
+    for f in fixed {
+        assert_eq!(f["first_seen"], "2026-06-01T00:00:00Z", "{f:#}");
+        assert_eq!(
+            f["fixed_at"], "2026-06-01T00:00:00Z",
+            "a fix before its first sighting: {f:#}"
+        );
+    }
+    let scans: Value = serde_json::from_str(&ok(db, &["scans", "--output", "json"]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let times: Vec<&Value> = scans
+        .as_array()
+        .map(|a| a.iter().map(|s| &s["at"]).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        times,
+        vec![
+            &json!("2026-06-01T00:00:00Z"),
+            &json!("2026-06-01T00:00:00Z")
+        ]
+    );
+}
+
 on_both_backends!(
+    a_scan_is_never_dated_before_its_scopes_last_scan,
     migrate_is_asked_for_and_every_other_command_refuses_another_schema,
     serve_migrate_upgrades_then_serves,
     a_start_that_fails_stores_no_token,
