@@ -3,6 +3,13 @@
 //! claimed once), with a real webhook receiver (tiny_http) that answers slowly, so that two
 //! unsynchronised delivery runs would overlap and send the same entries twice.
 
+#[allow(dead_code)]
+#[path = "integrations/fake_jira.rs"]
+mod fake_jira;
+#[allow(dead_code)]
+#[path = "integrations/support.rs"]
+mod support;
+
 use posture_store::testing::TestBackend;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -43,8 +50,17 @@ impl Drop for Guard {
 
 /// Starts `posture serve` with webhook delivery every second; waits until it listens.
 fn start(db: &str, config: &Path) -> Guard {
-    let mut child = posture(db, config)
-        .args(["serve", "--listen", "127.0.0.1:0", "--notify-every", "1s"])
+    start_with(db, config, &["--notify-every", "1s"], &[])
+}
+
+fn start_with(db: &str, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Guard {
+    let mut command = posture(db, config);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -177,5 +193,85 @@ fn two_servers_over_one_postgres_deliver_each_webhook_once() {
     assert!(
         runs.iter().any(|r| r.name == "expiry-sweep"),
         "the sweeps run as jobs too: {runs:?}"
+    );
+}
+
+/// Two servers with the Jira sync every 2 s over one database: concurrent syncs would both
+/// search, find no issue for a group and both create one; with one sync per period, each
+/// group gets one issue and the runs are at most one per period between the servers.
+#[test]
+fn two_servers_over_one_postgres_run_each_jira_sync_once() {
+    const PACKAGES: usize = 5;
+    let Some(b) = TestBackend::postgres("two_servers_over_one_postgres_run_each_jira_sync_once")
+    else {
+        return;
+    };
+    let db = b.location();
+    let jira = fake_jira::FakeJira::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("posture.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[asset]]
+name = "shop"
+
+[jira]
+base_url = "{url}"
+api_version = 3
+project = "SEC"
+user = "{user}"
+issue_type = "Bug"
+grouping = "package"
+min_severity = "high"
+"#,
+            url = jira.url(),
+            user = fake_jira::USER
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let report = dir.path().join("trivy.json");
+    std::fs::write(&report, trivy(PACKAGES)).unwrap_or_else(|e| panic!("{e}"));
+    let out = posture(db, &config)
+        .args(["ingest", "--asset", "shop", "--output", "json"])
+        .arg(&report)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let started = Instant::now();
+    let args = ["--jira-every", "2s", "--notify-every", "0"];
+    let env = [("POSTURE_JIRA_TOKEN", fake_jira::TOKEN)];
+    let first = start_with(db, &config, &args, &env);
+    let second = start_with(db, &config, &args, &env);
+    let issues = || jira.state.lock().map(|s| s.issues.len()).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while issues() < PACKAGES && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // more periods of both servers: the sync finds everything in place
+    std::thread::sleep(Duration::from_secs(5));
+    drop(first);
+    drop(second);
+    let served = started.elapsed().as_secs() as i64;
+    assert_eq!(issues(), PACKAGES, "one issue per package, none twice");
+
+    let store = b.store();
+    let runs = store.job_runs().unwrap_or_else(|e| panic!("{e}"));
+    let sync = runs
+        .iter()
+        .find(|r| r.name == "jira-sync")
+        .unwrap_or_else(|| panic!("no jira-sync run in {runs:?}"));
+    assert_eq!(sync.failures, 0, "{sync:?}");
+    assert!(sync.runs >= 2, "{sync:?}");
+    assert!(
+        sync.runs <= served / 2 + 1,
+        "{} syncs in {served} s of two servers every 2 s: a period ran twice",
+        sync.runs
     );
 }
