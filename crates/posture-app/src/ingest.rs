@@ -385,15 +385,21 @@ pub fn ingest_audited(
         audit,
     )?;
     // VEX statements apply after the findings they speak of are stored (a separate
-    // transaction: the scan stays recorded even if a statement cannot be applied).
+    // transaction: the scan stays recorded even if a statement cannot be applied), audited
+    // (`vex.apply`, by whoever uploaded) in that transaction.
     for (summary, statements) in summaries.iter_mut().zip(&vex) {
         if !statements.is_empty() {
-            summary.vex = Some(crate::workflow::apply_vex(
+            let entry = audit(&outcome).map(|mut e| {
+                e.action = "vex.apply".into();
+                e
+            });
+            summary.vex = Some(crate::workflow::apply_vex_audited(
                 store,
                 &asset,
                 &summary.name,
                 statements,
                 req.at,
+                entry,
             )?);
         }
     }

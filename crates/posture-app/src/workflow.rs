@@ -454,6 +454,19 @@ pub fn apply_vex(
     statements: &[VexStatement],
     at: Timestamp,
 ) -> Result<VexOutcome, AppError> {
+    apply_vex_audited(store, asset, report, statements, at, None)
+}
+
+/// [`apply_vex`], the decisions written with an audit entry (`audit`, its detail replaced by
+/// what the statements did) in their own transaction.
+pub fn apply_vex_audited(
+    store: &dyn Store,
+    asset: &str,
+    report: &str,
+    statements: &[VexStatement],
+    at: Timestamp,
+    audit: Option<posture_store::AuditEntry>,
+) -> Result<VexOutcome, AppError> {
     let mut outcome = VexOutcome {
         statements: statements.len(),
         ..VexOutcome::default()
@@ -576,7 +589,16 @@ pub fn apply_vex(
             }
         }
     }
-    store.record_decisions(changes)?;
+    let audit = audit.map(|mut entry| {
+        entry.detail = serde_json::json!({
+            "report": report, "statements": outcome.statements,
+            "not_affected": outcome.not_affected, "affected": outcome.affected,
+            "kept": outcome.kept,
+            "findings": changes.iter().map(|c| c.finding_id).collect::<Vec<_>>(),
+        });
+        entry
+    });
+    store.record_decisions_audited(changes, audit)?;
     store.append_events(notes)?;
     Ok(outcome)
 }
