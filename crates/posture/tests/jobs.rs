@@ -3,10 +3,11 @@
 //! claimed once), with a real webhook receiver (tiny_http) that answers slowly, so that two
 //! unsynchronised delivery runs would overlap and send the same entries twice.
 
-#[allow(dead_code)]
+// The integrations tests' fake Jira (and its server), as they use it.
+#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 #[path = "integrations/fake_jira.rs"]
 mod fake_jira;
-#[allow(dead_code)]
+#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 #[path = "integrations/support.rs"]
 mod support;
 
