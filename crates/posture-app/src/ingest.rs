@@ -256,7 +256,7 @@ pub fn ingest(
     sources: &[ReportSource],
     req: IngestRequest,
 ) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
-    ingest_with(store, sources, req, VexHandling::Apply)
+    ingest_audited(store, sources, req, &|_| None, VexHandling::Apply)
 }
 
 /// [`ingest`], with the VEX statements applied or held.
@@ -264,6 +264,20 @@ pub fn ingest_with(
     store: &dyn Store,
     sources: &[ReportSource],
     req: IngestRequest,
+    vex_handling: VexHandling,
+) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
+    ingest_audited(store, sources, req, &|_| None, vex_handling)
+}
+
+/// [`ingest_with`], with the audit entry `audit` builds from the outcome stored in the
+/// ingest's own transaction (and, for applied VEX statements, a `vex.apply` entry in theirs).
+/// A report identical to the scope's last scan writes no ingest transaction: then `audit` is
+/// not called (the caller records that upload on its own).
+pub fn ingest_audited(
+    store: &dyn Store,
+    sources: &[ReportSource],
+    req: IngestRequest,
+    audit: posture_store::AuditOf<'_, IngestOutcome>,
     vex_handling: VexHandling,
 ) -> Result<(IngestOutcome, Vec<PreparedSummary>), AppError> {
     if req.asset.trim().is_empty() {
@@ -381,26 +395,41 @@ pub fn ingest_with(
     }
     let t = Instant::now();
     let asset = req.asset.trim().to_string();
-    let outcome = store.ingest(IngestBatch {
-        asset: req.asset,
-        branch: req.branch,
-        target: req.target.unwrap_or_default(),
-        commit: req.commit,
-        kind: req.kind,
-        at: req.at,
-        reports,
-        force: req.force,
-        thresholds: req.thresholds,
-    })?;
+    let outcome = store.ingest_audited(
+        IngestBatch {
+            asset: req.asset,
+            branch: req.branch,
+            target: req.target.unwrap_or_default(),
+            commit: req.commit,
+            kind: req.kind,
+            at: req.at,
+            reports,
+            force: req.force,
+            thresholds: req.thresholds,
+        },
+        audit,
+    )?;
     // VEX statements apply after the findings they speak of are stored (a separate
-    // transaction: the scan stays recorded even if a statement cannot be applied).
+    // transaction: the scan stays recorded even if a statement cannot be applied), audited
+    // (`vex.apply`, by whoever uploaded) in that transaction; held ones change nothing.
     for (summary, statements) in summaries.iter_mut().zip(vex) {
         if statements.is_empty() {
             continue;
         }
         summary.vex = Some(match vex_handling {
             VexHandling::Apply => {
-                crate::workflow::apply_vex(store, &asset, &summary.name, &statements, req.at)?
+                let entry = audit(&outcome).map(|mut e| {
+                    e.action = "vex.apply".into();
+                    e
+                });
+                crate::workflow::apply_vex_audited(
+                    store,
+                    &asset,
+                    &summary.name,
+                    &statements,
+                    req.at,
+                    entry,
+                )?
             }
             VexHandling::Hold => crate::workflow::VexOutcome {
                 statements: statements.len(),

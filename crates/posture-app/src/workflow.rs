@@ -253,6 +253,16 @@ pub fn decide(
     request: DecisionRequest,
     rules: &DecisionRules<'_>,
 ) -> Result<Decided, AppError> {
+    decide_audited(store, request, rules, None)
+}
+
+/// [`decide`], with `audit` written in the decision's own transaction.
+pub fn decide_audited(
+    store: &dyn Store,
+    request: DecisionRequest,
+    rules: &DecisionRules<'_>,
+    audit: Option<posture_store::AuditEntry>,
+) -> Result<Decided, AppError> {
     let id = request.finding_id;
     let reason = request.reason.trim().to_string();
     if reason.is_empty() {
@@ -358,17 +368,20 @@ pub fn decide(
             _ => {}
         }
     }
-    store.record_decisions(vec![DecisionChange {
-        finding_id: id,
-        expected_from: finding.status,
-        state: request.state,
-        reason,
-        actor,
-        approver,
-        role,
-        expires_at: until.filter(|_| request.state == FindingStatus::Accepted),
-        at: request.at,
-    }])?;
+    store.record_decisions_audited(
+        vec![DecisionChange {
+            finding_id: id,
+            expected_from: finding.status,
+            state: request.state,
+            reason,
+            actor,
+            approver,
+            role,
+            expires_at: until.filter(|_| request.state == FindingStatus::Accepted),
+            at: request.at,
+        }],
+        audit,
+    )?;
     let finding = store
         .finding(id)?
         .ok_or_else(|| AppError::Invalid(format!("no finding with id {id}")))?;
@@ -563,6 +576,19 @@ pub fn apply_vex(
     statements: &[VexStatement],
     at: Timestamp,
 ) -> Result<VexOutcome, AppError> {
+    apply_vex_audited(store, asset, report, statements, at, None)
+}
+
+/// [`apply_vex`], the decisions written with an audit entry (`audit`, its detail replaced by
+/// what the statements did) in their own transaction.
+pub fn apply_vex_audited(
+    store: &dyn Store,
+    asset: &str,
+    report: &str,
+    statements: &[VexStatement],
+    at: Timestamp,
+    audit: Option<posture_store::AuditEntry>,
+) -> Result<VexOutcome, AppError> {
     let mut outcome = VexOutcome {
         statements: statements.len(),
         ..VexOutcome::default()
@@ -693,7 +719,17 @@ pub fn apply_vex(
             }
         }
     }
-    store.record_decisions(changes)?;
+    let audit = audit.map(|mut entry| {
+        entry.detail = serde_json::json!({
+            "report": report, "statements": outcome.statements,
+            "not_affected": outcome.not_affected, "affected": outcome.affected,
+            "kept": outcome.kept,
+            "findings": changes.iter().map(|c| c.finding_id).collect::<Vec<_>>(),
+            "changes": outcome.changes,
+        });
+        entry
+    });
+    store.record_decisions_audited(changes, audit)?;
     store.append_events(notes)?;
     Ok(outcome)
 }

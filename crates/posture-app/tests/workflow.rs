@@ -504,7 +504,104 @@ fn vex_statements_apply_at_ingest(b: &TestBackend) {
     );
 }
 
+/// The decisions a VEX document makes are written with their audit entry (`vex.apply`) in one
+/// transaction: a failure injected into that entry's write (a trigger refusing it) leaves no
+/// unaudited decision.
+fn vex_decisions_are_audited_in_their_own_transaction(b: &TestBackend) {
+    let s = b.access_store();
+    scan(
+        &*s,
+        "trivy.json",
+        trivy(&[
+            ("CVE-2026-1001", "HIGH", "requests"),
+            ("CVE-2026-1003", "HIGH", "jinja2"),
+        ]),
+        day(0),
+    );
+    let vex = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop.openvex.json"),
+    )
+    .expect("fixture");
+    let upload = |force: bool| {
+        posture_app::ingest_audited(
+            &*s,
+            &[ReportSource {
+                name: "shop.openvex.json".into(),
+                bytes: vex.clone(),
+                format: None,
+            }],
+            IngestRequest {
+                asset: "shop".into(),
+                branch: "main".into(),
+                target: None,
+                commit: None,
+                format: None,
+                kind: posture_store::ScanKind::Findings,
+                at: day(2),
+                force,
+                thresholds: Default::default(),
+                branches: Default::default(),
+            },
+            &|_| {
+                Some(posture_store::AuditEntry {
+                    at: day(2),
+                    actor: "alice".into(),
+                    token_id: None,
+                    client: None,
+                    action: "scan.upload".into(),
+                    target: "asset shop".into(),
+                    detail: serde_json::json!({}),
+                })
+            },
+            posture_app::VexHandling::Apply,
+        )
+    };
+    b.execute(
+        "CREATE TRIGGER fail_vex BEFORE INSERT ON audit_log WHEN NEW.action = 'vex.apply'
+         BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END;",
+        "CREATE FUNCTION fail_vex() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.action = 'vex.apply' THEN RAISE EXCEPTION 'injected audit failure'; END IF;
+         RETURN NEW; END $$;
+         CREATE TRIGGER fail_vex BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION fail_vex();",
+    );
+    assert!(upload(false).is_err(), "the audit write failed");
+    assert_eq!(
+        by_cve(&*s, "CVE-2026-1001").status,
+        FindingStatus::Open,
+        "an unaudited VEX decision was stored"
+    );
+    assert!(
+        s.audit_log(10)
+            .expect("log")
+            .iter()
+            .all(|e| e.action != "vex.apply")
+    );
+
+    b.execute(
+        "DROP TRIGGER fail_vex;",
+        "DROP TRIGGER fail_vex ON audit_log;",
+    );
+    let (_, summaries) = upload(true).expect("vex ingest");
+    assert_eq!(summaries[0].vex.as_ref().map(|v| v.not_affected), Some(1));
+    assert_eq!(
+        by_cve(&*s, "CVE-2026-1001").status,
+        FindingStatus::NotAffected
+    );
+    let log = s.audit_log(10).expect("log");
+    let applied: Vec<_> = log.iter().filter(|e| e.action == "vex.apply").collect();
+    assert_eq!(applied.len(), 1, "{log:?}");
+    assert_eq!(applied[0].actor, "alice");
+    assert_eq!(applied[0].detail["report"], "shop.openvex.json");
+    assert_eq!(applied[0].detail["not_affected"], 1);
+    assert_eq!(applied[0].detail["affected"], 1);
+    assert_eq!(
+        applied[0].detail["findings"].as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
 on_both_backends!(
+    vex_decisions_are_audited_in_their_own_transaction,
     every_allowed_and_refused_transition_through_the_store,
     acceptance_needs_expiry_and_the_required_approver_and_is_audited,
     expiry_reopens_as_of_the_injected_clock_and_ingest_runs_it,

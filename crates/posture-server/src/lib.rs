@@ -19,6 +19,7 @@ pub mod branches_api;
 mod charts;
 mod error;
 pub mod governance;
+pub mod jobs;
 pub mod listing;
 pub mod ops;
 pub mod overview;
@@ -86,6 +87,8 @@ pub struct ServerSettings {
     pub max_concurrent_uploads: usize,
     /// The accept loop's connection cap and timeouts.
     pub limits: ops::Limits,
+    /// The scheduled jobs (webhook delivery, Jira sync, feed refresh, sweeps).
+    pub jobs: jobs::JobSettings,
 }
 
 impl Default for ServerSettings {
@@ -100,6 +103,7 @@ impl Default for ServerSettings {
             metrics_token: None,
             max_concurrent_uploads: DEFAULT_MAX_CONCURRENT_UPLOADS,
             limits: ops::Limits::default(),
+            jobs: jobs::JobSettings::default(),
         }
     }
 }
@@ -418,33 +422,39 @@ pub fn create_token(
             )));
         }
     }
-    let record = store.create_token(NewToken {
-        user,
-        name,
-        role: request.role,
-        teams: request.teams.clone(),
-        assets: request.assets.clone(),
-        service_account: request.service_account,
-        secret_hash: secret.hash,
-        prefix: secret.prefix,
-        expires_at,
-        created_by: by.name.clone(),
-        at: now,
-    })?;
-    store.record_audit(AuditEntry {
-        at: now,
-        actor: by.name.clone(),
-        token_id: by.token_id,
-        client: by.client.clone(),
-        action: "token.create".into(),
-        target: format!("token {}", record.id),
-        detail: serde_json::json!({
-            "role": record.role, "user": record.user, "owner_kind": record.owner_kind,
-            "name": record.name,
-            "teams": record.teams, "assets": record.assets, "prefix": record.prefix,
-            "expires_at": record.expires_at,
-        }),
-    })?;
+    let audit = |record: &TokenRecord| {
+        Some(AuditEntry {
+            at: now,
+            actor: by.name.clone(),
+            token_id: by.token_id,
+            client: by.client.clone(),
+            action: "token.create".into(),
+            target: format!("token {}", record.id),
+            detail: serde_json::json!({
+                "role": record.role, "user": record.user, "owner_kind": record.owner_kind,
+                "name": record.name,
+                "teams": record.teams, "assets": record.assets, "prefix": record.prefix,
+                "expires_at": record.expires_at,
+            }),
+        })
+    };
+    // The token and its audit entry are one transaction.
+    let record = store.create_token_audited(
+        NewToken {
+            user,
+            name,
+            role: request.role,
+            teams: request.teams.clone(),
+            assets: request.assets.clone(),
+            service_account: request.service_account,
+            secret_hash: secret.hash,
+            prefix: secret.prefix,
+            expires_at,
+            created_by: by.name.clone(),
+            at: now,
+        },
+        &audit,
+    )?;
     Ok((secret.value, record))
 }
 
@@ -480,22 +490,10 @@ pub fn bootstrap_token(
 
 /// Serves until Ctrl-C (or SIGTERM), then drains within the shutdown deadline.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServerError> {
-    // Lapsed acceptances reopen on schedule, not only when someone uploads.
-    let sweeper = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(governance::EXPIRY_SWEEP_EVERY);
-        loop {
-            tick.tick().await;
-            // A failed sweep (the database away for a moment) is retried at the next tick.
-            let _ = sweeper
-                .blocking(|s| governance::sweep_expiries(s).map(|_| ()))
-                .await;
-            // Branches idle for `[branches] retire_after_days` retire (no fix counted).
-            let _ = sweeper
-                .blocking(|s| branches_api::sweep_idle_branches(s).map(|_| ()))
-                .await;
-        }
-    });
+    // The scheduled jobs: lapsed acceptances reopen and idle branches retire on schedule
+    // (not only when someone uploads), webhooks are delivered, Jira synced, feeds refreshed;
+    // each period once across the servers sharing the database.
+    jobs::spawn(&state);
     let metrics = state.metrics.clone();
     let limits = state.settings.limits;
     let base = state.settings.base_path.clone();
@@ -539,9 +537,10 @@ pub fn run(
         .map_err(ServerError::Serve)?;
     // The last reference to the state (and so to the store) is dropped here, on this thread,
     // after the runtime stopped: a PostgreSQL client closes its connection with a blocking
-    // call of its own, which must not happen on an async worker (it would abort the process).
+    // call of its own, which must not happen on an async worker (it would abort the process;
+    // a start on a busy port ended with a panic, not exit 2).
     let keep = state.clone();
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|error| ServerError::Bind {
@@ -551,10 +550,10 @@ pub fn run(
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         ready(addr);
         serve(listener, state).await
-    })?;
+    });
     // Store calls still running on the blocking threads get a moment; then the process ends
     // (a runtime dropped plainly would wait for them without limit).
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     drop(keep);
-    Ok(())
+    served
 }

@@ -4,14 +4,25 @@
 //! back end object serves both and a server holds a single handle.
 
 use crate::{
-    ApprovalRecord, AuditEntry, AuditRecord, NewApproval, NewSession, NewToken, NewVexSuggestion,
-    Principal, Store, StoreError, TeamRecord, TokenRecord, UserRecord, VexSuggestionRecord,
+    ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession, NewToken,
+    NewVexSuggestion, Principal, Store, StoreError, TeamRecord, TokenRecord, UserRecord,
+    VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
 pub trait AccessStore: Store {
     /// Creates a token (and its user, team and membership when new). The hash must be unique.
-    fn create_token(&self, token: NewToken) -> Result<TokenRecord, StoreError>;
+    fn create_token(&self, token: NewToken) -> Result<TokenRecord, StoreError> {
+        self.create_token_audited(token, &|_| None)
+    }
+
+    /// [`AccessStore::create_token`] with the audit entry of the new token written in the
+    /// same transaction.
+    fn create_token_audited(
+        &self,
+        token: NewToken,
+        audit: AuditOf<'_, TokenRecord>,
+    ) -> Result<TokenRecord, StoreError>;
 
     /// Every token, newest first (revoked and expired ones included).
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
@@ -21,7 +32,17 @@ pub trait AccessStore: Store {
 
     /// Revokes a token (and ends its sessions, and the memberships it brought that no other
     /// live token of its user names). Revoking twice keeps the first time.
-    fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenRecord, StoreError>;
+    fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenRecord, StoreError> {
+        self.revoke_token_audited(id, at, &|_| None)
+    }
+
+    /// [`AccessStore::revoke_token`] with its audit entry written in the same transaction.
+    fn revoke_token_audited(
+        &self,
+        id: i64,
+        at: Timestamp,
+        audit: AuditOf<'_, TokenRecord>,
+    ) -> Result<TokenRecord, StoreError>;
 
     /// The caller behind a token hash, when the token exists, is not revoked and has not
     /// expired at `now`. Notes the use (at most once a minute per token).

@@ -178,6 +178,11 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+/// Builds the audit entry of a write from what the write did (the token made, the scan's
+/// outcome). The store calls it inside the write's own transaction and stores the entry there:
+/// the write and its audit entry are committed together or not at all. `None` records nothing.
+pub type AuditOf<'a, T> = &'a dyn Fn(&T) -> Option<AuditEntry>;
+
 /// A recorded write.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {

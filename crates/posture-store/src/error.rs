@@ -9,9 +9,18 @@ pub enum StoreError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error(
-        "the database at {path} was written by a newer Posture (schema {found}, this build knows up to {known})"
+        "the database at {path} was written by a newer posture (schema {found}, this posture knows up to {known}): upgrade posture to the version that wrote it"
     )]
     SchemaTooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    /// The database is at an older schema: only `posture migrate` upgrades it.
+    #[error(
+        "the database at {path} is at schema {found}, this posture needs {known}: run `posture migrate` (after a backup: `posture backup FILE`)"
+    )]
+    SchemaOutdated {
         path: String,
         found: i64,
         known: i64,

@@ -232,6 +232,11 @@ pub(crate) fn run<T: IngestTx>(
             continue;
         }
 
+        // A scan never goes behind its scope's last scan: a client whose clock is behind (a
+        // CI host 60 days late) would otherwise record fixes before first sightings, which
+        // drop out of MTTR. Its time is the scope's last scan then.
+        let now = now.max(scope.last_scan_at.unwrap_or(now));
+
         // One scan row per report of the group.
         let mut scan_ids: HashMap<usize, i64> = HashMap::new();
         let mut scan_id_list = Vec::new();

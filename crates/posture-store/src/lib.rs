@@ -22,7 +22,9 @@ mod error;
 mod ingest_flow;
 mod integration_store;
 mod integration_types;
+mod jobs;
 mod postgres;
+pub mod schema;
 pub mod secret_key;
 mod sql;
 mod sqlite;
@@ -41,6 +43,9 @@ pub use branches::{BranchRecord, BranchStore, RetiredBranch};
 pub use error::StoreError;
 pub use integration_store::IntegrationStore;
 pub use integration_types::*;
+pub use jobs::JobRunRecord;
+pub use schema::{MigrationReport, SCHEMA_VERSION, migrate};
+pub use sqlite::backup::BackupReport;
 pub use sqlite::{DEFAULT_SQLITE_READERS, SqliteStore};
 pub use summary::{FindingSummary, ScanGroup, SummaryGroup, SummaryQuery};
 pub use types::*;
@@ -60,7 +65,17 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
 
     /// Writes one ingest (one or more reports for one asset and branch) in one transaction:
     /// all or nothing.
-    fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;
+    fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        self.ingest_audited(batch, &|_| None)
+    }
+
+    /// [`Store::ingest`], with the audit entry `audit` builds from the outcome written in the
+    /// same transaction (an upload is never stored unaudited, nor audited unstored).
+    fn ingest_audited(
+        &self,
+        batch: IngestBatch,
+        audit: AuditOf<'_, IngestOutcome>,
+    ) -> Result<IngestOutcome, StoreError>;
 
     /// When this exact report (by SHA-256) was ingested for the asset and branch and is still
     /// the last scan of every scope it went into, re-ingesting it changes nothing: returns the
@@ -181,6 +196,32 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
         self.data_version().map(|_| ())
     }
 
+    /// The database server's current time, when the back end has a clock of its own
+    /// (PostgreSQL's `clock_timestamp()`); `None` for a SQLite file, whose only clock is the
+    /// local one. Processes sharing a database take their time from it
+    /// (`posture_app::DatabaseClock`), so that one fast or slow host neither expires
+    /// acceptances early nor dates scans in the past.
+    fn database_time(&self) -> Result<Option<posture_model::Timestamp>, StoreError> {
+        Ok(None)
+    }
+
+    /// Runs `work` as this period's run of the scheduled job `job`, unless another process
+    /// runs the job now (PostgreSQL: `pg_try_advisory_lock` per job, held on one connection
+    /// for the run; SQLite: a lock in this process) or its last run started less than `every`
+    /// before `now` (the claim in `job_runs`): servers sharing a database run each period
+    /// once. Records how the run ended (`work`'s summary or error; a panic is a failure).
+    /// Answers whether it ran. See the `jobs` module.
+    fn run_job(
+        &self,
+        job: &str,
+        every: std::time::Duration,
+        now: posture_model::Timestamp,
+        work: &mut dyn FnMut() -> Result<String, String>,
+    ) -> Result<bool, StoreError>;
+
+    /// What each scheduled job last did, by name.
+    fn job_runs(&self) -> Result<Vec<JobRunRecord>, StoreError>;
+
     /// The integrations' storage (outbox, Jira links, conflicts), when this back end has it.
     fn integrations(&self) -> Option<&dyn IntegrationStore> {
         None
@@ -188,8 +229,9 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
 }
 
 /// Opens the store a `--database` value names: a `postgres://` or `postgresql://` URL opens
-/// the PostgreSQL back end (the schema is created or migrated on first use); anything else is
-/// a SQLite file path (created on first use).
+/// the PostgreSQL back end; anything else is a SQLite file path. A new, empty database is
+/// created at this build's schema; one at an older or newer schema is refused
+/// ([`StoreError::SchemaOutdated`], [`StoreError::SchemaTooNew`]): only [`migrate`] upgrades.
 pub fn open(location: &str) -> Result<Box<dyn Store>, StoreError> {
     if is_postgres_url(location) {
         return Ok(Box::new(PostgresStore::open(location)?));
@@ -234,4 +276,31 @@ pub fn open_with_access(location: &str) -> Result<Box<dyn AccessStore>, StoreErr
         return Ok(Box::new(PostgresStore::open(location)?));
     }
     Ok(Box::new(SqliteStore::open(location)?))
+}
+
+/// How to back up and restore a PostgreSQL database (Posture's own commands copy SQLite files).
+pub const POSTGRES_BACKUP_HINT: &str = "back a PostgreSQL database up with its own tools: `pg_dump --format=custom --file=posture.dump \"$DATABASE_URL\"`, and restore with `pg_restore --clean --if-exists --no-owner --dbname=\"$DATABASE_URL\" posture.dump` (docs/design/storage.md)";
+
+/// `posture backup`: writes a consistent copy of the SQLite database `location` names to the
+/// new file `file` while writers go on (SQLite's online backup API), checked before it is
+/// renamed into place. PostgreSQL databases are backed up with `pg_dump`
+/// ([`POSTGRES_BACKUP_HINT`]).
+pub fn backup(location: &str, file: &std::path::Path) -> Result<BackupReport, StoreError> {
+    if is_postgres_url(location) {
+        return Err(StoreError::Unsupported(POSTGRES_BACKUP_HINT.to_string()));
+    }
+    sqlite::backup::backup(location, file)
+}
+
+/// `posture restore`: replaces the SQLite database `location` names with the backup `file`
+/// (checked first); refused over a database that holds data unless `force`.
+pub fn restore(
+    location: &str,
+    file: &std::path::Path,
+    force: bool,
+) -> Result<BackupReport, StoreError> {
+    if is_postgres_url(location) {
+        return Err(StoreError::Unsupported(POSTGRES_BACKUP_HINT.to_string()));
+    }
+    sqlite::backup::restore(location, file, force)
 }

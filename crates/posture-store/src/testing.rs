@@ -145,6 +145,49 @@ impl TestBackend {
 }
 
 impl TestBackend {
+    /// Runs raw SQL on the test database (`sqlite` on SQLite, `postgres` on PostgreSQL):
+    /// for injecting failures (a trigger that refuses a write) or setting up an old state.
+    /// Call it off any Tokio worker (the PostgreSQL client runs a runtime of its own).
+    pub fn execute(&self, sqlite: &str, postgres: &str) {
+        let done = match self {
+            TestBackend::Sqlite { path, .. } => rusqlite::Connection::open(path)
+                .and_then(|c| c.execute_batch(sqlite))
+                .map_err(|e| e.to_string()),
+            TestBackend::Postgres(db) => postgres::Client::connect(db.url(), postgres::NoTls)
+                .and_then(|mut c| c.batch_execute(postgres))
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(e) = done {
+            panic!("cannot run SQL on the {} test database: {e}", self.kind());
+        }
+    }
+
+    /// Creates the (new) test database at schema `version`: only the first `version`
+    /// migrations applied, as an older posture left it (upgrade tests).
+    pub fn create_at_schema(&self, version: i64) {
+        let version = version.clamp(0, crate::SCHEMA_VERSION) as usize;
+        match self {
+            TestBackend::Sqlite { .. } => {
+                let mut sql = crate::sqlite::schema::MIGRATIONS[..version].join("\n");
+                sql.push_str(&format!("\nPRAGMA user_version = {version};"));
+                self.execute(&sql, "");
+            }
+            TestBackend::Postgres(_) => {
+                let mut sql = String::from(
+                    "CREATE TABLE posture_schema (
+                         only_row  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+                         version   BIGINT NOT NULL
+                     );\n",
+                );
+                sql.push_str(&crate::postgres::schema::MIGRATIONS[..version].join("\n"));
+                sql.push_str(&format!(
+                    "\nINSERT INTO posture_schema (version) VALUES ({version});"
+                ));
+                self.execute("", &sql);
+            }
+        }
+    }
+
     /// Opens the store with access control through [`crate::open_with_access`], as the
     /// server does (each call a new handle on the same database).
     pub fn access_store(&self) -> Box<dyn AccessStore> {

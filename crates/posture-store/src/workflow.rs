@@ -11,7 +11,16 @@ use posture_model::Timestamp;
 pub trait WorkflowStore: Send + Sync {
     /// Records triage decisions (and their `triaged` events) in one transaction: all or none.
     /// Each is refused if its finding is not in `expected_from` any more, is merged or absent.
-    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError>;
+    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+        self.record_decisions_audited(changes, None)
+    }
+
+    /// [`WorkflowStore::record_decisions`] with an audit entry written in the same transaction.
+    fn record_decisions_audited(
+        &self,
+        changes: Vec<DecisionChange>,
+        audit: Option<crate::AuditEntry>,
+    ) -> Result<usize, StoreError>;
 
     /// The decision currently on a finding, if any.
     fn decision(&self, finding_id: i64) -> Result<Option<DecisionRecord>, StoreError>;

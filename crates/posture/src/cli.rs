@@ -128,6 +128,16 @@ pub enum Command {
     /// acts for a team only while its user is a member).
     #[command(subcommand)]
     Team(TeamCommand),
+    /// Bring the database's schema to this posture's version (prints the version found, the
+    /// version now, and each migration applied). Every other command refuses a database at
+    /// an older or newer schema; a new, empty database needs no migrate.
+    Migrate(crate::maintenance::MigrateArgs),
+    /// Write a consistent copy of the SQLite database to a new file while it is in use
+    /// (SQLite's online backup; PostgreSQL: pg_dump, see the message).
+    Backup(crate::maintenance::BackupArgs),
+    /// Replace the SQLite database with a backup file (checked first); refused over a
+    /// database that holds data unless --force.
+    Restore(crate::maintenance::RestoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +261,24 @@ pub struct ServeArgs {
     /// it (`info` by default; e.g. `warn`, or `posture::request=off` for no request lines).
     #[arg(long, env = "POSTURE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Bring the database's schema up to date before serving (as `posture migrate`);
+    /// without it the server refuses a database at an older schema.
+    #[arg(long)]
+    pub migrate: bool,
+    /// Webhook delivery (the outbox) runs this often when posture.toml has [[webhook]]s
+    /// (`30s`, `5m`, `1h`; `0`: off).
+    #[arg(long, default_value = "1m", value_parser = parse_interval)]
+    pub notify_every: std::time::Duration,
+    /// The Jira sync runs this often when posture.toml has [jira] and POSTURE_JIRA_TOKEN is
+    /// set (`0`: off).
+    #[arg(long, default_value = "15m", value_parser = parse_interval)]
+    pub jira_every: std::time::Duration,
+    /// A threat feed file (CISA KEV JSON/CSV, FIRST EPSS CSV) imported again every
+    /// --feeds-every (kept fresh by whatever downloads it); repeat for several.
+    #[arg(long = "feed")]
+    pub feeds: Vec<std::path::PathBuf>,
+    #[arg(long, default_value = "24h", value_parser = parse_interval)]
+    pub feeds_every: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -299,6 +327,24 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         return Err(format!("`{text}`: a duration is positive"));
     }
     Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// An interval: a number of seconds, or a number with a unit (`s`, `m`, `h`, `d`).
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an interval such as 30s, 5m, 1h or 1d"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("`{text}`: the unit is s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(seconds)))
 }
 
 #[derive(Debug, Subcommand)]

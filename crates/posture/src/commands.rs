@@ -58,6 +58,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(c) => crate::serve::user(database, c),
         Command::Team(c) => crate::serve::team(database, c),
         Command::Approvals(c) => crate::approvals::run(c),
+        Command::Migrate(a) => crate::maintenance::migrate(database, a),
+        Command::Backup(a) => crate::maintenance::backup(database, a),
+        Command::Restore(a) => crate::maintenance::restore(database, a),
         Command::Demo(_) | Command::Healthcheck(_) => unreachable!("handled above"),
     }
 }
@@ -262,10 +265,7 @@ fn ingest(
     config: Option<&std::path::Path>,
     a: IngestArgs,
 ) -> anyhow::Result<ExitCode> {
-    let at = match &a.at {
-        Some(s) => parse_time(s)?,
-        None => SystemClock.now(),
-    };
+    let given_at = a.at.as_deref().map(parse_time).transpose()?;
     // Read and check every file before opening the database: a bad file changes nothing.
     let (batch_format, per_file) = split_formats(&a.format, &a.files)?;
     let mut sources = Vec::with_capacity(a.files.len());
@@ -287,6 +287,7 @@ fn ingest(
         bail!("--environment applies to coverage reports ingested with --kind runtime only");
     }
     if coverage.iter().any(Option::is_some) {
+        let at = given_at.unwrap_or_else(|| SystemClock.now());
         return ingest_coverage(database, config, a, at, sources, coverage, batch_format);
     }
     // posture.toml names each asset's default branch and when idle branches retire
@@ -296,6 +297,12 @@ fn ingest(
         &a.asset,
     );
     let store = open_store(database)?;
+    // Unless given, the scan's time is the database's (PostgreSQL), so that CI hosts with
+    // clocks off date their scans alike.
+    let at = match given_at {
+        Some(at) => at,
+        None => posture_app::now_on(store.as_ref())?,
+    };
     let (outcome, reports) = posture_app::ingest(
         store.as_ref(),
         &sources,

@@ -13,6 +13,7 @@ mod demo;
 mod fixes;
 mod gate;
 mod integrations;
+mod maintenance;
 mod output;
 mod push;
 mod risk;

@@ -65,12 +65,17 @@ pub fn run_server(
 ) -> anyhow::Result<()> {
     init_logging(log_format);
     let portfolio = crate::risk::load(config)?;
-    let state = AppState::new(store, portfolio, settings, Arc::new(SystemClock))?;
+    // One clock for every server and CI job over a PostgreSQL database: the database's.
+    let clock = posture_app::clock_for(store.clone())?;
+    let state = AppState::new(store, portfolio, settings, clock)?;
     posture_server::run(listen, state, banner)?;
     Ok(())
 }
 
 pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    if a.migrate {
+        crate::maintenance::apply_migrations(database, false)?;
+    }
     let base_path = match &a.base_url {
         Some(url) => posture_server::base_path_of(url.trim())
             .map_err(|e| anyhow::anyhow!("--base-url (POSTURE_BASE_URL) {e}"))?,
@@ -86,7 +91,6 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
     store
         .secret_key()
         .context("the server cannot store uploads")?;
-    let bootstrap = posture_server::bootstrap_token(store.as_ref(), SystemClock.now())?;
     let settings = ServerSettings {
         max_upload_bytes: a.max_upload_size,
         session_hours: a.session_hours,
@@ -109,33 +113,68 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
             body_timeout: a.body_timeout,
             shutdown_timeout: a.shutdown_timeout,
         },
+        jobs: posture_server::jobs::JobSettings {
+            notify_every: Some(a.notify_every).filter(|d| !d.is_zero()),
+            jira_every: Some(a.jira_every).filter(|d| !d.is_zero()),
+            feed_files: a.feeds.clone(),
+            feeds_every: a.feeds_every.max(std::time::Duration::from_secs(1)),
+            ..Default::default()
+        },
     };
     let shown_database = posture_store::display_location(database);
     let base_url = a.base_url.clone();
-    run_server(store, config, &a.listen, settings, a.log_format, |addr| {
-        let root = match &base_url {
-            Some(url) => url.trim().trim_end_matches('/').to_string(),
-            None => format!("http://{addr}{base_path}"),
-        };
-        tracing::info!(
-            target: "posture::server",
-            listen = %addr, database = %shown_database, base = %root,
-            "serving"
-        );
-        println!(
-            "Posture is serving {shown_database} on {root}/ (dashboard) and {root}/api/v1 (API; OpenAPI at /api/v1/openapi.json); probes at /healthz and /readyz, metrics at /metrics"
-        );
-        if let Some(token) = &bootstrap {
-            println!(
-                "No API token existed, so this admin token was created. It is shown only this once; keep it safe:"
+    let tokens = store.clone();
+    run_server(
+        store,
+        config,
+        &a.listen,
+        settings,
+        a.log_format,
+        move |addr| {
+            let root = match &base_url {
+                Some(url) => url.trim().trim_end_matches('/').to_string(),
+                None => format!("http://{addr}{base_path}"),
+            };
+            tracing::info!(
+                target: "posture::server",
+                listen = %addr, database = %shown_database, base = %root,
+                "serving"
             );
-            println!("  {token}");
             println!(
-                "Sign in at {root}/login with it, and create others with `posture token create`."
+                "Posture is serving {shown_database} on {root}/ (dashboard) and {root}/api/v1 (API; OpenAPI at /api/v1/openapi.json); probes at /healthz and /readyz, metrics at /metrics"
             );
-        }
-        println!("Press Ctrl-C to stop.");
-    })?;
+            // The first admin token is made only now, once the configuration is loaded and the
+            // port bound: a start that fails (port busy, bad configuration) stores no token that
+            // nobody was shown.
+            // (On a plain thread: this runs inside the server's runtime, where the PostgreSQL
+            // client must not block.)
+            let made = std::thread::scope(|s| {
+                s.spawn(|| posture_server::bootstrap_token(tokens.as_ref(), SystemClock.now()))
+                    .join()
+            });
+            let bootstrap = match made {
+                Ok(Ok(token)) => token,
+                Ok(Err(e)) => {
+                    eprintln!("error: cannot create the first admin token: {e}");
+                    std::process::exit(2);
+                }
+                Err(_) => {
+                    eprintln!("error: creating the first admin token failed");
+                    std::process::exit(2);
+                }
+            };
+            if let Some(token) = &bootstrap {
+                println!(
+                    "No API token existed, so this admin token was created. It is shown only this once; keep it safe:"
+                );
+                println!("  {token}");
+                println!(
+                    "Sign in at {root}/login with it, and create others with `posture token create`."
+                );
+            }
+            println!("Press Ctrl-C to stop.");
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -254,15 +293,17 @@ pub fn token(database: &str, command: TokenCommand) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Revoke(a) => {
-            let t = store.revoke_token(a.id, SystemClock.now())?;
-            store.record_audit(posture_store::AuditEntry {
-                at: SystemClock.now(),
-                actor: by.name.clone(),
-                token_id: None,
-                client: None,
-                action: "token.revoke".into(),
-                target: format!("token {}", t.id),
-                detail: serde_json::json!({ "name": t.name, "prefix": t.prefix }),
+            let now = SystemClock.now();
+            let t = store.revoke_token_audited(a.id, now, &|t| {
+                Some(posture_store::AuditEntry {
+                    at: now,
+                    actor: by.name.clone(),
+                    token_id: None,
+                    client: None,
+                    action: "token.revoke".into(),
+                    target: format!("token {}", t.id),
+                    detail: serde_json::json!({ "name": t.name, "prefix": t.prefix }),
+                })
             })?;
             println!("token {} ({}…, {}) is revoked", t.id, t.prefix, t.name);
             Ok(ExitCode::SUCCESS)

@@ -197,7 +197,8 @@ fn record_breaches(
 /// What `posture findings` does first: expired acceptances open again, and SLA breaches of the
 /// listed findings are recorded once.
 pub fn sweep_before_listing(store: &dyn Store) -> anyhow::Result<()> {
-    posture_app::workflow::expire(store, SystemClock.now())?;
+    // The database's clock (PostgreSQL): a host running fast must not expire acceptances early.
+    posture_app::workflow::expire(store, posture_app::now_on(store)?)?;
     Ok(())
 }
 

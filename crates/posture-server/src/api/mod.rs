@@ -121,7 +121,21 @@ pub(crate) fn audit(
     target: String,
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
-    shared.store.record_audit(AuditEntry {
+    shared
+        .store
+        .record_audit(audit_entry(shared, actor, action, target, detail))?;
+    Ok(())
+}
+
+/// The audit entry of a write by `actor`, to store with the write (`*_audited` store calls).
+pub(crate) fn audit_entry(
+    shared: &Shared,
+    actor: &Actor,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
         at: shared.clock.now(),
         actor: actor.name.clone(),
         token_id: actor.token_id,
@@ -129,8 +143,7 @@ pub(crate) fn audit(
         action: action.to_string(),
         target,
         detail,
-    })?;
-    Ok(())
+    }
 }
 
 /// Serialized JSON, as the CLI prints it (field order kept).

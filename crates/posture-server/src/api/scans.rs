@@ -441,22 +441,42 @@ pub(crate) fn ingest_upload(
     let asset = request.asset.clone();
     let branch = request.branch.clone();
     let at = request.at;
+    // The audit entry is written in the ingest's own transaction (a kill or a failed audit
+    // write can leave neither an unaudited scan nor an audited scan that was not stored);
+    // a report identical to the last scan stores nothing, and its upload is audited alone.
+    let entry = |outcome: &posture_store::IngestOutcome| {
+        let total = outcome.total();
+        let mut detail = serde_json::json!({
+            "report": names.join(", "), "reports": names, "bytes": size,
+            "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
+            "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
+        });
+        if let Some(via) = via {
+            detail["via"] = via.into();
+            detail["branch"] = branch.clone().into();
+        }
+        audit_entry(s, actor, "scan.upload", format!("asset {asset}"), detail)
+    };
+    let audited = std::cell::Cell::new(false);
     let started = std::time::Instant::now();
-    let ingested = posture_app::ingest_with(s.store.as_ref(), &sources, request, vex);
+    let ingested = posture_app::ingest_audited(
+        s.store.as_ref(),
+        &sources,
+        request,
+        &|outcome| {
+            audited.set(true);
+            Some(entry(outcome))
+        },
+        vex,
+    );
     s.metrics
         .record_ingest_result(&ingested, size, started.elapsed());
     let (outcome, reports) = ingested?;
-    let total = outcome.total();
-    let mut detail = serde_json::json!({
-        "report": names.join(", "), "reports": names, "bytes": size,
-        "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
-        "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
-    });
-    if let Some(via) = via {
-        detail["via"] = via.into();
-        detail["branch"] = branch.into();
+    if !audited.get() {
+        s.store.record_audit(entry(&outcome))?;
     }
-    audit(s, actor, "scan.upload", format!("asset {asset}"), detail)?;
+    // VEX held for someone with the triage right becomes a suggestion (applied VEX was
+    // audited with its decisions, in their transaction)
     for r in &reports {
         record_vex(s, actor, &asset, r, at)?;
     }
@@ -475,10 +495,7 @@ fn record_vex(
     report: &posture_app::PreparedSummary,
     at: posture_model::Timestamp,
 ) -> Result<(), ApiError> {
-    let Some(outcome) = &report.vex else {
-        return Ok(());
-    };
-    if !report.held_vex.is_empty() {
+    if report.vex.is_some() && !report.held_vex.is_empty() {
         let suggestion = s
             .store
             .create_vex_suggestion(posture_store::NewVexSuggestion {
@@ -498,17 +515,6 @@ fn record_vex(
             serde_json::json!({
                 "suggestion": suggestion.id, "report": report.name,
                 "statements": report.held_vex.len(),
-            }),
-        )?;
-    } else if !outcome.changes.is_empty() || outcome.noted > 0 {
-        audit(
-            s,
-            actor,
-            "vex.apply",
-            format!("asset {asset}"),
-            serde_json::json!({
-                "report": report.name, "statements": outcome.statements,
-                "changes": outcome.changes, "noted": outcome.noted, "kept": outcome.kept,
             }),
         )?;
     }

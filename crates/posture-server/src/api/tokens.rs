@@ -173,14 +173,16 @@ pub(crate) async fn revoke_token(
     let record = state
         .blocking(move |s| {
             require_admin(s, &caller.principal)?;
-            let record = s.store.revoke_token(id, s.clock.now())?;
-            audit(
-                s,
-                &caller.actor(),
-                "token.revoke",
-                format!("token {id}"),
-                serde_json::json!({ "name": record.name, "prefix": record.prefix }),
-            )?;
+            let actor = caller.actor();
+            let record = s.store.revoke_token_audited(id, s.clock.now(), &|record| {
+                Some(audit_entry(
+                    s,
+                    &actor,
+                    "token.revoke",
+                    format!("token {id}"),
+                    serde_json::json!({ "name": record.name, "prefix": record.prefix }),
+                ))
+            })?;
             Ok(TokenView::from(record))
         })
         .await?;

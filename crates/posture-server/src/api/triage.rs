@@ -182,16 +182,8 @@ pub fn apply_triage(
         return Ok(TriageOutcome::Pending(Box::new(record)));
     }
     // The workflow's state machine and acceptance rules (an acceptance needs an expiry), as
-    // `posture triage`.
-    posture_app::workflow::decide(
-        shared.store.as_ref(),
-        decision,
-        &posture_app::workflow::DecisionRules {
-            approval,
-            acceptance_needs_expiry: true,
-        },
-    )?;
-    shared.store.record_audit(AuditEntry {
+    // `posture triage`; the audit entry is written in the decision's transaction.
+    let entry = AuditEntry {
         at: now,
         actor: principal.user.clone(),
         token_id: Some(principal.token_id),
@@ -202,7 +194,16 @@ pub fn apply_triage(
             "from": finding.finding.status, "to": state, "reason": reason,
             "expires": expires, "asset": finding.finding.asset,
         }),
-    })?;
+    };
+    posture_app::workflow::decide_audited(
+        shared.store.as_ref(),
+        decision,
+        &posture_app::workflow::DecisionRules {
+            approval,
+            acceptance_needs_expiry: true,
+        },
+        Some(entry),
+    )?;
     Ok(TriageOutcome::Decided(Box::new(readable_finding(
         shared, principal, id,
     )?)))

@@ -5,21 +5,29 @@ use super::{PostgresStore, write};
 use crate::sql::access as sql;
 use crate::stored::to_ms;
 use crate::{
-    AccessStore, ApprovalRecord, AuditEntry, AuditRecord, NewApproval, NewSession, NewToken,
-    NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
+    AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
+    NewToken, NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
     VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
 impl AccessStore for PostgresStore {
-    fn create_token(&self, token: NewToken) -> Result<TokenRecord, StoreError> {
+    fn create_token_audited(
+        &self,
+        token: NewToken,
+        audit: AuditOf<'_, TokenRecord>,
+    ) -> Result<TokenRecord, StoreError> {
         sql::check_token(&token)?;
         let mut client = self.pool.get()?;
-        let id = write(&mut client, "creating a token", |db| {
-            sql::create_token(db, &token)
-        })?;
-        sql::token_by_id(&mut *client, id)?
-            .ok_or_else(|| StoreError::NotFound(format!("token {id}")))
+        write(&mut client, "creating a token", |db| {
+            let id = sql::create_token(db, &token)?;
+            let record = sql::token_by_id(db, id)?
+                .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
+            if let Some(entry) = audit(&record) {
+                sql::record_audit(db, &entry)?;
+            }
+            Ok(record)
+        })
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -32,13 +40,22 @@ impl AccessStore for PostgresStore {
         sql::active_token_count(&mut *client, now)
     }
 
-    fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenRecord, StoreError> {
+    fn revoke_token_audited(
+        &self,
+        id: i64,
+        at: Timestamp,
+        audit: AuditOf<'_, TokenRecord>,
+    ) -> Result<TokenRecord, StoreError> {
         let mut client = self.pool.get()?;
         write(&mut client, "revoking a token", |db| {
-            sql::revoke_token(db, id, at)
-        })?;
-        sql::token_by_id(&mut *client, id)?
-            .ok_or_else(|| StoreError::NotFound(format!("token {id}")))
+            sql::revoke_token(db, id, at)?;
+            let record = sql::token_by_id(db, id)?
+                .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
+            if let Some(entry) = audit(&record) {
+                sql::record_audit(db, &entry)?;
+            }
+            Ok(record)
+        })
     }
 
     fn authenticate(

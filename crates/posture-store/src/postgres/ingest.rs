@@ -22,7 +22,11 @@ use posture_engine::{
 use posture_model::Component;
 use std::collections::HashMap;
 
-pub(super) fn ingest(client: &mut Client, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+pub(super) fn ingest(
+    client: &mut Client,
+    batch: IngestBatch,
+    audit: crate::AuditOf<'_, IngestOutcome>,
+) -> Result<IngestOutcome, StoreError> {
     let (asset, _, _) = ingest_flow::batch_scope(&batch)?;
     let mut tx = client
         .transaction()
@@ -33,6 +37,9 @@ pub(super) fn ingest(client: &mut Client, batch: IngestBatch) -> Result<IngestOu
         "waiting for the asset's other ingest",
     )?;
     let outcome = ingest_flow::run(&mut PgIngest { tx: &mut tx }, batch)?;
+    if let Some(entry) = audit(&outcome) {
+        crate::sql::access::record_audit(&mut tx, &entry)?;
+    }
     tx.commit()
         .map_err(StoreError::pg("committing the ingest"))?;
     Ok(outcome)

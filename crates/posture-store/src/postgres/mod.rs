@@ -22,12 +22,13 @@ mod integrations;
 mod pool;
 mod risk;
 mod runtime;
-mod schema;
+pub(crate) mod schema;
 mod summary;
 pub mod tls;
 mod workflow;
 
 use crate::IntegrationStore;
+use crate::schema::{MigrationReport, Upgrade};
 use crate::sql;
 use crate::{
     CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
@@ -123,23 +124,7 @@ impl PostgresStore {
     /// [`PostgresStore::open`] with at most `max_connections` connections in each pool (one
     /// for ingests, one for everything else).
     pub fn open_with_pool_size(url: &str, max_connections: usize) -> Result<Self, StoreError> {
-        // TLS parameters (sslmode, sslrootcert) are ours to read: the driver knows only
-        // disable/prefer/require and no CA file.
-        let tls = tls::split_url(url, |k| std::env::var(k).ok())?;
-        let connector = tls::connector(&tls)?;
-        let config: postgres::Config = tls.url.parse().map_err(|e: postgres::Error| {
-            StoreError::Invalid(format!(
-                "{} is not a PostgreSQL connection URL: {}",
-                redact_url(url),
-                // the driver's message may quote the URL's parts; never its password
-                redact_url(&e.to_string())
-            ))
-        })?;
-        let mut config = config;
-        config.ssl_mode(tls::driver_mode(tls.mode));
-        if config.get_application_name().is_none() {
-            config.application_name("posture");
-        }
+        let (config, connector) = parse_url(url)?;
         let store = PostgresStore {
             pool: Pool::new(
                 config.clone(),
@@ -153,10 +138,44 @@ impl PostgresStore {
             secret_key: std::sync::OnceLock::new(),
         };
         let mut client = store.pool.get()?;
-        schema::migrate(&mut client, store.pool.name())?;
+        schema::migrate(&mut client, store.pool.name(), Upgrade::Refuse)?;
         drop(client);
         Ok(store)
     }
+
+    /// `posture migrate` on a PostgreSQL database: creates or upgrades its schema (see
+    /// [`crate::migrate`]).
+    pub(crate) fn migrate_database(url: &str) -> Result<MigrationReport, StoreError> {
+        let (config, connector) = parse_url(url)?;
+        let pool = Pool::new(config, connector, redact_url(url), 1);
+        let mut client = pool.get()?;
+        let from = schema::migrate(&mut client, pool.name(), Upgrade::Apply)?;
+        Ok(MigrationReport::new(
+            redact_url(url),
+            from,
+            schema::MIGRATIONS.len() as i64,
+        ))
+    }
+}
+
+/// The driver's configuration and TLS connector of a URL. TLS parameters (sslmode,
+/// sslrootcert) are ours to read: the driver knows only disable/prefer/require and no CA file.
+fn parse_url(url: &str) -> Result<(postgres::Config, tls::MakeRustls), StoreError> {
+    let tls = tls::split_url(url, |k| std::env::var(k).ok())?;
+    let connector = tls::connector(&tls)?;
+    let mut config: postgres::Config = tls.url.parse().map_err(|e: postgres::Error| {
+        StoreError::Invalid(format!(
+            "{} is not a PostgreSQL connection URL: {}",
+            redact_url(url),
+            // the driver's message may quote the URL's parts; never its password
+            redact_url(&e.to_string())
+        ))
+    })?;
+    config.ssl_mode(tls::driver_mode(tls.mode));
+    if config.get_application_name().is_none() {
+        config.application_name("posture");
+    }
+    Ok((config, connector))
 }
 
 /// An ingest that changed at least this many occurrences refreshes the planner's statistics
@@ -269,10 +288,71 @@ impl Store for PostgresStore {
         let _ = self.given_key.set(key);
     }
 
-    fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+    fn database_time(&self) -> Result<Option<Timestamp>, StoreError> {
+        let e = StoreError::pg("reading the database's clock");
+        let mut client = self.pool.get()?;
+        let ms: i64 = client
+            .query_one(
+                "SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) AS BIGINT)",
+                &[],
+            )
+            .map_err(e)?
+            .try_get(0)
+            .map_err(e)?;
+        Timestamp::from_millisecond(ms)
+            .map(Some)
+            .map_err(|err| StoreError::Corrupt(format!("the database's clock: {err}")))
+    }
+
+    fn run_job(
+        &self,
+        job: &str,
+        every: std::time::Duration,
+        now: Timestamp,
+        work: &mut dyn FnMut() -> Result<String, String>,
+    ) -> Result<bool, StoreError> {
+        let e = StoreError::pg("taking a job's lock");
+        let key = asset_lock(&format!("\0job {job}"));
+        // This connection holds the job's session lock for the whole run; the work borrows
+        // others. Should this server die, PostgreSQL ends the session and frees the lock.
+        let mut holder = self.pool.get()?;
+        let got: bool = holder
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .map_err(e)?
+            .try_get(0)
+            .map_err(e)?;
+        if !got {
+            return Ok(false);
+        }
+        let ran = (|| {
+            if !sql::jobs::claim(&mut *holder, job, now, crate::jobs::due_after(now, every))? {
+                return Ok(false);
+            }
+            let started = std::time::Instant::now();
+            let outcome = crate::jobs::run_caught(work);
+            let end = crate::jobs::end_of(now, started.elapsed());
+            sql::jobs::finish(&mut *holder, job, end, &outcome)?;
+            Ok(true)
+        })();
+        holder
+            .execute("SELECT pg_advisory_unlock($1)", &[&key])
+            .map_err(StoreError::pg("releasing a job's lock"))?;
+        ran
+    }
+
+    fn job_runs(&self) -> Result<Vec<crate::JobRunRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        sql::jobs::runs(&mut *client)
+    }
+
+    fn ingest_audited(
+        &self,
+        batch: IngestBatch,
+        audit: crate::AuditOf<'_, IngestOutcome>,
+    ) -> Result<IngestOutcome, StoreError> {
         let _turn = self.turns.enter(&batch.asset)?;
         let mut client = self.ingest_pool.get()?;
-        let outcome = ingest::ingest(&mut client, batch)?;
+        let outcome = ingest::ingest(&mut client, batch, audit)?;
         let t = outcome.total();
         if t.new + t.linked + t.updated + t.closed + t.fixed + t.reopened >= ANALYZE_AFTER_ROWS {
             // A bulk load leaves the planner's statistics behind (autovacuum gets to it
@@ -464,13 +544,21 @@ impl Store for PostgresStore {
 }
 
 impl WorkflowStore for PostgresStore {
-    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+    fn record_decisions_audited(
+        &self,
+        changes: Vec<DecisionChange>,
+        audit: Option<crate::AuditEntry>,
+    ) -> Result<usize, StoreError> {
         if changes.is_empty() {
             return Ok(0);
         }
         let mut client = self.pool.get()?;
         write(&mut client, "recording triage decisions", |db| {
-            sql::workflow::record_decisions(db, &changes)
+            let n = sql::workflow::record_decisions(db, &changes)?;
+            if let Some(entry) = &audit {
+                sql::access::record_audit(db, entry)?;
+            }
+            Ok(n)
         })
     }
 

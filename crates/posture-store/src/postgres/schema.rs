@@ -9,6 +9,7 @@
 //! and the version is read again once the lock is held.
 
 use crate::StoreError;
+use crate::schema::Upgrade;
 use postgres::Client;
 
 pub const MIGRATIONS: &[&str] = &[
@@ -418,21 +419,44 @@ CREATE TABLE vex_suggestions (
 );
 CREATE INDEX vex_suggestions_status ON vex_suggestions (status, asset);
 "#,
+    // 15: the server's scheduled jobs (as on SQLite)
+    r#"
+CREATE TABLE job_runs (
+    name         TEXT PRIMARY KEY,
+    started_at   BIGINT NOT NULL,
+    finished_at  BIGINT,
+    outcome      TEXT,
+    runs         BIGINT NOT NULL DEFAULT 0,
+    failures     BIGINT NOT NULL DEFAULT 0
+);
+"#,
 ];
 
 /// The advisory lock key held while migrating.
 const MIGRATION_LOCK: i64 = 0x706f_7374_7572_6501; // "posture\x01"
 
-/// Creates the version table if needed and applies every migration not yet applied, each in
-/// its own transaction; refuses a database written by a newer Posture.
-pub(super) fn migrate(client: &mut Client, name: &str) -> Result<(), StoreError> {
+/// Creates the schema of a new database; applies the migrations an older one lacks only with
+/// [`Upgrade::Apply`] (`posture migrate`), refusing it otherwise; refuses a database written by
+/// a newer Posture. One transaction under an advisory lock (another process migrating waits,
+/// then finds the work done). Returns the version found.
+pub(crate) fn migrate(
+    client: &mut Client,
+    name: &str,
+    upgrade: Upgrade,
+) -> Result<i64, StoreError> {
     let e = StoreError::pg("migrating the schema");
     let known = MIGRATIONS.len() as i64;
-    // Fast path: an up-to-date database needs no lock.
-    if let Some(found) = current_version(client)?
-        && found == known
-    {
-        return Ok(());
+    // Fast path: an up-to-date database needs no lock, a newer one is refused at once.
+    match current_version(client)? {
+        Some(found) if found == known => return Ok(found),
+        Some(found) if found > known => {
+            return Err(StoreError::SchemaTooNew {
+                path: name.to_string(),
+                found,
+                known,
+            });
+        }
+        _ => {}
     }
     let mut tx = client.transaction().map_err(e)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -457,6 +481,13 @@ pub(super) fn migrate(client: &mut Client, name: &str) -> Result<(), StoreError>
             known,
         });
     }
+    if found > 0 && found < known && upgrade == Upgrade::Refuse {
+        return Err(StoreError::SchemaOutdated {
+            path: name.to_string(),
+            found,
+            known,
+        });
+    }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
         tx.batch_execute(sql).map_err(e)?;
         tx.execute(
@@ -465,7 +496,8 @@ pub(super) fn migrate(client: &mut Client, name: &str) -> Result<(), StoreError>
         )
         .map_err(e)?;
     }
-    tx.commit().map_err(e)
+    tx.commit().map_err(e)?;
+    Ok(found)
 }
 
 /// The recorded version, or `None` before the first migration.

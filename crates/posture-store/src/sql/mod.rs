@@ -30,6 +30,7 @@ pub(crate) mod decisions;
 pub(crate) mod feeds;
 pub(crate) mod ingest;
 pub(crate) mod integrations;
+pub(crate) mod jobs;
 pub(crate) mod query;
 pub(crate) mod risk;
 pub(crate) mod runtime;

@@ -5,21 +5,29 @@
 use super::{SqliteStore, to_ms, write};
 use crate::sql::access as sql;
 use crate::{
-    AccessStore, ApprovalRecord, AuditEntry, AuditRecord, NewApproval, NewSession, NewToken,
-    NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
+    AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
+    NewToken, NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
     VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
 impl AccessStore for SqliteStore {
-    fn create_token(&self, token: NewToken) -> Result<TokenRecord, StoreError> {
+    fn create_token_audited(
+        &self,
+        token: NewToken,
+        audit: AuditOf<'_, TokenRecord>,
+    ) -> Result<TokenRecord, StoreError> {
         sql::check_token(&token)?;
         let mut conn = self.lock()?;
-        let id = write(&mut conn, "creating a token", |db| {
-            sql::create_token(db, &token)
-        })?;
-        sql::token_by_id(&mut &*conn, id)?
-            .ok_or_else(|| StoreError::NotFound(format!("token {id}")))
+        write(&mut conn, "creating a token", |db| {
+            let id = sql::create_token(db, &token)?;
+            let record = sql::token_by_id(db, id)?
+                .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
+            if let Some(entry) = audit(&record) {
+                sql::record_audit(db, &entry)?;
+            }
+            Ok(record)
+        })
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
@@ -30,13 +38,22 @@ impl AccessStore for SqliteStore {
         self.read(|c| sql::active_token_count(&mut &*c, now))
     }
 
-    fn revoke_token(&self, id: i64, at: Timestamp) -> Result<TokenRecord, StoreError> {
+    fn revoke_token_audited(
+        &self,
+        id: i64,
+        at: Timestamp,
+        audit: AuditOf<'_, TokenRecord>,
+    ) -> Result<TokenRecord, StoreError> {
         let mut conn = self.lock()?;
         write(&mut conn, "revoking a token", |db| {
-            sql::revoke_token(db, id, at)
-        })?;
-        sql::token_by_id(&mut &*conn, id)?
-            .ok_or_else(|| StoreError::NotFound(format!("token {id}")))
+            sql::revoke_token(db, id, at)?;
+            let record = sql::token_by_id(db, id)?
+                .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
+            if let Some(entry) = audit(&record) {
+                sql::record_audit(db, &entry)?;
+            }
+            Ok(record)
+        })
     }
 
     fn authenticate(

@@ -17,12 +17,16 @@ use std::collections::HashMap;
 pub(super) fn ingest(
     conn: &mut Connection,
     batch: IngestBatch,
+    audit: crate::AuditOf<'_, IngestOutcome>,
 ) -> Result<IngestOutcome, StoreError> {
     ingest_flow::batch_scope(&batch)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(StoreError::db("starting the ingest transaction"))?;
     let outcome = ingest_flow::run(&mut SqliteIngest(&tx), batch)?;
+    if let Some(entry) = audit(&outcome) {
+        crate::sql::access::record_audit(&mut &*tx, &entry)?;
+    }
     tx.commit()
         .map_err(StoreError::db("committing the ingest"))?;
     Ok(outcome)

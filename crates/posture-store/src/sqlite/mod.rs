@@ -9,6 +9,7 @@
 //! there the writer serves the reads too.
 
 mod access;
+pub(crate) mod backup;
 mod branches;
 mod decisions;
 mod feeds;
@@ -16,10 +17,11 @@ mod ingest;
 mod integrations;
 mod risk;
 mod runtime;
-mod schema;
+pub(crate) mod schema;
 mod summary;
 mod workflow;
 
+use crate::schema::{MigrationReport, Upgrade};
 use crate::sql;
 pub(crate) use crate::stored::to_ms;
 use crate::{
@@ -60,6 +62,28 @@ pub struct SqliteStore {
     given_key: std::sync::OnceLock<posture_model::SecretKey>,
     /// The installation's secret key once resolved and checked against the database.
     secret_key: std::sync::OnceLock<posture_model::SecretKey>,
+    /// The schema version the file was at when this handle opened it.
+    opened_at_version: i64,
+    /// The scheduled jobs running in this process (`Store::run_job`).
+    running_jobs: Mutex<std::collections::HashSet<String>>,
+}
+
+/// Creates a new database file readable and writable by its owner only (0600) before SQLite
+/// opens it: SQLite gives its `-wal` and `-shm` files the mode of the database file, so they
+/// are private too. An existing file keeps its mode.
+fn create_private_file(path: &str) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database {
+            context: "creating the database file",
+            source: Box::new(e),
+        }),
+    }
 }
 
 /// Whether `path` names a database that lives in one connection's memory (`:memory:`, an
@@ -79,6 +103,13 @@ impl SqliteStore {
 
     /// [`SqliteStore::open`] with `readers` read-only connections (0: the writer reads too).
     pub fn open_with_readers(path: &str, readers: usize) -> Result<Self, StoreError> {
+        Self::open_with(path, readers, Upgrade::Refuse)
+    }
+
+    fn open_with(path: &str, readers: usize, upgrade: Upgrade) -> Result<Self, StoreError> {
+        if !is_private(path) && !path.starts_with("file:") {
+            create_private_file(path)?;
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -103,8 +134,10 @@ impl SqliteStore {
             next_reader: AtomicUsize::new(0),
             given_key: std::sync::OnceLock::new(),
             secret_key: std::sync::OnceLock::new(),
+            opened_at_version: 0,
+            running_jobs: Mutex::new(std::collections::HashSet::new()),
         };
-        store.migrate()?;
+        store.opened_at_version = store.migrate(upgrade)?;
         // Readers open after the migration (they never see a half-made schema) and only
         // over a file in WAL mode (in another journal mode a reader would block the writer).
         let wal = {
@@ -122,11 +155,22 @@ impl SqliteStore {
         Ok(store)
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
+    /// Brings the schema to this build's: a new, empty database is created at it; an older
+    /// one is upgraded only with [`Upgrade::Apply`] (`posture migrate`), refused otherwise; a
+    /// newer one is refused. Returns the version found.
+    fn migrate(&self, upgrade: Upgrade) -> Result<i64, StoreError> {
         let mut conn = self.lock()?;
         let known = schema::MIGRATIONS.len() as i64;
-        if user_version(&conn)? == known {
-            return Ok(());
+        let found = user_version(&conn)?;
+        if found == known {
+            return Ok(found);
+        }
+        if found > known {
+            return Err(StoreError::SchemaTooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
         }
         // Several processes may open a new database at once: the version is read again
         // under the write lock (`BEGIN IMMEDIATE` waits for the other migration).
@@ -141,13 +185,41 @@ impl SqliteStore {
                 known,
             });
         }
+        let tables: i64 = tx
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::db("reading the schema version"))?;
+        let fresh = version == 0 && tables == 0;
+        if version < known && !fresh && upgrade == Upgrade::Refuse {
+            return Err(StoreError::SchemaOutdated {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(sql)
                 .map_err(StoreError::db("migrating the schema"))?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(StoreError::db("migrating the schema"))?;
         }
-        tx.commit().map_err(StoreError::db("migrating the schema"))
+        tx.commit()
+            .map_err(StoreError::db("migrating the schema"))?;
+        Ok(version)
+    }
+
+    /// `posture migrate` on a SQLite file: creates or upgrades it (see [`crate::migrate`]).
+    pub(crate) fn migrate_database(path: &str) -> Result<MigrationReport, StoreError> {
+        let store = Self::open_with(path, 0, Upgrade::Apply)?;
+        let from = store.opened_at_version;
+        Ok(MigrationReport::new(
+            path.to_string(),
+            from,
+            schema::MIGRATIONS.len() as i64,
+        ))
     }
 
     /// The key check value the database records, after recording `record` when it has none.
@@ -305,9 +377,13 @@ impl Store for SqliteStore {
         let _ = self.given_key.set(key);
     }
 
-    fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+    fn ingest_audited(
+        &self,
+        batch: IngestBatch,
+        audit: crate::AuditOf<'_, IngestOutcome>,
+    ) -> Result<IngestOutcome, StoreError> {
         let mut conn = self.lock()?;
-        ingest::ingest(&mut conn, batch)
+        ingest::ingest(&mut conn, batch, audit)
     }
 
     fn identical_report(
@@ -485,19 +561,93 @@ impl Store for SqliteStore {
         }
     }
 
+    fn run_job(
+        &self,
+        job: &str,
+        every: std::time::Duration,
+        now: Timestamp,
+        work: &mut dyn FnMut() -> Result<String, String>,
+    ) -> Result<bool, StoreError> {
+        // One run of a job at a time in this process (one server per SQLite file).
+        let Some(_running) = JobTurn::take(&self.running_jobs, job)? else {
+            return Ok(false);
+        };
+        let claimed = {
+            let mut conn = self.lock()?;
+            write(&mut conn, "claiming a job's run", |db| {
+                sql::jobs::claim(db, job, now, crate::jobs::due_after(now, every))
+            })?
+        };
+        if !claimed {
+            return Ok(false);
+        }
+        let started = std::time::Instant::now();
+        let outcome = crate::jobs::run_caught(work);
+        let end = crate::jobs::end_of(now, started.elapsed());
+        let mut conn = self.lock()?;
+        write(&mut conn, "recording a job's run", |db| {
+            sql::jobs::finish(db, job, end, &outcome)
+        })?;
+        Ok(true)
+    }
+
+    fn job_runs(&self) -> Result<Vec<crate::JobRunRecord>, StoreError> {
+        self.read(|c| sql::jobs::runs(&mut &*c))
+    }
+
     fn integrations(&self) -> Option<&dyn crate::IntegrationStore> {
         Some(self)
     }
 }
 
+/// A job running in this process; the name is freed when it drops.
+struct JobTurn<'a> {
+    running: &'a Mutex<std::collections::HashSet<String>>,
+    job: String,
+}
+
+impl<'a> JobTurn<'a> {
+    fn take(
+        running: &'a Mutex<std::collections::HashSet<String>>,
+        job: &str,
+    ) -> Result<Option<Self>, StoreError> {
+        let mut set = running.lock().map_err(|_| poisoned())?;
+        if !set.insert(job.to_string()) {
+            return Ok(None);
+        }
+        Ok(Some(JobTurn {
+            running,
+            job: job.to_string(),
+        }))
+    }
+}
+
+impl Drop for JobTurn<'_> {
+    fn drop(&mut self) {
+        let mut set = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        set.remove(&self.job);
+    }
+}
+
 impl WorkflowStore for SqliteStore {
-    fn record_decisions(&self, changes: Vec<DecisionChange>) -> Result<usize, StoreError> {
+    fn record_decisions_audited(
+        &self,
+        changes: Vec<DecisionChange>,
+        audit: Option<crate::AuditEntry>,
+    ) -> Result<usize, StoreError> {
         if changes.is_empty() {
             return Ok(0);
         }
         let mut conn = self.lock()?;
         write(&mut conn, "recording triage decisions", |db| {
-            sql::workflow::record_decisions(db, &changes)
+            let n = sql::workflow::record_decisions(db, &changes)?;
+            if let Some(entry) = &audit {
+                sql::access::record_audit(db, entry)?;
+            }
+            Ok(n)
         })
     }
 

@@ -410,4 +410,17 @@ CREATE TABLE vex_suggestions (
 );
 CREATE INDEX vex_suggestions_status ON vex_suggestions (status, asset);
 "#,
+    // 15: the server's scheduled jobs (webhook delivery, Jira sync, feed refresh, sweeps):
+    // when each last started and finished, how it ended, how many runs and failures; a run is
+    // claimed by moving `started_at`, so servers sharing a database run each period once
+    r#"
+CREATE TABLE job_runs (
+    name         TEXT PRIMARY KEY,
+    started_at   INTEGER NOT NULL,
+    finished_at  INTEGER,
+    outcome      TEXT,
+    runs         INTEGER NOT NULL DEFAULT 0,
+    failures     INTEGER NOT NULL DEFAULT 0
+);
+"#,
 ];
