@@ -8,7 +8,7 @@ use posture_integrations::jira::{JiraClient, JiraDecision, SyncReport, TicketFin
 use posture_integrations::notify::{Collected, Delivered};
 use posture_integrations::{HttpClient, IntegrationError, JiraConfig, Webhook};
 use posture_model::Timestamp;
-use posture_store::{EventQuery, EventRecord, FindingQuery, Store};
+use posture_store::{EventQuery, EventRecord, FindingQuery, FindingRecord, Store};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -53,7 +53,55 @@ pub fn queue_notifications(
     now: Timestamp,
 ) -> Result<Collected, AppError> {
     let hooks = webhooks(config)?;
-    Ok(posture_integrations::notify::collect(store, &hooks, now)?)
+    let fixes = FixLines::new(store, config);
+    Ok(posture_integrations::notify::collect_with(
+        store,
+        &hooks,
+        now,
+        &|f| fixes.line(f),
+    )?)
+}
+
+/// What closes a finding, for its notification: the package upgrade or code action of its
+/// asset's remediation plan that lists it (`upgrade lodash 4.17.4 → 4.17.10 closes 3
+/// findings`). Each asset is planned once per collection, and only when a notification asks.
+struct FixLines<'a> {
+    store: &'a dyn Store,
+    config: Option<&'a RiskConfig>,
+    plans: std::cell::RefCell<std::collections::HashMap<String, Option<crate::fixes::FixPlan>>>,
+}
+
+impl<'a> FixLines<'a> {
+    fn new(store: &'a dyn Store, config: Option<&'a RiskConfig>) -> Self {
+        FixLines {
+            store,
+            config,
+            plans: Default::default(),
+        }
+    }
+
+    fn line(&self, f: &FindingRecord) -> Option<String> {
+        let mut plans = self.plans.borrow_mut();
+        let plan = plans.entry(f.asset.clone()).or_insert_with(|| {
+            let request = crate::fixes::FixesRequest {
+                asset: Some(f.asset.clone()),
+                team: None,
+            };
+            // a plan that cannot be made says nothing (the notification still goes)
+            crate::fixes::fixes(self.store, self.config, &request, &|_| true).ok()
+        });
+        let action = plan
+            .as_ref()?
+            .actions
+            .iter()
+            .find(|a| a.findings.contains(&f.id))?;
+        Some(format!(
+            "{} closes {} finding{}",
+            action.summary,
+            action.closes,
+            if action.closes == 1 { "" } else { "s" }
+        ))
+    }
 }
 
 /// Queues what is new, then sends every due outbox entry once.
@@ -64,7 +112,9 @@ pub fn notify(
     now: Timestamp,
 ) -> Result<(Collected, Delivered), AppError> {
     let hooks = webhooks(config)?;
-    let collected = posture_integrations::notify::collect(store, &hooks, now)?;
+    let fixes = FixLines::new(store, config);
+    let collected =
+        posture_integrations::notify::collect_with(store, &hooks, now, &|f| fixes.line(f))?;
     let http = HttpClient::new(Duration::from_secs(15));
     let delivered = posture_integrations::notify::deliver(store, &hooks, &http, env, now)?;
     Ok((collected, delivered))

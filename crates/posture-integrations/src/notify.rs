@@ -248,6 +248,17 @@ pub fn collect(
     webhooks: &[Webhook],
     now: Timestamp,
 ) -> Result<Collected, IntegrationError> {
+    collect_with(store, webhooks, now, &|_| None)
+}
+
+/// [`collect`], with `fix_of` saying what closes a new or returning finding (`upgrade lodash
+/// 4.17.4 → 4.17.10 closes 3 findings`), shown as a detail line of its notification.
+pub fn collect_with(
+    store: &dyn Store,
+    webhooks: &[Webhook],
+    now: Timestamp,
+    fix_of: &dyn Fn(&FindingRecord) -> Option<String>,
+) -> Result<Collected, IntegrationError> {
     let mut done = Collected::default();
     if webhooks.is_empty() {
         return Ok(done);
@@ -298,13 +309,22 @@ pub fn collect(
                 "fixed" => ("fixed", format!("Fixed in {}: {}", f.asset, f.title)),
                 _ => continue,
             };
+            // what closes it, for what is to do (not for a fix)
+            let details = if event == "fixed" {
+                Vec::new()
+            } else {
+                fix_of(&f)
+                    .map(|fix| format!("Fix: {fix}"))
+                    .into_iter()
+                    .collect()
+            };
             let notice = Notice {
                 event: event.to_string(),
                 id: format!("{event}:event-{}", e.id),
                 occurred_at: e.at,
                 headline,
                 finding: Some(FindingSummary::of(&f)),
-                details: Vec::new(),
+                details,
             };
             entries.extend(entries_for(webhooks, &notice, now));
         }

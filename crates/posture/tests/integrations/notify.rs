@@ -139,6 +139,11 @@ fn delivery_survives_a_receiver_that_is_down_and_delivers_each_event_once() {
         assert_eq!(body["event"], "new-critical");
         assert_eq!(body["finding"]["severity"], "critical");
         assert_eq!(body["finding"]["vulnerability_ids"][0], "CVE-2026-2000");
+        // what closes it (issue 17): the upgrade of its package, from the asset's fix plan
+        assert_eq!(
+            body["details"][0], "Fix: upgrade left-pad 1.0.0 → 1.0.1 closes 1 finding",
+            "{body}"
+        );
         // The signature verifies: HMAC-SHA256 over "timestamp.body".
         let ts = generic.header("X-Posture-Timestamp").expect("timestamp");
         let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
