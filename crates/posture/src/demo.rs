@@ -203,31 +203,51 @@ fn serve_dashboard(
     listen: &str,
 ) -> anyhow::Result<ExitCode> {
     let store = crate::serve::open_access_store(database)?;
-    let (token, _) = posture_server::create_token(
-        store.as_ref(),
-        posture_server::TokenRequest {
-            role: posture_store::Role::Admin,
-            user: Some("demo".into()),
-            name: Some("demo dashboard".into()),
-            teams: Vec::new(),
-            assets: Vec::new(),
-            service_account: false,
-            expires: posture_server::TokenExpiry::Default,
-        },
-        &posture_server::Actor {
-            name: "posture demo".into(),
-            token_id: None,
-            client: None,
-        },
-        SystemClock.now(),
-    )?;
+    let tokens = store.clone();
     crate::serve::run_server(
         store,
         Some(config),
         listen,
         posture_server::ServerSettings::default(),
         crate::cli::LogFormat::Text,
-        |addr| {
+        move |addr| {
+            // The sign-in token is made only once the port is bound (a start that fails stores
+            // no token nobody saw), on a plain thread: this runs inside the server's runtime,
+            // where the PostgreSQL client must not block.
+            let made = std::thread::scope(|s| {
+                s.spawn(|| {
+                    posture_server::create_token(
+                        tokens.as_ref(),
+                        posture_server::TokenRequest {
+                            role: posture_store::Role::Admin,
+                            user: Some("demo".into()),
+                            name: Some("demo dashboard".into()),
+                            teams: Vec::new(),
+                            assets: Vec::new(),
+                            service_account: false,
+                            expires: posture_server::TokenExpiry::Default,
+                        },
+                        &posture_server::Actor {
+                            name: "posture demo".into(),
+                            token_id: None,
+                            client: None,
+                        },
+                        SystemClock.now(),
+                    )
+                })
+                .join()
+            });
+            let token = match made {
+                Ok(Ok((token, _))) => token,
+                Ok(Err(e)) => {
+                    eprintln!("error: cannot create the demo's sign-in token: {e}");
+                    std::process::exit(2);
+                }
+                Err(_) => {
+                    eprintln!("error: creating the demo's sign-in token failed");
+                    std::process::exit(2);
+                }
+            };
             println!("\nThe dashboard is served on http://{addr}/");
             println!("Sign in with this admin token (shown only this once):\n  {token}");
             println!(
