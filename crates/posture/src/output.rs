@@ -37,15 +37,26 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints rows as CSV with a header.
+/// Prints rows as CSV with a header. Scanner text is untrusted: a cell a spreadsheet would
+/// read as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `+`, `-`, tab, CR first) is prefixed
+/// with `'` (`posture_export::defuse`, as in `posture export`); a plain number
+/// (`-3.5`, a score's move) is no formula and stays as it is.
 pub fn csv(header: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-    w.write_record(header)?;
+    w.write_record(header.iter().map(|h| cell(h).into_owned()))?;
     for r in rows {
-        w.write_record(r)?;
+        w.write_record(r.iter().map(|c| cell(c).into_owned()))?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// One CSV cell, defused unless it is a plain number.
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.trim() == text && !text.is_empty() && text.parse::<f64>().is_ok_and(f64::is_finite) {
+        return text.into();
+    }
+    posture_export::defuse(text)
 }
 
 /// Shortens text for a table cell.

@@ -174,3 +174,70 @@ fn a_database_password_is_never_printed() {
         assert!(err.contains("***"), "{err}");
     }
 }
+
+/// Issue 20, adversarial probe: `posture findings --output csv` and `posture scans --output
+/// csv` wrote scanner text raw (`=HYPERLINK(...)`, `@SUM(...)`): formula injection when the file
+/// is opened in a spreadsheet. Every CSV cell a spreadsheet would read as a formula now starts
+/// with `'`, as in `posture export`; plain numbers stay numbers.
+#[test]
+fn csv_outputs_neutralize_formulas() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("p.db");
+    let report = dir.path().join("=HYPERLINK(evil).json");
+    std::fs::write(
+        &report,
+        r#"{"errors": [], "results": [
+          {"code": "1 run(x)\n", "filename": "app/a.py", "issue_confidence": "HIGH",
+           "issue_severity": "HIGH", "issue_text": "=HYPERLINK(\"http://evil.example/x\",\"click\")",
+           "line_number": 1, "line_range": [1], "test_id": "B601", "test_name": "t"},
+          {"code": "2 run(y)\n", "filename": "@SUM(1+1)*cmd|' /C calc'!A0", "issue_confidence": "HIGH",
+           "issue_severity": "LOW", "issue_text": "@SUM(1+1)", "line_number": 2,
+           "line_range": [2], "test_id": "B602", "test_name": "t"}
+        ]}"#,
+    )
+    .expect("write");
+    // the report named as a CI job would, relative: its name is scanner-side text too
+    posture(&db)
+        .current_dir(dir.path())
+        .args([
+            "ingest",
+            "--asset",
+            "payments-api",
+            "--format",
+            "bandit-json",
+        ])
+        .arg(report.file_name().expect("name"))
+        .assert()
+        .success();
+    for args in [
+        &["findings", "--output", "csv"][..],
+        &["scans", "--output", "csv"][..],
+    ] {
+        let out = posture(&db).args(args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(text.as_bytes());
+        let mut cells = 0;
+        for record in reader.records() {
+            for cell in record.expect("a CSV record").iter() {
+                cells += 1;
+                assert!(
+                    !cell.starts_with(['=', '+', '@', '\t', '\r'])
+                        && (!cell.starts_with('-') || cell.parse::<f64>().is_ok()),
+                    "{args:?}: a formula cell `{cell}` in\n{text}"
+                );
+            }
+        }
+        assert!(cells > 0, "{args:?}: no cells in {text}");
+        assert!(
+            text.contains("'=HYPERLINK") || text.contains("'@SUM"),
+            "{args:?}: the formula is kept, defused: {text}"
+        );
+    }
+}
