@@ -928,10 +928,30 @@ fn a_full_disk_answers_507_and_writes_resume_when_space_returns() {
         })
         .collect();
     let report = serde_json::to_vec(&report).unwrap_or_else(|e| panic!("{e}"));
+    // The token's first use notes its use (a write, at most once a minute): done now, so that
+    // the full disk meets the upload's ingest, not the token check.
+    let me = get(&server.base, "/api/v1/me", Some(&admin));
+    assert_eq!(me.status, 200, "{}", me.body);
     // Fill the disk but a few KiB.
     let filler = disk.0.join("filler");
+    // (The server's scheduled jobs may write meanwhile: a filler that meets a full disk has
+    // filled it, which is the point.)
     let room = disk.available_kib().saturating_sub(4) as usize;
-    std::fs::write(&filler, vec![0u8; room * 1024]).unwrap_or_else(|e| panic!("{e}"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap_or_else(|e| panic!("{e}"));
+        let kib = vec![0u8; 1024];
+        for _ in 0..room {
+            if let Err(e) = f.write_all(&kib) {
+                assert_eq!(
+                    e.raw_os_error(),
+                    Some(28),
+                    "only a full disk stops the filler: {e}"
+                );
+                break;
+            }
+        }
+    }
     let auth = format!("Bearer {admin}");
     let upload = || {
         request(
