@@ -362,27 +362,34 @@ impl Stories {
                     ..Default::default()
                 })
             };
-            let mut deps = read(Category::Sca)?;
-            deps.extend(read(Category::Container)?);
-            let deps: Vec<DepSide> = deps
-                .iter()
-                .filter_map(|f| {
-                    let (ecosystem, name, version) = package_of(f)?;
-                    Some(DepSide {
-                        id: f.id,
-                        ecosystem,
-                        name,
-                        version,
-                        advisory: advisory(f),
-                    })
-                })
-                .collect();
-            if deps.is_empty() {
-                continue;
-            }
+            // SAST first: without it no link exists, and an asset of dependency findings only
+            // (a container image) costs this one read
             let sast = read(Category::Sast)?;
             if sast.is_empty() {
                 continue;
+            }
+            // the dependency findings are needed only for the SAST findings being assessed
+            // (a dependency finding's callers come from the SAST side)
+            if findings
+                .iter()
+                .any(|f| f.asset == asset && f.category == Category::Sast)
+            {
+                let mut deps = read(Category::Sca)?;
+                deps.extend(read(Category::Container)?);
+                let deps: Vec<DepSide> = deps
+                    .iter()
+                    .filter_map(|f| {
+                        let (ecosystem, name, version) = package_of(f)?;
+                        Some(DepSide {
+                            id: f.id,
+                            ecosystem,
+                            name,
+                            version,
+                            advisory: advisory(f),
+                        })
+                    })
+                    .collect();
+                out.deps.insert(asset.to_string(), deps);
             }
             let coverage = crate::execution::CoverageIndex::load(store, config, &sast)?;
             let sides: Vec<SastSide> = sast
@@ -396,7 +403,6 @@ impl Stories {
                 })
                 .collect();
             out.sast.insert(asset.to_string(), sides);
-            out.deps.insert(asset.to_string(), deps);
         }
         Ok(out)
     }

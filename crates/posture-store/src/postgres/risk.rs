@@ -63,13 +63,39 @@ pub(super) fn store_risk(client: &mut Client, rows: &[StoredRisk]) -> Result<usi
     // finding wins, as above)
     let stored: std::collections::HashSet<i64> = stored.iter().map(|r| r.get(0)).collect();
     let mut recorded = std::collections::HashSet::new();
-    for r in rows.iter().rev() {
-        if let Some(change) = &r.change
-            && stored.contains(&r.finding_id)
-            && recorded.insert(r.finding_id)
-        {
-            crate::sql::risk::record_change(&mut tx, r.finding_id, change)?;
-        }
+    let changes: Vec<(i64, &crate::RiskChange)> = rows
+        .iter()
+        .rev()
+        .filter_map(|r| Some((r.finding_id, r.change.as_ref()?)))
+        .filter(|(id, _)| stored.contains(id) && recorded.insert(*id))
+        .collect();
+    if !changes.is_empty() {
+        // one statement for every moved score (a feed import can move thousands)
+        let ids: Vec<i64> = changes.iter().map(|(id, _)| *id).collect();
+        let ats: Vec<i64> = changes
+            .iter()
+            .map(|(_, c)| crate::stored::to_ms(c.at))
+            .collect();
+        let col = |f: fn(&crate::RiskChange) -> &str| -> Vec<String> {
+            changes
+                .iter()
+                .map(|(_, c)| super::text(f(c)).into_owned())
+                .collect()
+        };
+        let (actors, froms, tos, reasons) = (
+            col(|c| &c.actor),
+            col(|c| &c.from_band),
+            col(|c| &c.to_band),
+            col(|c| &c.reason),
+        );
+        tx.execute(
+            "INSERT INTO events (finding_id, at, kind, actor, from_status, to_status, reason)
+             SELECT id, at, 'rescored', actor, from_status, to_status, reason
+               FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                           $6::text[]) AS t(id, at, actor, from_status, to_status, reason)",
+            &[&ids, &ats, &actors, &froms, &tos, &reasons],
+        )
+        .map_err(StoreError::pg("recording score changes"))?;
     }
     tx.commit()
         .map_err(StoreError::pg("storing assessed risk"))?;
