@@ -241,6 +241,9 @@ pub fn blocking_fixes(o: &GateOutcome) -> Vec<crate::fixes::FixAction> {
 /// about; level `error` when it blocks, `warning` when reported, `note` when excepted. The run
 /// id names the gate's branch (`posture/<asset>/<branch>`).
 pub fn sarif(o: &GateOutcome, version: &str) -> Result<Value, SarifError> {
+    // what closes each blocking finding: the action's sentence in the message and `fix`
+    let fixes = blocking_fixes(o);
+    let fix_of = |id: i64| fixes.iter().find(|a| a.findings.contains(&id));
     let results: Vec<SarifResult<'_>> = o
         .findings
         .iter()
@@ -262,6 +265,13 @@ pub fn sarif(o: &GateOutcome, version: &str) -> Result<Value, SarifError> {
             let exception = exception_text(&g.exception);
             if !exception.is_empty() {
                 message.push_str(&format!(". {exception}"));
+            }
+            if let Some(a) = fix_of(g.id).filter(|_| g.blocked) {
+                message.push_str(&format!(". Fix: {}", a.sentence()));
+                r.properties.insert(
+                    "fix".into(),
+                    json!({"summary": a.summary, "closes": a.closes, "major": a.major, "findings": a.findings}),
+                );
             }
             r.message = Some(message);
             r.level = Some(if g.blocked {

@@ -62,6 +62,23 @@ pub fn queue_notifications(
     )?)
 }
 
+/// What the next notification run would send (the entries it would queue, then those already
+/// due), stored and sent nowhere: `posture notify --dry-run`.
+pub fn preview_notifications(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    now: Timestamp,
+) -> Result<Vec<posture_store::OutboxEntry>, AppError> {
+    let hooks = webhooks(config)?;
+    let fixes = FixLines::new(store, config);
+    Ok(posture_integrations::notify::preview(
+        store,
+        &hooks,
+        now,
+        &|f| fixes.line(f),
+    )?)
+}
+
 /// What closes a finding, for its notification: the package upgrade or code action of its
 /// asset's remediation plan that lists it (`upgrade lodash 4.17.4 → 4.17.10 closes 3
 /// findings`). Each asset is planned once per collection, and only when a notification asks.

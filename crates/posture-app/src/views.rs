@@ -32,6 +32,9 @@ pub struct SlaFindingView {
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingDetail {
     pub finding: FindingView,
+    /// The person's current decision (state, reason, who, approver and role, expiry), when
+    /// there is one; `null` otherwise.
+    pub decision: Option<posture_store::DecisionRecord>,
     /// Oldest first.
     pub events: Vec<EventRecord>,
 }
@@ -65,7 +68,12 @@ pub fn finding_detail(
         return Ok(None);
     };
     let events = store.events(id)?;
-    Ok(Some(FindingDetail { finding, events }))
+    let decision = store.decision(id)?;
+    Ok(Some(FindingDetail {
+        finding,
+        decision,
+        events,
+    }))
 }
 
 /// One ingested report, as `posture scans` and `GET /api/v1/scans` list it.

@@ -200,10 +200,13 @@ pub(crate) static SERVICES: &[Service] = &[
         repository: "https://github.com/acme-corp/payments-api",
         image: Some("ghcr.io/acme-corp/payments-api"),
         minor: 41,
+        // Grype joins Trivy on the image in week 3 (a second opinion the platform team
+        // wanted): from then on most image findings carry both tools.
         scanners: &[
             (Scanner::TrivyImage, 0),
             (Scanner::CodeQl, 0),
             (Scanner::Gitleaks, 0),
+            (Scanner::GrypeImage, 3),
         ],
         os: Some(&OsImage {
             before: "12.5",
@@ -424,7 +427,12 @@ pub(crate) static SERVICES: &[Service] = &[
         repository: "https://github.com/acme-corp/orders-worker",
         image: Some("ghcr.io/acme-corp/orders-worker"),
         minor: 12,
-        scanners: &[(Scanner::GrypeImage, 0), (Scanner::SemgrepSarif, 0)],
+        // Trivy is added on the image in week 5, beside Grype.
+        scanners: &[
+            (Scanner::GrypeImage, 0),
+            (Scanner::SemgrepSarif, 0),
+            (Scanner::TrivyImage, 5),
+        ],
         os: Some(&OsImage {
             before: "12.5",
             after: "12.8",

@@ -16,7 +16,8 @@
 //!   tomcat); Text4Shell is published in week 4 and fixed in week 6; snakeyaml's
 //!   CVE-2022-1471 appears in week 7 and lasts until the Spring 6 migration of week 13; a new
 //!   Tomcat critical appears in week 10, fixed in week 11; the base image is rebuilt in week 8
-//!   (glibc, openssl, curl, krb5... fixed). CodeQL's `java/sql-injection` in
+//!   (glibc, openssl, curl, krb5... fixed). **Grype is added beside Trivy on the image in
+//!   week 3**: the image's findings then carry both tools, correlated. CodeQL's `java/sql-injection` in
 //!   `RefundRepository.java` is fixed in week 3 and **regresses** in weeks 8–10. A staging AWS
 //!   key is committed in week 4 and removed in week 5.
 //! * **checkout-web** (storefront, tier-1): an Express upgrade in week 9 fixes nine CVEs at
@@ -25,7 +26,7 @@
 //! * **identity-service** (identity, tier-1, pii): Go module bumps (x/net, grpc) in week 4, the
 //!   Go 1.22 toolchain in week 7; an SSRF (`go/request-forgery`) ships in week 5 and is fixed
 //!   in week 7; a test signing key stays in `testdata/` the whole time.
-//! * **orders-worker** (payments, tier-2): Grype on the image; requests/urllib3/certifi bump in
+//! * **orders-worker** (payments, tier-2): Grype on the image, **Trivy beside it from week 5**; requests/urllib3/certifi bump in
 //!   week 5; the stale finding: Semgrep's `disabled-cert-validation` in the legacy ERP
 //!   integration stays open all along.
 //! * **reporting-batch** (data, tier-3, internal): Trivy on `requirements.txt` only — no SAST,
@@ -67,6 +68,13 @@ pub const KEV_SNAPSHOT: &str = include_str!("../data/kev-snapshot.json");
 
 /// Where the demo writes [`KEV_SNAPSHOT`], relative to its posture.toml (`[feeds] kev`).
 pub const KEV_SNAPSHOT_FILE: &str = "demo-feeds/kev.json";
+
+/// The demo's policy (four eyes on accepted highs, SLAs, escalation), written beside its
+/// posture.toml, whose `[policy] file` names it.
+pub const POLICY: &str = include_str!("../data/policy.toml");
+
+/// Where the demo writes [`POLICY`], relative to its posture.toml.
+pub const POLICY_FILE: &str = "policy.toml";
 
 /// One service of the demo company.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +121,8 @@ pub struct DemoPortfolio {
 ///
 /// `weeks == 0` gives the assets and no report. The story is written on 16 reference weeks
 /// and mapped onto `weeks`; with fewer weeks some short-lived events are skipped, with more
-/// each story week lasts longer. Sizes at 16 weeks and the default seed: 234 reports, about
-/// 5,500 occurrences, about 13 MB.
+/// each story week lasts longer. Sizes at 16 weeks and the default seed: 258 reports, about
+/// 7,700 occurrences, about 18 MB.
 pub fn generate(seed: u64, end: Timestamp, weeks: u32) -> DemoPortfolio {
     let assets = SERVICES
         .iter()

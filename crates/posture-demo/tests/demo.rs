@@ -209,7 +209,7 @@ fn assets_are_six_services_of_four_teams() {
 #[test]
 fn reports_are_sorted_unique_and_well_formed() {
     let p = demo();
-    assert_eq!(p.reports.len(), 234);
+    assert_eq!(p.reports.len(), 258);
     assert!(
         p.reports
             .windows(2)

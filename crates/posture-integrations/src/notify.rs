@@ -259,11 +259,71 @@ pub fn collect_with(
     now: Timestamp,
     fix_of: &dyn Fn(&FindingRecord) -> Option<String>,
 ) -> Result<Collected, IntegrationError> {
-    let mut done = Collected::default();
     if webhooks.is_empty() {
-        return Ok(done);
+        return Ok(Collected::default());
     }
     let out = integrations(store)?;
+    gather(store, out, webhooks, now, fix_of, &mut |entries, cursor| {
+        Ok(out.enqueue(entries, cursor)?)
+    })
+}
+
+/// What the next notification run would send, without storing or sending anything: the
+/// entries [`collect_with`] would queue now (new events since the cursor, SLA breaches not yet
+/// queued), then the entries already due in the outbox. The payloads are the bodies as each
+/// receiver would get them; the URLs are not read.
+pub fn preview(
+    store: &dyn Store,
+    webhooks: &[Webhook],
+    now: Timestamp,
+    fix_of: &dyn Fn(&FindingRecord) -> Option<String>,
+) -> Result<Vec<OutboxEntry>, IntegrationError> {
+    let mut all = Vec::new();
+    if webhooks.is_empty() {
+        return Ok(all);
+    }
+    let out = integrations(store)?;
+    let queued: std::collections::HashSet<(String, String)> = out
+        .outbox(false, 1_000_000)?
+        .into_iter()
+        .map(|r| (r.destination, r.dedup_key))
+        .collect();
+    gather(store, out, webhooks, now, fix_of, &mut |entries, _| {
+        let fresh: Vec<OutboxEntry> = entries
+            .into_iter()
+            .filter(|e| !queued.contains(&(e.destination.clone(), e.dedup_key.clone())))
+            .collect();
+        let n = fresh.len();
+        all.extend(fresh);
+        Ok(n)
+    })?;
+    for r in out.due_outbox(now, 500)? {
+        all.push(OutboxEntry {
+            event: r.event,
+            dedup_key: r.dedup_key,
+            destination: r.destination,
+            payload: r.payload,
+            created_at: r.created_at,
+        });
+    }
+    Ok(all)
+}
+
+/// Where [`gather`] puts what it renders: the outbox (with the cursor's advance), or a preview.
+type Sink<'a> =
+    dyn FnMut(Vec<OutboxEntry>, Option<CursorAdvance>) -> Result<usize, IntegrationError> + 'a;
+
+/// The notifications of the events after the cursor and of SLA breaches, rendered for each
+/// subscribed webhook and handed to `sink` page by page.
+fn gather(
+    store: &dyn Store,
+    out: &dyn IntegrationStore,
+    webhooks: &[Webhook],
+    now: Timestamp,
+    fix_of: &dyn Fn(&FindingRecord) -> Option<String>,
+    sink: &mut Sink<'_>,
+) -> Result<Collected, IntegrationError> {
+    let mut done = Collected::default();
     let first_run = out.cursor(CURSOR)?.is_none();
     let mut position = out.cursor(CURSOR)?.unwrap_or(0);
     let cutoff = now
@@ -328,7 +388,7 @@ pub fn collect_with(
             };
             entries.extend(entries_for(webhooks, &notice, now));
         }
-        done.queued += out.enqueue(
+        done.queued += sink(
             entries,
             Some(CursorAdvance {
                 name: CURSOR.into(),
@@ -338,17 +398,16 @@ pub fn collect_with(
         position = last_id;
     }
     if webhooks.iter().any(|w| w.wants("sla-breach")) {
-        done.queued += collect_sla_breaches(store, out, webhooks, now)?;
+        done.queued += sink(sla_breaches(store, webhooks, now)?, None)?;
     }
     Ok(done)
 }
 
-fn collect_sla_breaches(
+fn sla_breaches(
     store: &dyn Store,
-    out: &dyn IntegrationStore,
     webhooks: &[Webhook],
     now: Timestamp,
-) -> Result<usize, IntegrationError> {
+) -> Result<Vec<OutboxEntry>, IntegrationError> {
     let open = store.findings(&FindingQuery {
         status: Some(vec![
             FindingStatus::Open,
@@ -389,7 +448,7 @@ fn collect_sla_breaches(
         };
         entries.extend(entries_for(webhooks, &notice, now));
     }
-    Ok(out.enqueue(entries, None)?)
+    Ok(entries)
 }
 
 /// A failed CI gate, as the gate reports it.

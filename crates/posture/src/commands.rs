@@ -592,6 +592,30 @@ fn show(database: &str, config: Option<&std::path::Path>, a: ShowArgs) -> anyhow
             );
             if let Some(t) = f.triage {
                 println!("triage: {t} ({})", f.triage_reason.as_deref().unwrap_or(""));
+                if let Some(d) = detail.decision.as_ref().filter(|d| d.state == t) {
+                    let mut by = Vec::new();
+                    if let Some(a) = &d.actor {
+                        by.push(format!("by {a}"));
+                    }
+                    if let Some(at) = d.decided_at {
+                        by.push(format!("on {}", at.strftime("%Y-%m-%d")));
+                    }
+                    if let Some(ap) = &d.approver {
+                        by.push(format!(
+                            "approved by {ap}{}",
+                            d.role
+                                .as_deref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                    if let Some(until) = d.expires_at {
+                        by.push(format!("expires {}", until.strftime("%Y-%m-%d")));
+                    }
+                    if !by.is_empty() {
+                        println!("  {}", by.join(" · "));
+                    }
+                }
             }
             println!("\noccurrences:");
             for o in &f.occurrences {

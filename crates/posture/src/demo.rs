@@ -158,13 +158,41 @@ pub fn run(
         }
         std::fs::write(&feeds, posture_demo::KEV_SNAPSHOT)
             .with_context(|| format!("cannot write {}", feeds.display()))?;
+        let policy = config_path
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join(posture_demo::POLICY_FILE);
+        std::fs::write(&policy, posture_demo::POLICY)
+            .with_context(|| format!("cannot write {}", policy.display()))?;
         std::fs::write(&config_path, portfolio_toml(&portfolio.assets))
             .with_context(|| format!("cannot write {}", config_path.display()))?;
         println!(
-            "\nWrote {}: the demo's teams and assets (criticality, environment, exposure, data) for risk and ownership.",
-            config_path.display()
+            "\nWrote {}: the demo's teams and assets (criticality, environment, exposure, data) for risk and ownership, its feed, a Slack webhook, and {} (the policy: four eyes on accepted highs, SLAs, escalation).",
+            config_path.display(),
+            policy.display()
         );
     }
+    // the team's week: people, roles and decisions through the policy's approval rules
+    let loaded = crate::risk::load(Some(&config_path))?;
+    drop(store);
+    let access = crate::serve::open_access_store(database)?;
+    let taken = crate::demo_team::record(access.as_ref(), loaded.as_ref(), until)?;
+    println!(
+        "\nThe team's decisions (people: {}):",
+        crate::demo_team::PEOPLE
+            .iter()
+            .map(|p| match (p.team, p.role) {
+                (Some(t), _) => format!("{} ({t})", p.name),
+                (None, Some(r)) => format!("{} ({r})", p.name),
+                _ => p.name.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for t in &taken {
+        println!("  {}", t.summary);
+    }
+    let store = access;
     let quote = |s: &str| {
         if s.contains(' ') {
             format!("\"{s}\"")
@@ -188,6 +216,11 @@ pub fn run(
     }
     println!("  posture --database {db} scans --asset mobile-bff");
     println!("  posture --database {db} findings --status fixed --output json");
+    println!("  posture --database {db} --config {config} fixes --asset payments-api");
+    println!("  posture --database {db} --config {config} policy test");
+    println!(
+        "  posture --database {db} --config {config} notify --dry-run   # the Slack messages it would send"
+    );
     if a.no_serve {
         println!("  posture --database {db} --config {config} serve");
         return Ok(ExitCode::SUCCESS);
@@ -204,11 +237,15 @@ fn serve_dashboard(
 ) -> anyhow::Result<ExitCode> {
     let store = crate::serve::open_access_store(database)?;
     let tokens = store.clone();
+    // The demo's webhook points at nothing: `posture notify --dry-run` shows what it would send,
+    // and the server does not try to deliver it.
+    let mut settings = posture_server::ServerSettings::default();
+    settings.jobs.notify_every = None;
     crate::serve::run_server(
         store,
         Some(config),
         listen,
-        posture_server::ServerSettings::default(),
+        settings,
         crate::cli::LogFormat::Text,
         move |addr| {
             // The sign-in token is made only once the port is bound (a start that fails stores
@@ -275,6 +312,17 @@ pub fn portfolio_toml(assets: &[posture_demo::DemoAsset]) -> String {
         "\n# Threat feeds: `posture feeds update` imports them (a URL where a network exists).\n\
          [feeds]\nkev = {}\nmax_age_days = 7\n",
         toml_str(posture_demo::KEV_SNAPSHOT_FILE)
+    );
+    let _ = write!(
+        out,
+        "\n# The policy the CI gate, triage approvals and SLAs follow.\n[policy]\nfile = {}\n",
+        toml_str(posture_demo::POLICY_FILE)
+    );
+    out.push_str(
+        "\n# Notifications: new criticals, regressions and SLA breaches to a Slack channel. The URL is\n\
+         # read from the environment at delivery time; `posture notify --dry-run` prints what would go.\n\
+         [[webhook]]\nname = \"appsec-alerts\"\nkind = \"slack\"\nurl_env = \"POSTURE_SLACK_WEBHOOK_URL\"\n\
+         events = [\"new-critical\", \"regression\", \"sla-breach\"]\n",
     );
     let mut teams: Vec<&str> = assets.iter().map(|a| a.team.as_str()).collect();
     teams.sort_unstable();

@@ -102,11 +102,13 @@ pub fn fixes(
         )?;
     }
     let closed: usize = plan.findings_in_actions;
+    let n = plan.actions.len();
     println!(
-        "{} action{} close {closed} of {} open findings.",
-        plan.actions.len(),
-        if plan.actions.len() == 1 { "" } else { "s" },
-        plan.open_findings
+        "{n} action{} {} {closed} of {} open finding{}.",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "closes" } else { "close" },
+        plan.open_findings,
+        if plan.open_findings == 1 { "" } else { "s" }
     );
     if !plan.unfixable.is_empty() {
         let n: usize = plan.unfixable.iter().map(|u| u.findings.len()).sum();

@@ -136,7 +136,17 @@ pub fn gate(database: &str, config: Option<&Path>, a: GateArgs) -> anyhow::Resul
         write_file(p, &posture_app::gate_report::junit(&outcome)?)?;
     }
     match a.output {
-        Some(OutputFormat::Json) => output::json(&outcome)?,
+        Some(OutputFormat::Json) => {
+            // the outcome, and what closes its blocking findings (as the Markdown's "Fixes")
+            let mut v = serde_json::to_value(&outcome)?;
+            if let Some(map) = v.as_object_mut() {
+                map.insert(
+                    "fixes".into(),
+                    serde_json::to_value(posture_app::gate_report::blocking_fixes(&outcome))?,
+                );
+            }
+            output::json(&v)?
+        }
         _ => print_gate(&outcome)?,
     }
     let mut comment_failed = false;

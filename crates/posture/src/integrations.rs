@@ -128,6 +128,10 @@ pub struct NotifyArgs {
     /// With --list: also delivered entries.
     #[arg(long, requires = "list")]
     pub all: bool,
+    /// Print what the next run would send (each webhook's payload, as its receiver would get
+    /// it), without queueing or sending anything and without reading the webhooks' URLs.
+    #[arg(long, conflicts_with = "list")]
+    pub dry_run: bool,
     /// The time to act at (RFC 3339): what is due then is sent; default now.
     #[arg(long)]
     pub at: Option<String>,
@@ -177,6 +181,44 @@ pub fn notify(database: &str, config: Option<&Path>, a: NotifyArgs) -> anyhow::R
                     })
                     .collect(),
             )?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if a.dry_run {
+        let entries =
+            posture_app::integrations::preview_notifications(store.as_ref(), config.as_ref(), now)?;
+        match fmt {
+            crate::cli::OutputFormat::Json => crate::output::json(
+                &entries
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "destination": e.destination,
+                            "event": e.event,
+                            "key": e.dedup_key,
+                            "payload": serde_json::from_str::<serde_json::Value>(&e.payload)
+                                .unwrap_or_else(|_| serde_json::Value::String(e.payload.clone())),
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )?,
+            _ => {
+                for e in &entries {
+                    let body = serde_json::from_str::<serde_json::Value>(&e.payload)
+                        .ok()
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .unwrap_or_else(|| e.payload.clone());
+                    println!(
+                        "--- {} -> webhook `{}` ({})",
+                        e.event, e.destination, e.dedup_key
+                    );
+                    println!("{body}");
+                }
+                println!(
+                    "dry run: {} notification(s) would be sent; nothing was queued or sent",
+                    entries.len()
+                );
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }

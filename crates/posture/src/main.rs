@@ -10,6 +10,7 @@ mod branches;
 mod cli;
 mod commands;
 mod demo;
+mod demo_team;
 mod fixes;
 mod gate;
 mod integrations;

@@ -149,7 +149,7 @@ fn one_upgrade_closes_every_cve_in_both_assets(b: &TestBackend) {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("upgrade lodash 4.17.4 → 4.17.10"), "{text}");
     assert!(
-        text.contains("1 action close 6 of 8 open findings."),
+        text.contains("1 action closes 6 of 8 open findings."),
         "{text}"
     );
     assert!(

@@ -472,6 +472,10 @@ fn the_comment_names_the_upgrade_that_closes_the_blocking_findings() {
         "pr-9",
         "--markdown",
         "gate.md",
+        "--sarif",
+        "gate.sarif",
+        "--output",
+        "json",
         pr.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}\n{err}");
@@ -480,6 +484,29 @@ fn the_comment_names_the_upgrade_that_closes_the_blocking_findings() {
     assert!(
         md.contains("#### Fixes\n\n- upgrade lodash 4.17.4 → 4.17.10 closes 3 findings: "),
         "{md}"
+    );
+    // The JSON outcome and the SARIF say the same (a CI job reading either one).
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let fixes = v["fixes"].as_array().unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(fixes.len(), 1, "{v:#}");
+    assert_eq!(fixes[0]["summary"], "upgrade lodash 4.17.4 → 4.17.10");
+    assert_eq!(fixes[0]["closes"], 3);
+    assert_eq!(fixes[0]["findings"].as_array().map(Vec::len), Some(3));
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("gate.sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let with_fix: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["properties"]["fix"]["summary"] == "upgrade lodash 4.17.4 → 4.17.10")
+        .collect();
+    assert_eq!(with_fix.len(), 3, "{sarif:#}");
+    assert!(
+        with_fix.iter().all(|r| {
+            r["message"]["text"].as_str().is_some_and(|t| {
+                t.ends_with("Fix: upgrade lodash 4.17.4 → 4.17.10 closes 3 findings")
+            })
+        }),
+        "{sarif:#}"
     );
 }
 
@@ -890,15 +917,13 @@ fn the_example_policy_fires_on_the_demo_portfolio() {
     posture(&["demo", "--no-serve", "--weeks", "4"])
         .assert()
         .success();
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policy.toml");
-    std::fs::copy(example, dir.path().join("policy.toml")).unwrap();
+    // The demo's posture.toml names policy.toml (`[policy] file`): the example replaces the
+    // demo's own policy there.
     let config = dir.path().join("posture.toml");
     let toml = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        format!("[policy]\nfile = \"policy.toml\"\n\n{toml}"),
-    )
-    .unwrap();
+    assert!(toml.contains("[policy]\nfile = \"policy.toml\""), "{toml}");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policy.toml");
+    std::fs::copy(example, dir.path().join("policy.toml")).unwrap();
     let out = posture(&[
         "gate",
         "--asset",
