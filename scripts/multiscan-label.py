@@ -104,6 +104,8 @@ for i, r in enumerate(sg["results"] if sg else []):
         cat = "sast"
         cwes = [int(m) for c in (meta.get("cwe") or []) for m in re.findall(r"CWE-(\d+)", c)]
         cls = next((CWE_CLASS[c] for c in cwes if c in CWE_CLASS), "CWE-%s" % cwes[0] if cwes else "SG:" + name)
+        if cls == "SECRET":
+            cat = "secret"  # a SAST rule about a hard-coded credential (R3, as bandit B105)
     value = None
     if cat == "secret" and r["start"]["line"] == r["end"]["line"]:
         ln = source_lines(f)
@@ -114,22 +116,24 @@ for i, r in enumerate(sg["results"] if sg else []):
         secret_fp=sha1(value)[:12] if value else "", detail=r["extra"]["message"][:150].replace("\n", " ").replace("\t", " "))
 
 ck = load("checkov.json")
-if isinstance(ck, dict):
+single = isinstance(ck, dict)  # one framework: checkov writes the report itself, not a list
+if single:
     ck = [ck]
 for k, fw in enumerate(ck or []):
     for j, c in enumerate(fw["results"]["failed_checks"]):
+        loc = ("results.failed_checks[%d]" % j) if single else ("[%d].results.failed_checks[%d]" % (k, j))
         f = rel(c["file_path"])
         lr = c["file_line_range"]
         t = fw["check_type"]
         cid = c["check_id"]
         if t == "secrets":
-            add(tool="checkov", report="checkov.json", locator="[%d].results.failed_checks[%d]" % (k, j), file=f,
+            add(tool="checkov", report="checkov.json", locator=loc, file=f,
                 line=lr[0], end_line=lr[0], rule_id=cid, category="secret", issue_class="SECRET",
                 secret_fp=c["resource"][:12], hsha=c["resource"], detail=c["check_name"])
             continue
         cat = "config" if t in ("dockerfile", "github_actions") else "iac"
         cls = "SECRET" if cid in CRED_POLICIES else cid
-        add(tool="checkov", report="checkov.json", locator="[%d].results.failed_checks[%d]" % (k, j), file=f,
+        add(tool="checkov", report="checkov.json", locator=loc, file=f,
             line=lr[0], end_line=lr[1], rule_id=cid, category=cat, issue_class=cls, resource=c["resource"],
             detail="%s|%s|%s" % (t, c["resource"], c["check_name"]))
 
@@ -170,6 +174,14 @@ for r in rows:
     elif r.get("hsha"):
         for L in sorted(cands, key=lambda L: abs(L - r["line"])):
             text = ln[L - 1]
+            quoted = [(m.start(1), m.group(1)) for m in re.finditer(r"'([^']+)'|\"([^\"]+)\"", text) if m.group(1)]
+            quoted += [(m.start(2), m.group(2)) for m in re.finditer(r"'([^']+)'|\"([^\"]+)\"", text) if m.group(2)]
+            for c0, q in quoted:
+                if sha1(q) == r["hsha"]:
+                    r["span"] = (L, c0, c0 + len(q))
+                    break
+            if r["span"]:
+                break
             for m in re.finditer(r"[A-Za-z0-9+/=_\-.:@]{6,}", text):
                 tok = m.group(0)
                 for a in range(len(tok)):
