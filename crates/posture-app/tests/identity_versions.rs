@@ -98,7 +98,7 @@ fn stored_under_the_previous_formula_keeps_triage(b: &TestBackend) {
     .expect("triage");
 
     // What formula 1 stored: the fingerprints the ingest computes as `legacy_fingerprint`.
-    let parsed = posture_parsers::parser_by_id("semgrep")
+    let parsed = posture_parsers::parser_by_id("semgrep-json")
         .expect("semgrep parser")
         .parse(&semgrep("opt.rules."))
         .expect("parses");
