@@ -141,9 +141,7 @@ fn is_key_file(path: &str) -> bool {
     ]
     .iter()
     .any(|e| file.ends_with(e))
-        || ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
-            .iter()
-            .any(|k| file == *k)
+        || ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"].contains(&file)
 }
 
 /// Secret rules whose results need more than "same literal at the same place".
