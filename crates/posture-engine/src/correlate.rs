@@ -117,6 +117,123 @@ pub struct Features {
     /// The result is about a hard-coded credential (a secret scanner's, or a SAST/IaC rule's).
     #[serde(rename = "h", default, skip_serializing_if = "std::ops::Not::not")]
     pub credential: bool,
+    /// What kind of secret rule reported it, for the rules about multi-line secrets and
+    /// entropy detectors (see [`SecretRule`]).
+    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    pub secret_rule: Option<SecretRule>,
+    /// The kind of configuration the rule is documented to test (a Kubernetes object, a
+    /// Dockerfile instruction, a Terraform resource...), from the rule's own id scheme or the
+    /// file, never from its words.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<ConfigTarget>,
+    /// The secret is shaped like a line of a key block's body, or sits in a key file
+    /// (`.pem`, `.key`, `.crt`, `id_rsa`...), where every line is part of the key.
+    #[serde(rename = "y", default, skip_serializing_if = "std::ops::Not::not")]
+    pub block_line: bool,
+}
+
+/// Files that hold one key or certificate (bundle) and nothing else.
+fn is_key_file(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    let file = p.rsplit('/').next().unwrap_or(&p);
+    [
+        ".pem", ".key", ".crt", ".cer", ".der", ".p8", ".asc", ".gpg", ".ppk", ".pk8",
+    ]
+    .iter()
+    .any(|e| file.ends_with(e))
+        || ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"].contains(&file)
+}
+
+/// Secret rules whose results need more than "same literal at the same place".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretRule {
+    /// An entropy detector (trufflehog3 `high-entropy`, detect-secrets' Base64/Hex High
+    /// Entropy String): it reports a random-looking string, one line at a time, and two of
+    /// them cut one literal differently (base64 vs hex alphabet).
+    Entropy,
+    /// A pattern rule for the head of a multi-line key or certificate block (`-----BEGIN ...
+    /// PRIVATE KEY-----`, PGP blocks, certificates): the block's lines follow it.
+    BlockHead,
+}
+
+/// Kinds of configuration a rule can be documented to test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigTarget {
+    Kubernetes,
+    Dockerfile,
+    Terraform,
+    CloudFormation,
+    Compose,
+    GithubActions,
+}
+
+/// The configuration a rule is documented to test, from the tool's own rule scheme: semgrep-rules
+/// folders (`yaml.kubernetes.*`, `dockerfile.*`, `terraform.*`, `yaml.docker-compose.*`,
+/// `yaml.github-actions.*`, `json.aws.*`), checkov check ids (`CKV_K8S_*`, `CKV_DOCKER_*`,
+/// `CKV_GHA_*`), then the file. The segment that names the target says where the rule looks,
+/// not what weakness it finds.
+pub fn config_target(rule_id: &str, path: Option<&str>) -> Option<ConfigTarget> {
+    let r = rule_id.to_ascii_lowercase();
+    // semgrep ids carry the local rules path (`opt.rules.yaml.kubernetes...`): look for the
+    // scheme anywhere on a segment boundary
+    let seg = |prefix: &str| {
+        r.match_indices(prefix)
+            .any(|(i, _)| i == 0 || r.as_bytes()[i - 1] == b'.')
+    };
+    if seg("yaml.kubernetes.") || r.starts_with("ckv_k8s_") || r.starts_with("ckv2_k8s_") {
+        return Some(ConfigTarget::Kubernetes);
+    }
+    if seg("dockerfile.") || seg("generic.dockerfile.") || r.starts_with("ckv_docker_") {
+        return Some(ConfigTarget::Dockerfile);
+    }
+    if seg("yaml.docker-compose.") {
+        return Some(ConfigTarget::Compose);
+    }
+    if seg("yaml.github-actions.") || r.starts_with("ckv_gha_") || r.starts_with("ckv2_gha_") {
+        return Some(ConfigTarget::GithubActions);
+    }
+    if seg("terraform.") {
+        return Some(ConfigTarget::Terraform);
+    }
+    if seg("json.aws.") || seg("yaml.aws.") {
+        return Some(ConfigTarget::CloudFormation);
+    }
+    let p = path?.to_ascii_lowercase();
+    let file = p.rsplit('/').next().unwrap_or(&p);
+    if p.ends_with(".tf") || p.ends_with(".tfvars") || p.ends_with(".hcl") {
+        Some(ConfigTarget::Terraform)
+    } else if file.starts_with("dockerfile") || file.ends_with(".dockerfile") {
+        Some(ConfigTarget::Dockerfile)
+    } else if file.starts_with("docker-compose") || file.starts_with("compose.y") {
+        Some(ConfigTarget::Compose)
+    } else if p.contains(".github/workflows/") {
+        Some(ConfigTarget::GithubActions)
+    } else {
+        None
+    }
+}
+
+/// The secret rule kind, from the rule's id and title (secret scanners name their detectors
+/// plainly: `high-entropy`, `Base64 High Entropy String`, `Private Key`, `RSA private key`).
+fn secret_rule(rule_id: &str, title: &str) -> Option<SecretRule> {
+    let t = format!("{rule_id} {title}")
+        .to_ascii_lowercase()
+        .replace(['_', '-'], " ");
+    if t.contains("entropy") {
+        Some(SecretRule::Entropy)
+    } else if t.contains("private key")
+        || t.contains("privatekey")
+        || t.contains("begin")
+        || t.contains("pgp")
+        || t.contains("certificate")
+        || t.contains(" pem")
+    {
+        Some(SecretRule::BlockHead)
+    } else {
+        None
+    }
 }
 
 /// A match between a new occurrence and an existing one.
@@ -132,6 +249,10 @@ pub struct Match {
     /// to declare two existing findings one issue.
     #[serde(skip)]
     pub resemblance: bool,
+    /// The two results are lines of one multi-line secret: the finding may hold the same rule
+    /// of the same tool more than once (one entropy hit per line of a key block).
+    #[serde(skip)]
+    pub block: bool,
 }
 
 /// The least shared word weight that can make a configuration match on its own: at least one
@@ -156,6 +277,7 @@ pub fn decide_config(best: &Match, runner_up: Option<&Match>, candidates: usize)
             ),
             strength: best.strength,
             resemblance: false,
+            block: false,
         }
     } else {
         Match {
@@ -166,6 +288,7 @@ pub fn decide_config(best: &Match, runner_up: Option<&Match>, candidates: usize)
             ),
             strength: best.strength,
             resemblance: false,
+            block: false,
         }
     }
 }
@@ -525,6 +648,24 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
         (s, e)
     });
     let text = format!("{} {}", o.rule_id, o.title);
+    // Words that may name a weakness: the rule's own name (the last segment of a dotted id)
+    // and its title. The id's other segments name a language, framework or technology
+    // (`yaml.kubernetes.security...`, `python.flask...`): where the rule looks, not what it
+    // finds (a Kubernetes manifest is YAML, not a YAML deserialization).
+    let rule_name_text = format!(
+        "{} {}",
+        o.rule_id.rsplit('.').next().unwrap_or(&o.rule_id),
+        o.title
+    );
+    // (dependencies, secrets and endpoints are compared by what they are, not where they sit)
+    let target = if o.category.is_dependency()
+        || o.category == Category::Secret
+        || o.category == Category::Dast
+    {
+        None
+    } else {
+        config_target(&o.rule_id, path.as_deref())
+    };
     let cwe_cls = cwe_classes(&o.cwes);
     let credential =
         o.category == Category::Secret || cwe_cls.iter().any(|c| c == "hard-coded-credential") || {
@@ -549,14 +690,17 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
             Family::Secret
         } else if o.category == Category::Dast || o.location.url.is_some() && path.is_none() {
             Family::Endpoint
-        } else if o.category == Category::Iac || path.as_deref().is_some_and(is_config_path) {
+        } else if o.category == Category::Iac
+            || target.is_some()
+            || path.as_deref().is_some_and(is_config_path)
+        {
             Family::Config
         } else {
             Family::Code
         };
     // the costlier features only for the families whose rules read them
     let kw_cls = if matches!(family, Family::Code | Family::Endpoint) {
-        keyword_classes(&text)
+        keyword_classes(&rule_name_text)
     } else {
         Vec::new()
     };
@@ -615,6 +759,9 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
             words.remove(&w);
         }
     }
+    let block_line = family == Family::Secret
+        && (o.secret.as_ref().is_some_and(|s| s.block_line)
+            || path.as_deref().is_some_and(is_key_file));
     Features {
         family,
         category: o.category,
@@ -648,6 +795,11 @@ pub fn features(tool: &str, o: &Occurrence) -> Features {
             .then(|| crate::control_map::control_of(tool, &o.rule_id))
             .flatten(),
         credential,
+        secret_rule: (family == Family::Secret)
+            .then(|| secret_rule(&o.rule_id, &o.title))
+            .flatten(),
+        target: (family == Family::Config).then_some(target).flatten(),
+        block_line,
         advisory_sketch: if family == Family::Dependency {
             o.description
                 .as_deref()
@@ -866,9 +1018,10 @@ pub fn score(a: &Features, b: &Features) -> Option<Match> {
 
 /// [`score`] with the asset's word weights for configuration controls.
 pub fn score_with(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
-    // the same tool and rule at two places is two instances: exact identity decides those
+    // the same tool and rule at two places is two instances: exact identity decides those,
+    // except the lines of one multi-line secret (an entropy detector reports each line)
     if a.tool == b.tool && a.rule == b.rule {
-        return None;
+        return secret_block_lines(a, b);
     }
     let fam = |f: Family| a.family == f && b.family == f;
     if fam(Family::Dependency) {
@@ -920,6 +1073,7 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
             confidence: 0.95,
             strength: 0.0,
             resemblance: false,
+            block: false,
             reason: format!(
                 "same vulnerability {first}{alias} in the same package {package}{manifest}"
             ),
@@ -955,6 +1109,7 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
             confidence: 0.6 + 0.35 * similarity,
             strength: 0.0,
             resemblance: true,
+            block: false,
             reason: format!(
                 "same advisory text ({:.0}% of its phrases in common) for {} and {} in the same package {package}{manifest}",
                 similarity * 100.0,
@@ -966,6 +1121,42 @@ fn dependency(a: &Features, b: &Features) -> Option<Match> {
     None
 }
 
+/// Lines a PEM/PGP block can span after its head (a 4096-bit RSA key is 51 lines).
+pub const SECRET_BLOCK_LINES: u32 = 60;
+
+/// Two entropy hits on consecutive lines of one file are lines of one multi-line secret (a
+/// key or certificate body, 64 characters a line): one credential to rotate, whichever tool
+/// or rule reported each line.
+fn secret_block_lines(a: &Features, b: &Features) -> Option<Match> {
+    if a.family != Family::Secret
+        || b.family != Family::Secret
+        || a.secret_rule != Some(SecretRule::Entropy)
+        || b.secret_rule != Some(SecretRule::Entropy)
+        || !a.block_line
+        || !b.block_line
+        || a.path.is_none()
+        || a.path != b.path
+    {
+        return None;
+    }
+    let (la, lb) = (a.lines?, b.lines?);
+    if la.0.abs_diff(lb.0) != 1 || (!a.secret.is_empty() && a.secret == b.secret) {
+        return None;
+    }
+    Some(Match {
+        confidence: 0.8,
+        strength: 0.0,
+        resemblance: false,
+        block: true,
+        reason: format!(
+            "high-entropy strings on consecutive lines of {} ({} / {}): lines of one multi-line secret",
+            a.path.as_deref().unwrap_or(""),
+            lines_text(Some(la)),
+            lines_text(Some(lb))
+        ),
+    })
+}
+
 fn secret(a: &Features, b: &Features) -> Option<Match> {
     let (pa, pb) = (a.path.as_ref()?, b.path.as_ref()?);
     if pa != pb {
@@ -973,6 +1164,51 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
     }
     let (la, lb) = (a.lines?, b.lines?);
     let hashes_equal = !shared(&a.secret, &b.secret).is_empty();
+    let entropy_pair =
+        a.secret_rule == Some(SecretRule::Entropy) && b.secret_rule == Some(SecretRule::Entropy);
+    // the lines of a key block: a head rule (BEGIN ... PRIVATE KEY) and the entropy hits on
+    // the lines below it; the nearest head wins, and the match never merges two findings (a
+    // file may hold a certificate and then a key)
+    let head_line = |h: &Features, l: &Features, lh: (u32, u32), ll: (u32, u32)| {
+        h.secret_rule == Some(SecretRule::BlockHead)
+            && l.secret_rule == Some(SecretRule::Entropy)
+            && l.block_line
+            && ll.0 > lh.0
+            && ll.0 <= lh.0 + SECRET_BLOCK_LINES
+    };
+    if head_line(a, b, la, lb) || head_line(b, a, lb, la) {
+        let distance = la.0.abs_diff(lb.0);
+        return Some(Match {
+            confidence: 0.8 - 0.0005 * distance as f32,
+            strength: 0.0,
+            resemblance: true,
+            block: true,
+            reason: format!(
+                "a key block's head and a high-entropy line {distance} line(s) below it in {pa} ({} / {}): one multi-line secret",
+                lines_text(Some(la)),
+                lines_text(Some(lb))
+            ),
+        });
+    }
+    if entropy_pair && a.tool != b.tool && !hashes_equal && la.0.abs_diff(lb.0) <= 1 {
+        // two entropy detectors cut one literal differently (base64 vs hex alphabet, quotes
+        // in or out) and count lines differently: the same string, told by its place; a line
+        // with two literals makes the closest one win, never a merge of the two
+        return Some(Match {
+            confidence: 0.78,
+            strength: 0.0,
+            resemblance: true,
+            block: false,
+            reason: format!(
+                "high-entropy strings of two tools at {pa} {} / {}: one literal, cut differently by each detector",
+                lines_text(Some(la)),
+                lines_text(Some(lb))
+            ),
+        });
+    }
+    if let Some(m) = secret_block_lines(a, b) {
+        return Some(m);
+    }
     if !a.secret.is_empty() && !b.secret.is_empty() && !hashes_equal {
         return None; // two literals
     }
@@ -982,6 +1218,7 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
             confidence: if hashes_equal { 0.9 } else { 0.85 },
             strength: 0.0,
             resemblance: false,
+            block: false,
             reason: format!(
                 "same {} at {pa} {}",
                 if hashes_equal {
@@ -1013,6 +1250,7 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
             confidence: 0.8,
             strength: 0.0,
             resemblance: false,
+            block: false,
             reason: format!(
                 "an access key id and its secret key on adjacent lines of {pa} ({} / {}): one credential",
                 lines_text(Some(la)),
@@ -1029,11 +1267,20 @@ fn secret(a: &Features, b: &Features) -> Option<Match> {
             && contains(lp, ls)
     };
     if block_policy(a, b, la, lb) || block_policy(b, a, lb, la) {
+        // the policy names the block, not the literal: it joins a credential a named detector
+        // found in it (an access key, a password), never declaring two credentials of the
+        // block one issue; a random-looking string (an entropy hit: a commit hash in a tag)
+        // is only suggested
+        let named = if a.family == Family::Secret {
+            a.secret_rule != Some(SecretRule::Entropy)
+        } else {
+            b.secret_rule != Some(SecretRule::Entropy)
+        };
         return Some(Match {
-            // a block may hold several secrets: a person confirms which one the policy means
-            confidence: 0.65,
+            confidence: if named { 0.76 } else { 0.65 },
             strength: 0.0,
-            resemblance: false,
+            resemblance: true,
+            block: false,
             reason: format!(
                 "hard-coded credential policy on the block {pa} {} that contains the secret at {}",
                 lines_text(Some(if la.1 - la.0 > lb.1 - lb.0 { la } else { lb })),
@@ -1094,6 +1341,7 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
                 confidence: if from_cwe { 0.9 } else { 0.8 },
                 strength: 0.0,
                 resemblance: false,
+                block: false,
                 reason: format!(
                     "same weakness ({class}{how}) in {pa} at overlapping {} / {}",
                     lines_text(Some(la)),
@@ -1106,6 +1354,7 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
                 confidence: 0.75,
                 strength: 0.0,
                 resemblance: false,
+                block: false,
                 reason: format!(
                     "same injection ({class}{how}) in {pa} within {INJECTION_WINDOW} lines ({} / {}): the tainted string and the sink that runs it",
                     lines_text(Some(la)),
@@ -1114,6 +1363,26 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
             });
         }
         return None;
+    }
+    // A tool's CWE can be off (bandit gives CWE-94 to Flask's `debug=True`): when both rules'
+    // own names say one class and one of them has a CWE of that class, that is the weakness.
+    let named = shared(&a.keyword_classes, &b.keyword_classes)
+        .into_iter()
+        .find(|k| a.cwe_classes.contains(k) || b.cwe_classes.contains(k));
+    if let Some(class) = named
+        && overlap(la, lb, 1)
+    {
+        return Some(Match {
+            confidence: 0.8,
+            strength: 0.0,
+            resemblance: false,
+            block: false,
+            reason: format!(
+                "same weakness ({class}: both rules name it, a CWE confirms it) in {pa} at overlapping {} / {}",
+                lines_text(Some(la)),
+                lines_text(Some(lb))
+            ),
+        });
     }
     let related = RELATED_CLASSES.iter().find(|(x, y)| {
         (ca.iter().any(|c| c == x) && cb.iter().any(|c| c == y))
@@ -1124,6 +1393,7 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
             confidence: 0.75,
             strength: 0.0,
             resemblance: false,
+            block: false,
             reason: format!(
                 "related weaknesses ({} / {}) on overlapping {} / {} of {pa}: one tainted template rendered",
                 related.0,
@@ -1137,13 +1407,35 @@ fn code(a: &Features, b: &Features) -> Option<Match> {
 }
 
 fn config(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
-    // one tool's distinct checks are distinct controls, even when one attribute fails both
-    if a.tool == b.tool {
-        return None;
-    }
     let (pa, pb) = (a.path.as_ref()?, b.path.as_ref()?);
     if pa != pb {
         return None;
+    }
+    // one tool's distinct checks are distinct controls, even when one attribute fails both;
+    // except two rules of one rule set that the control map knows test one setting (a rule
+    // written twice, a setting checked in two shapes), on the same block
+    if a.tool == b.tool {
+        let (Some(ca), Some(cb)) = (&a.control, &b.control) else {
+            return None;
+        };
+        let (la, lb) = (a.lines?, b.lines?);
+        if ca != cb || !(contains(la, lb) || contains(lb, la) || overlap(la, lb, 0)) {
+            return None;
+        }
+        return Some(Match {
+            confidence: 0.85,
+            strength: f32::MAX,
+            resemblance: false,
+            block: false,
+            reason: format!(
+                "two rules of {} that test one control ({} = {}, control map: {ca}) on the same block of {pa} ({} / {})",
+                a.tool,
+                a.rule.rsplit('.').next().unwrap_or(&a.rule),
+                b.rule.rsplit('.').next().unwrap_or(&b.rule),
+                lines_text(a.lines),
+                lines_text(b.lines)
+            ),
+        });
     }
     let (la, lb) = (
         a.lines.unwrap_or((0, u32::MAX)),
@@ -1161,6 +1453,7 @@ fn config(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
             confidence: 0.9,
             strength: f32::MAX,
             resemblance: false,
+            block: false,
             reason: format!(
                 "equivalent controls ({} = {}, control map: {ca}) on the same block of {pa} ({} / {})",
                 a.rule.rsplit('.').next().unwrap_or(&a.rule),
@@ -1183,6 +1476,7 @@ fn config(a: &Features, b: &Features, weights: &WordWeights) -> Option<Match> {
         confidence,
         strength: shared_weight,
         resemblance: false,
+        block: false,
         reason: format!(
             "same control on the same block of {pa} ({} / {}): both rules speak of {}",
             lines_text(a.lines),
@@ -1215,6 +1509,7 @@ fn endpoint(a: &Features, b: &Features) -> Option<Match> {
         confidence: 0.85,
         strength: 0.0,
         resemblance: false,
+        block: false,
         reason: format!(
             "same weakness ({class}) at the same endpoint {}",
             a.endpoint.as_deref().unwrap_or("")
@@ -1348,6 +1643,237 @@ mod tests {
         assert!(!w.contains("ensur"));
         let w = significant_words("aws-db-instance-no-logging");
         assert!(w.contains("log"), "{w:?}");
+    }
+
+    fn at(
+        category: Category,
+        tool: &str,
+        rule: &str,
+        title: &str,
+        path: &str,
+        lines: (u32, u32),
+    ) -> Features {
+        let mut o = Occurrence::new(category, rule, title, Severity::High, "/x");
+        o.location = Location {
+            path: Some(path.into()),
+            start_line: Some(lines.0),
+            end_line: Some(lines.1),
+            ..Default::default()
+        };
+        features(tool, &o)
+    }
+
+    #[test]
+    fn kubernetes_rules_are_configuration_not_yaml_deserialization() {
+        let rule = |name: &str| format!("opt.rules.yaml.kubernetes.security.{name}.{name}");
+        let privileged = at(
+            Category::Sast,
+            "semgrep",
+            &rule("privileged-container"),
+            "Privileged container",
+            "deploy/app.yaml",
+            (18, 24),
+        );
+        let hostpid = at(
+            Category::Sast,
+            "semgrep",
+            &rule("hostpid-pod"),
+            "Hostpid pod",
+            "deploy/app.yaml",
+            (18, 24),
+        );
+        assert_eq!(privileged.family, Family::Config);
+        assert_eq!(privileged.target, Some(ConfigTarget::Kubernetes));
+        assert!(privileged.keyword_classes.is_empty());
+        // two settings of one workload are two issues
+        assert!(score(&privileged, &hostpid).is_none());
+        // the checkov check of the same setting on the workload's document is the same issue
+        let ckv = |id: &str, name: &str| {
+            at(
+                Category::Iac,
+                "checkov",
+                id,
+                name,
+                "deploy/app.yaml",
+                (1, 40),
+            )
+        };
+        let m = score(
+            &privileged,
+            &ckv("CKV_K8S_16", "Container should not be privileged"),
+        )
+        .expect("same setting");
+        assert!(
+            m.confidence >= 0.75 && m.reason.contains("CKV_K8S_16"),
+            "{m:?}"
+        );
+        assert!(
+            score(
+                &privileged,
+                &ckv(
+                    "CKV_K8S_17",
+                    "Containers should not share the host process ID namespace"
+                )
+            )
+            .is_none()
+        );
+        // and a Python rule about YAML is still deserialization
+        let yaml_load = sast("bandit", "B506", "yaml_load", (12, 12), &[]);
+        assert_eq!(
+            yaml_load.keyword_classes,
+            vec!["deserialization".to_string()]
+        );
+    }
+
+    #[test]
+    fn one_rule_written_twice_in_one_tool_is_one_issue() {
+        let sg = |name: &str, lines| {
+            at(
+                Category::Sast,
+                "semgrep",
+                &format!("opt.rules.terraform.aws.security.{name}"),
+                name,
+                "logs.tf",
+                lines,
+            )
+        };
+        let a = sg("missing-cloudwatch-log-group-kms-key", (3, 9));
+        let b = sg("aws-cloudwatch-log-group-unencrypted", (3, 9));
+        let m = score(&a, &b).expect("one check twice");
+        assert!(m.confidence >= 0.75, "{m:?}");
+        // another attribute of the same block stays apart
+        assert!(score(&a, &sg("aws-cloudwatch-log-group-no-retention", (3, 9))).is_none());
+        // the same check on another block stays apart
+        assert!(score(&a, &sg("aws-cloudwatch-log-group-unencrypted", (11, 17))).is_none());
+    }
+
+    #[test]
+    fn flask_debug_is_one_weakness_whatever_cwe_bandit_gives() {
+        let bandit = sast("bandit", "B201", "flask_debug_true", (40, 40), &[94]);
+        let semgrep = sast(
+            "semgrep",
+            "python.flask.security.audit.debug-enabled.debug-enabled",
+            "Debug enabled",
+            (40, 40),
+            &[489],
+        );
+        let m = score(&bandit, &semgrep).expect("same check");
+        assert!(m.confidence >= 0.75 && m.reason.contains("debug"), "{m:?}");
+        // but a CWE class named by one rule only does not override the other's
+        let eval = sast(
+            "semgrep",
+            "python.lang.security.audit.eval-detected",
+            "Eval detected",
+            (40, 40),
+            &[95],
+        );
+        assert!(score(&eval, &semgrep).is_none());
+    }
+
+    fn secret_at(tool: &str, rule: &str, path: &str, line: u32, value: Option<&str>) -> Features {
+        let mut o = Occurrence::new(Category::Secret, rule, rule, Severity::High, "/x");
+        o.location = Location {
+            path: Some(path.into()),
+            start_line: Some(line),
+            ..Default::default()
+        };
+        o.secret = value.map(SecretEvidence::from_plaintext);
+        features(tool, &o)
+    }
+
+    #[test]
+    fn a_pem_block_is_one_credential() {
+        let head = secret_at("detect-secrets", "Private Key", "certs/server.key", 1, None);
+        let line = |n: u32| {
+            secret_at(
+                "trufflehog3",
+                "high-entropy",
+                "certs/server.key",
+                n,
+                Some(&format!(
+                    "MIICXgIBAAKBgQCfn8uP4FuHaaAPrMkcl1fNMQM5EGMT4nn{n:04}"
+                )),
+            )
+        };
+        assert_eq!(head.secret_rule, Some(SecretRule::BlockHead));
+        assert_eq!(line(2).secret_rule, Some(SecretRule::Entropy));
+        // the same entropy rule on consecutive lines: one block, allowed in one finding
+        let m = score(&line(2), &line(3)).expect("consecutive lines");
+        assert!(m.block && m.confidence >= 0.75, "{m:?}");
+        // not two lines apart, not in another file
+        assert!(score(&line(2), &line(4)).is_none());
+        let other = secret_at(
+            "trufflehog3",
+            "high-entropy",
+            "certs/other.key",
+            3,
+            Some("x1y2z3w4v5u6t7s8r9q0"),
+        );
+        assert!(score(&line(2), &other).is_none());
+        // the head and the lines below it
+        let m = score(&head, &line(9)).expect("head and body");
+        assert!(m.block && m.resemblance && m.confidence >= 0.75, "{m:?}");
+        assert!(score(&head, &line(1 + SECRET_BLOCK_LINES + 1)).is_none());
+        // two hashes on consecutive lines of a document are two literals, not a key body
+        let hash_line =
+            |n: u32, v: &str| secret_at("trufflehog3", "high-entropy", "README.md", n, Some(v));
+        assert!(
+            score(
+                &hash_line(151, "25910f981e85ca04baf359199dd0bd4a3ae738b6"),
+                &hash_line(152, "d70eab08607a4d05faa2d0d6647206599e9abc65")
+            )
+            .is_none()
+        );
+        // body-shaped lines (64 base64 characters) in any file are
+        let body = |n: u32, c: char| {
+            secret_at(
+                "trufflehog3",
+                "high-entropy",
+                "deploy/secret.yaml",
+                n,
+                Some(&c.to_string().repeat(64)),
+            )
+        };
+        assert!(score(&body(7, 'A'), &body(8, 'B')).is_some_and(|m| m.block));
+        // a password and a token on consecutive lines are not entropy hits: two issues
+        let pw = secret_at(
+            "detect-secrets",
+            "Secret Keyword",
+            "app.env",
+            4,
+            Some("hunter2hunter2"),
+        );
+        let tok = secret_at(
+            "detect-secrets",
+            "Secret Keyword",
+            "app.env",
+            5,
+            Some("tok-123456789"),
+        );
+        assert!(score(&pw, &tok).is_none());
+    }
+
+    #[test]
+    fn one_literal_cut_differently_by_two_entropy_detectors() {
+        let b64 = secret_at(
+            "detect-secrets",
+            "Base64 High Entropy String",
+            "cfg.yaml",
+            12,
+            Some("\"c2VjcmV0LXZhbHVlLWhlcmU=\""),
+        );
+        let th3 = secret_at(
+            "trufflehog3",
+            "high-entropy",
+            "cfg.yaml",
+            12,
+            Some("c2VjcmV0LXZhbHVlLWhlcmU="),
+        );
+        let m = score(&b64, &th3).expect("one literal");
+        assert!(m.resemblance && m.confidence >= 0.75, "{m:?}");
+        // a non-entropy rule with another value on the line is another literal
+        let kw = secret_at("whispers", "password", "cfg.yaml", 12, Some("other"));
+        assert!(score(&kw, &th3).is_none());
     }
 
     #[test]

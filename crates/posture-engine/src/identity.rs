@@ -25,6 +25,79 @@
 //! a place are duplicates: they collapse into one, and the summary counts them.
 
 use posture_model::{Category, Occurrence, normalize_vuln_id};
+
+/// The version of the identity formula. An ingest computes, beside each occurrence's current
+/// fingerprint, the fingerprint the previous formula gave it where the two differ
+/// ([`IdentifiedOccurrence::legacy_fingerprint`]); a stored occurrence with that fingerprint is
+/// the same occurrence seen again and takes the new one (`lifecycle::diff_scope`), so a formula
+/// change never detaches a finding's triage history.
+///
+/// * **1**: the rule id as the tool wrote it.
+/// * **2**: a Semgrep rule is named without the local path of the rules checkout it was run
+///   from (`opt.rules.python.flask.x` and `python.flask.x` are one rule: [`identity_rule`]);
+///   moving the checkout no longer reopens every Semgrep finding.
+pub const IDENTITY_VERSION: u32 = 2;
+
+/// Top-level folders of the semgrep-rules repository (and the registry's id scheme): a Semgrep
+/// rule id's stable name starts at the first of these segments.
+const SEMGREP_RULE_ROOTS: &[&str] = &[
+    "ai",
+    "apex",
+    "bash",
+    "c",
+    "clojure",
+    "csharp",
+    "dockerfile",
+    "elixir",
+    "generic",
+    "go",
+    "html",
+    "java",
+    "javascript",
+    "json",
+    "kotlin",
+    "libsonnet",
+    "ocaml",
+    "php",
+    "problem-based-packs",
+    "python",
+    "ruby",
+    "rust",
+    "scala",
+    "solidity",
+    "swift",
+    "terraform",
+    "trusted_python",
+    "typescript",
+    "yaml",
+    "hcl",
+];
+
+/// The rule's stable name for identity (formula version 2): Semgrep rule ids run from a local
+/// checkout carry the checkout's path (`opt.rules.`, `home.ci.semgrep-rules.`); the name starts
+/// at the rules repository's language folder. Other tools' ids are kept as written.
+pub fn identity_rule<'a>(tool: &str, rule_id: &'a str) -> &'a str {
+    let rule_id = rule_id.trim();
+    if !tool.eq_ignore_ascii_case("semgrep") {
+        return rule_id;
+    }
+    let segments: Vec<&str> = rule_id.split('.').collect();
+    if segments.len() < 3 {
+        return rule_id;
+    }
+    // the first root segment that still leaves at least two segments after it; none at 0
+    // means a prefix
+    match segments[..segments.len() - 2]
+        .iter()
+        .position(|s| SEMGREP_RULE_ROOTS.contains(s))
+    {
+        Some(0) | None => rule_id,
+        Some(i) => {
+            let offset: usize = segments[..i].iter().map(|s| s.len() + 1).sum();
+            &rule_id[offset..]
+        }
+    }
+}
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -119,6 +192,9 @@ pub struct IdentifiedOccurrence {
     pub relocation_key: Option<Fingerprint>,
     /// See [`place_key`]: what the same tool reports at the same place in any of its formats.
     pub place_key: Option<Fingerprint>,
+    /// The fingerprint the previous identity formula ([`IDENTITY_VERSION`] - 1) gave this
+    /// occurrence, when it differs from `fingerprint`: a stored occurrence with it is this one.
+    pub legacy_fingerprint: Option<Fingerprint>,
     /// The occurrence serialized as JSON (what the store keeps).
     pub data: String,
     /// Hash of `data`: tells a changed occurrence (moved lines, new locator) from an identical one.
@@ -281,7 +357,7 @@ pub fn place_key(tool: &str, o: &Occurrence) -> Option<Fingerprint> {
     }
     let mut h = KeyHasher::new("place");
     h.field(tool)
-        .field(o.rule_id.trim())
+        .field(identity_rule(tool, &o.rule_id))
         .field(path)
         .num(u64::from(
             o.location
@@ -294,8 +370,13 @@ pub fn place_key(tool: &str, o: &Occurrence) -> Option<Fingerprint> {
     Some(h.finish())
 }
 
-/// The identity key of one occurrence before disambiguation by rank.
+/// The identity key of one occurrence before disambiguation by rank (current formula).
 fn base_key(tool: &str, o: &Occurrence) -> (IdentityTier, Fingerprint) {
+    base_key_with_rule(tool, identity_rule(tool, &o.rule_id), o)
+}
+
+/// The identity key with the rule named `rule` (formula 1 named it as written: `o.rule_id`).
+fn base_key_with_rule(tool: &str, rule: &str, o: &Occurrence) -> (IdentityTier, Fingerprint) {
     let path = o.location.path.as_deref().map(normalize_path);
     if o.category == Category::Secret
         && let Some(secret) = &o.secret
@@ -329,31 +410,25 @@ fn base_key(tool: &str, o: &Occurrence) -> (IdentityTier, Fingerprint) {
         .filter(|s| !s.is_empty())
     {
         let mut h = KeyHasher::new("tool");
-        h.field(tool).field(&o.rule_id).field(tfp);
+        h.field(tool).field(rule).field(tfp);
         return (IdentityTier::Tool, h.finish());
     }
     if let Some(ctx) = o.identity.context.as_deref().map(normalize_context)
         && !ctx.is_empty()
     {
         let mut h = KeyHasher::new("content");
-        h.field(tool)
-            .field(&o.rule_id)
-            .opt(path.as_deref())
-            .field(&ctx);
+        h.field(tool).field(rule).opt(path.as_deref()).field(&ctx);
         return (IdentityTier::Content, h.finish());
     }
     if let Some(res) = o.location.resource.as_deref().filter(|r| !r.is_empty()) {
         let mut h = KeyHasher::new("resource");
-        h.field(tool)
-            .field(&o.rule_id)
-            .opt(path.as_deref())
-            .field(res);
+        h.field(tool).field(rule).opt(path.as_deref()).field(res);
         return (IdentityTier::Resource, h.finish());
     }
     if let Some(url) = o.location.url.as_deref().filter(|u| !u.is_empty()) {
         let mut h = KeyHasher::new("endpoint");
         h.field(tool)
-            .field(&o.rule_id)
+            .field(rule)
             .field(
                 &o.location
                     .method
@@ -367,7 +442,7 @@ fn base_key(tool: &str, o: &Occurrence) -> (IdentityTier, Fingerprint) {
     }
     let mut h = KeyHasher::new("location");
     h.field(tool)
-        .field(&o.rule_id)
+        .field(rule)
         .opt(path.as_deref())
         .num(u64::from(o.location.start_line.unwrap_or(0)))
         .opt(o.location.image.as_deref())
@@ -413,6 +488,11 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
     // cores in contiguous chunks (order is kept), then rank and collapse in one pass.
     let prepared = parallel_map(occurrences, |o| {
         let (tier, fp) = base_key(tool, &o);
+        // formula 1 named the rule as written; only where that differs is there anything to
+        // bridge
+        let legacy = (identity_rule(tool, &o.rule_id) != o.rule_id.trim()
+            || o.rule_id.trim() != o.rule_id)
+            .then(|| base_key_with_rule(tool, &o.rule_id, &o).1);
         let place = place(&o);
         let data = serde_json::to_string(&o).unwrap_or_else(|_| "{}".to_string());
         let data_hash = {
@@ -427,7 +507,9 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
             .flatten()
             .map(|ctx| {
                 let mut h = KeyHasher::new("relocation");
-                h.field(tool).field(&o.rule_id).field(&ctx);
+                h.field(tool)
+                    .field(identity_rule(tool, &o.rule_id))
+                    .field(&ctx);
                 h.finish()
             });
         let features_json = serde_json::to_string(&features).unwrap_or_else(|_| "{}".to_string());
@@ -442,6 +524,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
         Prepared {
             tier,
             key: fp,
+            legacy,
             place,
             item: IdentifiedOccurrence {
                 fingerprint: fp,
@@ -451,6 +534,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
                 features_json,
                 relocation_key,
                 place_key,
+                legacy_fingerprint: None,
                 data,
                 data_hash,
             },
@@ -463,6 +547,9 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
         groups.entry(p.key).or_default().push(i);
     }
     let mut final_fp: Vec<Fingerprint> = prepared.iter().map(|p| p.key).collect();
+    // formula-1 keys differ from the current ones by the rule's name only, so they group the
+    // same occurrences and take the same ranks
+    let mut final_legacy: Vec<Option<Fingerprint>> = prepared.iter().map(|p| p.legacy).collect();
     for (fp, idxs) in &groups {
         if idxs.len() < 2 || prepared[idxs[0]].tier.place_independent() {
             continue;
@@ -481,13 +568,19 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
         if rank == 0 {
             continue; // all at one place: plain duplicates
         }
-        for (i, r) in assigned {
+        let ranked = |key: &Fingerprint, r: u64| {
             let mut h = blake3::Hasher::new();
-            h.update(&fp.0);
+            h.update(&key.0);
             h.update(&r.to_le_bytes());
             let mut out = [0u8; 16];
             out.copy_from_slice(&h.finalize().as_bytes()[..16]);
-            final_fp[i] = Fingerprint(out);
+            Fingerprint(out)
+        };
+        for (i, r) in assigned {
+            final_fp[i] = ranked(fp, r);
+            if let Some(l) = prepared[i].legacy {
+                final_legacy[i] = Some(ranked(&l, r));
+            }
         }
     }
 
@@ -497,7 +590,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
         collapsed: 0,
         collapsed_into: Vec::new(),
     };
-    for (p, fp) in prepared.into_iter().zip(final_fp) {
+    for ((p, fp), legacy) in prepared.into_iter().zip(final_fp).zip(final_legacy) {
         if seen.insert(fp, ()).is_some() {
             out.collapsed += 1;
             out.collapsed_into.push((p.item.summary.locator, fp));
@@ -505,6 +598,7 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
         }
         let mut item = p.item;
         item.fingerprint = fp;
+        item.legacy_fingerprint = legacy.filter(|l| *l != fp);
         out.occurrences.push(item);
     }
     out
@@ -513,6 +607,8 @@ pub fn identify(tool: &str, occurrences: Vec<Occurrence>) -> Identified {
 struct Prepared {
     tier: IdentityTier,
     key: Fingerprint,
+    /// The formula-1 key, where it differs.
+    legacy: Option<Fingerprint>,
     place: Place,
     item: IdentifiedOccurrence,
 }
@@ -562,6 +658,106 @@ mod tests {
         };
         o.identity.context = Some(ctx.into());
         o
+    }
+
+    #[test]
+    fn semgrep_rules_are_named_without_the_checkout_path() {
+        let name = "python.flask.security.audit.debug-enabled.debug-enabled";
+        assert_eq!(identity_rule("semgrep", &format!("opt.rules.{name}")), name);
+        assert_eq!(
+            identity_rule("semgrep", &format!("home.ci.semgrep-rules.{name}")),
+            name
+        );
+        assert_eq!(identity_rule("semgrep", name), name);
+        // other tools' ids as written; short ids as written
+        assert_eq!(
+            identity_rule("bandit", "opt.rules.python.x.y"),
+            "opt.rules.python.x.y"
+        );
+        assert_eq!(identity_rule("semgrep", "opt.python"), "opt.python");
+        assert_eq!(identity_rule("semgrep", "my-rule"), "my-rule");
+    }
+
+    #[test]
+    fn a_formula_change_bridges_stored_identities() {
+        // the same rule run from two checkouts: one identity under formula 2
+        let a = identify(
+            "semgrep",
+            vec![
+                sast(
+                    "opt.rules.python.flask.x.debug",
+                    "app.py",
+                    4,
+                    "app.run(debug=True)",
+                ),
+                sast(
+                    "opt.rules.python.flask.x.debug",
+                    "app.py",
+                    9,
+                    "app.run(debug=True)",
+                ),
+            ],
+        );
+        let b = identify(
+            "semgrep",
+            vec![
+                sast(
+                    "ci.rules.python.flask.x.debug",
+                    "app.py",
+                    4,
+                    "app.run(debug=True)",
+                ),
+                sast(
+                    "ci.rules.python.flask.x.debug",
+                    "app.py",
+                    9,
+                    "app.run(debug=True)",
+                ),
+            ],
+        );
+        assert_eq!(a.occurrences.len(), 2);
+        for (x, y) in a.occurrences.iter().zip(&b.occurrences) {
+            assert_eq!(x.fingerprint, y.fingerprint);
+            // formula 1 named the rule as written: that identity is carried to bridge it
+            assert!(x.legacy_fingerprint.is_some());
+            assert_ne!(x.legacy_fingerprint, y.legacy_fingerprint);
+            assert_ne!(x.legacy_fingerprint, Some(x.fingerprint));
+        }
+        // the ranked siblings keep distinct legacy identities
+        assert_ne!(
+            a.occurrences[0].legacy_fingerprint,
+            a.occurrences[1].legacy_fingerprint
+        );
+        // stored under formula 1 (one open, one closed): both seen again, nothing new or closed
+        let existing: Vec<crate::lifecycle::ExistingOccurrence> = a
+            .occurrences
+            .iter()
+            .enumerate()
+            .map(|(i, o)| crate::lifecycle::ExistingOccurrence {
+                id: i as i64 + 1,
+                fingerprint: o.legacy_fingerprint.expect("legacy"),
+                finding_id: 10 + i as i64,
+                open: i == 0,
+                data_hash: o.data_hash,
+                relocation_key: None,
+                place_key: None,
+            })
+            .collect();
+        let diff = crate::lifecycle::diff_scope(&existing, &a);
+        assert!(diff.new.is_empty(), "{:?}", diff.new);
+        assert!(diff.closed.is_empty(), "{:?}", diff.closed);
+        assert_eq!(diff.seen.len(), 2);
+        for s in &diff.seen {
+            assert!(s.changed, "the stored fingerprint is rewritten");
+            assert_eq!(s.finding_id, 10 + s.occurrence_id - 1, "keeps its finding");
+        }
+        assert!(diff.seen.iter().any(|s| s.was_closed));
+        // a tool whose ids do not change carries no legacy identity
+        let plain = identify(
+            "bandit",
+            vec![sast("B201", "app.py", 4, "app.run(debug=True)")],
+        );
+        assert!(plain.occurrences[0].legacy_fingerprint.is_none());
     }
 
     #[test]

@@ -94,17 +94,36 @@ pub fn diff_scope(existing: &[ExistingOccurrence], report: &Identified) -> Scope
         existing.iter().map(|e| (e.fingerprint, e)).collect();
     let mut diff = ScopeDiff::default();
     let mut reported: HashMap<Fingerprint, ()> = HashMap::with_capacity(report.occurrences.len());
+    // current fingerprints first: a legacy fingerprint never takes a stored occurrence that a
+    // current one names
+    let current: HashSet<Fingerprint> = report.occurrences.iter().map(|o| o.fingerprint).collect();
     for (index, occ) in report.occurrences.iter().enumerate() {
         reported.insert(occ.fingerprint, ());
-        match by_fp.get(&occ.fingerprint) {
-            None => diff.new.push(index),
-            Some(e) => diff.seen.push(Seen {
+        // stored under the previous identity formula: the same occurrence, which takes the
+        // current fingerprint (`changed`), open or closed, and keeps its finding
+        let legacy = occ
+            .legacy_fingerprint
+            .filter(|l| !current.contains(l))
+            .and_then(|l| by_fp.get(&l).map(|e| (l, e)));
+        match (by_fp.get(&occ.fingerprint), legacy) {
+            (Some(e), _) => diff.seen.push(Seen {
                 occurrence_id: e.id,
                 finding_id: e.finding_id,
                 index,
                 changed: e.data_hash != occ.data_hash,
                 was_closed: !e.open,
             }),
+            (None, Some((l, e))) => {
+                reported.insert(l, ());
+                diff.seen.push(Seen {
+                    occurrence_id: e.id,
+                    finding_id: e.finding_id,
+                    index,
+                    changed: true,
+                    was_closed: !e.open,
+                });
+            }
+            (None, None) => diff.new.push(index),
         }
     }
     let mut gone: Vec<&ExistingOccurrence> = existing
@@ -673,11 +692,13 @@ impl<'a> CandidateIndex<'a> {
                     continue;
                 }
                 let c = &self.items[i];
-                if self
+                // a finding holds one rule of one tool once (two places are two instances),
+                // except the lines of one multi-line secret (checked by the score's `block`)
+                let holds_rule = self
                     .rules_of
                     .get(&c.finding)
-                    .is_some_and(|r| r.contains(&occ_rule))
-                {
+                    .is_some_and(|r| r.contains(&occ_rule));
+                if holds_rule && occ.features.secret_rule.is_none() {
                     continue;
                 }
                 if input.separated.contains(&(occ.fingerprint, c.fingerprint))
@@ -688,6 +709,9 @@ impl<'a> CandidateIndex<'a> {
                 let Some(m) = score_with(&occ.features, c.features, &self.weights) else {
                     continue;
                 };
+                if holds_rule && !m.block {
+                    continue;
+                }
                 if occ.features.family == Family::Config && c.features.family == Family::Config {
                     config.push((m, i));
                     continue;

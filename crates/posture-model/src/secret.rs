@@ -29,6 +29,18 @@ pub struct SecretEvidence {
     /// A preview safe to show, of fixed length: [`SECRET_MASK`], after the first 4 characters
     /// for secrets of 20 characters or more (`AKIA********`).
     pub masked: String,
+    /// The secret has the shape of one line of a PEM/PGP block body (60 to 80 characters of
+    /// the base64 alphabet, nothing else): correlation then takes consecutive such lines as one
+    /// multi-line secret. A shape, not a value: every body line of every key has it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub block_line: bool,
+}
+
+/// Whether a secret is shaped like one line of a PEM/PGP block body.
+fn is_block_line(s: &str) -> bool {
+    (60..=80).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
 impl SecretEvidence {
@@ -40,6 +52,7 @@ impl SecretEvidence {
         SecretEvidence {
             hash: format!("{UNSEALED_PREFIX}{}", hex(&digest)),
             masked: mask_secret(trimmed),
+            block_line: is_block_line(trimmed),
         }
     }
 
@@ -50,6 +63,7 @@ impl SecretEvidence {
         (h.len() == 40 && h.chars().all(|c| c.is_ascii_hexdigit())).then(|| SecretEvidence {
             hash: format!("{UNSEALED_PREFIX}{}", h.to_ascii_lowercase()),
             masked: SECRET_MASK.to_string(),
+            block_line: false,
         })
     }
 
