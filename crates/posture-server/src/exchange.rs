@@ -17,9 +17,9 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use posture_config::CiBinding;
+use posture_app::oidc_config::CiBinding;
 use posture_store::{AuditEntry, NewToken, Role, TokenRecord};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -92,7 +92,10 @@ pub struct Exchanged {
 }
 
 /// The claims of a token against one binding: the names of those that differ.
-fn mismatches(binding: &CiBinding, claims: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+fn mismatches(
+    binding: &CiBinding,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
     binding
         .claims
         .iter()
@@ -143,7 +146,8 @@ fn exchange(
             });
         }
     }
-    let subject_token = field("subject_token").ok_or_else(|| invalid_request("subject_token is missing"))?;
+    let subject_token =
+        field("subject_token").ok_or_else(|| invalid_request("subject_token is missing"))?;
     match field("subject_token_type") {
         None => return Err(invalid_request("subject_token_type is missing")),
         Some(t) if JWT_TYPES.contains(&t) => {}
@@ -172,9 +176,13 @@ fn exchange(
             "this server trusts no CI platform: posture.toml has no [[oidc.ci_bindings]]",
         ));
     }
-    let unverified = oidc::unverified_claims(subject_token).map_err(|e| invalid_request(e.to_string()))?;
+    let unverified =
+        oidc::unverified_claims(subject_token).map_err(|e| invalid_request(e.to_string()))?;
     let issuer = oidc::claim_text(&unverified, "iss").unwrap_or_default();
-    let of_issuer: Vec<&CiBinding> = bindings.into_iter().filter(|b| b.issuer == issuer).collect();
+    let of_issuer: Vec<&CiBinding> = bindings
+        .into_iter()
+        .filter(|b| b.issuer == issuer)
+        .collect();
     if of_issuer.is_empty() {
         return Err(invalid_grant(format!(
             "no [[oidc.ci_bindings]] entry trusts the issuer `{issuer}`"
@@ -186,7 +194,9 @@ fn exchange(
         let sub = claims.and_then(|c| oidc::claim_text(c, "sub"));
         let entry = AuditEntry {
             at: now,
-            actor: sub.clone().map_or_else(|| "oidc-exchange".to_string(), |s| format!("oidc:{s}")),
+            actor: sub
+                .clone()
+                .map_or_else(|| "oidc-exchange".to_string(), |s| format!("oidc:{s}")),
             token_id: None,
             client: client.clone(),
             action: "token.exchange.refused".into(),
@@ -223,7 +233,11 @@ fn exchange(
         .copied()
         .filter(|b| token_audiences.contains(&b.audience))
         .collect();
-    let Some(binding) = candidates.iter().copied().find(|b| mismatches(b, &claims).is_empty()) else {
+    let Some(binding) = candidates
+        .iter()
+        .copied()
+        .find(|b| mismatches(b, &claims).is_empty())
+    else {
         let described: Vec<String> = candidates
             .iter()
             .flat_map(|b| b.claims.keys())
@@ -257,7 +271,12 @@ fn exchange(
     let matched: serde_json::Map<String, serde_json::Value> = binding
         .claims
         .keys()
-        .map(|k| (k.clone(), oidc::claim_text(&claims, k).unwrap_or_default().into()))
+        .map(|k| {
+            (
+                k.clone(),
+                oidc::claim_text(&claims, k).unwrap_or_default().into(),
+            )
+        })
         .collect();
     let jti = oidc::claim_text(&claims, "jti");
     let audit = |record: &TokenRecord| {

@@ -152,17 +152,21 @@ impl Verifier {
             doc.get(name)
                 .and_then(Value::as_str)
                 .map(str::to_string)
-                .ok_or_else(|| issuer_error(issuer, format!("its discovery document has no `{name}`")))
+                .ok_or_else(|| {
+                    issuer_error(issuer, format!("its discovery document has no `{name}`"))
+                })
         };
         let said = field("issuer")?;
         if said != issuer {
             return Err(issuer_error(
                 issuer,
-                format!("its discovery document names another issuer, `{said}` (the configured issuer must be written exactly as the provider's)"),
+                format!(
+                    "its discovery document names another issuer, `{said}` (the configured issuer must be written exactly as the provider's)"
+                ),
             ));
         }
         let jwks_uri = field("jwks_uri")?;
-        if !posture_config::issuer_url_ok(&jwks_uri) {
+        if !posture_app::oidc_config::issuer_url_ok(&jwks_uri) {
             return Err(issuer_error(
                 issuer,
                 format!("its jwks_uri `{jwks_uri}` is not https"),
@@ -275,7 +279,11 @@ impl Verifier {
 
     /// Checks a token: signature with the issuer's keys, issuer, audience, expiry, nonce.
     /// Answers its claims.
-    pub fn verify(&self, token: &str, expect: &Expect<'_>) -> Result<Map<String, Value>, OidcError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        expect: &Expect<'_>,
+    ) -> Result<Map<String, Value>, OidcError> {
         let token = token.trim();
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| rejected(format!("the token's header cannot be read: {e}")))?;
@@ -300,16 +308,20 @@ impl Verifier {
                 })?
             }
         };
-        let key = DecodingKey::from_jwk(&jwk)
-            .map_err(|e| rejected(format!("the issuer's key {} cannot be used: {e}", kid.unwrap_or(""))))?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| {
+            rejected(format!(
+                "the issuer's key {} cannot be used: {e}",
+                kid.unwrap_or("")
+            ))
+        })?;
         let mut validation = Validation::new(alg);
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.set_issuer(&[expect.issuer]);
         validation.set_audience(expect.audiences);
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(
-            |e| {
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
                 rejected(match e.kind() {
                     ErrorKind::InvalidSignature => "the token's signature is wrong".to_string(),
@@ -318,7 +330,10 @@ impl Verifier {
                         expect.audiences.join(" or ")
                     ),
                     ErrorKind::InvalidIssuer => {
-                        format!("the token is from another issuer (expected {})", expect.issuer)
+                        format!(
+                            "the token is from another issuer (expected {})",
+                            expect.issuer
+                        )
                     }
                     ErrorKind::InvalidAlgorithm => {
                         "the token's algorithm does not match the issuer's key".to_string()
@@ -326,8 +341,7 @@ impl Verifier {
                     ErrorKind::MissingRequiredClaim(c) => format!("the token has no `{c}` claim"),
                     other => format!("the token cannot be checked: {other:?}"),
                 })
-            },
-        )?;
+            })?;
         let claims = data.claims;
         let number = |name: &str| claims.get(name).and_then(Value::as_i64);
         let Some(exp) = number("exp") else {
@@ -369,7 +383,10 @@ impl Verifier {
     ) -> Result<String, OidcError> {
         let discovery = self.discovery(issuer)?;
         if discovery.token_endpoint.is_empty() {
-            return Err(issuer_error(issuer, "its discovery document has no token_endpoint"));
+            return Err(issuer_error(
+                issuer,
+                "its discovery document has no token_endpoint",
+            ));
         }
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -398,7 +415,10 @@ impl Verifier {
             None => form.push(("client_id", request.client_id)),
         }
         let mut response = call.send_form(form).map_err(|e| {
-            issuer_error(issuer, format!("redeeming the code at its token endpoint: {e}"))
+            issuer_error(
+                issuer,
+                format!("redeeming the code at its token endpoint: {e}"),
+            )
         })?;
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().unwrap_or_default();
@@ -412,7 +432,9 @@ impl Verifier {
                 .unwrap_or("");
             return Err(issuer_error(
                 issuer,
-                format!("its token endpoint refused the code (HTTP {status}, {code}: {description})"),
+                format!(
+                    "its token endpoint refused the code (HTTP {status}, {code}: {description})"
+                ),
             ));
         }
         json.get("id_token")

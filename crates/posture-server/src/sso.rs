@@ -24,7 +24,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{delete, get};
-use posture_config::{OidcSignIn, SIGN_IN_ROLES};
+use posture_app::oidc_config::{OidcSignIn, SIGN_IN_ROLES};
 use posture_store::{AuditEntry, Role, SsoSignIn};
 use serde::Deserialize;
 
@@ -37,11 +37,11 @@ const FLOW_MINUTES: i64 = 10;
 pub fn routes(redirect_path: Option<&str>) -> Router<AppState> {
     let router = Router::new()
         .route("/login/oidc", get(start))
-        .route(
-            "/api/v1/users/{name}/sessions",
-            delete(end_sessions_api),
-        );
-    router.route(redirect_path.unwrap_or("/login/oidc/callback"), get(callback))
+        .route("/api/v1/users/{name}/sessions", delete(end_sessions_api));
+    router.route(
+        redirect_path.unwrap_or("/login/oidc/callback"),
+        get(callback),
+    )
 }
 
 /// `[oidc]`'s sign-in part, when configured.
@@ -164,7 +164,12 @@ pub struct Granted {
 /// reader), the teams of the developer entries (when that role is developer) and every
 /// approval role. `None` when no group gives an access role.
 pub fn grant_of(config: &OidcSignIn, groups: &[String]) -> Option<Granted> {
-    let rank = |r: &str| SIGN_IN_ROLES.iter().position(|x| *x == r).unwrap_or(usize::MAX);
+    let rank = |r: &str| {
+        SIGN_IN_ROLES
+            .iter()
+            .position(|x| *x == r)
+            .unwrap_or(usize::MAX)
+    };
     let matching: Vec<_> = config
         .map
         .iter()
@@ -173,7 +178,7 @@ pub fn grant_of(config: &OidcSignIn, groups: &[String]) -> Option<Granted> {
     let best = matching
         .iter()
         .filter_map(|m| m.role.as_deref())
-        .min_by_key(|r| rank(r))?;
+        .min_by_key(|r| rank(*r))?;
     let role: Role = best.parse().ok()?;
     let mut teams: Vec<String> = if role == Role::Developer {
         matching
@@ -233,7 +238,10 @@ async fn callback(
         let description = query.error_description.as_deref().unwrap_or("");
         return refused(
             &state,
-            &format!("The identity provider refused the sign-in ({error}{}{description}).", if description.is_empty() { "" } else { ": " }),
+            &format!(
+                "The identity provider refused the sign-in ({error}{}{description}).",
+                if description.is_empty() { "" } else { ": " }
+            ),
             StatusCode::UNAUTHORIZED,
         );
     }
@@ -350,7 +358,9 @@ fn finish(
         .map_err(provider_error)?;
     let subject = oidc::claim_text(&claims, "sub")
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("sign-in refused: the ID token has no `sub`".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("sign-in refused: the ID token has no `sub`".into())
+        })?;
     let user = oidc::claim_text(&claims, &config.username_claim)
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| {
@@ -382,7 +392,11 @@ fn finish(
         })?;
         return Err(ApiError::Forbidden(format!(
             "{user} signed in, but none of their groups ({}) gives a role in Posture: an admin maps groups in [[oidc.map]]",
-            if groups.is_empty() { "none".to_string() } else { groups.join(", ") }
+            if groups.is_empty() {
+                "none".to_string()
+            } else {
+                groups.join(", ")
+            }
         )));
     };
     let session = new_secret("pss_")?;
@@ -408,7 +422,7 @@ fn finish(
             at: now,
             expires_at,
         },
-        &|o| {
+        &|o: &posture_store::SsoOutcome| {
             Some(AuditEntry {
                 at: now,
                 actor: o.user.clone(),

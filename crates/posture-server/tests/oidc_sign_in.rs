@@ -10,8 +10,8 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::*;
 use posture_server::ServerSettings;
+use posture_store::Role;
 use posture_store::testing::TestBackend;
-use posture_store::{AccessStore, Role};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -82,7 +82,7 @@ fn start_provider() -> Result<Provider, String> {
     let state_file = dir.join(format!("state-{}.json", std::process::id()));
     write_state(
         &state_file,
-        &json!({ "redirect_uri": REDIRECT, "publish_rotated": false, "accounts": {} }),
+        &json!({ "redirect_uri": REDIRECT, "published": [], "accounts": {} }),
     );
     let mut child = Command::new("node")
         .arg(dir.join("provider.mjs"))
@@ -90,15 +90,22 @@ fn start_provider() -> Result<Provider, String> {
         .current_dir(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(
+            std::fs::File::create(dir.join("provider.log"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+        )
         .spawn()
         .map_err(|e| format!("node: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = reader.read_line(&mut line);
         let _ = tx.send(line);
+        // Keep reading: the provider prints notices, and a closed pipe would kill it.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
     let line = rx
         .recv_timeout(Duration::from_secs(30))
@@ -152,6 +159,8 @@ fn log_in_at_provider(auth_url: &str, user: &str, issuer: &str) -> String {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .build()
         .into();
     let mut jar: Vec<(String, String)> = Vec::new();
@@ -177,16 +186,7 @@ fn log_in_at_provider(auth_url: &str, user: &str, issuer: &str) -> String {
             .header("Cookie", &cookie)
             .call()
             .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        let mut absorb = |r: &ureq::http::Response<ureq::Body>| {
-            for v in r.headers().get_all("set-cookie") {
-                if let Some((k, rest)) = v.to_str().unwrap_or("").split_once('=') {
-                    let value = rest.split(';').next().unwrap_or("").to_string();
-                    jar.retain(|(name, _)| name != k);
-                    jar.push((k.to_string(), value));
-                }
-            }
-        };
-        absorb(&response);
+        absorb(&mut jar, &response);
         let status = response.status().as_u16();
         if (300..400).contains(&status) {
             url = absolute(
@@ -210,7 +210,7 @@ fn log_in_at_provider(auth_url: &str, user: &str, issuer: &str) -> String {
             .header("Cookie", &cookie)
             .send_form([("login", user)])
             .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-        absorb(&response);
+        absorb(&mut jar, &response);
         url = absolute(
             response
                 .headers()
@@ -220,6 +220,17 @@ fn log_in_at_provider(auth_url: &str, user: &str, issuer: &str) -> String {
         );
     }
     panic!("the provider never sent the browser back (last at {url})")
+}
+
+/// Keeps the cookies a response sets (name and value; paths and expiry do not matter here).
+fn absorb(jar: &mut Vec<(String, String)>, r: &ureq::http::Response<ureq::Body>) {
+    for v in r.headers().get_all("set-cookie") {
+        if let Some((k, rest)) = v.to_str().unwrap_or("").split_once('=') {
+            let value = rest.split(';').next().unwrap_or("").to_string();
+            jar.retain(|(name, _)| name != k);
+            jar.push((k.to_string(), value));
+        }
+    }
 }
 
 /// What came back to Posture's callback.
@@ -232,11 +243,25 @@ struct Callback {
 /// A whole sign-in: Posture's /login/oidc, the provider's login, Posture's callback.
 async fn sign_in_sso(e: &Env, p: &Provider, user: &str) -> Callback {
     let start = call(&e.app, Method::GET, "/login/oidc", None, None).await;
-    assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.text());
+    assert_eq!(
+        start.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        start
+            .text()
+            .split("role=\"alert\">")
+            .nth(1)
+            .unwrap_or(&start.text())
+    );
     let flow = cookie_value(&set_cookies(&start), "posture_oidc").unwrap_or_default();
     assert!(!flow.is_empty());
     let auth_url = start.header("location");
-    for param in ["code_challenge_method=S256", "state=", "nonce=", "client_id=posture"] {
+    for param in [
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+        "client_id=posture",
+    ] {
         assert!(auth_url.contains(param), "{auth_url}");
     }
     let issuer = p.issuer.clone();
@@ -265,7 +290,8 @@ fn principal_of(e: &Env, cookie: &str) -> Option<posture_store::Principal> {
 }
 
 fn audit(e: &Env) -> Vec<posture_store::AuditRecord> {
-    e.db(|s| s.audit_log(500)).unwrap_or_else(|err| panic!("{err}"))
+    e.db(|s| s.audit_log(500))
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 use posture_app::Clock;
@@ -400,10 +426,18 @@ fn no_secrets_in_audit(e: &Env, session: &str) {
 async fn a_good_sign_in_creates_the_user_with_the_rights_of_their_groups(e: &Env, p: &Provider) {
     // The login page offers SSO.
     let login = call(&e.app, Method::GET, "/login", None, None).await;
-    assert!(login.text().contains("Sign in with SSO"), "{}", login.text());
+    assert!(
+        login.text().contains("Sign in with SSO"),
+        "{}",
+        login.text()
+    );
 
     let alice = user(e, "alice");
-    p.account(&alice, &["payments-devs", "appsec-leads", "unrelated"], "normal");
+    p.account(
+        &alice,
+        &["payments-devs", "appsec-leads", "unrelated"],
+        "normal",
+    );
     let cb = sign_in_sso(e, p, &alice).await;
     assert_eq!(cb.answer.status, StatusCode::OK, "{}", cb.answer.text());
     let session = cb.session.unwrap_or_else(|| panic!("no session cookie"));
@@ -464,7 +498,12 @@ async fn a_group_removed_at_the_provider_removes_the_right_at_the_next_sign_in(
     // The IdP moves bob from payments to identity and takes his appsec-lead group away.
     p.account(&bob, &["identity-devs"], "normal");
     let second = sign_in_sso(e, p, &bob).await;
-    assert_eq!(second.answer.status, StatusCode::OK, "{}", second.answer.text());
+    assert_eq!(
+        second.answer.status,
+        StatusCode::OK,
+        "{}",
+        second.answer.text()
+    );
     let second = second.session.unwrap_or_default();
     let after = principal_of(e, &second).unwrap_or_else(|| panic!("no principal"));
     assert_eq!(after.user, before.user, "the same user record");
@@ -507,7 +546,12 @@ async fn refused_sign_in(e: &Env, p: &Provider, name: &str, mode: &str) -> Strin
     let who = user(e, name);
     p.account(&who, &["payments-devs"], mode);
     let cb = sign_in_sso(e, p, &who).await;
-    assert_eq!(cb.answer.status, StatusCode::UNAUTHORIZED, "{}", cb.answer.text());
+    assert_eq!(
+        cb.answer.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        cb.answer.text()
+    );
     assert!(cb.session.is_none(), "a session for a refused token");
     // Nobody was created or signed in.
     let users = call(&e.app, Method::GET, "/api/v1/users", Some(&e.admin), None)
@@ -540,16 +584,35 @@ async fn a_rotated_key_is_fetched_and_unknown_keys_are_rate_limited(e: &Env, p: 
     let carol = user(e, "carol");
     p.account(&carol, &["payments-devs"], "normal");
     let first = sign_in_sso(e, p, &carol).await;
-    assert_eq!(first.answer.status, StatusCode::OK, "{}", first.answer.text());
+    assert_eq!(
+        first.answer.status,
+        StatusCode::OK,
+        "{}",
+        first.answer.text()
+    );
     let fetched = e.state.oidc.key_set_fetches();
     assert_eq!(fetched, 1, "one key set fetch for the first sign-in");
 
     // The provider rotates: new tokens are signed with a key Posture has not seen.
-    p.change(|s| s["publish_rotated"] = json!(true));
-    p.account(&carol, &["payments-devs"], "rotated");
+    let kid = format!("rotated-{}", e.backend.kind());
+    p.change(|s| {
+        if let Some(list) = s["published"].as_array_mut() {
+            list.push(json!(kid));
+        }
+    });
+    p.account(&carol, &["payments-devs"], &format!("rotated:{kid}"));
     let rotated = sign_in_sso(e, p, &carol).await;
-    assert_eq!(rotated.answer.status, StatusCode::OK, "{}", rotated.answer.text());
-    assert_eq!(e.state.oidc.key_set_fetches(), 2, "the unknown kid fetched the set again");
+    assert_eq!(
+        rotated.answer.status,
+        StatusCode::OK,
+        "{}",
+        rotated.answer.text()
+    );
+    assert_eq!(
+        e.state.oidc.key_set_fetches(),
+        2,
+        "the unknown kid fetched the set again"
+    );
     // A third sign-in with the rotated key uses the cache.
     let again = sign_in_sso(e, p, &carol).await;
     assert_eq!(again.answer.status, StatusCode::OK);
@@ -560,8 +623,17 @@ async fn a_rotated_key_is_fetched_and_unknown_keys_are_rate_limited(e: &Env, p: 
     p.account(&mallory, &["payments-devs"], "unknown-kid");
     for _ in 0..3 {
         let cb = sign_in_sso(e, p, &mallory).await;
-        assert_eq!(cb.answer.status, StatusCode::UNAUTHORIZED, "{}", cb.answer.text());
-        assert!(cb.answer.text().contains("does not publish"), "{}", cb.answer.text());
+        assert_eq!(
+            cb.answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            cb.answer.text()
+        );
+        assert!(
+            cb.answer.text().contains("does not publish"),
+            "{}",
+            cb.answer.text()
+        );
     }
     assert_eq!(
         e.state.oidc.key_set_fetches(),
@@ -589,7 +661,11 @@ async fn an_admin_signs_a_user_out_everywhere(e: &Env, p: &Provider) {
     assert_eq!(done.json()["sessions_ended"], 2);
     assert!(principal_of(e, &laptop).is_none() && principal_of(e, &phone).is_none());
     let home = get_html(&e.app, "/", &laptop).await;
-    assert_eq!(home.status, StatusCode::SEE_OTHER, "back to the sign-in page");
+    assert_eq!(
+        home.status,
+        StatusCode::SEE_OTHER,
+        "back to the sign-in page"
+    );
     let entry = audit(e)
         .into_iter()
         .find(|a| a.action == "user.sessions.end")
@@ -617,9 +693,18 @@ async fn groups_that_give_no_role_are_refused_and_audited(e: &Env, p: &Provider)
     // An approval role alone gives no access role.
     p.account(&eve, &["marketing", "appsec-leads"], "normal");
     let cb = sign_in_sso(e, p, &eve).await;
-    assert_eq!(cb.answer.status, StatusCode::FORBIDDEN, "{}", cb.answer.text());
+    assert_eq!(
+        cb.answer.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        cb.answer.text()
+    );
     assert!(cb.session.is_none());
-    assert!(cb.answer.text().contains("[[oidc.map]]"), "{}", cb.answer.text());
+    assert!(
+        cb.answer.text().contains("[[oidc.map]]"),
+        "{}",
+        cb.answer.text()
+    );
     let entry = audit(e)
         .into_iter()
         .find(|a| a.action == "session.sso.refused")

@@ -3,6 +3,7 @@
 //! issuers are local: this test serves their discovery documents and key sets, and signs
 //! tokens shaped like GitHub Actions' and GitLab CI's ID tokens (ES256 keys made by ring).
 
+#[macro_use]
 mod common;
 
 use axum::body::Body;
@@ -11,7 +12,7 @@ use base64::Engine;
 use common::*;
 use posture_app::Clock;
 use posture_server::ServerSettings;
-use posture_store::AccessStore;
+
 use posture_store::testing::TestBackend;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
@@ -232,11 +233,14 @@ async fn exchange_jwt(e: &Env, jwt: &str) -> Answer {
 }
 
 fn token_count(e: &Env) -> usize {
-    e.db(|s| s.tokens()).unwrap_or_else(|err| panic!("{err}")).len()
+    e.db(|s| s.tokens())
+        .unwrap_or_else(|err| panic!("{err}"))
+        .len()
 }
 
 fn audit(e: &Env) -> Vec<posture_store::AuditRecord> {
-    e.db(|s| s.audit_log(500)).unwrap_or_else(|err| panic!("{err}"))
+    e.db(|s| s.audit_log(500))
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 async fn a_github_job_gets_a_short_lived_ci_token_for_its_asset(e: &Env) {
@@ -254,7 +258,10 @@ async fn a_github_job_gets_a_short_lived_ci_token_for_its_asset(e: &Env) {
     );
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
-    let token = body["access_token"].as_str().unwrap_or_default().to_string();
+    let token = body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(token.starts_with("pst_"));
 
     // The token is a ci token of a service account, for the binding's asset only.
@@ -264,7 +271,10 @@ async fn a_github_job_gets_a_short_lived_ci_token_for_its_asset(e: &Env) {
     assert_eq!(me["role"], "ci");
     assert_eq!(me["assets"], json!(["payments-api"]));
     assert_eq!(me["user_kind"], "service");
-    assert_eq!(me["user"], "oidc:repo:acme/payments-api:ref:refs/heads/main");
+    assert_eq!(
+        me["user"],
+        "oidc:repo:acme/payments-api:ref:refs/heads/main"
+    );
     // It may not read findings, nor upload to another asset.
     let read = call(&e.app, Method::GET, "/api/v1/findings", Some(&token), None).await;
     assert_eq!(read.status, StatusCode::FORBIDDEN);
@@ -308,7 +318,10 @@ async fn a_gitlab_job_gets_its_own_binding(e: &Env) {
     let a = exchange_jwt(e, &jwt).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["expires_in"], 600);
-    let token = a.json()["access_token"].as_str().unwrap_or_default().to_string();
+    let token = a.json()["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let me = call(&e.app, Method::GET, "/api/v1/me", Some(&token), None)
         .await
         .json();
@@ -336,12 +349,18 @@ async fn tokens_the_bindings_do_not_allow_are_refused_as_invalid_grant(e: &Env) 
     let cases: Vec<(&str, String, &str)> = vec![
         (
             "wrong repository",
-            sign(&iss.github, &github_claims(e, "acme/other-repo", "refs/heads/main")),
+            sign(
+                &iss.github,
+                &github_claims(e, "acme/other-repo", "refs/heads/main"),
+            ),
             "repository=acme/other-repo",
         ),
         (
             "wrong ref",
-            sign(&iss.github, &github_claims(e, "acme/payments-api", "refs/heads/feature")),
+            sign(
+                &iss.github,
+                &github_claims(e, "acme/payments-api", "refs/heads/feature"),
+            ),
             "ref=refs/heads/feature",
         ),
         ("expired", sign(&iss.github, &expired), "expired"),
@@ -350,13 +369,21 @@ async fn tokens_the_bindings_do_not_allow_are_refused_as_invalid_grant(e: &Env) 
             sign(&iss.stranger, &good()),
             "signature is wrong",
         ),
-        ("wrong audience", sign(&iss.github, &wrong_aud), "another audience"),
+        (
+            "wrong audience",
+            sign(&iss.github, &wrong_aud),
+            "another audience",
+        ),
         (
             "another issuer's key",
             sign(&iss.gitlab, &good()),
             "does not publish",
         ),
-        ("untrusted issuer", sign(&iss.github, &foreign), "trusts the issuer"),
+        (
+            "untrusted issuer",
+            sign(&iss.github, &foreign),
+            "trusts the issuer",
+        ),
     ];
     for (what, jwt, says) in &cases {
         let a = exchange_jwt(e, jwt).await;
@@ -396,19 +423,32 @@ async fn malformed_requests_are_invalid_request(e: &Env) {
         &issuers().github,
         &github_claims(e, "acme/payments-api", "refs/heads/main"),
     );
+    let jwt = jwt.as_str();
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("subject_token", &jwt), ("subject_token_type", JWT_TYPE)], "invalid_request"),
         (
-            vec![("grant_type", "client_credentials"), ("subject_token", &jwt)],
+            vec![("subject_token", jwt), ("subject_token_type", JWT_TYPE)],
+            "invalid_request",
+        ),
+        (
+            vec![("grant_type", "client_credentials"), ("subject_token", jwt)],
             "unsupported_grant_type",
         ),
-        (vec![("grant_type", GRANT), ("subject_token_type", JWT_TYPE)], "invalid_request"),
-        (vec![("grant_type", GRANT), ("subject_token", &jwt)], "invalid_request"),
+        (
+            vec![("grant_type", GRANT), ("subject_token_type", JWT_TYPE)],
+            "invalid_request",
+        ),
+        (
+            vec![("grant_type", GRANT), ("subject_token", jwt)],
+            "invalid_request",
+        ),
         (
             vec![
                 ("grant_type", GRANT),
-                ("subject_token", &jwt),
-                ("subject_token_type", "urn:ietf:params:oauth:token-type:saml2"),
+                ("subject_token", jwt),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:saml2",
+                ),
             ],
             "invalid_request",
         ),
@@ -423,8 +463,17 @@ async fn malformed_requests_are_invalid_request(e: &Env) {
     ];
     for (fields, code) in cases {
         let a = exchange(e, &fields).await;
-        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{fields:?}: {}", a.text());
+        assert_eq!(
+            a.status,
+            StatusCode::BAD_REQUEST,
+            "{fields:?}: {}",
+            a.text()
+        );
         assert_eq!(a.json()["error"], code, "{fields:?}: {}", a.text());
-        assert!(a.json()["error_description"].as_str().is_some_and(|d| !d.is_empty()));
+        assert!(
+            a.json()["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
     }
 }

@@ -154,5 +154,6 @@ pub trait AccessStore: Store {
     /// Ends every dashboard session of a user ("sign out everywhere"), writing `audit` (with
     /// the number of sessions ended added to its detail) in the same transaction. Answers how
     /// many sessions ended; 404 for an unknown user.
-    fn end_user_sessions(&self, user: &str, audit: Option<AuditEntry>) -> Result<usize, StoreError>;
+    fn end_user_sessions(&self, user: &str, audit: Option<AuditEntry>)
+    -> Result<usize, StoreError>;
 }

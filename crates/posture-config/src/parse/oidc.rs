@@ -201,7 +201,16 @@ impl Validator<'_> {
                 ci_bindings.push(binding);
             }
         }
-        let sign_in_keys = ["issuer", "client_id", "client_secret_env", "scopes", "groups_claim", "username_claim", "redirect_path", "map"];
+        let sign_in_keys = [
+            "issuer",
+            "client_id",
+            "client_secret_env",
+            "scopes",
+            "groups_claim",
+            "username_claim",
+            "redirect_path",
+            "map",
+        ];
         let any_sign_in = sign_in_keys.iter().any(|k| t.contains_key(*k));
         let sign_in = if any_sign_in {
             for key in ["issuer", "client_id"] {
@@ -271,12 +280,18 @@ impl Validator<'_> {
         }
         let mut help = format!(
             "expected one of {}",
-            SIGN_IN_ROLES.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+            SIGN_IN_ROLES
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         if role == "ci" {
             help = "ci is for pipelines: use [[oidc.ci_bindings]]".into();
         } else if let Some(dym) = did_you_mean(&role, SIGN_IN_ROLES.iter().copied()) {
-            help = format!("{dym} ({help}); an approval role such as `appsec-lead` goes in `approval_role`");
+            help = format!(
+                "{dym} ({help}); an approval role such as `appsec-lead` goes in `approval_role`"
+            );
         } else {
             help = format!("{help}; an approval role such as `{role}` goes in `approval_role`");
         }
@@ -361,32 +376,42 @@ impl Validator<'_> {
         }
         let minutes = match b.get_key_value("minutes") {
             None => 15,
-            Some((_, val)) => match val.get_ref() {
-                DeValue::Integer(i) => match i.as_str().parse::<u32>() {
-                    Ok(m) if (1..=MAX_CI_TOKEN_MINUTES).contains(&m) => m,
-                    _ => {
-                        self.sink.push(
+            Some((_, val)) => {
+                match val.get_ref() {
+                    DeValue::Integer(i) => match u32::from_str_radix(i.as_str(), i.radix()) {
+                        Ok(m) if (1..=MAX_CI_TOKEN_MINUTES).contains(&m) => m,
+                        _ => {
+                            self.sink.push(
                             "config::invalid-value",
                             val.span(),
                             format!("`minutes` must be between 1 and {MAX_CI_TOKEN_MINUTES}"),
                             "out of range",
                             Some("an exchanged token lives as long as a job: 15 minutes unless said".into()),
                         );
+                            15
+                        }
+                    },
+                    other => {
+                        self.wrong_type("minutes", val.span(), "an integer", other, None);
                         15
                     }
-                },
-                other => {
-                    self.wrong_type("minutes", val.span(), "an integer", other, None);
-                    15
                 }
-            },
+            }
         };
         Some(CiBinding {
             issuer: issuer?,
             audience: audience?,
             line,
-            claims: if claims.is_empty() { return None } else { claims },
-            assets: if assets.is_empty() { return None } else { assets },
+            claims: if claims.is_empty() {
+                return None;
+            } else {
+                claims
+            },
+            assets: if assets.is_empty() {
+                return None;
+            } else {
+                assets
+            },
             minutes,
         })
     }

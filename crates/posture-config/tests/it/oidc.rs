@@ -115,7 +115,15 @@ minutes = 1440
     let messages: Vec<String> = errors
         .diagnostics()
         .iter()
-        .map(|d| format!("{}:{} {} {}", d.line, d.code, d.message, d.help.clone().unwrap_or_default()))
+        .map(|d| {
+            format!(
+                "{}:{} {} {}",
+                d.line,
+                d.code,
+                d.message,
+                d.help.clone().unwrap_or_default()
+            )
+        })
         .collect();
     let has = |needle: &str| {
         assert!(
@@ -140,6 +148,11 @@ minutes = 1440
     has("a CI job's exchanged token has role `ci`");
     has("`minutes` must be between 1 and 120");
     // Each names its line.
-    assert!(messages.iter().any(|m| m.starts_with("10:config::invalid-value `issuer`")), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("10:config::invalid-value `issuer`")),
+        "{messages:?}"
+    );
     assert!(rendered.contains("posture.toml:"), "{rendered}");
 }

@@ -6,13 +6,13 @@
 //
 //   node provider.mjs <state.json>
 //
-// state.json: {"redirect_uri": "...", "publish_rotated": false,
+// state.json: {"redirect_uri": "...", "published": ["<kid>", ...],
 //              "accounts": {"alice": {"email": "...", "groups": [...], "mode": "normal"}}}
 //
 // An account's mode says what its ID tokens become: "normal", "wrong-aud", "expired",
-// "bad-sig" (signed by a key the provider does not hold, under its key id), "rotated" (signed
-// with a second key, published only once "publish_rotated" is true: the provider rotated its
-// keys) or "unknown-kid" (a key never published). Modes are per account, so parallel tests
+// "bad-sig" (signed by a key the provider does not hold, under its key id), "rotated:<kid>"
+// (signed with a new key of that id, in the key set only once "published" lists it: the
+// provider rotated its keys) or "unknown-kid" (a key never published). Modes are per account, so parallel tests
 // share one provider. Prints "ready <issuer>" when it listens on a free port of 127.0.0.1, and
 // exits when its standard input closes (the test process ended).
 import http from 'node:http';
@@ -30,7 +30,12 @@ async function key(kid) {
   return { privateKey, jwk, pub };
 }
 const main = await key('key-main');
-const rotated = await key('key-rotated');
+const rotatedKeys = new Map();
+function rotated(kid) {
+  // The promise is kept, so concurrent requests for one kid share one key.
+  if (!rotatedKeys.has(kid)) rotatedKeys.set(kid, key(kid));
+  return rotatedKeys.get(kid);
+}
 const unknown = await key('key-never-published');
 
 const server = http.createServer();
@@ -97,9 +102,10 @@ async function tamper(idToken, mode) {
         .setProtectedHeader({ alg: 'RS256', kid: main.jwk.kid }).sign(unknown.privateKey);
       return forged;
     }
-    case 'rotated': return sign(payload, rotated);
     case 'unknown-kid': return sign(payload, unknown);
-    default: return idToken;
+    default:
+      if (mode.startsWith('rotated:')) return sign(payload, await rotated(mode.slice(8)));
+      return idToken;
   }
 }
 
@@ -123,8 +129,9 @@ provider.use(async (ctx, next) => {
     return;
   }
   await next();
-  if (ctx.path === '/jwks' && read().publish_rotated) {
-    ctx.body = { keys: [rotated.pub, main.pub] };
+  if (ctx.path === '/jwks') {
+    const extra = await Promise.all((read().published || []).map(async (kid) => (await rotated(kid)).pub));
+    ctx.body = { keys: [...extra, main.pub] };
   }
   if (ctx.path === '/token' && ctx.status === 200 && ctx.body && ctx.body.id_token) {
     const sub = jose.decodeJwt(ctx.body.id_token).sub;

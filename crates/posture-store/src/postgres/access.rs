@@ -6,8 +6,8 @@ use crate::sql::access as sql;
 use crate::stored::to_ms;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, StoreError, TeamRecord, TokenRecord, UserRecord,
-    VexSuggestionRecord,
+    NewToken, NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, StoreError, TeamRecord,
+    TokenRecord, UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -262,7 +262,11 @@ impl AccessStore for PostgresStore {
         })
     }
 
-    fn end_user_sessions(&self, user: &str, audit: Option<AuditEntry>) -> Result<usize, StoreError> {
+    fn end_user_sessions(
+        &self,
+        user: &str,
+        audit: Option<AuditEntry>,
+    ) -> Result<usize, StoreError> {
         let mut client = self.pool.get()?;
         write(&mut client, "signing out everywhere", |db| {
             crate::sql::sso::end_sessions(db, user, audit.as_ref())

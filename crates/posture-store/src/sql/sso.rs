@@ -10,7 +10,6 @@ use crate::{
     StoreError,
 };
 
-
 static IDENTITY: Sql = Sql::new(
     "signing in",
     "SELECT u.id, u.name, u.kind FROM user_identities i JOIN users u ON u.id = i.user_id
@@ -68,10 +67,10 @@ static NEW_TEAM: Sql = Sql::new(
     "signing in",
     "INSERT INTO teams (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
 );
+static TEAM_ID: Sql = Sql::new("signing in", "SELECT id FROM teams WHERE name = ?");
 static NEW_MEMBER: Sql = Sql::new(
     "signing in",
-    "INSERT INTO team_members (team_id, user_id, via_token)
-     SELECT id, ?, ? FROM teams WHERE name = ?
+    "INSERT INTO team_members (team_id, user_id, via_token) VALUES (?, ?, ?)
      ON CONFLICT (team_id, user_id) DO NOTHING",
 );
 static PROVIDER_ROLES: Sql = Sql::new(
@@ -115,13 +114,7 @@ pub(crate) fn sign_in(
     let (user_id, user, created) = match db.opt(
         &IDENTITY,
         args![s.issuer.as_str(), s.subject.as_str()],
-        |r| {
-            Ok((
-                r.get::<i64>(0)?,
-                r.get::<String>(1)?,
-                r.get::<String>(2)?,
-            ))
-        },
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
     )? {
         Some((id, name, kind)) => {
             if kind == "service" {
@@ -152,7 +145,14 @@ pub(crate) fn sign_in(
             }
             db.execute(
                 &NEW_IDENTITY,
-                args![s.issuer.as_str(), s.subject.as_str(), id, at, at, groups.as_str()],
+                args![
+                    s.issuer.as_str(),
+                    s.subject.as_str(),
+                    id,
+                    at,
+                    at,
+                    groups.as_str()
+                ],
             )?;
             (id, name.to_string(), created)
         }
@@ -201,15 +201,20 @@ pub(crate) fn sign_in(
     };
     for team in &teams {
         db.execute(&NEW_TEAM, args![team.as_str(), at])?;
-        db.execute(&NEW_MEMBER, args![user_id, token_id, team.as_str()])?;
+        let team_id: i64 = db.one(&TEAM_ID, args![team.as_str()], |r| r.get(0))?;
+        db.execute(&NEW_MEMBER, args![team_id, user_id, token_id])?;
         db.execute(&NEW_TOKEN_TEAM, args![token_id, team.as_str()])?;
     }
 
-    let mut approval_roles: Vec<String> =
-        s.approval_roles.iter().map(|r| r.trim().to_string()).collect();
+    let mut approval_roles: Vec<String> = s
+        .approval_roles
+        .iter()
+        .map(|r| r.trim().to_string())
+        .collect();
     approval_roles.sort();
     approval_roles.dedup();
-    let before: Vec<String> = db.rows(&PROVIDER_ROLES, args![user_id, SSO_GRANTOR], |r| r.get(0))?;
+    let before: Vec<String> =
+        db.rows(&PROVIDER_ROLES, args![user_id, SSO_GRANTOR], |r| r.get(0))?;
     for role in before.iter().filter(|r| !approval_roles.contains(r)) {
         db.execute(&DROP_ROLE, args![user_id, role.as_str(), SSO_GRANTOR])?;
         removed.push(format!("approval role {role}"));
@@ -261,4 +266,3 @@ pub(crate) fn end_sessions(
     }
     Ok(usize::try_from(ended).unwrap_or(usize::MAX))
 }
-

@@ -6,8 +6,8 @@ use super::{SqliteStore, to_ms, write};
 use crate::sql::access as sql;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, StoreError, TeamRecord, TokenRecord, UserRecord,
-    VexSuggestionRecord,
+    NewToken, NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, StoreError, TeamRecord,
+    TokenRecord, UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -267,7 +267,11 @@ impl AccessStore for SqliteStore {
         })
     }
 
-    fn end_user_sessions(&self, user: &str, audit: Option<AuditEntry>) -> Result<usize, StoreError> {
+    fn end_user_sessions(
+        &self,
+        user: &str,
+        audit: Option<AuditEntry>,
+    ) -> Result<usize, StoreError> {
         let mut conn = self.lock()?;
         write(&mut conn, "signing out everywhere", |db| {
             crate::sql::sso::end_sessions(db, user, audit.as_ref())
