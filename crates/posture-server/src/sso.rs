@@ -173,12 +173,12 @@ pub fn grant_of(config: &OidcSignIn, groups: &[String]) -> Option<Granted> {
     let matching: Vec<_> = config
         .map
         .iter()
-        .filter(|m| groups.iter().any(|g| *g == m.group))
+        .filter(|m| groups.contains(&m.group))
         .collect();
     let best = matching
         .iter()
         .filter_map(|m| m.role.as_deref())
-        .min_by_key(|r| rank(*r))?;
+        .min_by_key(|r| rank(r))?;
     let role: Role = best.parse().ok()?;
     let mut teams: Vec<String> = if role == Role::Developer {
         matching

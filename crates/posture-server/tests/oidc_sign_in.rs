@@ -5,6 +5,8 @@
 //! the in-process router. With POSTURE_REQUIRE_OIDC=1 (scripts/test.sh) a provider that cannot
 //! start fails the tests instead of skipping them.
 
+// (the cases need the provider, so they do not use the shared on_both_backends_async!)
+#[allow(unused_macros)]
 mod common;
 
 use axum::http::{Method, StatusCode};
