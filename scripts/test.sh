@@ -34,6 +34,29 @@ else
     echo "NOTICE: chromedriver not found and not installable here: browser tests will be SKIPPED."
 fi
 
+# The single sign-on tests run a real OpenID provider (panva/oidc-provider from the npm
+# registry, crates/posture-server/tests/oidc-provider) under node: install node when missing
+# (root with apt-get), install the provider's locked packages, then require it so that a
+# provider that cannot start fails the run instead of skipping those tests.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        say "installing node and npm for the single sign-on tests"
+        apt-get update -qq >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+fi
+if command -v npm >/dev/null 2>&1; then
+    oidc_dir="$(pwd)/target/oidc-provider"
+    mkdir -p "$oidc_dir"
+    cp crates/posture-server/tests/oidc-provider/{package.json,package-lock.json,provider.mjs} "$oidc_dir/"
+    say "installing the OpenID provider for the sign-in tests (npm ci)"
+    (cd "$oidc_dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null)
+    export POSTURE_OIDC_PROVIDER_DIR="$oidc_dir"
+    export POSTURE_REQUIRE_OIDC=1
+else
+    echo "NOTICE: node/npm not found and not installable here: OIDC sign-in tests will be SKIPPED."
+fi
+
 corpus="${POSTURE_CORPUS:-$(cd .. && pwd)/shared/corpus}"
 if [ -d "$corpus" ]; then
     echo "corpus: $corpus"

@@ -30,6 +30,14 @@ pub mod views;
 pub mod workflow;
 
 pub use error::AppError;
+
+/// `[oidc]` of `posture.toml` as the server reads it: single sign-on and the CI token exchange's
+/// bindings (issue 18).
+pub mod oidc_config {
+    pub use posture_config::{
+        CiBinding, GroupMapping, OidcConfig, OidcSignIn, SIGN_IN_ROLES, issuer_url_ok,
+    };
+}
 pub use ingest::{
     DEFAULT_MAX_REPORT_BYTES, IngestRequest, PreparedReport, PreparedSummary, ReportSource,
     Timings, VexHandling, ingest, ingest_audited, ingest_with, prepare_report, read_report_file,

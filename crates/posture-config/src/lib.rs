@@ -109,7 +109,10 @@ pub use codeowners::{CodeOwners, Match, Owner, Rule, Section};
 pub use diagnostic::{ConfigErrors, Diagnostic, RenderStyle, Sink, did_you_mean, line_column};
 pub use edit::upsert_asset;
 pub use owner::{OwnerDecision, OwnerSource, resolve_owner};
-pub use parse::{parse_portfolio, parse_risk_weights};
+pub use parse::{
+    CiBinding, GroupMapping, MAX_CI_TOKEN_MINUTES, OidcConfig, OidcSignIn, SIGN_IN_ROLES,
+    issuer_url_ok, parse_portfolio, parse_risk_weights,
+};
 pub use portfolio::{
     Asset, AssetSpec, BranchesConfig, CorrelationConfig, Criticality, DEFAULT_BRANCH,
     DEFAULT_FEED_MAX_AGE_DAYS, DEFAULT_RETIRE_AFTER_DAYS, Environment, Exposure, FeedsConfig,

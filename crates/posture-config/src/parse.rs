@@ -16,6 +16,12 @@ use crate::portfolio::{
 };
 use crate::runtime::{PathMapping, RuntimeConfig};
 
+mod oidc;
+pub use oidc::{
+    CiBinding, GroupMapping, MAX_CI_TOKEN_MINUTES, OidcConfig, OidcSignIn, SIGN_IN_ROLES,
+    issuer_url_ok,
+};
+
 type Key<'i> = Spanned<Cow<'i, str>>;
 type Val<'i> = Spanned<DeValue<'i>>;
 
@@ -29,6 +35,7 @@ const TOP_KEYS: &[&str] = &[
     "branches",
     "runtime",
     "feeds",
+    "oidc",
     // integrations (kept as JSON, interpreted by posture-integrations)
     "jira",
     "webhook",
@@ -415,6 +422,23 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         },
     };
 
+    let oidc = match root.get_key_value("oidc") {
+        None => None,
+        Some((_, val)) => match val.get_ref() {
+            DeValue::Table(t) => Some(v.oidc(t, val.span(), text, &known_teams, &known_assets)),
+            other => {
+                v.wrong_type(
+                    "oidc",
+                    val.span(),
+                    "a table",
+                    other,
+                    Some("write `[oidc]` with `issuer` and `client_id`".into()),
+                );
+                None
+            }
+        },
+    };
+
     if !v.sink.is_empty() {
         return Err(ConfigErrors::new(source_name, text, v.sink.diagnostics));
     }
@@ -434,6 +458,7 @@ pub fn parse_portfolio(source_name: &str, text: &str) -> Result<Portfolio, Confi
         webhooks,
         runtime,
         feeds,
+        oidc,
     })
 }
 

@@ -205,9 +205,17 @@ pub struct Portfolio {
     /// `[feeds]`: the threat feeds' sources and freshness.
     #[serde(skip_serializing_if = "FeedsConfig::is_unset")]
     pub(crate) feeds: FeedsConfig,
+    /// `[oidc]`: single sign-on and CI token exchange bindings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) oidc: Option<crate::OidcConfig>,
 }
 
 impl Portfolio {
+    /// `[oidc]`, when present.
+    pub fn oidc(&self) -> Option<&crate::OidcConfig> {
+        self.oidc.as_ref()
+    }
+
     /// `[feeds]`.
     pub fn feeds(&self) -> &FeedsConfig {
         &self.feeds

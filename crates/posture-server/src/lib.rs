@@ -18,13 +18,16 @@ pub mod auth;
 pub mod branches_api;
 mod charts;
 mod error;
+pub mod exchange;
 pub mod governance;
 pub mod jobs;
 pub mod listing;
+pub mod oidc;
 pub mod ops;
 pub mod overview;
 mod pages;
 pub mod schemas;
+pub mod sso;
 pub mod web;
 
 pub use error::{ApiError, ErrorBody};
@@ -89,6 +92,9 @@ pub struct ServerSettings {
     pub limits: ops::Limits,
     /// The scheduled jobs (webhook delivery, Jira sync, feed refresh, sweeps).
     pub jobs: jobs::JobSettings,
+    /// The OpenID client secret (`[oidc] client_secret_env`, read once at start); `None`: read
+    /// the variable when a sign-in needs it.
+    pub oidc_client_secret: Option<Secret>,
 }
 
 impl Default for ServerSettings {
@@ -104,6 +110,7 @@ impl Default for ServerSettings {
             max_concurrent_uploads: DEFAULT_MAX_CONCURRENT_UPLOADS,
             limits: ops::Limits::default(),
             jobs: jobs::JobSettings::default(),
+            oidc_client_secret: None,
         }
     }
 }
@@ -164,6 +171,8 @@ pub struct Shared {
     pub metrics: Arc<ops::Metrics>,
     /// Uploads in progress, against `settings.max_concurrent_uploads`.
     pub upload_slots: ops::UploadSlots,
+    /// The OpenID providers' discovery documents and key sets (sign-in, token exchange).
+    pub oidc: oidc::Verifier,
     templates: minijinja::Environment<'static>,
 }
 
@@ -194,6 +203,7 @@ impl AppState {
             risk_refresh: Default::default(),
             metrics: Arc::default(),
             upload_slots: ops::UploadSlots::new(settings.max_concurrent_uploads),
+            oidc: oidc::Verifier::default(),
             templates: pages::templates(&settings.base_path)
                 .map_err(|e| ServerError::Templates(e.to_string()))?,
             settings,
@@ -286,7 +296,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(ops::metrics))
         .merge(api::routes())
         .merge(governance::routes())
-        .merge(web::routes());
+        .merge(web::routes())
+        .merge(sso::routes(
+            sso::sign_in_config(&state).map(|c| c.redirect_path.as_str()),
+        ))
+        .merge(exchange::routes());
     app.fallback(not_found)
         .layer(header(
             header::CONTENT_SECURITY_POLICY,

@@ -27,7 +27,7 @@ use posture_store::{AuditEntry, NewSession, Principal, Right, ScanQuery};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-const SESSION_COOKIE: &str = "posture_session";
+pub(crate) const SESSION_COOKIE: &str = "posture_session";
 const LOGIN_CSRF_COOKIE: &str = "posture_login_csrf";
 const PAGE_SIZE: usize = 50;
 
@@ -65,7 +65,7 @@ pub struct Viewer {
     session_id: String,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -105,7 +105,7 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 /// The client's address of a request (from the connection).
-struct Client(Option<String>);
+pub(crate) struct Client(pub(crate) Option<String>);
 
 impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
@@ -219,7 +219,7 @@ async fn login_page(State(state): State<AppState>) -> Response {
     login_form(&state, None, StatusCode::OK)
 }
 
-fn login_form(shared: &Shared, error: Option<&str>, status: StatusCode) -> Response {
+pub(crate) fn login_form(shared: &Shared, error: Option<&str>, status: StatusCode) -> Response {
     let secret = match new_secret("") {
         Ok(s) => s.value,
         Err(e) => return error_page(shared, None, &e),
@@ -227,7 +227,10 @@ fn login_form(shared: &Shared, error: Option<&str>, status: StatusCode) -> Respo
     let mut response = render(
         shared,
         "login.html",
-        minijinja::context! { login_csrf => secret.clone(), error => error },
+        minijinja::context! {
+            login_csrf => secret.clone(), error => error,
+            sso => crate::sso::sign_in_config(shared).is_some(),
+        },
     );
     *response.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(&format!(
@@ -241,11 +244,11 @@ fn login_form(shared: &Shared, error: Option<&str>, status: StatusCode) -> Respo
 }
 
 /// A path of the dashboard as the browser reaches it (under the base path).
-fn at(shared: &Shared, path: &str) -> String {
+pub(crate) fn at(shared: &Shared, path: &str) -> String {
     format!("{}{path}", shared.settings.base_path)
 }
 
-fn secure(shared: &Shared) -> &'static str {
+pub(crate) fn secure(shared: &Shared) -> &'static str {
     if shared.settings.secure_cookies || crate::ops::request_is_https() {
         "; Secure"
     } else {

@@ -5,8 +5,8 @@
 
 use crate::{
     ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession, NewToken,
-    NewVexSuggestion, Principal, Store, StoreError, TeamRecord, TokenRecord, UserRecord,
-    VexSuggestionRecord,
+    NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, Store, StoreError, TeamRecord, TokenRecord,
+    UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -139,4 +139,21 @@ pub trait AccessStore: Store {
         by: &str,
         at: Timestamp,
     ) -> Result<Option<VexSuggestionRecord>, StoreError>;
+
+    /// Signs a user in through the OpenID provider: links the identity to a user (created at
+    /// the first sign-in), refreshes the user's sign-in token (role, teams) and the approval
+    /// roles the provider's groups give (a group removed takes its right away, for every
+    /// session of the user), opens the session, and writes `audit`'s entry, in one
+    /// transaction.
+    fn sso_sign_in(
+        &self,
+        sign_in: SsoSignIn,
+        audit: AuditOf<'_, SsoOutcome>,
+    ) -> Result<SsoOutcome, StoreError>;
+
+    /// Ends every dashboard session of a user ("sign out everywhere"), writing `audit` (with
+    /// the number of sessions ended added to its detail) in the same transaction. Answers how
+    /// many sessions ended; 404 for an unknown user.
+    fn end_user_sessions(&self, user: &str, audit: Option<AuditEntry>)
+    -> Result<usize, StoreError>;
 }

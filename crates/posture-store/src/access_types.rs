@@ -285,3 +285,50 @@ pub struct VexSuggestionRecord {
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
 }
+
+/// A sign-in through the OpenID provider, checked by the server: who (the provider's
+/// `issuer` and `subject`, and the user name its claims give), and what the groups give now.
+/// `token_hash` and `session_hash` are hashes of fresh random secrets; neither secret reaches
+/// the store, and the sign-in token's is never shown to anyone (sessions are its only use).
+#[derive(Debug, Clone)]
+pub struct SsoSignIn {
+    pub issuer: String,
+    pub subject: String,
+    /// The name of a user signing in for the first time (later sign-ins keep the user the
+    /// identity was first linked to).
+    pub user: String,
+    /// The access role the groups give.
+    pub role: Role,
+    /// The teams the groups give (developers).
+    pub teams: Vec<String>,
+    /// The approval roles the groups give (replacing those the provider gave before; roles an
+    /// admin gave stay).
+    pub approval_roles: Vec<String>,
+    /// The groups of the ID token, kept for the users page.
+    pub groups: Vec<String>,
+    pub token_hash: String,
+    pub token_prefix: String,
+    pub session_hash: String,
+    pub at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What a sign-in did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SsoOutcome {
+    pub user: String,
+    /// The user was created by this sign-in.
+    pub created: bool,
+    /// The sign-in token behind the session.
+    pub token_id: i64,
+    pub role: Role,
+    pub teams: Vec<String>,
+    pub approval_roles: Vec<String>,
+    /// Teams and approval roles the groups gave before and no longer do.
+    pub removed: Vec<String>,
+}
+
+/// The name of the token a sign-in creates (one per user, refreshed at every sign-in).
+pub const SSO_TOKEN_NAME: &str = "single sign-on";
+/// Who "creates" sign-in tokens, and gives approval roles from the provider's groups.
+pub const SSO_GRANTOR: &str = "oidc";

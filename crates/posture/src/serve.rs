@@ -65,6 +65,30 @@ pub fn run_server(
 ) -> anyhow::Result<()> {
     init_logging(log_format);
     let portfolio = crate::risk::load(config)?;
+    let mut settings = settings;
+    // Single sign-on fails at start, not at someone's first sign-in: the client secret's
+    // variable must be set and the server must know its address (the redirect URI).
+    if let Some(sign_in) = portfolio
+        .as_ref()
+        .and_then(|p| p.portfolio.oidc())
+        .and_then(|o| o.sign_in.as_ref())
+    {
+        if settings.base_url.is_none() {
+            anyhow::bail!(
+                "[oidc] single sign-on needs the address people reach the server at: start it with --base-url (the provider sends browsers back to <base-url>{})",
+                sign_in.redirect_path
+            );
+        }
+        if let Some(var) = &sign_in.client_secret_env {
+            let secret = std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+            let Some(secret) = secret else {
+                anyhow::bail!(
+                    "[oidc] client_secret_env names the environment variable {var}, which is not set: set it to the client secret the identity provider gave Posture"
+                );
+            };
+            settings.oidc_client_secret = Some(posture_server::Secret(secret));
+        }
+    }
     // One clock for every server and CI job over a PostgreSQL database: the database's.
     let clock = posture_app::clock_for(store.clone())?;
     let state = AppState::new(store, portfolio, settings, clock)?;
@@ -120,6 +144,7 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
             feeds_every: a.feeds_every.max(std::time::Duration::from_secs(1)),
             ..Default::default()
         },
+        oidc_client_secret: None,
     };
     let shown_database = posture_store::display_location(database);
     let base_url = a.base_url.clone();

@@ -5,5 +5,6 @@
 mod codeowners;
 mod config;
 mod edit;
+mod oidc;
 mod owner;
 mod robustness;

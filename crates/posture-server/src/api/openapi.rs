@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         approve_request, reject_request, list_vex_suggestions, apply_vex_suggestion,
         dismiss_vex_suggestion,
         crate::branches_api::list_branches, crate::branches_api::delete_branch,
+        crate::sso::end_sessions_api,
         crate::governance::get_metrics, crate::governance::run_gate,
         crate::governance::get_policy, crate::governance::check_policy
     ),
@@ -35,7 +36,7 @@ use utoipa::OpenApi;
         crate::branches_api::BranchView, crate::branches_api::RetiredBranchView,
         MetricsJson, GateJson, SarifJson, crate::governance::PolicyView,
         crate::governance::PolicyRuleView, crate::governance::PolicyDiagnostic,
-        crate::governance::PolicyCheck
+        crate::governance::PolicyCheck, crate::sso::SessionsEnded
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

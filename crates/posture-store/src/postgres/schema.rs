@@ -430,6 +430,21 @@ CREATE TABLE job_runs (
     failures     BIGINT NOT NULL DEFAULT 0
 );
 "#,
+    // 16: single sign-on (issue 18): the provider identities (issuer, subject) a user signs in
+    // as, with the groups of the last sign-in; the user's sign-in token (its role and teams
+    // refreshed from the groups at every sign-in) is an api_tokens row created by `oidc`
+    r#"
+CREATE TABLE user_identities (
+    issuer          TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    user_id         BIGINT NOT NULL REFERENCES users(id),
+    first_seen      BIGINT NOT NULL,
+    last_sign_in    BIGINT NOT NULL,
+    groups          TEXT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_identities_user ON user_identities (user_id);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

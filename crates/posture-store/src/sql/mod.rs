@@ -35,6 +35,7 @@ pub(crate) mod query;
 pub(crate) mod risk;
 pub(crate) mod runtime;
 pub(crate) mod secret_key;
+pub(crate) mod sso;
 pub(crate) mod summary;
 pub(crate) mod workflow;
 

@@ -6,8 +6,8 @@ use super::{SqliteStore, to_ms, write};
 use crate::sql::access as sql;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
-    VexSuggestionRecord,
+    NewToken, NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, StoreError, TeamRecord,
+    TokenRecord, UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -254,5 +254,27 @@ impl AccessStore for SqliteStore {
             })?
         };
         Ok(found.into_iter().next())
+    }
+
+    fn sso_sign_in(
+        &self,
+        sign_in: SsoSignIn,
+        audit: AuditOf<'_, SsoOutcome>,
+    ) -> Result<SsoOutcome, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "signing in", |db| {
+            crate::sql::sso::sign_in(db, &sign_in, audit)
+        })
+    }
+
+    fn end_user_sessions(
+        &self,
+        user: &str,
+        audit: Option<AuditEntry>,
+    ) -> Result<usize, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "signing out everywhere", |db| {
+            crate::sql::sso::end_sessions(db, user, audit.as_ref())
+        })
     }
 }
