@@ -26,6 +26,7 @@ pub mod overview;
 mod pages;
 pub mod schemas;
 pub mod web;
+mod dashboard;
 
 pub use error::{ApiError, ErrorBody};
 

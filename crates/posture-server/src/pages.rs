@@ -4,7 +4,7 @@
 
 use minijinja::{AutoEscape, Environment};
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 19] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -19,6 +19,17 @@ const TEMPLATES: [(&str, &str); 11] = [
         "approvals.html",
         include_str!("../templates/approvals.html"),
     ),
+    ("assets.html", include_str!("../templates/assets.html")),
+    ("teams.html", include_str!("../templates/teams.html")),
+    ("risks.html", include_str!("../templates/risks.html")),
+    ("scans.html", include_str!("../templates/scans.html")),
+    (
+        "suggestions.html",
+        include_str!("../templates/suggestions.html"),
+    ),
+    ("upload.html", include_str!("../templates/upload.html")),
+    ("export.html", include_str!("../templates/export.html")),
+    ("views.html", include_str!("../templates/views.html")),
 ];
 
 /// The stylesheet, served at `/static/style.css`.

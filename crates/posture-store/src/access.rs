@@ -139,4 +139,19 @@ pub trait AccessStore: Store {
         by: &str,
         at: Timestamp,
     ) -> Result<Option<VexSuggestionRecord>, StoreError>;
+
+    /// A person's saved views (named filters of the findings list), by name.
+    fn saved_views(&self, user: &str) -> Result<Vec<SavedViewRecord>, StoreError>;
+
+    /// Saves a view of `user` (a view of the same name is replaced); answers its id.
+    fn save_view(
+        &self,
+        user: &str,
+        name: &str,
+        query: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+
+    /// Deletes a view of `user`; `false` when `user` has no view of that id.
+    fn delete_saved_view(&self, user: &str, id: i64) -> Result<bool, StoreError>;
 }

@@ -285,3 +285,14 @@ pub struct VexSuggestionRecord {
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
 }
+
+/// A person's saved view: a named filter of the findings list (its query string).
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedViewRecord {
+    pub id: i64,
+    pub user: String,
+    pub name: String,
+    /// The findings list's query string (`severity=critical&team=payments`).
+    pub query: String,
+    pub created_at: Timestamp,
+}

@@ -6,7 +6,7 @@ use crate::sql::access as sql;
 use crate::stored::to_ms;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
+    NewToken, NewVexSuggestion, Principal, SavedViewRecord, StoreError, TeamRecord, TokenRecord, UserRecord,
     VexSuggestionRecord,
 };
 use posture_model::Timestamp;
@@ -249,5 +249,30 @@ impl AccessStore for PostgresStore {
             sql::vex_suggestions(db, None, Some(id))?
         };
         Ok(found.into_iter().next())
+    }
+
+    fn saved_views(&self, user: &str) -> Result<Vec<SavedViewRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        crate::sql::saved_views::list(&mut *client, user)
+    }
+
+    fn save_view(
+        &self,
+        user: &str,
+        name: &str,
+        query: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut client = self.pool.get()?;
+        write(&mut client, "saving a view", |db| {
+            crate::sql::saved_views::save(db, user, name, query, at)
+        })
+    }
+
+    fn delete_saved_view(&self, user: &str, id: i64) -> Result<bool, StoreError> {
+        let mut client = self.pool.get()?;
+        write(&mut client, "deleting a saved view", |db| {
+            crate::sql::saved_views::delete(db, user, id)
+        })
     }
 }

@@ -430,6 +430,17 @@ CREATE TABLE job_runs (
     failures     BIGINT NOT NULL DEFAULT 0
 );
 "#,
+    // 16: saved views (as on SQLite)
+    r#"
+CREATE TABLE saved_views (
+    id          BIGSERIAL PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    UNIQUE (user_name, name)
+);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

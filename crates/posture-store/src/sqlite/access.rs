@@ -6,7 +6,7 @@ use super::{SqliteStore, to_ms, write};
 use crate::sql::access as sql;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, StoreError, TeamRecord, TokenRecord, UserRecord,
+    NewToken, NewVexSuggestion, Principal, SavedViewRecord, StoreError, TeamRecord, TokenRecord, UserRecord,
     VexSuggestionRecord,
 };
 use posture_model::Timestamp;
@@ -254,5 +254,29 @@ impl AccessStore for SqliteStore {
             })?
         };
         Ok(found.into_iter().next())
+    }
+
+    fn saved_views(&self, user: &str) -> Result<Vec<SavedViewRecord>, StoreError> {
+        self.read(|c| crate::sql::saved_views::list(&mut &*c, user))
+    }
+
+    fn save_view(
+        &self,
+        user: &str,
+        name: &str,
+        query: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "saving a view", |db| {
+            crate::sql::saved_views::save(db, user, name, query, at)
+        })
+    }
+
+    fn delete_saved_view(&self, user: &str, id: i64) -> Result<bool, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "deleting a saved view", |db| {
+            crate::sql::saved_views::delete(db, user, id)
+        })
     }
 }

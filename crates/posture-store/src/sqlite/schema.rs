@@ -423,4 +423,15 @@ CREATE TABLE job_runs (
     failures     INTEGER NOT NULL DEFAULT 0
 );
 "#,
+    // 16: saved views: a person's named filters of the findings list
+    r#"
+CREATE TABLE saved_views (
+    id          INTEGER PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (user_name, name)
+);
+"#,
 ];
