@@ -727,7 +727,7 @@ fn remediation(f: &AssessedFinding) -> serde_json::Value {
     let mut aliases: Vec<String> = Vec::new();
     let mut cvss: Vec<serde_json::Value> = Vec::new();
     let mut snippets: Vec<serde_json::Value> = Vec::new();
-    let mut push = |list: &mut Vec<String>, v: &str| {
+    let push = |list: &mut Vec<String>, v: &str| {
         let v = v.trim();
         if !v.is_empty() && !list.iter().any(|x| x == v) {
             list.push(v.to_string());
