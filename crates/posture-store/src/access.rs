@@ -5,7 +5,7 @@
 
 use crate::{
     ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession, NewToken,
-    NewVexSuggestion, Principal, Store, StoreError, TeamRecord, TokenRecord, UserRecord,
+    NewVexSuggestion, Principal, SavedViewRecord, Store, StoreError, TeamRecord, TokenRecord, UserRecord,
     VexSuggestionRecord,
 };
 use posture_model::Timestamp;
