@@ -42,10 +42,27 @@ pub fn templates(base: &str) -> Result<Environment<'static>, minijinja::Error> {
     env.add_global("base", minijinja::Value::from_safe_string(base.to_string()));
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    env.add_filter("seg", path_segment);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
     Ok(env)
+}
+
+/// A name as one path segment of a link (`acme/payments` → `acme%2Fpayments`): everything but
+/// RFC 3986's unreserved characters percent-encoded, so a `/` in an asset or team name never
+/// splits the path (the `urlencode` filter keeps `/`). Safe in an attribute.
+fn path_segment(value: String) -> minijinja::Value {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    minijinja::Value::from_safe_string(out)
 }
 
 #[cfg(test)]

@@ -630,7 +630,8 @@ async fn findings_page(
         statuses => ["open", "all", "fixed", "confirmed", "in-progress", "false-positive", "accepted", "not-affected"],
         next_href => next.map(|c| params.query(Some(&c))),
         first_href => (!params.cursor.is_empty()).then(|| params.query(None)),
-        export_href => params.query(None).replacen("/findings", "/export", 1),
+        // built of percent-encoded values only: safe in an attribute
+        export_href => Value::from_safe_string(params.query(None).replacen("/findings", "/export", 1)),
         view_query => params.query(None).trim_start_matches("/findings?").to_string(),
     };
     render(&state, "findings.html", ctx)

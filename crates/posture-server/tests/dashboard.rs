@@ -149,10 +149,12 @@ fn finding_id(e: &Env, asset: &str, rule: &str) -> i64 {
         .unwrap_or_else(|| panic!("no finding {rule} on {asset}"))
 }
 
+/// A page's HTML, with the `/` the templates escape as `&#x2f;` read back (a link broken by a
+/// `/` in a name shows as `href="/assets/acme/storefront"` here).
 async fn page(e: &Env, uri: &str, cookie: &str) -> String {
     let a = get_html(&e.app, uri, cookie).await;
     assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text());
-    a.text()
+    a.text().replace("&#x2f;", "/")
 }
 
 /// The options of the triage form's state select.
@@ -489,7 +491,8 @@ async fn upload_a_report_from_the_dashboard(e: &Env) {
         Some(("broken.json", "{\"SchemaVersion\": 2, \"Results\": [")),
     );
     let a = post_multipart(e, &cookie, &ct, body).await;
-    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    // As the API answers a report it cannot read.
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     let html = a.text();
     assert!(html.contains("id=\"upload-error\""), "{html}");
     assert!(html.contains("broken.json"), "the error names the file: {html}");
