@@ -17,7 +17,7 @@ use common::*;
 use posture_server::ServerSettings;
 use posture_store::Role;
 use posture_store::testing::TestBackend;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PORTFOLIO: &str = r#"
 [policy]
@@ -614,6 +614,3 @@ async fn saved_views_are_per_user_and_checked(e: &Env) {
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     assert!(e.db(|s| s.saved_views("sam").unwrap_or_default()).is_empty());
 }
-
-#[allow(dead_code)]
-fn unused(_: Value) {}
