@@ -319,7 +319,13 @@ fn upload_response(
     let assets: Vec<String> = state
         .portfolio
         .as_ref()
-        .map(|c| c.portfolio.assets().iter().map(|a| a.name.clone()).collect())
+        .map(|c| {
+            c.portfolio
+                .assets()
+                .iter()
+                .map(|a| a.name.clone())
+                .collect()
+        })
         .unwrap_or_default();
     let (status, error, done) = match outcome {
         Ok(done) => (StatusCode::OK, None, done),
@@ -441,8 +447,7 @@ async fn upload_form(
     Client(client): Client,
     request: Request,
 ) -> Response {
-    let fields = match read_upload_form(&state, request, state.settings.max_upload_bytes).await
-    {
+    let fields = match read_upload_form(&state, request, state.settings.max_upload_bytes).await {
         Ok(f) => f,
         Err(e) => return upload_response(&state, &viewer, UploadTyped::default(), Err(e)),
     };
@@ -825,8 +830,18 @@ impl ExportParams {
 
 /// The export formats the dashboard offers: (name, label, file extension, content type).
 const EXPORT_FORMATS: [(&str, &str, &str, &str); 4] = [
-    ("csv", "CSV (spreadsheet; formulas defused)", "csv", "text/csv; charset=utf-8"),
-    ("sarif", "SARIF 2.1.0 (code scanning)", "sarif", "application/sarif+json"),
+    (
+        "csv",
+        "CSV (spreadsheet; formulas defused)",
+        "csv",
+        "text/csv; charset=utf-8",
+    ),
+    (
+        "sarif",
+        "SARIF 2.1.0 (code scanning)",
+        "sarif",
+        "application/sarif+json",
+    ),
     ("openvex", "OpenVEX", "openvex.json", "application/json"),
     (
         "cyclonedx",
@@ -940,7 +955,9 @@ async fn export_download(
 // Saved views: a person's named filters of the findings list
 
 /// The findings list's parameters a view keeps.
-const VIEW_KEYS: [&str; 7] = ["asset", "severity", "band", "status", "team", "tool", "sort"];
+const VIEW_KEYS: [&str; 7] = [
+    "asset", "severity", "band", "status", "team", "tool", "sort",
+];
 
 /// A findings query string checked as the findings list reads it, in a fixed order: unknown
 /// parameters and bad values are refused, naming them.
@@ -949,8 +966,8 @@ fn canonical_view_query(query: &str) -> Result<String, ApiError> {
     let uri: axum::http::Uri = format!("/findings?{query}")
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("query: `{query}` is not a query string")))?;
-    let Query(pairs): Query<Vec<(String, String)>> = Query::try_from_uri(&uri)
-        .map_err(|e| ApiError::BadRequest(format!("query: {e}")))?;
+    let Query(pairs): Query<Vec<(String, String)>> =
+        Query::try_from_uri(&uri).map_err(|e| ApiError::BadRequest(format!("query: {e}")))?;
     let mut kept: Vec<(&str, String)> = Vec::new();
     for (k, v) in &pairs {
         let Some(key) = VIEW_KEYS.iter().find(|x| **x == k.as_str()) else {

@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod branches_api;
 mod charts;
+mod dashboard;
 mod error;
 pub mod governance;
 pub mod jobs;
@@ -26,7 +27,6 @@ pub mod overview;
 mod pages;
 pub mod schemas;
 pub mod web;
-mod dashboard;
 
 pub use error::{ApiError, ErrorBody};
 

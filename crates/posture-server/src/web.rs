@@ -767,8 +767,13 @@ fn remediation(f: &AssessedFinding) -> serde_json::Value {
             }
         }
         if let Some(secret) = &d.secret {
-            snippets.push(serde_json::json!({ "tool": o.tool, "masked": true, "text": secret.masked }));
-        } else if let Some(text) = d.identity.context.as_deref().filter(|t| !t.trim().is_empty())
+            snippets
+                .push(serde_json::json!({ "tool": o.tool, "masked": true, "text": secret.masked }));
+        } else if let Some(text) = d
+            .identity
+            .context
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
         {
             snippets.push(serde_json::json!({ "tool": o.tool, "masked": false, "text": text }));
         }
@@ -976,11 +981,10 @@ fn finding_context(
         .map(date)
         .unwrap_or_default();
     // Only the moves the state machine allows from here (`fixed` is never a target).
-    let triage_states: Vec<&str> =
-        posture_app::workflow::allowed_transitions(f.finding.status)
-            .iter()
-            .map(|s| s.as_str())
-            .collect();
+    let triage_states: Vec<&str> = posture_app::workflow::allowed_transitions(f.finding.status)
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     Ok(sv(serde_json::json!({
         "f": f.finding,
         "risk": f.risk,

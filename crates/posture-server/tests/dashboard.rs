@@ -194,7 +194,10 @@ async fn the_finding_page_says_what_to_do(e: &Env) {
     assert!(!html.contains("href=\"javascript:"));
     // The raw item's evidence: the scanner's fields with the report and locator.
     assert!(html.contains("scanner fields"));
-    assert!(html.contains("<dt>locator</dt><dd>/Results/0/Vulnerabilities/0</dd>"), "{html}");
+    assert!(
+        html.contains("<dt>locator</dt><dd>/Results/0/Vulnerabilities/0</dd>"),
+        "{html}"
+    );
     assert!(html.contains("<dt>fixed in</dt><dd>5.4.1</dd>"));
 
     // A dependency without a fixed version: "no fix yet".
@@ -242,9 +245,15 @@ async fn the_triage_form_offers_only_allowed_moves_and_keeps_the_input_on_error(
     .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     let html = a.text();
-    assert!(html.contains("id=\"triage-form\""), "the form is shown again");
+    assert!(
+        html.contains("id=\"triage-form\""),
+        "the form is shown again"
+    );
     assert!(html.contains("id=\"triage-error\""), "{html}");
-    assert!(html.contains("expir"), "the message says what is missing: {html}");
+    assert!(
+        html.contains("expir"),
+        "the message says what is missing: {html}"
+    );
     assert!(
         html.contains(">waiting for vendor patch #3</textarea>"),
         "the typed reason is kept: {html}"
@@ -261,7 +270,10 @@ async fn the_triage_form_offers_only_allowed_moves_and_keeps_the_input_on_error(
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
     let html = page(e, &uri, &cookie).await;
     assert_eq!(offered(&html), ["open", "confirmed"]);
-    assert!(html.contains("id=\"decision\""), "the decision in force is shown");
+    assert!(
+        html.contains("id=\"decision\""),
+        "the decision in force is shown"
+    );
     // A forbidden move posted anyway: the state machine's message, in the page.
     let a = form(
         &e.app,
@@ -275,7 +287,11 @@ async fn the_triage_form_offers_only_allowed_moves_and_keeps_the_input_on_error(
     assert!(html.contains("id=\"triage-error\""), "{html}");
     assert!(html.contains(">keep me</textarea>"));
     assert_eq!(
-        e.db(|s| s.finding(high).ok().flatten().map(|f| f.status.as_str().to_string())),
+        e.db(|s| s
+            .finding(high)
+            .ok()
+            .flatten()
+            .map(|f| f.status.as_str().to_string())),
         Some("false-positive".to_string())
     );
 }
@@ -286,7 +302,10 @@ async fn an_approved_acceptance_shows_expiry_approver_and_a_paused_sla(e: &Env) 
     let uri = format!("/findings/{critical}");
     let cookie = sign_in(e, &e.appsec).await;
     let html = page(e, &uri, &cookie).await;
-    assert!(html.contains("id=\"sla\">due "), "an open finding's SLA runs: {html}");
+    assert!(
+        html.contains("id=\"sla\">due "),
+        "an open finding's SLA runs: {html}"
+    );
     let csrf = hidden_csrf(&html);
     let a = form(
         &e.app,
@@ -335,7 +354,10 @@ async fn index_pages_answer_within_scope_and_names_with_a_slash_work(e: &Env) {
     seed(e).await;
     let cookie = sign_in(e, &e.appsec).await;
     let html = page(e, "/assets", &cookie).await;
-    assert!(html.contains("href=\"/assets/acme%2Fstorefront\""), "{html}");
+    assert!(
+        html.contains("href=\"/assets/acme%2Fstorefront\""),
+        "{html}"
+    );
     assert!(html.contains("href=\"/assets/payments-api\""));
     let html = page(e, "/teams", &cookie).await;
     assert!(html.contains("href=\"/teams/acme%2Fweb\""), "{html}");
@@ -487,7 +509,11 @@ async fn upload_a_report_from_the_dashboard(e: &Env) {
     let csrf = hidden_csrf(&html);
     // A broken report: refused in the page, naming the file and the place; nothing stored.
     let (ct, body) = multipart(
-        &[("csrf", &csrf), ("asset", "payments-api"), ("branch", "main")],
+        &[
+            ("csrf", &csrf),
+            ("asset", "payments-api"),
+            ("branch", "main"),
+        ],
         Some(("broken.json", "{\"SchemaVersion\": 2, \"Results\": [")),
     );
     let a = post_multipart(e, &cookie, &ct, body).await;
@@ -495,26 +521,44 @@ async fn upload_a_report_from_the_dashboard(e: &Env) {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     let html = a.text();
     assert!(html.contains("id=\"upload-error\""), "{html}");
-    assert!(html.contains("broken.json"), "the error names the file: {html}");
-    assert!(html.contains("value=\"payments-api\""), "the typed asset is kept");
-    assert!(e.db(|s| s.scans(&Default::default()).unwrap_or_default()).is_empty());
-    // Without the CSRF token: refused.
-    let (ct, body) = multipart(
-        &[("asset", "payments-api")],
-        Some(("trivy.json", &trivy())),
+    assert!(
+        html.contains("broken.json"),
+        "the error names the file: {html}"
     );
+    assert!(
+        html.contains("value=\"payments-api\""),
+        "the typed asset is kept"
+    );
+    assert!(
+        e.db(|s| s.scans(&Default::default()).unwrap_or_default())
+            .is_empty()
+    );
+    // Without the CSRF token: refused.
+    let (ct, body) = multipart(&[("asset", "payments-api")], Some(("trivy.json", &trivy())));
     let a = post_multipart(e, &cookie, &ct, body).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     // A good one: ingested, audited as the person's upload.
     let (ct, body) = multipart(
-        &[("csrf", &csrf), ("asset", "payments-api"), ("branch", "main")],
+        &[
+            ("csrf", &csrf),
+            ("asset", "payments-api"),
+            ("branch", "main"),
+        ],
         Some(("trivy.json", &trivy())),
     );
     let a = post_multipart(e, &cookie, &ct, body).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-    assert!(a.text().contains("trivy.json ingested into payments-api (main): 2 new"), "{}", a.text());
+    assert!(
+        a.text()
+            .contains("trivy.json ingested into payments-api (main): 2 new"),
+        "{}",
+        a.text()
+    );
     let log = e.db(|s| s.audit_log(1).unwrap_or_default());
-    assert_eq!((log[0].action.as_str(), log[0].actor.as_str()), ("scan.upload", "sam"));
+    assert_eq!(
+        (log[0].action.as_str(), log[0].actor.as_str()),
+        ("scan.upload", "sam")
+    );
     // A reader may not upload.
     let reader = sign_in(e, &e.reader).await;
     let html = page(e, "/upload", &reader).await;
@@ -523,7 +567,10 @@ async fn upload_a_report_from_the_dashboard(e: &Env) {
         &[("csrf", &hidden_csrf(&html)), ("asset", "payments-api")],
         Some(("trivy.json", &trivy())),
     );
-    assert_eq!(post_multipart(e, &reader, &ct, body).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_multipart(e, &reader, &ct, body).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn export_of_a_filter_is_scoped_and_csv_is_defused(e: &Env) {
@@ -532,10 +579,21 @@ async fn export_of_a_filter_is_scoped_and_csv_is_defused(e: &Env) {
     let html = page(e, "/findings?severity=critical", &dev).await;
     assert!(html.contains("href=\"/export?severity=critical"), "{html}");
     let html = page(e, "/export?severity=critical", &dev).await;
-    assert!(html.contains("href=\"/export/download?severity=critical&amp;format=csv\""), "{html}");
-    let a = get_html(&e.app, "/export/download?severity=critical&format=csv", &dev).await;
+    assert!(
+        html.contains("href=\"/export/download?severity=critical&amp;format=csv\""),
+        "{html}"
+    );
+    let a = get_html(
+        &e.app,
+        "/export/download?severity=critical&format=csv",
+        &dev,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-    assert!(a.header("content-disposition").contains("posture-findings.csv"));
+    assert!(
+        a.header("content-disposition")
+            .contains("posture-findings.csv")
+    );
     let csv = a.text();
     // One critical the developer may read (payments-api), none of acme/storefront.
     assert!(csv.contains("payments-api"), "{csv}");
@@ -543,7 +601,10 @@ async fn export_of_a_filter_is_scoped_and_csv_is_defused(e: &Env) {
     assert!(!csv.contains("CVE-2026-2222"), "the filter applies: {csv}");
     // The title starts with `=`: defused.
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
-    assert!(!csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"), "{csv}");
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"),
+        "{csv}"
+    );
     for (format, needle) in [
         ("sarif", "\"version\": \"2.1.0\""),
         ("openvex", "openvex"),
@@ -580,7 +641,11 @@ async fn saved_views_are_per_user_and_checked(e: &Env) {
     )
     .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(a.text().contains("unknown parameter `sevrity`"), "{}", a.text());
+    assert!(
+        a.text().contains("unknown parameter `sevrity`"),
+        "{}",
+        a.text()
+    );
     assert!(a.text().contains("value=\"mine\""));
     let a = form(
         &e.app,
@@ -610,7 +675,16 @@ async fn saved_views_are_per_user_and_checked(e: &Env) {
     )
     .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
-    let a = form(&e.app, &format!("/views/{id}/delete"), &cookie, &format!("csrf={csrf}")).await;
+    let a = form(
+        &e.app,
+        &format!("/views/{id}/delete"),
+        &cookie,
+        &format!("csrf={csrf}"),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    assert!(e.db(|s| s.saved_views("sam").unwrap_or_default()).is_empty());
+    assert!(
+        e.db(|s| s.saved_views("sam").unwrap_or_default())
+            .is_empty()
+    );
 }

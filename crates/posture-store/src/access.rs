@@ -5,8 +5,8 @@
 
 use crate::{
     ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession, NewToken,
-    NewVexSuggestion, Principal, SavedViewRecord, Store, StoreError, TeamRecord, TokenRecord, UserRecord,
-    VexSuggestionRecord,
+    NewVexSuggestion, Principal, SavedViewRecord, Store, StoreError, TeamRecord, TokenRecord,
+    UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 

@@ -237,8 +237,11 @@ fn every_work_page_fits_a_phone_and_the_observations_hold() {
     std::fs::write(dir.join("policy.toml"), POLICY).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.join("trivy.json"), trivy()).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.join("bandit.json"), bandit()).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.join("broken.json"), "{\"SchemaVersion\": 2, \"Results\": [")
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("broken.json"),
+        "{\"SchemaVersion\": 2, \"Results\": [",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let db = dir.join("posture.db");
     let (trivy_path, bandit_path) = (
         dir.join("trivy.json").display().to_string(),
@@ -247,7 +250,13 @@ fn every_work_page_fits_a_phone_and_the_observations_hold() {
     posture(
         &db,
         &config,
-        &["ingest", &trivy_path, &bandit_path, "--asset", "payments-api"],
+        &[
+            "ingest",
+            &trivy_path,
+            &bandit_path,
+            "--asset",
+            "payments-api",
+        ],
     );
     posture(
         &db,
@@ -266,7 +275,11 @@ fn every_work_page_fits_a_phone_and_the_observations_hold() {
         .to_string()
     };
     let alice = token("alice");
-    posture(&db, &config, &["user", "create", "carol", "--role", "appsec-lead"]);
+    posture(
+        &db,
+        &config,
+        &["user", "create", "carol", "--role", "appsec-lead"],
+    );
     let carol = token("carol");
     let ids = Ids {
         critical: finding_id(&db, &config, "payments-api", "CVE-2026-1111"),
@@ -379,7 +392,10 @@ async fn fits(driver: &WebDriver, base: &str, path: &str, css: &str, shots: Opti
         let viewport = number(driver, "return window.innerWidth").await;
         let width = number(driver, "return document.documentElement.scrollWidth").await;
         if w == 390 {
-            assert!(viewport <= 400, "the window is {viewport} px wide, not a phone's");
+            assert!(
+                viewport <= 400,
+                "the window is {viewport} px wide, not a phone's"
+            );
             assert!(
                 width <= viewport,
                 "{path} is {width} px wide on a {viewport} px screen"
@@ -389,7 +405,11 @@ async fn fits(driver: &WebDriver, base: &str, path: &str, css: &str, shots: Opti
             let name = path
                 .trim_matches('/')
                 .replace(['/', '?', '=', '&', '%'], "_");
-            let name = if name.is_empty() { "overview".into() } else { name };
+            let name = if name.is_empty() {
+                "overview".into()
+            } else {
+                name
+            };
             let file = dir.join(format!("{name}-{w}.png"));
             driver
                 .screenshot(&file)
@@ -472,8 +492,22 @@ async fn drive(
         driver.goto(&critical).await?;
         let fix = driver.find(By::Id("fix")).await?.text().await?;
         assert_eq!(fix, "upgrade pyyaml@5.3 to 5.4.1");
-        assert!(driver.find(By::Id("cvss")).await?.text().await?.contains("CVSS:3.1/AV:N"));
-        assert!(driver.find(By::Id("aliases")).await?.text().await?.contains("CVE-2026-1111"));
+        assert!(
+            driver
+                .find(By::Id("cvss"))
+                .await?
+                .text()
+                .await?
+                .contains("CVSS:3.1/AV:N")
+        );
+        assert!(
+            driver
+                .find(By::Id("aliases"))
+                .await?
+                .text()
+                .await?
+                .contains("CVE-2026-1111")
+        );
         assert_eq!(
             driver
                 .find_all(By::Css("#references a[href^='https://']"))
@@ -544,12 +578,21 @@ async fn drive(
             format!("{year}-12-31")
         );
         assert_eq!(
-            driver.find(By::Id("decision-approver")).await?.text().await?,
+            driver
+                .find(By::Id("decision-approver"))
+                .await?
+                .text()
+                .await?,
             "carol"
         );
         let sla = driver.find(By::Id("sla")).await?.text().await?;
         assert!(sla.starts_with("paused"), "the SLA is paused: {sla}");
-        assert!(driver.find_all(By::Css(".badges .overdue")).await?.is_empty());
+        assert!(
+            driver
+                .find_all(By::Css(".badges .overdue"))
+                .await?
+                .is_empty()
+        );
 
         // The register lists it with its expiry and approver.
         driver.goto(format!("{base}/risks")).await?;
@@ -558,11 +601,18 @@ async fn drive(
             .await?
             .text()
             .await?;
-        assert!(row.contains(&format!("{year}-12-31")) && row.contains("carol"), "{row}");
+        assert!(
+            row.contains(&format!("{year}-12-31")) && row.contains("carol"),
+            "{row}"
+        );
 
         // Upload a broken report: the page names the file and keeps the asset.
         driver.goto(format!("{base}/upload")).await?;
-        driver.find(By::Id("asset")).await?.send_keys("payments-api").await?;
+        driver
+            .find(By::Id("asset"))
+            .await?
+            .send_keys("payments-api")
+            .await?;
         driver
             .find(By::Id("file"))
             .await?
@@ -581,10 +631,21 @@ async fn drive(
             .goto(format!("{base}/findings?severity=critical&status=all"))
             .await?;
         driver.find(By::Id("save-view-link")).await?.click().await?;
-        wait_for(&driver, "#view-name").await.send_keys("all criticals").await?;
-        driver.find(By::Id("save-view-submit")).await?.click().await?;
+        wait_for(&driver, "#view-name")
+            .await
+            .send_keys("all criticals")
+            .await?;
+        driver
+            .find(By::Id("save-view-submit"))
+            .await?
+            .click()
+            .await?;
         wait_for_url(&driver, "save view", |u| u.contains("saved=")).await;
-        driver.find(By::LinkText("all criticals")).await?.click().await?;
+        driver
+            .find(By::LinkText("all criticals"))
+            .await?
+            .click()
+            .await?;
         wait_for_url(&driver, "open view", |u| u.contains("severity=critical")).await;
 
         // Every page at 1440 and 390 pixels.

@@ -6,8 +6,8 @@ use crate::sql::access as sql;
 use crate::stored::to_ms;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, SavedViewRecord, StoreError, TeamRecord, TokenRecord, UserRecord,
-    VexSuggestionRecord,
+    NewToken, NewVexSuggestion, Principal, SavedViewRecord, StoreError, TeamRecord, TokenRecord,
+    UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
