@@ -210,7 +210,28 @@ pub fn export(
         status: request.status.statuses(),
         ..Default::default()
     })?;
-    let mut assessed = assess_findings(store, config, list)?;
+    let assessed = assess_findings(store, config, list)?;
+    write_assessed(
+        store,
+        config,
+        assessed,
+        request.format,
+        request.author.clone(),
+        now,
+    )
+}
+
+/// Writes findings already selected and assessed (the dashboard's export of a filter, which
+/// selects them within the viewer's scope) in `format`, riskiest first: the same document
+/// [`export`] writes.
+pub fn write_assessed(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    mut assessed: Vec<AssessedFinding>,
+    format: ExportFormat,
+    author: Option<String>,
+    now: Timestamp,
+) -> Result<Exported, AppError> {
     // Riskiest first: what a consumer's limits keep (code scanning shows the first 5,000).
     assessed.sort_by(|a, b| {
         b.risk
@@ -231,9 +252,9 @@ pub fn export(
     let producer = Producer {
         name: "posture".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        author: request.author.clone().unwrap_or_else(|| "posture".into()),
+        author: author.unwrap_or_else(|| "posture".into()),
     };
-    let bytes = match request.format {
+    let bytes = match format {
         ExportFormat::Sarif => {
             let branch_of = |asset: &str| match config {
                 Some(c) => c.portfolio.default_branch(asset).to_string(),

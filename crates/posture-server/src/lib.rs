@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod branches_api;
 mod charts;
+mod dashboard;
 mod error;
 pub mod exchange;
 pub mod governance;

@@ -4,7 +4,7 @@
 
 use minijinja::{AutoEscape, Environment};
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 19] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -19,6 +19,17 @@ const TEMPLATES: [(&str, &str); 11] = [
         "approvals.html",
         include_str!("../templates/approvals.html"),
     ),
+    ("assets.html", include_str!("../templates/assets.html")),
+    ("teams.html", include_str!("../templates/teams.html")),
+    ("risks.html", include_str!("../templates/risks.html")),
+    ("scans.html", include_str!("../templates/scans.html")),
+    (
+        "suggestions.html",
+        include_str!("../templates/suggestions.html"),
+    ),
+    ("upload.html", include_str!("../templates/upload.html")),
+    ("export.html", include_str!("../templates/export.html")),
+    ("views.html", include_str!("../templates/views.html")),
 ];
 
 /// The stylesheet, served at `/static/style.css`.
@@ -31,10 +42,27 @@ pub fn templates(base: &str) -> Result<Environment<'static>, minijinja::Error> {
     env.add_global("base", minijinja::Value::from_safe_string(base.to_string()));
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    env.add_filter("seg", path_segment);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
     Ok(env)
+}
+
+/// A name as one path segment of a link (`acme/payments` → `acme%2Fpayments`): everything but
+/// RFC 3986's unreserved characters percent-encoded, so a `/` in an asset or team name never
+/// splits the path (the `urlencode` filter keeps `/`). Safe in an attribute.
+fn path_segment(value: String) -> minijinja::Value {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    minijinja::Value::from_safe_string(out)
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/{name}", get(asset_page))
         .route("/teams/{name}", get(team_page))
         .route("/static/style.css", get(stylesheet))
+        .merge(crate::dashboard::routes())
 }
 
 async fn stylesheet() -> Response {
@@ -62,7 +63,7 @@ async fn stylesheet() -> Response {
 pub struct Viewer {
     pub principal: Principal,
     pub csrf: String,
-    session_id: String,
+    pub(crate) session_id: String,
 }
 
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -114,7 +115,7 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-fn viewer_context(shared: &Shared, viewer: &Viewer) -> Value {
+pub(crate) fn viewer_context(shared: &Shared, viewer: &Viewer) -> Value {
     let scope = Scope::new(&viewer.principal, shared.portfolio.as_ref());
     sv(serde_json::json!({
         "user": viewer.principal.user,
@@ -123,7 +124,7 @@ fn viewer_context(shared: &Shared, viewer: &Viewer) -> Value {
     }))
 }
 
-fn render(shared: &Shared, name: &str, ctx: Value) -> Response {
+pub(crate) fn render(shared: &Shared, name: &str, ctx: Value) -> Response {
     match shared
         .templates
         .get_template(name)
@@ -151,16 +152,16 @@ pub fn error_page(shared: &Shared, viewer: Option<&Viewer>, error: &ApiError) ->
     response
 }
 
-fn when(t: Timestamp) -> String {
+pub(crate) fn when(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M").to_string()
 }
 
-fn date(t: Timestamp) -> String {
+pub(crate) fn date(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d").to_string()
 }
 
 /// Percent-encodes a query value.
-fn enc(text: &str) -> String {
+pub(crate) fn enc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
@@ -175,7 +176,7 @@ fn enc(text: &str) -> String {
 
 /// One row of a findings table.
 #[derive(Serialize)]
-struct FindingRow {
+pub(crate) struct FindingRow {
     id: i64,
     band: String,
     score: String,
@@ -194,7 +195,7 @@ fn place_of(f: &AssessedFinding) -> String {
     posture_app::views::place_of(&f.finding, |pkg, loc| format!("{pkg} · {loc}"))
 }
 
-fn row(f: &AssessedFinding, now: Timestamp) -> FindingRow {
+pub(crate) fn row(f: &AssessedFinding, now: Timestamp) -> FindingRow {
     let days = (now.as_millisecond() - f.finding.first_seen.as_millisecond()) / 86_400_000;
     FindingRow {
         id: f.finding.id,
@@ -349,7 +350,7 @@ struct CsrfForm {
     csrf: String,
 }
 
-fn check_csrf(viewer: &Viewer, given: &str) -> Result<(), ApiError> {
+pub(crate) fn check_csrf(viewer: &Viewer, given: &str) -> Result<(), ApiError> {
     if constant_time_eq(&viewer.csrf, given.trim()) {
         Ok(())
     } else {
@@ -632,6 +633,9 @@ async fn findings_page(
         statuses => ["open", "all", "fixed", "confirmed", "in-progress", "false-positive", "accepted", "not-affected"],
         next_href => next.map(|c| params.query(Some(&c))),
         first_href => (!params.cursor.is_empty()).then(|| params.query(None)),
+        // built of percent-encoded values only: safe in an attribute
+        export_href => Value::from_safe_string(params.query(None).replacen("/findings", "/export", 1)),
+        view_query => params.query(None).trim_start_matches("/findings?").to_string(),
     };
     render(&state, "findings.html", ctx)
 }
@@ -709,6 +713,177 @@ struct FindingPageParams {
     pending: Option<String>,
 }
 
+/// Whether a reference may be a link: only http(s) (never `javascript:`, `data:`...).
+fn safe_link(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// What a developer needs to act, gathered from every occurrence: description, fixed
+/// versions, references, aliases, CVSS ratings, code snippets (never a secret: a secret's
+/// occurrence shows its masked preview only).
+fn remediation(f: &AssessedFinding) -> serde_json::Value {
+    let mut descriptions: Vec<String> = Vec::new();
+    let mut fixed: Vec<String> = Vec::new();
+    let mut packages: Vec<String> = Vec::new();
+    let mut references: Vec<serde_json::Value> = Vec::new();
+    let mut aliases: Vec<String> = Vec::new();
+    let mut cvss: Vec<serde_json::Value> = Vec::new();
+    let mut snippets: Vec<serde_json::Value> = Vec::new();
+    let push = |list: &mut Vec<String>, v: &str| {
+        let v = v.trim();
+        if !v.is_empty() && !list.iter().any(|x| x == v) {
+            list.push(v.to_string());
+        }
+    };
+    for o in &f.finding.occurrences {
+        let d = &o.data;
+        if let Some(text) = &d.description {
+            push(&mut descriptions, text);
+        }
+        if let Some(p) = &d.package {
+            push(
+                &mut packages,
+                &format!("{}@{}", p.name, p.version.as_deref().unwrap_or("?")),
+            );
+            for v in &p.fixed_versions {
+                push(&mut fixed, v);
+            }
+        }
+        for r in &d.references {
+            let r = r.trim();
+            if !r.is_empty() && !references.iter().any(|x| x["url"] == r) {
+                references.push(serde_json::json!({ "url": r, "link": safe_link(r) }));
+            }
+        }
+        for id in &d.vulnerability_ids {
+            push(&mut aliases, id);
+        }
+        for c in &d.cvss {
+            let entry = serde_json::json!({
+                "source": c.source, "vector": c.vector,
+                "score": c.score.map(|s| format!("{s:.1}")),
+            });
+            if !cvss.contains(&entry) {
+                cvss.push(entry);
+            }
+        }
+        if let Some(secret) = &d.secret {
+            snippets
+                .push(serde_json::json!({ "tool": o.tool, "masked": true, "text": secret.masked }));
+        } else if let Some(text) = d
+            .identity
+            .context
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+        {
+            snippets.push(serde_json::json!({ "tool": o.tool, "masked": false, "text": text }));
+        }
+    }
+    if !f.finding.rule_id.is_empty() && f.finding.rule_id.contains('-') {
+        let r = f.finding.rule_id.to_ascii_uppercase();
+        if r.starts_with("CVE-") || r.starts_with("GHSA-") {
+            push(&mut aliases, &f.finding.rule_id);
+        }
+    }
+    serde_json::json!({
+        "descriptions": descriptions,
+        "is_dependency": !packages.is_empty(),
+        "packages": packages,
+        "fixed_versions": fixed,
+        "references": references,
+        "aliases": aliases,
+        "cvss": cvss,
+        "snippets": snippets,
+    })
+}
+
+/// The scanner's own fields of an occurrence, as label/value pairs (escaped by the template).
+fn evidence_of(o: &posture_store::OccurrenceRecord) -> Vec<(String, String)> {
+    let d = &o.data;
+    let mut out: Vec<(String, String)> = vec![
+        ("tool".into(), o.tool.clone()),
+        ("rule".into(), d.rule_id.clone()),
+        ("report".into(), o.report.clone()),
+        ("locator".into(), d.locator.clone()),
+        ("title".into(), d.title.clone()),
+        ("severity".into(), d.severity.as_str().to_string()),
+    ];
+    let mut opt = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            out.push((k.to_string(), v));
+        }
+    };
+    opt("tool severity", d.tool_severity.clone());
+    let l = &d.location;
+    opt("path", l.path.clone());
+    opt(
+        "lines",
+        l.start_line.map(|s| match l.end_line {
+            Some(e) if e != s => format!("{s}-{e}"),
+            _ => s.to_string(),
+        }),
+    );
+    opt("image", l.image.clone());
+    opt("layer", l.layer.clone());
+    opt("base image", l.base_image.clone());
+    opt("url", l.url.clone());
+    opt("method", l.method.clone());
+    opt("parameter", l.parameter.clone());
+    opt("resource", l.resource.clone());
+    if let Some(p) = &d.package {
+        opt("package", Some(p.name.clone()));
+        opt("version", p.version.clone());
+        opt("purl", p.purl.clone());
+        opt("fixed in", Some(p.fixed_versions.join(", ")));
+    }
+    opt(
+        "CWE",
+        Some(
+            d.cwes
+                .iter()
+                .map(|c| format!("CWE-{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    );
+    opt(
+        "ratings",
+        Some(
+            d.severity_ratings
+                .iter()
+                .map(|r| format!("{}: {}", r.source, r.severity.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    );
+    opt(
+        "EPSS",
+        d.epss
+            .as_ref()
+            .map(|e| format!("{:.4} ({})", e.probability, e.source)),
+    );
+    opt("quality", d.quality.clone());
+    opt("tool fingerprint", d.identity.tool_fingerprint.clone());
+    opt("secret", d.secret.as_ref().map(|s| s.masked.clone()));
+    if d.suppressed {
+        out.push(("suppressed".into(), "yes (by the tool)".into()));
+    }
+    out.push(("fingerprint".into(), o.fingerprint.clone()));
+    out.push(("first seen".into(), when(o.first_seen)));
+    out.push(("last seen".into(), when(o.last_seen)));
+    out
+}
+
+/// What the triage form had typed, kept when the decision is refused.
+#[derive(Serialize, Default)]
+struct Typed {
+    state: String,
+    reason: String,
+    expires: String,
+}
+
 fn finding_context(
     shared: &Shared,
     viewer: &Viewer,
@@ -723,6 +898,7 @@ fn finding_context(
         .filter(|s| s.finding_id == id || s.other_finding_id == id)
         .map(|s| {
             serde_json::json!({
+                "id": s.id,
                 "other": if s.finding_id == id { s.other_finding_id } else { s.finding_id },
                 "confidence": format!("{:.2}", s.confidence),
                 "reason": s.reason,
@@ -759,15 +935,39 @@ fn finding_context(
                 None => loc,
             };
             serde_json::json!({
+                "id": o.id,
                 "tool": o.tool, "rule_id": o.data.rule_id, "branch": o.branch, "open": o.open,
                 "place": place, "report": o.report, "locator": o.data.locator,
                 "identity_tier": o.identity_tier,
                 "correlation": o.correlation.as_ref().map(|c| serde_json::json!({
                     "confidence": format!("{:.2}", c.confidence), "reason": c.reason,
+                    "matched": c.matched_occurrence,
                 })),
+                "evidence": evidence_of(o),
             })
         })
         .collect();
+    // The decision in force: the last triage event that set the current status.
+    let decision = f.finding.triage.and_then(|_| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e.kind == "triaged")
+            .filter(|e| e.to_status.as_deref() == Some(f.finding.status.as_str()))
+            .map(|e| {
+                serde_json::json!({
+                    "state": e.to_status, "by": e.actor, "at": when(e.at),
+                    "reason": e.reason, "expires": e.expires_at.map(date),
+                    "approver": e.approver, "role": e.role,
+                })
+            })
+    });
+    // The SLA as the CLI and the policy compute it (paused while accepted).
+    let days = overview::sla_days(Some(f.risk.band.as_str()), f.finding.severity)
+        .and_then(|d| u32::try_from(d).ok());
+    let sla = posture_app::sla::sla_with_days(&f.finding, &events, days, now);
+    let sla_state = sla.state.as_str();
+    let sla_due = sla.due.map(date);
     let events: Vec<serde_json::Value> = events
         .iter()
         .map(|e| {
@@ -779,18 +979,15 @@ fn finding_context(
             })
         })
         .collect();
-    let sla_due =
-        overview::sla_days(Some(f.risk.band.as_str()), f.finding.severity).and_then(|d| {
-            f.finding
-                .first_seen
-                .checked_add(jiff::SignedDuration::from_hours(d * 24))
-                .ok()
-                .map(date)
-        });
     let tomorrow = now
         .checked_add(jiff::SignedDuration::from_hours(24))
         .map(date)
         .unwrap_or_default();
+    // Only the moves the state machine allows from here (`fixed` is never a target).
+    let triage_states: Vec<&str> = posture_app::workflow::allowed_transitions(f.finding.status)
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     Ok(sv(serde_json::json!({
         "f": f.finding,
         "risk": f.risk,
@@ -800,15 +997,60 @@ fn finding_context(
         "last_seen": when(f.finding.last_seen),
         "fixed_at": f.finding.fixed_at.map(when),
         "sla_due": sla_due,
-        "past_sla": overview::is_actionable(f.finding.status) && overview::past_sla(&f, now),
+        "sla_state": sla_state,
+        "past_sla": overview::is_actionable(f.finding.status)
+            && sla.state != posture_app::sla::SlaState::Paused
+            && overview::past_sla(&f, now),
+        "fix": remediation(&f),
+        "decision": decision,
         "occurrences": occurrences,
         "events": events,
         "suggestions": suggestions,
         "can_triage": can_triage,
         "approvals": approvals,
         "tomorrow": tomorrow,
-        "triage_states": ["confirmed", "in-progress", "false-positive", "accepted", "not-affected", "open"],
+        "triage_states": triage_states,
     })))
+}
+
+/// The finding page, with a notice, or with a refused decision's message and what was typed.
+async fn finding_response(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    notice: Option<&'static str>,
+    refused: Option<(ApiError, Typed)>,
+) -> Response {
+    let v = Viewer {
+        principal: viewer.principal.clone(),
+        csrf: viewer.csrf.clone(),
+        session_id: viewer.session_id.clone(),
+    };
+    let data = state.blocking(move |s| finding_context(s, &v, id)).await;
+    match data {
+        Ok(ctx) => {
+            let (error, status, typed) = match refused {
+                Some((e, typed)) => (Some(e.client_message()), e.status(), Some(typed)),
+                None => (None, StatusCode::OK, None),
+            };
+            let mut response = render(
+                state,
+                "finding.html",
+                minijinja::context! {
+                    nav => "findings",
+                    viewer => viewer_context(state, viewer),
+                    csrf => viewer.csrf.clone(),
+                    notice => notice,
+                    error => error,
+                    typed => typed.map(sv),
+                    ..ctx
+                },
+            );
+            *response.status_mut() = status;
+            response
+        }
+        Err(e) => error_page(state, Some(viewer), &e),
+    }
 }
 
 async fn finding_page(
@@ -817,40 +1059,14 @@ async fn finding_page(
     Path(id): Path<i64>,
     Query(params): Query<FindingPageParams>,
 ) -> Response {
-    let (state2, viewer_principal, csrf, session) = (
-        state.clone(),
-        viewer.principal.clone(),
-        viewer.csrf.clone(),
-        viewer.session_id.clone(),
-    );
-    let data = state
-        .blocking(move |s| {
-            let v = Viewer {
-                principal: viewer_principal,
-                csrf,
-                session_id: session,
-            };
-            finding_context(s, &v, id)
-        })
-        .await;
-    match data {
-        Ok(ctx) => render(
-            &state2,
-            "finding.html",
-            minijinja::context! {
-                nav => "findings",
-                viewer => viewer_context(&state2, &viewer),
-                csrf => viewer.csrf.clone(),
-                notice => if params.pending.is_some() {
-                    Some("The decision waits for approval: a holder of the role the policy names approves or rejects it; nothing changes until then.")
-                } else {
-                    params.done.as_ref().map(|_| "Decision recorded.")
-                },
-                ..ctx
-            },
-        ),
-        Err(e) => error_page(&state2, Some(&viewer), &e),
-    }
+    let notice = if params.pending.is_some() {
+        Some(
+            "The decision waits for approval: a holder of the role the policy names approves or rejects it; nothing changes until then.",
+        )
+    } else {
+        params.done.as_ref().map(|_| "Decision recorded.")
+    };
+    finding_response(&state, &viewer, id, notice, None).await
 }
 
 #[derive(Deserialize)]
@@ -873,6 +1089,11 @@ async fn triage_form(
     if let Err(e) = check_csrf(&viewer, &form.csrf) {
         return error_page(&state, Some(&viewer), &e);
     }
+    let typed = Typed {
+        state: form.state.clone(),
+        reason: form.reason.clone(),
+        expires: form.expires.clone(),
+    };
     let principal = viewer.principal.clone();
     let done = state
         .blocking(move |s| {
@@ -901,7 +1122,12 @@ async fn triage_form(
             *r.status_mut() = StatusCode::SEE_OTHER;
             r
         }
-        Err(e) => error_page(&state, Some(&viewer), &e),
+        // A finding the viewer may not read (or that does not exist) is an error page; a
+        // refused decision is the finding page again, with the message and the typed input.
+        Err(e @ (ApiError::NotFound(_) | ApiError::Unauthorized(_))) => {
+            error_page(&state, Some(&viewer), &e)
+        }
+        Err(e) => finding_response(&state, &viewer, id, None, Some((e, typed))).await,
     }
 }
 
@@ -1108,6 +1334,6 @@ async fn team_page(
 }
 
 /// A serializable value for a template.
-fn sv<T: Serialize>(value: T) -> Value {
+pub(crate) fn sv<T: Serialize>(value: T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }

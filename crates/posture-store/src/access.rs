@@ -5,8 +5,8 @@
 
 use crate::{
     ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession, NewToken,
-    NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, Store, StoreError, TeamRecord, TokenRecord,
-    UserRecord, VexSuggestionRecord,
+    NewVexSuggestion, Principal, SavedViewRecord, SsoOutcome, SsoSignIn, Store, StoreError,
+    TeamRecord, TokenRecord, UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -156,4 +156,19 @@ pub trait AccessStore: Store {
     /// many sessions ended; 404 for an unknown user.
     fn end_user_sessions(&self, user: &str, audit: Option<AuditEntry>)
     -> Result<usize, StoreError>;
+
+    /// A person's saved views (named filters of the findings list), by name.
+    fn saved_views(&self, user: &str) -> Result<Vec<SavedViewRecord>, StoreError>;
+
+    /// Saves a view of `user` (a view of the same name is replaced); answers its id.
+    fn save_view(
+        &self,
+        user: &str,
+        name: &str,
+        query: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+
+    /// Deletes a view of `user`; `false` when `user` has no view of that id.
+    fn delete_saved_view(&self, user: &str, id: i64) -> Result<bool, StoreError>;
 }

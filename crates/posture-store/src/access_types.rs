@@ -332,3 +332,14 @@ pub struct SsoOutcome {
 pub const SSO_TOKEN_NAME: &str = "single sign-on";
 /// Who "creates" sign-in tokens, and gives approval roles from the provider's groups.
 pub const SSO_GRANTOR: &str = "oidc";
+
+/// A person's saved view: a named filter of the findings list (its query string).
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedViewRecord {
+    pub id: i64,
+    pub user: String,
+    pub name: String,
+    /// The findings list's query string (`severity=critical&team=payments`).
+    pub query: String,
+    pub created_at: Timestamp,
+}

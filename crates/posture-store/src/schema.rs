@@ -34,6 +34,7 @@ pub const MIGRATION_NOTES: &[&str] = &[
     "identity: tokens' own teams, service accounts, approval roles and requests, VEX suggestions",
     "the server's scheduled jobs: last runs, outcomes, failures",
     "single sign-on: the provider identities users sign in as",
+    "saved views: each person's named filters of the findings list",
 ];
 
 /// The schema version this build writes and reads: the number of migrations it knows.

@@ -6,8 +6,8 @@ use crate::sql::access as sql;
 use crate::stored::to_ms;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, StoreError, TeamRecord,
-    TokenRecord, UserRecord, VexSuggestionRecord,
+    NewToken, NewVexSuggestion, Principal, SavedViewRecord, SsoOutcome, SsoSignIn, StoreError,
+    TeamRecord, TokenRecord, UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -270,6 +270,31 @@ impl AccessStore for PostgresStore {
         let mut client = self.pool.get()?;
         write(&mut client, "signing out everywhere", |db| {
             crate::sql::sso::end_sessions(db, user, audit.as_ref())
+        })
+    }
+
+    fn saved_views(&self, user: &str) -> Result<Vec<SavedViewRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        crate::sql::saved_views::list(&mut *client, user)
+    }
+
+    fn save_view(
+        &self,
+        user: &str,
+        name: &str,
+        query: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut client = self.pool.get()?;
+        write(&mut client, "saving a view", |db| {
+            crate::sql::saved_views::save(db, user, name, query, at)
+        })
+    }
+
+    fn delete_saved_view(&self, user: &str, id: i64) -> Result<bool, StoreError> {
+        let mut client = self.pool.get()?;
+        write(&mut client, "deleting a saved view", |db| {
+            crate::sql::saved_views::delete(db, user, id)
         })
     }
 }

@@ -445,6 +445,17 @@ CREATE TABLE user_identities (
 );
 CREATE INDEX user_identities_user ON user_identities (user_id);
 "#,
+    // 17: saved views (as on SQLite)
+    r#"
+CREATE TABLE saved_views (
+    id          BIGSERIAL PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    UNIQUE (user_name, name)
+);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

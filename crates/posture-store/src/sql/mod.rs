@@ -34,6 +34,7 @@ pub(crate) mod jobs;
 pub(crate) mod query;
 pub(crate) mod risk;
 pub(crate) mod runtime;
+pub(crate) mod saved_views;
 pub(crate) mod secret_key;
 pub(crate) mod sso;
 pub(crate) mod summary;

@@ -6,8 +6,8 @@ use super::{SqliteStore, to_ms, write};
 use crate::sql::access as sql;
 use crate::{
     AccessStore, ApprovalRecord, AuditEntry, AuditOf, AuditRecord, NewApproval, NewSession,
-    NewToken, NewVexSuggestion, Principal, SsoOutcome, SsoSignIn, StoreError, TeamRecord,
-    TokenRecord, UserRecord, VexSuggestionRecord,
+    NewToken, NewVexSuggestion, Principal, SavedViewRecord, SsoOutcome, SsoSignIn, StoreError,
+    TeamRecord, TokenRecord, UserRecord, VexSuggestionRecord,
 };
 use posture_model::Timestamp;
 
@@ -275,6 +275,30 @@ impl AccessStore for SqliteStore {
         let mut conn = self.lock()?;
         write(&mut conn, "signing out everywhere", |db| {
             crate::sql::sso::end_sessions(db, user, audit.as_ref())
+        })
+    }
+
+    fn saved_views(&self, user: &str) -> Result<Vec<SavedViewRecord>, StoreError> {
+        self.read(|c| crate::sql::saved_views::list(&mut &*c, user))
+    }
+
+    fn save_view(
+        &self,
+        user: &str,
+        name: &str,
+        query: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "saving a view", |db| {
+            crate::sql::saved_views::save(db, user, name, query, at)
+        })
+    }
+
+    fn delete_saved_view(&self, user: &str, id: i64) -> Result<bool, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, "deleting a saved view", |db| {
+            crate::sql::saved_views::delete(db, user, id)
         })
     }
 }

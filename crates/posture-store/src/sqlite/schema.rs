@@ -438,4 +438,15 @@ CREATE TABLE user_identities (
 );
 CREATE INDEX user_identities_user ON user_identities (user_id);
 "#,
+    // 17: saved views: a person's named filters of the findings list
+    r#"
+CREATE TABLE saved_views (
+    id          INTEGER PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (user_name, name)
+);
+"#,
 ];
