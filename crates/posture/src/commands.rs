@@ -476,6 +476,13 @@ fn findings(
     posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
     // a ranking on a stale KEV catalog misses what attackers use this week: say so
     crate::risk::warn_stale_feeds(store.as_ref(), config.as_ref());
+    // A limited risk view reads a page from the store, as the API does (issue 22).
+    if by_risk
+        && a.sla.is_empty()
+        && let Some(limit) = a.limit
+    {
+        return crate::risk::findings_page(store.as_ref(), config.as_ref(), query, &a, limit);
+    }
     let mut list = store.findings(&query)?;
     if let Some(code) =
         crate::workflow::findings_sla(store.as_ref(), config.as_ref(), &mut list, &a, by_risk)?

@@ -245,6 +245,8 @@ struct IngestSummary<'a, Total: Serialize> {
     ),
     responses(
         (status = 200, description = "What the scan changed", body = IngestSummaryJson),
+        (status = 202, description = "An upload of more than --async-upload-above bytes, taken as a job: poll the `Location` (GET /api/v1/uploads/{id}) for its state and, once it ended, the answer it would have had here", body = UploadJobView,
+            headers(("Location" = String, description = "The job's address"))),
         (status = 400, description = "A missing asset, an unknown format, a broken multipart body", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token may not upload to this asset", body = ErrorBody),
@@ -257,7 +259,9 @@ pub(crate) async fn upload_scan(
     caller: Caller,
     Query(params): Query<UploadParams>,
     request: Request,
-) -> Result<Json<IngestSummaryJson>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let held = request.extensions().get::<crate::ops::HeldUpload>().cloned();
     let asset = params
         .asset
         .as_deref()
@@ -365,11 +369,42 @@ pub(crate) async fn upload_scan(
             })
             .await?;
         warm_summary(&state);
-        return Ok(Json(IngestSummaryJson(summary)));
+        return Ok(Json(IngestSummaryJson(summary)).into_response());
     }
     let vex = vex_handling(&caller.principal);
+    let bytes: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
+    if bytes > state.settings.async_upload_above {
+        // Taken as a job: the same work, off this request, holding the upload's slot.
+        let reports = sources.iter().map(|s| s.name.clone()).collect();
+        let slot = held.and_then(|h| h.take());
+        let job_actor = actor.clone();
+        let job_asset = asset.clone();
+        let work: super::UploadWork = Box::new(move |s, job| {
+            ingest_findings(s, &job_actor, sources, &job_asset, &params, kind, vex, Some(job))
+        });
+        return super::take_as_job(&state, &actor, &asset, reports, bytes, slot, work).await;
+    }
     let summary = state
-        .blocking(move |s| {
+        .blocking(move |s| ingest_findings(s, &actor, sources, &asset, &params, kind, vex, None))
+        .await?;
+    warm_summary(&state);
+    Ok(Json(IngestSummaryJson(summary)).into_response())
+}
+
+/// The findings upload's work (synchronous, or as the job `job`): the ingest, audited, and
+/// its summary.
+#[allow(clippy::too_many_arguments)]
+fn ingest_findings(
+    s: &Shared,
+    actor: &Actor,
+    sources: Vec<ReportSource>,
+    asset: &str,
+    params: &UploadParams,
+    kind: ScanKind,
+    vex: posture_app::VexHandling,
+    job: Option<&str>,
+) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+    let asset = asset.to_string();
             let request = IngestRequest {
                 asset: asset.clone(),
                 branch: params
@@ -389,19 +424,15 @@ pub(crate) async fn upload_scan(
                     &asset,
                 ),
             };
-            let (outcome, reports) = ingest_upload(s, &actor, sources, request, None, vex)?;
-            let summary = to_json(&IngestSummary {
+            let (outcome, reports) =
+                ingest_upload_as(s, actor, sources, request, None, vex, job)?;
+            to_json(&IngestSummary {
                 asset: &outcome.asset,
                 reports: &reports,
                 scopes: &outcome.scopes,
                 total: &outcome.total(),
                 coverage: &[],
-            })?;
-            Ok(summary)
-        })
-        .await?;
-    warm_summary(&state);
-    Ok(Json(IngestSummaryJson(summary)))
+            })
 }
 
 /// What an upload by this caller does with VEX statements: applied for a caller with the
@@ -436,6 +467,25 @@ pub(crate) fn ingest_upload(
     ),
     ApiError,
 > {
+    ingest_upload_as(s, actor, sources, request, via, vex, None)
+}
+
+/// [`ingest_upload`], for the upload job `job` when it is one (its audit entry names it).
+fn ingest_upload_as(
+    s: &Shared,
+    actor: &Actor,
+    sources: Vec<ReportSource>,
+    request: IngestRequest,
+    via: Option<&str>,
+    vex: posture_app::VexHandling,
+    job: Option<&str>,
+) -> Result<
+    (
+        posture_store::IngestOutcome,
+        Vec<posture_app::PreparedSummary>,
+    ),
+    ApiError,
+> {
     let size: usize = sources.iter().map(|s| s.bytes.len()).sum();
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let asset = request.asset.clone();
@@ -451,6 +501,9 @@ pub(crate) fn ingest_upload(
             "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
             "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
         });
+        if let Some(job) = job {
+            detail["job"] = job.into();
+        }
         if let Some(via) = via {
             detail["via"] = via.into();
             detail["branch"] = branch.clone().into();

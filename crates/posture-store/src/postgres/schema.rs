@@ -430,6 +430,23 @@ CREATE TABLE job_runs (
     failures     BIGINT NOT NULL DEFAULT 0
 );
 "#,
+    // 16: large uploads taken as jobs (as on SQLite)
+    r#"
+CREATE TABLE upload_jobs (
+    id           TEXT PRIMARY KEY,
+    asset        TEXT NOT NULL,
+    reports      TEXT NOT NULL,
+    bytes        BIGINT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    created_by   TEXT NOT NULL,
+    token_id     BIGINT,
+    created_at   BIGINT NOT NULL,
+    started_at   BIGINT,
+    finished_at  BIGINT,
+    status       BIGINT,
+    result       TEXT
+);
+"#,
 ];
 
 /// The advisory lock key held while migrating.

@@ -36,6 +36,7 @@ pub(crate) mod risk;
 pub(crate) mod runtime;
 pub(crate) mod secret_key;
 pub(crate) mod summary;
+pub(crate) mod upload_jobs;
 pub(crate) mod workflow;
 
 use crate::StoreError;

@@ -423,4 +423,22 @@ CREATE TABLE job_runs (
     failures     INTEGER NOT NULL DEFAULT 0
 );
 "#,
+    // 16: large uploads taken as jobs (POST /api/v1/scans above --async-upload-above): the
+    // state a client polls, and the answer (summary or error) once finished
+    r#"
+CREATE TABLE upload_jobs (
+    id           TEXT PRIMARY KEY,
+    asset        TEXT NOT NULL,
+    reports      TEXT NOT NULL,
+    bytes        INTEGER NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    created_by   TEXT NOT NULL,
+    token_id     INTEGER,
+    created_at   INTEGER NOT NULL,
+    started_at   INTEGER,
+    finished_at  INTEGER,
+    status       INTEGER,
+    result       TEXT
+);
+"#,
 ];
