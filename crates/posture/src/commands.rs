@@ -266,6 +266,7 @@ fn ingest(
     a: IngestArgs,
 ) -> anyhow::Result<ExitCode> {
     let given_at = a.at.as_deref().map(parse_time).transpose()?;
+    crate::progress::install();
     // Read and check every file before opening the database: a bad file changes nothing.
     let (batch_format, per_file) = split_formats(&a.format, &a.files)?;
     let mut sources = Vec::with_capacity(a.files.len());
