@@ -82,12 +82,9 @@ fn a_long_ingest_shows_progress_on_a_terminal_and_nothing_in_a_pipe() {
         .unwrap_or_else(|e| panic!("{e}"));
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
-    for step in [
-        "posture: reading ",
-        "MiB",
-        "occurrences",
-        "\r\x1b[2K",
-    ] {
+    // (Reading and parsing 10 MB take less than the first half second, when nothing is
+    // drawn; identity and the write take seconds.)
+    for step in ["posture: ", "occurrences", "\r\x1b[2K"] {
         assert!(screen.contains(step), "no {step:?} in {screen:?}");
     }
     assert!(
