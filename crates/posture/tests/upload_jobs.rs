@@ -375,6 +375,25 @@ fn large_uploads_are_taken_as_jobs_with_the_synchronous_answer(b: &TestBackend) 
         assert_eq!(a.json()["error"]["kind"], "not_found", "{}", a.body);
     }
 
+    // The OpenAPI document describes the 202 and the job's answer (every key of it).
+    let doc = request(&server.base, "GET", "/api/v1/openapi.json", &admin, b"").json();
+    let upload = &doc["paths"]["/api/v1/scans"]["post"]["responses"]["202"];
+    assert!(upload["headers"]["Location"].is_object(), "{upload}");
+    assert_eq!(
+        upload["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/UploadJobView"
+    );
+    let get = &doc["paths"]["/api/v1/uploads/{id}"]["get"];
+    assert!(get["responses"]["200"].is_object() && get["responses"]["404"].is_object());
+    let schema = &doc["components"]["schemas"]["UploadJobView"];
+    for key in done.as_object().map(|m| m.keys().cloned().collect()).unwrap_or(Vec::<String>::new()) {
+        assert!(schema["properties"].get(&key).is_some(), "{key} undocumented: {schema}");
+    }
+    for key in schema["required"].as_array().cloned().unwrap_or_default() {
+        let key = key.as_str().unwrap_or_default();
+        assert!(done.get(key).is_some(), "{key} required, absent: {done}");
+    }
+
     // `posture push` waits for the job and prints the summary, as for a synchronous upload.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let file = dir.path().join("more-leaks.json");
@@ -399,10 +418,31 @@ fn large_uploads_are_taken_as_jobs_with_the_synchronous_answer(b: &TestBackend) 
 fn a_job_whose_server_was_killed_is_reported_interrupted_by_the_next(b: &TestBackend) {
     // Large enough that its ingest takes a while after the 202.
     let report = gitleaks(40_000);
-    let mut server = start(b.location(), &[("POSTURE_ASYNC_UPLOAD_ABOVE", "1000")]);
+    let mut server = start(
+        b.location(),
+        &[
+            ("POSTURE_ASYNC_UPLOAD_ABOVE", "1000"),
+            ("POSTURE_MAX_CONCURRENT_UPLOADS", "1"),
+        ],
+    );
     let admin = bootstrap_token(&server);
     let accepted = request(&server.base, "POST", UPLOAD, &admin, &report);
     assert_eq!(accepted.status, 202, "{}", accepted.body);
+    // The job holds the only upload slot while it runs: another upload is told to retry.
+    let second = request(
+        &server.base,
+        "POST",
+        "/api/v1/scans?asset=orders-api&format=gitleaks-json",
+        &admin,
+        &gitleaks(1),
+    );
+    assert_eq!(second.status, 429, "{}", second.body);
+    let metrics = request(&server.base, "GET", "/metrics", &admin, b"").body;
+    assert_eq!(
+        series(&metrics, "posture_upload_jobs_active"),
+        Some(1.0),
+        "{metrics}"
+    );
     server.kill();
     let location = accepted
         .header("location")
