@@ -12,9 +12,17 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Copy)]
 pub enum Progress<'a> {
     /// `done` of `total` bytes of `file` read.
-    Reading { file: &'a str, done: u64, total: u64 },
+    Reading {
+        file: &'a str,
+        done: u64,
+        total: u64,
+    },
     /// `file` is being parsed as `format`.
-    Parsing { file: &'a str, format: &'a str, bytes: u64 },
+    Parsing {
+        file: &'a str,
+        format: &'a str,
+        bytes: u64,
+    },
     /// `file` parsed: `items` occurrences.
     Parsed { file: &'a str, items: usize },
     /// The identity of `items` occurrences computed.

@@ -23,7 +23,6 @@ mod ingest_flow;
 mod integration_store;
 mod integration_types;
 mod jobs;
-mod upload_jobs;
 mod postgres;
 pub mod schema;
 pub mod secret_key;
@@ -34,6 +33,7 @@ mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
+mod upload_jobs;
 mod workflow;
 mod workflow_types;
 
@@ -45,14 +45,14 @@ pub use error::StoreError;
 pub use integration_store::IntegrationStore;
 pub use integration_types::*;
 pub use jobs::JobRunRecord;
-pub use upload_jobs::{
-    NewUploadJob, UploadJobEnd, UploadJobRecord, UploadJobState, interrupted_result,
-};
 pub use schema::{MigrationReport, SCHEMA_VERSION, migrate};
 pub use sqlite::backup::BackupReport;
 pub use sqlite::{DEFAULT_SQLITE_READERS, SqliteStore};
 pub use summary::{FindingSummary, ScanGroup, SummaryGroup, SummaryQuery};
 pub use types::*;
+pub use upload_jobs::{
+    NewUploadJob, UploadJobEnd, UploadJobRecord, UploadJobState, interrupted_result,
+};
 pub use workflow::WorkflowStore;
 pub use workflow_types::*;
 

@@ -33,7 +33,7 @@ pub const MIGRATION_NOTES: &[&str] = &[
     "each finding's last assessment, for its score history",
     "identity: tokens' own teams, service accounts, approval roles and requests, VEX suggestions",
     "the server's scheduled jobs: last runs, outcomes, failures",
-    "large uploads taken as jobs: their state and answer",
+    "large uploads taken as jobs: their state and answer; an index of findings by category",
 ];
 
 /// The schema version this build writes and reads: the number of migrations it knows.

@@ -42,9 +42,10 @@ fn describe(step: &Progress<'_>) -> (String, bool) {
             format!("parsing {file} ({format}, {:.1} MiB)", mib(bytes)),
             true,
         ),
-        Progress::Parsed { file, items } => {
-            (format!("{file}: {items} occurrences parsed; identifying"), true)
-        }
+        Progress::Parsed { file, items } => (
+            format!("{file}: {items} occurrences parsed; identifying"),
+            true,
+        ),
         Progress::Identified { items } => (format!("{items} occurrences identified"), true),
         Progress::Storing { items } => (format!("storing {items} occurrences"), true),
         Progress::Stored { items } => (format!("{items} occurrences stored"), false),

@@ -293,8 +293,8 @@ fn await_upload_job(
     accepted: &HttpResponse,
     within: Duration,
 ) -> anyhow::Result<HttpResponse> {
-    let job: Value = serde_json::from_str(&accepted.body)
-        .context("the server's 202 answer is not JSON")?;
+    let job: Value =
+        serde_json::from_str(&accepted.body).context("the server's 202 answer is not JSON")?;
     let id = job["id"]
         .as_str()
         .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))

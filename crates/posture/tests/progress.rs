@@ -44,7 +44,10 @@ fn clean(command: &mut Command) -> &mut Command {
             command.env_remove(k);
         }
     }
-    command.env("POSTURE_SECRET_KEY", posture_store::testing::TEST_SECRET_KEY)
+    command.env(
+        "POSTURE_SECRET_KEY",
+        posture_store::testing::TEST_SECRET_KEY,
+    )
 }
 
 #[test]
@@ -64,7 +67,10 @@ fn a_long_ingest_shows_progress_on_a_terminal_and_nothing_in_a_pipe() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("40000"), "{stdout}");
     assert!(!stderr.contains("posture: "), "{stderr}");
-    assert!(!stderr.contains('\x1b') && !stdout.contains('\x1b'), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stdout.contains('\x1b'),
+        "{stderr}"
+    );
 
     // On a terminal: the steps, each line erased, then the same summary.
     let Ok(script) = which("script") else {
@@ -88,14 +94,18 @@ fn a_long_ingest_shows_progress_on_a_terminal_and_nothing_in_a_pipe() {
         assert!(screen.contains(step), "no {step:?} in {screen:?}");
     }
     assert!(
-        screen.contains("storing 40000 occurrences") || screen.contains("40000 occurrences identified")
+        screen.contains("storing 40000 occurrences")
+            || screen.contains("40000 occurrences identified")
             || screen.contains("40000 occurrences parsed"),
         "{screen:?}"
     );
     // The summary comes after the last erase: nothing of the progress line is left before it.
     let last_erase = screen.rfind("\x1b[2K").unwrap_or(0);
     let summary = screen.find("40000").unwrap_or(0);
-    assert!(screen[last_erase..].contains("40000") && summary > 0, "{screen:?}");
+    assert!(
+        screen[last_erase..].contains("40000") && summary > 0,
+        "{screen:?}"
+    );
 }
 
 fn which(name: &str) -> Result<PathBuf, ()> {

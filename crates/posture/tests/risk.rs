@@ -986,7 +986,11 @@ fn a_limited_risk_listing_is_the_head_of_the_whole_list() {
             let limited = env.json(&limited_args);
             let limited = limited.as_array().unwrap();
             let head = &whole[..whole.len().min(limit)];
-            let ids = |l: &[Value]| l.iter().map(|f| f["id"].as_i64().unwrap()).collect::<Vec<_>>();
+            let ids = |l: &[Value]| {
+                l.iter()
+                    .map(|f| f["id"].as_i64().unwrap())
+                    .collect::<Vec<_>>()
+            };
             assert_eq!(ids(limited), ids(head), "{filter:?} --limit {limit}");
             assert_eq!(limited, head, "{filter:?} --limit {limit}");
             compared += limited.len();

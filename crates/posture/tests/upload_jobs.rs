@@ -249,7 +249,10 @@ fn large_uploads_are_taken_as_jobs_with_the_synchronous_answer(b: &TestBackend) 
     let accepted = request(&server.base, "POST", UPLOAD, &admin, &report);
     assert_eq!(accepted.status, 202, "{}", accepted.body);
     let job = accepted.json();
-    let id = job["id"].as_str().unwrap_or_else(|| panic!("{job}")).to_string();
+    let id = job["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{job}"))
+        .to_string();
     assert_eq!(id.len(), 32, "{id}");
     let location = format!("/api/v1/uploads/{id}");
     assert_eq!(accepted.header("location"), Some(location.as_str()));
@@ -386,8 +389,15 @@ fn large_uploads_are_taken_as_jobs_with_the_synchronous_answer(b: &TestBackend) 
     let get = &doc["paths"]["/api/v1/uploads/{id}"]["get"];
     assert!(get["responses"]["200"].is_object() && get["responses"]["404"].is_object());
     let schema = &doc["components"]["schemas"]["UploadJobView"];
-    for key in done.as_object().map(|m| m.keys().cloned().collect()).unwrap_or(Vec::<String>::new()) {
-        assert!(schema["properties"].get(&key).is_some(), "{key} undocumented: {schema}");
+    for key in done
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or(Vec::<String>::new())
+    {
+        assert!(
+            schema["properties"].get(&key).is_some(),
+            "{key} undocumented: {schema}"
+        );
     }
     for key in schema["required"].as_array().cloned().unwrap_or_default() {
         let key = key.as_str().unwrap_or_default();
@@ -475,7 +485,11 @@ fn a_job_whose_server_was_killed_is_reported_interrupted_by_the_next(b: &TestBac
         b"",
     );
     assert_eq!(findings.status, 400, "{}", findings.body);
-    assert!(findings.body.contains("it has no scans"), "{}", findings.body);
+    assert!(
+        findings.body.contains("it has no scans"),
+        "{}",
+        findings.body
+    );
     let scans = request(&next.base, "GET", "/api/v1/scans", &admin, b"").json();
     assert_eq!(scans.as_array().map(Vec::len), Some(0), "{scans}");
 }

@@ -237,8 +237,7 @@ async fn read_body(
     let reserve = declared.unwrap_or(0).min(limit);
     let mut bytes = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
     loop {
-        let frame =
-            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
         let Some(frame) = frame else {
             return Ok(bytes);
         };
@@ -295,7 +294,10 @@ pub(crate) async fn upload_scan(
     request: Request,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let held = request.extensions().get::<crate::ops::HeldUpload>().cloned();
+    let held = request
+        .extensions()
+        .get::<crate::ops::HeldUpload>()
+        .cloned();
     let asset = params
         .asset
         .as_deref()
@@ -414,7 +416,16 @@ pub(crate) async fn upload_scan(
         let job_actor = actor.clone();
         let job_asset = asset.clone();
         let work: super::UploadWork = Box::new(move |s, job| {
-            ingest_findings(s, &job_actor, sources, &job_asset, &params, kind, vex, Some(job))
+            ingest_findings(
+                s,
+                &job_actor,
+                sources,
+                &job_asset,
+                &params,
+                kind,
+                vex,
+                Some(job),
+            )
         });
         return super::take_as_job(&state, &actor, &asset, reports, bytes, slot, work).await;
     }
@@ -439,34 +450,33 @@ fn ingest_findings(
     job: Option<&str>,
 ) -> Result<Box<serde_json::value::RawValue>, ApiError> {
     let asset = asset.to_string();
-            let request = IngestRequest {
-                asset: asset.clone(),
-                branch: params
-                    .branch
-                    .clone()
-                    .filter(|b| !b.trim().is_empty())
-                    .unwrap_or_else(|| "main".into()),
-                target: params.target.clone().filter(|t| !t.trim().is_empty()),
-                commit: params.commit.clone().filter(|c| !c.trim().is_empty()),
-                format: params.format.clone().filter(|f| !f.trim().is_empty()),
-                kind,
-                at: s.clock.now(),
-                force: false,
-                thresholds: Default::default(),
-                branches: posture_app::branches::BranchSettings::of(
-                    s.portfolio.as_ref().map(|c| &c.portfolio),
-                    &asset,
-                ),
-            };
-            let (outcome, reports) =
-                ingest_upload_as(s, actor, sources, request, None, vex, job)?;
-            to_json(&IngestSummary {
-                asset: &outcome.asset,
-                reports: &reports,
-                scopes: &outcome.scopes,
-                total: &outcome.total(),
-                coverage: &[],
-            })
+    let request = IngestRequest {
+        asset: asset.clone(),
+        branch: params
+            .branch
+            .clone()
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or_else(|| "main".into()),
+        target: params.target.clone().filter(|t| !t.trim().is_empty()),
+        commit: params.commit.clone().filter(|c| !c.trim().is_empty()),
+        format: params.format.clone().filter(|f| !f.trim().is_empty()),
+        kind,
+        at: s.clock.now(),
+        force: false,
+        thresholds: Default::default(),
+        branches: posture_app::branches::BranchSettings::of(
+            s.portfolio.as_ref().map(|c| &c.portfolio),
+            &asset,
+        ),
+    };
+    let (outcome, reports) = ingest_upload_as(s, actor, sources, request, None, vex, job)?;
+    to_json(&IngestSummary {
+        asset: &outcome.asset,
+        reports: &reports,
+        scopes: &outcome.scopes,
+        total: &outcome.total(),
+        coverage: &[],
+    })
 }
 
 /// What an upload by this caller does with VEX statements: applied for a caller with the

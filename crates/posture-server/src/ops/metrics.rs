@@ -378,7 +378,10 @@ impl Metrics {
         if let Ok(m) = self.upload_jobs.lock() {
             for outcome in ["done", "failed"] {
                 let n = m.get(outcome).copied().unwrap_or(0);
-                let _ = writeln!(out, "posture_upload_jobs_total{{outcome=\"{outcome}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "posture_upload_jobs_total{{outcome=\"{outcome}\"}} {n}"
+                );
             }
         }
         help(

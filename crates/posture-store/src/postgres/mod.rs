@@ -380,7 +380,14 @@ impl Store for PostgresStore {
             let started = std::time::Instant::now();
             let end = crate::upload_jobs::run_caught(work);
             let at = crate::jobs::end_of(job.at, started.elapsed());
-            sql::upload_jobs::finish(&mut *holder, &job.id, end.state, at, end.status, &end.result)?;
+            sql::upload_jobs::finish(
+                &mut *holder,
+                &job.id,
+                end.state,
+                at,
+                end.status,
+                &end.result,
+            )?;
             Ok(())
         })();
         holder

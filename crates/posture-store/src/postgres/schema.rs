@@ -446,6 +446,9 @@ CREATE TABLE upload_jobs (
     status       BIGINT,
     result       TEXT
 );
+-- An asset's findings of one category (the story's read of an asset's SAST findings, which
+-- scanned every finding of a container-only asset: 4 s of a 5-finding list at 100k)
+CREATE INDEX findings_category ON findings (asset_id, category, status);
 "#,
 ];
 

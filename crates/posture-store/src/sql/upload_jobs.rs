@@ -4,9 +4,9 @@
 //! before it ended is marked `failed` when it is next read (see `crate::upload_jobs`).
 
 use super::{Db, Sql, args};
+use crate::StoreError;
 use crate::stored::{from_ms, to_ms};
 use crate::upload_jobs::{NewUploadJob, UploadJobRecord, UploadJobState};
-use crate::StoreError;
 use posture_model::Timestamp;
 
 static INSERT: Sql = Sql::new(
@@ -78,9 +78,8 @@ pub(crate) fn get(db: &mut dyn Db, id: &str) -> Result<Option<UploadJobRecord>, 
             asset: r.get(1)?,
             reports: r.get(2)?,
             bytes: u64::try_from(r.get::<i64>(3)?).unwrap_or(0),
-            state: UploadJobState::parse(&state).ok_or_else(|| {
-                StoreError::Corrupt(format!("upload job state `{state}`"))
-            })?,
+            state: UploadJobState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("upload job state `{state}`")))?,
             created_by: r.get(5)?,
             token_id: r.get(6)?,
             created_at: r.time(7)?,
