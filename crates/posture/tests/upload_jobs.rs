@@ -389,11 +389,11 @@ fn large_uploads_are_taken_as_jobs_with_the_synchronous_answer(b: &TestBackend) 
     let get = &doc["paths"]["/api/v1/uploads/{id}"]["get"];
     assert!(get["responses"]["200"].is_object() && get["responses"]["404"].is_object());
     let schema = &doc["components"]["schemas"]["UploadJobView"];
-    for key in done
+    let keys: Vec<String> = done
         .as_object()
         .map(|m| m.keys().cloned().collect())
-        .unwrap_or(Vec::<String>::new())
-    {
+        .unwrap_or_default();
+    for key in keys {
         assert!(
             schema["properties"].get(&key).is_some(),
             "{key} undocumented: {schema}"
