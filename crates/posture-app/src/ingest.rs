@@ -50,12 +50,26 @@ pub fn read_report_file(path: &Path, max_bytes: u64) -> Result<ReportSource, App
         });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| AppError::Read {
-            file: name.clone(),
-            error,
-        })?;
+    // In pieces, so that a terminal can show the bytes read of a large report.
+    const PIECE: u64 = 16 * 1024 * 1024;
+    let mut reader = file.take(max_bytes + 1);
+    loop {
+        let n = (&mut reader)
+            .take(PIECE)
+            .read_to_end(&mut bytes)
+            .map_err(|error| AppError::Read {
+                file: name.clone(),
+                error,
+            })?;
+        crate::progress::report(crate::progress::Progress::Reading {
+            file: &name,
+            done: bytes.len() as u64,
+            total: meta.len(),
+        });
+        if n == 0 {
+            break;
+        }
+    }
     if bytes.len() as u64 > max_bytes {
         return Err(AppError::TooLarge {
             file: name,
@@ -151,6 +165,11 @@ fn prepare(
             (sha, t.elapsed().as_secs_f64())
         });
         let t = Instant::now();
+        crate::progress::report(crate::progress::Progress::Parsing {
+            file: &source.name,
+            format: parser.id(),
+            bytes: source.bytes.len() as u64,
+        });
         let report = parser.parse(&text);
         timings.parse = t.elapsed().as_secs_f64();
         let (sha, secs) = hasher
@@ -177,6 +196,10 @@ fn prepare(
         d.message = posture_model::redact_values(&d.message);
     }
     let parsed = report.occurrence_count();
+    crate::progress::report(crate::progress::Progress::Parsed {
+        file: &source.name,
+        items: parsed,
+    });
     let skipped = report
         .diagnostics
         .iter()
@@ -203,6 +226,7 @@ fn prepare(
         })
         .collect();
     timings.identify = t.elapsed().as_secs_f64();
+    crate::progress::report(crate::progress::Progress::Identified { items: parsed });
     Ok(PreparedReport {
         input: ReportInput {
             name: source.name.clone(),
@@ -395,6 +419,8 @@ pub fn ingest_audited(
     }
     let t = Instant::now();
     let asset = req.asset.trim().to_string();
+    let items: usize = summaries.iter().map(|s| s.parsed).sum();
+    crate::progress::report(crate::progress::Progress::Storing { items });
     let outcome = store.ingest_audited(
         IngestBatch {
             asset: req.asset,
@@ -441,6 +467,7 @@ pub fn ingest_audited(
             summary.held_vex = statements;
         }
     }
+    crate::progress::report(crate::progress::Progress::Stored { items });
     let store_secs = t.elapsed().as_secs_f64();
     for s in &mut summaries {
         s.timings.store = store_secs;

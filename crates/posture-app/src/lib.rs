@@ -21,6 +21,7 @@ pub mod integrations;
 pub mod metrics;
 pub mod names;
 pub mod policy;
+pub mod progress;
 pub mod risk;
 pub mod risk_eval;
 pub mod sarif_out;

@@ -89,6 +89,8 @@ pub struct ServerSettings {
     pub metrics_token: Option<Secret>,
     /// Uploads read or ingested at once; beyond, 429 with Retry-After.
     pub max_concurrent_uploads: usize,
+    /// Uploads of more bytes than this are taken as jobs (202 and a status address).
+    pub async_upload_above: u64,
     /// The accept loop's connection cap and timeouts.
     pub limits: ops::Limits,
     /// The scheduled jobs (webhook delivery, Jira sync, feed refresh, sweeps).
@@ -109,12 +111,18 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             metrics_token: None,
             max_concurrent_uploads: DEFAULT_MAX_CONCURRENT_UPLOADS,
+            async_upload_above: DEFAULT_ASYNC_UPLOAD_ABOVE,
             limits: ops::Limits::default(),
             jobs: jobs::JobSettings::default(),
             oidc_client_secret: None,
         }
     }
 }
+
+/// Uploads above this size are taken as jobs unless `--async-upload-above` says otherwise: at
+/// the ingest's pace (about 15 MB/s on two busy cores) the answer of a larger one could come
+/// after a proxy's usual 60 s timeout would have cut it off under load.
+pub const DEFAULT_ASYNC_UPLOAD_ABOVE: u64 = 32 * 1024 * 1024;
 
 /// Uploads taken at once unless `--max-concurrent-uploads` says otherwise (each may hold a
 /// few times its size in memory while it is parsed).

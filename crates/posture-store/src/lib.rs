@@ -33,6 +33,7 @@ mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
+mod upload_jobs;
 mod workflow;
 mod workflow_types;
 
@@ -49,6 +50,9 @@ pub use sqlite::backup::BackupReport;
 pub use sqlite::{DEFAULT_SQLITE_READERS, SqliteStore};
 pub use summary::{FindingSummary, ScanGroup, SummaryGroup, SummaryQuery};
 pub use types::*;
+pub use upload_jobs::{
+    NewUploadJob, UploadJobEnd, UploadJobRecord, UploadJobState, interrupted_result,
+};
 pub use workflow::WorkflowStore;
 pub use workflow_types::*;
 
@@ -221,6 +225,27 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
 
     /// What each scheduled job last did, by name.
     fn job_runs(&self) -> Result<Vec<JobRunRecord>, StoreError>;
+
+    /// Runs an upload job (see the `upload_jobs` module): records `job` as queued, calls
+    /// `recorded` (the caller may now answer 202 with the job's address), marks it running,
+    /// runs `work` and records how it ended. The job counts as alive for the whole call
+    /// (PostgreSQL: a session advisory lock; SQLite: this process's list of its jobs), so a
+    /// read by any server tells a running job from one whose server stopped. A panic in `work`
+    /// ends the job as failed. Errors are the store's own (recording the job).
+    fn run_upload_job(
+        &self,
+        job: &NewUploadJob,
+        recorded: &mut dyn FnMut(),
+        work: &mut dyn FnMut() -> UploadJobEnd,
+    ) -> Result<(), StoreError>;
+
+    /// An upload job by id; one queued or running whose server no longer runs it is recorded
+    /// failed (interrupted, at `now`) and answered so. `None` when there is no such job.
+    fn upload_job(
+        &self,
+        id: &str,
+        now: posture_model::Timestamp,
+    ) -> Result<Option<UploadJobRecord>, StoreError>;
 
     /// The integrations' storage (outbox, Jira links, conflicts), when this back end has it.
     fn integrations(&self) -> Option<&dyn IntegrationStore> {

@@ -35,6 +35,7 @@ pub const MIGRATION_NOTES: &[&str] = &[
     "the server's scheduled jobs: last runs, outcomes, failures",
     "single sign-on: the provider identities users sign in as",
     "saved views: each person's named filters of the findings list",
+    "large uploads taken as jobs: their state and answer; an index of findings by category",
 ];
 
 /// The schema version this build writes and reads: the number of migrations it knows.

@@ -225,6 +225,11 @@ pub struct ServeArgs {
     /// its size in memory while it is parsed).
     #[arg(long, env = "POSTURE_MAX_CONCURRENT_UPLOADS", default_value_t = posture_server::DEFAULT_MAX_CONCURRENT_UPLOADS)]
     pub max_concurrent_uploads: usize,
+    /// Uploads larger than this many bytes are taken as jobs: `POST /api/v1/scans` answers 202
+    /// Accepted with the job's address (`GET /api/v1/uploads/{id}`), where the result (or the
+    /// error) is read once the ingest ends; smaller uploads are answered when stored.
+    #[arg(long, env = "POSTURE_ASYNC_UPLOAD_ABOVE", default_value_t = posture_server::DEFAULT_ASYNC_UPLOAD_ABOVE)]
+    pub async_upload_above: u64,
     /// Connections served at once; beyond, 503 with Retry-After and the connection closed.
     #[arg(long, env = "POSTURE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

@@ -266,6 +266,7 @@ fn ingest(
     a: IngestArgs,
 ) -> anyhow::Result<ExitCode> {
     let given_at = a.at.as_deref().map(parse_time).transpose()?;
+    crate::progress::install();
     // Read and check every file before opening the database: a bad file changes nothing.
     let (batch_format, per_file) = split_formats(&a.format, &a.files)?;
     let mut sources = Vec::with_capacity(a.files.len());
@@ -476,6 +477,13 @@ fn findings(
     posture_app::risk::refresh_stored_risk(store.as_ref(), config.as_ref())?;
     // a ranking on a stale KEV catalog misses what attackers use this week: say so
     crate::risk::warn_stale_feeds(store.as_ref(), config.as_ref());
+    // A limited risk view reads a page from the store, as the API does (issue 22).
+    if by_risk
+        && a.sla.is_empty()
+        && let Some(limit) = a.limit
+    {
+        return crate::risk::findings_page(store.as_ref(), config.as_ref(), query, &a, limit);
+    }
     let mut list = store.findings(&query)?;
     if let Some(code) =
         crate::workflow::findings_sla(store.as_ref(), config.as_ref(), &mut list, &a, by_risk)?

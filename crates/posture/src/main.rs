@@ -16,6 +16,7 @@ mod gate;
 mod integrations;
 mod maintenance;
 mod output;
+mod progress;
 mod push;
 mod risk;
 mod serve;
@@ -26,7 +27,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    let result = commands::run(cli);
+    progress::finish();
+    match result {
         Ok(code) => code,
         Err(err) => {
             // A closed pipe (`posture findings | head`) is not an error worth a message.

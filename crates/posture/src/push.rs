@@ -58,7 +58,8 @@ pub struct PushArgs {
     /// Refuse reports larger than this many bytes (before sending anything).
     #[arg(long, default_value_t = posture_app::DEFAULT_MAX_REPORT_BYTES)]
     pub max_report_size: u64,
-    /// How long to wait for the server's answer, in seconds.
+    /// How long to wait for the server's answer, in seconds (for an upload the server takes
+    /// as a job, 202, how long to wait for the job to end).
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
 }
@@ -186,6 +187,17 @@ pub fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
             &r,
         ));
     }
+    let r = if r.status == 202 {
+        await_upload_job(&client, &base, &auth, &r, Duration::from_secs(a.timeout))?
+    } else {
+        r
+    };
+    if !r.is_success() {
+        return Err(server_error(
+            &format!("pushing {} report(s) for {}", sources.len(), a.asset),
+            &r,
+        ));
+    }
     let summary: Value = serde_json::from_str(&r.body)
         .with_context(|| format!("{target}: the answer is not JSON"))?;
     print_summary(&summary);
@@ -269,6 +281,62 @@ pub fn push(a: PushArgs) -> anyhow::Result<ExitCode> {
         1 => ExitCode::from(1),
         _ => ExitCode::from(2),
     })
+}
+
+/// An upload the server took as a job (202, above its `--async-upload-above`): polls the
+/// job's address until it ends, and answers what the upload would have answered (its status
+/// and body), or gives up after `within`.
+fn await_upload_job(
+    client: &HttpClient,
+    base: &str,
+    auth: &(&str, String),
+    accepted: &HttpResponse,
+    within: Duration,
+) -> anyhow::Result<HttpResponse> {
+    let job: Value =
+        serde_json::from_str(&accepted.body).context("the server's 202 answer is not JSON")?;
+    let id = job["id"]
+        .as_str()
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .context("the server's 202 answer names no upload job")?
+        .to_string();
+    let url = format!("{base}/api/v1/uploads/{id}");
+    let target = format!("{base}/api/v1/uploads");
+    eprintln!("posture push: the server took the upload as job {id}; waiting for it to end");
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let r = client.send("GET", &url, &target, std::slice::from_ref(auth), None)?;
+        if !r.is_success() {
+            return Err(server_error(&format!("upload job {id}"), &r));
+        }
+        let job: Value = serde_json::from_str(&r.body)
+            .with_context(|| format!("{target}: the answer is not JSON"))?;
+        match job["state"].as_str() {
+            Some("done" | "failed") => {
+                let status = job["status"]
+                    .as_u64()
+                    .and_then(|s| u16::try_from(s).ok())
+                    .context("a finished upload job without a status")?;
+                return Ok(HttpResponse {
+                    status,
+                    retry_after: None,
+                    pagination: Vec::new(),
+                    body: job["result"].to_string(),
+                });
+            }
+            Some("queued" | "running") => {}
+            other => bail!("upload job {id}: unknown state {other:?}"),
+        }
+        if started.elapsed() >= within {
+            bail!(
+                "upload job {id} did not end within {} s (--timeout); it goes on in the server: GET {url}",
+                within.as_secs()
+            );
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_secs(2));
+    }
 }
 
 fn print_summary(s: &Value) {

@@ -7,7 +7,7 @@ use anyhow::bail;
 use posture_app::risk::{AssessedFinding, RiskConfig};
 use posture_app::{Clock, SystemClock};
 use posture_model::FindingStatus;
-use posture_store::{FindingQuery, FindingRecord, Store};
+use posture_store::{FindingCursor, FindingQuery, FindingRecord, FindingSort, Store};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -45,6 +45,96 @@ pub fn findings(
     list: Vec<FindingRecord>,
     a: &FindingsArgs,
 ) -> anyhow::Result<ExitCode> {
+    let filters = risk_filters(config, a)?;
+    let mut list = posture_app::risk::assess_findings(store, config, list)?;
+    list.retain(|f| filters.keep(f, a));
+    if a.sort == Some(SortArg::Risk) {
+        posture_app::risk::sort_by_risk(&mut list);
+    }
+    if let Some(n) = a.limit {
+        list.truncate(n);
+    }
+    print_assessed(list, config, a)
+}
+
+/// The filters of `posture findings` on assessed findings, checked.
+struct RiskFilters {
+    bands: Vec<String>,
+    ssvc: Vec<String>,
+}
+
+impl RiskFilters {
+    fn keep(&self, f: &AssessedFinding, a: &FindingsArgs) -> bool {
+        (self.bands.is_empty() || self.bands.iter().any(|b| b == f.risk.band.as_str()))
+            && (self.ssvc.is_empty()
+                || self
+                    .ssvc
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(f.risk.ssvc.decision.as_str())))
+            && (!a.kev || f.in_kev)
+            && (!a.reachable || f.reachable)
+            && a.team.as_ref().is_none_or(|t| {
+                f.owner
+                    .as_ref()
+                    .is_some_and(|o| o.team.as_deref() == Some(t))
+            })
+    }
+}
+
+/// `posture findings --limit N` with risk filters or order, read a page at a time from the
+/// store as the API reads it (issue 22): the stored risk (brought up to date before) orders
+/// and filters by band and team in SQL with keyset pagination, chunks are assessed and
+/// filtered (SSVC, KEV, reachability) until N are found. The riskiest five of 100,000
+/// findings then cost five findings' reads, not the whole store's; the rows are those the
+/// whole-list path gives (tested). SLA breaches are recorded for the listed findings, as a
+/// list limited in the store always did.
+pub fn findings_page(
+    store: &dyn Store,
+    config: Option<&RiskConfig>,
+    mut query: FindingQuery,
+    a: &FindingsArgs,
+    limit: usize,
+) -> anyhow::Result<ExitCode> {
+    let filters = risk_filters(config, a)?;
+    query.sort = if a.sort == Some(SortArg::Risk) {
+        FindingSort::Risk
+    } else {
+        FindingSort::Severity
+    };
+    query.band = (!filters.bands.is_empty()).then(|| filters.bands.clone());
+    query.team = a.team.clone();
+    query.after = None;
+    // A page's worth and a margin per read, for the filters the store cannot apply.
+    let chunk = (limit + 1).max(64);
+    query.limit = Some(chunk);
+    let mut list: Vec<AssessedFinding> = Vec::with_capacity(limit.min(chunk));
+    while list.len() < limit {
+        let rows = store.findings(&query)?;
+        let exhausted = rows.len() < chunk;
+        query.after = rows.last().map(|f| FindingCursor::after(f, query.sort));
+        for f in posture_app::risk::assess_findings(store, config, rows)? {
+            if list.len() < limit && filters.keep(&f, a) {
+                list.push(f);
+            }
+        }
+        if exhausted || query.after.is_none() {
+            break;
+        }
+    }
+    if a.sort == Some(SortArg::Risk) {
+        // Within a read the store's order already is this one; kept for findings not yet
+        // assessed when the list was read (none after the refresh).
+        posture_app::risk::sort_by_risk(&mut list);
+    }
+    let mut listed: Vec<FindingRecord> = list.iter().map(|f| f.finding.clone()).collect();
+    if let Some(code) = crate::workflow::findings_sla(store, config, &mut listed, a, true)? {
+        return Ok(code);
+    }
+    print_assessed(list, config, a)
+}
+
+/// The risk filters of `posture findings`, checked (names the bad value).
+fn risk_filters(config: Option<&RiskConfig>, a: &FindingsArgs) -> anyhow::Result<RiskFilters> {
     if a.team.is_some() && config.is_none() {
         bail!(
             "--team needs a portfolio configuration (--config FILE, or {DEFAULT_CONFIG} in the current directory)"
@@ -70,27 +160,15 @@ pub fn findings(
             bail!("unknown SSVC decision `{d}` (decisions are track, track*, attend, act)");
         }
     }
-    let mut list = posture_app::risk::assess_findings(store, config, list)?;
-    list.retain(|f| {
-        (bands.is_empty() || bands.iter().any(|b| b == f.risk.band.as_str()))
-            && (ssvc.is_empty()
-                || ssvc
-                    .iter()
-                    .any(|d| d.eq_ignore_ascii_case(f.risk.ssvc.decision.as_str())))
-            && (!a.kev || f.in_kev)
-            && (!a.reachable || f.reachable)
-            && a.team.as_ref().is_none_or(|t| {
-                f.owner
-                    .as_ref()
-                    .is_some_and(|o| o.team.as_deref() == Some(t))
-            })
-    });
-    if a.sort == Some(SortArg::Risk) {
-        posture_app::risk::sort_by_risk(&mut list);
-    }
-    if let Some(n) = a.limit {
-        list.truncate(n);
-    }
+    Ok(RiskFilters { bands, ssvc })
+}
+
+/// Prints assessed findings as `posture findings` does (JSON, CSV or a table).
+fn print_assessed(
+    list: Vec<AssessedFinding>,
+    config: Option<&RiskConfig>,
+    a: &FindingsArgs,
+) -> anyhow::Result<ExitCode> {
     let with_owner = config.is_some();
     match output::resolve(a.output) {
         OutputFormat::Json => output::json(&list)?,

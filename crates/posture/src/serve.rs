@@ -131,6 +131,7 @@ pub fn serve(database: &str, config: Option<&Path>, a: ServeArgs) -> anyhow::Res
             .filter(|t| !t.trim().is_empty())
             .map(posture_server::Secret),
         max_concurrent_uploads: a.max_concurrent_uploads.max(1),
+        async_upload_above: a.async_upload_above,
         limits: posture_server::ops::Limits {
             max_connections: a.max_connections.max(1),
             header_timeout: a.header_timeout,

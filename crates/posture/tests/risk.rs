@@ -956,3 +956,51 @@ fn risk_evaluate_on_the_demo_portfolio() {
     .unwrap();
     assert!(updated.contains("5 entries imported"), "{updated}");
 }
+
+/// Issue 22: `posture findings --limit N` with risk filters or order reads a page from the
+/// store (as the API does) instead of assessing every finding; it lists exactly the first N
+/// rows of the whole list, in the same order, with the same content.
+#[test]
+fn a_limited_risk_listing_is_the_head_of_the_whole_list() {
+    let Some(up) = corpus() else { return };
+    let env = setup(&up);
+    let filters: &[&[&str]] = &[
+        &["--sort", "risk"],
+        &["--sort", "risk", "--band", "P2,P3"],
+        &["--sort", "risk", "--team", "payments"],
+        &["--sort", "risk", "--ssvc", "track"],
+        &["--kev"],
+        &["--band", "P3"],
+        &["--sort", "risk", "--asset", "shop-test", "--status", "all"],
+    ];
+    let mut compared = 0;
+    for filter in filters {
+        let mut args = vec!["findings", "--output", "json"];
+        args.extend_from_slice(filter);
+        let whole = env.json(&args);
+        let whole = whole.as_array().unwrap();
+        for limit in [1usize, 5, 70, 100_000] {
+            let n = limit.to_string();
+            let mut limited_args = args.clone();
+            limited_args.extend_from_slice(&["--limit", &n]);
+            let limited = env.json(&limited_args);
+            let limited = limited.as_array().unwrap();
+            let head = &whole[..whole.len().min(limit)];
+            let ids = |l: &[Value]| {
+                l.iter()
+                    .map(|f| f["id"].as_i64().unwrap())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(limited), ids(head), "{filter:?} --limit {limit}");
+            assert_eq!(limited, head, "{filter:?} --limit {limit}");
+            compared += limited.len();
+        }
+    }
+    assert!(compared > 200, "too little compared: {compared}");
+    // The CSV and table views of a page print the same rows.
+    let table = String::from_utf8(env.run(&[
+        "findings", "--sort", "risk", "--limit", "2", "--output", "csv",
+    ]))
+    .unwrap();
+    assert_eq!(table.lines().count(), 3, "{table}");
+}

@@ -19,6 +19,7 @@ mod suggestions;
 mod teams;
 mod tokens;
 mod triage;
+mod uploads;
 mod users;
 mod vex;
 
@@ -34,6 +35,7 @@ pub use suggestions::*;
 pub use teams::*;
 pub use tokens::*;
 pub use triage::*;
+pub use uploads::*;
 pub use users::*;
 pub use vex::*;
 
@@ -169,6 +171,7 @@ pub fn routes() -> Router<AppState> {
                 // The size cap is enforced while reading, with a JSON 413.
                 .layer(DefaultBodyLimit::disable()),
         )
+        .route("/api/v1/uploads/{id}", get(get_upload_job))
         .route("/api/v1/findings", get(list_findings))
         .route("/api/v1/findings/{id}", get(get_finding))
         .route("/api/v1/findings/{id}/explain", get(explain_finding))

@@ -16,7 +16,7 @@ use utoipa::OpenApi;
         license(name = "Apache-2.0")
     ),
     paths(
-        upload_scan, list_scans, list_findings, get_finding, explain_finding, finding_events,
+        upload_scan, get_upload_job, list_scans, list_findings, get_finding, explain_finding, finding_events,
         triage_finding, list_fixes, list_assets, list_teams, list_suggestions, list_tokens,
         create_token, revoke_token, audit_log, me, list_feeds, team_members, add_team_member,
         remove_team_member, list_users, create_user, grant_role, revoke_role, list_approvals,
@@ -28,7 +28,7 @@ use utoipa::OpenApi;
         crate::governance::get_policy, crate::governance::check_policy
     ),
     components(schemas(
-        ErrorBody, FindingJson, OccurrenceJson, RiskJson, EventJson, SuggestionJson,
+        ErrorBody, UploadJobView, FindingJson, OccurrenceJson, RiskJson, EventJson, SuggestionJson,
         ExplanationJson, ScanJson, IngestSummaryJson, SeverityJson, StatusJson, FindingPage,
         TriageRequest, AssetView, TeamView, TokenView, TokenCreateRequest, TokenCreated,
         AuditView, Me, UploadForm, FeedView, FixPlanJson, UserView, UserCreateRequest,

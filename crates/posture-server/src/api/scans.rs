@@ -98,27 +98,29 @@ pub(crate) async fn read_uploads(
         });
     if !is_multipart {
         let name = name.unwrap_or_else(|| "upload".to_string());
-        if let Some(len) = request
+        let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            && len > limit
-        {
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit) {
             return Err(too_large(&name));
         }
-        let bytes = axum::body::to_bytes(
-            request.into_body(),
-            usize::try_from(limit).unwrap_or(usize::MAX),
-        )
-        .await
-        .map_err(|_| too_large(&name))?;
+        let bytes = read_body(request.into_body(), declared, limit)
+            .await
+            .map_err(|_| too_large(&name))?;
         return Ok(vec![ReportSource {
             name,
-            bytes: bytes.to_vec(),
+            bytes,
             format: None,
         }]);
     }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|len| len.min(limit));
     let mut multipart = axum::extract::Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::BadRequest(format!("the multipart body cannot be read: {e}")))?;
@@ -172,7 +174,11 @@ pub(crate) async fn read_uploads(
                 format!("upload-{}", n + 1)
             }
         });
-        let mut bytes = Vec::new();
+        // At most what is left of the declared body (no doubling growth of a large report);
+        // the spare capacity is given back once the field is read.
+        let mut bytes = Vec::with_capacity(
+            usize::try_from(declared.unwrap_or(0).saturating_sub(total)).unwrap_or(0),
+        );
         while let Some(chunk) = field
             .chunk()
             .await
@@ -184,6 +190,7 @@ pub(crate) async fn read_uploads(
             }
             bytes.extend_from_slice(&chunk);
         }
+        bytes.shrink_to_fit();
         sources.push(ReportSource {
             name,
             bytes,
@@ -218,6 +225,32 @@ pub(crate) async fn read_uploads(
     Ok(sources)
 }
 
+/// A raw upload's body, read into one buffer of its declared length (issue 22: collecting
+/// the frames and copying them out held a 241 MB upload two to three times over before the
+/// parse began). Refused past `limit` bytes; an error when the body breaks off.
+async fn read_body(
+    mut body: axum::body::Body,
+    declared: Option<u64>,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    use hyper::body::Body as _;
+    let reserve = declared.unwrap_or(0).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        let Some(frame) = frame else {
+            return Ok(bytes);
+        };
+        let frame = frame.map_err(|e| e.to_string())?;
+        if let Ok(data) = frame.into_data() {
+            if (bytes.len() + data.len()) as u64 > limit {
+                return Err("over the limit".into());
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+}
+
 /// What `posture ingest --output json` prints.
 #[derive(Serialize)]
 struct IngestSummary<'a, Total: Serialize> {
@@ -245,6 +278,8 @@ struct IngestSummary<'a, Total: Serialize> {
     ),
     responses(
         (status = 200, description = "What the scan changed", body = IngestSummaryJson),
+        (status = 202, description = "An upload of more than --async-upload-above bytes, taken as a job: poll the `Location` (GET /api/v1/uploads/{id}) for its state and, once it ended, the answer it would have had here", body = UploadJobView,
+            headers(("Location" = String, description = "The job's address"))),
         (status = 400, description = "A missing asset, an unknown format, a broken multipart body", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token may not upload to this asset", body = ErrorBody),
@@ -257,7 +292,12 @@ pub(crate) async fn upload_scan(
     caller: Caller,
     Query(params): Query<UploadParams>,
     request: Request,
-) -> Result<Json<IngestSummaryJson>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let held = request
+        .extensions()
+        .get::<crate::ops::HeldUpload>()
+        .cloned();
     let asset = params
         .asset
         .as_deref()
@@ -365,43 +405,78 @@ pub(crate) async fn upload_scan(
             })
             .await?;
         warm_summary(&state);
-        return Ok(Json(IngestSummaryJson(summary)));
+        return Ok(Json(IngestSummaryJson(summary)).into_response());
     }
     let vex = vex_handling(&caller.principal);
-    let summary = state
-        .blocking(move |s| {
-            let request = IngestRequest {
-                asset: asset.clone(),
-                branch: params
-                    .branch
-                    .clone()
-                    .filter(|b| !b.trim().is_empty())
-                    .unwrap_or_else(|| "main".into()),
-                target: params.target.clone().filter(|t| !t.trim().is_empty()),
-                commit: params.commit.clone().filter(|c| !c.trim().is_empty()),
-                format: params.format.clone().filter(|f| !f.trim().is_empty()),
+    let bytes: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
+    if bytes > state.settings.async_upload_above {
+        // Taken as a job: the same work, off this request, holding the upload's slot.
+        let reports = sources.iter().map(|s| s.name.clone()).collect();
+        let slot = held.and_then(|h| h.take());
+        let job_actor = actor.clone();
+        let job_asset = asset.clone();
+        let work: super::UploadWork = Box::new(move |s, job| {
+            ingest_findings(
+                s,
+                &job_actor,
+                sources,
+                &job_asset,
+                &params,
                 kind,
-                at: s.clock.now(),
-                force: false,
-                thresholds: Default::default(),
-                branches: posture_app::branches::BranchSettings::of(
-                    s.portfolio.as_ref().map(|c| &c.portfolio),
-                    &asset,
-                ),
-            };
-            let (outcome, reports) = ingest_upload(s, &actor, sources, request, None, vex)?;
-            let summary = to_json(&IngestSummary {
-                asset: &outcome.asset,
-                reports: &reports,
-                scopes: &outcome.scopes,
-                total: &outcome.total(),
-                coverage: &[],
-            })?;
-            Ok(summary)
-        })
+                vex,
+                Some(job),
+            )
+        });
+        return super::take_as_job(&state, &actor, &asset, reports, bytes, slot, work).await;
+    }
+    let summary = state
+        .blocking(move |s| ingest_findings(s, &actor, sources, &asset, &params, kind, vex, None))
         .await?;
     warm_summary(&state);
-    Ok(Json(IngestSummaryJson(summary)))
+    Ok(Json(IngestSummaryJson(summary)).into_response())
+}
+
+/// The findings upload's work (synchronous, or as the job `job`): the ingest, audited, and
+/// its summary.
+#[allow(clippy::too_many_arguments)]
+fn ingest_findings(
+    s: &Shared,
+    actor: &Actor,
+    sources: Vec<ReportSource>,
+    asset: &str,
+    params: &UploadParams,
+    kind: ScanKind,
+    vex: posture_app::VexHandling,
+    job: Option<&str>,
+) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+    let asset = asset.to_string();
+    let request = IngestRequest {
+        asset: asset.clone(),
+        branch: params
+            .branch
+            .clone()
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or_else(|| "main".into()),
+        target: params.target.clone().filter(|t| !t.trim().is_empty()),
+        commit: params.commit.clone().filter(|c| !c.trim().is_empty()),
+        format: params.format.clone().filter(|f| !f.trim().is_empty()),
+        kind,
+        at: s.clock.now(),
+        force: false,
+        thresholds: Default::default(),
+        branches: posture_app::branches::BranchSettings::of(
+            s.portfolio.as_ref().map(|c| &c.portfolio),
+            &asset,
+        ),
+    };
+    let (outcome, reports) = ingest_upload_as(s, actor, sources, request, None, vex, job)?;
+    to_json(&IngestSummary {
+        asset: &outcome.asset,
+        reports: &reports,
+        scopes: &outcome.scopes,
+        total: &outcome.total(),
+        coverage: &[],
+    })
 }
 
 /// What an upload by this caller does with VEX statements: applied for a caller with the
@@ -436,6 +511,25 @@ pub(crate) fn ingest_upload(
     ),
     ApiError,
 > {
+    ingest_upload_as(s, actor, sources, request, via, vex, None)
+}
+
+/// [`ingest_upload`], for the upload job `job` when it is one (its audit entry names it).
+fn ingest_upload_as(
+    s: &Shared,
+    actor: &Actor,
+    sources: Vec<ReportSource>,
+    request: IngestRequest,
+    via: Option<&str>,
+    vex: posture_app::VexHandling,
+    job: Option<&str>,
+) -> Result<
+    (
+        posture_store::IngestOutcome,
+        Vec<posture_app::PreparedSummary>,
+    ),
+    ApiError,
+> {
     let size: usize = sources.iter().map(|s| s.bytes.len()).sum();
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let asset = request.asset.clone();
@@ -451,6 +545,9 @@ pub(crate) fn ingest_upload(
             "scans": outcome.scopes.iter().flat_map(|x| x.scan_ids.clone()).collect::<Vec<_>>(),
             "new": total.new, "fixed": total.fixed, "reopened": total.reopened,
         });
+        if let Some(job) = job {
+            detail["job"] = job.into();
+        }
         if let Some(via) = via {
             detail["via"] = via.into();
             detail["branch"] = branch.clone().into();

@@ -82,6 +82,10 @@ pub struct Metrics {
     connections_accepted: AtomicU64,
     /// Connections answered 503 at once because the cap was reached.
     connections_refused: AtomicU64,
+    /// Upload jobs queued or running in this server.
+    upload_jobs_active: AtomicI64,
+    /// outcome (`done`, `failed`) -> upload jobs this server finished.
+    upload_jobs: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Default for Metrics {
@@ -102,6 +106,8 @@ impl Default for Metrics {
             connections_open: AtomicI64::new(0),
             connections_accepted: AtomicU64::new(0),
             connections_refused: AtomicU64::new(0),
+            upload_jobs_active: AtomicI64::new(0),
+            upload_jobs: Mutex::default(),
         }
     }
 }
@@ -196,6 +202,19 @@ impl Metrics {
                 };
                 self.record_ingest(kind, bytes, took, None);
             }
+        }
+    }
+
+    /// An upload taken as a job (202): active until [`Metrics::upload_job_finished`].
+    pub fn upload_job_started(&self) {
+        self.upload_jobs_active.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An upload job ended: `done` or `failed`.
+    pub fn upload_job_finished(&self, outcome: &'static str) {
+        self.upload_jobs_active.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut m) = self.upload_jobs.lock() {
+            *m.entry(outcome).or_default() += 1;
         }
     }
 
@@ -339,6 +358,32 @@ impl Metrics {
             "posture_uploads_refused_total {}",
             self.uploads_refused.load(Ordering::Relaxed)
         );
+        help(
+            &mut out,
+            "posture_upload_jobs_active",
+            "gauge",
+            "Uploads above --async-upload-above taken as jobs (202) and not yet finished.",
+        );
+        let _ = writeln!(
+            out,
+            "posture_upload_jobs_active {}",
+            self.upload_jobs_active.load(Ordering::Relaxed)
+        );
+        help(
+            &mut out,
+            "posture_upload_jobs_total",
+            "counter",
+            "Upload jobs this server finished, by outcome (done, failed).",
+        );
+        if let Ok(m) = self.upload_jobs.lock() {
+            for outcome in ["done", "failed"] {
+                let n = m.get(outcome).copied().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "posture_upload_jobs_total{{outcome=\"{outcome}\"}} {n}"
+                );
+            }
+        }
         help(
             &mut out,
             "posture_ingest_duration_seconds",

@@ -217,6 +217,17 @@ impl Drop for UploadSlot {
     }
 }
 
+/// The upload slot of the request being answered, for a handler that hands the upload to a
+/// job ([`HeldUpload::take`]): the job then holds the slot until it ends.
+#[derive(Clone)]
+pub struct HeldUpload(Arc<Mutex<Option<UploadSlot>>>);
+
+impl HeldUpload {
+    pub fn take(&self) -> Option<UploadSlot> {
+        self.0.lock().ok().and_then(|mut s| s.take())
+    }
+}
+
 /// Counts uploads in progress against a cap (a semaphore that never waits: beyond the cap
 /// the client is told to come back).
 #[derive(Debug)]
@@ -280,8 +291,12 @@ pub(crate) async fn observe(
     let mut response = if upload {
         match state.upload_slots.try_acquire() {
             Some(slot) => {
+                // An upload taken as a job keeps its slot until the job ends (it takes it
+                // out of the request); otherwise the slot is freed with the answer.
+                let held = HeldUpload(Arc::new(Mutex::new(Some(slot))));
+                request.extensions_mut().insert(held.clone());
                 let response = REQUEST.scope(info.clone(), next.run(request)).await;
-                drop(slot);
+                drop(held);
                 response
             }
             None => {

@@ -219,6 +219,11 @@ pub(crate) fn redact_url(url: &str) -> String {
 
 /// The advisory lock key that serializes every writer of one asset (ingests and people's
 /// correlation decisions) across connections and processes.
+/// The advisory lock an upload job's server holds while the job is queued or running.
+fn upload_job_lock(id: &str) -> i64 {
+    asset_lock(&format!("\0upload job {id}"))
+}
+
 pub(crate) fn asset_lock(asset: &str) -> i64 {
     let mut h = blake3::Hasher::new();
     h.update(b"posture-asset-writer\0");
@@ -343,6 +348,90 @@ impl Store for PostgresStore {
     fn job_runs(&self) -> Result<Vec<crate::JobRunRecord>, StoreError> {
         let mut client = self.pool.get()?;
         sql::jobs::runs(&mut *client)
+    }
+
+    fn run_upload_job(
+        &self,
+        job: &crate::NewUploadJob,
+        recorded: &mut dyn FnMut(),
+        work: &mut dyn FnMut() -> crate::UploadJobEnd,
+    ) -> Result<(), StoreError> {
+        let e = StoreError::pg("taking an upload job's lock");
+        let key = upload_job_lock(&job.id);
+        // This connection holds the job's session lock from before its record exists to
+        // after its end is recorded: any server reading the job while it is queued or running
+        // finds the lock taken. Should this server die, PostgreSQL frees it with the session.
+        let mut holder = self.pool.get()?;
+        let got: bool = holder
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .map_err(e)?
+            .try_get(0)
+            .map_err(e)?;
+        if !got {
+            return Err(StoreError::Invalid(format!(
+                "upload job {} runs already",
+                job.id
+            )));
+        }
+        let ran = (|| {
+            sql::upload_jobs::insert(&mut *holder, job)?;
+            recorded();
+            sql::upload_jobs::start(&mut *holder, &job.id, job.at)?;
+            let started = std::time::Instant::now();
+            let end = crate::upload_jobs::run_caught(work);
+            let at = crate::jobs::end_of(job.at, started.elapsed());
+            sql::upload_jobs::finish(
+                &mut *holder,
+                &job.id,
+                end.state,
+                at,
+                end.status,
+                &end.result,
+            )?;
+            Ok(())
+        })();
+        holder
+            .execute("SELECT pg_advisory_unlock($1)", &[&key])
+            .map_err(StoreError::pg("releasing an upload job's lock"))?;
+        ran
+    }
+
+    fn upload_job(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<crate::UploadJobRecord>, StoreError> {
+        let mut client = self.pool.get()?;
+        let Some(found) = sql::upload_jobs::get(&mut *client, id)? else {
+            return Ok(None);
+        };
+        if found.state.is_finished() {
+            return Ok(Some(found));
+        }
+        // The lock free means no server runs the job any more: it stopped before the end.
+        let e = StoreError::pg("checking an upload job's lock");
+        let key = upload_job_lock(id);
+        let free: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .map_err(e)?
+            .try_get(0)
+            .map_err(e)?;
+        if !free {
+            return Ok(Some(found));
+        }
+        let marked = sql::upload_jobs::finish(
+            &mut *client,
+            id,
+            crate::UploadJobState::Failed,
+            now,
+            500,
+            &crate::interrupted_result(),
+        );
+        client
+            .execute("SELECT pg_advisory_unlock($1)", &[&key])
+            .map_err(StoreError::pg("releasing an upload job's lock"))?;
+        marked?;
+        sql::upload_jobs::get(&mut *client, id)
     }
 
     fn ingest_audited(

@@ -38,6 +38,7 @@ pub(crate) mod saved_views;
 pub(crate) mod secret_key;
 pub(crate) mod sso;
 pub(crate) mod summary;
+pub(crate) mod upload_jobs;
 pub(crate) mod workflow;
 
 use crate::StoreError;

@@ -1,4 +1,4 @@
-//! Saved views (`saved_views`, migration 16): a person's named filters of the findings list.
+//! Saved views (`saved_views`, migration 17): a person's named filters of the findings list.
 
 use super::{Db, Sql, args};
 use crate::stored::to_ms;

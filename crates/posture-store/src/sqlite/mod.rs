@@ -595,9 +595,86 @@ impl Store for SqliteStore {
         self.read(|c| sql::jobs::runs(&mut &*c))
     }
 
+    fn run_upload_job(
+        &self,
+        job: &crate::NewUploadJob,
+        recorded: &mut dyn FnMut(),
+        work: &mut dyn FnMut() -> crate::UploadJobEnd,
+    ) -> Result<(), StoreError> {
+        // Alive while this process holds its name (one server per SQLite file).
+        let Some(_alive) = JobTurn::take(&self.running_jobs, &upload_job_key(&job.id))? else {
+            return Err(StoreError::Invalid(format!(
+                "upload job {} runs already",
+                job.id
+            )));
+        };
+        {
+            let mut conn = self.lock()?;
+            write(&mut conn, "recording an upload job", |db| {
+                sql::upload_jobs::insert(db, job)
+            })?;
+        }
+        recorded();
+        {
+            let mut conn = self.lock()?;
+            write(&mut conn, "starting an upload job", |db| {
+                sql::upload_jobs::start(db, &job.id, job.at)
+            })?;
+        }
+        let started = std::time::Instant::now();
+        let end = crate::upload_jobs::run_caught(work);
+        let at = crate::jobs::end_of(job.at, started.elapsed());
+        let mut conn = self.lock()?;
+        write(&mut conn, "recording the end of an upload job", |db| {
+            sql::upload_jobs::finish(db, &job.id, end.state, at, end.status, &end.result)
+        })?;
+        Ok(())
+    }
+
+    fn upload_job(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<crate::UploadJobRecord>, StoreError> {
+        let Some(found) = self.read(|c| sql::upload_jobs::get(&mut &*c, id))? else {
+            return Ok(None);
+        };
+        if found.state.is_finished() {
+            return Ok(Some(found));
+        }
+        // Not finished and not run by this process (the only server of the file): its
+        // server stopped before the end.
+        let alive = self
+            .running_jobs
+            .lock()
+            .map_err(|_| poisoned())?
+            .contains(&upload_job_key(id));
+        if alive {
+            return Ok(Some(found));
+        }
+        let mut conn = self.lock()?;
+        write(&mut conn, "recording an interrupted upload job", |db| {
+            sql::upload_jobs::finish(
+                db,
+                id,
+                crate::UploadJobState::Failed,
+                now,
+                500,
+                &crate::interrupted_result(),
+            )
+        })?;
+        drop(conn);
+        self.read(|c| sql::upload_jobs::get(&mut &*c, id))
+    }
+
     fn integrations(&self) -> Option<&dyn crate::IntegrationStore> {
         Some(self)
     }
+}
+
+/// The name an upload job is held under among this process's running jobs.
+fn upload_job_key(id: &str) -> String {
+    format!("\0upload {id}")
 }
 
 /// A job running in this process; the name is freed when it drops.
