@@ -4,7 +4,7 @@
 
 use minijinja::{AutoEscape, Environment};
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -19,7 +19,18 @@ const TEMPLATES: [(&str, &str); 11] = [
         "approvals.html",
         include_str!("../templates/approvals.html"),
     ),
+    (
+        "components.html",
+        include_str!("../templates/components.html"),
+    ),
 ];
+
+/// What [`templates`]' `segment` filter encodes: all but RFC 3986's unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The stylesheet, served at `/static/style.css`.
 pub const STYLE_CSS: &str = include_str!("../static/style.css");
@@ -30,6 +41,12 @@ pub fn templates(base: &str) -> Result<Environment<'static>, minijinja::Error> {
     // Checked by `base_path_of` (letters, digits, `-._~%/` only): safe in an attribute.
     env.add_global("base", minijinja::Value::from_safe_string(base.to_string()));
     env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // A name as one path segment or query value: everything but unreserved characters
+    // percent-encoded, `/` included (`acme/payments` is `acme%2Fpayments`; minijinja's
+    // `urlencode` keeps `/`).
+    env.add_filter("segment", |value: String| -> String {
+        percent_encoding::utf8_percent_encode(&value, SEGMENT).to_string()
+    });
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;

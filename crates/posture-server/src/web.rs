@@ -27,6 +27,9 @@ use posture_store::{AuditEntry, NewSession, Principal, Right, ScanQuery};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+#[path = "web_work.rs"]
+mod work;
+
 const SESSION_COOKIE: &str = "posture_session";
 const LOGIN_CSRF_COOKIE: &str = "posture_login_csrf";
 const PAGE_SIZE: usize = 50;
@@ -37,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/findings", get(findings_page))
+        .route("/findings/triage", post(work::bulk_triage_form))
+        .route("/components", get(work::components_page))
         .route("/fixes", get(fixes_page))
         .route("/findings/{id}", get(finding_page))
         .route("/findings/{id}/triage", post(triage_form))
@@ -524,8 +529,16 @@ struct FindingsPageParams {
     tool: String,
     #[serde(default)]
     sort: String,
+    /// Search (`q`): text, CVE/GHSA ids and aliases, package, path.
+    #[serde(default)]
+    q: String,
     #[serde(default)]
     cursor: String,
+    /// After a bulk decision: how many were decided, how many wait for approval.
+    #[serde(default, skip_serializing)]
+    decided: String,
+    #[serde(default, skip_serializing)]
+    waiting: String,
 }
 
 impl FindingsPageParams {
@@ -539,6 +552,7 @@ impl FindingsPageParams {
             ("team", &self.team),
             ("tool", &self.tool),
             ("sort", &self.sort),
+            ("q", &self.q),
         ] {
             if !v.is_empty() {
                 parts.push(format!("{k}={}", enc(v)));
@@ -575,6 +589,10 @@ async fn findings_page(
             &params.sort
         }),
     );
+    let filter = filter.and_then(|mut f| {
+        listing::parse_search(&mut f, Some(&params.q), None, None, None, None, None)?;
+        Ok(f)
+    });
     let filter = match filter {
         Ok(f) => f,
         Err(e) => return error_page(&state, Some(&viewer), &e),
@@ -629,6 +647,11 @@ async fn findings_page(
         statuses => ["open", "all", "fixed", "confirmed", "in-progress", "false-positive", "accepted", "not-affected"],
         next_href => next.map(|c| params.query(Some(&c))),
         first_href => (!params.cursor.is_empty()).then(|| params.query(None)),
+        // The bulk form: the states a person decides, and the way back to this list.
+        triage_states => ["confirmed", "in-progress", "false-positive", "accepted", "not-affected", "open"],
+        back => params.query(None),
+        may_triage => viewer.principal.role != posture_store::Role::Reader,
+        notice => work::bulk_notice(&params.decided, &params.waiting),
     };
     render(&state, "findings.html", ctx)
 }

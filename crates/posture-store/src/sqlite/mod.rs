@@ -27,7 +27,7 @@ pub(crate) use crate::stored::to_ms;
 use crate::{
     CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
     FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
-    MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
+    ComponentRow, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
     Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
 };
 use crate::{
@@ -467,6 +467,10 @@ impl Store for SqliteStore {
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         self.read(|c| sql::runtime::runtime_components(&mut &*c, assets))
+    }
+
+    fn components(&self, search: Option<&str>) -> Result<Vec<ComponentRow>, StoreError> {
+        self.read(|c| sql::components::components(&mut &*c, search))
     }
 
     fn record_coverage(&self, import: CoverageImport) -> Result<CoverageOutcome, StoreError> {
