@@ -77,7 +77,12 @@ pub(crate) async fn shape_errors(
     let method = request.method().to_string();
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_shaped(&response) {
+    // The probes and /metrics answer their own plain text (for load balancers and scrapers).
+    let operational = matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics");
+    if !(status.is_client_error() || status.is_server_error())
+        || is_shaped(&response)
+        || operational
+    {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -320,7 +320,7 @@ async fn updated_after_and_sla_filter_in_the_api(e: &Env) {
         Method::POST,
         &format!("/api/v1/findings/{pyyaml}/triage"),
         Some(&e.admin),
-        Some(json!({"state": "accepted", "reason": "not reachable", "expires": "2026-09-01"})),
+        Some(json!({"state": "accepted", "reason": "not reachable", "expires": "2027-06-01"})),
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
@@ -328,19 +328,20 @@ async fn updated_after_and_sla_filter_in_the_api(e: &Env) {
         titles(e, "updated_after=2026-06-02T00:00:00Z&status=all").await,
         vec!["PyYAML: arbitrary code execution @ acme/payments".to_string()]
     );
-    // SLA states now: the accepted one is paused; the critical (7 days) is within on day 1
-    // and breached on day 9.
+    // SLA states now: the accepted one is paused, the four open ones within their budget
+    // (7 to 180 days by band); seven months later all four are breached.
     assert_eq!(
         titles(e, "sla=paused&status=accepted").await,
         vec!["PyYAML: arbitrary code execution @ acme/payments".to_string()]
     );
+    assert_eq!(titles(e, "sla=within").await.len(), 4);
     assert_eq!(titles(e, "sla=breached").await.len(), 0);
-    e.clock.set(at("2026-06-10T09:00:00Z"));
-    assert_eq!(
-        titles(e, "sla=breached").await,
-        vec!["glibc: stack guard protection bypass @ acme/payments".to_string()]
-    );
-    assert_eq!(titles(e, "sla=within,due-soon,breached").await.len(), 4);
+    e.clock.set(at("2027-01-01T09:00:00Z"));
+    let breached = titles(e, "sla=breached").await;
+    assert_eq!(breached.len(), 4, "{breached:?}");
+    assert!(breached.contains(&"glibc: stack guard protection bypass @ acme/payments".to_string()));
+    assert_eq!(titles(e, "sla=within,due-soon").await.len(), 0);
+    assert_eq!(titles(e, "sla=paused&status=accepted").await.len(), 1);
 }
 
 /// Issue 20: no component inventory although SBOMs and package findings are stored.
