@@ -10,8 +10,8 @@ use crate::Shared;
 use crate::auth::Scope;
 use crate::error::ApiError;
 use posture_app::risk::AssessedFinding;
-use posture_model::{Category, FindingStatus, Severity};
 use posture_app::sla::SlaState;
+use posture_model::{Category, FindingStatus, Severity};
 use posture_store::{EventQuery, FindingCursor, FindingQuery, FindingSearch, FindingSort, Right};
 
 /// The order of a list.
@@ -333,9 +333,10 @@ pub fn page_findings(
         )?;
         for f in assessed {
             let keep = scope.may_read_finding(&f)
-                && slas
-                    .as_ref()
-                    .is_none_or(|s| s.get(&f.finding.id).is_some_and(|st| filter.sla.contains(st)))
+                && slas.as_ref().is_none_or(|s| {
+                    s.get(&f.finding.id)
+                        .is_some_and(|st| filter.sla.contains(st))
+                })
                 && (filter.ssvc.is_empty()
                     || filter
                         .ssvc
@@ -400,7 +401,10 @@ fn sla_states(
         rows.iter()
             .map(|f| {
                 let events = by_finding.get(&f.id).unwrap_or(&empty);
-                (f.id, posture_app::sla::sla_at(f, events, rule.as_ref(), now).state)
+                (
+                    f.id,
+                    posture_app::sla::sla_at(f, events, rule.as_ref(), now).state,
+                )
             })
             .collect(),
     ))

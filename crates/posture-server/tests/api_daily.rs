@@ -212,15 +212,15 @@ async fn id_of(e: &Env, title: &str, asset: &str) -> i64 {
         .cloned()
         .unwrap_or_default()
         .iter()
-        .find(|f| {
-            f["title"].as_str().unwrap_or_default().starts_with(title) && f["asset"] == asset
-        })
+        .find(|f| f["title"].as_str().unwrap_or_default().starts_with(title) && f["asset"] == asset)
         .and_then(|f| f["id"].as_i64())
         .unwrap_or_else(|| panic!("no finding {title} on {asset}"))
 }
 
 async fn status_of(e: &Env, id: i64) -> String {
-    get(e, &format!("/api/v1/findings/{id}"), &e.admin).await.json()["status"]
+    get(e, &format!("/api/v1/findings/{id}"), &e.admin)
+        .await
+        .json()["status"]
         .as_str()
         .unwrap_or_default()
         .to_string()
@@ -241,7 +241,11 @@ async fn search_finds_cves_aliases_packages_and_paths_in_the_store(e: &Env) {
         glibc,
         "the package name (the title says glibc)"
     );
-    assert_eq!(titles(e, "package=pkg:deb/debian/libc6").await, glibc, "a purl prefix");
+    assert_eq!(
+        titles(e, "package=pkg:deb/debian/libc6").await,
+        glibc,
+        "a purl prefix"
+    );
     // The GHSA alias finds the CVE on both assets.
     let lodash = vec![
         "nodejs-lodash: command injection via template @ acme/payments".to_string(),
@@ -249,10 +253,18 @@ async fn search_finds_cves_aliases_packages_and_paths_in_the_store(e: &Env) {
     ];
     assert_eq!(titles(e, "q=GHSA-35jh-r3h4-6jhm").await, lodash);
     assert_eq!(titles(e, "cve=ghsa-35jh-r3h4-6jhm").await, lodash);
-    assert_eq!(titles(e, "cve=CVE-2021-2333").await, Vec::<String>::new(), "cve is exact");
+    assert_eq!(
+        titles(e, "cve=CVE-2021-2333").await,
+        Vec::<String>::new(),
+        "cve is exact"
+    );
     assert_eq!(titles(e, "package=lodash").await.len(), 3);
     assert_eq!(titles(e, "package=lodash&asset=shop").await.len(), 2);
-    assert_eq!(titles(e, "package=loda").await.len(), 0, "package is the exact name");
+    assert_eq!(
+        titles(e, "package=loda").await.len(),
+        0,
+        "package is the exact name"
+    );
     assert_eq!(titles(e, "q=lodash&asset=acme%2Fpayments").await.len(), 1);
     // A path.
     let pyyaml = vec!["PyYAML: arbitrary code execution @ acme/payments".to_string()];
@@ -386,7 +398,9 @@ async fn the_component_inventory_says_which_assets_hold_a_package(e: &Env) {
     let a = get(e, "/api/v1/components?q=lodash", &e.admin).await.json();
     assert_eq!(a["components"][0]["open_findings"], 2, "{a}");
     // A developer of payments sees the payments asset only; ci reads nothing.
-    let dev = get(e, "/api/v1/components?q=lodash", &e.developer).await.json();
+    let dev = get(e, "/api/v1/components?q=lodash", &e.developer)
+        .await
+        .json();
     assert_eq!(
         dev["components"][0]["assets"].as_array().map(Vec::len),
         Some(1),
@@ -693,7 +707,16 @@ async fn the_openapi_document_is_valid_and_matches_the_answers(e: &Env) {
         .as_array()
         .map(|p| p.iter().filter_map(|x| x["name"].as_str()).collect())
         .unwrap_or_default();
-    for p in ["q", "cve", "package", "path", "updated_after", "sla", "category", "kev"] {
+    for p in [
+        "q",
+        "cve",
+        "package",
+        "path",
+        "updated_after",
+        "sla",
+        "category",
+        "kev",
+    ] {
         assert!(params.contains(&p), "findings parameter {p}: {params:?}");
     }
     // The answers match their schemas.
@@ -757,7 +780,8 @@ async fn readers_do_not_see_the_policy_files_path(e: &Env) {
         "{admin}"
     );
     // A broken policy's diagnostics name the file, not the directory.
-    std::fs::write(e.config_dir.path().join("policy.toml"), "[[rule]]\nid = ").unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(e.config_dir.path().join("policy.toml"), "[[rule]]\nid = ")
+        .unwrap_or_else(|err| panic!("{err}"));
     let reader = get(e, "/api/v1/policy", &e.reader).await;
     assert_eq!(reader.json()["valid"], false, "{}", reader.text());
     assert!(!reader.text().contains(&dir), "{}", reader.text());
@@ -775,7 +799,11 @@ async fn the_dashboard_searches_triages_in_bulk_and_lists_components(e: &Env) {
     assert!(html.contains(r#"value="lodash""#), "the search is kept");
     assert_eq!(html.matches("nodejs-lodash").count(), 3, "{html}");
     assert!(!html.contains("glibc"), "{html}");
-    assert_eq!(html.matches(r#"form="bulk-triage""#).count(), 3, "a checkbox per row");
+    assert_eq!(
+        html.matches(r#"form="bulk-triage""#).count(),
+        3,
+        "a checkbox per row"
+    );
     assert!(html.contains(r#"action="/findings/triage""#));
     let csrf = hidden_csrf(&html);
     let a = id_of(e, "nodejs-lodash: command", "shop").await;
@@ -796,7 +824,10 @@ async fn the_dashboard_searches_triages_in_bulk_and_lists_components(e: &Env) {
     assert_eq!(status_of(e, a).await, "in-progress");
     assert_eq!(status_of(e, b).await, "in-progress");
     let after = get_html(&e.app, &to, &cookie).await.text();
-    assert!(after.contains("Decision recorded on 2 finding(s)."), "{after}");
+    assert!(
+        after.contains("Decision recorded on 2 finding(s)."),
+        "{after}"
+    );
     // A refused bulk decision changes nothing and says why on a page.
     let refused = form(
         &e.app,
@@ -820,13 +851,18 @@ async fn the_dashboard_searches_triages_in_bulk_and_lists_components(e: &Env) {
     assert_eq!(status_of(e, a).await, "in-progress");
     // A reader gets no bulk form.
     let reader = sign_in(e, &e.reader).await;
-    let html = get_html(&e.app, "/findings?sort=risk", &reader).await.text();
+    let html = get_html(&e.app, "/findings?sort=risk", &reader)
+        .await
+        .text();
     assert!(!html.contains("bulk-triage"), "{html}");
     // The components page: searched, with links that survive a `/` in the asset's name.
     let page = get_html(&e.app, "/components?q=lodash", &cookie).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     let html = page.text();
-    assert!(html.contains("4.17.20") && html.contains("4.17.4"), "{html}");
+    assert!(
+        html.contains("4.17.20") && html.contains("4.17.4"),
+        "{html}"
+    );
     assert!(html.contains(r#"href="/assets/acme%2Fpayments""#), "{html}");
     assert!(
         html.contains("/findings?asset=acme%2Fpayments&amp;q=lodash"),

@@ -461,7 +461,14 @@ fn components(
     }
     output::rows(
         fmt,
-        &["PACKAGE", "ECOSYSTEM", "ASSET", "VERSIONS", "OPEN FINDINGS", "SEEN IN"],
+        &[
+            "PACKAGE",
+            "ECOSYSTEM",
+            "ASSET",
+            "VERSIONS",
+            "OPEN FINDINGS",
+            "SEEN IN",
+        ],
         rows,
     )?;
     if fmt == OutputFormat::Table {

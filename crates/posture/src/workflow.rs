@@ -191,17 +191,27 @@ fn triage_many(
             if w.trim().eq_ignore_ascii_case("all") {
                 bail!("--status all: a bulk decision names the statuses it changes");
             }
-            statuses.push(w.trim().parse::<FindingStatus>().map_err(anyhow::Error::msg)?);
+            statuses.push(
+                w.trim()
+                    .parse::<FindingStatus>()
+                    .map_err(anyhow::Error::msg)?,
+            );
         }
         let severity = f
             .severity
             .iter()
-            .map(|s| s.parse::<posture_model::Severity>().map_err(anyhow::Error::msg))
+            .map(|s| {
+                s.parse::<posture_model::Severity>()
+                    .map_err(anyhow::Error::msg)
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let category = f
             .category
             .as_deref()
-            .map(|c| c.parse::<posture_model::Category>().map_err(anyhow::Error::msg))
+            .map(|c| {
+                c.parse::<posture_model::Category>()
+                    .map_err(anyhow::Error::msg)
+            })
             .transpose()?;
         let list = store.findings(&posture_store::FindingQuery {
             asset: f.asset.clone(),

@@ -40,7 +40,10 @@ const SHOP: &str = r#"{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"file
 
 fn seed(dir: &Path) -> std::path::PathBuf {
     let db = dir.join("posture.db");
-    for (asset, name, body) in [("acme/payments", "image.json", IMAGE), ("shop", "shop.json", SHOP)] {
+    for (asset, name, body) in [
+        ("acme/payments", "image.json", IMAGE),
+        ("shop", "shop.json", SHOP),
+    ] {
         let file = dir.join(name);
         std::fs::write(&file, body).expect("write");
         posture(&db)
@@ -65,7 +68,11 @@ fn ids(v: &Value) -> Vec<i64> {
 }
 
 fn titles(db: &Path, args: &[&str]) -> Vec<String> {
-    let v = json(posture(db).args(["findings", "--output", "json"]).args(args));
+    let v = json(
+        posture(db)
+            .args(["findings", "--output", "json"])
+            .args(args),
+    );
     let mut t: Vec<String> = v
         .as_array()
         .cloned()
@@ -125,7 +132,10 @@ fn components_say_which_assets_hold_a_package_in_which_versions() {
     assert_eq!(v[0]["name"], "lodash");
     assert_eq!(v[0]["open_findings"], 2);
     assert_eq!(v[0]["assets"][0]["asset"], "acme/payments");
-    assert_eq!(v[0]["assets"][0]["versions"], serde_json::json!(["4.17.20"]));
+    assert_eq!(
+        v[0]["assets"][0]["versions"],
+        serde_json::json!(["4.17.20"])
+    );
     assert_eq!(v[0]["assets"][1]["asset"], "shop");
     assert_eq!(v[0]["assets"][1]["versions"], serde_json::json!(["4.17.4"]));
     let table = posture(&db)
@@ -134,25 +144,47 @@ fn components_say_which_assets_hold_a_package_in_which_versions() {
         .expect("runs");
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("3 package(s)"), "{text}");
-    assert!(text.contains("libc6") && text.contains("minimist"), "{text}");
+    assert!(
+        text.contains("libc6") && text.contains("minimist"),
+        "{text}"
+    );
 }
 
 #[test]
 fn triage_decides_on_several_findings_all_or_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = seed(dir.path());
-    let lodash = ids(&json(
-        posture(&db).args(["findings", "--package", "lodash", "--output", "json"]),
-    ));
+    let lodash = ids(&json(posture(&db).args([
+        "findings",
+        "--package",
+        "lodash",
+        "--output",
+        "json",
+    ])));
     assert_eq!(lodash.len(), 2);
     let (a, b) = (lodash[0].to_string(), lodash[1].to_string());
     // One of them cannot move to in-progress from false-positive: nothing changes.
     posture(&db)
-        .args(["triage", &a, "--state", "false-positive", "--reason", "not bundled"])
+        .args([
+            "triage",
+            &a,
+            "--state",
+            "false-positive",
+            "--reason",
+            "not bundled",
+        ])
         .assert()
         .success();
     let refused = posture(&db)
-        .args(["triage", &b, &a, "--state", "in-progress", "--reason", "upgrade"])
+        .args([
+            "triage",
+            &b,
+            &a,
+            "--state",
+            "in-progress",
+            "--reason",
+            "upgrade",
+        ])
         .output()
         .expect("runs");
     assert_eq!(refused.status.code(), Some(2));
@@ -165,10 +197,24 @@ fn triage_decides_on_several_findings_all_or_nothing() {
     assert_eq!(open.len(), 1, "b is still open: {open:?}");
     // Both reopen together.
     let out = posture(&db)
-        .args(["triage", &a, &b, "--state", "confirmed", "--reason", "real", "--output", "table"])
+        .args([
+            "triage",
+            &a,
+            &b,
+            "--state",
+            "confirmed",
+            "--reason",
+            "real",
+            "--output",
+            "table",
+        ])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("2 finding(s) are now confirmed"),
         "{}",
@@ -181,12 +227,24 @@ fn triage_decides_on_several_findings_all_or_nothing() {
     // By filter: a dry run shows and changes nothing; then the decision.
     let dry = posture(&db)
         .args([
-            "triage", "--path", "tests/", "--state", "false-positive", "--reason", "test fixture",
-            "--dry-run", "--output", "table",
+            "triage",
+            "--path",
+            "tests/",
+            "--state",
+            "false-positive",
+            "--reason",
+            "test fixture",
+            "--dry-run",
+            "--output",
+            "table",
         ])
         .output()
         .expect("runs");
-    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&dry.stdout).contains("1 finding(s) would become false-positive"),
         "{}",
@@ -195,7 +253,13 @@ fn triage_decides_on_several_findings_all_or_nothing() {
     assert_eq!(titles(&db, &["--path", "tests/"]).len(), 1, "still open");
     posture(&db)
         .args([
-            "triage", "--path", "tests/", "--state", "false-positive", "--reason", "test fixture",
+            "triage",
+            "--path",
+            "tests/",
+            "--state",
+            "false-positive",
+            "--reason",
+            "test fixture",
         ])
         .assert()
         .success();
@@ -206,12 +270,22 @@ fn triage_decides_on_several_findings_all_or_nothing() {
     );
     // Ids and a filter together, or a filter that selects nothing: refused.
     let both = posture(&db)
-        .args(["triage", &a, "--asset", "shop", "--state", "open", "--reason", "x"])
+        .args([
+            "triage", &a, "--asset", "shop", "--state", "open", "--reason", "x",
+        ])
         .output()
         .expect("runs");
     assert_eq!(both.status.code(), Some(2));
     let none = posture(&db)
-        .args(["triage", "--search", "no-such-thing", "--state", "open", "--reason", "x"])
+        .args([
+            "triage",
+            "--search",
+            "no-such-thing",
+            "--state",
+            "open",
+            "--reason",
+            "x",
+        ])
         .output()
         .expect("runs");
     assert_eq!(none.status.code(), Some(2));

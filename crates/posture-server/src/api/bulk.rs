@@ -151,8 +151,11 @@ pub fn apply_bulk_triage(
         let id = f.finding.id;
         match approval.requirement(&f.finding, state) {
             Some(need) => {
-                let current =
-                    posture_app::workflow::check_request(shared.store.as_ref(), &decision(id), &need)?;
+                let current = posture_app::workflow::check_request(
+                    shared.store.as_ref(),
+                    &decision(id),
+                    &need,
+                )?;
                 if let Some(open) = open_requests.iter().find(|a| a.finding_id == id) {
                     return Err(ApiError::Conflict(format!(
                         "finding {id} already has a pending request (#{}, {} by {}): approve or reject it first; nothing was changed",
@@ -264,9 +267,7 @@ pub(crate) async fn bulk_triage(
     Json(request): Json<BulkTriageRequest>,
 ) -> Result<Json<BulkTriageOutcome>, ApiError> {
     let outcome = state
-        .blocking(move |s| {
-            apply_bulk_triage(s, &caller.principal, caller.client.clone(), request)
-        })
+        .blocking(move |s| apply_bulk_triage(s, &caller.principal, caller.client.clone(), request))
         .await?;
     Ok(Json(outcome))
 }

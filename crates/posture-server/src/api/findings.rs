@@ -109,9 +109,8 @@ impl FindingsParams {
 
 /// A `limit` parameter: default [`DEFAULT_PAGE`], 1 to [`MAX_PAGE`], else a 400.
 pub fn page_size(limit: Option<usize>) -> Result<usize, ApiError> {
-    bounded_limit(limit, DEFAULT_PAGE, MAX_PAGE).map_err(|e| {
-        ApiError::BadRequest(format!("{e}; follow next_cursor for the next page"))
-    })
+    bounded_limit(limit, DEFAULT_PAGE, MAX_PAGE)
+        .map_err(|e| ApiError::BadRequest(format!("{e}; follow next_cursor for the next page")))
 }
 
 /// A page of findings.

@@ -120,7 +120,8 @@ impl utoipa::Modify for Contract {
                     }
                 }
                 if let Some(RefOr::T(body)) = &mut op.request_body
-                    && let Some(RefOr::T(content)) = body.content.get_mut("application/octet-stream")
+                    && let Some(RefOr::T(content)) =
+                        body.content.get_mut("application/octet-stream")
                 {
                     content.schema = Some(RefOr::T(Schema::Object(
                         ObjectBuilder::new()

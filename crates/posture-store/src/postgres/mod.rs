@@ -31,10 +31,11 @@ use crate::IntegrationStore;
 use crate::schema::{MigrationReport, Upgrade};
 use crate::sql;
 use crate::{
-    CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
-    FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
-    ComponentRow, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
-    Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
+    ComponentRow, CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord,
+    FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome,
+    KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome,
+    SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord,
+    TriageChange,
 };
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,

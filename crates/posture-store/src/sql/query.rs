@@ -179,7 +179,8 @@ fn search_conditions<'a>(
         args.push(Value::text(like_pattern("%", path, "%")));
     }
     if let Some(since) = q.changed_since {
-        conds.push("EXISTS (SELECT 1 FROM events e WHERE e.finding_id = f.id AND e.at >= ?)".into());
+        conds
+            .push("EXISTS (SELECT 1 FROM events e WHERE e.finding_id = f.id AND e.at >= ?)".into());
         args.push(Value::Int(to_ms(since)));
     }
 }
