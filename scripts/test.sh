@@ -139,6 +139,19 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     rm -rf "$unit_dir"
 fi
 
+say "API contract tools: openapi-spec-validator and schemathesis (PyPI, cached virtualenv)"
+# The OpenAPI document must validate (crates/posture-server/tests/api_daily.rs runs the
+# validator named here, and fails without it); scripts/api-contract.sh then runs schemathesis
+# against a live server after the tests.
+venv="${POSTURE_TEST_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/posture-test-venv}"
+if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        "schemathesis==4.32.5" "openapi-spec-validator==0.9.0"
+fi
+export POSTURE_TEST_VENV="$venv"
+export POSTURE_OPENAPI_VALIDATOR="$venv/bin/openapi-spec-validator"
+
 say "cargo test (workspace)"
 # INSTA_UPDATE=no: a snapshot mismatch fails instead of writing a .snap.new
 mkdir -p target
@@ -146,6 +159,16 @@ set +e
 INSTA_UPDATE=no cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test-output.log
 status=${PIPESTATUS[0]}
 set -e
+
+say "API contract: openapi-spec-validator and schemathesis against a live server"
+set +e
+cargo build --locked -q -p posture && scripts/api-contract.sh target/debug/posture
+contract=$?
+set -e
+if [ "$contract" != 0 ]; then
+    echo "API contract: FAILED (status $contract)"
+    status=1
+fi
 
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' target/test-output.log | awk '{s+=$4} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' target/test-output.log | awk '{s+=$1} END {print s+0}')

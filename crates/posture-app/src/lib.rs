@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod branches;
+pub mod components;
 pub mod coverage;
 mod error;
 pub mod evaluate;

@@ -264,6 +264,50 @@ pub fn decide_audited(
     audit: Option<posture_store::AuditEntry>,
 ) -> Result<Decided, AppError> {
     let id = request.finding_id;
+    let change = prepare_decision(store, request, rules)?;
+    store.record_decisions_audited(vec![change], audit)?;
+    let finding = store
+        .finding(id)?
+        .ok_or_else(|| AppError::Invalid(format!("no finding with id {id}")))?;
+    let decision = store.decision(id)?;
+    Ok(Decided { finding, decision })
+}
+
+/// Several decisions, all or none (bulk triage): every one is checked as [`decide`] checks
+/// one before anything is written, then all are recorded in one transaction (with `audit`).
+/// The first refusal is the error, naming its finding; nothing is written then. Answers how
+/// many were recorded.
+pub fn decide_many(
+    store: &dyn Store,
+    requests: Vec<DecisionRequest>,
+    rules: &DecisionRules<'_>,
+    audit: Option<posture_store::AuditEntry>,
+) -> Result<usize, AppError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut changes = Vec::with_capacity(requests.len());
+    for request in requests {
+        if !seen.insert(request.finding_id) {
+            return Err(AppError::Invalid(format!(
+                "finding {} is named twice",
+                request.finding_id
+            )));
+        }
+        changes.push(prepare_decision(store, request, rules)?);
+    }
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    Ok(store.record_decisions_audited(changes, audit)?)
+}
+
+/// Checks one decision (state machine, acceptance and approval rules) and answers the change
+/// to record; writes nothing.
+fn prepare_decision(
+    store: &dyn Store,
+    request: DecisionRequest,
+    rules: &DecisionRules<'_>,
+) -> Result<DecisionChange, AppError> {
+    let id = request.finding_id;
     let reason = request.reason.trim().to_string();
     if reason.is_empty() {
         return Err(AppError::Invalid(format!(
@@ -368,25 +412,17 @@ pub fn decide_audited(
             _ => {}
         }
     }
-    store.record_decisions_audited(
-        vec![DecisionChange {
-            finding_id: id,
-            expected_from: finding.status,
-            state: request.state,
-            reason,
-            actor,
-            approver,
-            role,
-            expires_at: until.filter(|_| request.state == FindingStatus::Accepted),
-            at: request.at,
-        }],
-        audit,
-    )?;
-    let finding = store
-        .finding(id)?
-        .ok_or_else(|| AppError::Invalid(format!("no finding with id {id}")))?;
-    let decision = store.decision(id)?;
-    Ok(Decided { finding, decision })
+    Ok(DecisionChange {
+        finding_id: id,
+        expected_from: finding.status,
+        state: request.state,
+        reason,
+        actor,
+        approver,
+        role,
+        expires_at: until.filter(|_| request.state == FindingStatus::Accepted),
+        at: request.at,
+    })
 }
 
 /// Refuses an acceptance longer than a policy's `max_days`.

@@ -702,7 +702,7 @@ fn checked(name: &str, policy: &Policy, now: Timestamp) -> PolicyCheck {
 pub struct PolicyView {
     /// Whether `posture.toml` names a policy file (`[policy] file`).
     pub configured: bool,
-    /// The policy file, as the server reads it.
+    /// The policy file: its name (its path on the server for an admin).
     pub file: Option<String>,
     /// Whether the file reads and checks (the gate refuses to run otherwise).
     pub valid: bool,
@@ -715,8 +715,15 @@ pub struct PolicyView {
     pub error: Option<String>,
 }
 
-/// The active policy as the server sees it now.
+/// The active policy as the server sees it now, naming the file by its name only (the
+/// server's directories are not the reader's business; an admin sees the path with
+/// [`policy_view_for`]).
 pub fn policy_view(shared: &Shared) -> PolicyView {
+    policy_view_for(shared, false)
+}
+
+/// The active policy; `full_path`: name the file by its path on the server (admins).
+pub fn policy_view_for(shared: &Shared, full_path: bool) -> PolicyView {
     let now = shared.clock.now();
     let Some(path) = &shared.policy_file else {
         return PolicyView {
@@ -731,16 +738,31 @@ pub fn policy_view(shared: &Shared) -> PolicyView {
             ),
         };
     };
-    let file = path.display().to_string();
+    let full = path.display().to_string();
+    let file = if full_path {
+        full.clone()
+    } else {
+        path.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "policy".to_string())
+    };
+    // Messages name the file as shown, never by the path the caller may not see.
+    let hide = |text: String| {
+        if full_path {
+            text
+        } else {
+            text.replace(&full, &file)
+        }
+    };
     let (valid, rules, diagnostics, error) = match posture_app::policy::read_policy(path) {
         Ok(Ok(policy)) => (true, checked(&file, &policy, now).rules, Vec::new(), None),
         Ok(Err(d)) => (
             false,
             Vec::new(),
             d.diagnostics().iter().map(PolicyDiagnostic::from).collect(),
-            Some(d.render(RenderStyle::Plain)),
+            Some(hide(d.render(RenderStyle::Plain))),
         ),
-        Err(e) => (false, Vec::new(), Vec::new(), Some(e.to_string())),
+        Err(e) => (false, Vec::new(), Vec::new(), Some(hide(e.to_string()))),
     };
     PolicyView {
         configured: true,
@@ -769,7 +791,7 @@ pub async fn get_policy(
     let view = state
         .blocking(move |s| {
             Scope::new(&caller.principal, s.portfolio.as_ref()).require(Right::Read)?;
-            Ok(policy_view(s))
+            Ok(policy_view_for(s, caller.principal.role == Role::Admin))
         })
         .await?;
     Ok(Json(view))

@@ -27,6 +27,7 @@ pub mod oidc;
 pub mod ops;
 pub mod overview;
 mod pages;
+mod rejections;
 pub mod schemas;
 pub mod sso;
 pub mod web;
@@ -244,14 +245,22 @@ impl Shared {
         let Some(path) = &self.policy_file else {
             return Ok(None);
         };
+        // Callers see the file's name, not where the server keeps it.
+        let full = path.display().to_string();
+        let name = path
+            .file_name()
+            .map_or_else(|| "policy".to_string(), |n| n.to_string_lossy().to_string());
         match posture_app::policy::read_policy(path) {
             Ok(Ok(policy)) => Ok(Some(policy)),
             Ok(Err(diagnostics)) => Err(ApiError::Conflict(format!(
                 "the server's policy is invalid (check it with `posture policy check` or GET /api/v1/policy):\n{}",
-                diagnostics.render(posture_app::policy::RenderStyle::Plain)
+                diagnostics
+                    .render(posture_app::policy::RenderStyle::Plain)
+                    .replace(&full, &name)
             ))),
             Err(e) => Err(ApiError::Conflict(format!(
-                "the server's policy cannot be read: {e}"
+                "the server's policy cannot be read: {}",
+                e.to_string().replace(&full, &name)
             ))),
         }
     }
@@ -311,6 +320,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(exchange::routes());
     app.fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rejections::shape_errors,
+        ))
         .layer(header(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,

@@ -10,8 +10,9 @@ use crate::Shared;
 use crate::auth::Scope;
 use crate::error::ApiError;
 use posture_app::risk::AssessedFinding;
+use posture_app::sla::SlaState;
 use posture_model::{Category, FindingStatus, Severity};
-use posture_store::{FindingCursor, FindingQuery, FindingSort, Right};
+use posture_store::{EventQuery, FindingCursor, FindingQuery, FindingSearch, FindingSort, Right};
 
 /// The order of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,10 @@ pub struct FindingFilter {
     pub reachable: bool,
     pub ssvc: Vec<String>,
     pub risk_order: bool,
+    /// Text, vulnerability id, package, path and time of change, applied in SQL.
+    pub search: FindingSearch,
+    /// SLA states (within, due-soon, breached, paused, none); empty: any.
+    pub sla: Vec<SlaState>,
 }
 
 fn words(text: Option<&str>) -> Vec<String> {
@@ -136,7 +141,56 @@ pub fn parse_filter(
         reachable,
         ssvc,
         risk_order,
+        search: FindingSearch::default(),
+        sla: Vec::new(),
     })
+}
+
+/// The search parameters (`q`, `cve`, `package`, `path`, `updated_after`, `sla`) into a
+/// filter: empty texts are no filter; a bad time or SLA state is a 400 naming the parameter.
+pub fn parse_search(
+    filter: &mut FindingFilter,
+    q: Option<&str>,
+    cve: Option<&str>,
+    package: Option<&str>,
+    path: Option<&str>,
+    updated_after: Option<&str>,
+    sla: Option<&str>,
+) -> Result<(), ApiError> {
+    let text = |s: Option<&str>, name: &str| -> Result<Option<String>, ApiError> {
+        let Some(t) = s.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if t.chars().count() > 200 {
+            return Err(ApiError::BadRequest(format!(
+                "{name}: at most 200 characters"
+            )));
+        }
+        Ok(Some(t.to_string()))
+    };
+    filter.search = FindingSearch {
+        text: text(q, "q")?,
+        vulnerability: text(cve, "cve")?,
+        package: text(package, "package")?,
+        path: text(path, "path")?,
+        changed_since: text(updated_after, "updated_after")?
+            .map(|t| {
+                posture_app::workflow::parse_date_or_time(&t).map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "updated_after: {e} (a date YYYY-MM-DD or an RFC 3339 time)"
+                    ))
+                })
+            })
+            .transpose()?,
+    };
+    filter.sla = words(sla)
+        .iter()
+        .map(|w| {
+            w.parse::<SlaState>()
+                .map_err(|e| ApiError::BadRequest(format!("sla: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(())
 }
 
 impl FindingFilter {
@@ -266,10 +320,12 @@ pub fn page_findings(
             sort: store_sort,
             after,
             limit: Some(chunk),
+            search: filter.search.clone(),
             without_occurrences: false,
         })?;
         let exhausted = rows.len() < chunk;
         after = rows.last().map(|f| FindingCursor::after(f, store_sort));
+        let slas = sla_states(shared, &filter.sla, &rows)?;
         let assessed = posture_app::risk::assess_findings(
             shared.store.as_ref(),
             shared.portfolio.as_ref(),
@@ -277,6 +333,10 @@ pub fn page_findings(
         )?;
         for f in assessed {
             let keep = scope.may_read_finding(&f)
+                && slas.as_ref().is_none_or(|s| {
+                    s.get(&f.finding.id)
+                        .is_some_and(|st| filter.sla.contains(st))
+                })
                 && (filter.ssvc.is_empty()
                     || filter
                         .ssvc
@@ -304,6 +364,50 @@ pub fn page_findings(
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+/// The SLA state of each of `rows` now (the policy's budgets, else the defaults), when the
+/// filter asks for SLA states; `None` when it does not.
+fn sla_states(
+    shared: &Shared,
+    wanted: &[SlaState],
+    rows: &[posture_store::FindingRecord],
+) -> Result<Option<std::collections::HashMap<i64, SlaState>>, ApiError> {
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    if rows.is_empty() {
+        return Ok(Some(Default::default()));
+    }
+    let now = shared.clock.now();
+    let events = shared.store.event_log(&EventQuery {
+        finding_ids: Some(rows.iter().map(|f| f.id).collect()),
+        ..EventQuery::default()
+    })?;
+    let mut by_finding: std::collections::HashMap<i64, Vec<posture_store::EventRecord>> =
+        Default::default();
+    for e in events {
+        by_finding.entry(e.finding_id).or_default().push(e);
+    }
+    let rule = posture_app::policy::sla_rule(
+        shared.store.as_ref(),
+        shared.portfolio.as_ref(),
+        shared.policy()?,
+        rows,
+        now,
+    )?;
+    let empty = Vec::new();
+    Ok(Some(
+        rows.iter()
+            .map(|f| {
+                let events = by_finding.get(&f.id).unwrap_or(&empty);
+                (
+                    f.id,
+                    posture_app::sla::sla_at(f, events, rule.as_ref(), now).state,
+                )
+            })
+            .collect(),
+    ))
 }
 
 #[cfg(test)]

@@ -459,6 +459,8 @@ pub fn count_matching(
         || filter.kev
         || filter.reachable
         || !filter.ssvc.is_empty()
+        || !filter.search.is_empty()
+        || !filter.sla.is_empty()
     {
         return None;
     }

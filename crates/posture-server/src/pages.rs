@@ -4,7 +4,7 @@
 
 use minijinja::{AutoEscape, Environment};
 
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 20] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -30,7 +30,18 @@ const TEMPLATES: [(&str, &str); 19] = [
     ("upload.html", include_str!("../templates/upload.html")),
     ("export.html", include_str!("../templates/export.html")),
     ("views.html", include_str!("../templates/views.html")),
+    (
+        "components.html",
+        include_str!("../templates/components.html"),
+    ),
 ];
+
+/// What [`templates`]' `seg` filter encodes: all but RFC 3986's unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The stylesheet, served at `/static/style.css`.
 pub const STYLE_CSS: &str = include_str!("../static/style.css");
@@ -42,6 +53,9 @@ pub fn templates(base: &str) -> Result<Environment<'static>, minijinja::Error> {
     env.add_global("base", minijinja::Value::from_safe_string(base.to_string()));
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    // A name as one path segment or query value: everything but unreserved characters
+    // percent-encoded, `/` included (`acme/payments` is `acme%2Fpayments`; minijinja's
+    // `urlencode` keeps `/`).
     env.add_filter("seg", path_segment);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
@@ -53,16 +67,10 @@ pub fn templates(base: &str) -> Result<Environment<'static>, minijinja::Error> {
 /// RFC 3986's unreserved characters percent-encoded, so a `/` in an asset or team name never
 /// splits the path (the `urlencode` filter keeps `/`). Safe in an attribute.
 fn path_segment(value: String) -> minijinja::Value {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    minijinja::Value::from_safe_string(out)
+    // only unreserved characters and `%XX` come out: safe in an attribute
+    minijinja::Value::from_safe_string(
+        percent_encoding::utf8_percent_encode(&value, SEGMENT).to_string(),
+    )
 }
 
 #[cfg(test)]

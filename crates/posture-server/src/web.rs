@@ -27,6 +27,9 @@ use posture_store::{AuditEntry, NewSession, Principal, Right, ScanQuery};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+#[path = "web_work.rs"]
+mod work;
+
 pub(crate) const SESSION_COOKIE: &str = "posture_session";
 const LOGIN_CSRF_COOKIE: &str = "posture_login_csrf";
 const PAGE_SIZE: usize = 50;
@@ -37,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/findings", get(findings_page))
+        .route("/findings/triage", post(work::bulk_triage_form))
+        .route("/components", get(work::components_page))
         .route("/fixes", get(fixes_page))
         .route("/findings/{id}", get(finding_page))
         .route("/findings/{id}/triage", post(triage_form))
@@ -528,8 +533,16 @@ struct FindingsPageParams {
     tool: String,
     #[serde(default)]
     sort: String,
+    /// Search (`q`): text, CVE/GHSA ids and aliases, package, path.
+    #[serde(default)]
+    q: String,
     #[serde(default)]
     cursor: String,
+    /// After a bulk decision: how many were decided, how many wait for approval.
+    #[serde(default, skip_serializing)]
+    decided: String,
+    #[serde(default, skip_serializing)]
+    waiting: String,
 }
 
 impl FindingsPageParams {
@@ -543,6 +556,7 @@ impl FindingsPageParams {
             ("team", &self.team),
             ("tool", &self.tool),
             ("sort", &self.sort),
+            ("q", &self.q),
         ] {
             if !v.is_empty() {
                 parts.push(format!("{k}={}", enc(v)));
@@ -579,6 +593,10 @@ async fn findings_page(
             &params.sort
         }),
     );
+    let filter = filter.and_then(|mut f| {
+        listing::parse_search(&mut f, Some(&params.q), None, None, None, None, None)?;
+        Ok(f)
+    });
     let filter = match filter {
         Ok(f) => f,
         Err(e) => return error_page(&state, Some(&viewer), &e),
@@ -636,6 +654,11 @@ async fn findings_page(
         // built of percent-encoded values only: safe in an attribute
         export_href => Value::from_safe_string(params.query(None).replacen("/findings", "/export", 1)),
         view_query => params.query(None).trim_start_matches("/findings?").to_string(),
+        // The bulk form: the states a person decides, and the way back to this list.
+        triage_states => ["confirmed", "in-progress", "false-positive", "accepted", "not-affected", "open"],
+        back => params.query(None),
+        may_triage => viewer.principal.role != posture_store::Role::Reader,
+        notice => work::bulk_notice(&params.decided, &params.waiting),
     };
     render(&state, "findings.html", ctx)
 }

@@ -153,6 +153,11 @@ pub trait Store: WorkflowStore + BranchStore + Send + Sync {
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError>;
 
+    /// The component inventory: packages per asset and version, from the findings' open
+    /// occurrences and the runtime SBOMs, with open findings counts; `search`: text, any
+    /// case, in the package's name or purl.
+    fn components(&self, search: Option<&str>) -> Result<Vec<ComponentRow>, StoreError>;
+
     /// Replaces the runtime coverage of (asset, environment) with this report's (one
     /// transaction, under the asset's writer lock; the asset is recorded on first sight) and
     /// marks the asset's findings to assess again. Never creates or changes a finding.

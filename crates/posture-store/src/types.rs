@@ -138,10 +138,52 @@ pub struct FindingQuery {
     /// Keyset pagination: only findings after this one in `sort` order.
     pub after: Option<FindingCursor>,
     pub limit: Option<usize>,
+    /// What a person looks for ([`FindingSearch`]): text, a vulnerability id, a package, a
+    /// path, a time of change. All in SQL, so a search reads only what it finds.
+    pub search: FindingSearch,
     /// Leave `FindingRecord::occurrences` empty: for whole-portfolio reads that need only
     /// the findings' own columns (at a million findings, the occurrences are most of the
     /// time and memory).
     pub without_occurrences: bool,
+}
+
+/// One line of the component inventory ([`crate::Store::components`]): a package in one
+/// version on one asset, from the findings' packages or from a runtime SBOM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentRow {
+    pub asset: String,
+    /// The package's name, lowercased.
+    pub name: String,
+    pub version: Option<String>,
+    pub purl: Option<String>,
+    pub ecosystem: Option<String>,
+    /// Open findings (open, confirmed, in progress) of this package version on the asset.
+    pub open_findings: usize,
+    /// From a runtime SBOM (`--kind runtime`); else from the findings' packages.
+    pub in_sbom: bool,
+}
+
+/// The search filters of a findings list (every field optional; all given must match).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FindingSearch {
+    /// Text, any case, anywhere in the title, the rule id, the vulnerability ids and their
+    /// aliases (CVE, GHSA, OSV, distro ids), the package's name and purl, or the path.
+    pub text: Option<String>,
+    /// A vulnerability id, any case, exactly: the primary id or one of its aliases.
+    pub vulnerability: Option<String>,
+    /// A package: its name exactly (any case), or a purl prefix (`pkg:deb/debian/glibc`).
+    pub package: Option<String>,
+    /// Text, any case, anywhere in the path of the finding's location.
+    pub path: Option<String>,
+    /// Only findings whose history has an event at or after this time (a change of state,
+    /// a triage decision, a rescoring): for incremental sync.
+    pub changed_since: Option<posture_model::Timestamp>,
+}
+
+impl FindingSearch {
+    pub fn is_empty(&self) -> bool {
+        *self == FindingSearch::default()
+    }
 }
 
 /// The order of a findings list. Every order ends with the id, so pages never overlap.

@@ -56,6 +56,9 @@ pub enum Command {
     /// upgrades to the lowest version that fixes them all, base images, code fixes), ranked by
     /// the risk they remove.
     Fixes(FixesArgs),
+    /// The component inventory: which assets hold a package, in which versions, with their
+    /// open findings (from the findings' packages and the runtime SBOMs).
+    Components(ComponentsArgs),
     /// List ingested scans.
     Scans(ScansArgs),
     /// An asset's branches: list them (default branch first), or delete one. Deleting (or a
@@ -520,6 +523,20 @@ pub struct IngestArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ComponentsArgs {
+    /// Text, any case, in the package's name or purl (`--search glibc`).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only this asset's packages.
+    #[arg(long)]
+    pub asset: Option<String>,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
 pub struct FixesArgs {
     /// Only this asset's findings.
     #[arg(long)]
@@ -581,6 +598,23 @@ pub struct FindingsArgs {
     /// comma-separated; shows the due date, most overdue first.
     #[arg(long, value_delimiter = ',')]
     pub sla: Vec<String>,
+    /// Search: text, any case, in the title, rule id, vulnerability ids and their aliases
+    /// (CVE, GHSA, ...), package name and purl, and path (`--search glibc`).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only findings of this vulnerability id (CVE, GHSA, ...), the primary id or an alias.
+    #[arg(long)]
+    pub cve: Option<String>,
+    /// Only findings of this package: its name, or a purl prefix (`pkg:deb/debian/glibc`).
+    #[arg(long)]
+    pub package: Option<String>,
+    /// Only findings whose path contains this text (`--path tests/`).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Only findings changed (new, fixed, reopened, triaged, rescored) at or after this time
+    /// (YYYY-MM-DD or RFC 3339): for incremental sync.
+    #[arg(long)]
+    pub updated_after: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
 }
@@ -767,9 +801,11 @@ pub struct ScansArgs {
 pub struct TriageArgs {
     #[command(subcommand)]
     pub command: Option<TriageCommand>,
-    /// The finding id.
-    #[arg(required = true)]
-    pub id: Option<i64>,
+    /// The finding ids: one, or several for one decision on all of them (all or nothing).
+    /// Without ids, the findings the filter flags select (`--asset`, `--search`, ...).
+    pub ids: Vec<i64>,
+    #[command(flatten)]
+    pub filter: TriageFilter,
     /// confirmed, in-progress, false-positive, accepted (risk accepted), deferred (an
     /// acceptance whose reason is recorded as `deferral: ...`), not-affected, or open to clear
     /// the decision.
@@ -796,6 +832,56 @@ pub struct TriageArgs {
     pub actor: Option<String>,
     #[arg(long, value_enum)]
     pub output: Option<OutputFormat>,
+}
+
+/// Which findings a bulk `posture triage` decides on, as `posture findings` filters them
+/// (the default branches' findings; status open unless `--status` says otherwise).
+#[derive(Debug, Args, Default)]
+pub struct TriageFilter {
+    /// Only this asset's findings.
+    #[arg(long)]
+    pub asset: Option<String>,
+    /// Comma-separated severities: critical, high, medium, low, info.
+    #[arg(long, value_delimiter = ',')]
+    pub severity: Vec<String>,
+    /// open (default with a filter), or triage states, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only findings reported by this tool.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// sast, sca, dast, iac, secret, container or runtime.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Text in the title, rule id, vulnerability ids and aliases, package or path.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// A vulnerability id (CVE, GHSA, ...), the primary id or an alias.
+    #[arg(long)]
+    pub cve: Option<String>,
+    /// A package name, or a purl prefix.
+    #[arg(long)]
+    pub package: Option<String>,
+    /// Text in the finding's path (`--path tests/`).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Show the findings the filter selects, and decide nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl TriageFilter {
+    pub fn is_given(&self) -> bool {
+        self.asset.is_some()
+            || !self.severity.is_empty()
+            || !self.status.is_empty()
+            || self.tool.is_some()
+            || self.category.is_some()
+            || self.search.is_some()
+            || self.cve.is_some()
+            || self.package.is_some()
+            || self.path.is_some()
+    }
 }
 
 #[derive(Debug, Subcommand)]

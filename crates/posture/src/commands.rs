@@ -42,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Suggestions(a) => suggestions(database, a),
         Command::Evaluate(a) => evaluate(a),
         Command::Fixes(a) => crate::fixes::fixes(database, config, a),
+        Command::Components(a) => components(database, config, a),
         Command::Scans(a) => scans(database, a),
         Command::Branches(c) => crate::branches::run(database, config, c),
         Command::Triage(a) => crate::workflow::triage(database, config, a),
@@ -417,6 +418,95 @@ fn parse_statuses(words: &[String]) -> anyhow::Result<Option<Vec<FindingStatus>>
     Ok(Some(out))
 }
 
+/// `posture components`: the inventory, most open findings first.
+fn components(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: crate::cli::ComponentsArgs,
+) -> anyhow::Result<ExitCode> {
+    let config = crate::risk::load(config)?;
+    let store = open_store(database)?;
+    if let Some(asset) = &a.asset {
+        posture_app::names::require_known_asset(store.as_ref(), config.as_ref(), asset)?;
+    }
+    let only = a.asset.clone();
+    let mut list = posture_app::components::inventory(
+        store.as_ref(),
+        a.search.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        &|asset| only.as_deref().is_none_or(|o| o == asset),
+    )?;
+    if let Some(n) = a.limit {
+        list.truncate(n);
+    }
+    let fmt = output::resolve(a.output);
+    if fmt == OutputFormat::Json {
+        return output::json(&list).map(|()| ExitCode::SUCCESS);
+    }
+    let mut rows = Vec::new();
+    for c in &list {
+        for on in &c.assets {
+            let source = match (on.in_findings, on.in_sbom) {
+                (true, true) => "findings, sbom",
+                (false, true) => "sbom",
+                _ => "findings",
+            };
+            rows.push(vec![
+                c.name.clone(),
+                c.ecosystems.join(","),
+                on.asset.clone(),
+                on.versions.join(", "),
+                on.open_findings.to_string(),
+                source.to_string(),
+            ]);
+        }
+    }
+    output::rows(
+        fmt,
+        &[
+            "PACKAGE",
+            "ECOSYSTEM",
+            "ASSET",
+            "VERSIONS",
+            "OPEN FINDINGS",
+            "SEEN IN",
+        ],
+        rows,
+    )?;
+    if fmt == OutputFormat::Table {
+        println!("{} package(s)", list.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The search flags (`--search`, `--cve`, `--package`, `--path`, `--updated-after`) as the
+/// store's search: empty texts are no filter.
+pub(crate) fn finding_search(
+    text: Option<&str>,
+    cve: Option<&str>,
+    package: Option<&str>,
+    path: Option<&str>,
+    updated_after: Option<&str>,
+) -> anyhow::Result<posture_store::FindingSearch> {
+    let given = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(posture_store::FindingSearch {
+        text: given(text),
+        vulnerability: given(cve),
+        package: given(package),
+        path: given(path),
+        changed_since: given(updated_after)
+            .map(|t| {
+                posture_app::workflow::parse_date_or_time(&t).map_err(|e| {
+                    anyhow::anyhow!("--updated-after: {e} (a date YYYY-MM-DD or an RFC 3339 time)")
+                })
+            })
+            .transpose()?,
+    })
+}
+
 fn findings(
     database: &str,
     config: Option<&std::path::Path>,
@@ -461,6 +551,13 @@ fn findings(
         } else {
             a.limit
         },
+        search: finding_search(
+            a.search.as_deref(),
+            a.cve.as_deref(),
+            a.package.as_deref(),
+            a.path.as_deref(),
+            a.updated_after.as_deref(),
+        )?,
         ..FindingQuery::default()
     };
     let config = crate::risk::load(config)?;

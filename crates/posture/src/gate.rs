@@ -49,6 +49,43 @@ pub fn approval_rules(
     )?)
 }
 
+/// The approval rules of the policy of posture.toml's `[policy] file` over several findings
+/// (a bulk triage), `None` without a policy.
+pub fn approval_rules_for(
+    store: &dyn posture_store::Store,
+    config: Option<&RiskConfig>,
+    ids: &[i64],
+    now: jiff::Timestamp,
+) -> anyhow::Result<Option<posture_app::policy::PolicyRules>> {
+    let Some(path) = posture_app::policy::policy_path(None, config) else {
+        return Ok(None);
+    };
+    let policy = posture_app::policy::load_policy(&path)?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        match store.finding(*id)? {
+            Some(f) => found.push(f),
+            None => anyhow::bail!("no finding with id {id}: nothing was changed"),
+        }
+    }
+    let mut events: std::collections::HashMap<i64, Vec<posture_store::EventRecord>> =
+        std::collections::HashMap::new();
+    for e in store.event_log(&posture_store::EventQuery {
+        finding_ids: Some(ids.to_vec()),
+        ..Default::default()
+    })? {
+        events.entry(e.finding_id).or_default().push(e);
+    }
+    let assessed = posture_app::risk::assess_findings(store, config, found)?;
+    Ok(Some(posture_app::policy::PolicyRules::new(
+        policy,
+        config.cloned(),
+        &assessed,
+        &events,
+        now,
+    )))
+}
+
 /// The SLA rule for these findings: the policy of posture.toml's `[policy] file` (its
 /// `set_sla` rules, over the findings assessed with their event logs), else the defaults.
 pub fn sla_rule(

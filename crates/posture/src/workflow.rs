@@ -42,8 +42,25 @@ pub fn triage(
     if let Some(TriageCommand::Expire(e)) = a.command {
         return expire(database, config, e);
     }
-    let (Some(id), Some(state), Some(reason)) = (a.id, a.state, a.reason) else {
+    if !a.ids.is_empty() && a.filter.is_given() {
+        bail!(
+            "posture triage takes finding ids or filter flags (--asset, --search, ...), not both"
+        );
+    }
+    let bulk = a.ids.len() > 1 || a.filter.is_given();
+    if !bulk && a.filter.dry_run {
+        bail!("--dry-run shows what a filter selects: give filter flags (--asset, --search, ...)");
+    }
+    let (Some(state), Some(reason)) = (a.state.clone(), a.reason.clone()) else {
         bail!("posture triage needs a finding id, --state and --reason (or `triage expire`)");
+    };
+    if bulk {
+        return triage_many(database, config, a, state, reason);
+    }
+    let Some(&id) = a.ids.first() else {
+        bail!(
+            "posture triage needs finding ids (or filter flags: --asset, --search, ...), --state and --reason (or `triage expire`)"
+        );
     };
     // A deferral is an acceptance with an expiry whose reason says it is a deferral (fix
     // later, not "won't fix"), so the audit trail tells them apart.
@@ -119,6 +136,172 @@ pub fn triage(
                 }
             }
             println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The state and reason of a decision, a deferral being an acceptance whose reason says so.
+fn decision_state(state: &str, reason: String) -> anyhow::Result<(FindingStatus, String)> {
+    if matches!(
+        state.trim().to_ascii_lowercase().as_str(),
+        "deferred" | "defer"
+    ) {
+        return Ok((
+            FindingStatus::Accepted,
+            format!("deferral: {}", reason.trim()),
+        ));
+    }
+    Ok((state.parse().map_err(anyhow::Error::msg)?, reason))
+}
+
+/// One decision on several findings (ids, or the findings a filter selects): every one is
+/// checked (state machine, acceptance and approval rules) before any is written, then all are
+/// recorded in one transaction. The first refusal names its finding and nothing changes.
+fn triage_many(
+    database: &str,
+    config: Option<&std::path::Path>,
+    a: TriageArgs,
+    state: String,
+    reason: String,
+) -> anyhow::Result<ExitCode> {
+    let (state, reason) = decision_state(&state, reason)?;
+    let at = now_or(a.at.as_deref())?;
+    let until = a
+        .until
+        .as_deref()
+        .map(parse_date_or_time)
+        .transpose()
+        .context("--until")?;
+    let risk_config = crate::risk::load(config)?;
+    let store = open_store(database)?;
+    posture_app::workflow::expire(store.as_ref(), at)?;
+    let ids: Vec<i64> = if a.ids.is_empty() {
+        let f = &a.filter;
+        if let Some(asset) = &f.asset {
+            posture_app::names::require_known_asset(store.as_ref(), risk_config.as_ref(), asset)?;
+        }
+        let status_words = if f.status.is_empty() {
+            vec!["open".to_string()]
+        } else {
+            f.status.clone()
+        };
+        let mut statuses = Vec::new();
+        for w in &status_words {
+            if w.trim().eq_ignore_ascii_case("all") {
+                bail!("--status all: a bulk decision names the statuses it changes");
+            }
+            statuses.push(
+                w.trim()
+                    .parse::<FindingStatus>()
+                    .map_err(anyhow::Error::msg)?,
+            );
+        }
+        let severity = f
+            .severity
+            .iter()
+            .map(|s| {
+                s.parse::<posture_model::Severity>()
+                    .map_err(anyhow::Error::msg)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let category = f
+            .category
+            .as_deref()
+            .map(|c| {
+                c.parse::<posture_model::Category>()
+                    .map_err(anyhow::Error::msg)
+            })
+            .transpose()?;
+        let list = store.findings(&posture_store::FindingQuery {
+            asset: f.asset.clone(),
+            status: Some(statuses),
+            severity: (!severity.is_empty()).then_some(severity),
+            tool: f.tool.clone(),
+            category,
+            search: crate::commands::finding_search(
+                f.search.as_deref(),
+                f.cve.as_deref(),
+                f.package.as_deref(),
+                f.path.as_deref(),
+                None,
+            )?,
+            sort: posture_store::FindingSort::Id,
+            without_occurrences: true,
+            ..Default::default()
+        })?;
+        if f.dry_run {
+            let rows = list
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.id.to_string(),
+                        f.severity.to_string(),
+                        f.status.to_string(),
+                        f.asset.clone(),
+                        clip(&f.title, 60),
+                    ]
+                })
+                .collect();
+            output::rows(
+                output::resolve(a.output),
+                &["ID", "SEVERITY", "STATUS", "ASSET", "TITLE"],
+                rows,
+            )?;
+            println!(
+                "{} finding(s) would become {state} (dry run: nothing changed)",
+                list.len()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        if list.is_empty() {
+            bail!("the filter selects no finding: nothing to decide");
+        }
+        list.iter().map(|f| f.id).collect()
+    } else {
+        a.ids.clone()
+    };
+    let rules = crate::gate::approval_rules_for(store.as_ref(), risk_config.as_ref(), &ids, at)?;
+    let approval: &dyn posture_app::workflow::ApprovalRule = match &rules {
+        Some(r) => r,
+        None => &NoApprovalRequired,
+    };
+    let actor = actor_or_user(a.actor.clone());
+    let requests = ids
+        .iter()
+        .map(|&id| DecisionRequest {
+            finding_id: id,
+            state,
+            reason: reason.clone(),
+            actor: actor.clone(),
+            until,
+            approver: a.approver.clone(),
+            role: a.role.clone(),
+            at,
+            unauthenticated: true,
+        })
+        .collect();
+    let n = posture_app::workflow::decide_many(
+        store.as_ref(),
+        requests,
+        &DecisionRules {
+            approval,
+            acceptance_needs_expiry: true,
+        },
+        None,
+    )?;
+    match output::resolve(a.output) {
+        OutputFormat::Json => output::json(&serde_json::json!({
+            "decided": ids, "state": state, "until": until,
+        }))?,
+        _ => {
+            let list = ids
+                .iter()
+                .map(|id| format!("#{id}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let until = until.map(|u| format!(" until {u}")).unwrap_or_default();
+            println!("{n} finding(s) are now {state}{until}: {list}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -29,7 +29,7 @@ pub struct AuditView {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
-    /// At most this many entries (default 200).
+    /// At most this many entries (default 200, 1 to 10000; more is a 400).
     limit: Option<usize>,
 }
 
@@ -38,6 +38,7 @@ pub struct AuditParams {
     get, path = "/api/v1/audit", tag = "access", params(AuditParams),
     responses(
         (status = 200, description = "Audit entries, newest first", body = Vec<AuditView>),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
     )
 )]
@@ -46,11 +47,12 @@ pub(crate) async fn audit_log(
     caller: Caller,
     Query(params): Query<AuditParams>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
+    let limit = bounded_limit(params.limit, 200, 10_000)?;
     let list = state
         .blocking(move |s| {
             require_admin(s, &caller.principal)?;
             Ok(s.store
-                .audit_log(params.limit.unwrap_or(200).clamp(1, 10_000))?
+                .audit_log(limit)?
                 .into_iter()
                 .map(|a| AuditView {
                     id: a.id,

@@ -46,7 +46,21 @@ pub struct FindingsParams {
     pub ssvc: Option<String>,
     /// `risk` (highest first) or `severity` (default).
     pub sort: Option<String>,
-    /// Page size (default 50, at most 500).
+    /// Search: text, any case, in the title, rule id, vulnerability ids and their aliases
+    /// (CVE, GHSA, ...), package name and purl, and path (`q=glibc`, `q=CVE-2019-1010022`).
+    pub q: Option<String>,
+    /// A vulnerability id (CVE, GHSA, ...), exactly, the primary id or an alias.
+    pub cve: Option<String>,
+    /// A package: its name exactly (any case), or a purl prefix (`pkg:deb/debian/glibc`).
+    pub package: Option<String>,
+    /// Text in the path of the finding's location (`path=tests/`).
+    pub path: Option<String>,
+    /// Only findings changed (an event: new, fixed, reopened, triaged, rescored) at or after
+    /// this time (YYYY-MM-DD or RFC 3339): for incremental sync.
+    pub updated_after: Option<String>,
+    /// SLA states now (within, due-soon, breached, paused, none), comma-separated.
+    pub sla: Option<String>,
+    /// Page size (default 50, 1 to 500; more is a 400).
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -67,16 +81,36 @@ impl FindingsParams {
             self.ssvc.as_deref(),
             self.sort.as_deref(),
         )
-        .map(|mut f| {
+        .and_then(|mut f| {
             f.branch = self
                 .branch
                 .as_deref()
                 .map(str::trim)
                 .filter(|b| !b.is_empty())
                 .map(str::to_string);
-            f
+            listing::parse_search(
+                &mut f,
+                self.q.as_deref(),
+                self.cve.as_deref(),
+                self.package.as_deref(),
+                self.path.as_deref(),
+                self.updated_after.as_deref(),
+                self.sla.as_deref(),
+            )?;
+            Ok(f)
         })
     }
+
+    /// The page size asked: 1 to [`MAX_PAGE`] (a 400 naming the bound, never a silent cap).
+    pub fn page_size(&self) -> Result<usize, ApiError> {
+        page_size(self.limit)
+    }
+}
+
+/// A `limit` parameter: default [`DEFAULT_PAGE`], 1 to [`MAX_PAGE`], else a 400.
+pub fn page_size(limit: Option<usize>) -> Result<usize, ApiError> {
+    bounded_limit(limit, DEFAULT_PAGE, MAX_PAGE)
+        .map_err(|e| ApiError::BadRequest(format!("{e}; follow next_cursor for the next page")))
 }
 
 /// A page of findings.
@@ -102,6 +136,7 @@ pub(crate) async fn list_findings(
     Query(params): Query<FindingsParams>,
 ) -> Result<Json<FindingPage>, ApiError> {
     let filter = params.filter()?;
+    let limit = params.page_size()?;
     let page = state
         .blocking(move |s| {
             let scope = Scope::new(&caller.principal, s.portfolio.as_ref());
@@ -122,7 +157,6 @@ pub(crate) async fn list_findings(
                     "team: no team `{team}` in posture.toml"
                 )));
             }
-            let limit = params.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
             let page = listing::page_findings(s, &scope, &filter, params.cursor.as_deref(), limit)?;
             Ok(FindingPage {
                 findings: page

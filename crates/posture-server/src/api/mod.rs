@@ -10,6 +10,8 @@
 mod approvals;
 mod assets;
 mod audit;
+mod bulk;
+mod components;
 mod feeds;
 mod findings;
 mod fixes;
@@ -26,6 +28,8 @@ mod vex;
 pub use approvals::*;
 pub use assets::*;
 pub use audit::*;
+pub use bulk::*;
+pub use components::*;
 pub use feeds::*;
 pub use findings::*;
 pub use fixes::*;
@@ -55,6 +59,18 @@ use std::net::SocketAddr;
 pub const MAX_PAGE: usize = 500;
 /// The default page of findings.
 pub const DEFAULT_PAGE: usize = 50;
+
+/// A `limit` parameter: `default` when absent, else 1 to `max`; outside, a 400 naming the
+/// bound (never a silent cap).
+pub fn bounded_limit(limit: Option<usize>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::BadRequest(format!(
+            "limit: {n} is out of range (1 to {max})"
+        ))),
+    }
+}
 
 /// A caller authenticated by a bearer token.
 pub struct Caller {
@@ -173,12 +189,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/uploads/{id}", get(get_upload_job))
         .route("/api/v1/findings", get(list_findings))
+        .route("/api/v1/findings/triage", post(bulk_triage))
         .route("/api/v1/findings/{id}", get(get_finding))
         .route("/api/v1/findings/{id}/explain", get(explain_finding))
         .route("/api/v1/findings/{id}/events", get(finding_events))
         .route("/api/v1/findings/{id}/triage", post(triage_finding))
         .route("/api/v1/fixes", get(list_fixes))
         .route("/api/v1/assets", get(list_assets))
+        .route("/api/v1/components", get(list_components))
         .route(
             "/api/v1/assets/{asset}/branches",
             get(crate::branches_api::list_branches),

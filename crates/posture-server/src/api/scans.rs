@@ -634,7 +634,7 @@ pub(crate) fn warm_summary(state: &AppState) {
 pub struct ScansParams {
     asset: Option<String>,
     tool: Option<String>,
-    /// At most this many scans (default 100).
+    /// At most this many scans (default 100, 1 to 10000; more is a 400).
     limit: Option<usize>,
 }
 
@@ -643,6 +643,7 @@ pub struct ScansParams {
     get, path = "/api/v1/scans", tag = "scans", params(ScansParams),
     responses(
         (status = 200, description = "Scans, newest first", body = Vec<ScanJson>),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)
     )
 )]
@@ -651,11 +652,11 @@ pub(crate) async fn list_scans(
     caller: Caller,
     Query(params): Query<ScansParams>,
 ) -> Result<Json<Vec<ScanJson>>, ApiError> {
+    let limit = bounded_limit(params.limit, 100, 10_000)?;
     let list = state
         .blocking(move |s| {
             let scope = Scope::new(&caller.principal, s.portfolio.as_ref());
             scope.require(Right::Read)?;
-            let limit = params.limit.unwrap_or(100).clamp(1, 10_000);
             posture_app::views::scan_views(
                 s.store.as_ref(),
                 &ScanQuery {

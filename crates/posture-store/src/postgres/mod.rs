@@ -31,10 +31,11 @@ use crate::IntegrationStore;
 use crate::schema::{MigrationReport, Upgrade};
 use crate::sql;
 use crate::{
-    CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
-    FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
-    MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
-    Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
+    ComponentRow, CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord,
+    FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome,
+    KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome,
+    SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord,
+    TriageChange,
 };
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
@@ -544,6 +545,11 @@ impl Store for PostgresStore {
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         let mut client = self.pool.get()?;
         sql::runtime::runtime_components(&mut *client, assets)
+    }
+
+    fn components(&self, search: Option<&str>) -> Result<Vec<ComponentRow>, StoreError> {
+        let mut client = self.pool.get()?;
+        sql::components::components(&mut *client, search)
     }
 
     fn record_coverage(&self, import: CoverageImport) -> Result<CoverageOutcome, StoreError> {

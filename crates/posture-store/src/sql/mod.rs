@@ -16,8 +16,8 @@
 //! * `COLLATE "C"` (byte order, SQLite's own) is dropped on SQLite.
 //! * `FOR UPDATE` (a plain row lock; SQLite's single writer already serializes the
 //!   transaction) is dropped on SQLite.
-//! * `col::json ->> 'key'` reads a key of a JSON text column; SQLite's `->>` reads the text
-//!   itself, so the cast is dropped there.
+//! * `col::json ->> 'key'` reads a key of a JSON text column (`col::json -> 'a' ->> 'b'` a
+//!   nested one); SQLite's `->` and `->>` read the text itself, so the cast is dropped there.
 //! * booleans are `TRUE`/`FALSE` (SQLite reads them as 1 and 0); casts are `CAST(x AS T)`.
 //!
 //! Text bound on PostgreSQL has its NUL characters stored as U+FFFD (PostgreSQL text cannot
@@ -25,6 +25,7 @@
 
 pub(crate) mod access;
 pub(crate) mod branches;
+pub(crate) mod components;
 pub(crate) mod coverage;
 pub(crate) mod decisions;
 pub(crate) mod feeds;
@@ -107,7 +108,7 @@ pub(crate) fn translate(text: &str, dialect: Dialect) -> String {
             .replace("= ANY(?)", "IN (SELECT value FROM json_each(?))")
             .replace(" COLLATE \"C\"", "")
             .replace(" FOR UPDATE", "")
-            .replace("::json ->>", " ->>"),
+            .replace("::json ->", " ->"),
         Dialect::Postgres => text.to_string(),
     };
     let mut out = String::with_capacity(text.len() + 16);

@@ -106,7 +106,83 @@ fn where_clause(q: &FindingQuery) -> (String, Vec<Value<'_>>) {
         );
         args.push(Value::text(tool.to_ascii_lowercase()));
     }
+    search_conditions(&q.search, &mut conds, &mut args);
     (format!("WHERE {}", conds.join(" AND ")), args)
+}
+
+/// `text` as a LIKE pattern (lowercased; `%`, `_` and `\\` taken literally, with
+/// `ESCAPE '\\'`), between `before` and `after`.
+pub(crate) fn like_pattern(before: &str, text: &str, after: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push_str(before);
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push_str(after);
+    out
+}
+
+/// An occurrence's JSON fields a search reads (`o.data`, the stored `Occurrence`).
+const OCC_VULNS: &str = "lower(o.data::json ->> 'vulnerability_ids')";
+const OCC_PACKAGE: &str = "lower(o.data::json -> 'package' ->> 'name')";
+const OCC_PURL: &str = "lower(o.data::json -> 'package' ->> 'purl')";
+const OCC_PATH: &str = "lower(o.data::json -> 'location' ->> 'path')";
+
+/// The conditions of a [`crate::FindingSearch`]: each a condition on the finding's columns
+/// or an `EXISTS` over its occurrences' stored data, so a search reads what it finds and
+/// never loads the portfolio. Lists of ids are JSON text (`["CVE-1","GHSA-x"]`): an exact id
+/// is the quoted id within it.
+fn search_conditions<'a>(
+    q: &'a crate::FindingSearch,
+    conds: &mut Vec<String>,
+    args: &mut Vec<Value<'a>>,
+) {
+    let occurrence = |cond: String| {
+        format!("EXISTS (SELECT 1 FROM occurrences o WHERE o.finding_id = f.id AND ({cond}))")
+    };
+    let nonempty = |t: &'a Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if let Some(text) = nonempty(&q.text) {
+        let like = " LIKE ? ESCAPE '\\'";
+        conds.push(format!(
+            "(lower(f.title){like} OR lower(f.rule_id){like} OR {})",
+            occurrence(format!(
+                "{OCC_VULNS}{like} OR {OCC_PACKAGE}{like} OR {OCC_PURL}{like} OR {OCC_PATH}{like}"
+            ))
+        ));
+        let pattern = like_pattern("%", text, "%");
+        for _ in 0..6 {
+            args.push(Value::text(pattern.clone()));
+        }
+    }
+    if let Some(id) = nonempty(&q.vulnerability) {
+        conds.push(format!(
+            "(lower(f.rule_id) = ? OR {})",
+            occurrence(format!("{OCC_VULNS} LIKE ? ESCAPE '\\'"))
+        ));
+        args.push(Value::text(id.to_lowercase()));
+        args.push(Value::text(like_pattern("%\"", id, "\"%")));
+    }
+    if let Some(package) = nonempty(&q.package) {
+        if package.to_ascii_lowercase().starts_with("pkg:") {
+            conds.push(occurrence(format!("{OCC_PURL} LIKE ? ESCAPE '\\'")));
+            args.push(Value::text(like_pattern("", package, "%")));
+        } else {
+            conds.push(occurrence(format!("{OCC_PACKAGE} = ?")));
+            args.push(Value::text(package.to_lowercase()));
+        }
+    }
+    if let Some(path) = nonempty(&q.path) {
+        conds.push(occurrence(format!("{OCC_PATH} LIKE ? ESCAPE '\\'")));
+        args.push(Value::text(like_pattern("%", path, "%")));
+    }
+    if let Some(since) = q.changed_since {
+        conds
+            .push("EXISTS (SELECT 1 FROM events e WHERE e.finding_id = f.id AND e.at >= ?)".into());
+        args.push(Value::Int(to_ms(since)));
+    }
 }
 
 /// The columns [`finding_row`] reads, in its order.

@@ -25,10 +25,11 @@ use crate::schema::{MigrationReport, Upgrade};
 use crate::sql;
 pub(crate) use crate::stored::to_ms;
 use crate::{
-    CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord, FeedFacts,
-    FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome, KevImport,
-    MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome, SplitDecision,
-    Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord, TriageChange,
+    ComponentRow, CoverageFileRecord, CoverageImport, CoverageOutcome, EpssImport, EventRecord,
+    FeedFacts, FeedImportRecord, FindingQuery, FindingRecord, IngestBatch, IngestOutcome,
+    KevImport, MergeDecision, RuntimeComponentRecord, ScanQuery, ScanRecord, ScopeOutcome,
+    SplitDecision, Store, StoreError, StoredRisk, SuggestionDecision, SuggestionRecord,
+    TriageChange,
 };
 use crate::{
     DecisionChange, DecisionRecord, EventQuery, ExpiredDecision, NewEvent, ScanCoverageRow,
@@ -467,6 +468,10 @@ impl Store for SqliteStore {
         assets: &[String],
     ) -> Result<Vec<RuntimeComponentRecord>, StoreError> {
         self.read(|c| sql::runtime::runtime_components(&mut &*c, assets))
+    }
+
+    fn components(&self, search: Option<&str>) -> Result<Vec<ComponentRow>, StoreError> {
+        self.read(|c| sql::components::components(&mut &*c, search))
     }
 
     fn record_coverage(&self, import: CoverageImport) -> Result<CoverageOutcome, StoreError> {
