@@ -789,6 +789,9 @@ struct ExportParams {
     team: String,
     #[serde(default)]
     tool: String,
+    /// The findings list's search text.
+    #[serde(default)]
+    q: String,
     #[serde(default)]
     format: String,
 }
@@ -808,6 +811,10 @@ impl ExportParams {
             None,
             Some("risk"),
         )
+        .and_then(|mut f| {
+            listing::parse_search(&mut f, Some(&self.q), None, None, None, None, None)?;
+            Ok(f)
+        })
     }
 
     /// The filter as a query string (without the format).
@@ -819,6 +826,7 @@ impl ExportParams {
             ("status", &self.status),
             ("team", &self.team),
             ("tool", &self.tool),
+            ("q", &self.q),
         ]
         .iter()
         .filter(|(_, v)| !v.is_empty())
@@ -955,8 +963,8 @@ async fn export_download(
 // Saved views: a person's named filters of the findings list
 
 /// The findings list's parameters a view keeps.
-const VIEW_KEYS: [&str; 7] = [
-    "asset", "severity", "band", "status", "team", "tool", "sort",
+const VIEW_KEYS: [&str; 8] = [
+    "asset", "severity", "band", "status", "team", "tool", "q", "sort",
 ];
 
 /// A findings query string checked as the findings list reads it, in a fixed order: unknown
@@ -996,7 +1004,8 @@ fn canonical_view_query(query: &str) -> Result<String, ApiError> {
         false,
         None,
         get("sort"),
-    )?;
+    )
+    .and_then(|mut f| listing::parse_search(&mut f, get("q"), None, None, None, None, None))?;
     Ok(VIEW_KEYS
         .iter()
         .filter_map(|k| get(k).map(|v| format!("{k}={}", enc(v))))

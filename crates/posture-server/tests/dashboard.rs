@@ -622,6 +622,14 @@ async fn export_of_a_filter_is_scoped_and_csv_is_defused(e: &Env) {
     let a = get_html(&e.app, "/export/download?format=xlsx", &dev).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.text().contains("format: `xlsx`"));
+    // The list's search travels to the export: only what the search finds is exported.
+    let html = page(e, "/findings?q=hyperlink", &dev).await;
+    assert!(html.contains("href=\"/export?q=hyperlink"), "{html}");
+    let a = get_html(&e.app, "/export/download?q=hyperlink&format=csv", &dev).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let csv = a.text();
+    assert_eq!(csv.lines().count(), 2, "a header and the one match: {csv}");
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
 }
 
 async fn saved_views_are_per_user_and_checked(e: &Env) {
@@ -632,6 +640,34 @@ async fn saved_views_are_per_user_and_checked(e: &Env) {
     let html = page(e, "/views?query=severity%3Dcritical", &cookie).await;
     assert!(html.contains("value=\"severity=critical\""), "{html}");
     let csrf = hidden_csrf(&html);
+    // The search box's text is part of a view (kept in the view's fixed order).
+    let a = form(
+        &e.app,
+        "/views",
+        &cookie,
+        &format!("csrf={csrf}&name=openssl&query=q%3Dopenssl%26severity%3Dcritical"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    let html = page(e, "/views", &cookie).await;
+    assert!(
+        html.contains("href=\"/findings?severity=critical&amp;q=openssl\">openssl</a>"),
+        "{html}"
+    );
+    let id = e
+        .db(|s| s.saved_views("sam").unwrap_or_default())
+        .iter()
+        .find(|v| v.name == "openssl")
+        .map(|v| v.id)
+        .unwrap_or_else(|| panic!("the view was saved"));
+    let a = form(
+        &e.app,
+        &format!("/views/{id}/delete"),
+        &cookie,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
     // A bad filter: refused in the page, naming the field; the typed name kept.
     let a = form(
         &e.app,
