@@ -505,7 +505,7 @@ mod tests {
     fn pkce_challenge_is_rfc7636_s256() {
         // RFC 7636, appendix B.
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-1mB8tfGNDgqymO3ZE1-B-rt3qf4BRg"),
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
