@@ -21,6 +21,7 @@ mod dashboard;
 mod error;
 pub mod exchange;
 pub mod governance;
+mod identity_pages;
 pub mod jobs;
 pub mod listing;
 pub mod oidc;

@@ -4,7 +4,7 @@
 
 use minijinja::{AutoEscape, Environment};
 
-const TEMPLATES: [(&str, &str); 20] = [
+const TEMPLATES: [(&str, &str); 23] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("login.html", include_str!("../templates/login.html")),
@@ -34,6 +34,9 @@ const TEMPLATES: [(&str, &str); 20] = [
         "components.html",
         include_str!("../templates/components.html"),
     ),
+    ("tokens.html", include_str!("../templates/tokens.html")),
+    ("users.html", include_str!("../templates/users.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
 ];
 
 /// What [`templates`]' `seg` filter encodes: all but RFC 3986's unreserved characters.

@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/teams/{name}", get(team_page))
         .route("/static/style.css", get(stylesheet))
         .merge(crate::dashboard::routes())
+        .merge(crate::identity_pages::routes())
 }
 
 async fn stylesheet() -> Response {

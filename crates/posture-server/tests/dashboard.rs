@@ -70,6 +70,7 @@ on_both_backends_async!(
     upload_a_report_from_the_dashboard,
     export_of_a_filter_is_scoped_and_csv_is_defused,
     saved_views_are_per_user_and_checked,
+    my_tokens_users_and_the_audit_log,
 );
 
 /// A Trivy report: a critical with a fix, references (one a `javascript:` URL) and CVSS; a
@@ -722,5 +723,135 @@ async fn saved_views_are_per_user_and_checked(e: &Env) {
     assert!(
         e.db(|s| s.saved_views("sam").unwrap_or_default())
             .is_empty()
+    );
+}
+
+/// Issues 18 and 20: each person sees the tokens in their own name and may revoke them (not
+/// another's); the users page (sign out everywhere) and the audit log are for admins; every
+/// write shows in the audit log with its actor.
+async fn my_tokens_users_and_the_audit_log(e: &Env) {
+    seed(e).await;
+    let dev = sign_in(e, &e.developer).await;
+    // A second token of the developer's, and one of someone else's.
+    let second = e.person_with_role(
+        "dev",
+        "security-champion",
+        Role::Developer,
+        Some("payments"),
+    );
+    assert!(second.starts_with("pst_"));
+    let html = page(e, "/tokens", &dev).await;
+    assert!(
+        html.contains("<span class=\"count\" id=\"token-count\">2</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"current-token\""),
+        "the session's token is marked: {html}"
+    );
+    assert!(
+        !html.contains("ada"),
+        "only the viewer's own tokens: {html}"
+    );
+    assert!(html.contains("My tokens</a>"), "{html}");
+    assert!(
+        !html.contains("href=\"/users\""),
+        "no admin links for a developer: {html}"
+    );
+    let tokens = e.db(|s| s.tokens().unwrap_or_default());
+    let dev_second = tokens
+        .iter()
+        .filter(|t| t.user == "dev")
+        .map(|t| t.id)
+        .max()
+        .unwrap_or_else(|| panic!("{tokens:?}"));
+    let admins = tokens
+        .iter()
+        .find(|t| t.user == "ada")
+        .map(|t| t.id)
+        .unwrap_or_else(|| panic!("{tokens:?}"));
+    assert!(
+        !html.contains(&format!("id=\"token-{admins}\"")),
+        "only the viewer's own tokens: {html}"
+    );
+    let csrf = hidden_csrf(&html);
+    // Another person's token does not exist for the developer.
+    let a = form(
+        &e.app,
+        &format!("/tokens/{admins}/revoke"),
+        &dev,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
+    // A form without the session's CSRF token changes nothing.
+    let a = form(
+        &e.app,
+        &format!("/tokens/{dev_second}/revoke"),
+        &dev,
+        "csrf=forged",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
+    let a = form(
+        &e.app,
+        &format!("/tokens/{dev_second}/revoke"),
+        &dev,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    let html = page(e, "/tokens?done=revoked", &dev).await;
+    assert!(html.contains("id=\"tokens-notice\""), "{html}");
+    assert!(html.contains("<td class=\"state\">revoked</td>"), "{html}");
+    let revoked = e.db(|s| s.tokens().unwrap_or_default());
+    assert!(
+        revoked
+            .iter()
+            .any(|t| t.id == dev_second && t.revoked_at.is_some()),
+        "{revoked:?}"
+    );
+
+    // Users and the audit log: 403 for all but admins.
+    for uri in ["/users", "/audit"] {
+        let a = get_html(&e.app, uri, &dev).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{uri}: {}", a.text());
+    }
+    let admin = sign_in(e, &e.admin).await;
+    let html = page(e, "/users", &admin).await;
+    for name in ["ada", "sam", "dev", "rita", "pipeline"] {
+        assert!(
+            html.contains(&format!("<td class=\"title\">{name}</td>")),
+            "{name}: {html}"
+        );
+    }
+    assert!(html.contains("href=\"/audit\""), "{html}");
+    // Sign the developer out everywhere: their session no longer opens a page.
+    let csrf = hidden_csrf(&html);
+    let a = form(
+        &e.app,
+        "/users/dev/sign-out",
+        &admin,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    let a = get_html(&e.app, "/tokens", &dev).await;
+    assert_ne!(a.status, StatusCode::OK, "the session ended: {}", a.text());
+    let html = page(e, "/audit", &admin).await;
+    assert!(html.contains("<code>token.revoke</code>"), "{html}");
+    assert!(html.contains("<code>user.sessions.end</code>"), "{html}");
+    assert!(html.contains("<code>scan.upload</code>"), "{html}");
+    let html = page(e, "/audit?action=token.&actor=dev", &admin).await;
+    assert!(html.contains("<code>token.revoke</code>"), "{html}");
+    assert!(
+        !html.contains("<code>scan.upload</code>"),
+        "the filter applies: {html}"
+    );
+    let a = get_html(&e.app, "/audit?acton=token.", &admin).await;
+    assert_eq!(
+        a.status,
+        StatusCode::BAD_REQUEST,
+        "a typo in a parameter is refused"
     );
 }

@@ -281,6 +281,15 @@ fn every_work_page_fits_a_phone_and_the_observations_hold() {
         &["user", "create", "carol", "--role", "appsec-lead"],
     );
     let carol = token("carol");
+    let admin = posture(
+        &db,
+        &config,
+        &[
+            "token", "create", "--role", "admin", "--user", "ada", "--name", "browser",
+        ],
+    )
+    .trim()
+    .to_string();
     let ids = Ids {
         critical: finding_id(&db, &config, "payments-api", "CVE-2026-1111"),
         high: finding_id(&db, &config, "payments-api", "CVE-2026-2222"),
@@ -296,7 +305,7 @@ fn every_work_page_fits_a_phone_and_the_observations_hold() {
         &driver_url,
         browser.as_deref(),
         &base,
-        (&alice, &carol),
+        (&alice, &carol, &admin),
         ids,
         &dir.join("broken.json"),
         screenshots.as_deref(),
@@ -435,7 +444,7 @@ async fn drive(
     driver_url: &str,
     browser: Option<&Path>,
     base: &str,
-    (alice, carol): (&str, &str),
+    (alice, carol, admin): (&str, &str, &str),
     ids: Ids,
     broken: &Path,
     shots: Option<&Path>,
@@ -666,8 +675,19 @@ async fn drive(
             ("/export?severity=critical", "#export-formats"),
             ("/approvals", "h1"),
             ("/fixes", "h1"),
+            ("/components", "h1"),
+            ("/tokens", "#tokens"),
         ];
         for (path, css) in pages {
+            fits(&driver, base, path, css, shots).await;
+        }
+        // The admin's pages: users and service accounts, the audit log.
+        sign_in(&driver, base, admin).await?;
+        for (path, css) in [
+            ("/users", "#users"),
+            ("/audit", "#audit"),
+            ("/tokens", "#tokens"),
+        ] {
             fits(&driver, base, path, css, shots).await;
         }
         Ok::<(), WebDriverError>(())
