@@ -171,7 +171,7 @@ if [ "$contract" != 0 ]; then
 fi
 
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' target/test-output.log | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' target/test-output.log | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' target/test-output.log | awk '{s+=$6} END {print s+0}')
 skipped=$(grep -c 'SKIPPED' target/test-output.log || true)
 echo
 echo "tests: ${passed} passed, ${failed} failed (${skipped} skip notices)"
