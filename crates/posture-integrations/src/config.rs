@@ -61,6 +61,7 @@ pub const EVENTS: &[&str] = &[
     "fixed",
     "sla-breach",
     "gate-failure",
+    "acceptance-expiring",
 ];
 
 /// One `[[webhook]]`.

@@ -9,8 +9,10 @@
 //! transaction). A first run (no cursor) skips events older than [`FIRST_RUN_LOOKBACK_DAYS`]
 //! so that configuring a webhook does not replay years of history. `sla-breach` comes from a
 //! scan of open findings past their due date (default SLA: critical 7, high 30, medium 90,
-//! low 180 days from first seen), queued once per finding and reopening. `gate-failure` is
-//! queued by the CI gate through [`enqueue_gate_failure`].
+//! low 180 days from first seen), queued once per finding and reopening. `acceptance-expiring`
+//! comes from the accepted findings whose acceptance ends within [`ACCEPTANCE_NOTICE_DAYS`],
+//! queued once per decision (a renewal is a new one). `gate-failure` is queued by the CI gate
+//! through [`enqueue_gate_failure`].
 //!
 //! **Out of the outbox** ([`deliver`]): every due entry is sent once per run; 2xx marks it
 //! delivered, anything else records the attempt and the error and schedules the next attempt
@@ -400,7 +402,93 @@ fn gather(
     if webhooks.iter().any(|w| w.wants("sla-breach")) {
         done.queued += sink(sla_breaches(store, webhooks, now)?, None)?;
     }
+    if webhooks.iter().any(|w| w.wants(ACCEPTANCE_EXPIRING)) {
+        done.queued += sink(acceptances_expiring(store, webhooks, now)?, None)?;
+    }
     Ok(done)
+}
+
+/// The event of an acceptance about to end: queued once per decision, this many days (or
+/// fewer) before its expiry, so that its owners renew it with a reason or plan the fix before
+/// the finding opens again with its SLA running.
+pub const ACCEPTANCE_EXPIRING: &str = "acceptance-expiring";
+/// How long before an acceptance's expiry its notice goes.
+pub const ACCEPTANCE_NOTICE_DAYS: i64 = 7;
+
+fn acceptances_expiring(
+    store: &dyn Store,
+    webhooks: &[Webhook],
+    now: Timestamp,
+) -> Result<Vec<OutboxEntry>, IntegrationError> {
+    let accepted = store.findings(&FindingQuery {
+        status: Some(vec![FindingStatus::Accepted]),
+        ..Default::default()
+    })?;
+    let horizon = now
+        .checked_add(jiff::SignedDuration::from_hours(
+            24 * ACCEPTANCE_NOTICE_DAYS,
+        ))
+        .unwrap_or(now);
+    let mut entries = Vec::new();
+    for f in &accepted {
+        let Some(d) = store.decision(f.id)? else {
+            continue;
+        };
+        let Some(expires) = d.expires_at else {
+            continue;
+        };
+        if d.state != FindingStatus::Accepted || expires <= now || expires > horizon {
+            continue;
+        }
+        let days_left = (expires.as_second() - now.as_second()).div_euclid(86_400);
+        let mut details = vec![format!(
+            "The acceptance ends on {} and the finding opens again, its SLA running: renew it with a reason, or fix it.",
+            expires.strftime("%Y-%m-%d")
+        )];
+        if let Some(reason) = d.reason.as_deref().filter(|r| !r.is_empty()) {
+            details.push(format!("Reason: {reason}"));
+        }
+        let mut who = Vec::new();
+        if let Some(a) = &d.actor {
+            who.push(format!("accepted by {a}"));
+        }
+        if let Some(a) = &d.approver {
+            who.push(format!(
+                "approved by {a}{}",
+                d.role
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
+        }
+        if !who.is_empty() {
+            details.push(who.join(", "));
+        }
+        let notice = Notice {
+            event: ACCEPTANCE_EXPIRING.into(),
+            // one notice per decision: a renewed acceptance (a new expiry) gets its own
+            id: format!(
+                "{ACCEPTANCE_EXPIRING}:finding-{}:{}",
+                f.id,
+                expires.as_millisecond()
+            ),
+            occurred_at: now,
+            headline: format!(
+                "Risk acceptance ends {} in {}: {}",
+                match days_left {
+                    0 => "within a day".to_string(),
+                    1 => "in 1 day".to_string(),
+                    n => format!("in {n} days"),
+                },
+                f.asset,
+                f.title
+            ),
+            finding: Some(FindingSummary::of(f)),
+            details,
+        };
+        entries.extend(entries_for(webhooks, &notice, now));
+    }
+    Ok(entries)
 }
 
 fn sla_breaches(

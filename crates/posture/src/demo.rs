@@ -319,10 +319,11 @@ pub fn portfolio_toml(assets: &[posture_demo::DemoAsset]) -> String {
         toml_str(posture_demo::POLICY_FILE)
     );
     out.push_str(
-        "\n# Notifications: new criticals, regressions and SLA breaches to a Slack channel. The URL is\n\
-         # read from the environment at delivery time; `posture notify --dry-run` prints what would go.\n\
+        "\n# Notifications: new criticals, regressions, SLA breaches and acceptances about to end, to a\n\
+         # Slack channel. The URL is read from the environment at delivery time; `posture notify\n\
+         # --dry-run` prints what would go.\n\
          [[webhook]]\nname = \"appsec-alerts\"\nkind = \"slack\"\nurl_env = \"POSTURE_SLACK_WEBHOOK_URL\"\n\
-         events = [\"new-critical\", \"regression\", \"sla-breach\"]\n",
+         events = [\"new-critical\", \"regression\", \"sla-breach\", \"acceptance-expiring\"]\n",
     );
     let mut teams: Vec<&str> = assets.iter().map(|a| a.team.as_str()).collect();
     teams.sort_unstable();

@@ -154,6 +154,17 @@ fn the_demo_shows_correlation_decisions_policy_and_notifications() {
             .iter()
             .all(|n| n["destination"] == "appsec-alerts" && n["payload"]["blocks"].is_array())
     );
+    // Issue 18: the owners hear of an acceptance a week before it ends (the one expiring
+    // within days), once per decision, with who accepted and approved it.
+    let expiring: Vec<&Value> = would
+        .iter()
+        .filter(|n| n["event"] == "acceptance-expiring")
+        .collect();
+    assert_eq!(expiring.len(), 1, "{expiring:#?}");
+    let text = expiring[0]["payload"].to_string();
+    assert!(text.contains("Risk acceptance ends in"), "{text}");
+    assert!(text.contains("orders-worker"), "{text}");
+    assert!(text.contains("approved by carol (appsec-lead)"), "{text}");
     let listed = json(d, &["notify", "--list", "--all", "--output", "json"]);
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed:#}");
 }
