@@ -52,13 +52,13 @@ pub fn routes() -> Router<AppState> {
         .route("/export/download", get(export_download))
 }
 
-fn see_other(state: &AppState, path: &str) -> Response {
+pub(crate) fn see_other(state: &AppState, path: &str) -> Response {
     let mut r = Redirect::to(&at(state, path)).into_response();
     *r.status_mut() = StatusCode::SEE_OTHER;
     r
 }
 
-fn actor_of(viewer: &Viewer, client: Option<String>) -> Actor {
+pub(crate) fn actor_of(viewer: &Viewer, client: Option<String>) -> Actor {
     Actor {
         name: viewer.principal.user.clone(),
         token_id: Some(viewer.principal.token_id),
@@ -85,7 +85,7 @@ fn audit_entry(
 }
 
 /// A page, or the error page.
-fn page(
+pub(crate) fn page(
     state: &AppState,
     viewer: &Viewer,
     name: &str,

@@ -8,15 +8,15 @@
 //! through the API). Every form is checked against the session's CSRF token first, and every
 //! write is audited in its own transaction.
 
+use crate::AppState;
 use crate::api;
+use crate::dashboard::{actor_of, page, see_other};
 use crate::error::ApiError;
-use crate::web::{Client, Viewer, at, check_csrf, error_page, render, sv, viewer_context, when};
-use crate::{Actor, AppState};
+use crate::web::{Client, Viewer, check_csrf, error_page, when};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -28,42 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users_page))
         .route("/users/{name}/sign-out", post(sign_out_form))
         .route("/audit", get(audit_page))
-}
-
-fn see_other(state: &AppState, path: &str) -> Response {
-    let mut r = Redirect::to(&at(state, path)).into_response();
-    *r.status_mut() = StatusCode::SEE_OTHER;
-    r
-}
-
-fn page(
-    state: &AppState,
-    viewer: &Viewer,
-    name: &str,
-    nav: &str,
-    data: Result<serde_json::Value, ApiError>,
-) -> Response {
-    match data {
-        Ok(data) => render(
-            state,
-            name,
-            minijinja::context! {
-                nav => nav,
-                viewer => viewer_context(state, viewer),
-                csrf => viewer.csrf.clone(),
-                d => sv(data),
-            },
-        ),
-        Err(e) => error_page(state, Some(viewer), &e),
-    }
-}
-
-fn actor_of(viewer: &Viewer, client: Option<String>) -> Actor {
-    Actor {
-        name: viewer.principal.user.clone(),
-        token_id: Some(viewer.principal.token_id),
-        client,
-    }
 }
 
 #[derive(Deserialize, Default)]
